@@ -751,6 +751,8 @@ def _apply_artifact(
         "on_delete": Sql(table_map.on_delete),
         "on_truncate": Sql(table_map.on_truncate),
         "target_filter": _filter_sql(table_map, to_side, target, "t"),
+        "target_filtered": table_map.filter(to_side) is not None,
+        "target_filter_name": literal(f"{to_side}_filter ({table_map.filter(to_side)})"),
         "source_label": literal(source.label),
         "truncate_hint": literal(
             f"The rows of {target.label} were left as they are: delete them"

@@ -148,3 +148,64 @@ def test_a_filter_that_would_raise_for_every_row_is_refused_at_validate(
     assert [str(p) for p in refused.value.problems] == [
         f"maps/items.toml: map 'items': left_filter {text!r} {problem}"
     ]
+
+
+TAKEOVER_MAP = """
+[[map]]
+name = "cust"
+left = "cust"
+right = "acct"
+direction = "to_right"
+right_filter = "kind = 'customer'"
+
+  [[map.field]]
+  left = "id"
+  right = "id"
+  key = true
+
+  [[map.field]]
+  left = "name"
+  right = "name"
+
+  [[map.field]]
+  right = "kind"
+  default = { right = "customer" }
+"""
+
+
+def test_a_row_outside_the_targets_filter_is_never_overwritten_or_deleted(
+    tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[..., str]
+) -> None:
+    """The CRM's vendor 5 is not a customer: the map's customer 5 from the ERP must not
+    take it over, nor its delete remove it. The change goes to the error log instead."""
+    url = fresh_db(pg)
+    project = schemas_project(
+        tmp_path / "project",
+        url,
+        "CREATE SCHEMA l; CREATE SCHEMA r;"
+        " CREATE TABLE l.cust (id int PRIMARY KEY, name varchar(50));"
+        " CREATE TABLE r.acct (id int PRIMARY KEY, name varchar(50), kind text NOT NULL);"
+        " INSERT INTO r.acct VALUES (5, 'Vendor Corp', 'vendor')",
+        {"cust.toml": TAKEOVER_MAP},
+    )
+    project.deploy()
+    vendor = [(5, "Vendor Corp", "vendor")]
+    with project.left() as erp:
+        erp.execute("INSERT INTO l.cust VALUES (5, 'hijacked'), (6, 'a real customer')")
+    assert project.drain().failed == 1
+    assert rows(url, "SELECT id, name, kind FROM r.acct ORDER BY id") == [
+        *vendor,
+        (6, "a real customer", "customer"),
+    ]
+    assert rows(url, "SELECT key, sqlstate, message FROM replicator.error_log") == [
+        (
+            {"id": 5},
+            "55000",
+            'replicator: map cust: the row {"id": 5} of r.acct is outside the map\'s'
+            " right_filter (kind = 'customer'), so it is not the map's to change",
+        )
+    ]
+    with project.left() as erp:
+        erp.execute("DELETE FROM l.cust")
+    project.drain()
+    assert rows(url, "SELECT id, name, kind FROM r.acct ORDER BY id") == vendor

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle e3ecae2b5437c1bc87e26eebcc40238c930e10e566a9e8082026cbf803cc372c: 110 to create, 0 to replace, 0 to drop
+-- bundle fe5f6bdb2efaaacd83254683661cd006666d1d7701066778520562d9d8ce0ca0: 110 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1031,6 +1031,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1082,6 +1083,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('company_code', "l"."k_1") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -1210,9 +1212,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'companies', 'cds.company'
@@ -1264,6 +1268,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('company_code', "l"."k_1") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -1404,9 +1409,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -1508,7 +1515,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'b701475a8e6d0d38b70c1297e35b6a1b58afcd635caece4bcf20bbded568ca80', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', 'b11f27e67d87b71710d95b63690b10e82432bd68e0a9f1d7978b31a1fbadeb87', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1544,6 +1551,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1595,6 +1603,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -1723,9 +1732,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'companies', 'fno.companies'
@@ -1777,6 +1788,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -1917,9 +1929,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -2021,7 +2035,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'dd4ddc50e601b9c7aea83a8316b0c6f283d6aeb183336911b3bfc480798c0dc1', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'c2dcc19285f73df01fcfc3944072340aefe816c04d87b2a9b886cd9f33ecc8a3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2057,6 +2071,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -2135,6 +2150,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."contactpersonid" IS NOT NULL), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -2334,9 +2351,17 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'contact_persons', v_outside, 'cds.contact', 'right_filter (contactpersonid IS NOT NULL)'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'contact_persons', 'cds.contact'
@@ -2415,6 +2440,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."contactpersonid" IS NOT NULL), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -2652,9 +2679,17 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'contact_persons', v_outside, 'cds.contact', 'right_filter (contactpersonid IS NOT NULL)'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -2756,7 +2791,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '8d30cba114b0fdd876eacea745a1b2d8c41a48a05ca82b12423c53c3e3a42315', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '07cda34b339bb5798239dc7b84ab537f6014aaafa9690c14848db725092cfe07', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2806,6 +2841,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -2880,6 +2916,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -3066,9 +3103,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'contact_persons', 'fno.contact_persons'
@@ -3143,6 +3182,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -3365,9 +3405,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -3469,7 +3511,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '8f81b1547671975f05da13b8d4ed63123ec6b402fc8fe8da19900f7a9a58e197', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '2e46ba41c85203a83420cbaa64dd16dd78fdc32ddf835f9aa4e4b868547c550e', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3519,6 +3561,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -3578,6 +3621,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -3707,9 +3751,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_groups', 'cds.customer_group'
@@ -3769,6 +3815,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -3928,9 +3975,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -4032,7 +4081,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '6cc6aade0f4ce0f355a978da42c3412050fb221bb14253839b6f73a6cb02ea92', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '690e4b851cb1398eb254c421598fe7dce216b892b77b286a03d834a4dc06bd9b', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4082,6 +4131,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -4141,6 +4191,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -4270,9 +4321,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_groups', 'fno.customer_groups'
@@ -4332,6 +4385,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -4491,9 +4545,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -4595,7 +4651,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'b1afa3ffe2fe626273f11b7c754fe9fc0d35c83d9ca8251f3f5399fb85d281df', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '3fc1c0aaaec9a5b4a73d58633401640803002a0cce5ee5cf2c4d9d94a3160324', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4645,6 +4701,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -4709,6 +4766,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -4857,9 +4915,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_payment_methods', 'cds.customer_payment_method'
@@ -4924,6 +4984,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -5104,9 +5165,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -5208,7 +5271,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'a8bf5652604cfaf9a15755e3ee89690570695632e1e030a7d5721a6d2bf3b103', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'a9ce2462221e841fdd164df10d4224f10f5a5eb53ff6f42b685f187595f5b485', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5258,6 +5321,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -5322,6 +5386,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -5470,9 +5535,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_payment_methods', 'fno.customer_payment_methods'
@@ -5537,6 +5604,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -5717,9 +5785,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -5821,7 +5891,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '397a83fed10d3c616197e5461711d2a16bdf4c02cf933b5872ade7d4f582dd90', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '0946517f0bb1464a866cda908954fb09b7d4febd12feef544fa5d3001b8f3213', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5871,6 +5941,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -5947,6 +6018,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."is_sellable" AND "t"."customer_number" IS NOT NULL), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -6129,9 +6202,17 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'customers_person', v_outside, 'cds.contact', 'right_filter (is_sellable AND customer_number IS NOT NULL)'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_person', 'cds.contact'
@@ -6208,6 +6289,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."is_sellable" AND "t"."customer_number" IS NOT NULL), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -6428,9 +6511,17 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'customers_person', v_outside, 'cds.contact', 'right_filter (is_sellable AND customer_number IS NOT NULL)'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -6532,7 +6623,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '31978cce285e1dfa1302f45f074f5efaa08fed8520f6edd2993bfc10b0ccbe1c', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '1e167ac5a814323c5bf61a3145cede11fc21ef6ef272d0da39ee9cc430b367c3', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6582,6 +6673,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -6652,6 +6744,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Person'), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -6810,9 +6904,17 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'customers_person', v_outside, 'fno.customers', 'left_filter (party_type = ''Person'')'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_person', 'fno.customers'
@@ -6883,6 +6985,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Person'), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -7075,9 +7179,17 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'customers_person', v_outside, 'fno.customers', 'left_filter (party_type = ''Person'')'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -7179,7 +7291,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '8a3a39e434186a42b0c45066798cab230d7ba235340c3827a1cb7237385b297b', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '59db1ab1ad535332b3b7797fa12d41ad2873fd7aa92cd0296415878b539bf6f4', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7229,6 +7341,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -7290,6 +7403,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -7456,9 +7570,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'loyalty_cards', 'cds.loyalty_card'
@@ -7520,6 +7636,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -7702,9 +7819,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -7806,7 +7925,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '00bb1b3c617b9f69597580476c8e09bcf61b79ceeb23d85e03b0a4a6dcb5b6eb', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'e7057b09558e42eff3ee14ce3e09d8700439bac720e71ca526e2b9938e671d56', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -7842,6 +7961,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -7903,6 +8023,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -8069,9 +8190,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'loyalty_cards', 'fno.loyalty_cards'
@@ -8133,6 +8256,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -8315,9 +8439,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -8419,7 +8545,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '6b44a28eb3acfcc9894727c62eca2e69c552aff3019aaa3689bb16a4cddad9b3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'a1c0b5468b5bf9013332767eb1aa315ad2f0c815ac18a46e51e94a645935c0c9', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8455,6 +8581,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -8509,6 +8636,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -8638,9 +8766,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'name_affixes', 'cds.name_affix'
@@ -8695,6 +8825,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -8837,9 +8968,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -8941,7 +9074,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', 'da02efe34a54b7c603ec899d9d50bf9df32c311008537bba337b97568e59dc40', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '29bb913076a1fef0a669c7e626ec82d437feb41e92aa3709ff1ac02d5027cdb7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8977,6 +9110,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -9031,6 +9165,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -9160,9 +9295,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'name_affixes', 'fno.name_affixes'
@@ -9217,6 +9354,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -9359,9 +9497,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -9463,7 +9603,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '8aaf9b1ca25511e70993b054006f9958b2f2bdb85d8fab8c6ba1a9697b3eb1c2', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '6261e32f9f3f938fcf77edbe6f519e07c2d9a314e161f408ab514ed4832af33c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9499,6 +9639,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -9558,6 +9699,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -9687,9 +9829,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_days', 'cds.payment_day'
@@ -9749,6 +9893,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -9908,9 +10053,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -10012,7 +10159,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '3871545163cbaa2b765d47e5806c22227c3bc1ba535ed88bf29c24c8b0e56564', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '3b4331490e54b891f9763c1befdffc0cbd00ebd3c707312057175b2f4b5eea52', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10062,6 +10209,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -10121,6 +10269,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -10250,9 +10399,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_days', 'fno.payment_days'
@@ -10312,6 +10463,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -10471,9 +10623,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -10575,7 +10729,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'e47cb3b57b76d68c7c553a581855f5549c1ea91b4c2430a46602d059b9f6cdef', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'f89d56c86e58e6711b8410e7dae85b38e78068f9561d9e3ab8d869040fe46e49', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10625,6 +10779,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -10693,6 +10848,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -10842,9 +10998,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_day_lines', 'cds.payment_day_line'
@@ -10913,6 +11071,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -11095,9 +11254,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -11199,7 +11360,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'b30546ce91f7fa311b49fa77e7517a72a434bf290e26f7790343b90e32e5a787', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'fd27778058e30a3d1d496f8235be64cae1889adf9842613e8f0956aa273624ac', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11249,6 +11410,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -11317,6 +11479,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -11466,9 +11629,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_day_lines', 'fno.payment_day_lines'
@@ -11537,6 +11702,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -11719,9 +11885,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -11823,7 +11991,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '70358c3a1ee69d8540900375942802f7496264c0fab833d3ed2b3c7187a92ace', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '8b72bd0f9ede84b1e4f313c0d9a83fbfd7f66845eb6334881f74cd6d2f758715', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11873,6 +12041,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -11937,6 +12106,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -12085,9 +12255,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedules', 'cds.payment_schedule'
@@ -12152,6 +12324,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -12332,9 +12505,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -12436,7 +12611,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'b34267c3757195bd0fdf85cf96cc2539e76c1bace13ce9a7a023bae43b25eede', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'f0f107ab038a3895d4da45cd939c8038f23737c8a2a390f657402bd8742e6824', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12486,6 +12661,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -12550,6 +12726,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -12698,9 +12875,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedules', 'fno.payment_schedules'
@@ -12765,6 +12944,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -12945,9 +13125,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -13049,7 +13231,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'eb492062634452f66bc062fb83e50820ae5a1ea328e35ba059bf572934a11956', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'f4135d27ec2b5029fbac0b85f0a05a68b3bd973f330bf6d8d2995d9ad3d5743d', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13099,6 +13281,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -13172,6 +13355,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -13340,9 +13524,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedule_lines', 'cds.payment_schedule_line'
@@ -13416,6 +13602,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -13619,9 +13806,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -13723,7 +13912,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '2739cecd35662648e03fcfe7ffadfabd9ffc1a8a2668377a1eeca88bc2d89e02', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '7946c8de45d7239dd33fe69bfd4bbc9172126fa9a74b2b769d84efbd6e353ccf', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13773,6 +13962,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -13846,6 +14036,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -14014,9 +14205,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedule_lines', 'fno.payment_schedule_lines'
@@ -14090,6 +14283,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -14293,9 +14487,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -14397,7 +14593,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '2384f6bc66e0230186c22b20ed18738ff2aba703f509711a11779ccf9784e56e', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '93f24628ea1a87fde91e656e55f3a1d87e57a15dd57725b34a4bcf4f0c25d8c8', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -14447,6 +14643,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -14523,6 +14720,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -14709,9 +14907,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_terms', 'cds.payment_term'
@@ -14788,6 +14988,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -15010,9 +15211,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -15114,7 +15317,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '4d9115363837d83b5b199542809674ff1aecdf2abf06172e7e32c0c1d2809a17', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '8cd92c862cb8d06e9d6b7ed47745d533451abfa8ce8af449c3f677b2a1596af4', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -15164,6 +15367,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -15240,6 +15444,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -15426,9 +15631,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_terms', 'fno.payment_terms'
@@ -15505,6 +15712,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -15727,9 +15935,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -15831,7 +16041,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '6568efe406d9dee109bd3d0d3e0dd1e9b4d79c45384b0eee3af2c164420a090c', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'bb7a3466ca57b63655a41bb9cfe84cf22041b5e6e130b707931adbcc53b75739', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -15881,6 +16091,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -15977,6 +16188,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."relationship_type" = 'customer'), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -16233,9 +16446,17 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'customers_organization', v_outside, 'cds.account', 'right_filter (relationship_type = ''customer'')'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_organization', 'cds.account'
@@ -16332,6 +16553,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."relationship_type" = 'customer'), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -16632,9 +16855,17 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'customers_organization', v_outside, 'cds.account', 'right_filter (relationship_type = ''customer'')'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -16736,7 +16967,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', 'b5421e32a982a9eb41db30da2d66d178c0a02463ccb5022371cb592283c9b55c', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '2ebe83578711cdaf84cae1a83bce99f09894dcbe214338a897c7e1d5aa27980c', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16786,6 +17017,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -16882,6 +17114,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Organization'), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -17138,9 +17372,17 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'customers_organization', v_outside, 'fno.customers', 'left_filter (party_type = ''Organization'')'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_organization', 'fno.customers'
@@ -17237,6 +17479,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Organization'), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -17537,9 +17781,17 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'customers_organization', v_outside, 'fno.customers', 'left_filter (party_type = ''Organization'')'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -17641,7 +17893,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'f9d9d6274c965d03866bd3512437c7262281f73b1ca4ad20273ae1419aaad919', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '2d69136f23ea870e50a97d2c87c5fee7fa49096ab12cc4e90e65204fb3a89fb1', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -26058,6 +26310,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e3ecae2b5437c1bc87e26eebcc40238c930e10e566a9e8082026cbf803cc372c');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('fe5f6bdb2efaaacd83254683661cd006666d1d7701066778520562d9d8ce0ca0');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle e3ecae2b5437: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e3ecae2b5437c1bc87e26eebcc40238c930e10e566a9e8082026cbf803cc372c'));
+VALUES ('deploy', 'deployed bundle fe5f6bdb2efa: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'fe5f6bdb2efaaacd83254683661cd006666d1d7701066778520562d9d8ce0ca0'));

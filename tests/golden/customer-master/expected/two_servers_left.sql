@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 73c851e2caf24bba36f85fb95dcf8addfd10422fa247f154d87ebf2f42b80ede: 58 to create, 0 to replace, 0 to drop
+-- bundle 33ef260890a6d95748591b53839fd9070b10c2550c064b52d205580d2cb8d313: 58 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1031,6 +1031,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1082,6 +1083,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -1210,9 +1212,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'companies', 'fno.companies'
@@ -1264,6 +1268,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -1404,9 +1409,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -1508,7 +1515,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'dd4ddc50e601b9c7aea83a8316b0c6f283d6aeb183336911b3bfc480798c0dc1', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'c2dcc19285f73df01fcfc3944072340aefe816c04d87b2a9b886cd9f33ecc8a3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1544,6 +1551,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1618,6 +1626,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -1804,9 +1813,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'contact_persons', 'fno.contact_persons'
@@ -1881,6 +1892,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -2103,9 +2115,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -2207,7 +2221,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '8f81b1547671975f05da13b8d4ed63123ec6b402fc8fe8da19900f7a9a58e197', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '2e46ba41c85203a83420cbaa64dd16dd78fdc32ddf835f9aa4e4b868547c550e', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2257,6 +2271,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -2316,6 +2331,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -2445,9 +2461,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_groups', 'fno.customer_groups'
@@ -2507,6 +2525,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -2666,9 +2685,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -2770,7 +2791,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'b1afa3ffe2fe626273f11b7c754fe9fc0d35c83d9ca8251f3f5399fb85d281df', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '3fc1c0aaaec9a5b4a73d58633401640803002a0cce5ee5cf2c4d9d94a3160324', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2820,6 +2841,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -2884,6 +2906,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -3032,9 +3055,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_payment_methods', 'fno.customer_payment_methods'
@@ -3099,6 +3124,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -3279,9 +3305,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -3383,7 +3411,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '397a83fed10d3c616197e5461711d2a16bdf4c02cf933b5872ade7d4f582dd90', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '0946517f0bb1464a866cda908954fb09b7d4febd12feef544fa5d3001b8f3213', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3433,6 +3461,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -3503,6 +3532,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Person'), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -3661,9 +3692,17 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'customers_person', v_outside, 'fno.customers', 'left_filter (party_type = ''Person'')'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_person', 'fno.customers'
@@ -3734,6 +3773,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Person'), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -3926,9 +3967,17 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'customers_person', v_outside, 'fno.customers', 'left_filter (party_type = ''Person'')'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -4030,7 +4079,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '8a3a39e434186a42b0c45066798cab230d7ba235340c3827a1cb7237385b297b', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '59db1ab1ad535332b3b7797fa12d41ad2873fd7aa92cd0296415878b539bf6f4', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4080,6 +4129,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -4141,6 +4191,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -4307,9 +4358,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'loyalty_cards', 'fno.loyalty_cards'
@@ -4371,6 +4424,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -4553,9 +4607,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -4657,7 +4713,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '6b44a28eb3acfcc9894727c62eca2e69c552aff3019aaa3689bb16a4cddad9b3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'a1c0b5468b5bf9013332767eb1aa315ad2f0c815ac18a46e51e94a645935c0c9', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4693,6 +4749,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -4747,6 +4804,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -4876,9 +4934,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'name_affixes', 'fno.name_affixes'
@@ -4933,6 +4993,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -5075,9 +5136,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -5179,7 +5242,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '8aaf9b1ca25511e70993b054006f9958b2f2bdb85d8fab8c6ba1a9697b3eb1c2', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '6261e32f9f3f938fcf77edbe6f519e07c2d9a314e161f408ab514ed4832af33c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5215,6 +5278,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -5274,6 +5338,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -5403,9 +5468,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_days', 'fno.payment_days'
@@ -5465,6 +5532,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -5624,9 +5692,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -5728,7 +5798,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'e47cb3b57b76d68c7c553a581855f5549c1ea91b4c2430a46602d059b9f6cdef', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'f89d56c86e58e6711b8410e7dae85b38e78068f9561d9e3ab8d869040fe46e49', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5778,6 +5848,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -5846,6 +5917,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -5995,9 +6067,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_day_lines', 'fno.payment_day_lines'
@@ -6066,6 +6140,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -6248,9 +6323,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -6352,7 +6429,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '70358c3a1ee69d8540900375942802f7496264c0fab833d3ed2b3c7187a92ace', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '8b72bd0f9ede84b1e4f313c0d9a83fbfd7f66845eb6334881f74cd6d2f758715', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6402,6 +6479,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -6466,6 +6544,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -6614,9 +6693,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedules', 'fno.payment_schedules'
@@ -6681,6 +6762,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -6861,9 +6943,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -6965,7 +7049,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'eb492062634452f66bc062fb83e50820ae5a1ea328e35ba059bf572934a11956', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'f4135d27ec2b5029fbac0b85f0a05a68b3bd973f330bf6d8d2995d9ad3d5743d', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7015,6 +7099,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -7088,6 +7173,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -7256,9 +7342,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedule_lines', 'fno.payment_schedule_lines'
@@ -7332,6 +7420,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -7535,9 +7624,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -7639,7 +7730,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '2384f6bc66e0230186c22b20ed18738ff2aba703f509711a11779ccf9784e56e', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '93f24628ea1a87fde91e656e55f3a1d87e57a15dd57725b34a4bcf4f0c25d8c8', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7689,6 +7780,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -7765,6 +7857,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -7951,9 +8044,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_terms', 'fno.payment_terms'
@@ -8030,6 +8125,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -8252,9 +8348,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -8356,7 +8454,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '6568efe406d9dee109bd3d0d3e0dd1e9b4d79c45384b0eee3af2c164420a090c', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'bb7a3466ca57b63655a41bb9cfe84cf22041b5e6e130b707931adbcc53b75739', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8406,6 +8504,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -8502,6 +8601,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Organization'), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -8758,9 +8859,17 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'customers_organization', v_outside, 'fno.customers', 'left_filter (party_type = ''Organization'')'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_organization', 'fno.customers'
@@ -8857,6 +8966,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Organization'), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -9157,9 +9268,17 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'customers_organization', v_outside, 'fno.customers', 'left_filter (party_type = ''Organization'')'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -9261,7 +9380,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'f9d9d6274c965d03866bd3512437c7262281f73b1ca4ad20273ae1419aaad919', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '2d69136f23ea870e50a97d2c87c5fee7fa49096ab12cc4e90e65204fb3a89fb1', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13536,6 +13655,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('73c851e2caf24bba36f85fb95dcf8addfd10422fa247f154d87ebf2f42b80ede');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('33ef260890a6d95748591b53839fd9070b10c2550c064b52d205580d2cb8d313');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 73c851e2caf2: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '73c851e2caf24bba36f85fb95dcf8addfd10422fa247f154d87ebf2f42b80ede'));
+VALUES ('deploy', 'deployed bundle 33ef260890a6: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '33ef260890a6d95748591b53839fd9070b10c2550c064b52d205580d2cb8d313'));

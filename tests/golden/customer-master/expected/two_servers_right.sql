@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 73c851e2caf24bba36f85fb95dcf8addfd10422fa247f154d87ebf2f42b80ede: 58 to create, 0 to replace, 0 to drop
+-- bundle 33ef260890a6d95748591b53839fd9070b10c2550c064b52d205580d2cb8d313: 58 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1031,6 +1031,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1082,6 +1083,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('company_code', "l"."k_1") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -1210,9 +1212,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'companies', 'cds.company'
@@ -1264,6 +1268,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('company_code', "l"."k_1") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -1404,9 +1409,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -1508,7 +1515,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'b701475a8e6d0d38b70c1297e35b6a1b58afcd635caece4bcf20bbded568ca80', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', 'b11f27e67d87b71710d95b63690b10e82432bd68e0a9f1d7978b31a1fbadeb87', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1544,6 +1551,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1622,6 +1630,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."contactpersonid" IS NOT NULL), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -1821,9 +1831,17 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'contact_persons', v_outside, 'cds.contact', 'right_filter (contactpersonid IS NOT NULL)'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'contact_persons', 'cds.contact'
@@ -1902,6 +1920,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."contactpersonid" IS NOT NULL), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -2139,9 +2159,17 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'contact_persons', v_outside, 'cds.contact', 'right_filter (contactpersonid IS NOT NULL)'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -2243,7 +2271,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '8d30cba114b0fdd876eacea745a1b2d8c41a48a05ca82b12423c53c3e3a42315', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '07cda34b339bb5798239dc7b84ab537f6014aaafa9690c14848db725092cfe07', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2293,6 +2321,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -2352,6 +2381,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -2481,9 +2511,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_groups', 'cds.customer_group'
@@ -2543,6 +2575,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -2702,9 +2735,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -2806,7 +2841,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '6cc6aade0f4ce0f355a978da42c3412050fb221bb14253839b6f73a6cb02ea92', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '690e4b851cb1398eb254c421598fe7dce216b892b77b286a03d834a4dc06bd9b', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2856,6 +2891,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -2920,6 +2956,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -3068,9 +3105,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_payment_methods', 'cds.customer_payment_method'
@@ -3135,6 +3174,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -3315,9 +3355,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -3419,7 +3461,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'a8bf5652604cfaf9a15755e3ee89690570695632e1e030a7d5721a6d2bf3b103', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'a9ce2462221e841fdd164df10d4224f10f5a5eb53ff6f42b685f187595f5b485', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3469,6 +3511,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -3545,6 +3588,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."is_sellable" AND "t"."customer_number" IS NOT NULL), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -3727,9 +3772,17 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'customers_person', v_outside, 'cds.contact', 'right_filter (is_sellable AND customer_number IS NOT NULL)'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_person', 'cds.contact'
@@ -3806,6 +3859,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."is_sellable" AND "t"."customer_number" IS NOT NULL), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -4026,9 +4081,17 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'customers_person', v_outside, 'cds.contact', 'right_filter (is_sellable AND customer_number IS NOT NULL)'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -4130,7 +4193,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '31978cce285e1dfa1302f45f074f5efaa08fed8520f6edd2993bfc10b0ccbe1c', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '1e167ac5a814323c5bf61a3145cede11fc21ef6ef272d0da39ee9cc430b367c3', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4180,6 +4243,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -4241,6 +4305,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -4407,9 +4472,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'loyalty_cards', 'cds.loyalty_card'
@@ -4471,6 +4538,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -4653,9 +4721,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -4757,7 +4827,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '00bb1b3c617b9f69597580476c8e09bcf61b79ceeb23d85e03b0a4a6dcb5b6eb', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'e7057b09558e42eff3ee14ce3e09d8700439bac720e71ca526e2b9938e671d56', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4793,6 +4863,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -4847,6 +4918,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -4976,9 +5048,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'name_affixes', 'cds.name_affix'
@@ -5033,6 +5107,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -5175,9 +5250,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -5279,7 +5356,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', 'da02efe34a54b7c603ec899d9d50bf9df32c311008537bba337b97568e59dc40', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '29bb913076a1fef0a669c7e626ec82d437feb41e92aa3709ff1ac02d5027cdb7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5315,6 +5392,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -5374,6 +5452,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -5503,9 +5582,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_days', 'cds.payment_day'
@@ -5565,6 +5646,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -5724,9 +5806,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -5828,7 +5912,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '3871545163cbaa2b765d47e5806c22227c3bc1ba535ed88bf29c24c8b0e56564', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '3b4331490e54b891f9763c1befdffc0cbd00ebd3c707312057175b2f4b5eea52', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5878,6 +5962,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -5946,6 +6031,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -6095,9 +6181,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_day_lines', 'cds.payment_day_line'
@@ -6166,6 +6254,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -6348,9 +6437,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -6452,7 +6543,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'b30546ce91f7fa311b49fa77e7517a72a434bf290e26f7790343b90e32e5a787', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'fd27778058e30a3d1d496f8235be64cae1889adf9842613e8f0956aa273624ac', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6502,6 +6593,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -6566,6 +6658,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -6714,9 +6807,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedules', 'cds.payment_schedule'
@@ -6781,6 +6876,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -6961,9 +7057,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -7065,7 +7163,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'b34267c3757195bd0fdf85cf96cc2539e76c1bace13ce9a7a023bae43b25eede', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'f0f107ab038a3895d4da45cd939c8038f23737c8a2a390f657402bd8742e6824', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7115,6 +7213,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -7188,6 +7287,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -7356,9 +7456,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedule_lines', 'cds.payment_schedule_line'
@@ -7432,6 +7534,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -7635,9 +7738,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -7739,7 +7844,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '2739cecd35662648e03fcfe7ffadfabd9ffc1a8a2668377a1eeca88bc2d89e02', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '7946c8de45d7239dd33fe69bfd4bbc9172126fa9a74b2b769d84efbd6e353ccf', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7789,6 +7894,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -7865,6 +7971,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -8051,9 +8158,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_terms', 'cds.payment_term'
@@ -8130,6 +8239,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -8352,9 +8462,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -8456,7 +8568,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '4d9115363837d83b5b199542809674ff1aecdf2abf06172e7e32c0c1d2809a17', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '8cd92c862cb8d06e9d6b7ed47745d533451abfa8ce8af449c3f677b2a1596af4', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8506,6 +8618,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -8602,6 +8715,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."relationship_type" = 'customer'), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -8858,9 +8973,17 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'customers_organization', v_outside, 'cds.account', 'right_filter (relationship_type = ''customer'')'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_organization', 'cds.account'
@@ -8957,6 +9080,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."relationship_type" = 'customer'), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
@@ -9257,9 +9382,17 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'customers_organization', v_outside, 'cds.account', 'right_filter (relationship_type = ''customer'')'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -9361,7 +9494,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', 'b5421e32a982a9eb41db30da2d66d178c0a02463ccb5022371cb592283c9b55c', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '2ebe83578711cdaf84cae1a83bce99f09894dcbe214338a897c7e1d5aa27980c', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13635,6 +13768,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('73c851e2caf24bba36f85fb95dcf8addfd10422fa247f154d87ebf2f42b80ede');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('33ef260890a6d95748591b53839fd9070b10c2550c064b52d205580d2cb8d313');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 73c851e2caf2: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '73c851e2caf24bba36f85fb95dcf8addfd10422fa247f154d87ebf2f42b80ede'));
+VALUES ('deploy', 'deployed bundle 33ef260890a6: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '33ef260890a6d95748591b53839fd9070b10c2550c064b52d205580d2cb8d313'));

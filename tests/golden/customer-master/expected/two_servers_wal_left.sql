@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 644d544d76b93f3eb952389b49a343f374de5c9b460567c6687d0826554023eb: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 1af1a0bb4a282c15904a47babac2581c8a4a779f681e258dbe772b5b32668160: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1041,6 +1041,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1092,6 +1093,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -1220,9 +1222,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'companies', 'fno.companies'
@@ -1280,6 +1284,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -1420,9 +1425,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -1520,7 +1527,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '8da1d88ab7facdfd34f82d22f8c37f921b5019ce709388e9f54766df6cd918cc', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '7d9d49a25fb21ef97ee72cf57b8a628b6069e42f80644a7ac9592d1494fb2cb1', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1556,6 +1563,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1630,6 +1638,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -1816,9 +1825,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'contact_persons', 'fno.contact_persons'
@@ -1899,6 +1910,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -2121,9 +2133,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -2221,7 +2235,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'f35dabe04ee91bf92f7c171de93550cdcf5a63cdebfae9b740a346799242804f', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '43c93637ea8c8c2f8a980cdbc19404772e624c043954ad2827d988ba98341e49', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2271,6 +2285,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -2330,6 +2345,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -2459,9 +2475,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_groups', 'fno.customer_groups'
@@ -2527,6 +2545,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -2686,9 +2705,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -2786,7 +2807,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '266f6933d46156bac3e91c631fe3a0c3c9aa2e4aee76d1e1bbca94e6ea0de1e7', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '7a18abf379200e6f7b350d73071f94c5d715ce72011a0bdc67b1b95f8d94ac20', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2836,6 +2857,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -2900,6 +2922,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -3048,9 +3071,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_payment_methods', 'fno.customer_payment_methods'
@@ -3121,6 +3146,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -3301,9 +3327,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -3401,7 +3429,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '39d01354b3817c34b2ead1f6b17c66d1e249a910cf41510e723ca565e3a42195', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '6eb2c61d2bd03a76d649da347c2f7aa5928e36c95a9df4b3bc1ed793b203b83f', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3451,6 +3479,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -3521,6 +3550,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Person'), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -3679,9 +3710,17 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'customers_person', v_outside, 'fno.customers', 'left_filter (party_type = ''Person'')'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_person', 'fno.customers'
@@ -3758,6 +3797,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Person'), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -3950,9 +3991,17 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'customers_person', v_outside, 'fno.customers', 'left_filter (party_type = ''Person'')'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -4050,7 +4099,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '9dbb9792d0e22291a453685501e65116f2414d9f97477d6c964649adab7a66dd', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '5d23013073d6291819240704db537061fe2296c2e22f21a36693e15655b1ad8e', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4100,6 +4149,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -4161,6 +4211,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -4327,9 +4378,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'loyalty_cards', 'fno.loyalty_cards'
@@ -4397,6 +4450,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -4579,9 +4633,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -4679,7 +4735,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '438a81ba4410c850d513e4692060e196f6d1bf9e4736d0599008b2c9a481468b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'cd9888c3a1a281b10540ada750820ca6929d878f85fc479c4c0f3f985172f4e7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4715,6 +4771,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -4769,6 +4826,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -4898,9 +4956,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'name_affixes', 'fno.name_affixes'
@@ -4961,6 +5021,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -5103,9 +5164,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -5203,7 +5266,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '152e243ccb9f9ff1e1e57c0c0bf67658dfdffdc2eebb8472971402054a75d7a5', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'ce88b6f1298e67530ef7342457ed4ab462794a43dbc9d9a2607a6d5c8f1f9e09', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5239,6 +5302,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -5298,6 +5362,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -5427,9 +5492,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_days', 'fno.payment_days'
@@ -5495,6 +5562,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -5654,9 +5722,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -5754,7 +5824,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '6ee60bf1d3e01751533d00655f4961fa27a2a69ed6ec5c75f36fb5466ce0f22c', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '86ad1eb4c7a63aee3f04d0238560e742ef7d67839070395fac05dd7175648e3d', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5804,6 +5874,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -5872,6 +5943,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -6021,9 +6093,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_day_lines', 'fno.payment_day_lines'
@@ -6098,6 +6172,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -6280,9 +6355,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -6380,7 +6457,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '9a2151837b195a98c72aabadd99d9b078c376e2a7f142e9088038b1b1c0f0ee5', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'd978c11b3934aaca15e047b18c9d97c3cf08427a9ba20b9d67ab5bfcc9e00d9c', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6430,6 +6507,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -6494,6 +6572,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -6642,9 +6721,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedules', 'fno.payment_schedules'
@@ -6715,6 +6796,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -6895,9 +6977,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -6995,7 +7079,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '8b738575d8f1c8ed9f5ec60eeb54023ac094a00b04a0bf09c1a55c69c20051e3', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'f90cd09a4d87d18c2f26f17e34d63dca5ffa58d84cdfd5cebeb03ffa28848910', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7045,6 +7129,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -7118,6 +7203,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -7286,9 +7372,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedule_lines', 'fno.payment_schedule_lines'
@@ -7368,6 +7456,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -7571,9 +7660,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -7671,7 +7762,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'e52dd9b8a87cb17a6ac58cb1cce33fb515e591dcf82d72e65cce7ebe27fd8287', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'f9681ba1875d383c137f76c42961f708e39bcc5810701c0a1afdb417590f8bd2', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7721,6 +7812,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -7797,6 +7889,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -7983,9 +8076,11 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_terms', 'fno.payment_terms'
@@ -8068,6 +8163,7 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           false AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -8290,9 +8386,11 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -8390,7 +8488,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'acca64b6089e46c1907759d335bd5226d6f22b59ac0f54796437f604249429b1', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '0a40f4072905c6b8d150f937c9baaa129ffbe4f92d59091fb5e55d15c42399ae', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8440,6 +8538,7 @@ DECLARE
     v_written integer;
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
+    v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -8536,6 +8635,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Organization'), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -8792,9 +8893,17 @@ WITH incoming AS (
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT count(*) FROM removed),
-       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
+  INTO v_wanted, v_written, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'customers_organization', v_outside, 'fno.customers', 'left_filter (party_type = ''Organization'')'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_organization', 'fno.customers'
@@ -8897,6 +9006,8 @@ WITH incoming AS (
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           -- A row here outside the map's filter on this side is not the map's to change.
+           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Organization'), false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
@@ -9197,9 +9308,17 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
-       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
-  INTO v_wanted, v_written, v_inserted, v_touched
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")))[1]
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
   FROM planned AS j;
+IF v_outside IS NOT NULL THEN
+    -- Undone with the statement: the row stays as it is, the change goes to the error log.
+    RAISE EXCEPTION 'replicator: map %: the row % of % is outside the map''s %, so it is not the map''s to change',
+        'customers_organization', v_outside, 'fno.customers', 'left_filter (party_type = ''Organization'')'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Another application or map owns that row. If it should be this map''s, change it there so that it matches the filter, then retry this error.';
+END IF;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
@@ -9297,7 +9416,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '537e9e25e57942b07231ccce5074116463d2d03f8a96930db6bf4f062afa1113', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '8921c469f969821676d9611581a904508e9e1dbb7aba05c84e206052ee7b6cbf', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13731,6 +13850,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('644d544d76b93f3eb952389b49a343f374de5c9b460567c6687d0826554023eb');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1af1a0bb4a282c15904a47babac2581c8a4a779f681e258dbe772b5b32668160');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 644d544d76b9: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '644d544d76b93f3eb952389b49a343f374de5c9b460567c6687d0826554023eb'));
+VALUES ('deploy', 'deployed bundle 1af1a0bb4a28: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '1af1a0bb4a282c15904a47babac2581c8a4a779f681e258dbe772b5b32668160'));

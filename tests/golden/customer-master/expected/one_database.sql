@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle fe5f6bdb2efaaacd83254683661cd006666d1d7701066778520562d9d8ce0ca0: 110 to create, 0 to replace, 0 to drop
+-- bundle c922ea2c0de4e25c4301530a88846f5f88d5674b7e30eab0a7d9861e424fd40a: 110 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1082,19 +1082,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('company_code', "l"."k_1") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>1)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'name'->>3)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."company" AS t ON "t"."company_code" = "l"."k_1"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."company" AS t
+            WHERE "t"."company_code" = "l"."k_1"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -1267,19 +1274,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('company_code', "l"."k_1") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>1)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'name'->>3)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."company" AS t ON "t"."company_code" = "l"."k_1"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."company" AS t
+            WHERE "t"."company_code" = "l"."k_1"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -1515,7 +1529,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'b11f27e67d87b71710d95b63690b10e82432bd68e0a9f1d7978b31a1fbadeb87', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '8be62e3555f6a19a2b9c24401bd2b9bf6cbc3d47ef0b7e5551ced966e1ca7580', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1602,19 +1616,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'name'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."companies" AS t
+            WHERE "t"."dataareaid" = "l"."k_1"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -1787,19 +1808,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'name'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."companies" AS t
+            WHERE "t"."dataareaid" = "l"."k_1"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -2035,7 +2063,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'c2dcc19285f73df01fcfc3944072340aefe816c04d87b2a9b886cd9f33ecc8a3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'ee4603f5a56c7ee181cc04cb196cf290b2a8655ad94bf74af8d5ed1b5cd55a5d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2149,13 +2177,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."contactpersonid" IS NOT NULL), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'first_name'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -2169,7 +2196,15 @@ WITH incoming AS (
            0::bigint AS "o_5", NULL::bigint AS "ot_5",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."contactpersonid" IS NOT NULL), false) AS outside
+             FROM "cds"."contact" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -2439,13 +2474,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."contactpersonid" IS NOT NULL), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'first_name'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -2459,7 +2493,15 @@ WITH incoming AS (
            0::bigint AS "o_5", NULL::bigint AS "ot_5",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."contactpersonid" IS NOT NULL), false) AS outside
+             FROM "cds"."contact" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -2791,7 +2833,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '07cda34b339bb5798239dc7b84ab537f6014aaafa9690c14848db725092cfe07', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '395995ef5e4a692e2cd3a25a19dfed5d7ed8bbe0720128cc5ad01aaf1f96323c', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2915,12 +2957,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'first_name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -2933,7 +2975,14 @@ WITH incoming AS (
            greatest((v.clock->'customer_account'->>2)::bigint, q."ot_4") AS "ot_4",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."contact_persons" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -3181,12 +3230,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'first_name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -3199,7 +3248,14 @@ WITH incoming AS (
            greatest((v.clock->'customer_account'->>2)::bigint, q."ot_4") AS "ot_4",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."contact_persons" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -3511,7 +3567,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '2e46ba41c85203a83420cbaa64dd16dd78fdc32ddf835f9aa4e4b868547c550e', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '429a575e48efa57f6abbed724bd54da47b76c4f095212fd1762304e86ccf4b9c', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3620,19 +3676,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."customer_group" AS t ON "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."customer_group" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -3814,19 +3877,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."customer_group" AS t ON "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."customer_group" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -4081,7 +4151,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '690e4b851cb1398eb254c421598fe7dce216b892b77b286a03d834a4dc06bd9b', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '97ff7682e6a946f723ba6f192a798ee7b917cf10dbe286d586de3be120062dc1', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4190,19 +4260,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."customer_groups" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -4384,19 +4461,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."customer_groups" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -4651,7 +4735,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '3fc1c0aaaec9a5b4a73d58633401640803002a0cce5ee5cf2c4d9d94a3160324', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '47e44448a201cd3621c1033a2381194dd8deb068ae2f50612641ba48f2246bc5', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4765,12 +4849,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -4779,7 +4863,14 @@ WITH incoming AS (
            greatest((v.clock->'payment_type'->>3)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."customer_payment_method" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."customer_payment_method" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -4983,12 +5074,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -4997,7 +5088,14 @@ WITH incoming AS (
            greatest((v.clock->'payment_type'->>3)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."customer_payment_method" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."customer_payment_method" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -5271,7 +5369,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'a9ce2462221e841fdd164df10d4224f10f5a5eb53ff6f42b685f187595f5b485', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '76082c0e10613b7d59e233e46efb1d3cc1587f03c851a3fe85d4e6671959b621', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5385,12 +5483,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -5399,7 +5497,14 @@ WITH incoming AS (
            greatest((v.clock->'payment_type'->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."customer_payment_methods" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -5603,12 +5708,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -5617,7 +5722,14 @@ WITH incoming AS (
            greatest((v.clock->'payment_type'->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."customer_payment_methods" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -5891,7 +6003,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '0946517f0bb1464a866cda908954fb09b7d4febd12feef544fa5d3001b8f3213', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'e83446b4b78f3a39947eb388d69242411f447d0ec019b3e1b90ad4117aeaa49d', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6017,13 +6129,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."is_sellable" AND "t"."customer_number" IS NOT NULL), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
@@ -6034,7 +6145,15 @@ WITH incoming AS (
            0::bigint AS "o_5", NULL::bigint AS "ot_5",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."is_sellable" AND "t"."customer_number" IS NOT NULL), false) AS outside
+             FROM "cds"."contact" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -6288,13 +6407,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."is_sellable" AND "t"."customer_number" IS NOT NULL), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
@@ -6305,7 +6423,15 @@ WITH incoming AS (
            0::bigint AS "o_5", NULL::bigint AS "ot_5",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."is_sellable" AND "t"."customer_number" IS NOT NULL), false) AS outside
+             FROM "cds"."contact" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -6623,7 +6749,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '1e167ac5a814323c5bf61a3145cede11fc21ef6ef272d0da39ee9cc430b367c3', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '88672476dff654b99b851268af54b17ac0a0cfb589b11e52c55c8bdad3db1b75', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6743,13 +6869,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Person'), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
@@ -6758,7 +6883,15 @@ WITH incoming AS (
            0::bigint AS "o_3", NULL::bigint AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."party_type" = 'Person'), false) AS outside
+             FROM "fno"."customers" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -6984,13 +7117,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Person'), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
@@ -6999,7 +7131,15 @@ WITH incoming AS (
            0::bigint AS "o_3", NULL::bigint AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."party_type" = 'Person'), false) AS outside
+             FROM "fno"."customers" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -7291,7 +7431,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '59db1ab1ad535332b3b7797fa12d41ad2873fd7aa92cd0296415878b539bf6f4', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '89f536bee49348e005a94e94624482aa319b8ea0b17af2544f190f5115fbee7f', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7402,12 +7542,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'tier'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -7418,7 +7558,14 @@ WITH incoming AS (
            greatest((v.clock->'blocked'->>3)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."loyalty_card" AS t ON "t"."card_number" = "l"."k_1"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."loyalty_card" AS t
+            WHERE "t"."card_number" = "l"."k_1"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -7635,12 +7782,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'tier'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -7651,7 +7798,14 @@ WITH incoming AS (
            greatest((v.clock->'blocked'->>3)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."loyalty_card" AS t ON "t"."card_number" = "l"."k_1"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."loyalty_card" AS t
+            WHERE "t"."card_number" = "l"."k_1"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -7925,7 +8079,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'e7057b09558e42eff3ee14ce3e09d8700439bac720e71ca526e2b9938e671d56', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'ea64e7a7a90e902fa889d17f6015498db241150bf0d0fdcc1fbe7fd573a60c13', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8022,12 +8176,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'tier'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -8038,7 +8192,14 @@ WITH incoming AS (
            greatest((v.clock->'blocked'->>2)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."loyalty_cards" AS t
+            WHERE "t"."card_number" = "l"."k_1"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -8255,12 +8416,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'tier'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -8271,7 +8432,14 @@ WITH incoming AS (
            greatest((v.clock->'blocked'->>2)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."loyalty_cards" AS t
+            WHERE "t"."card_number" = "l"."k_1"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -8545,7 +8713,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'a1c0b5468b5bf9013332767eb1aa315ad2f0c815ac18a46e51e94a645935c0c9', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '397efbcd7e76e02bfaea7eb83f01c3955369ae2d1717ccac241957613a4d048e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8635,19 +8803,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."name_affix" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."name_affix" AS t
+            WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -8824,19 +8999,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."name_affix" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."name_affix" AS t
+            WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -9074,7 +9256,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '29bb913076a1fef0a669c7e626ec82d437feb41e92aa3709ff1ac02d5027cdb7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '6b8d523df665e5e450bf5fb8d0eb2edaf667eccd85db7107bb1dda13f5395128', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9164,19 +9346,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."name_affixes" AS t
+            WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -9353,19 +9542,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."name_affixes" AS t
+            WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -9603,7 +9799,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '6261e32f9f3f938fcf77edbe6f519e07c2d9a314e161f408ab514ed4832af33c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '752469abe5912cc11c0cb547b66749f344db47eafb887d9f9ceacb7adbd7b993', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9698,19 +9894,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."payment_day" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."payment_day" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -9892,19 +10095,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."payment_day" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."payment_day" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -10159,7 +10369,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '3b4331490e54b891f9763c1befdffc0cbd00ebd3c707312057175b2f4b5eea52', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'fcba8d80fe08082895c469e6b015f22cc2c75387c1b8e0d74a67a3a2b0030c4d', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10268,19 +10478,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_days" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -10462,19 +10679,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_days" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -10729,7 +10953,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'f89d56c86e58e6711b8410e7dae85b38e78068f9561d9e3ab8d869040fe46e49', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'c59bcbd0164a8819d4f0ad76f6c26503da286b6ca215783f80ba508337651dc0', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10847,12 +11071,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'week_day'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -10861,7 +11085,14 @@ WITH incoming AS (
            greatest((v.clock->'day_of_month'->>3)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."payment_day_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."payment_day_line" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -11070,12 +11301,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'week_day'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -11084,7 +11315,14 @@ WITH incoming AS (
            greatest((v.clock->'day_of_month'->>3)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."payment_day_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."payment_day_line" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -11360,7 +11598,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'fd27778058e30a3d1d496f8235be64cae1889adf9842613e8f0956aa273624ac', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '4ade931239e3f5c889c3bc44a165567ed1d68f2663ed3b5f719a2d516404f21d', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11478,12 +11716,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'week_day'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -11492,7 +11730,14 @@ WITH incoming AS (
            greatest((v.clock->'day_of_month'->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_day_lines" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -11701,12 +11946,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'week_day'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -11715,7 +11960,14 @@ WITH incoming AS (
            greatest((v.clock->'day_of_month'->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_day_lines" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -11991,7 +12243,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '8b72bd0f9ede84b1e4f313c0d9a83fbfd7f66845eb6334881f74cd6d2f758715', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '5b6464970b502e2353f764a9fb1a5d7e39cf78ef2155779af426f70aa67a50ae', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12105,12 +12357,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -12119,7 +12371,14 @@ WITH incoming AS (
            greatest((v.clock->'allocation'->>3)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."payment_schedule" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."payment_schedule" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -12323,12 +12582,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -12337,7 +12596,14 @@ WITH incoming AS (
            greatest((v.clock->'allocation'->>3)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."payment_schedule" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."payment_schedule" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -12611,7 +12877,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'f0f107ab038a3895d4da45cd939c8038f23737c8a2a390f657402bd8742e6824', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'bd97c6ba15707135e62c6fcf624c65d41b99031fe8f0bc724a98212015a6daf5', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12725,12 +12991,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -12739,7 +13005,14 @@ WITH incoming AS (
            greatest((v.clock->'allocation'->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_schedules" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -12943,12 +13216,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -12957,7 +13230,14 @@ WITH incoming AS (
            greatest((v.clock->'allocation'->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_schedules" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -13231,7 +13511,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'f4135d27ec2b5029fbac0b85f0a05a68b3bd973f330bf6d8d2995d9ad3d5743d', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'a7e3475213f98e0734d7228f34f749b85b3ef734f2d1082c52861e220216f1d5', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13354,12 +13634,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'percent'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -13370,7 +13650,14 @@ WITH incoming AS (
            greatest((v.clock->'due_days'->>3)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."payment_schedule_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."payment_schedule_line" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -13601,12 +13888,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'percent'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -13617,7 +13904,14 @@ WITH incoming AS (
            greatest((v.clock->'due_days'->>3)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."payment_schedule_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."payment_schedule_line" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -13912,7 +14206,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '7946c8de45d7239dd33fe69bfd4bbc9172126fa9a74b2b769d84efbd6e353ccf', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '042316e681fcdb81bae02d3c859e4ba03c92f27824c13c44d52e8b6efa4a5b6b', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -14035,12 +14329,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'percent'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -14051,7 +14345,14 @@ WITH incoming AS (
            greatest((v.clock->'due_days'->>2)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_schedule_lines" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -14282,12 +14583,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'percent'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -14298,7 +14599,14 @@ WITH incoming AS (
            greatest((v.clock->'due_days'->>2)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_schedule_lines" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -14593,7 +14901,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '93f24628ea1a87fde91e656e55f3a1d87e57a15dd57725b34a4bcf4f0c25d8c8', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'eb5067134a19a48316c6c5e83c240a32a568ad317decd5fda74b42233eb58411', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -14719,12 +15027,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -14737,7 +15045,14 @@ WITH incoming AS (
            greatest((v.clock->'payment_day'->>3)::bigint, q."ot_4") AS "ot_4",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."payment_term" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."payment_term" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -14987,12 +15302,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -15005,7 +15320,14 @@ WITH incoming AS (
            greatest((v.clock->'payment_day'->>3)::bigint, q."ot_4") AS "ot_4",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."payment_term" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."payment_term" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -15317,7 +15639,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '8cd92c862cb8d06e9d6b7ed47745d533451abfa8ce8af449c3f677b2a1596af4', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'a39c114bdc3214d81d7dddb503768ca04c10f184d5bd5ec6c1c36179c54e3993', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -15443,12 +15765,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -15461,7 +15783,14 @@ WITH incoming AS (
            greatest((v.clock->'payment_day'->>2)::bigint, q."ot_4") AS "ot_4",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_terms" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -15711,12 +16040,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -15729,7 +16058,14 @@ WITH incoming AS (
            greatest((v.clock->'payment_day'->>2)::bigint, q."ot_4") AS "ot_4",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_terms" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -16041,7 +16377,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'bb7a3466ca57b63655a41bb9cfe84cf22041b5e6e130b707931adbcc53b75739', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '80942cd8e684455830eb3771db6efa2dc9785416090eea75b91e16bceee70a13', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16187,13 +16523,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."relationship_type" = 'customer'), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -16213,7 +16548,15 @@ WITH incoming AS (
            0::bigint AS "o_8", NULL::bigint AS "ot_8",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."account" AS t ON "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."relationship_type" = 'customer'), false) AS outside
+             FROM "cds"."account" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -16552,13 +16895,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."relationship_type" = 'customer'), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -16578,7 +16920,15 @@ WITH incoming AS (
            0::bigint AS "o_8", NULL::bigint AS "ot_8",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."account" AS t ON "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."relationship_type" = 'customer'), false) AS outside
+             FROM "cds"."account" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -16967,7 +17317,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '2ebe83578711cdaf84cae1a83bce99f09894dcbe214338a897c7e1d5aa27980c', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '0e92c0db0751e1b51b233753acea56b4ec08faec6ab47bb4c644871ed544dc7b', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17113,13 +17463,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Organization'), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -17139,7 +17488,15 @@ WITH incoming AS (
            0::bigint AS "o_8", NULL::bigint AS "ot_8",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."party_type" = 'Organization'), false) AS outside
+             FROM "fno"."customers" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -17478,13 +17835,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Organization'), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -17504,7 +17860,15 @@ WITH incoming AS (
            0::bigint AS "o_8", NULL::bigint AS "ot_8",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."party_type" = 'Organization'), false) AS outside
+             FROM "fno"."customers" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -17893,7 +18257,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '2d69136f23ea870e50a97d2c87c5fee7fa49096ab12cc4e90e65204fb3a89fb1', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '655d3dbf5d65cd21c79a0fb61f39b2fa9b6084fa006495a5391ff7e5bbe90267', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -26310,6 +26674,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('fe5f6bdb2efaaacd83254683661cd006666d1d7701066778520562d9d8ce0ca0');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('c922ea2c0de4e25c4301530a88846f5f88d5674b7e30eab0a7d9861e424fd40a');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle fe5f6bdb2efa: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'fe5f6bdb2efaaacd83254683661cd006666d1d7701066778520562d9d8ce0ca0'));
+VALUES ('deploy', 'deployed bundle c922ea2c0de4: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'c922ea2c0de4e25c4301530a88846f5f88d5674b7e30eab0a7d9861e424fd40a'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 33ef260890a6d95748591b53839fd9070b10c2550c064b52d205580d2cb8d313: 58 to create, 0 to replace, 0 to drop
+-- bundle 9e90ae11a45d292b235c1dec891366d281e94d5f989775f98bc779a957359f8a: 58 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1082,19 +1082,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'name'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."companies" AS t
+            WHERE "t"."dataareaid" = "l"."k_1"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -1267,19 +1274,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'name'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."companies" AS t
+            WHERE "t"."dataareaid" = "l"."k_1"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -1515,7 +1529,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'c2dcc19285f73df01fcfc3944072340aefe816c04d87b2a9b886cd9f33ecc8a3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'ee4603f5a56c7ee181cc04cb196cf290b2a8655ad94bf74af8d5ed1b5cd55a5d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1625,12 +1639,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'first_name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -1643,7 +1657,14 @@ WITH incoming AS (
            greatest((v.clock->'customer_account'->>2)::bigint, q."ot_4") AS "ot_4",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."contact_persons" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -1891,12 +1912,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'first_name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -1909,7 +1930,14 @@ WITH incoming AS (
            greatest((v.clock->'customer_account'->>2)::bigint, q."ot_4") AS "ot_4",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."contact_persons" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -2221,7 +2249,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '2e46ba41c85203a83420cbaa64dd16dd78fdc32ddf835f9aa4e4b868547c550e', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '429a575e48efa57f6abbed724bd54da47b76c4f095212fd1762304e86ccf4b9c', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2330,19 +2358,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."customer_groups" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -2524,19 +2559,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."customer_groups" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -2791,7 +2833,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '3fc1c0aaaec9a5b4a73d58633401640803002a0cce5ee5cf2c4d9d94a3160324', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '47e44448a201cd3621c1033a2381194dd8deb068ae2f50612641ba48f2246bc5', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2905,12 +2947,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -2919,7 +2961,14 @@ WITH incoming AS (
            greatest((v.clock->'payment_type'->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."customer_payment_methods" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -3123,12 +3172,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -3137,7 +3186,14 @@ WITH incoming AS (
            greatest((v.clock->'payment_type'->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."customer_payment_methods" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -3411,7 +3467,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '0946517f0bb1464a866cda908954fb09b7d4febd12feef544fa5d3001b8f3213', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'e83446b4b78f3a39947eb388d69242411f447d0ec019b3e1b90ad4117aeaa49d', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3531,13 +3587,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Person'), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
@@ -3546,7 +3601,15 @@ WITH incoming AS (
            0::bigint AS "o_3", NULL::bigint AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."party_type" = 'Person'), false) AS outside
+             FROM "fno"."customers" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -3772,13 +3835,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Person'), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
@@ -3787,7 +3849,15 @@ WITH incoming AS (
            0::bigint AS "o_3", NULL::bigint AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."party_type" = 'Person'), false) AS outside
+             FROM "fno"."customers" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -4079,7 +4149,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '59db1ab1ad535332b3b7797fa12d41ad2873fd7aa92cd0296415878b539bf6f4', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '89f536bee49348e005a94e94624482aa319b8ea0b17af2544f190f5115fbee7f', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4190,12 +4260,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'tier'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -4206,7 +4276,14 @@ WITH incoming AS (
            greatest((v.clock->'blocked'->>2)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."loyalty_cards" AS t
+            WHERE "t"."card_number" = "l"."k_1"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -4423,12 +4500,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'tier'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -4439,7 +4516,14 @@ WITH incoming AS (
            greatest((v.clock->'blocked'->>2)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."loyalty_cards" AS t
+            WHERE "t"."card_number" = "l"."k_1"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -4713,7 +4797,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'a1c0b5468b5bf9013332767eb1aa315ad2f0c815ac18a46e51e94a645935c0c9', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '397efbcd7e76e02bfaea7eb83f01c3955369ae2d1717ccac241957613a4d048e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4803,19 +4887,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."name_affixes" AS t
+            WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -4992,19 +5083,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."name_affixes" AS t
+            WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -5242,7 +5340,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '6261e32f9f3f938fcf77edbe6f519e07c2d9a314e161f408ab514ed4832af33c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '752469abe5912cc11c0cb547b66749f344db47eafb887d9f9ceacb7adbd7b993', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5337,19 +5435,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_days" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -5531,19 +5636,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_days" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -5798,7 +5910,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'f89d56c86e58e6711b8410e7dae85b38e78068f9561d9e3ab8d869040fe46e49', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'c59bcbd0164a8819d4f0ad76f6c26503da286b6ca215783f80ba508337651dc0', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5916,12 +6028,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'week_day'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -5930,7 +6042,14 @@ WITH incoming AS (
            greatest((v.clock->'day_of_month'->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_day_lines" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -6139,12 +6258,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'week_day'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -6153,7 +6272,14 @@ WITH incoming AS (
            greatest((v.clock->'day_of_month'->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_day_lines" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -6429,7 +6555,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '8b72bd0f9ede84b1e4f313c0d9a83fbfd7f66845eb6334881f74cd6d2f758715', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '5b6464970b502e2353f764a9fb1a5d7e39cf78ef2155779af426f70aa67a50ae', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6543,12 +6669,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -6557,7 +6683,14 @@ WITH incoming AS (
            greatest((v.clock->'allocation'->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_schedules" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -6761,12 +6894,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -6775,7 +6908,14 @@ WITH incoming AS (
            greatest((v.clock->'allocation'->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_schedules" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -7049,7 +7189,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'f4135d27ec2b5029fbac0b85f0a05a68b3bd973f330bf6d8d2995d9ad3d5743d', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'a7e3475213f98e0734d7228f34f749b85b3ef734f2d1082c52861e220216f1d5', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7172,12 +7312,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'percent'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -7188,7 +7328,14 @@ WITH incoming AS (
            greatest((v.clock->'due_days'->>2)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_schedule_lines" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -7419,12 +7566,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'percent'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -7435,7 +7582,14 @@ WITH incoming AS (
            greatest((v.clock->'due_days'->>2)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_schedule_lines" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -7730,7 +7884,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '93f24628ea1a87fde91e656e55f3a1d87e57a15dd57725b34a4bcf4f0c25d8c8', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'eb5067134a19a48316c6c5e83c240a32a568ad317decd5fda74b42233eb58411', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7856,12 +8010,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -7874,7 +8028,14 @@ WITH incoming AS (
            greatest((v.clock->'payment_day'->>2)::bigint, q."ot_4") AS "ot_4",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_terms" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -8124,12 +8285,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -8142,7 +8303,14 @@ WITH incoming AS (
            greatest((v.clock->'payment_day'->>2)::bigint, q."ot_4") AS "ot_4",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_terms" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -8454,7 +8622,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'bb7a3466ca57b63655a41bb9cfe84cf22041b5e6e130b707931adbcc53b75739', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '80942cd8e684455830eb3771db6efa2dc9785416090eea75b91e16bceee70a13', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8600,13 +8768,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Organization'), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -8626,7 +8793,15 @@ WITH incoming AS (
            0::bigint AS "o_8", NULL::bigint AS "ot_8",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."party_type" = 'Organization'), false) AS outside
+             FROM "fno"."customers" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -8965,13 +9140,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Organization'), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -8991,7 +9165,15 @@ WITH incoming AS (
            0::bigint AS "o_8", NULL::bigint AS "ot_8",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."party_type" = 'Organization'), false) AS outside
+             FROM "fno"."customers" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -9380,7 +9562,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '2d69136f23ea870e50a97d2c87c5fee7fa49096ab12cc4e90e65204fb3a89fb1', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '655d3dbf5d65cd21c79a0fb61f39b2fa9b6084fa006495a5391ff7e5bbe90267', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13655,6 +13837,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('33ef260890a6d95748591b53839fd9070b10c2550c064b52d205580d2cb8d313');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('9e90ae11a45d292b235c1dec891366d281e94d5f989775f98bc779a957359f8a');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 33ef260890a6: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '33ef260890a6d95748591b53839fd9070b10c2550c064b52d205580d2cb8d313'));
+VALUES ('deploy', 'deployed bundle 9e90ae11a45d: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '9e90ae11a45d292b235c1dec891366d281e94d5f989775f98bc779a957359f8a'));

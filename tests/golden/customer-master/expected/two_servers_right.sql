@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 33ef260890a6d95748591b53839fd9070b10c2550c064b52d205580d2cb8d313: 58 to create, 0 to replace, 0 to drop
+-- bundle 9e90ae11a45d292b235c1dec891366d281e94d5f989775f98bc779a957359f8a: 58 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1082,19 +1082,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('company_code', "l"."k_1") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>1)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'name'->>3)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."company" AS t ON "t"."company_code" = "l"."k_1"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."company" AS t
+            WHERE "t"."company_code" = "l"."k_1"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -1267,19 +1274,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('company_code', "l"."k_1") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>1)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'name'->>3)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."company" AS t ON "t"."company_code" = "l"."k_1"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."company" AS t
+            WHERE "t"."company_code" = "l"."k_1"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -1515,7 +1529,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'b11f27e67d87b71710d95b63690b10e82432bd68e0a9f1d7978b31a1fbadeb87', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '8be62e3555f6a19a2b9c24401bd2b9bf6cbc3d47ef0b7e5551ced966e1ca7580', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1629,13 +1643,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."contactpersonid" IS NOT NULL), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'first_name'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -1649,7 +1662,15 @@ WITH incoming AS (
            0::bigint AS "o_5", NULL::bigint AS "ot_5",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."contactpersonid" IS NOT NULL), false) AS outside
+             FROM "cds"."contact" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -1919,13 +1940,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."contactpersonid" IS NOT NULL), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'first_name'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -1939,7 +1959,15 @@ WITH incoming AS (
            0::bigint AS "o_5", NULL::bigint AS "ot_5",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."contactpersonid" IS NOT NULL), false) AS outside
+             FROM "cds"."contact" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -2271,7 +2299,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '07cda34b339bb5798239dc7b84ab537f6014aaafa9690c14848db725092cfe07', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '395995ef5e4a692e2cd3a25a19dfed5d7ed8bbe0720128cc5ad01aaf1f96323c', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2380,19 +2408,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."customer_group" AS t ON "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."customer_group" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -2574,19 +2609,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."customer_group" AS t ON "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."customer_group" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -2841,7 +2883,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '690e4b851cb1398eb254c421598fe7dce216b892b77b286a03d834a4dc06bd9b', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '97ff7682e6a946f723ba6f192a798ee7b917cf10dbe286d586de3be120062dc1', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2955,12 +2997,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -2969,7 +3011,14 @@ WITH incoming AS (
            greatest((v.clock->'payment_type'->>3)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."customer_payment_method" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."customer_payment_method" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -3173,12 +3222,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -3187,7 +3236,14 @@ WITH incoming AS (
            greatest((v.clock->'payment_type'->>3)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."customer_payment_method" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."customer_payment_method" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -3461,7 +3517,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'a9ce2462221e841fdd164df10d4224f10f5a5eb53ff6f42b685f187595f5b485', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '76082c0e10613b7d59e233e46efb1d3cc1587f03c851a3fe85d4e6671959b621', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3587,13 +3643,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."is_sellable" AND "t"."customer_number" IS NOT NULL), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
@@ -3604,7 +3659,15 @@ WITH incoming AS (
            0::bigint AS "o_5", NULL::bigint AS "ot_5",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."is_sellable" AND "t"."customer_number" IS NOT NULL), false) AS outside
+             FROM "cds"."contact" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -3858,13 +3921,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."is_sellable" AND "t"."customer_number" IS NOT NULL), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
@@ -3875,7 +3937,15 @@ WITH incoming AS (
            0::bigint AS "o_5", NULL::bigint AS "ot_5",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."is_sellable" AND "t"."customer_number" IS NOT NULL), false) AS outside
+             FROM "cds"."contact" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -4193,7 +4263,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '1e167ac5a814323c5bf61a3145cede11fc21ef6ef272d0da39ee9cc430b367c3', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '88672476dff654b99b851268af54b17ac0a0cfb589b11e52c55c8bdad3db1b75', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4304,12 +4374,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'tier'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -4320,7 +4390,14 @@ WITH incoming AS (
            greatest((v.clock->'blocked'->>3)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."loyalty_card" AS t ON "t"."card_number" = "l"."k_1"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."loyalty_card" AS t
+            WHERE "t"."card_number" = "l"."k_1"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -4537,12 +4614,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'tier'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -4553,7 +4630,14 @@ WITH incoming AS (
            greatest((v.clock->'blocked'->>3)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."loyalty_card" AS t ON "t"."card_number" = "l"."k_1"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."loyalty_card" AS t
+            WHERE "t"."card_number" = "l"."k_1"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -4827,7 +4911,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'e7057b09558e42eff3ee14ce3e09d8700439bac720e71ca526e2b9938e671d56', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'ea64e7a7a90e902fa889d17f6015498db241150bf0d0fdcc1fbe7fd573a60c13', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4917,19 +5001,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."name_affix" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."name_affix" AS t
+            WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -5106,19 +5197,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."name_affix" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."name_affix" AS t
+            WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -5356,7 +5454,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '29bb913076a1fef0a669c7e626ec82d437feb41e92aa3709ff1ac02d5027cdb7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '6b8d523df665e5e450bf5fb8d0eb2edaf667eccd85db7107bb1dda13f5395128', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5451,19 +5549,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."payment_day" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."payment_day" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -5645,19 +5750,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."payment_day" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."payment_day" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -5912,7 +6024,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '3b4331490e54b891f9763c1befdffc0cbd00ebd3c707312057175b2f4b5eea52', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'fcba8d80fe08082895c469e6b015f22cc2c75387c1b8e0d74a67a3a2b0030c4d', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6030,12 +6142,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'week_day'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -6044,7 +6156,14 @@ WITH incoming AS (
            greatest((v.clock->'day_of_month'->>3)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."payment_day_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."payment_day_line" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -6253,12 +6372,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'week_day'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -6267,7 +6386,14 @@ WITH incoming AS (
            greatest((v.clock->'day_of_month'->>3)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."payment_day_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."payment_day_line" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -6543,7 +6669,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'fd27778058e30a3d1d496f8235be64cae1889adf9842613e8f0956aa273624ac', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '4ade931239e3f5c889c3bc44a165567ed1d68f2663ed3b5f719a2d516404f21d', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6657,12 +6783,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -6671,7 +6797,14 @@ WITH incoming AS (
            greatest((v.clock->'allocation'->>3)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."payment_schedule" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."payment_schedule" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -6875,12 +7008,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -6889,7 +7022,14 @@ WITH incoming AS (
            greatest((v.clock->'allocation'->>3)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."payment_schedule" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."payment_schedule" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -7163,7 +7303,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'f0f107ab038a3895d4da45cd939c8038f23737c8a2a390f657402bd8742e6824', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'bd97c6ba15707135e62c6fcf624c65d41b99031fe8f0bc724a98212015a6daf5', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7286,12 +7426,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'percent'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -7302,7 +7442,14 @@ WITH incoming AS (
            greatest((v.clock->'due_days'->>3)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."payment_schedule_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."payment_schedule_line" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -7533,12 +7680,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'percent'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -7549,7 +7696,14 @@ WITH incoming AS (
            greatest((v.clock->'due_days'->>3)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."payment_schedule_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."payment_schedule_line" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -7844,7 +7998,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '7946c8de45d7239dd33fe69bfd4bbc9172126fa9a74b2b769d84efbd6e353ccf', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '042316e681fcdb81bae02d3c859e4ba03c92f27824c13c44d52e8b6efa4a5b6b', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7970,12 +8124,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -7988,7 +8142,14 @@ WITH incoming AS (
            greatest((v.clock->'payment_day'->>3)::bigint, q."ot_4") AS "ot_4",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."payment_term" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."payment_term" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -8238,12 +8399,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -8256,7 +8417,14 @@ WITH incoming AS (
            greatest((v.clock->'payment_day'->>3)::bigint, q."ot_4") AS "ot_4",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."payment_term" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "cds"."payment_term" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -8568,7 +8736,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '8cd92c862cb8d06e9d6b7ed47745d533451abfa8ce8af449c3f677b2a1596af4', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'a39c114bdc3214d81d7dddb503768ca04c10f184d5bd5ec6c1c36179c54e3993', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8714,13 +8882,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."relationship_type" = 'customer'), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -8740,7 +8907,15 @@ WITH incoming AS (
            0::bigint AS "o_8", NULL::bigint AS "ot_8",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."account" AS t ON "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."relationship_type" = 'customer'), false) AS outside
+             FROM "cds"."account" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -9079,13 +9254,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."relationship_type" = 'customer'), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -9105,7 +9279,15 @@ WITH incoming AS (
            0::bigint AS "o_8", NULL::bigint AS "ot_8",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "cds"."account" AS t ON "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."relationship_type" = 'customer'), false) AS outside
+             FROM "cds"."account" AS t
+            WHERE "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -9494,7 +9676,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '2ebe83578711cdaf84cae1a83bce99f09894dcbe214338a897c7e1d5aa27980c', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '0e92c0db0751e1b51b233753acea56b4ec08faec6ab47bb4c644871ed544dc7b', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13768,6 +13950,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('33ef260890a6d95748591b53839fd9070b10c2550c064b52d205580d2cb8d313');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('9e90ae11a45d292b235c1dec891366d281e94d5f989775f98bc779a957359f8a');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 33ef260890a6: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '33ef260890a6d95748591b53839fd9070b10c2550c064b52d205580d2cb8d313'));
+VALUES ('deploy', 'deployed bundle 9e90ae11a45d: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '9e90ae11a45d292b235c1dec891366d281e94d5f989775f98bc779a957359f8a'));

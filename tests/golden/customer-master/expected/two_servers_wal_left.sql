@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 1af1a0bb4a282c15904a47babac2581c8a4a779f681e258dbe772b5b32668160: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 111e7f847d08a202243e6cf7ace045df8678b8206dfc6799dec16f574d771a86: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1092,19 +1092,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'name'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."companies" AS t
+            WHERE "t"."dataareaid" = "l"."k_1"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -1283,19 +1290,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'name'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."companies" AS t
+            WHERE "t"."dataareaid" = "l"."k_1"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -1527,7 +1541,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '7d9d49a25fb21ef97ee72cf57b8a628b6069e42f80644a7ac9592d1494fb2cb1', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '88fb131ebec9f87c49fa58559b0d614874fadf7671f50bab4bece25fe4265c4a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1637,12 +1651,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'first_name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -1655,7 +1669,14 @@ WITH incoming AS (
            greatest((v.clock->'customer_account'->>2)::bigint, q."ot_4") AS "ot_4",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."contact_persons" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -1909,12 +1930,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'first_name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -1927,7 +1948,14 @@ WITH incoming AS (
            greatest((v.clock->'customer_account'->>2)::bigint, q."ot_4") AS "ot_4",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."contact_persons" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -2235,7 +2263,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '43c93637ea8c8c2f8a980cdbc19404772e624c043954ad2827d988ba98341e49', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '0c8b5ffa8b1a08963c432fa89083a447605f40b1865aa5fb2141157404e33e48', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2344,19 +2372,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."customer_groups" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -2544,19 +2579,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."customer_groups" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -2807,7 +2849,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '7a18abf379200e6f7b350d73071f94c5d715ce72011a0bdc67b1b95f8d94ac20', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'c898b76e2e21b3252aeebe915226f7f24c00b4b1226666ede448d71a0a253bac', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2921,12 +2963,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -2935,7 +2977,14 @@ WITH incoming AS (
            greatest((v.clock->'payment_type'->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."customer_payment_methods" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -3145,12 +3194,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -3159,7 +3208,14 @@ WITH incoming AS (
            greatest((v.clock->'payment_type'->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."customer_payment_methods" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -3429,7 +3485,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '6eb2c61d2bd03a76d649da347c2f7aa5928e36c95a9df4b3bc1ed793b203b83f', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'e1eb703fb4969f70031d461773b9bff678e5d8638c01d62ce66b9a42ad8a5fa5', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3549,13 +3605,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Person'), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
@@ -3564,7 +3619,15 @@ WITH incoming AS (
            0::bigint AS "o_3", NULL::bigint AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."party_type" = 'Person'), false) AS outside
+             FROM "fno"."customers" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -3796,13 +3859,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Person'), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
@@ -3811,7 +3873,15 @@ WITH incoming AS (
            0::bigint AS "o_3", NULL::bigint AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."party_type" = 'Person'), false) AS outside
+             FROM "fno"."customers" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -4099,7 +4169,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '5d23013073d6291819240704db537061fe2296c2e22f21a36693e15655b1ad8e', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '7a86301d82169989c298528adb6e02b7cef9456c137705eab4ec35f5643d4b98', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4210,12 +4280,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'tier'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -4226,7 +4296,14 @@ WITH incoming AS (
            greatest((v.clock->'blocked'->>2)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."loyalty_cards" AS t
+            WHERE "t"."card_number" = "l"."k_1"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -4449,12 +4526,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'tier'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -4465,7 +4542,14 @@ WITH incoming AS (
            greatest((v.clock->'blocked'->>2)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."loyalty_cards" AS t
+            WHERE "t"."card_number" = "l"."k_1"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -4735,7 +4819,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'cd9888c3a1a281b10540ada750820ca6929d878f85fc479c4c0f3f985172f4e7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '5d6912f567d90e00ec63088bb3e518a0257bdecc7a6ef946e069646112951f13', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4825,19 +4909,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."name_affixes" AS t
+            WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -5020,19 +5111,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."name_affixes" AS t
+            WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -5266,7 +5364,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'ce88b6f1298e67530ef7342457ed4ab462794a43dbc9d9a2607a6d5c8f1f9e09', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '875bd6a1ac5f3896ce88b31e25d96f62250b44b7f847733c4736f6f739e8febd', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5361,19 +5459,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_days" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -5561,19 +5666,26 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
            greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_days" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -5824,7 +5936,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '86ad1eb4c7a63aee3f04d0238560e742ef7d67839070395fac05dd7175648e3d', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '3f6e652230643ebeb5e563b0cde8a1fbe72def07920331a76cdba6a0840cd905', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5942,12 +6054,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'week_day'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -5956,7 +6068,14 @@ WITH incoming AS (
            greatest((v.clock->'day_of_month'->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_day_lines" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -6171,12 +6290,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'week_day'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -6185,7 +6304,14 @@ WITH incoming AS (
            greatest((v.clock->'day_of_month'->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_day_lines" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -6457,7 +6583,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'd978c11b3934aaca15e047b18c9d97c3cf08427a9ba20b9d67ab5bfcc9e00d9c', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '4195423e2ca9fef462eeab70f46449fe052adbd0cbc85dc2baee310e5f377aa5', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6571,12 +6697,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -6585,7 +6711,14 @@ WITH incoming AS (
            greatest((v.clock->'allocation'->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_schedules" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -6795,12 +6928,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -6809,7 +6942,14 @@ WITH incoming AS (
            greatest((v.clock->'allocation'->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_schedules" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -7079,7 +7219,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'f90cd09a4d87d18c2f26f17e34d63dca5ffa58d84cdfd5cebeb03ffa28848910', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '7b681fb8dab7cc0c094be111e20095453af26d8008ffdedbe612c9f2b371455e', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7202,12 +7342,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'percent'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -7218,7 +7358,14 @@ WITH incoming AS (
            greatest((v.clock->'due_days'->>2)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_schedule_lines" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -7455,12 +7602,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'percent'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -7471,7 +7618,14 @@ WITH incoming AS (
            greatest((v.clock->'due_days'->>2)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_schedule_lines" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -7762,7 +7916,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'f9681ba1875d383c137f76c42961f708e39bcc5810701c0a1afdb417590f8bd2', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'f4d4bfde1024583eb87826ceff88c165cb2ea03b0328550590b8f295a11a1f72', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7888,12 +8042,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -7906,7 +8060,14 @@ WITH incoming AS (
            greatest((v.clock->'payment_day'->>2)::bigint, q."ot_4") AS "ot_4",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_terms" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -8162,12 +8323,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           false AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -8180,7 +8341,14 @@ WITH incoming AS (
            greatest((v.clock->'payment_day'->>2)::bigint, q."ot_4") AS "ot_4",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  false AS outside
+             FROM "fno"."payment_terms" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -8488,7 +8656,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '0a40f4072905c6b8d150f937c9baaa129ffbe4f92d59091fb5e55d15c42399ae', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'ad8705dcb0666b7e3d65cfc28cafb02077cfc3f6835a9c1e889b955b353186df', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8634,13 +8802,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Organization'), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -8660,7 +8827,15 @@ WITH incoming AS (
            0::bigint AS "o_8", NULL::bigint AS "ot_8",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."party_type" = 'Organization'), false) AS outside
+             FROM "fno"."customers" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -9005,13 +9180,12 @@ WITH incoming AS (
     -- Each row beside what this side holds: the row (or, deleted here, its fields as
     -- they were), its clock, and its changes captured here and not sent yet.
     SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
-           -- A row here outside the map's filter on this side is not the map's to change.
-           t.ctid IS NOT NULL AND NOT coalesce(("t"."party_type" = 'Organization'), false) AS outside,
+           t.tid, t.txmin, t.local_row, t.tid IS NOT NULL AS present,
+           coalesce(t.outside, false) AS outside,
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -9031,7 +9205,15 @@ WITH incoming AS (
            0::bigint AS "o_8", NULL::bigint AS "ot_8",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
-      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+      -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
+      -- made of the batch's size).
+      LEFT JOIN LATERAL (
+           SELECT t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+                  -- A row here outside the map's filter on this side is not the map's to change.
+                  NOT coalesce(("t"."party_type" = 'Organization'), false) AS outside
+             FROM "fno"."customers" AS t
+            WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+            LIMIT 1) AS t ON true
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
@@ -9416,7 +9598,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '8921c469f969821676d9611581a904508e9e1dbb7aba05c84e206052ee7b6cbf', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '75f878e18db6121ee7109ec6a5e884d2c483bfe7b88f493ed86e2ddf30857925', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13850,6 +14032,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1af1a0bb4a282c15904a47babac2581c8a4a779f681e258dbe772b5b32668160');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('111e7f847d08a202243e6cf7ace045df8678b8206dfc6799dec16f574d771a86');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 1af1a0bb4a28: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '1af1a0bb4a282c15904a47babac2581c8a4a779f681e258dbe772b5b32668160'));
+VALUES ('deploy', 'deployed bundle 111e7f847d08: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '111e7f847d08a202243e6cf7ace045df8678b8206dfc6799dec16f574d771a86'));

@@ -188,7 +188,7 @@ def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCata
                 _snapshot_artifact(maps, tables, table_map, direction),
             )
         ]
-        absorbed = [(m, d) for m, d in sourced if m.mode == "queued"]
+        absorbed = [(m, d) for m, d in sourced if _versioned(m)]
         artifacts += [_absorb_artifact(tables, m, d) for m, d in absorbed]
         artifacts.append(_absorb_batch_artifact(absorbed))
         wal_sides = config.wal_sides(role)
@@ -581,13 +581,20 @@ class ApplyField:
         return _changed(self.own_reads or (), row)
 
 
+def _versioned(table_map: TableMap) -> bool:
+    """Whether a map keeps clocks: a queued map flowing both ways. One way, the target's
+    own writes of a row never cross, so every incoming change wins; online, both sides
+    change in one transaction."""
+    return table_map.mode == "queued" and len(table_map.directions) == 2
+
+
 def _apply_fields(
     table_map: TableMap, direction: Direction, tables: dict[Side, Table], fields: list[FieldMap]
 ) -> list[ApplyField]:
     from_side, to_side = source_of(direction), target_of(direction)
     reverse = other_direction(direction)
     # Where the target's own writes are queued too, a field's count when it crosses back.
-    counted = table_map.mode == "queued" and reverse in table_map.directions
+    counted = _versioned(table_map)
     result: list[ApplyField] = []
     for index, field in enumerate(fields, start=1):
         label = literal(field.label)
@@ -653,8 +660,8 @@ def _apply_artifact(
 
     key_sources = [f.column(from_side) or "" for f in keys]
     target_keys = [(f.column(to_side) or "", ident("l", f"k_{n}")) for n, f in enumerate(keys, 1)]
-    versioned = table_map.mode == "queued"
-    own_queue = versioned and reverse in table_map.directions
+    versioned = _versioned(table_map)
+    own_queue = versioned
     policy = table_map.conflict_policy
     by_field = {f.column(to_side): fields[n] for n, f in enumerate(non_keys)}
     context = {

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 9e90ae11a45d292b235c1dec891366d281e94d5f989775f98bc779a957359f8a: 58 to create, 0 to replace, 0 to drop
+-- bundle 1e4fed0f98f5d3a0cf530d20b1f0a10178fcd0475ae501bf0aa1bdc75ec750c1: 58 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -9716,14 +9716,18 @@ DECLARE
     v_failed integer := 0;
     v_delete_failed jsonb := '{}';
     v_applied text[] := '{}';  -- maps that wrote rows in this batch
-    v_earlier jsonb;  -- per map: the held changes and open errors of its keys in the batch
+    -- Per map: its changes in order, how many came in this batch, and whether any
+    -- deletes; the batch is split once, not read again for every map.
+    v_by_map jsonb;
 BEGIN
     -- A row's earlier changes that are waiting here (held for a parent, or in the error
     -- log) are applied with its new ones: each may have written fields the new ones
     -- did not, and coming later on their own they would overtake them.
-    WITH batch_keys AS (
-        SELECT DISTINCT c.value->>'map' AS map_name, c.value->'key' AS key
+    WITH batch AS (
+        SELECT c.value->>'map' AS map_name, c.value AS change
           FROM jsonb_array_elements(p_batch) AS c
+    ), batch_keys AS (
+        SELECT DISTINCT b.map_name, b.change->'key' AS key FROM batch AS b
     ), held AS (
         DELETE FROM "replicator"."held_change" AS h
          USING batch_keys AS b
@@ -9739,227 +9743,109 @@ BEGIN
           JOIN batch_keys AS b ON e.map_name = b.map_name AND e.key = b.key
          WHERE e.state = 'open' AND e.direction = p_direction AND e.op <> 'T'
     )
-    SELECT coalesce(jsonb_object_agg(map_name, changes), '{}')
-      INTO v_earlier
-      FROM (SELECT map_name, jsonb_agg(change) AS changes
-              FROM (SELECT * FROM held UNION ALL SELECT * FROM failed) AS e
-             GROUP BY map_name) AS per_map;
-    IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: each row's outcome is decided
-        -- from all of its changes.
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
-          INTO v_changes
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'customers_organization'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customers_organization', '[]'))) AS c
-        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
-        IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, true, p_final);
-            v_failed := v_failed + v_map_failed;
-            v_delete_failed := v_delete_failed || jsonb_build_object('customers_organization', v_map_failed);
-        END IF;
+    SELECT coalesce(jsonb_object_agg(map_name, jsonb_build_object(
+               'changes', changes, 'count', counted, 'deletes', deletes)), '{}')
+      INTO v_by_map
+      FROM (SELECT e.map_name, jsonb_agg(e.change ORDER BY (e.change->>'id')::bigint) AS changes,
+                   count(*) FILTER (WHERE e.change->'earlier' IS NULL) AS counted,
+                   bool_or(e.change->>'op' IN ('D', 'T')) AS deletes
+              FROM (SELECT * FROM batch UNION ALL SELECT * FROM held UNION ALL SELECT * FROM failed)
+                   AS e
+             GROUP BY e.map_name) AS per_map;
+    -- All of the map's changes, if any deletes: each row's outcome is decided from all
+    -- of its changes.
+    IF p_direction = 'to_right' AND (v_by_map->'customers_organization'->>'deletes')::boolean THEN
+        v_map_failed := "replicator"."apply_customers_organization_to_right"(v_by_map->'customers_organization'->'changes', true, p_final);
+        v_failed := v_failed + v_map_failed;
+        v_delete_failed := v_delete_failed || jsonb_build_object('customers_organization', v_map_failed);
+    END IF;
+    -- All of the map's changes, if any deletes: each row's outcome is decided from all
+    -- of its changes.
+    IF p_direction = 'to_right' AND (v_by_map->'payment_terms'->>'deletes')::boolean THEN
+        v_map_failed := "replicator"."apply_payment_terms_to_right"(v_by_map->'payment_terms'->'changes', true, p_final);
+        v_failed := v_failed + v_map_failed;
+        v_delete_failed := v_delete_failed || jsonb_build_object('payment_terms', v_map_failed);
+    END IF;
+    -- All of the map's changes, if any deletes: each row's outcome is decided from all
+    -- of its changes.
+    IF p_direction = 'to_right' AND (v_by_map->'payment_schedule_lines'->>'deletes')::boolean THEN
+        v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_by_map->'payment_schedule_lines'->'changes', true, p_final);
+        v_failed := v_failed + v_map_failed;
+        v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedule_lines', v_map_failed);
+    END IF;
+    -- All of the map's changes, if any deletes: each row's outcome is decided from all
+    -- of its changes.
+    IF p_direction = 'to_right' AND (v_by_map->'payment_schedules'->>'deletes')::boolean THEN
+        v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_by_map->'payment_schedules'->'changes', true, p_final);
+        v_failed := v_failed + v_map_failed;
+        v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedules', v_map_failed);
+    END IF;
+    -- All of the map's changes, if any deletes: each row's outcome is decided from all
+    -- of its changes.
+    IF p_direction = 'to_right' AND (v_by_map->'payment_day_lines'->>'deletes')::boolean THEN
+        v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_by_map->'payment_day_lines'->'changes', true, p_final);
+        v_failed := v_failed + v_map_failed;
+        v_delete_failed := v_delete_failed || jsonb_build_object('payment_day_lines', v_map_failed);
+    END IF;
+    -- All of the map's changes, if any deletes: each row's outcome is decided from all
+    -- of its changes.
+    IF p_direction = 'to_right' AND (v_by_map->'payment_days'->>'deletes')::boolean THEN
+        v_map_failed := "replicator"."apply_payment_days_to_right"(v_by_map->'payment_days'->'changes', true, p_final);
+        v_failed := v_failed + v_map_failed;
+        v_delete_failed := v_delete_failed || jsonb_build_object('payment_days', v_map_failed);
+    END IF;
+    -- All of the map's changes, if any deletes: each row's outcome is decided from all
+    -- of its changes.
+    IF p_direction = 'to_right' AND (v_by_map->'name_affixes'->>'deletes')::boolean THEN
+        v_map_failed := "replicator"."apply_name_affixes_to_right"(v_by_map->'name_affixes'->'changes', true, p_final);
+        v_failed := v_failed + v_map_failed;
+        v_delete_failed := v_delete_failed || jsonb_build_object('name_affixes', v_map_failed);
+    END IF;
+    -- All of the map's changes, if any deletes: each row's outcome is decided from all
+    -- of its changes.
+    IF p_direction = 'to_right' AND (v_by_map->'loyalty_cards'->>'deletes')::boolean THEN
+        v_map_failed := "replicator"."apply_loyalty_cards_to_right"(v_by_map->'loyalty_cards'->'changes', true, p_final);
+        v_failed := v_failed + v_map_failed;
+        v_delete_failed := v_delete_failed || jsonb_build_object('loyalty_cards', v_map_failed);
+    END IF;
+    -- All of the map's changes, if any deletes: each row's outcome is decided from all
+    -- of its changes.
+    IF p_direction = 'to_right' AND (v_by_map->'customers_person'->>'deletes')::boolean THEN
+        v_map_failed := "replicator"."apply_customers_person_to_right"(v_by_map->'customers_person'->'changes', true, p_final);
+        v_failed := v_failed + v_map_failed;
+        v_delete_failed := v_delete_failed || jsonb_build_object('customers_person', v_map_failed);
+    END IF;
+    -- All of the map's changes, if any deletes: each row's outcome is decided from all
+    -- of its changes.
+    IF p_direction = 'to_right' AND (v_by_map->'customer_payment_methods'->>'deletes')::boolean THEN
+        v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_by_map->'customer_payment_methods'->'changes', true, p_final);
+        v_failed := v_failed + v_map_failed;
+        v_delete_failed := v_delete_failed || jsonb_build_object('customer_payment_methods', v_map_failed);
+    END IF;
+    -- All of the map's changes, if any deletes: each row's outcome is decided from all
+    -- of its changes.
+    IF p_direction = 'to_right' AND (v_by_map->'customer_groups'->>'deletes')::boolean THEN
+        v_map_failed := "replicator"."apply_customer_groups_to_right"(v_by_map->'customer_groups'->'changes', true, p_final);
+        v_failed := v_failed + v_map_failed;
+        v_delete_failed := v_delete_failed || jsonb_build_object('customer_groups', v_map_failed);
+    END IF;
+    -- All of the map's changes, if any deletes: each row's outcome is decided from all
+    -- of its changes.
+    IF p_direction = 'to_right' AND (v_by_map->'contact_persons'->>'deletes')::boolean THEN
+        v_map_failed := "replicator"."apply_contact_persons_to_right"(v_by_map->'contact_persons'->'changes', true, p_final);
+        v_failed := v_failed + v_map_failed;
+        v_delete_failed := v_delete_failed || jsonb_build_object('contact_persons', v_map_failed);
+    END IF;
+    -- All of the map's changes, if any deletes: each row's outcome is decided from all
+    -- of its changes.
+    IF p_direction = 'to_right' AND (v_by_map->'companies'->>'deletes')::boolean THEN
+        v_map_failed := "replicator"."apply_companies_to_right"(v_by_map->'companies'->'changes', true, p_final);
+        v_failed := v_failed + v_map_failed;
+        v_delete_failed := v_delete_failed || jsonb_build_object('companies', v_map_failed);
     END IF;
     IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: each row's outcome is decided
-        -- from all of its changes.
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
-          INTO v_changes
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'payment_terms'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_terms', '[]'))) AS c
-        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
-        IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, true, p_final);
-            v_failed := v_failed + v_map_failed;
-            v_delete_failed := v_delete_failed || jsonb_build_object('payment_terms', v_map_failed);
-        END IF;
-    END IF;
-    IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: each row's outcome is decided
-        -- from all of its changes.
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
-          INTO v_changes
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'payment_schedule_lines'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_schedule_lines', '[]'))) AS c
-        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
-        IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, true, p_final);
-            v_failed := v_failed + v_map_failed;
-            v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedule_lines', v_map_failed);
-        END IF;
-    END IF;
-    IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: each row's outcome is decided
-        -- from all of its changes.
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
-          INTO v_changes
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'payment_schedules'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_schedules', '[]'))) AS c
-        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
-        IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, true, p_final);
-            v_failed := v_failed + v_map_failed;
-            v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedules', v_map_failed);
-        END IF;
-    END IF;
-    IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: each row's outcome is decided
-        -- from all of its changes.
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
-          INTO v_changes
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'payment_day_lines'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_day_lines', '[]'))) AS c
-        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
-        IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, true, p_final);
-            v_failed := v_failed + v_map_failed;
-            v_delete_failed := v_delete_failed || jsonb_build_object('payment_day_lines', v_map_failed);
-        END IF;
-    END IF;
-    IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: each row's outcome is decided
-        -- from all of its changes.
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
-          INTO v_changes
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'payment_days'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_days', '[]'))) AS c
-        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
-        IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, true, p_final);
-            v_failed := v_failed + v_map_failed;
-            v_delete_failed := v_delete_failed || jsonb_build_object('payment_days', v_map_failed);
-        END IF;
-    END IF;
-    IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: each row's outcome is decided
-        -- from all of its changes.
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
-          INTO v_changes
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'name_affixes'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'name_affixes', '[]'))) AS c
-        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
-        IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_name_affixes_to_right"(v_changes, true, p_final);
-            v_failed := v_failed + v_map_failed;
-            v_delete_failed := v_delete_failed || jsonb_build_object('name_affixes', v_map_failed);
-        END IF;
-    END IF;
-    IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: each row's outcome is decided
-        -- from all of its changes.
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
-          INTO v_changes
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'loyalty_cards'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'loyalty_cards', '[]'))) AS c
-        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
-        IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_loyalty_cards_to_right"(v_changes, true, p_final);
-            v_failed := v_failed + v_map_failed;
-            v_delete_failed := v_delete_failed || jsonb_build_object('loyalty_cards', v_map_failed);
-        END IF;
-    END IF;
-    IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: each row's outcome is decided
-        -- from all of its changes.
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
-          INTO v_changes
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'customers_person'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customers_person', '[]'))) AS c
-        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
-        IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, true, p_final);
-            v_failed := v_failed + v_map_failed;
-            v_delete_failed := v_delete_failed || jsonb_build_object('customers_person', v_map_failed);
-        END IF;
-    END IF;
-    IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: each row's outcome is decided
-        -- from all of its changes.
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
-          INTO v_changes
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'customer_payment_methods'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customer_payment_methods', '[]'))) AS c
-        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
-        IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, true, p_final);
-            v_failed := v_failed + v_map_failed;
-            v_delete_failed := v_delete_failed || jsonb_build_object('customer_payment_methods', v_map_failed);
-        END IF;
-    END IF;
-    IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: each row's outcome is decided
-        -- from all of its changes.
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
-          INTO v_changes
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'customer_groups'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customer_groups', '[]'))) AS c
-        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
-        IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, true, p_final);
-            v_failed := v_failed + v_map_failed;
-            v_delete_failed := v_delete_failed || jsonb_build_object('customer_groups', v_map_failed);
-        END IF;
-    END IF;
-    IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: each row's outcome is decided
-        -- from all of its changes.
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
-          INTO v_changes
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'contact_persons'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'contact_persons', '[]'))) AS c
-        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
-        IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, true, p_final);
-            v_failed := v_failed + v_map_failed;
-            v_delete_failed := v_delete_failed || jsonb_build_object('contact_persons', v_map_failed);
-        END IF;
-    END IF;
-    IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: each row's outcome is decided
-        -- from all of its changes.
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
-          INTO v_changes
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'companies'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'companies', '[]'))) AS c
-        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
-        IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_companies_to_right"(v_changes, true, p_final);
-            v_failed := v_failed + v_map_failed;
-            v_delete_failed := v_delete_failed || jsonb_build_object('companies', v_map_failed);
-        END IF;
-    END IF;
-    IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
-               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
-          INTO v_changes, v_count
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'companies'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'companies', '[]'))) AS c;
+        v_changes := v_by_map->'companies'->'changes';
+        v_count := coalesce((v_by_map->'companies'->>'count')::integer, 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_companies_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -9973,13 +9859,8 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
-               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
-          INTO v_changes, v_count
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'contact_persons'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'contact_persons', '[]'))) AS c;
+        v_changes := v_by_map->'contact_persons'->'changes';
+        v_count := coalesce((v_by_map->'contact_persons'->>'count')::integer, 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -10023,13 +9904,8 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
-               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
-          INTO v_changes, v_count
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'customer_groups'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customer_groups', '[]'))) AS c;
+        v_changes := v_by_map->'customer_groups'->'changes';
+        v_count := coalesce((v_by_map->'customer_groups'->>'count')::integer, 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -10073,13 +9949,8 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
-               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
-          INTO v_changes, v_count
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'customer_payment_methods'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customer_payment_methods', '[]'))) AS c;
+        v_changes := v_by_map->'customer_payment_methods'->'changes';
+        v_count := coalesce((v_by_map->'customer_payment_methods'->>'count')::integer, 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -10123,13 +9994,8 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
-               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
-          INTO v_changes, v_count
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'customers_person'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customers_person', '[]'))) AS c;
+        v_changes := v_by_map->'customers_person'->'changes';
+        v_count := coalesce((v_by_map->'customers_person'->>'count')::integer, 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -10173,13 +10039,8 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
-               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
-          INTO v_changes, v_count
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'loyalty_cards'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'loyalty_cards', '[]'))) AS c;
+        v_changes := v_by_map->'loyalty_cards'->'changes';
+        v_count := coalesce((v_by_map->'loyalty_cards'->>'count')::integer, 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_loyalty_cards_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -10193,13 +10054,8 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
-               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
-          INTO v_changes, v_count
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'name_affixes'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'name_affixes', '[]'))) AS c;
+        v_changes := v_by_map->'name_affixes'->'changes';
+        v_count := coalesce((v_by_map->'name_affixes'->>'count')::integer, 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_name_affixes_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -10213,13 +10069,8 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
-               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
-          INTO v_changes, v_count
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'payment_days'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_days', '[]'))) AS c;
+        v_changes := v_by_map->'payment_days'->'changes';
+        v_count := coalesce((v_by_map->'payment_days'->>'count')::integer, 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -10263,13 +10114,8 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
-               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
-          INTO v_changes, v_count
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'payment_day_lines'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_day_lines', '[]'))) AS c;
+        v_changes := v_by_map->'payment_day_lines'->'changes';
+        v_count := coalesce((v_by_map->'payment_day_lines'->>'count')::integer, 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -10313,13 +10159,8 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
-               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
-          INTO v_changes, v_count
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'payment_schedules'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_schedules', '[]'))) AS c;
+        v_changes := v_by_map->'payment_schedules'->'changes';
+        v_count := coalesce((v_by_map->'payment_schedules'->>'count')::integer, 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -10363,13 +10204,8 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
-               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
-          INTO v_changes, v_count
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'payment_schedule_lines'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_schedule_lines', '[]'))) AS c;
+        v_changes := v_by_map->'payment_schedule_lines'->'changes';
+        v_count := coalesce((v_by_map->'payment_schedule_lines'->>'count')::integer, 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -10413,13 +10249,8 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
-               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
-          INTO v_changes, v_count
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'payment_terms'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_terms', '[]'))) AS c;
+        v_changes := v_by_map->'payment_terms'->'changes';
+        v_count := coalesce((v_by_map->'payment_terms'->>'count')::integer, 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -10463,13 +10294,8 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
-               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
-          INTO v_changes, v_count
-          FROM (SELECT value FROM jsonb_array_elements(p_batch)
-                 WHERE value->>'map' = 'customers_organization'
-                 UNION ALL
-                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customers_organization', '[]'))) AS c;
+        v_changes := v_by_map->'customers_organization'->'changes';
+        v_count := coalesce((v_by_map->'customers_organization'->>'count')::integer, 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -10523,7 +10349,7 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', '558561424a417c8e82d63c654d64dc30eb72466405ecde770abaf0cdf6a11c36', $sql$$sql$)
+VALUES ('dispatch', 'b5b915feae28b4083e3eb778b128723e3aa7f6773f40838fb20cf7889f884173', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -13716,116 +13542,55 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
 DECLARE
-    v_changes jsonb;
+    v_by_map jsonb;  -- per map, its changes: the batch is split once
 BEGIN
-    IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value) INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'companies';
-        IF v_changes IS NOT NULL THEN
-            PERFORM "replicator"."absorb_companies_to_left"(v_changes);
-        END IF;
+    SELECT jsonb_object_agg(per_map.map_name, per_map.changes) INTO v_by_map
+      FROM (SELECT c.value->>'map' AS map_name, jsonb_agg(c.value) AS changes
+              FROM jsonb_array_elements(p_batch) AS c
+             GROUP BY 1) AS per_map;
+    IF p_direction = 'to_left' AND v_by_map ? 'companies' THEN
+        PERFORM "replicator"."absorb_companies_to_left"(v_by_map->'companies');
     END IF;
-    IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value) INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'contact_persons';
-        IF v_changes IS NOT NULL THEN
-            PERFORM "replicator"."absorb_contact_persons_to_left"(v_changes);
-        END IF;
+    IF p_direction = 'to_left' AND v_by_map ? 'contact_persons' THEN
+        PERFORM "replicator"."absorb_contact_persons_to_left"(v_by_map->'contact_persons');
     END IF;
-    IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value) INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_groups';
-        IF v_changes IS NOT NULL THEN
-            PERFORM "replicator"."absorb_customer_groups_to_left"(v_changes);
-        END IF;
+    IF p_direction = 'to_left' AND v_by_map ? 'customer_groups' THEN
+        PERFORM "replicator"."absorb_customer_groups_to_left"(v_by_map->'customer_groups');
     END IF;
-    IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value) INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_payment_methods';
-        IF v_changes IS NOT NULL THEN
-            PERFORM "replicator"."absorb_customer_payment_methods_to_left"(v_changes);
-        END IF;
+    IF p_direction = 'to_left' AND v_by_map ? 'customer_payment_methods' THEN
+        PERFORM "replicator"."absorb_customer_payment_methods_to_left"(v_by_map->'customer_payment_methods');
     END IF;
-    IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value) INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_person';
-        IF v_changes IS NOT NULL THEN
-            PERFORM "replicator"."absorb_customers_person_to_left"(v_changes);
-        END IF;
+    IF p_direction = 'to_left' AND v_by_map ? 'customers_person' THEN
+        PERFORM "replicator"."absorb_customers_person_to_left"(v_by_map->'customers_person');
     END IF;
-    IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value) INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'loyalty_cards';
-        IF v_changes IS NOT NULL THEN
-            PERFORM "replicator"."absorb_loyalty_cards_to_left"(v_changes);
-        END IF;
+    IF p_direction = 'to_left' AND v_by_map ? 'loyalty_cards' THEN
+        PERFORM "replicator"."absorb_loyalty_cards_to_left"(v_by_map->'loyalty_cards');
     END IF;
-    IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value) INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'name_affixes';
-        IF v_changes IS NOT NULL THEN
-            PERFORM "replicator"."absorb_name_affixes_to_left"(v_changes);
-        END IF;
+    IF p_direction = 'to_left' AND v_by_map ? 'name_affixes' THEN
+        PERFORM "replicator"."absorb_name_affixes_to_left"(v_by_map->'name_affixes');
     END IF;
-    IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value) INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_days';
-        IF v_changes IS NOT NULL THEN
-            PERFORM "replicator"."absorb_payment_days_to_left"(v_changes);
-        END IF;
+    IF p_direction = 'to_left' AND v_by_map ? 'payment_days' THEN
+        PERFORM "replicator"."absorb_payment_days_to_left"(v_by_map->'payment_days');
     END IF;
-    IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value) INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_day_lines';
-        IF v_changes IS NOT NULL THEN
-            PERFORM "replicator"."absorb_payment_day_lines_to_left"(v_changes);
-        END IF;
+    IF p_direction = 'to_left' AND v_by_map ? 'payment_day_lines' THEN
+        PERFORM "replicator"."absorb_payment_day_lines_to_left"(v_by_map->'payment_day_lines');
     END IF;
-    IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value) INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedules';
-        IF v_changes IS NOT NULL THEN
-            PERFORM "replicator"."absorb_payment_schedules_to_left"(v_changes);
-        END IF;
+    IF p_direction = 'to_left' AND v_by_map ? 'payment_schedules' THEN
+        PERFORM "replicator"."absorb_payment_schedules_to_left"(v_by_map->'payment_schedules');
     END IF;
-    IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value) INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedule_lines';
-        IF v_changes IS NOT NULL THEN
-            PERFORM "replicator"."absorb_payment_schedule_lines_to_left"(v_changes);
-        END IF;
+    IF p_direction = 'to_left' AND v_by_map ? 'payment_schedule_lines' THEN
+        PERFORM "replicator"."absorb_payment_schedule_lines_to_left"(v_by_map->'payment_schedule_lines');
     END IF;
-    IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value) INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_terms';
-        IF v_changes IS NOT NULL THEN
-            PERFORM "replicator"."absorb_payment_terms_to_left"(v_changes);
-        END IF;
+    IF p_direction = 'to_left' AND v_by_map ? 'payment_terms' THEN
+        PERFORM "replicator"."absorb_payment_terms_to_left"(v_by_map->'payment_terms');
     END IF;
-    IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value) INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_organization';
-        IF v_changes IS NOT NULL THEN
-            PERFORM "replicator"."absorb_customers_organization_to_left"(v_changes);
-        END IF;
+    IF p_direction = 'to_left' AND v_by_map ? 'customers_organization' THEN
+        PERFORM "replicator"."absorb_customers_organization_to_left"(v_by_map->'customers_organization');
     END IF;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('absorb', '81a0053affc432af06ee8a7dfd15c66f53e3539fb1a14b255fc4e7aa47bd431c', $sql$$sql$)
+VALUES ('absorb', '941170fd55eacd152f333b42458d3279e7d575b5d3afe48c0df0ca22b0fa834b', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -13950,6 +13715,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('9e90ae11a45d292b235c1dec891366d281e94d5f989775f98bc779a957359f8a');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1e4fed0f98f5d3a0cf530d20b1f0a10178fcd0475ae501bf0aa1bdc75ec750c1');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 9e90ae11a45d: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '9e90ae11a45d292b235c1dec891366d281e94d5f989775f98bc779a957359f8a'));
+VALUES ('deploy', 'deployed bundle 1e4fed0f98f5: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '1e4fed0f98f5d3a0cf530d20b1f0a10178fcd0475ae501bf0aa1bdc75ec750c1'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 1823544bd8ec1f11042706bb23f57260dfc4dc4076236c8a4409c0836ab027fc: 110 to create, 0 to replace, 0 to drop
+-- bundle cecf4fe7147fda75f70de288f133191654621c4db78f39961b6ae7ca8e7709eb: 110 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1119,8 +1119,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'companies'
-              AND q.key = jsonb_build_object('company_code', "l"."k_1")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('company_code', "l"."k_1") AND q.map_name = 'companies'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -1186,7 +1188,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -1311,8 +1313,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'companies'
-              AND q.key = jsonb_build_object('company_code', "l"."k_1")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('company_code', "l"."k_1") AND q.map_name = 'companies'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -1378,7 +1382,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -1439,7 +1443,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'companies'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'companies', 'cds.company'
         USING ERRCODE = 'serialization_failure';
@@ -1529,7 +1533,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '8be62e3555f6a19a2b9c24401bd2b9bf6cbc3d47ef0b7e5551ced966e1ca7580', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '585631ebd07f067942ae3fa4e5a3020819adb144762a585a79e57ca43c96e680', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1653,8 +1657,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'companies'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1") AND q.map_name = 'companies'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -1720,7 +1726,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -1845,8 +1851,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'companies'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1") AND q.map_name = 'companies'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -1912,7 +1920,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -1973,7 +1981,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'companies'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'companies', 'fno.companies'
         USING ERRCODE = 'serialization_failure';
@@ -2063,7 +2071,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'ee4603f5a56c7ee181cc04cb196cf290b2a8655ad94bf74af8d5ed1b5cd55a5d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'a7452c4107d95ac9eb92aa76aa67fbd8d1a670903bbace93175cdf106f48ddaf', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2234,8 +2242,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'contact_persons'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AND q.map_name = 'contact_persons'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -2345,7 +2355,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -2531,8 +2541,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'contact_persons'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AND q.map_name = 'contact_persons'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -2642,7 +2654,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -2743,7 +2755,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'contact_persons'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'contact_persons', 'cds.contact'
         USING ERRCODE = 'serialization_failure';
@@ -2833,7 +2845,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '395995ef5e4a692e2cd3a25a19dfed5d7ed8bbe0720128cc5ad01aaf1f96323c', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '4318c474dfd5d3b41e5a099a9735309c2dcea533c7c0273102593213bf08bc8f', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3012,8 +3024,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'contact_persons'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AND q.map_name = 'contact_persons'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -3113,7 +3127,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -3285,8 +3299,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'contact_persons'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AND q.map_name = 'contact_persons'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -3386,7 +3402,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -3477,7 +3493,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'contact_persons'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'contact_persons', 'fno.contact_persons'
         USING ERRCODE = 'serialization_failure';
@@ -3567,7 +3583,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '429a575e48efa57f6abbed724bd54da47b76c4f095212fd1762304e86ccf4b9c', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '89a8d56074422649efba2b0c54513396570fa55ba1554c91d4697fc73357a19a', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3713,8 +3729,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'customer_groups'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AND q.map_name = 'customer_groups'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -3781,7 +3799,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -3914,8 +3932,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'customer_groups'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AND q.map_name = 'customer_groups'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -3982,7 +4002,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -4061,7 +4081,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customer_groups'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_groups', 'cds.customer_group'
         USING ERRCODE = 'serialization_failure';
@@ -4151,7 +4171,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '97ff7682e6a946f723ba6f192a798ee7b917cf10dbe286d586de3be120062dc1', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', 'f3fbe7b7a6f2d28b2028bc0edbdf594c6d26d728591c4a9dbb9ea4a62a3f4917', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4297,8 +4317,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customer_groups'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AND q.map_name = 'customer_groups'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -4365,7 +4387,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -4498,8 +4520,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customer_groups'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AND q.map_name = 'customer_groups'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -4566,7 +4590,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -4645,7 +4669,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customer_groups'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_groups', 'fno.customer_groups'
         USING ERRCODE = 'serialization_failure';
@@ -4735,7 +4759,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '47e44448a201cd3621c1033a2381194dd8deb068ae2f50612641ba48f2246bc5', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '5808464343732c7c00e3e9383db819b3733f168acd0f93e4dad6ee6e656cc70d', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4892,8 +4916,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'customer_payment_methods'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AND q.map_name = 'customer_payment_methods'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -4971,7 +4997,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -5117,8 +5143,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'customer_payment_methods'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AND q.map_name = 'customer_payment_methods'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -5196,7 +5224,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -5279,7 +5307,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_payment_methods', 'cds.customer_payment_method'
         USING ERRCODE = 'serialization_failure';
@@ -5369,7 +5397,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '76082c0e10613b7d59e233e46efb1d3cc1587f03c851a3fe85d4e6671959b621', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '300cfbed83014cd9c3720aa205cc93cbca210d4b801252baf6d286ffebf1643a', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5526,8 +5554,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AND q.map_name = 'customer_payment_methods'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -5605,7 +5635,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -5751,8 +5781,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AND q.map_name = 'customer_payment_methods'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -5830,7 +5862,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -5913,7 +5945,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_payment_methods', 'fno.customer_payment_methods'
         USING ERRCODE = 'serialization_failure';
@@ -6003,7 +6035,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'e83446b4b78f3a39947eb388d69242411f447d0ec019b3e1b90ad4117aeaa49d', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'b23da1713d52af62328f437f631c353e859a8dcaf3e0c42c155c25b0784486a3', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6171,8 +6203,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'customers_person'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AND q.map_name = 'customers_person'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -6280,7 +6314,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -6449,8 +6483,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'customers_person'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AND q.map_name = 'customers_person'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -6558,7 +6594,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -6659,7 +6695,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customers_person'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_person', 'cds.contact'
         USING ERRCODE = 'serialization_failure';
@@ -6749,7 +6785,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '88672476dff654b99b851268af54b17ac0a0cfb589b11e52c55c8bdad3db1b75', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '021ffeb80ea5e1e67bbb6138e536e495c4529bbf0dd9baaba20205281d125848', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6909,8 +6945,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customers_person'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_person'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -7000,7 +7038,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -7157,8 +7195,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customers_person'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_person'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -7248,7 +7288,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -7341,7 +7381,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customers_person'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_person', 'fno.customers'
         USING ERRCODE = 'serialization_failure';
@@ -7431,7 +7471,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '89f536bee49348e005a94e94624482aa319b8ea0b17af2544f190f5115fbee7f', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'e575b55d2099a9f547626cee568dc2278e69a8b19b7237f0754e287407eb4e40', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7591,8 +7631,10 @@ WITH incoming AS (
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'loyalty_cards'
-              AND q.key = jsonb_build_object('card_number', "l"."k_1")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -7680,7 +7722,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -7831,8 +7873,10 @@ WITH incoming AS (
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'loyalty_cards'
-              AND q.key = jsonb_build_object('card_number', "l"."k_1")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -7920,7 +7964,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -7989,7 +8033,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'loyalty_cards', 'cds.loyalty_card'
         USING ERRCODE = 'serialization_failure';
@@ -8079,7 +8123,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'ea64e7a7a90e902fa889d17f6015498db241150bf0d0fdcc1fbe7fd573a60c13', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'c96decb26ab824241961a3d70a61526ad429c196149ef78ba032d97e5ab930cf', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8225,8 +8269,10 @@ WITH incoming AS (
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
-              AND q.key = jsonb_build_object('card_number', "l"."k_1")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -8314,7 +8360,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -8465,8 +8511,10 @@ WITH incoming AS (
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
-              AND q.key = jsonb_build_object('card_number', "l"."k_1")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -8554,7 +8602,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -8623,7 +8671,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'loyalty_cards', 'fno.loyalty_cards'
         USING ERRCODE = 'serialization_failure';
@@ -8713,7 +8761,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '397efbcd7e76e02bfaea7eb83f01c3955369ae2d1717ccac241957613a4d048e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '9044974788d6863903aaa33e5282a8a79e427aa2e0ce7bd7a307b67d9ebd7ea5', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8840,8 +8888,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'name_affixes'
-              AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -8908,7 +8958,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -9036,8 +9086,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'name_affixes'
-              AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -9104,7 +9156,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -9166,7 +9218,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'name_affixes'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'name_affixes', 'cds.name_affix'
         USING ERRCODE = 'serialization_failure';
@@ -9256,7 +9308,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '6b8d523df665e5e450bf5fb8d0eb2edaf667eccd85db7107bb1dda13f5395128', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'e8d2236fa1c9cdad4c2fc47a5a182006b268a8e6f89b7f722a0559e96eb73291', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9383,8 +9435,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'name_affixes'
-              AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -9451,7 +9505,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -9579,8 +9633,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'name_affixes'
-              AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -9647,7 +9703,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -9709,7 +9765,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'name_affixes'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'name_affixes', 'fno.name_affixes'
         USING ERRCODE = 'serialization_failure';
@@ -9799,7 +9855,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '752469abe5912cc11c0cb547b66749f344db47eafb887d9f9ceacb7adbd7b993', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '90a65f9e0649a28abb0d874aaee108659419f32b6ff1f35cedf0a68408a0be88', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9931,8 +9987,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'payment_days'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AND q.map_name = 'payment_days'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -9999,7 +10057,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -10132,8 +10190,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'payment_days'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AND q.map_name = 'payment_days'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -10200,7 +10260,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -10279,7 +10339,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_days'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_days', 'cds.payment_day'
         USING ERRCODE = 'serialization_failure';
@@ -10369,7 +10429,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'fcba8d80fe08082895c469e6b015f22cc2c75387c1b8e0d74a67a3a2b0030c4d', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'cd2a1bb56ef8f99ab6463024343e928aa5cad237b3d16154a282d9e89bced33f', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10515,8 +10575,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_days'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AND q.map_name = 'payment_days'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -10583,7 +10645,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -10716,8 +10778,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_days'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AND q.map_name = 'payment_days'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -10784,7 +10848,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -10863,7 +10927,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_days'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_days', 'fno.payment_days'
         USING ERRCODE = 'serialization_failure';
@@ -10953,7 +11017,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'c59bcbd0164a8819d4f0ad76f6c26503da286b6ca215783f80ba508337651dc0', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '060a405f46961aecaebd6ddc0acadde7f745bbee2b20adef8ef9791aa4615e41', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11114,8 +11178,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'payment_day_lines'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AND q.map_name = 'payment_day_lines'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -11194,7 +11260,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -11344,8 +11410,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'payment_day_lines'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AND q.map_name = 'payment_day_lines'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -11424,7 +11492,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -11508,7 +11576,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_day_lines', 'cds.payment_day_line'
         USING ERRCODE = 'serialization_failure';
@@ -11598,7 +11666,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '4ade931239e3f5c889c3bc44a165567ed1d68f2663ed3b5f719a2d516404f21d', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '19c264fd152b94f62cdc73d9ee37014c7a4055a118aafdff3866dff8ba2b64f2', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11759,8 +11827,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_day_lines'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -11839,7 +11909,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -11989,8 +12059,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_day_lines'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -12069,7 +12141,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -12153,7 +12225,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_day_lines', 'fno.payment_day_lines'
         USING ERRCODE = 'serialization_failure';
@@ -12243,7 +12315,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '5b6464970b502e2353f764a9fb1a5d7e39cf78ef2155779af426f70aa67a50ae', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'f4df8b70006e3f90fd55fcb8245b919a210a1f1f97b42f5a7b14dd58df8c29d0', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12400,8 +12472,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'payment_schedules'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AND q.map_name = 'payment_schedules'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -12479,7 +12553,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -12625,8 +12699,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'payment_schedules'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AND q.map_name = 'payment_schedules'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -12704,7 +12780,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -12787,7 +12863,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_schedules'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedules', 'cds.payment_schedule'
         USING ERRCODE = 'serialization_failure';
@@ -12877,7 +12953,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'bd97c6ba15707135e62c6fcf624c65d41b99031fe8f0bc724a98212015a6daf5', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'c6f41735e8a9bfe2bffb831c2a0296affa15a17275e406b24ae54c8d70c5362e', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13034,8 +13110,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_schedules'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AND q.map_name = 'payment_schedules'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -13113,7 +13191,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -13259,8 +13337,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_schedules'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AND q.map_name = 'payment_schedules'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -13338,7 +13418,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -13421,7 +13501,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_schedules'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedules', 'fno.payment_schedules'
         USING ERRCODE = 'serialization_failure';
@@ -13511,7 +13591,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'a7e3475213f98e0734d7228f34f749b85b3ef734f2d1082c52861e220216f1d5', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'd50cc5f48cd74aaea8ad5d21d5585af3ac27540bf48ffd0136afb3a003947cf0', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13683,8 +13763,10 @@ WITH incoming AS (
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'payment_schedule_lines'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AND q.map_name = 'payment_schedule_lines'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -13774,7 +13856,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -13937,8 +14019,10 @@ WITH incoming AS (
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'payment_schedule_lines'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AND q.map_name = 'payment_schedule_lines'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -14028,7 +14112,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -14116,7 +14200,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedule_lines', 'cds.payment_schedule_line'
         USING ERRCODE = 'serialization_failure';
@@ -14206,7 +14290,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '042316e681fcdb81bae02d3c859e4ba03c92f27824c13c44d52e8b6efa4a5b6b', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '44b84f59c5aa318e388af6ad7929887ef1b268bd041eaa18960472062174e433', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -14378,8 +14462,10 @@ WITH incoming AS (
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_schedule_lines'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -14469,7 +14555,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -14632,8 +14718,10 @@ WITH incoming AS (
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_schedule_lines'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -14723,7 +14811,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -14811,7 +14899,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedule_lines', 'fno.payment_schedule_lines'
         USING ERRCODE = 'serialization_failure';
@@ -14901,7 +14989,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'eb5067134a19a48316c6c5e83c240a32a568ad317decd5fda74b42233eb58411', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'ea79b9cc48b7c7b1a755dc4522199634bc4734f2648657ce75a839a523be9511', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -15082,8 +15170,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'payment_terms'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AND q.map_name = 'payment_terms'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -15183,7 +15273,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -15357,8 +15447,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'payment_terms'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AND q.map_name = 'payment_terms'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -15458,7 +15550,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -15549,7 +15641,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_terms'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_terms', 'cds.payment_term'
         USING ERRCODE = 'serialization_failure';
@@ -15639,7 +15731,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'a39c114bdc3214d81d7dddb503768ca04c10f184d5bd5ec6c1c36179c54e3993', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '28c7fa7687340a5769a32bbc6557ca31eb07c8444e25e380c899a78deac5abd2', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -15820,8 +15912,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_terms'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AND q.map_name = 'payment_terms'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -15921,7 +16015,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -16095,8 +16189,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_terms'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AND q.map_name = 'payment_terms'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -16196,7 +16292,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -16287,7 +16383,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_terms'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_terms', 'fno.payment_terms'
         USING ERRCODE = 'serialization_failure';
@@ -16377,7 +16473,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '80942cd8e684455830eb3771db6efa2dc9785416090eea75b91e16bceee70a13', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '1193fe85f1aa29c1c2f2b3e511f4258f875eaf78094c4e8e0d7a7ab535413160', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16598,8 +16694,10 @@ WITH incoming AS (
                       AS "ot_7",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'customers_organization'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AND q.map_name = 'customers_organization'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -16742,7 +16840,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -16970,8 +17068,10 @@ WITH incoming AS (
                       AS "ot_7",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'customers_organization'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AND q.map_name = 'customers_organization'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -17114,7 +17214,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -17227,7 +17327,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customers_organization'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_organization', 'cds.account'
         USING ERRCODE = 'serialization_failure';
@@ -17317,7 +17417,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '0e92c0db0751e1b51b233753acea56b4ec08faec6ab47bb4c644871ed544dc7b', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '7df48f590cb57fa81880900f9549a4834eb7b5bc8ad393294a90c18653561798', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17538,8 +17638,10 @@ WITH incoming AS (
                       AS "ot_7",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customers_organization'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_organization'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -17682,7 +17784,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -17910,8 +18012,10 @@ WITH incoming AS (
                       AS "ot_7",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customers_organization'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_organization'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -18054,7 +18158,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -18167,7 +18271,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customers_organization'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_organization', 'fno.customers'
         USING ERRCODE = 'serialization_failure';
@@ -18257,7 +18361,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '655d3dbf5d65cd21c79a0fb61f39b2fa9b6084fa006495a5391ff7e5bbe90267', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'a7311a112e8b666b5eda37291bbe2c981f975f92f27addcacfe1e35e62cf4f7e', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -26192,6 +26296,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1823544bd8ec1f11042706bb23f57260dfc4dc4076236c8a4409c0836ab027fc');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('cecf4fe7147fda75f70de288f133191654621c4db78f39961b6ae7ca8e7709eb');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 1823544bd8ec: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '1823544bd8ec1f11042706bb23f57260dfc4dc4076236c8a4409c0836ab027fc'));
+VALUES ('deploy', 'deployed bundle cecf4fe7147f: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'cecf4fe7147fda75f70de288f133191654621c4db78f39961b6ae7ca8e7709eb'));

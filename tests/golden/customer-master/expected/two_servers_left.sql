@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 1e4fed0f98f5d3a0cf530d20b1f0a10178fcd0475ae501bf0aa1bdc75ec750c1: 58 to create, 0 to replace, 0 to drop
+-- bundle be9cb108215bae654b9358c38870005987ed059ee8cce2b4412f2c006e612bd4: 58 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1119,8 +1119,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'companies'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1") AND q.map_name = 'companies'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -1186,7 +1188,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -1311,8 +1313,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'companies'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1") AND q.map_name = 'companies'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -1378,7 +1382,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -1439,7 +1443,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'companies'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'companies', 'fno.companies'
         USING ERRCODE = 'serialization_failure';
@@ -1529,7 +1533,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'ee4603f5a56c7ee181cc04cb196cf290b2a8655ad94bf74af8d5ed1b5cd55a5d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'a7452c4107d95ac9eb92aa76aa67fbd8d1a670903bbace93175cdf106f48ddaf', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1694,8 +1698,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'contact_persons'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AND q.map_name = 'contact_persons'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -1795,7 +1801,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -1967,8 +1973,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'contact_persons'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AND q.map_name = 'contact_persons'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -2068,7 +2076,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -2159,7 +2167,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'contact_persons'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'contact_persons', 'fno.contact_persons'
         USING ERRCODE = 'serialization_failure';
@@ -2249,7 +2257,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '429a575e48efa57f6abbed724bd54da47b76c4f095212fd1762304e86ccf4b9c', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '89a8d56074422649efba2b0c54513396570fa55ba1554c91d4697fc73357a19a', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2395,8 +2403,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customer_groups'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AND q.map_name = 'customer_groups'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -2463,7 +2473,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -2596,8 +2606,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customer_groups'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AND q.map_name = 'customer_groups'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -2664,7 +2676,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -2743,7 +2755,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customer_groups'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_groups', 'fno.customer_groups'
         USING ERRCODE = 'serialization_failure';
@@ -2833,7 +2845,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '47e44448a201cd3621c1033a2381194dd8deb068ae2f50612641ba48f2246bc5', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '5808464343732c7c00e3e9383db819b3733f168acd0f93e4dad6ee6e656cc70d', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2990,8 +3002,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AND q.map_name = 'customer_payment_methods'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -3069,7 +3083,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -3215,8 +3229,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AND q.map_name = 'customer_payment_methods'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -3294,7 +3310,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -3377,7 +3393,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_payment_methods', 'fno.customer_payment_methods'
         USING ERRCODE = 'serialization_failure';
@@ -3467,7 +3483,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'e83446b4b78f3a39947eb388d69242411f447d0ec019b3e1b90ad4117aeaa49d', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'b23da1713d52af62328f437f631c353e859a8dcaf3e0c42c155c25b0784486a3', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3627,8 +3643,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customers_person'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_person'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -3718,7 +3736,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -3875,8 +3893,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customers_person'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_person'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -3966,7 +3986,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -4059,7 +4079,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customers_person'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_person', 'fno.customers'
         USING ERRCODE = 'serialization_failure';
@@ -4149,7 +4169,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '89f536bee49348e005a94e94624482aa319b8ea0b17af2544f190f5115fbee7f', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'e575b55d2099a9f547626cee568dc2278e69a8b19b7237f0754e287407eb4e40', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4309,8 +4329,10 @@ WITH incoming AS (
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
-              AND q.key = jsonb_build_object('card_number', "l"."k_1")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -4398,7 +4420,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -4549,8 +4571,10 @@ WITH incoming AS (
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
-              AND q.key = jsonb_build_object('card_number', "l"."k_1")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -4638,7 +4662,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -4707,7 +4731,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'loyalty_cards', 'fno.loyalty_cards'
         USING ERRCODE = 'serialization_failure';
@@ -4797,7 +4821,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '397efbcd7e76e02bfaea7eb83f01c3955369ae2d1717ccac241957613a4d048e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '9044974788d6863903aaa33e5282a8a79e427aa2e0ce7bd7a307b67d9ebd7ea5', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4924,8 +4948,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'name_affixes'
-              AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -4992,7 +5018,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -5120,8 +5146,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'name_affixes'
-              AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -5188,7 +5216,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -5250,7 +5278,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'name_affixes'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'name_affixes', 'fno.name_affixes'
         USING ERRCODE = 'serialization_failure';
@@ -5340,7 +5368,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '752469abe5912cc11c0cb547b66749f344db47eafb887d9f9ceacb7adbd7b993', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '90a65f9e0649a28abb0d874aaee108659419f32b6ff1f35cedf0a68408a0be88', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5472,8 +5500,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_days'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AND q.map_name = 'payment_days'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -5540,7 +5570,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -5673,8 +5703,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_days'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AND q.map_name = 'payment_days'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -5741,7 +5773,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -5820,7 +5852,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_days'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_days', 'fno.payment_days'
         USING ERRCODE = 'serialization_failure';
@@ -5910,7 +5942,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'c59bcbd0164a8819d4f0ad76f6c26503da286b6ca215783f80ba508337651dc0', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '060a405f46961aecaebd6ddc0acadde7f745bbee2b20adef8ef9791aa4615e41', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6071,8 +6103,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_day_lines'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -6151,7 +6185,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -6301,8 +6335,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_day_lines'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -6381,7 +6417,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -6465,7 +6501,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_day_lines', 'fno.payment_day_lines'
         USING ERRCODE = 'serialization_failure';
@@ -6555,7 +6591,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '5b6464970b502e2353f764a9fb1a5d7e39cf78ef2155779af426f70aa67a50ae', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'f4df8b70006e3f90fd55fcb8245b919a210a1f1f97b42f5a7b14dd58df8c29d0', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6712,8 +6748,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_schedules'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AND q.map_name = 'payment_schedules'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -6791,7 +6829,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -6937,8 +6975,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_schedules'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AND q.map_name = 'payment_schedules'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -7016,7 +7056,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -7099,7 +7139,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_schedules'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedules', 'fno.payment_schedules'
         USING ERRCODE = 'serialization_failure';
@@ -7189,7 +7229,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'a7e3475213f98e0734d7228f34f749b85b3ef734f2d1082c52861e220216f1d5', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'd50cc5f48cd74aaea8ad5d21d5585af3ac27540bf48ffd0136afb3a003947cf0', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7361,8 +7401,10 @@ WITH incoming AS (
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_schedule_lines'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -7452,7 +7494,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -7615,8 +7657,10 @@ WITH incoming AS (
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_schedule_lines'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -7706,7 +7750,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -7794,7 +7838,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedule_lines', 'fno.payment_schedule_lines'
         USING ERRCODE = 'serialization_failure';
@@ -7884,7 +7928,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'eb5067134a19a48316c6c5e83c240a32a568ad317decd5fda74b42233eb58411', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'ea79b9cc48b7c7b1a755dc4522199634bc4734f2648657ce75a839a523be9511', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8065,8 +8109,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_terms'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AND q.map_name = 'payment_terms'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -8166,7 +8212,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -8340,8 +8386,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_terms'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AND q.map_name = 'payment_terms'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -8441,7 +8489,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -8532,7 +8580,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_terms'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_terms', 'fno.payment_terms'
         USING ERRCODE = 'serialization_failure';
@@ -8622,7 +8670,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '80942cd8e684455830eb3771db6efa2dc9785416090eea75b91e16bceee70a13', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '1193fe85f1aa29c1c2f2b3e511f4258f875eaf78094c4e8e0d7a7ab535413160', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8843,8 +8891,10 @@ WITH incoming AS (
                       AS "ot_7",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customers_organization'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_organization'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -8987,7 +9037,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -9215,8 +9265,10 @@ WITH incoming AS (
                       AS "ot_7",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customers_organization'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_organization'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -9359,7 +9411,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -9472,7 +9524,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customers_organization'
-                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_organization', 'fno.customers'
         USING ERRCODE = 'serialization_failure';
@@ -9562,7 +9614,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '655d3dbf5d65cd21c79a0fb61f39b2fa9b6084fa006495a5391ff7e5bbe90267', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'a7311a112e8b666b5eda37291bbe2c981f975f92f27addcacfe1e35e62cf4f7e', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13602,6 +13654,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1e4fed0f98f5d3a0cf530d20b1f0a10178fcd0475ae501bf0aa1bdc75ec750c1');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('be9cb108215bae654b9358c38870005987ed059ee8cce2b4412f2c006e612bd4');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 1e4fed0f98f5: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '1e4fed0f98f5d3a0cf530d20b1f0a10178fcd0475ae501bf0aa1bdc75ec750c1'));
+VALUES ('deploy', 'deployed bundle be9cb108215b: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'be9cb108215bae654b9358c38870005987ed059ee8cce2b4412f2c006e612bd4'));

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 1e4fed0f98f5d3a0cf530d20b1f0a10178fcd0475ae501bf0aa1bdc75ec750c1: 58 to create, 0 to replace, 0 to drop
+-- bundle be9cb108215bae654b9358c38870005987ed059ee8cce2b4412f2c006e612bd4: 58 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1119,8 +1119,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'companies'
-              AND q.key = jsonb_build_object('company_code', "l"."k_1")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('company_code', "l"."k_1") AND q.map_name = 'companies'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -1186,7 +1188,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -1311,8 +1313,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'companies'
-              AND q.key = jsonb_build_object('company_code', "l"."k_1")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('company_code', "l"."k_1") AND q.map_name = 'companies'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -1378,7 +1382,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -1439,7 +1443,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'companies'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'companies', 'cds.company'
         USING ERRCODE = 'serialization_failure';
@@ -1529,7 +1533,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '8be62e3555f6a19a2b9c24401bd2b9bf6cbc3d47ef0b7e5551ced966e1ca7580', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '585631ebd07f067942ae3fa4e5a3020819adb144762a585a79e57ca43c96e680', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1700,8 +1704,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'contact_persons'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AND q.map_name = 'contact_persons'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -1811,7 +1817,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -1997,8 +2003,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'contact_persons'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AND q.map_name = 'contact_persons'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -2108,7 +2116,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -2209,7 +2217,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'contact_persons'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'contact_persons', 'cds.contact'
         USING ERRCODE = 'serialization_failure';
@@ -2299,7 +2307,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '395995ef5e4a692e2cd3a25a19dfed5d7ed8bbe0720128cc5ad01aaf1f96323c', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '4318c474dfd5d3b41e5a099a9735309c2dcea533c7c0273102593213bf08bc8f', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2445,8 +2453,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'customer_groups'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AND q.map_name = 'customer_groups'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -2513,7 +2523,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -2646,8 +2656,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'customer_groups'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AND q.map_name = 'customer_groups'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -2714,7 +2726,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -2793,7 +2805,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customer_groups'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_groups', 'cds.customer_group'
         USING ERRCODE = 'serialization_failure';
@@ -2883,7 +2895,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '97ff7682e6a946f723ba6f192a798ee7b917cf10dbe286d586de3be120062dc1', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', 'f3fbe7b7a6f2d28b2028bc0edbdf594c6d26d728591c4a9dbb9ea4a62a3f4917', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3040,8 +3052,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'customer_payment_methods'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AND q.map_name = 'customer_payment_methods'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -3119,7 +3133,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -3265,8 +3279,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'customer_payment_methods'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AND q.map_name = 'customer_payment_methods'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -3344,7 +3360,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -3427,7 +3443,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_payment_methods', 'cds.customer_payment_method'
         USING ERRCODE = 'serialization_failure';
@@ -3517,7 +3533,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '76082c0e10613b7d59e233e46efb1d3cc1587f03c851a3fe85d4e6671959b621', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '300cfbed83014cd9c3720aa205cc93cbca210d4b801252baf6d286ffebf1643a', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3685,8 +3701,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'customers_person'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AND q.map_name = 'customers_person'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -3794,7 +3812,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -3963,8 +3981,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'customers_person'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AND q.map_name = 'customers_person'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -4072,7 +4092,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -4173,7 +4193,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customers_person'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_person', 'cds.contact'
         USING ERRCODE = 'serialization_failure';
@@ -4263,7 +4283,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '88672476dff654b99b851268af54b17ac0a0cfb589b11e52c55c8bdad3db1b75', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '021ffeb80ea5e1e67bbb6138e536e495c4529bbf0dd9baaba20205281d125848', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4423,8 +4443,10 @@ WITH incoming AS (
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'loyalty_cards'
-              AND q.key = jsonb_build_object('card_number', "l"."k_1")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -4512,7 +4534,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -4663,8 +4685,10 @@ WITH incoming AS (
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'loyalty_cards'
-              AND q.key = jsonb_build_object('card_number', "l"."k_1")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -4752,7 +4776,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -4821,7 +4845,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'loyalty_cards', 'cds.loyalty_card'
         USING ERRCODE = 'serialization_failure';
@@ -4911,7 +4935,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'ea64e7a7a90e902fa889d17f6015498db241150bf0d0fdcc1fbe7fd573a60c13', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'c96decb26ab824241961a3d70a61526ad429c196149ef78ba032d97e5ab930cf', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5038,8 +5062,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'name_affixes'
-              AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -5106,7 +5132,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -5234,8 +5260,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'name_affixes'
-              AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -5302,7 +5330,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -5364,7 +5392,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'name_affixes'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'name_affixes', 'cds.name_affix'
         USING ERRCODE = 'serialization_failure';
@@ -5454,7 +5482,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '6b8d523df665e5e450bf5fb8d0eb2edaf667eccd85db7107bb1dda13f5395128', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'e8d2236fa1c9cdad4c2fc47a5a182006b268a8e6f89b7f722a0559e96eb73291', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5586,8 +5614,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'payment_days'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AND q.map_name = 'payment_days'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -5654,7 +5684,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -5787,8 +5817,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'payment_days'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AND q.map_name = 'payment_days'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -5855,7 +5887,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -5934,7 +5966,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_days'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_days', 'cds.payment_day'
         USING ERRCODE = 'serialization_failure';
@@ -6024,7 +6056,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'fcba8d80fe08082895c469e6b015f22cc2c75387c1b8e0d74a67a3a2b0030c4d', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'cd2a1bb56ef8f99ab6463024343e928aa5cad237b3d16154a282d9e89bced33f', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6185,8 +6217,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'payment_day_lines'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AND q.map_name = 'payment_day_lines'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -6265,7 +6299,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -6415,8 +6449,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'payment_day_lines'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AND q.map_name = 'payment_day_lines'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -6495,7 +6531,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -6579,7 +6615,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_day_lines', 'cds.payment_day_line'
         USING ERRCODE = 'serialization_failure';
@@ -6669,7 +6705,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '4ade931239e3f5c889c3bc44a165567ed1d68f2663ed3b5f719a2d516404f21d', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '19c264fd152b94f62cdc73d9ee37014c7a4055a118aafdff3866dff8ba2b64f2', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6826,8 +6862,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'payment_schedules'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AND q.map_name = 'payment_schedules'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -6905,7 +6943,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -7051,8 +7089,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'payment_schedules'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AND q.map_name = 'payment_schedules'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -7130,7 +7170,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -7213,7 +7253,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_schedules'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedules', 'cds.payment_schedule'
         USING ERRCODE = 'serialization_failure';
@@ -7303,7 +7343,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'bd97c6ba15707135e62c6fcf624c65d41b99031fe8f0bc724a98212015a6daf5', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'c6f41735e8a9bfe2bffb831c2a0296affa15a17275e406b24ae54c8d70c5362e', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7475,8 +7515,10 @@ WITH incoming AS (
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'payment_schedule_lines'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AND q.map_name = 'payment_schedule_lines'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -7566,7 +7608,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -7729,8 +7771,10 @@ WITH incoming AS (
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'payment_schedule_lines'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AND q.map_name = 'payment_schedule_lines'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -7820,7 +7864,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -7908,7 +7952,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedule_lines', 'cds.payment_schedule_line'
         USING ERRCODE = 'serialization_failure';
@@ -7998,7 +8042,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '042316e681fcdb81bae02d3c859e4ba03c92f27824c13c44d52e8b6efa4a5b6b', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '44b84f59c5aa318e388af6ad7929887ef1b268bd041eaa18960472062174e433', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8179,8 +8223,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'payment_terms'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AND q.map_name = 'payment_terms'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -8280,7 +8326,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -8454,8 +8500,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'payment_terms'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AND q.map_name = 'payment_terms'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -8555,7 +8603,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -8646,7 +8694,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_terms'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_terms', 'cds.payment_term'
         USING ERRCODE = 'serialization_failure';
@@ -8736,7 +8784,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'a39c114bdc3214d81d7dddb503768ca04c10f184d5bd5ec6c1c36179c54e3993', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '28c7fa7687340a5769a32bbc6557ca31eb07c8444e25e380c899a78deac5abd2', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8957,8 +9005,10 @@ WITH incoming AS (
                       AS "ot_7",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'customers_organization'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AND q.map_name = 'customers_organization'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -9101,7 +9151,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -9329,8 +9379,10 @@ WITH incoming AS (
                       AS "ot_7",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_left' AND q.map_name = 'customers_organization'
-              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AND q.map_name = 'customers_organization'
+              AND q.direction || '' = 'to_left') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -9473,7 +9525,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction = 'to_left'
+       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -9586,7 +9638,7 @@ END IF;
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
             WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customers_organization'
-                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
+                             AND q.direction || '' = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_organization', 'cds.account'
         USING ERRCODE = 'serialization_failure';
@@ -9676,7 +9728,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '0e92c0db0751e1b51b233753acea56b4ec08faec6ab47bb4c644871ed544dc7b', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '7df48f590cb57fa81880900f9549a4834eb7b5bc8ad393294a90c18653561798', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13715,6 +13767,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1e4fed0f98f5d3a0cf530d20b1f0a10178fcd0475ae501bf0aa1bdc75ec750c1');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('be9cb108215bae654b9358c38870005987ed059ee8cce2b4412f2c006e612bd4');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 1e4fed0f98f5: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '1e4fed0f98f5d3a0cf530d20b1f0a10178fcd0475ae501bf0aa1bdc75ec750c1'));
+VALUES ('deploy', 'deployed bundle be9cb108215b: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'be9cb108215bae654b9358c38870005987ed059ee8cce2b4412f2c006e612bd4'));

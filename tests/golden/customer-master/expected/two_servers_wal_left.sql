@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 8ca45bc818416aeee98b32d6911e54438dcb580de19065e58be615e894c2bfdd: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle f51314b3f190ad4a5121ff4cd1626b4b67b8785aaf9abacd4b4b978dba482d62: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1129,8 +1129,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'companies'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1") AND q.map_name = 'companies'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -1196,7 +1198,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -1327,8 +1329,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'companies'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1") AND q.map_name = 'companies'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -1394,7 +1398,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -1541,7 +1545,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '88fb131ebec9f87c49fa58559b0d614874fadf7671f50bab4bece25fe4265c4a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '20c299e383e128440e5aa88b647c22c6456c0973ceb3509ecfdc5761fd764f07', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1706,8 +1710,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'contact_persons'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AND q.map_name = 'contact_persons'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -1807,7 +1813,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -1985,8 +1991,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'contact_persons'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AND q.map_name = 'contact_persons'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -2086,7 +2094,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -2263,7 +2271,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '0c8b5ffa8b1a08963c432fa89083a447605f40b1865aa5fb2141157404e33e48', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '40b2a87ec4c723f90854dff906cc9b887e3f8b32cf57d5270d3146e6509183c8', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2409,8 +2417,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customer_groups'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AND q.map_name = 'customer_groups'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -2477,7 +2487,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -2616,8 +2626,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customer_groups'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AND q.map_name = 'customer_groups'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -2684,7 +2696,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -2849,7 +2861,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'c898b76e2e21b3252aeebe915226f7f24c00b4b1226666ede448d71a0a253bac', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'e7e56eecd8bd441596f6221a7d11b6f84f1a2d39e574f957ba7934e104520bfc', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3006,8 +3018,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AND q.map_name = 'customer_payment_methods'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -3085,7 +3099,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -3237,8 +3251,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AND q.map_name = 'customer_payment_methods'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -3316,7 +3332,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -3485,7 +3501,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'e1eb703fb4969f70031d461773b9bff678e5d8638c01d62ce66b9a42ad8a5fa5', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'e7e1fc9a082e7c8b76646a869d2a504acf2a89adeee5998f6c2f84ecd44545cf', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3645,8 +3661,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customers_person'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_person'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -3736,7 +3754,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -3899,8 +3917,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customers_person'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_person'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -3990,7 +4010,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -4169,7 +4189,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '7a86301d82169989c298528adb6e02b7cef9456c137705eab4ec35f5643d4b98', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'b73e5df65587b90c4d12febedbdd6474baef99bb14d9af2e803d53c724f509d2', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4329,8 +4349,10 @@ WITH incoming AS (
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
-              AND q.key = jsonb_build_object('card_number', "l"."k_1")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -4418,7 +4440,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -4575,8 +4597,10 @@ WITH incoming AS (
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
-              AND q.key = jsonb_build_object('card_number', "l"."k_1")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -4664,7 +4688,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -4819,7 +4843,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '5d6912f567d90e00ec63088bb3e518a0257bdecc7a6ef946e069646112951f13', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'db73b14ac2ea03d23a9c1b9acc40145e19489762606220de62ee89deafe39ef7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4946,8 +4970,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'name_affixes'
-              AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -5014,7 +5040,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -5148,8 +5174,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'name_affixes'
-              AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -5216,7 +5244,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -5364,7 +5392,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '875bd6a1ac5f3896ce88b31e25d96f62250b44b7f847733c4736f6f739e8febd', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'fda6e10aa0a0847baa74e5c65049c56d61186776d08bac30bbde94a6b90b311b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5496,8 +5524,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_days'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AND q.map_name = 'payment_days'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -5564,7 +5594,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -5703,8 +5733,10 @@ WITH incoming AS (
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_days'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AND q.map_name = 'payment_days'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -5771,7 +5803,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -5936,7 +5968,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '3f6e652230643ebeb5e563b0cde8a1fbe72def07920331a76cdba6a0840cd905', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'a07ff3c129041700e74f0a5f8383c97e62b23779bc0e49d5a3b1960b9a555b35', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6097,8 +6129,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_day_lines'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -6177,7 +6211,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -6333,8 +6367,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_day_lines'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -6413,7 +6449,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -6583,7 +6619,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '4195423e2ca9fef462eeab70f46449fe052adbd0cbc85dc2baee310e5f377aa5', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '40aafb328beb3ba90ee112df0b252d05258065c758bf94dc063f0abae51469fb', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6740,8 +6776,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_schedules'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AND q.map_name = 'payment_schedules'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -6819,7 +6857,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -6971,8 +7009,10 @@ WITH incoming AS (
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_schedules'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AND q.map_name = 'payment_schedules'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -7050,7 +7090,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -7219,7 +7259,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '7b681fb8dab7cc0c094be111e20095453af26d8008ffdedbe612c9f2b371455e', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '5a0b7bb1bd98cdbcf651f71a8f8102c6012de66d00e67e2aedefad53dcfcead1', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7391,8 +7431,10 @@ WITH incoming AS (
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_schedule_lines'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -7482,7 +7524,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -7651,8 +7693,10 @@ WITH incoming AS (
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_schedule_lines'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -7742,7 +7786,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -7916,7 +7960,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'f4d4bfde1024583eb87826ceff88c165cb2ea03b0328550590b8f295a11a1f72', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'ff6b83b13d55b8ab06ff432542fc48935e6c1d5cd7ebe5617ce5f119496ab044', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8097,8 +8141,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_terms'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AND q.map_name = 'payment_terms'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -8198,7 +8244,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -8378,8 +8424,10 @@ WITH incoming AS (
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'payment_terms'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AND q.map_name = 'payment_terms'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -8479,7 +8527,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -8656,7 +8704,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'ad8705dcb0666b7e3d65cfc28cafb02077cfc3f6835a9c1e889b955b353186df', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '6845f7948bfe7a4ce93358b57283f784906240e7a08bc5af508cf5c9d413fac8', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8877,8 +8925,10 @@ WITH incoming AS (
                       AS "ot_7",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customers_organization'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_organization'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -9021,7 +9071,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -9255,8 +9305,10 @@ WITH incoming AS (
                       AS "ot_7",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
              FROM "replicator"."change_queue" AS q
-            WHERE q.direction = 'to_right' AND q.map_name = 'customers_organization'
-              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")) AS q ON true
+            -- By the row's key: direction || '' keeps the planner off the index by map and
+            -- direction, which reads every queued change of the map for each row.
+            WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_organization'
+              AND q.direction || '' = 'to_right') AS q ON true
 ), valued AS (
     -- What the change brings (n_) and what this side holds (c_), per field.
     SELECT l.*,
@@ -9399,7 +9451,7 @@ WITH incoming AS (
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
        AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
-       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction = 'to_right'
+       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
@@ -9598,7 +9650,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '75f878e18db6121ee7109ec6a5e884d2c483bfe7b88f493ed86e2ddf30857925', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'b70af6fe2fc7f8ea465f25775e92f0441f0956c9c2980d60b30ca7bf0fa0b982', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13797,6 +13849,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('8ca45bc818416aeee98b32d6911e54438dcb580de19065e58be615e894c2bfdd');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('f51314b3f190ad4a5121ff4cd1626b4b67b8785aaf9abacd4b4b978dba482d62');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 8ca45bc81841: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '8ca45bc818416aeee98b32d6911e54438dcb580de19065e58be615e894c2bfdd'));
+VALUES ('deploy', 'deployed bundle f51314b3f190: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'f51314b3f190ad4a5121ff4cd1626b4b67b8785aaf9abacd4b4b978dba482d62'));

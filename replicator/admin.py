@@ -9,14 +9,12 @@ from datetime import timedelta
 from typing import TextIO
 
 from replicator import conflictlog, errorlog, origins, states, sync
-from replicator.commands import EXIT_OK
 from replicator.connections import connect, every_database, under_origin
 from replicator.errors import ReplicatorError
+from replicator.exitcodes import ExitCode
 from replicator.loader import load_maps
 from replicator.model import Config, Direction, Side, source_of
 from replicator.output import write_table
-
-EXIT_FAILED = 1
 
 
 def cmd_state(
@@ -37,7 +35,7 @@ def cmd_state(
         else:
             out.write(f"{change.map} ({config.arrow(d)}): {change.before} → {change.after}")
         out.write(f"; {change.note}\n" if change.note else "\n")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_errors(
@@ -48,7 +46,7 @@ def cmd_errors(
         found = errorlog.list_errors(connections, config, map_name, every)
     if as_json:
         out.write(json.dumps([asdict(e) for e in found], indent=2, default=str) + "\n")
-        return EXIT_OK
+        return ExitCode.OK
     headers = [
         "id",
         "database",
@@ -77,7 +75,7 @@ def cmd_errors(
         for e in found
     ]
     write_table(out, headers, rows)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_retry(
@@ -104,7 +102,7 @@ def cmd_retry(
                 out.write(f"error {one}: {outcome}\n")
         if not any(ids for _, ids in work):
             out.write("no open errors\n")
-    return EXIT_FAILED if failed else EXIT_OK
+    return ExitCode.ERROR if failed else ExitCode.OK
 
 
 def cmd_skip(config: Config, out: TextIO, error_id: int, reason: str, side: Side | None) -> int:
@@ -115,7 +113,7 @@ def cmd_skip(config: Config, out: TextIO, error_id: int, reason: str, side: Side
     if outcome != "skipped":
         raise ReplicatorError(f"error {error_id}: {outcome}")
     out.write(f"error {error_id}: skipped\n")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_conflicts(
@@ -126,7 +124,7 @@ def cmd_conflicts(
         found = conflictlog.list_conflicts(connections, config, map_name, waiting)
     if as_json:
         out.write(json.dumps([asdict(c) for c in found], indent=2, default=str) + "\n")
-        return EXIT_OK
+        return ExitCode.OK
     headers = ["id", "database", "map", "direction", "op", "key", "fields", "outcome", "logged"]
     rows = [
         [
@@ -143,7 +141,7 @@ def cmd_conflicts(
         for c in found
     ]
     write_table(out, headers, rows)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_resolve(
@@ -155,7 +153,7 @@ def cmd_resolve(
         role = conflictlog.locate(connections, config, conflict_id, side)
         outcome = conflictlog.resolve(connections, config, maps, role, conflict_id, take)
     out.write(f"conflict {conflict_id}: {outcome}\n")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_sync(config: Config, out: TextIO, names: list[str], chunk: int) -> int:
@@ -167,7 +165,7 @@ def cmd_sync(config: Config, out: TextIO, names: list[str], chunk: int) -> int:
         f"copied {sum(c.rows for c in copied)} rows of {len({c.map for c in copied})} maps"
         + (f"; {failed} failed: see replicator errors\n" if failed else "\n")
     )
-    return EXIT_FAILED if failed else EXIT_OK
+    return ExitCode.ERROR if failed else ExitCode.OK
 
 
 def cmd_purge(config: Config, out: TextIO, older_than: timedelta) -> int:
@@ -180,4 +178,4 @@ def cmd_purge(config: Config, out: TextIO, older_than: timedelta) -> int:
             f"{label}: purged {errors} closed errors, {conflicts} conflicts"
             f" and {activity} activity rows\n"
         )
-    return EXIT_OK
+    return ExitCode.OK

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from replicator import activity, origins
 from replicator.connections import connect, under_origin
 from replicator.errors import ReplicatorError
+from replicator.exitcodes import ExitCode
 from replicator.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
 from replicator.verify import Connection, Difference, Verifier
 from replicator.verifysql import repair_images
@@ -221,7 +222,8 @@ def cmd_repair(
     from replicator.commands import check
     from replicator.verify import opened
 
-    maps, catalogs = check(config)
+    checked = check(config)
+    maps, catalogs = checked.maps, checked.catalogs
     chosen = repairable(maps, names, from_side)
     progress = err if err.isatty() and not quiet else None
     with opened(config, maps, catalogs, progress) as verifier:
@@ -235,4 +237,4 @@ def cmd_repair(
     failed = sum(r.failed for r in results)
     if failed:
         out.write(f"{failed} changes failed: see replicator errors\n")
-    return 1 if failed else 0
+    return ExitCode.ERROR if failed else ExitCode.OK

@@ -36,6 +36,7 @@ from psycopg.rows import TupleRow
 from replicator.compiler import AllTables, count_sql
 from replicator.connections import connect
 from replicator.errors import ReplicatorError
+from replicator.exitcodes import ExitCode
 from replicator.model import SIDES, Config, MapSet, Side, TableMap
 from replicator.progress import Progress
 from replicator.quoting import ident
@@ -345,10 +346,6 @@ def opened(
         yield verifier
 
 
-EXIT_EQUAL = 0
-EXIT_DIFFERENT = 2
-
-
 def describe(config: Config, difference: Difference) -> str:
     """One difference for people: map, key, and which side has what."""
     left, right = config.left.name, config.right.name
@@ -392,7 +389,8 @@ def cmd_verify(
     """replicator verify [MAP...]: exit 0 if both sides agree under the maps, 2 if not."""
     from replicator.commands import check
 
-    maps, catalogs = check(config)
+    checked = check(config)
+    maps, catalogs = checked.maps, checked.catalogs
     chosen = selected_maps(maps, names)
     progress = err if err.isatty() and not quiet else None
     found: list[dict[str, Any]] = []
@@ -430,4 +428,4 @@ def cmd_verify(
             if total
             else f"all {len(results)} maps equal\n"
         )
-    return EXIT_DIFFERENT if total else EXIT_EQUAL
+    return ExitCode.PENDING if total else ExitCode.OK

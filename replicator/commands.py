@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from functools import partial
 from typing import TextIO
 
 import psycopg
-from psycopg.rows import TupleRow
 
-from replicator import metrics
+from replicator import metrics, privileges
 from replicator.applier import Applier, install_signal_handlers
 from replicator.catalog import SchemaCatalog, probe_types, read_schema
 from replicator.clockcheck import clock_problems
@@ -34,19 +33,17 @@ from replicator.deployer import (
     read_deployed,
     slot_exists,
 )
-from replicator.errors import DeployRefused, ExpressionError, ReplicatorError
+from replicator.errors import DeployRefused, ExpressionError, PrivilegeError, ReplicatorError
+from replicator.exitcodes import ExitCode
 from replicator.interrupts import Interrupted, uninterrupted
 from replicator.loader import load_maps
 from replicator.model import SIDES, Config, MapSet, Side, TableMap, source_of, target_of
-from replicator.output import write_table
-from replicator.quoting import DOLLAR_TAG, Sql, comment, ident
-from replicator.roles import PRIVILEGE_ORDER, compile_roles, table_privileges
+from replicator.output import counted, write_table
+from replicator.quoting import DOLLAR_TAG, Sql, comment
+from replicator.roles import compile_roles
 from replicator.status import slot_rows, status_rows
 from replicator.validate import ExpressionTypes, constants, validate
-from replicator.walcheck import read_server_problems
-
-EXIT_OK = 0
-EXIT_PENDING = 2
+from replicator.walcheck import read_server_check
 
 
 def read_catalogs(config: Config) -> dict[Side, SchemaCatalog]:
@@ -169,31 +166,51 @@ def _constant_probes(table_map: TableMap, catalogs: dict[Side, SchemaCatalog]) -
     return probes
 
 
-def check(config: Config) -> tuple[MapSet, dict[Side, SchemaCatalog]]:
+@dataclass(frozen=True)
+class Checked:
+    """Validated maps, the catalogs they were checked against, and what validate warns of."""
+
+    maps: MapSet
+    catalogs: dict[Side, SchemaCatalog]
+    warnings: list[str]
+
+
+def check(config: Config) -> Checked:
     """Load the maps and validate them against the live catalogs and, for WAL capture,
     the servers (raises MapError)."""
     maps = load_maps(config.maps_dir, config.path.parent)
     catalogs = read_catalogs(config)
-    validate(
+    servers = read_server_check(config)
+    warned = validate(
         config,
         maps,
         catalogs,
         probe_expressions(config, maps, catalogs),
-        [*read_server_problems(config), *clock_problems(config, maps)],
+        [
+            *servers.problems,
+            *clock_problems(config, maps),
+            *privileges.prepared_problems(config, maps),
+        ],
     )
-    return maps, catalogs
+    return Checked(maps, catalogs, [*servers.warnings, *(str(w) for w in warned)])
 
 
 def compiled(config: Config) -> Bundle:
-    maps, catalogs = check(config)
-    return compile_bundle(config, maps, catalogs)
+    checked = check(config)
+    return compile_bundle(config, checked.maps, checked.catalogs)
 
 
 def cmd_validate(config: Config, out: TextIO) -> int:
-    maps, _ = check(config)
-    directions = sum(len(m.directions) for m in maps.maps)
-    out.write(f"{len(maps.maps)} maps ({directions} directions) are valid\n")
-    return EXIT_OK
+    checked = check(config)
+    for warning in checked.warnings:
+        out.write(f"warning: {warning}\n")
+    maps = checked.maps.maps
+    directions = sum(len(m.directions) for m in maps)
+    out.write(
+        f"{counted(len(maps), 'map')} ({counted(directions, 'direction')})"
+        f" {'is' if len(maps) == 1 else 'are'} valid\n"
+    )
+    return ExitCode.OK
 
 
 def cmd_plan(config: Config, out: TextIO, only: Side | None = None) -> int:
@@ -218,7 +235,7 @@ def cmd_plan(config: Config, out: TextIO, only: Side | None = None) -> int:
             out.write(
                 f"-- database {comment(database.label)}: nothing to do (bundle {bundle.sha256})\n"
             )
-    return EXIT_PENDING if pending else EXIT_OK
+    return ExitCode.PENDING if pending else ExitCode.OK
 
 
 def cmd_plan_roles(config: Config, out: TextIO, only: Side | None = None) -> int:
@@ -227,16 +244,15 @@ def cmd_plan_roles(config: Config, out: TextIO, only: Side | None = None) -> int
     for script in compile_roles(config, maps):
         if only is None or script.role == only:
             out.write(script.sql)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_deploy(config: Config, out: TextIO) -> int:
     committed = False
     try:
-        check_owner(config)
-        maps, catalogs = check(config)
-        check_owner(config, maps)
-        bundle = compile_bundle(config, maps, catalogs)
+        _refuse(privileges.acting_problems(config))
+        checked = check(config)  # validate asks what the owner lacks, too
+        bundle = compile_bundle(config, checked.maps, checked.catalogs)
         missing = []
         for database in bundle.databases:
             with connect(config, database.role) as conn:
@@ -276,79 +292,13 @@ def cmd_deploy(config: Config, out: TextIO) -> int:
         ) from None
     for plan in plans:
         out.write(_deploy_summary(plan) + "\n")
-    return EXIT_OK
+    return ExitCode.OK
 
 
-def check_owner(config: Config, maps: MapSet | None = None) -> None:
-    """Refuse a deploy the [roles] owner cannot carry out (its plan acts as that role),
-    saying what to do. Without ``maps``: a missing owner, or a connection that may not
-    act as it (checked first: validating reads the tables as the connection). With the
-    validated ``maps``: a database the roles SQL has not prepared, a mapped table the
-    owner may not use. Nothing to check without [roles]."""
-    if config.roles is None:
-        return
-    for role in config.databases:
-        with connect(config, role) as conn:
-            problem = (
-                _acting_problem(conn, config.roles.owner)
-                if maps is None
-                else _prepared_problem(conn, config, maps, role, config.roles.owner)
-            )
-        if problem is not None:
-            raise DeployRefused(f"deploy refused, nothing changed: {problem}")
-
-
-RUN_ROLES = "run the SQL of replicator plan --roles as a superuser"
-
-
-def _acting_problem(conn: psycopg.Connection[TupleRow], owner: str) -> str | None:
-    row = conn.execute(
-        "SELECT current_user, (SELECT pg_has_role(current_user, oid, 'MEMBER')"
-        " FROM pg_roles WHERE rolname = %s)",
-        (owner,),
-    ).fetchone()
-    assert row is not None
-    user, member = str(row[0]), row[1]
-    if member is None:
-        return f"the owner role {ident(owner)} does not exist: {RUN_ROLES} first"
-    if not member:
-        return (
-            f"role {user} may not act as the owner role {owner}: deploy as {owner}, as a"
-            f" superuser, or as a member of {owner} (GRANT {ident(owner)} TO {ident(user)})"
-        )
-    return None
-
-
-def _prepared_problem(
-    conn: psycopg.Connection[TupleRow], config: Config, maps: MapSet, role: Side, owner: str
-) -> str | None:
-    database = config.label(role)
-    row = conn.execute(
-        "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'replicator'"
-    ).fetchone()
-    if row is None:
-        return f"database {database} has no schema replicator yet: {RUN_ROLES} first"
-    if row[0] != owner:
-        return (
-            f"database {database}: the schema replicator belongs to {row[0]}, not to {owner}:"
-            f" {RUN_ROLES} first"
-        )
-    missing = [
-        f"{privilege} on {table}"
-        for table, granted in table_privileges(config, maps, config.hosted(role)).items()
-        for (privilege,) in conn.execute(
-            "SELECT p FROM unnest(%s::text[]) AS p WHERE to_regclass(%s) IS NOT NULL"
-            " AND NOT has_table_privilege(%s, to_regclass(%s), p) ORDER BY p",
-            ([p for p in PRIVILEGE_ORDER if p in granted], table, owner, table),
-        ).fetchall()
-    ]
-    if missing:
-        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-        return (
-            f"database {database}: the owner role {owner} lacks {missing[0]}{more}:"
-            f" {RUN_ROLES}; it grants what the maps need"
-        )
-    return None
+def _refuse(problems: list[str]) -> None:
+    """A deploy the [roles] owner cannot carry out fails before anything runs."""
+    if problems:
+        raise PrivilegeError(f"deploy refused, nothing changed: {problems[0]}")
 
 
 def _deploy_summary(plan: DatabasePlan) -> str:
@@ -393,7 +343,7 @@ def cmd_run(config: Config, once: bool = False, metrics_address: str | None = No
         totals.skipped,
         totals.batches,
     )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
@@ -402,7 +352,7 @@ def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
     if as_json:
         document = {"maps": [asdict(r) for r in rows], "slots": [asdict(s) for s in slots]}
         out.write(json.dumps(document, indent=2) + "\n")
-        return EXIT_OK
+        return ExitCode.OK
     headers = [
         "map",
         "direction",
@@ -464,7 +414,7 @@ def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
                 for s in slots
             ],
         )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _bytes(value: int | None) -> str:

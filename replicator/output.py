@@ -15,3 +15,8 @@ def write_table(out: TextIO, headers: list[str], rows: list[list[str]]) -> None:
     for row in rows:
         out.write(" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
     out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """``1 map``, ``2 maps``: a count with its noun in the right number."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"

@@ -115,8 +115,9 @@ def validate(
     catalogs: dict[Side, SchemaCatalog],
     expression_types: ExpressionTypes | None = None,
     server_problems: Sequence[str] = (),
-) -> None:
-    """Raise MapError listing every problem; return quietly when the maps are sound.
+) -> list[Problem]:
+    """Raise MapError listing every problem; when the maps are sound, return what may
+    still surprise a DBA (warnings: nothing refused, nothing to fix necessarily).
 
     ``server_problems`` are what the databases lack for WAL capture
     (``walcheck.read_server_problems``), each already naming its database; they are
@@ -143,6 +144,38 @@ def validate(
     problems.extend(_shared_columns(config, maps))
     if problems:
         raise MapError(problems)
+    return _filtered_parents(config, maps)
+
+
+def _filtered_parents(config: Config, maps: MapSet) -> list[Problem]:
+    """A child row can point at a parent row its parent map's filter keeps out: its
+    change then waits in replicator.held_change for a parent that never crosses."""
+    warnings: list[Problem] = []
+    for child in maps.maps:
+        for direction in child.directions:
+            side = source_of(direction)
+            for field in child.lookup_fields(direction):
+                assert field.lookup is not None
+                if field.lookup.map not in maps.names:
+                    continue
+                parent = maps.by_name(field.lookup.map)
+                kept_out = parent.filter(side)
+                if kept_out is None or direction not in parent.directions:
+                    continue
+                schema = config.side(side).schema
+                warnings.append(
+                    Problem(
+                        Where(child.file, child.name, field.label),
+                        f"a row of {schema}.{child.table(side)} can point at a row of"
+                        f" {schema}.{parent.table(side)} that the {side}_filter of map"
+                        f" {parent.name} ({kept_out}) keeps out: such a change of {child.name}"
+                        f" ({direction}) waits in replicator.held_change for a parent that never"
+                        f" crosses (replicator held lists them); give map {child.name} a"
+                        f" {side}_filter that keeps those rows out too, or widen the filter of"
+                        f" map {parent.name}",
+                    )
+                )
+    return warnings
 
 
 def _check_map(

@@ -95,7 +95,8 @@ def verified(
     project: Project, *names: str, chunk: int = 1000, leaf: int = 64
 ) -> tuple[list[verify.Difference], list[verify.Verified]]:
     config = project.config()
-    maps, catalogs = check(config)
+    checked = check(config)
+    maps, catalogs = checked.maps, checked.catalogs
     with verify.opened(config, maps, catalogs, None, chunk, leaf) as verifier:
         found = [
             d for m in verify.selected_maps(maps, list(names)) for d in verifier.differences(m)

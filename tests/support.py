@@ -4,6 +4,7 @@ write audit for counting echoes."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -23,6 +24,7 @@ from psycopg.rows import TupleRow
 
 from replicator import commands
 from replicator.applier import Applier, Totals
+from replicator.cli import main
 from replicator.config import load_config
 from replicator.model import Config, Side
 from replicator.throwaway import as_role, create_roles, replica_identity_full
@@ -222,6 +224,41 @@ def cli(
         timeout=300,
         check=False,
     )
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What a command run in this process printed, and its exit code."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> Ran:
+    """``replicator ARGS`` in this process (``replicator.cli.main``) with ``env`` as its
+    environment for the call: the same parser, dispatch and exit codes as the command,
+    without a Python start-up per call."""
+    out, err = io.StringIO(), io.StringIO()
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(args)
+            except SystemExit as exc:  # argparse: --help, --version, a usage error
+                code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return Ran(int(code), out.getvalue(), err.getvalue())
+
+
+def replicator(project: Project, *args: str, user: str | None = None) -> Ran:
+    """``replicator --config <project> ARGS`` in this process, connecting as the superuser
+    or as ``user``."""
+    return run_cli(["--config", str(project.config_path), *args], project.env(user))
 
 
 def start_applier(project: Project, *extra: str) -> subprocess.Popen[bytes]:

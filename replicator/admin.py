@@ -13,8 +13,8 @@ from replicator.connections import connect, every_database, under_origin
 from replicator.errors import ReplicatorError
 from replicator.exitcodes import ExitCode
 from replicator.loader import load_maps
-from replicator.model import Config, Direction, Side, source_of
-from replicator.output import write_table
+from replicator.model import Config, Direction, Side, source_of, target_of
+from replicator.output import counted, write_table
 
 
 def cmd_state(
@@ -157,15 +157,29 @@ def cmd_resolve(
 
 
 def cmd_sync(config: Config, out: TextIO, names: list[str], chunk: int) -> int:
-    """replicator sync [MAP...]: exit 1 if some rows failed (they are in the error log)."""
+    """replicator sync [MAP...]: exit 1 if some rows failed (they are in the error log),
+    4 if some wait for a parent the other side lacks (they are held)."""
     maps = load_maps(config.maps_dir, config.path.parent)
     copied = sync.sync(config, maps, names, out, chunk)
+    for c in copied:
+        if c.held:
+            out.write(
+                f"{c.map} ({config.arrow(c.direction)}): {counted(c.held, 'row')} held, waiting"
+                f" for a parent that {config.side(target_of(c.direction)).name} does not have:"
+                f" replicator held {c.map} lists them\n"
+            )
     failed = sum(c.failed for c in copied)
+    held = sum(c.held for c in copied)
     out.write(
-        f"copied {sum(c.rows for c in copied)} rows of {len({c.map for c in copied})} maps"
-        + (f"; {failed} failed: see replicator errors\n" if failed else "\n")
+        f"copied {counted(sum(c.written for c in copied), 'row')}"
+        f" of {counted(len({c.map for c in copied}), 'map')}"
+        + (f"; {counted(held, 'row')} held" if held else "")
+        + (f"; {failed} failed: see replicator errors" if failed else "")
+        + "\n"
     )
-    return ExitCode.ERROR if failed else ExitCode.OK
+    if failed:
+        return ExitCode.ERROR
+    return ExitCode.ATTENTION if held else ExitCode.OK
 
 
 def cmd_purge(config: Config, out: TextIO, older_than: timedelta) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from replicator.catalog import KINDS, Column, SchemaCatalog, Table
 from replicator.errors import ExpressionError, MapError, Problem, Where
-from replicator.expressions import columns_read, parse_expression
+from replicator.expressions import admitted_values, columns_read, parse_expression
 from replicator.model import (
     SIDES,
     Config,
@@ -517,7 +517,14 @@ def _field_problems(
     inputs = [str(a) for a, _ in pairs]
     fallback = field.fallback_for(to_side)
     if source.domain_values is not None and fallback is None:
-        uncovered = [v for v in source.domain_values if v not in inputs]
+        # A value the source side's filter keeps out never arrives: it needs no entry.
+        text = table_map.filter(from_side)
+        arriving = (
+            admitted_values(text, source_name, source.domain_values)
+            if text is not None
+            else source.domain_values
+        )
+        uncovered = [v for v in arriving if v not in inputs]
         if uncovered:
             messages.append(
                 f"{_arrow(direction)}: value_map does not cover {_listing(tuple(uncovered))} of"

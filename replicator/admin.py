@@ -1,20 +1,26 @@
 """The operating commands behind the CLI: pause, resume, stop; errors, retry,
-skip, purge; conflicts, resolve."""
+skip, purge; conflicts, resolve; held changes; a removed map's backlog."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict
 from datetime import timedelta
+from functools import partial
 from typing import TextIO
 
-from replicator import conflictlog, errorlog, origins, states, sync
+import psycopg
+from psycopg.rows import TupleRow
+
+from replicator import backlog, conflictlog, errorlog, origins, states, sync
 from replicator.connections import connect, every_database, under_origin
 from replicator.errors import ReplicatorError
 from replicator.exitcodes import ExitCode
 from replicator.loader import load_maps
-from replicator.model import Config, Direction, Side, source_of, target_of
+from replicator.model import Config, Direction, MapSet, Side, source_of, target_of
 from replicator.output import counted, write_table
+
+Connection = psycopg.Connection[TupleRow]
 
 
 def cmd_state(
@@ -25,17 +31,65 @@ def cmd_state(
     direction: Direction | None,
     reason: str,
 ) -> int:
-    """replicator pause|resume|stop MAP... [--direction D] [--reason TEXT]"""
+    """replicator pause|resume|stop MAP... [--direction D] [--reason TEXT]
+
+    A map removed from the files but still deployed may be named too: resumed, the
+    applier drains its backlog, and the next deploy removes it. Resuming a failed map
+    first retries its open errors: a change that failed in the moment before drift (or
+    the alert) failed the map is applied with the fix, before its backlog."""
     maps = load_maps(config.maps_dir, config.path.parent)
-    for table_map, d in states.selected(maps, names, direction):
-        with connect(config, config.database_of(source_of(d))) as conn:
-            change = states.change_state(conn, config, table_map, d, action, reason)
-        if change.before == change.after:
-            out.write(f"{change.map} ({config.arrow(d)}): already {change.after}")
-        else:
-            out.write(f"{change.map} ({config.arrow(d)}): {change.before} → {change.after}")
-        out.write(f"; {change.note}\n" if change.note else "\n")
-    return ExitCode.OK
+    failed = 0
+    with every_database(config) as connections:
+        pairs = states.selected(
+            maps, names, direction, partial(backlog.deployed_directions, connections, config)
+        )
+        for table_map, d in pairs:
+            source = connections[config.database_of(source_of(d))]
+            retried = ""
+            if action == "resume" and states.current(source, table_map.name, d) == "failed":
+                retried, still = _retry_map_errors(config, table_map.name, d)
+                failed += still
+            change = states.change_state(source, config, table_map, d, action, reason)
+            if change.before == change.after:
+                out.write(f"{change.map} ({config.arrow(d)}): already {change.after}")
+            else:
+                out.write(f"{change.map} ({config.arrow(d)}): {change.before} → {change.after}")
+            notes = [n for n in (retried, change.note) if n]
+            if isinstance(table_map, states.RemovedMap) and action == "resume":
+                notes.append(
+                    "it is no longer in the maps files: once the applier has applied its"
+                    " backlog, replicator deploy removes it"
+                )
+            out.write("".join(f"; {n}" for n in notes) + "\n")
+    return ExitCode.ERROR if failed else ExitCode.OK
+
+
+def _retry_map_errors(config: Config, map_name: str, direction: Direction) -> tuple[str, int]:
+    """Retry the open errors of one map direction (on its own connection: the admin
+    origin must not mark the state change, which a WAL listener reads); the note to
+    print and how many still fail."""
+    with connect(config, config.database_of(target_of(direction))) as conn:
+        under_origin(conn, origins.ADMIN)
+        ids = errorlog.open_ids(conn, map_name, direction)
+        outcomes = [errorlog.retry(conn, one) for one in ids]
+    if not ids:
+        return "", 0
+    applied = outcomes.count("applied")
+    still = len(ids) - applied
+    return (
+        f"retried its {counted(len(ids), 'open error')} first: {applied} applied"
+        + (f", {still} failed again (replicator errors {map_name})" if still else ""),
+        still,
+    )
+
+
+def _readable_maps(config: Config) -> MapSet | None:
+    """The maps, to name things in a listing; a listing still works while they are broken
+    (the DBA may be in the middle of fixing them)."""
+    try:
+        return load_maps(config.maps_dir, config.path.parent)
+    except ReplicatorError:
+        return None
 
 
 def cmd_errors(
@@ -43,7 +97,7 @@ def cmd_errors(
 ) -> int:
     """replicator errors [MAP] [--all] [--json]: open errors (with --all, closed ones too)."""
     with every_database(config) as connections:
-        found = errorlog.list_errors(connections, config, map_name, every)
+        found = errorlog.list_errors(connections, config, map_name, every, _readable_maps(config))
     if as_json:
         out.write(json.dumps([asdict(e) for e in found], indent=2, default=str) + "\n")
         return ExitCode.OK
@@ -64,9 +118,9 @@ def cmd_errors(
             str(e.id),
             e.database,
             e.map,
-            e.direction,
+            config.arrow(e.direction),
             e.op,
-            e.key,
+            json.dumps(e.key, default=str),
             str(e.attempts),
             f"{e.last_seen:%Y-%m-%d %H:%M:%S}",
             e.state if e.state == "open" else f"{e.state} by {e.resolved_by}",
@@ -182,14 +236,145 @@ def cmd_sync(config: Config, out: TextIO, names: list[str], chunk: int) -> int:
     return ExitCode.ATTENTION if held else ExitCode.OK
 
 
-def cmd_purge(config: Config, out: TextIO, older_than: timedelta) -> int:
-    """replicator purge --older-than 30d: closed errors and old activity."""
+def cmd_purge(config: Config, out: TextIO, older_than: timedelta, dry_run: bool = False) -> int:
+    """replicator purge --older-than 30d [--dry-run]: closed errors and old activity."""
     for role in config.databases:
         with connect(config, role) as conn:
-            errors, conflicts, activity = errorlog.purge(conn, older_than)
+            errors, conflicts, activity = errorlog.purge(conn, older_than, dry_run)
         label = config.side(role).name if not config.same_database else "both sides"
         out.write(
-            f"{label}: purged {errors} closed errors, {conflicts} conflicts"
-            f" and {activity} activity rows\n"
+            f"{label}: {'would purge' if dry_run else 'purged'} {counted(errors, 'closed error')},"
+            f" {counted(conflicts, 'conflict')} and {counted(activity, 'activity row')}\n"
         )
+    if dry_run:
+        out.write("dry run: nothing was deleted\n")
+    return ExitCode.OK
+
+
+def cmd_held(config: Config, out: TextIO, map_name: str | None, as_json: bool) -> int:
+    """replicator held list [MAP] [--json]: changes waiting for a parent, oldest first."""
+    with every_database(config) as connections:
+        found = backlog.list_held(connections, config, _readable_maps(config), map_name)
+    if as_json:
+        out.write(json.dumps([asdict(h) for h in found], indent=2, default=str) + "\n")
+        return ExitCode.OK
+    headers = ["id", "database", "map", "direction", "op", "key", "waiting for", "held since"]
+    rows = [
+        [
+            str(h.id),
+            h.database,
+            h.map,
+            h.direction,
+            h.op,
+            json.dumps(h.key, default=str),
+            h.waiting_for,
+            f"{h.held_at:%Y-%m-%d %H:%M:%S}",
+        ]
+        for h in found
+    ]
+    write_table(out, headers, rows)
+    return ExitCode.OK
+
+
+def _held_work(
+    connections: dict[Side, Connection],
+    config: Config,
+    change_id: int | None,
+    map_name: str | None,
+    side: Side | None,
+) -> list[tuple[Side, list[int]]]:
+    """Per database, the held changes a command names (one id, a map's, or all)."""
+    if change_id is not None:
+        role = backlog.locate_held(connections, config, change_id, side)
+        return [(role, [change_id])]
+    return [
+        (role, backlog.held_ids(conn, None, map_name))
+        for role, conn in connections.items()
+        if side is None or role == side
+    ]
+
+
+def cmd_held_retry(
+    config: Config,
+    out: TextIO,
+    change_id: int | None,
+    map_name: str | None,
+    side: Side | None,
+) -> int:
+    """replicator held retry ID | --map MAP | --all: apply held changes whose parent has
+    arrived; the others stay held. Exit 1 if one failed (it is in the error log)."""
+    failed = 0
+    with every_database(config) as connections:
+        work = _held_work(connections, config, change_id, map_name, side)
+        for role, ids in work:
+            if not ids:
+                continue
+            conn = connections[role]
+            under_origin(conn, origins.ADMIN)
+            done = backlog.retry_held(conn, ids)
+            failed += done.failed
+            out.write(
+                f"{errorlog.label(config, role)}: retried {counted(len(ids), 'held change')}:"
+                f" {done.applied} applied, {done.held} still held"
+                + (f", {done.failed} failed (replicator errors)" if done.failed else "")
+                + "\n"
+            )
+    if not any(ids for _, ids in work):
+        out.write("no held changes\n")
+    return ExitCode.ERROR if failed else ExitCode.OK
+
+
+def cmd_held_discard(
+    config: Config,
+    out: TextIO,
+    change_id: int | None,
+    map_name: str | None,
+    side: Side | None,
+    reason: str,
+) -> int:
+    """replicator held discard ID | --map MAP | --all --reason TEXT: throw held changes
+    away, each kept in the activity log with the reason."""
+    with every_database(config) as connections:
+        work = _held_work(connections, config, change_id, map_name, side)
+        for role, ids in work:
+            if ids:
+                gone = backlog.discard_held(connections[role], ids, reason)
+                out.write(
+                    f"{errorlog.label(config, role)}: discarded {counted(gone, 'held change')}"
+                    " (kept in replicator.activity_log, kind 'discard')\n"
+                )
+    if not any(ids for _, ids in work):
+        out.write("no held changes\n")
+    return ExitCode.OK
+
+
+def cmd_discard(
+    config: Config, out: TextIO, map_name: str, direction: Direction | None, reason: str
+) -> int:
+    """replicator discard MAP [--direction D] --reason TEXT: throw away the backlog of a
+    map (or direction) removed from the maps files, so the deploy removing it can go."""
+    maps = load_maps(config.maps_dir, config.path.parent)
+    with every_database(config) as connections:
+        deployed = backlog.deployed_directions(connections, config, map_name)
+        kept = maps.by_name(map_name).directions if map_name in maps.names else ()
+        chosen = [d for d in deployed if d not in kept and (direction is None or d == direction)]
+        if not chosen:
+            where = f" ({direction})" if direction else ""
+            if map_name in maps.names and (direction is None or direction in kept):
+                raise ReplicatorError(
+                    f"map {map_name}{where} is still in {maps.by_name(map_name).file}: discard"
+                    " throws away only the backlog of a map or direction removed from the maps"
+                    " files (remove it there first)"
+                )
+            raise ReplicatorError(f"map {map_name}{where} is not deployed: nothing to discard")
+        for d in chosen:
+            done = backlog.discard_backlog(connections, config, map_name, d, reason)
+            out.write(
+                f"{map_name} ({config.arrow(d)}): discarded"
+                f" {counted(done.queued, 'queued change')},"
+                f" {counted(done.parked, 'parked WAL change')} and"
+                f" {counted(done.held, 'held change')}"
+                " (kept in replicator.activity_log, kind 'discard');"
+                " replicator deploy now removes it\n"
+            )
     return ExitCode.OK

@@ -442,8 +442,9 @@ def test_drift_met_by_a_failing_batch_fails_the_map_at_once(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A column renamed on the target between two checks: the batch fails into the error
-    log once, the map goes failed at once, later batches are not taken; after the fix
-    the logged changes are retried."""
+    log once, the map goes failed at once, later batches are not taken. The recovery the
+    drift message names (edit, deploy, resume) applies the logged change too: resuming a
+    failed map retries its open errors first."""
     monkeypatch.setattr(applier_module, "DRIFT_CHECK", 3600.0)
     applier = Applier(project.config(), batch_size=100, poll_interval=0.05)
     applier.run(until_idle=True)  # checked drift: none
@@ -459,10 +460,19 @@ def test_drift_met_by_a_failing_batch_fails_the_map_at_once(
     applier.run(until_idle=True)
     assert open_errors(project) == 1
     assert queued_for(project, "loyalty_cards") == 1
+    # The database's message names the apply function's alias; the listing, the table.
+    listed = cli(project, "errors", "--json")
+    assert [e["message"] for e in json.loads(listed.stdout)] == [
+        "column tier of cds.loyalty_card does not exist (renamed or dropped since the deploy?"
+        " see replicator status and the Drift section of the README)"
+    ]
     edit_map(project, "loyalty_cards.toml", 'right = "tier"', 'right = "level"')
     project.deploy()
-    assert cli(project, "retry", "--map", "loyalty_cards").returncode == 0
-    resume(project, "loyalty_cards")
+    resumed = cli(project, "resume", "loyalty_cards")
+    assert (resumed.returncode, resumed.stderr) == (0, "")
+    assert resumed.stdout.splitlines()[0] == (
+        "loyalty_cards (fno→cds): failed → catching_up; retried its 1 open error first: 1 applied"
+    )
     project.drain()
     assert rows(project.right_url, "SELECT card_number FROM cds.loyalty_card ORDER BY 1") == [
         ("LC-1",),

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import select
 import signal
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +43,8 @@ WAL_POLL = 0.1
 # Seconds between checks that the tables under the maps are still what they were
 # deployed against (a catalog query over a few rows per database).
 DRIFT_CHECK = 1.0
+# Seconds between updates of the heartbeat row status reads ("last polled").
+HEARTBEAT = 1.0
 # Transient failures: retried with backoff, never counted as errors. ObjectInUse:
 # the session of an applier killed a moment ago still holds its origin or slot.
 TRANSIENT = (
@@ -102,6 +106,7 @@ class Applier:
     _listeners: dict[Side, Listener] = field(default_factory=dict)
     _lost_slots: set[Side] = field(default_factory=set)  # read no more until restarted
     _drift_checked: float | None = None  # monotonic time of the last drift check
+    _beat: float | None = None  # monotonic time of the last heartbeat
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -173,6 +178,14 @@ class Applier:
         # Only after the locks: a second applier must not take the origins first.
         for conn in self._connections.values():
             under_origin(conn, origins.APPLY)
+            conn.execute(
+                "INSERT INTO replicator.applier_heartbeat (pid, host, os_pid)"
+                " VALUES (pg_backend_pid(), %s, %s) ON CONFLICT (singleton) DO UPDATE"
+                " SET pid = EXCLUDED.pid, host = EXCLUDED.host, os_pid = EXCLUDED.os_pid,"
+                " started_at = now(), polled_at = now()",
+                (socket.gethostname(), os.getpid()),
+            )
+        self._beat = time.monotonic()
         if not self.config.same_database:
             for direction in DIRECTIONS:
                 self._reconcile(direction)
@@ -266,6 +279,7 @@ class Applier:
 
         A slot is read to the end first: a change from the other side is judged
         against this side's deletes, which count only once they are queued."""
+        self._heartbeat()
         moved = False
         for role, listener in list(self._listeners.items()):
             try:
@@ -280,6 +294,18 @@ class Applier:
                 break
             moved |= self._one_batch(direction)
         return moved
+
+    def _heartbeat(self) -> None:
+        """Record that the applier polls (status: "last polled"), at most every HEARTBEAT s."""
+        started = time.monotonic()
+        if self._beat is not None and started - self._beat < HEARTBEAT:
+            return
+        self._beat = started
+        for conn in self._connections.values():
+            conn.execute(
+                "UPDATE replicator.applier_heartbeat SET polled_at = now()"
+                " WHERE pid = pg_backend_pid()"
+            )
 
     def _check_drift(self, now: bool = False) -> None:
         """Before applying (at most every DRIFT_CHECK seconds, or ``now``): a map whose

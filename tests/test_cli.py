@@ -33,8 +33,9 @@ def test_plan_deploy_status_exit_codes(project: Project) -> None:
     status = cli(project, "status")
     assert status.returncode == 0
     lines = status.stdout.splitlines()
-    assert lines[0].split(" | ")[:4] == ["map".ljust(24), "direction", "state  ", "queued"]
-    assert lines[-1] == "(26 rows)"
+    assert [c.strip() for c in lines[0].split(" | ")[:4]] == ["map", "direction", "state", "queued"]
+    assert lines[2].split(" | ")[1].strip() == "to_left (cds→fno)"
+    assert lines[-3:] == ["(26 rows)", "", "applier on fno+cds: none has run since the deploy"]
 
 
 def test_status_counts_the_backlog_its_age_and_errors(project: Project) -> None:
@@ -52,17 +53,18 @@ def test_status_counts_the_backlog_its_age_and_errors(project: Project) -> None:
         for r in json.loads(cli(project, "status", "--json").stdout)["maps"]
         if r["map"] == "customer_groups"
     }
-    assert before["fno→cds"]["queued"] == 2
-    assert before["fno→cds"]["oldest_queued_seconds"] >= 0
+    assert before["to_right"]["queued"] == 2
+    assert before["to_right"]["oldest_queued_seconds"] >= 0
     project.drain()
     after = {
         r["direction"]: r
         for r in json.loads(cli(project, "status", "--json").stdout)["maps"]
         if r["map"] == "customer_groups"
     }
-    assert after["fno→cds"] | {"last_applied_at": None} == {
+    assert after["to_right"] | {"last_applied_at": None} == {
         "map": "customer_groups",
-        "direction": "fno→cds",
+        "direction": "to_right",
+        "flow": "fno→cds",
         "state": "running",
         "queued": 0,
         "oldest_queued_seconds": None,
@@ -75,8 +77,14 @@ def test_status_counts_the_backlog_its_age_and_errors(project: Project) -> None:
         "conflicts_waiting": 0,
         "state_reason": None,
     }
-    assert after["fno→cds"]["last_applied_at"] is not None
-    assert after["cds→fno"]["applied_total"] == 0
+    assert after["to_right"]["last_applied_at"] is not None
+    assert after["to_left"]["applied_total"] == 0
+    # The key of an error is the row's key as an object, not its JSON spelled as a string.
+    [error] = json.loads(cli(project, "errors", "--json").stdout)
+    assert (error["direction"], error["key"]) == (
+        "to_right",
+        {"dataareaid": "usmf", "customer_group": "2"},
+    )
 
 
 def test_connections_can_come_from_libpq_environment_variables(project: Project) -> None:
@@ -175,6 +183,10 @@ NEED_A_DEPLOY = [
     ["verify"],
     ["repair", "--from", "left"],
     ["run", "--once"],
+    ["held", "list"],
+    ["held", "retry", "--all"],
+    ["held", "discard", "--all", "--reason", "test"],
+    ["discard", "customers_organization", "--reason", "test"],
 ]
 
 

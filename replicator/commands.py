@@ -11,7 +11,7 @@ from typing import TextIO
 
 import psycopg
 
-from replicator import metrics, privileges
+from replicator import logs, metrics, privileges
 from replicator.applier import Applier, install_signal_handlers
 from replicator.catalog import SchemaCatalog, probe_types, read_schema
 from replicator.clockcheck import clock_problems
@@ -25,6 +25,7 @@ from replicator.compiler import (
 from replicator.connections import connect, require_deployed
 from replicator.deployer import (
     DatabasePlan,
+    UndeployPlan,
     commit_all,
     deploy,
     drifted_maps,
@@ -32,6 +33,7 @@ from replicator.deployer import (
     plan_database,
     read_deployed,
     slot_exists,
+    undeploy_database,
 )
 from replicator.errors import DeployRefused, ExpressionError, PrivilegeError, ReplicatorError
 from replicator.exitcodes import ExitCode
@@ -41,7 +43,14 @@ from replicator.model import SIDES, Config, MapSet, Side, TableMap, source_of, t
 from replicator.output import counted, write_table
 from replicator.quoting import DOLLAR_TAG, Sql, comment
 from replicator.roles import compile_roles
-from replicator.status import slot_rows, status_rows
+from replicator.status import (
+    ApplierRow,
+    Limits,
+    applier_rows,
+    problems,
+    slot_rows,
+    status_rows,
+)
 from replicator.validate import ExpressionTypes, constants, validate
 from replicator.walcheck import read_server_check
 
@@ -213,12 +222,16 @@ def cmd_validate(config: Config, out: TextIO) -> int:
     return ExitCode.OK
 
 
-def cmd_plan(config: Config, out: TextIO, only: Side | None = None) -> int:
-    """Print the SQL deploy would run; exit 2 when anything is pending."""
+def cmd_plan(
+    config: Config, out: TextIO, only: Side | None = None, err: TextIO | None = None
+) -> int:
+    """Print the SQL deploy would run (``only``: for the database of that side, a file
+    psql can apply there); exit 2 when anything is pending. ``err`` gets a summary of
+    what changes against what is deployed, per database."""
     bundle = compiled(config)
     pending = False
     for database in bundle.databases:
-        if only is not None and database.role != only:
+        if only is not None and only not in config.hosted(database.role):
             continue
         with connect(config, database.role) as conn:
             plan = plan_database(
@@ -235,15 +248,99 @@ def cmd_plan(config: Config, out: TextIO, only: Side | None = None) -> int:
             out.write(
                 f"-- database {comment(database.label)}: nothing to do (bundle {bundle.sha256})\n"
             )
+        if err is not None:
+            err.write(_plan_summary(plan) + "\n")
     return ExitCode.PENDING if pending else ExitCode.OK
 
 
+def _plan_summary(plan: DatabasePlan) -> str:
+    """What a plan changes in one database, against what is deployed there."""
+    if not plan.pending:
+        return f"database {plan.database.label}: nothing to do"
+    changed = [
+        f"{verb} {', '.join(names)}"
+        for verb, names in (
+            ("create", plan.created),
+            ("replace", plan.replaced),
+            ("drop", plan.dropped),
+        )
+        if names
+    ]
+    if plan.slot_sql:
+        changed.append(f"create slot {plan.database.slot}")
+    return f"database {plan.database.label}: " + "; ".join(changed)
+
+
 def cmd_plan_roles(config: Config, out: TextIO, only: Side | None = None) -> int:
-    """Print the roles SQL a superuser runs once per database (no connection needed)."""
+    """Print the roles SQL a superuser runs once per database (no connection needed);
+    ``only``: for the database of that side."""
     maps = load_maps(config.maps_dir, config.path.parent)
     for script in compile_roles(config, maps):
-        if only is None or script.role == only:
+        if only is None or only in config.hosted(script.role):
             out.write(script.sql)
+    return ExitCode.OK
+
+
+def cmd_plan_undeploy(
+    config: Config, out: TextIO, only: Side | None = None, discard: bool = False
+) -> int:
+    """Print the SQL undeploy would run; exit 2 (something to remove) or 0."""
+    pending = False
+    for role in config.databases:
+        if only is not None and only not in config.hosted(role):
+            continue
+        with connect(config, role) as conn:
+            plan = undeploy_database(conn, config, role, discard)
+        if plan is None:
+            out.write(f"-- database {comment(config.label(role))}: nothing is deployed\n")
+        else:
+            pending = True
+            out.write(plan.sql)
+    return ExitCode.PENDING if pending else ExitCode.OK
+
+
+def cmd_undeploy(config: Config, out: TextIO, discard: bool = False) -> int:
+    """Remove the replicator from every database: triggers, functions, the control schema,
+    slot and origins; refused (exit 3) while changes wait, unless ``discard``; refused
+    while an applier runs."""
+    running = [a for a in applier_rows(config) if a.alive]
+    if running:
+        a = running[0]
+        raise ReplicatorError(
+            f"an applier is running on {a.host} (pid {a.os_pid}) against {a.database}: stop it"
+            " first (it would recreate what undeploy removes, or hold the slot)"
+        )
+    plans: list[UndeployPlan] = []
+    for role in config.databases:
+        with connect(config, role) as conn:
+            plan = undeploy_database(conn, config, role, discard)
+        if plan is not None:
+            plans.append(plan)
+    if not plans:
+        out.write("nothing is deployed\n")
+        return ExitCode.OK
+    waiting = [p for p in plans if p.waiting and not discard]
+    if waiting:
+        raise DeployRefused(
+            "undeploy refused, nothing changed: "
+            + "; ".join(
+                f"{counted(p.waiting, 'change')} still queued, parked or held on database {p.label}"
+                for p in waiting
+            )
+            + ": run the applier until they are applied (replicator run --once), or"
+            " replicator undeploy --discard-queued to throw them away"
+        )
+    with open_transactions(config, [p.role for p in plans]) as connections:
+        for plan, conn in zip(plans, connections, strict=True):
+            conn.execute(plan.sql.encode())
+        with uninterrupted():
+            commit_all(connections)
+    for plan in plans:
+        out.write(
+            f"database {plan.label}: the replicator is removed"
+            + (f" ({counted(plan.waiting, 'waiting change')} discarded)" if plan.waiting else "")
+            + "\n"
+        )
     return ExitCode.OK
 
 
@@ -278,9 +375,10 @@ def cmd_deploy(config: Config, out: TextIO) -> int:
                         (database.slot,),
                     )
             if isinstance(exc, psycopg.errors.ObjectInUse):
-                raise DeployRefused(
-                    f"deploy refused, nothing changed: {exc.diag.message_primary}"
-                ) from None
+                # The guards in the generated SQL speak for psql, where nothing else
+                # says who is talking: here the CLI does.
+                said = (exc.diag.message_primary or "").removeprefix("replicator: ")
+                raise DeployRefused(f"deploy refused, nothing changed: {said}") from None
             raise
     except Interrupted as exc:
         if committed:
@@ -318,16 +416,23 @@ def _deploy_summary(plan: DatabasePlan) -> str:
     return f"database {plan.database.label}: {', '.join(parts)}"
 
 
-def cmd_run(config: Config, once: bool = False, metrics_address: str | None = None) -> int:
+def cmd_run(
+    config: Config,
+    once: bool = False,
+    metrics_address: str | None = None,
+    log_level: str = "info",
+    log_format: logs.Format = "text",
+) -> int:
     """Run the applier until SIGTERM/SIGINT (or, with ``once``, until the queues are empty);
-    with ``metrics_address`` (ADDR:PORT), serve Prometheus metrics meanwhile."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    with ``metrics_address`` (ADDR:PORT), serve Prometheus metrics meanwhile. The log goes
+    to stderr at ``log_level``, as text or JSON lines."""
+    logs.configure(log_level, log_format)
     measured = metrics.Metrics()
     applier = Applier(
         config,
         batch_size=config.batch_size,
         poll_interval=config.poll_interval,
-        on_batch=lambda direction, seconds: measured.batch(config.arrow(direction), seconds),
+        on_batch=lambda direction, seconds: measured.batch(direction, seconds),
     )
     if metrics_address:
         port = metrics.serve(metrics_address, lambda: status_rows(config), measured)
@@ -346,13 +451,34 @@ def cmd_run(config: Config, once: bool = False, metrics_address: str | None = No
     return ExitCode.OK
 
 
-def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
+def cmd_status(
+    config: Config,
+    out: TextIO,
+    as_json: bool = False,
+    check_only: bool = False,
+    limits: Limits | None = None,
+) -> int:
+    """replicator status [--json] [--check]: per map and direction the state, backlog,
+    held changes, applied figures and errors; per WAL slot when it was last read and its
+    lag; per database whether an applier is alive. With --check, only what needs a DBA,
+    one line each, and exit 4 if anything does (0 if nothing): for monitoring."""
     rows = status_rows(config)
     slots = slot_rows(config)
+    appliers = applier_rows(config)
+    found = problems(rows, slots, appliers, limits or Limits())
+    attention = ExitCode.ATTENTION if check_only and found else ExitCode.OK
     if as_json:
-        document = {"maps": [asdict(r) for r in rows], "slots": [asdict(s) for s in slots]}
+        document = {
+            "maps": [asdict(r) for r in rows],
+            "slots": [asdict(s) for s in slots],
+            "appliers": [asdict(a) for a in appliers],
+            "problems": found,
+        }
         out.write(json.dumps(document, indent=2) + "\n")
-        return ExitCode.OK
+        return attention
+    if check_only:
+        out.write("".join(f"{line}\n" for line in found) or "ok: nothing needs a DBA\n")
+        return attention
     headers = [
         "map",
         "direction",
@@ -368,7 +494,7 @@ def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
     table = [
         [
             r.map,
-            r.direction,
+            f"{r.direction} ({r.flow})",
             r.state,
             str(r.queued),
             f"{r.oldest_queued_seconds:.1f} s" if r.oldest_queued_seconds is not None else "",
@@ -394,9 +520,10 @@ def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
                 "database",
                 "slot",
                 "wal status",
-                "reading",
-                "retained WAL",
+                "last read",
+                "lag",
                 "oldest unread",
+                "retained WAL",
                 "warning",
             ],
             [
@@ -404,17 +531,32 @@ def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
                     s.database,
                     s.slot,
                     s.wal_status,
-                    "yes" if s.active else "no",
+                    _ago(s.last_read_seconds),
+                    _bytes(s.lag_bytes),
+                    f"{s.lag_seconds:.1f} s" if s.lag_seconds is not None else "",
                     _bytes(s.retained_bytes),
-                    f"{s.oldest_unconsumed_seconds:.1f} s"
-                    if s.oldest_unconsumed_seconds is not None
-                    else "",
                     s.warning or "",
                 ]
                 for s in slots
             ],
         )
+    out.write("\n")
+    for a in appliers:
+        out.write(f"applier on {a.database}: {_applier_line(a)}\n")
     return ExitCode.OK
+
+
+def _ago(seconds: float | None) -> str:
+    return f"{seconds:.1f} s ago" if seconds is not None else "never"
+
+
+def _applier_line(applier: ApplierRow) -> str:
+    if applier.host is None:
+        return "none has run since the deploy"
+    where = f"on {applier.host} (pid {applier.os_pid})"
+    if not applier.alive:
+        return f"not running (the last one ran {where}, last polled {applier.last_polled_at})"
+    return f"running {where} since {applier.started_at}, last polled {_ago(applier.last_polled_seconds)}"
 
 
 def _bytes(value: int | None) -> str:

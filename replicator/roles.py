@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from replicator.compiler import LIST, render_template
+from replicator.compiler import LIST, database_guard, render_template
 from replicator.errors import ConfigError
 from replicator.model import DIRECTIONS, SIDES, Config, MapSet, Roles, Side, source_of, target_of
 from replicator.quoting import Sql, comment, ident, literal, sql_join
@@ -85,6 +85,10 @@ def compile_roles(config: Config, maps: MapSet) -> tuple[RolesScript, ...]:
         sql = render_template(
             "roles.sql.j2",
             label=comment(config.label(role)),
+            guard=database_guard(
+                config.label(role),
+                tuple(dict.fromkeys(config.side(side).schema for side in hosted)),
+            ),
             side=Sql(role),
             owner=ident(roles.owner),
             runtime=ident(roles.runtime),

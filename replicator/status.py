@@ -153,7 +153,15 @@ def applier_rows(config: Config) -> list[ApplierRow]:
     found: list[ApplierRow] = []
     for role in config.databases:
         with connect(config, role) as conn, conn.cursor(row_factory=dict_row) as cur:
-            row = cur.execute(sql_file("applier.sql")).fetchone()
+            known = cur.execute(
+                "SELECT to_regclass('replicator.applier_heartbeat') IS NOT NULL AS known"
+            ).fetchone()
+            # Nothing deployed (undeploy asks too), or deployed before the heartbeat.
+            row = (
+                cur.execute(sql_file("applier.sql")).fetchone()
+                if known and known["known"]
+                else None
+            )
         found.append(
             ApplierRow(
                 database=config.label(role),

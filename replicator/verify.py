@@ -40,7 +40,7 @@ from replicator.exitcodes import ExitCode
 from replicator.model import SIDES, Config, MapSet, Side, TableMap
 from replicator.progress import Progress
 from replicator.quoting import ident
-from replicator.verifysql import Projection, all_tables, kept_nulls, projection
+from replicator.verifysql import Projection, all_tables, compared_fields, kept_nulls, projection
 
 CHUNK = 1000  # rows per bucket of the first pass, about
 # A differing bucket of at most this many rows is compared row by row; a larger one
@@ -67,6 +67,8 @@ class Difference:
     label: str  # for people: "dataareaid=usmf, account_num=C1"
     kind: Kind
     own_keys: dict[Side, dict[str, Any]]  # per side holding the row: its key columns
+    # differs: per field that differs, each side's value as verify compares it
+    fields: dict[str, dict[Side, Any]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -76,6 +78,7 @@ class Difference:
             "kind": self.kind,
             "left": self.own_keys.get("left"),
             "right": self.own_keys.get("right"),
+            "fields": self.fields,
         }
 
 
@@ -267,9 +270,33 @@ class Verifier:
             else:
                 if left[i][2] != right[j][2] and not _kept(kept, left[i][4], right[j][4]):
                     own: dict[Side, Any] = {"left": left[i][3], "right": right[j][3]}
-                    yield _difference(table_map, left[i][1], "differs", own)
+                    yield _difference(
+                        table_map,
+                        left[i][1],
+                        "differs",
+                        own,
+                        _differing_fields(table_map, kept, left[i][4], right[j][4]),
+                    )
                 i += 1
                 j += 1
+
+
+def _differing_fields(
+    table_map: TableMap, kept: dict[int, Side], left_text: str, right_text: str
+) -> dict[str, dict[Side, Any]]:
+    """The compared fields whose values differ (a kept null aside), with each side's value
+    as verify compares it (the target's form; a two-way field after its round trip)."""
+    values: dict[Side, list[Any]] = {
+        "left": json.loads(left_text, parse_float=str),
+        "right": json.loads(right_text, parse_float=str),
+    }
+    found: dict[str, dict[Side, Any]] = {}
+    for position, compared in enumerate(compared_fields(table_map)):
+        here, there = values["left"][position], values["right"][position]
+        if here == there or (position in kept and values[kept[position]][position] is None):
+            continue
+        found[compared.label] = {"left": here, "right": there}
+    return found
 
 
 def _kept(kept: dict[int, Side], left_text: str, right_text: str) -> bool:
@@ -297,13 +324,17 @@ def _differing(buckets: dict[Side, Buckets]) -> list[tuple[str, int]]:
 
 
 def _difference(
-    table_map: TableMap, key_text: str, kind: Kind, own_keys: dict[Side, Any]
+    table_map: TableMap,
+    key_text: str,
+    kind: Kind,
+    own_keys: dict[Side, Any],
+    fields: dict[str, dict[Side, Any]] | None = None,
 ) -> Difference:
     key = json.loads(key_text)
     label = ", ".join(
         f"{f.label}={_spelled(value)}" for f, value in zip(table_map.key_fields, key, strict=True)
     )
-    return Difference(table_map.name, key, label, kind, own_keys)
+    return Difference(table_map.name, key, label, kind, own_keys, fields or {})
 
 
 def _spelled(value: Any) -> str:
@@ -352,7 +383,8 @@ def describe(config: Config, difference: Difference) -> str:
     what = {
         "missing_left": f"missing left (only {right} has it)",
         "missing_right": f"missing right (only {left} has it)",
-        "differs": f"differs ({left} and {right} hold different values)",
+        "differs": f"differs in {', '.join(difference.fields) or 'its fields'}"
+        f" ({left} and {right} hold different values)",
     }[difference.kind]
     return f"{difference.map}: {difference.label}: {what}"
 

@@ -4,9 +4,11 @@ codes, status as a table and as JSON, and a woken applier."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,7 +16,18 @@ import pytest
 
 from replicator import cli as cli_module
 from replicator import locks
-from tests.support import Project, cli, count, example_project, rows, running_applier, wait_for
+from replicator.exitcodes import DOCUMENTED
+from tests.support import (
+    Project,
+    Ran,
+    cli,
+    count,
+    example_project,
+    rows,
+    run_cli,
+    running_applier,
+    wait_for,
+)
 
 
 @pytest.fixture
@@ -209,3 +222,33 @@ def test_every_command_before_any_deploy_says_to_deploy_first(
         project.left_url,
         "SELECT count(*) FROM pg_class WHERE relnamespace = 'replicator'::regnamespace",
     ) == [(0,)]
+
+
+def test_help_speaks_to_a_dba_and_version_names_the_release(tmp_path: Path) -> None:
+    helped = run_cli(["--help"], dict(os.environ))
+    assert helped.returncode == 0
+    assert helped.stdout.startswith(
+        "usage: replicator [-h] [--version] [-c CONFIG] COMMAND ...\n\n"
+    )
+    assert helped.stdout.split("\n\n")[1].startswith(
+        "Keep the records two PostgreSQL applications share in step"
+    )
+    assert "argparse" not in helped.stdout and "replicator.commands" not in helped.stdout
+    # The exit codes, from the one module that defines them.
+    for code, (meaning, _) in DOCUMENTED.items():
+        assert f"  {code.value}  {meaning}\n" in helped.stdout
+    assert run_cli(["--version"], dict(os.environ)) == Ran(
+        0, f"replicator {metadata.version('replicator')}\n", ""
+    )
+
+
+def test_the_applier_logs_json_lines_at_the_level_asked(project: Project) -> None:
+    project.deploy()
+    ran = cli(project, "run", "--once", "--log-format", "json", "--log-level", "debug")
+    assert ran.returncode == 0, ran.stderr
+    lines = [json.loads(line) for line in ran.stderr.splitlines()]
+    assert {tuple(sorted(line)) for line in lines} == {("level", "logger", "message", "time")}
+    assert lines[-1]["message"].startswith("stopped: 0 applied")
+    assert {line["level"] for line in lines} >= {"info"}
+    quiet = cli(project, "run", "--once", "--log-level", "warning")
+    assert (quiet.returncode, quiet.stderr) == (0, "")

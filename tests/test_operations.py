@@ -183,6 +183,11 @@ def test_skip_records_who_and_purge_keeps_open_errors(project: Project) -> None:
         == f"replicator: error {first}: not skipped: it is skipped\n"
     )
     assert "skipped by postgres" in cli(project, "errors", "--all").stdout
+    dry = cli(project, "purge", "--older-than", "0s", "--dry-run")
+    assert dry.returncode == 0
+    assert "would purge 1 closed error," in dry.stdout
+    assert dry.stdout.endswith("dry run: nothing was deleted\n")
+    assert "skipped by postgres" in cli(project, "errors", "--all").stdout
     purged = cli(project, "purge", "--older-than", "0s")
     assert purged.returncode == 0
     assert "purged 1 closed error," in purged.stdout

@@ -1,8 +1,103 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle f05109486a718c2cf0912185c5b4a3f97177368bef898ff6c0af71609251b141: 83 to create, 0 to replace, 0 to drop
--- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
+-- bundle 1b649373357ecf0a67180b049eefb519b290a6f15ed22710ce9be65c26a6b9ed: 83 to create, 0 to replace, 0 to drop
+--   create  control
+--   create  drift
+--   create  map/companies/to_right/apply
+--   create  map/companies/to_left/apply
+--   create  map/contact_persons/to_right/apply
+--   create  map/contact_persons/to_left/apply
+--   create  map/customer_groups/to_right/apply
+--   create  map/customer_groups/to_left/apply
+--   create  map/customer_payment_methods/to_right/apply
+--   create  map/customer_payment_methods/to_left/apply
+--   create  map/customers_person/to_right/apply
+--   create  map/customers_person/to_left/apply
+--   create  map/loyalty_cards/to_right/apply
+--   create  map/loyalty_cards/to_left/apply
+--   create  map/name_affixes/to_right/apply
+--   create  map/name_affixes/to_left/apply
+--   create  map/payment_days/to_right/apply
+--   create  map/payment_days/to_left/apply
+--   create  map/payment_day_lines/to_right/apply
+--   create  map/payment_day_lines/to_left/apply
+--   create  map/payment_schedules/to_right/apply
+--   create  map/payment_schedules/to_left/apply
+--   create  map/payment_schedule_lines/to_right/apply
+--   create  map/payment_schedule_lines/to_left/apply
+--   create  map/payment_terms/to_right/apply
+--   create  map/payment_terms/to_left/apply
+--   create  map/customers_organization/to_right/apply
+--   create  map/customers_organization/to_left/apply
+--   create  dispatch
+--   create  map/companies/to_right/capture
+--   create  map/companies/to_right/snapshot
+--   create  map/companies/to_left/capture
+--   create  map/companies/to_left/snapshot
+--   create  map/contact_persons/to_right/capture
+--   create  map/contact_persons/to_right/snapshot
+--   create  map/contact_persons/to_left/capture
+--   create  map/contact_persons/to_left/snapshot
+--   create  map/customer_groups/to_right/capture
+--   create  map/customer_groups/to_right/snapshot
+--   create  map/customer_groups/to_left/capture
+--   create  map/customer_groups/to_left/snapshot
+--   create  map/customer_payment_methods/to_right/capture
+--   create  map/customer_payment_methods/to_right/snapshot
+--   create  map/customer_payment_methods/to_left/capture
+--   create  map/customer_payment_methods/to_left/snapshot
+--   create  map/customers_person/to_right/capture
+--   create  map/customers_person/to_right/snapshot
+--   create  map/customers_person/to_left/capture
+--   create  map/customers_person/to_left/snapshot
+--   create  map/loyalty_cards/to_right/capture
+--   create  map/loyalty_cards/to_right/snapshot
+--   create  map/loyalty_cards/to_left/capture
+--   create  map/loyalty_cards/to_left/snapshot
+--   create  map/name_affixes/to_right/capture
+--   create  map/name_affixes/to_right/snapshot
+--   create  map/name_affixes/to_left/capture
+--   create  map/name_affixes/to_left/snapshot
+--   create  map/payment_days/to_right/capture
+--   create  map/payment_days/to_right/snapshot
+--   create  map/payment_days/to_left/capture
+--   create  map/payment_days/to_left/snapshot
+--   create  map/payment_day_lines/to_right/capture
+--   create  map/payment_day_lines/to_right/snapshot
+--   create  map/payment_day_lines/to_left/capture
+--   create  map/payment_day_lines/to_left/snapshot
+--   create  map/payment_schedules/to_right/capture
+--   create  map/payment_schedules/to_right/snapshot
+--   create  map/payment_schedules/to_left/capture
+--   create  map/payment_schedules/to_left/snapshot
+--   create  map/payment_schedule_lines/to_right/capture
+--   create  map/payment_schedule_lines/to_right/snapshot
+--   create  map/payment_schedule_lines/to_left/capture
+--   create  map/payment_schedule_lines/to_left/snapshot
+--   create  map/payment_terms/to_right/capture
+--   create  map/payment_terms/to_right/snapshot
+--   create  map/payment_terms/to_left/capture
+--   create  map/payment_terms/to_left/snapshot
+--   create  map/customers_organization/to_right/capture
+--   create  map/customers_organization/to_right/snapshot
+--   create  map/customers_organization/to_left/capture
+--   create  map/customers_organization/to_left/snapshot
+--   create  registry
+--   create  dependencies
+-- Apply in one transaction (replicator deploy does; by hand, connected to this database:
+-- psql -v ON_ERROR_STOP=1 -1 -f this-file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
+-- For the fno+cds database only: on any other (a file applied to the wrong database)
+-- it stops here, and psql -v ON_ERROR_STOP=1 -1 rolls everything back.
+DO $database$
+BEGIN
+    IF to_regnamespace('fno') IS NULL OR to_regnamespace('cds') IS NULL THEN
+        RAISE EXCEPTION 'replicator: this file is for the % database (schema %), but psql is connected to database %, which lacks it',
+            'fno+cds', 'fno, cds', current_database()
+            USING HINT = 'connect to that database: psql -v ON_ERROR_STOP=1 -1 -f FILE DBNAME';
+    END IF;
+END
+$database$;
 -- Everything created here belongs to the owner role, whoever connects.
 SET LOCAL ROLE "replicator_owner";
 SELECT pg_advisory_xact_lock(7501166, 0);
@@ -600,8 +695,21 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     at          timestamptz,
     PRIMARY KEY (map_name, direction, key)
 );
+
+-- ==== The applier's heartbeat (replicator status, status --check) ====
+-- One row per database: the session the applier holds here (alive while that backend
+-- is in pg_stat_activity), where it runs, and when it last polled for work (at most
+-- once a second). Kept apart from the queue: nothing reads it but status.
+CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
+    singleton  boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
+    pid        integer     NOT NULL,  -- the applier's backend on this database
+    host       text        NOT NULL,  -- the machine the applier runs on
+    os_pid     integer     NOT NULL,  -- its process there
+    started_at timestamptz NOT NULL DEFAULT now(),
+    polled_at  timestamptz NOT NULL DEFAULT now()
+);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'b39f8257960968e093c806509a42e75502f450e167804d120dfd8c973993e9f6', $sql$$sql$)
+VALUES ('control', 'cc66b556cc78459e36637dc58eecfa5c603237499c5b8eb2b8db27464299ae32', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -2102,8 +2210,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'contact_persons' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'contact_persons', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'contact_persons', 'to_right', v_held, 'contact_persons', 'contact_persons', 'contact_persons', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -2566,8 +2674,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'contact_persons' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'contact_persons', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'contact_persons', 'to_left', v_held, 'contact_persons', 'contact_persons', 'contact_persons', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -2970,8 +3078,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customer_groups' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customer_groups', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_groups', 'to_right', v_held, 'customer_groups', 'customer_groups', 'customer_groups', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -3374,8 +3482,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customer_groups' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customer_groups', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_groups', 'to_left', v_held, 'customer_groups', 'customer_groups', 'customer_groups', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -3798,8 +3906,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customer_payment_methods' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customer_payment_methods', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_payment_methods', 'to_right', v_held, 'customer_payment_methods', 'customer_payment_methods', 'customer_payment_methods', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -4222,8 +4330,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customer_payment_methods', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_payment_methods', 'to_left', v_held, 'customer_payment_methods', 'customer_payment_methods', 'customer_payment_methods', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -4694,8 +4802,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customers_person' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customers_person', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_person', 'to_right', v_held, 'customers_person', 'customers_person', 'customers_person', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -5142,8 +5250,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customers_person' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customers_person', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_person', 'to_left', v_held, 'customers_person', 'customers_person', 'customers_person', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -7036,8 +7144,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_days' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_days', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_days', 'to_right', v_held, 'payment_days', 'payment_days', 'payment_days', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -7440,8 +7548,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_days' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_days', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_days', 'to_left', v_held, 'payment_days', 'payment_days', 'payment_days', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -7875,8 +7983,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_day_lines' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_day_lines', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_day_lines', 'to_right', v_held, 'payment_day_lines', 'payment_day_lines', 'payment_day_lines', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -8310,8 +8418,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_day_lines', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_day_lines', 'to_left', v_held, 'payment_day_lines', 'payment_day_lines', 'payment_day_lines', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -8734,8 +8842,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_schedules' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_schedules', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedules', 'to_right', v_held, 'payment_schedules', 'payment_schedules', 'payment_schedules', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -9158,8 +9266,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_schedules' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_schedules', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedules', 'to_left', v_held, 'payment_schedules', 'payment_schedules', 'payment_schedules', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -9613,8 +9721,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_schedule_lines', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedule_lines', 'to_right', v_held, 'payment_schedule_lines', 'payment_schedule_lines', 'payment_schedule_lines', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -10068,8 +10176,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_schedule_lines', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedule_lines', 'to_left', v_held, 'payment_schedule_lines', 'payment_schedule_lines', 'payment_schedule_lines', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -10542,8 +10650,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_terms' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_terms', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_terms', 'to_right', v_held, 'payment_terms', 'payment_terms', 'payment_terms', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -11016,8 +11124,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_terms' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_terms', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_terms', 'to_left', v_held, 'payment_terms', 'payment_terms', 'payment_terms', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -11570,8 +11678,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customers_organization' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customers_organization', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_organization', 'to_right', v_held, 'customers_organization', 'customers_organization', 'customers_organization', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -12124,8 +12232,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customers_organization' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customers_organization', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_organization', 'to_left', v_held, 'customers_organization', 'customers_organization', 'customers_organization', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -13676,8 +13784,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'companies' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'companies', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'companies', 'to_right', v_queued, 'companies', 'companies', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -13859,8 +13967,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'companies' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'companies', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'companies', 'to_left', v_queued, 'companies', 'companies', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -14042,8 +14150,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'contact_persons' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'contact_persons', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'contact_persons', 'to_right', v_queued, 'contact_persons', 'contact_persons', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -14226,8 +14334,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'contact_persons' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'contact_persons', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'contact_persons', 'to_left', v_queued, 'contact_persons', 'contact_persons', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -14409,8 +14517,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customer_groups' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customer_groups', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_groups', 'to_right', v_queued, 'customer_groups', 'customer_groups', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -14593,8 +14701,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customer_groups' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customer_groups', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_groups', 'to_left', v_queued, 'customer_groups', 'customer_groups', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -14776,8 +14884,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customer_payment_methods' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customer_payment_methods', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_payment_methods', 'to_right', v_queued, 'customer_payment_methods', 'customer_payment_methods', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -14960,8 +15068,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customer_payment_methods', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_payment_methods', 'to_left', v_queued, 'customer_payment_methods', 'customer_payment_methods', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -15143,8 +15251,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customers_person' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customers_person', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_person', 'to_right', v_queued, 'customers_person', 'customers_person', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -15327,8 +15435,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customers_person' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customers_person', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_person', 'to_left', v_queued, 'customers_person', 'customers_person', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -15510,8 +15618,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'loyalty_cards' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'loyalty_cards', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'loyalty_cards', 'to_right', v_queued, 'loyalty_cards', 'loyalty_cards', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -15693,8 +15801,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'loyalty_cards' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'loyalty_cards', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'loyalty_cards', 'to_left', v_queued, 'loyalty_cards', 'loyalty_cards', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -15876,8 +15984,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'name_affixes' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'name_affixes', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'name_affixes', 'to_right', v_queued, 'name_affixes', 'name_affixes', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -16059,8 +16167,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'name_affixes' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'name_affixes', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'name_affixes', 'to_left', v_queued, 'name_affixes', 'name_affixes', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -16242,8 +16350,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_days' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_days', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_days', 'to_right', v_queued, 'payment_days', 'payment_days', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -16426,8 +16534,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_days' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_days', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_days', 'to_left', v_queued, 'payment_days', 'payment_days', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -16612,8 +16720,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_day_lines' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_day_lines', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_day_lines', 'to_right', v_queued, 'payment_day_lines', 'payment_day_lines', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -16802,8 +16910,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_day_lines', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_day_lines', 'to_left', v_queued, 'payment_day_lines', 'payment_day_lines', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -16987,8 +17095,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_schedules' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_schedules', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedules', 'to_right', v_queued, 'payment_schedules', 'payment_schedules', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -17171,8 +17279,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_schedules' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_schedules', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedules', 'to_left', v_queued, 'payment_schedules', 'payment_schedules', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -17357,8 +17465,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_schedule_lines', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedule_lines', 'to_right', v_queued, 'payment_schedule_lines', 'payment_schedule_lines', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -17547,8 +17655,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_schedule_lines', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedule_lines', 'to_left', v_queued, 'payment_schedule_lines', 'payment_schedule_lines', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -17738,8 +17846,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_terms' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_terms', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_terms', 'to_right', v_queued, 'payment_terms', 'payment_terms', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -17934,8 +18042,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_terms' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_terms', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_terms', 'to_left', v_queued, 'payment_terms', 'payment_terms', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -18130,8 +18238,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customers_organization' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customers_organization', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_organization', 'to_right', v_queued, 'customers_organization', 'customers_organization', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -18332,8 +18440,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customers_organization' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customers_organization', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_organization', 'to_left', v_queued, 'customers_organization', 'customers_organization', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -18611,6 +18719,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('f05109486a718c2cf0912185c5b4a3f97177368bef898ff6c0af71609251b141');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1b649373357ecf0a67180b049eefb519b290a6f15ed22710ce9be65c26a6b9ed');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle f05109486a71: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'f05109486a718c2cf0912185c5b4a3f97177368bef898ff6c0af71609251b141'));
+VALUES ('deploy', 'deployed bundle 1b649373357e: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '1b649373357ecf0a67180b049eefb519b290a6f15ed22710ce9be65c26a6b9ed'));

@@ -1,8 +1,64 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle a8f1938324a138fa2d28458b9b35f7c1a7a3b8f7d71865ddb05e78649bb5d6c4: 44 to create, 0 to replace, 0 to drop
--- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
+-- bundle 4ed9aa22c0085fbfc7bc8c7e6429fd60752f4b682fc5baeac7e6df6dfeb95ecb: 44 to create, 0 to replace, 0 to drop
+--   create  control
+--   create  drift
+--   create  map/companies/to_right/apply
+--   create  map/contact_persons/to_right/apply
+--   create  map/customer_groups/to_right/apply
+--   create  map/customer_payment_methods/to_right/apply
+--   create  map/customers_person/to_right/apply
+--   create  map/loyalty_cards/to_right/apply
+--   create  map/name_affixes/to_right/apply
+--   create  map/payment_days/to_right/apply
+--   create  map/payment_day_lines/to_right/apply
+--   create  map/payment_schedules/to_right/apply
+--   create  map/payment_schedule_lines/to_right/apply
+--   create  map/payment_terms/to_right/apply
+--   create  map/customers_organization/to_right/apply
+--   create  dispatch
+--   create  map/companies/to_left/capture
+--   create  map/companies/to_left/snapshot
+--   create  map/contact_persons/to_left/capture
+--   create  map/contact_persons/to_left/snapshot
+--   create  map/customer_groups/to_left/capture
+--   create  map/customer_groups/to_left/snapshot
+--   create  map/customer_payment_methods/to_left/capture
+--   create  map/customer_payment_methods/to_left/snapshot
+--   create  map/customers_person/to_left/capture
+--   create  map/customers_person/to_left/snapshot
+--   create  map/loyalty_cards/to_left/capture
+--   create  map/loyalty_cards/to_left/snapshot
+--   create  map/name_affixes/to_left/capture
+--   create  map/name_affixes/to_left/snapshot
+--   create  map/payment_days/to_left/capture
+--   create  map/payment_days/to_left/snapshot
+--   create  map/payment_day_lines/to_left/capture
+--   create  map/payment_day_lines/to_left/snapshot
+--   create  map/payment_schedules/to_left/capture
+--   create  map/payment_schedules/to_left/snapshot
+--   create  map/payment_schedule_lines/to_left/capture
+--   create  map/payment_schedule_lines/to_left/snapshot
+--   create  map/payment_terms/to_left/capture
+--   create  map/payment_terms/to_left/snapshot
+--   create  map/customers_organization/to_left/capture
+--   create  map/customers_organization/to_left/snapshot
+--   create  registry
+--   create  dependencies
+-- Apply in one transaction (replicator deploy does; by hand, connected to this database:
+-- psql -v ON_ERROR_STOP=1 -1 -f this-file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
+-- For the cds database only: on any other (a file applied to the wrong database)
+-- it stops here, and psql -v ON_ERROR_STOP=1 -1 rolls everything back.
+DO $database$
+BEGIN
+    IF to_regnamespace('cds') IS NULL THEN
+        RAISE EXCEPTION 'replicator: this file is for the % database (schema %), but psql is connected to database %, which lacks it',
+            'cds', 'cds', current_database()
+            USING HINT = 'connect to that database: psql -v ON_ERROR_STOP=1 -1 -f FILE DBNAME';
+    END IF;
+END
+$database$;
 -- Everything created here belongs to the owner role, whoever connects.
 SET LOCAL ROLE "replicator_owner";
 SELECT pg_advisory_xact_lock(7501166, 0);
@@ -600,8 +656,21 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     at          timestamptz,
     PRIMARY KEY (map_name, direction, key)
 );
+
+-- ==== The applier's heartbeat (replicator status, status --check) ====
+-- One row per database: the session the applier holds here (alive while that backend
+-- is in pg_stat_activity), where it runs, and when it last polled for work (at most
+-- once a second). Kept apart from the queue: nothing reads it but status.
+CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
+    singleton  boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
+    pid        integer     NOT NULL,  -- the applier's backend on this database
+    host       text        NOT NULL,  -- the machine the applier runs on
+    os_pid     integer     NOT NULL,  -- its process there
+    started_at timestamptz NOT NULL DEFAULT now(),
+    polled_at  timestamptz NOT NULL DEFAULT now()
+);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'b39f8257960968e093c806509a42e75502f450e167804d120dfd8c973993e9f6', $sql$$sql$)
+VALUES ('control', 'cc66b556cc78459e36637dc58eecfa5c603237499c5b8eb2b8db27464299ae32', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1754,8 +1823,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'contact_persons' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'contact_persons', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'contact_persons', 'to_right', v_held, 'contact_persons', 'contact_persons', 'contact_persons', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -2158,8 +2227,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customer_groups' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customer_groups', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_groups', 'to_right', v_held, 'customer_groups', 'customer_groups', 'customer_groups', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -2582,8 +2651,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customer_payment_methods' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customer_payment_methods', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_payment_methods', 'to_right', v_held, 'customer_payment_methods', 'customer_payment_methods', 'customer_payment_methods', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -3054,8 +3123,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customers_person' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customers_person', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_person', 'to_right', v_held, 'customers_person', 'customers_person', 'customers_person', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -4203,8 +4272,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_days' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_days', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_days', 'to_right', v_held, 'payment_days', 'payment_days', 'payment_days', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -4638,8 +4707,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_day_lines' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_day_lines', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_day_lines', 'to_right', v_held, 'payment_day_lines', 'payment_day_lines', 'payment_day_lines', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -5062,8 +5131,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_schedules' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_schedules', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedules', 'to_right', v_held, 'payment_schedules', 'payment_schedules', 'payment_schedules', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -5517,8 +5586,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_schedule_lines', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedule_lines', 'to_right', v_held, 'payment_schedule_lines', 'payment_schedule_lines', 'payment_schedule_lines', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -5991,8 +6060,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_terms' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_terms', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_terms', 'to_right', v_held, 'payment_terms', 'payment_terms', 'payment_terms', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -6545,8 +6614,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customers_organization' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customers_organization', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_organization', 'to_right', v_held, 'customers_organization', 'customers_organization', 'customers_organization', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -7404,8 +7473,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'companies' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'companies', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'companies', 'to_left', v_queued, 'companies', 'companies', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -7588,8 +7657,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'contact_persons' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'contact_persons', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'contact_persons', 'to_left', v_queued, 'contact_persons', 'contact_persons', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -7772,8 +7841,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customer_groups' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customer_groups', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_groups', 'to_left', v_queued, 'customer_groups', 'customer_groups', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -7956,8 +8025,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customer_payment_methods', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_payment_methods', 'to_left', v_queued, 'customer_payment_methods', 'customer_payment_methods', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -8140,8 +8209,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customers_person' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customers_person', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_person', 'to_left', v_queued, 'customers_person', 'customers_person', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -8323,8 +8392,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'loyalty_cards' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'loyalty_cards', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'loyalty_cards', 'to_left', v_queued, 'loyalty_cards', 'loyalty_cards', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -8506,8 +8575,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'name_affixes' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'name_affixes', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'name_affixes', 'to_left', v_queued, 'name_affixes', 'name_affixes', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -8690,8 +8759,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_days' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_days', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_days', 'to_left', v_queued, 'payment_days', 'payment_days', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -8878,8 +8947,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_day_lines', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_day_lines', 'to_left', v_queued, 'payment_day_lines', 'payment_day_lines', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -9064,8 +9133,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_schedules' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_schedules', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedules', 'to_left', v_queued, 'payment_schedules', 'payment_schedules', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -9252,8 +9321,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_schedule_lines', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedule_lines', 'to_left', v_queued, 'payment_schedule_lines', 'payment_schedule_lines', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -9446,8 +9515,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_terms' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_terms', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_terms', 'to_left', v_queued, 'payment_terms', 'payment_terms', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -9646,8 +9715,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customers_organization' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customers_organization', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_organization', 'to_left', v_queued, 'customers_organization', 'customers_organization', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -9835,6 +9904,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('a8f1938324a138fa2d28458b9b35f7c1a7a3b8f7d71865ddb05e78649bb5d6c4');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('4ed9aa22c0085fbfc7bc8c7e6429fd60752f4b682fc5baeac7e6df6dfeb95ecb');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle a8f1938324a1: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'a8f1938324a138fa2d28458b9b35f7c1a7a3b8f7d71865ddb05e78649bb5d6c4'));
+VALUES ('deploy', 'deployed bundle 4ed9aa22c008: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '4ed9aa22c0085fbfc7bc8c7e6429fd60752f4b682fc5baeac7e6df6dfeb95ecb'));

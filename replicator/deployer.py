@@ -11,7 +11,13 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from replicator import locks, origins
-from replicator.compiler import Bundle, DatabaseBundle, database_guard, render_template
+from replicator.compiler import (
+    Bundle,
+    DatabaseBundle,
+    database_guard,
+    render_template,
+    wal2json_table,
+)
 from replicator.connections import connect
 from replicator.errors import DeployRefused
 from replicator.model import Config, Side
@@ -181,18 +187,24 @@ def removal_backlog(plan: DatabasePlan, conn: psycopg.Connection[TupleRow]) -> l
                 "         WHERE map_name = %(map)s AND direction = %(direction)s)",
                 {"map": map_name, "direction": direction},
             ).fetchone()
-            if row is None or not row[0]:
+            queued, state = (int(row[0]), str(row[1])) if row else (0, "running")
+            unread = _unread(conn, map_name, direction) if kind == "wal" else 0
+            if not queued and not unread:
                 continue
-            count, state = int(row[0]), str(row[1])
-            them = "it" if count == 1 else "them"
+            them = "it" if queued + unread == 1 else "them"
+            waiting = [
+                *([counted(queued, "queued change")] if queued else []),
+                *([f"{counted(unread, 'change')} unread in its slot"] if unread else []),
+            ]
             drain = (
-                f"run the applier until {'it is' if count == 1 else 'they are'} applied"
+                f"run the applier until {'it is' if them == 'it' else 'they are'} applied"
                 if state in ("running", "catching_up")
                 else f"replicator resume {map_name} (it is {state}) and run the applier"
             )
+            first = "run the applier (it queues what the slot holds), then " if unread else ""
             found.append(
-                f"{label} is removed but still has {counted(count, 'queued change')}: to apply"
-                f" {them}, {drain}; to throw {them} away, {discard}; then deploy again"
+                f"{label} is removed but still has {' and '.join(waiting)}: to apply {them},"
+                f" {drain}; to throw {them} away, {first}{discard}; then deploy again"
             )
         elif kind == "apply":
             row = conn.execute(
@@ -209,6 +221,37 @@ def removal_backlog(plan: DatabasePlan, conn: psycopg.Connection[TupleRow]) -> l
                 f" held retry --map {map_name}; to throw {them} away, {discard}; then deploy again"
             )
     return found
+
+
+def _unread(conn: psycopg.Connection[TupleRow], map_name: str, direction: str) -> int:
+    """Changes of a WAL-captured map direction's table still unread in the slot, which
+    the listener would queue (the replicator's own writes aside). 0 while the applier
+    holds the slot: it is reading it, and queues them within a poll."""
+    found = conn.execute(
+        "SELECT l.slot_name, d.schema_name, d.table_name"
+        "  FROM replicator.wal_listener AS l"
+        "  JOIN pg_replication_slots AS s ON s.slot_name = l.slot_name AND NOT s.active"
+        "  JOIN replicator.map_dependency AS d ON d.map_name = %s AND d.kind = 'table'"
+        "   AND d.side = %s AND d.lookup IS NULL",
+        (map_name, "left" if direction == "to_right" else "right"),
+    ).fetchone()
+    if found is None:
+        return 0
+    slot, schema, table = found
+    skip = conn.execute(
+        f"SELECT coalesce(string_agg(roident::text, ','), '') FROM pg_replication_origin"
+        f" WHERE roname IN (SELECT {origins.name_sql('purpose')}"
+        f" FROM unnest(%s::text[]) AS purpose)",
+        (list(origins.ALL),),
+    ).fetchone()
+    row = conn.execute(
+        "SELECT count(*) FROM pg_logical_slot_peek_changes(%s, NULL, NULL,"
+        " 'format-version', '2', 'add-tables', %s, 'filter-origins', %s,"
+        " 'add-msg-prefixes', 'replicator')"
+        " WHERE data::jsonb->>'action' IN ('I', 'U', 'D', 'T')",
+        (slot, wal2json_table(schema, table), skip[0] if skip else ""),
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 @contextmanager

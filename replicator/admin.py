@@ -220,7 +220,7 @@ def cmd_sync(config: Config, out: TextIO, names: list[str], chunk: int) -> int:
             out.write(
                 f"{c.map} ({config.arrow(c.direction)}): {counted(c.held, 'row')} held, waiting"
                 f" for a parent that {config.side(target_of(c.direction)).name} does not have:"
-                f" replicator held {c.map} lists them\n"
+                f" replicator held list {c.map} shows them\n"
             )
     failed = sum(c.failed for c in copied)
     held = sum(c.held for c in copied)

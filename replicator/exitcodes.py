@@ -28,24 +28,26 @@ DOCUMENTED: dict[ExitCode, tuple[str, str]] = {
         "an error; the message says what and what to do",
         "every verb: a config or map problem (`validate` lists them all), a database that"
         " cannot be reached or refused a statement, the owner role lacking a privilege,"
-        " an interrupted command; `retry`, `held retry`, `sync`, `repair`: a change failed"
-        " (it is in the error log)",
+        " an interrupted command; `retry`, `held retry`, `sync`, `repair`, and `resume` of a"
+        " failed map (it retries the map's open errors): a change failed (it is in the error"
+        " log)",
     ),
     ExitCode.PENDING: (
         "a difference was found",
-        "`plan`: changes are pending; `verify`: the sides differ;"
-        " `repair --dry-run`: rows would be rewritten",
+        "`plan`: changes are pending (`plan --undeploy`: something to remove); `verify`:"
+        " the sides differ; `repair --dry-run`: rows would be rewritten",
     ),
     ExitCode.REFUSED: (
         "refused: it would throw away changes; nothing was changed",
-        "`deploy`: a removed map or direction still has queued or held changes;"
-        " `undeploy`: changes are queued or held (`--discard-queued` throws them away)",
+        "`deploy`: a removed map or direction still has changes queued, unread in its WAL"
+        " slot, or held; `undeploy`: changes are queued, parked or held"
+        " (`--discard-queued` throws them away)",
     ),
     ExitCode.ATTENTION: (
         "done, but something waits for a DBA",
-        "`status --check`: a failed map, open errors, a backlog older than `--max-lag`,"
-        " no live applier; `sync`: rows left held, waiting for a parent the other side"
-        " does not have (`replicator held`)",
+        "`status --check`: a failed map, open errors, a backlog older than `--max-lag`, a"
+        " WAL slot lost or never read, no live applier; `sync`: rows left held, waiting"
+        " for a parent the other side does not have (`replicator held list`)",
     ),
 }
 

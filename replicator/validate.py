@@ -170,7 +170,7 @@ def _filtered_parents(config: Config, maps: MapSet) -> list[Problem]:
                         f" {schema}.{parent.table(side)} that the {side}_filter of map"
                         f" {parent.name} ({kept_out}) keeps out: such a change of {child.name}"
                         f" ({direction}) waits in replicator.held_change for a parent that never"
-                        f" crosses (replicator held lists them); give map {child.name} a"
+                        f" crosses (replicator held list shows them); give map {child.name} a"
                         f" {side}_filter that keeps those rows out too, or widen the filter of"
                         f" map {parent.name}",
                     )

@@ -38,6 +38,7 @@ from replicator.connections import connect
 from replicator.errors import ReplicatorError
 from replicator.exitcodes import ExitCode
 from replicator.model import SIDES, Config, MapSet, Side, TableMap
+from replicator.output import counted
 from replicator.progress import Progress
 from replicator.quoting import ident
 from replicator.verifysql import Projection, all_tables, compared_fields, kept_nulls, projection
@@ -399,12 +400,16 @@ def selected_maps(maps: MapSet, names: list[str]) -> list[TableMap]:
 
 
 def summary(config: Config, verified: Verified) -> str:
-    rows = f"{verified.rows['left']} rows in {config.left.name}, {verified.rows['right']} in {config.right.name}"
+    rows = (
+        f"{counted(verified.rows['left'], 'row')} in {config.left.name},"
+        f" {verified.rows['right']} in {config.right.name}"
+    )
     if not verified.differences:
         return f"{verified.map}: equal ({rows}, {verified.seconds:.1f} s)"
     return (
-        f"{verified.map}: {verified.differences} differences: {verified.missing_left} missing left,"
-        f" {verified.missing_right} missing right, {verified.differs} differ"
+        f"{verified.map}: {counted(verified.differences, 'difference')}:"
+        f" {verified.missing_left} missing left, {verified.missing_right} missing right,"
+        f" {verified.differs} {'differs' if verified.differs == 1 else 'differ'}"
         f" ({rows}, {verified.seconds:.1f} s)"
     )
 
@@ -456,8 +461,9 @@ def cmd_verify(
     total = sum(v.differences for v in results)
     if not as_json:
         out.write(
-            f"{total} differences in {sum(1 for v in results if v.differences)} of {len(results)} maps\n"
+            f"{counted(total, 'difference')} in {sum(1 for v in results if v.differences)}"
+            f" of {counted(len(results), 'map')}\n"
             if total
-            else f"all {len(results)} maps equal\n"
+            else (f"all {len(results)} maps equal\n" if len(results) != 1 else "the map is equal\n")
         )
     return ExitCode.PENDING if total else ExitCode.OK

@@ -26,7 +26,7 @@ FILTERED_PARENT = (
     "warning: maps/contacts.toml: map 'contacts': field 'customer_id': a row of erp.contacts"
     " can point at a row of erp.customers that the left_filter of map customers"
     " (kind = 'company') keeps out: such a change of contacts (to_right) waits in"
-    " replicator.held_change for a parent that never crosses (replicator held lists them);"
+    " replicator.held_change for a parent that never crosses (replicator held list shows them);"
     " give map contacts a left_filter that keeps those rows out too, or widen the filter of"
     " map customers\n"
 )
@@ -74,7 +74,7 @@ def test_sync_reports_the_rows_it_leaves_held_and_says_so_in_its_exit_code(
     assert (synced.returncode, synced.stderr) == (4, "")
     assert synced.stdout.splitlines()[-2:] == [
         "contacts (erp→crm): 1 row held, waiting for a parent that crm does not have:"
-        " replicator held contacts lists them",
+        " replicator held list contacts shows them",
         "copied 2 rows of 2 maps; 1 row held",
     ]
     assert rows(project.right_url, "SELECT full_name FROM crm.contacts") == [("Bo Ek",)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import shutil
 import signal
@@ -241,6 +242,10 @@ def run_cli(args: list[str], env: dict[str, str]) -> Ran:
     without a Python start-up per call."""
     out, err = io.StringIO(), io.StringIO()
     saved = dict(os.environ)
+    # replicator run sets its own signal handlers and logging: the test process's come back.
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    root = logging.getLogger()
+    logged = (list(root.handlers), root.level)
     os.environ.clear()
     os.environ.update(env)
     try:
@@ -252,6 +257,10 @@ def run_cli(args: list[str], env: dict[str, str]) -> Ran:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        root.handlers[:] = logged[0]
+        root.setLevel(logged[1])
     return Ran(int(code), out.getvalue(), err.getvalue())
 
 

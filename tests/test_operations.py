@@ -13,7 +13,9 @@ from replicator import admin
 from replicator.connections import every_database
 from replicator.errors import ReplicatorError
 from replicator.status import StatusRow, status_rows
-from tests.support import Project, cli, example_project, queued, rows
+from replicator.throwaway import ThrowawayServer
+from tests.erpcrm import erpcrm_project
+from tests.support import Project, cli, example_project, queued, replicator, rows
 
 GROUPS = "SELECT group_code, name FROM cds.customer_group ORDER BY 1"
 
@@ -268,3 +270,27 @@ def test_a_batch_looks_for_runnable_changes_once_however_long_the_queue(
             ).fetchall()
     # Once to run, and possibly once more by the planner estimating it: not per row.
     assert calls <= 2
+
+
+def test_retry_of_an_id_both_servers_hold_means_the_one_still_open(
+    tmp_path: Path, pg: ThrowawayServer, pg2: ThrowawayServer, fresh_db: Callable[..., str]
+) -> None:
+    """Error ids are per database: with error 1 closed on one server and open on the
+    other, retry 1 means the open one, not an id to disambiguate."""
+    project = erpcrm_project(tmp_path / "project", fresh_db(pg), fresh_db(pg2))
+    project.deploy()
+    with project.right() as crm:
+        crm.execute("ALTER TABLE crm.accounts ADD CONSTRAINT named CHECK (name <> 'poison')")
+        crm.execute("INSERT INTO crm.accounts (erp_id, name) VALUES (7, 'Northwind')")
+    with project.left() as erp:
+        erp.execute("ALTER TABLE erp.customers ADD CONSTRAINT named CHECK (name <> 'Northwind')")
+        erp.execute("INSERT INTO erp.customers (id, name) VALUES (1, 'poison')")
+    project.drain()
+    assert rows(project.left_url, "SELECT id FROM replicator.error_log") == [(1,)]
+    assert rows(project.right_url, "SELECT id FROM replicator.error_log") == [(1,)]
+    assert replicator(project, "skip", "1", "--side", "right").returncode == 0
+    with project.left() as erp:
+        erp.execute("ALTER TABLE erp.customers DROP CONSTRAINT named")
+    retried = replicator(project, "retry", "1")
+    assert (retried.returncode, retried.stdout, retried.stderr) == (0, "error 1: applied\n", "")
+    assert rows(project.left_url, "SELECT name FROM erp.customers WHERE id = 7") == [("Northwind",)]

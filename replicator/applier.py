@@ -107,6 +107,7 @@ class Applier:
     _lost_slots: set[Side] = field(default_factory=set)  # read no more until restarted
     _drift_checked: float | None = None  # monotonic time of the last drift check
     _beat: float | None = None  # monotonic time of the last heartbeat
+    _beating: list[psycopg.Connection[TupleRow]] = field(default_factory=list)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -178,6 +179,15 @@ class Applier:
         # Only after the locks: a second applier must not take the origins first.
         for conn in self._connections.values():
             under_origin(conn, origins.APPLY)
+        self._beating = [
+            conn
+            for conn in self._connections.values()
+            # A database deployed before the heartbeat has no table for it until the
+            # next deploy; the applier runs there all the same.
+            if conn.execute("SELECT to_regclass('replicator.applier_heartbeat')").fetchone()
+            != (None,)
+        ]
+        for conn in self._beating:
             conn.execute(
                 "INSERT INTO replicator.applier_heartbeat (pid, host, os_pid)"
                 " VALUES (pg_backend_pid(), %s, %s) ON CONFLICT (singleton) DO UPDATE"
@@ -243,6 +253,7 @@ class Applier:
             with contextlib.suppress(psycopg.Error):  # already broken: nothing left to release
                 conn.close()
         self._connections.clear()
+        self._beating.clear()
 
     def _slot_lost(self, role: Side, exc: SlotLost) -> None:
         """The slot cannot be read again: its maps go failed, loudly, and the rest runs on."""
@@ -301,7 +312,7 @@ class Applier:
         if self._beat is not None and started - self._beat < HEARTBEAT:
             return
         self._beat = started
-        for conn in self._connections.values():
+        for conn in self._beating:
             conn.execute(
                 "UPDATE replicator.applier_heartbeat SET polled_at = now()"
                 " WHERE pid = pg_backend_pid()"

@@ -35,7 +35,15 @@ from replicator.deployer import (
     slot_exists,
     undeploy_database,
 )
-from replicator.errors import DeployRefused, ExpressionError, PrivilegeError, ReplicatorError
+from replicator.errors import (
+    DeployRefused,
+    ExpressionError,
+    MapError,
+    PrivilegeError,
+    Problem,
+    ReplicatorError,
+    Where,
+)
 from replicator.exitcodes import ExitCode
 from replicator.interrupts import Interrupted, uninterrupted
 from replicator.loader import load_maps
@@ -195,12 +203,12 @@ def check(config: Config) -> Checked:
         maps,
         catalogs,
         probe_expressions(config, maps, catalogs),
-        [
-            *servers.problems,
-            *clock_problems(config, maps),
-            *privileges.prepared_problems(config, maps),
-        ],
+        [*servers.problems, *clock_problems(config, maps)],
     )
+    # What the owner needs follows from valid maps (a table a map names must exist).
+    lacking = privileges.prepared_problems(config, maps)
+    if lacking:
+        raise MapError([Problem(Where(), problem) for problem in lacking])
     return Checked(maps, catalogs, [*servers.warnings, *(str(w) for w in warned)])
 
 
@@ -511,7 +519,7 @@ def cmd_status(
     if failed:
         out.write("\n")
         for r in failed:
-            out.write(f"{r.map} ({r.direction}) failed: {r.state_reason}\n")
+            out.write(f"{r.map} ({r.direction}, {r.flow}) failed: {r.state_reason}\n")
     if slots:
         out.write("\n")
         write_table(

@@ -127,7 +127,12 @@ def render_template(name: str, **context: Any) -> str:
 def database_guard(label: str, schemas: tuple[str, ...]) -> Sql:
     """SQL that stops a plan or roles file applied to a database without the schemas of
     the sides it was made for (psql connected to the wrong database)."""
-    missing = " OR ".join(f"to_regnamespace({literal(schema)}) IS NULL" for schema in schemas)
+    # By name, not to_regnamespace: that parses its argument, and refuses names that
+    # need quoting.
+    missing = " OR ".join(
+        f"NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = {literal(schema)})"
+        for schema in schemas
+    )
     return Sql(
         render_template(
             "database_guard.sql.j2",

@@ -126,10 +126,10 @@ def test_a_renamed_column_fails_its_maps_until_the_map_follows_and_nothing_is_lo
     assert queued_for(project, "customers_organization") == 3
     status = json.loads(cli(project, "status", "--json").stdout)["maps"]
     shown = {(r["map"], r["direction"]): r for r in status}
-    assert shown[("customers_organization", "fno→cds")]["state"] == "failed"
-    assert shown[("customers_organization", "fno→cds")]["state_reason"] == reason
+    assert shown[("customers_organization", "to_right")]["state"] == "failed"
+    assert shown[("customers_organization", "to_right")]["state_reason"] == reason
     text = cli(project, "status").stdout
-    assert f"customers_organization (fno→cds) failed: {reason}" in text
+    assert f"customers_organization (to_right, fno→cds) failed: {reason}" in text
     logged = rows(
         project.left_url,
         "SELECT message FROM replicator.activity_log WHERE kind = 'drift'"

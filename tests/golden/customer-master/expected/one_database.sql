@@ -91,7 +91,7 @@ SET LOCAL search_path = pg_catalog, pg_temp;
 -- it stops here, and psql -v ON_ERROR_STOP=1 -1 rolls everything back.
 DO $database$
 BEGIN
-    IF to_regnamespace('fno') IS NULL OR to_regnamespace('cds') IS NULL THEN
+    IF NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = 'fno') OR NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = 'cds') THEN
         RAISE EXCEPTION 'replicator: this file is for the % database (schema %), but psql is connected to database %, which lacks it',
             'fno+cds', 'fno, cds', current_database()
             USING HINT = 'connect to that database: psql -v ON_ERROR_STOP=1 -1 -f FILE DBNAME';

@@ -65,6 +65,10 @@ def _plan_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _plan(config: Config, args: argparse.Namespace) -> int:
+    if args.discard_queued and not args.undeploy:
+        raise ReplicatorError(
+            "--discard-queued goes with --undeploy: plan --undeploy --discard-queued"
+        )
     if args.roles:
         return commands.cmd_plan_roles(config, sys.stdout, only=args.side)
     if args.undeploy:

@@ -22,8 +22,9 @@ import psycopg
 
 from bench.databases import CUSTOMERS, drop, example_databases, project
 from replicator.config import load_config
+from replicator.exitcodes import ExitCode
 from replicator.throwaway import ThrowawayServer
-from replicator.verify import EXIT_DIFFERENT, EXIT_EQUAL, cmd_verify
+from replicator.verify import cmd_verify
 
 # The CRM's accounts as the map writes them from CUSTOMERS.
 ACCOUNTS = """
@@ -52,8 +53,8 @@ def measure(
     os.environ.update(REPLICATOR_LEFT=left, REPLICATOR_RIGHT=right)
     config = load_config(config_path)
     seconds: dict[str, float] = {}
-    for label, expected in (("equal", EXIT_EQUAL), ("differing", EXIT_DIFFERENT)):
-        if expected == EXIT_DIFFERENT:
+    for label, expected in (("equal", ExitCode.OK), ("differing", ExitCode.PENDING)):
+        if expected == ExitCode.PENDING:
             with psycopg.connect(right, autocommit=True) as conn:
                 conn.execute(
                     "UPDATE cds.account SET name = 'changed' WHERE accountnumber = ANY (%s)",
@@ -65,7 +66,7 @@ def measure(
         seconds[label] = time.perf_counter() - started
         if code != expected:
             raise RuntimeError(f"verify exited {code}, not {expected}: {out.getvalue()}")
-        if expected == EXIT_DIFFERENT and f"{CHANGED} differences" not in out.getvalue():
+        if expected == ExitCode.PENDING and f"{CHANGED} differences" not in out.getvalue():
             raise RuntimeError(f"verify did not find the {CHANGED} changed rows: {out.getvalue()}")
     drop(servers, name)
     return seconds

@@ -1,22 +1,26 @@
 """The operating commands behind the CLI: pause, resume, stop; errors, retry,
-skip, purge; conflicts, resolve."""
+skip, purge; conflicts, resolve; held changes; a removed map's backlog."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict
 from datetime import timedelta
+from functools import partial
 from typing import TextIO
 
-from replicator import conflictlog, errorlog, origins, states, sync
-from replicator.commands import EXIT_OK
+import psycopg
+from psycopg.rows import TupleRow
+
+from replicator import backlog, conflictlog, errorlog, origins, states, sync
 from replicator.connections import connect, every_database, under_origin
 from replicator.errors import ReplicatorError
+from replicator.exitcodes import ExitCode
 from replicator.loader import load_maps
-from replicator.model import Config, Direction, Side, source_of
-from replicator.output import write_table
+from replicator.model import Config, Direction, MapSet, Side, source_of, target_of
+from replicator.output import counted, write_table
 
-EXIT_FAILED = 1
+Connection = psycopg.Connection[TupleRow]
 
 
 def cmd_state(
@@ -27,17 +31,65 @@ def cmd_state(
     direction: Direction | None,
     reason: str,
 ) -> int:
-    """replicator pause|resume|stop MAP... [--direction D] [--reason TEXT]"""
+    """replicator pause|resume|stop MAP... [--direction D] [--reason TEXT]
+
+    A map removed from the files but still deployed may be named too: resumed, the
+    applier drains its backlog, and the next deploy removes it. Resuming a failed map
+    first retries its open errors: a change that failed in the moment before drift (or
+    the alert) failed the map is applied with the fix, before its backlog."""
     maps = load_maps(config.maps_dir, config.path.parent)
-    for table_map, d in states.selected(maps, names, direction):
-        with connect(config, config.database_of(source_of(d))) as conn:
-            change = states.change_state(conn, config, table_map, d, action, reason)
-        if change.before == change.after:
-            out.write(f"{change.map} ({config.arrow(d)}): already {change.after}")
-        else:
-            out.write(f"{change.map} ({config.arrow(d)}): {change.before} → {change.after}")
-        out.write(f"; {change.note}\n" if change.note else "\n")
-    return EXIT_OK
+    failed = 0
+    with every_database(config) as connections:
+        pairs = states.selected(
+            maps, names, direction, partial(backlog.deployed_directions, connections, config)
+        )
+        for table_map, d in pairs:
+            source = connections[config.database_of(source_of(d))]
+            retried = ""
+            if action == "resume" and states.current(source, table_map.name, d) == "failed":
+                retried, still = _retry_map_errors(config, table_map.name, d)
+                failed += still
+            change = states.change_state(source, config, table_map, d, action, reason)
+            if change.before == change.after:
+                out.write(f"{change.map} ({config.arrow(d)}): already {change.after}")
+            else:
+                out.write(f"{change.map} ({config.arrow(d)}): {change.before} → {change.after}")
+            notes = [n for n in (retried, change.note) if n]
+            if isinstance(table_map, states.RemovedMap) and action == "resume":
+                notes.append(
+                    "it is no longer in the maps files: once the applier has applied its"
+                    " backlog, replicator deploy removes it"
+                )
+            out.write("".join(f"; {n}" for n in notes) + "\n")
+    return ExitCode.ERROR if failed else ExitCode.OK
+
+
+def _retry_map_errors(config: Config, map_name: str, direction: Direction) -> tuple[str, int]:
+    """Retry the open errors of one map direction (on its own connection: the admin
+    origin must not mark the state change, which a WAL listener reads); the note to
+    print and how many still fail."""
+    with connect(config, config.database_of(target_of(direction))) as conn:
+        under_origin(conn, origins.ADMIN)
+        ids = errorlog.open_ids(conn, map_name, direction)
+        outcomes = [errorlog.retry(conn, one) for one in ids]
+    if not ids:
+        return "", 0
+    applied = outcomes.count("applied")
+    still = len(ids) - applied
+    return (
+        f"retried its {counted(len(ids), 'open error')} first: {applied} applied"
+        + (f", {still} failed again (replicator errors {map_name})" if still else ""),
+        still,
+    )
+
+
+def _readable_maps(config: Config) -> MapSet | None:
+    """The maps, to name things in a listing; a listing still works while they are broken
+    (the DBA may be in the middle of fixing them)."""
+    try:
+        return load_maps(config.maps_dir, config.path.parent)
+    except ReplicatorError:
+        return None
 
 
 def cmd_errors(
@@ -45,10 +97,10 @@ def cmd_errors(
 ) -> int:
     """replicator errors [MAP] [--all] [--json]: open errors (with --all, closed ones too)."""
     with every_database(config) as connections:
-        found = errorlog.list_errors(connections, config, map_name, every)
+        found = errorlog.list_errors(connections, config, map_name, every, _readable_maps(config))
     if as_json:
         out.write(json.dumps([asdict(e) for e in found], indent=2, default=str) + "\n")
-        return EXIT_OK
+        return ExitCode.OK
     headers = [
         "id",
         "database",
@@ -66,9 +118,9 @@ def cmd_errors(
             str(e.id),
             e.database,
             e.map,
-            e.direction,
+            config.arrow(e.direction),
             e.op,
-            e.key,
+            json.dumps(e.key, default=str),
             str(e.attempts),
             f"{e.last_seen:%Y-%m-%d %H:%M:%S}",
             e.state if e.state == "open" else f"{e.state} by {e.resolved_by}",
@@ -77,7 +129,7 @@ def cmd_errors(
         for e in found
     ]
     write_table(out, headers, rows)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_retry(
@@ -104,7 +156,7 @@ def cmd_retry(
                 out.write(f"error {one}: {outcome}\n")
         if not any(ids for _, ids in work):
             out.write("no open errors\n")
-    return EXIT_FAILED if failed else EXIT_OK
+    return ExitCode.ERROR if failed else ExitCode.OK
 
 
 def cmd_skip(config: Config, out: TextIO, error_id: int, reason: str, side: Side | None) -> int:
@@ -115,7 +167,7 @@ def cmd_skip(config: Config, out: TextIO, error_id: int, reason: str, side: Side
     if outcome != "skipped":
         raise ReplicatorError(f"error {error_id}: {outcome}")
     out.write(f"error {error_id}: skipped\n")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_conflicts(
@@ -126,7 +178,7 @@ def cmd_conflicts(
         found = conflictlog.list_conflicts(connections, config, map_name, waiting)
     if as_json:
         out.write(json.dumps([asdict(c) for c in found], indent=2, default=str) + "\n")
-        return EXIT_OK
+        return ExitCode.OK
     headers = ["id", "database", "map", "direction", "op", "key", "fields", "outcome", "logged"]
     rows = [
         [
@@ -143,7 +195,7 @@ def cmd_conflicts(
         for c in found
     ]
     write_table(out, headers, rows)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_resolve(
@@ -155,29 +207,174 @@ def cmd_resolve(
         role = conflictlog.locate(connections, config, conflict_id, side)
         outcome = conflictlog.resolve(connections, config, maps, role, conflict_id, take)
     out.write(f"conflict {conflict_id}: {outcome}\n")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_sync(config: Config, out: TextIO, names: list[str], chunk: int) -> int:
-    """replicator sync [MAP...]: exit 1 if some rows failed (they are in the error log)."""
+    """replicator sync [MAP...]: exit 1 if some rows failed (they are in the error log),
+    4 if some wait for a parent the other side lacks (they are held)."""
     maps = load_maps(config.maps_dir, config.path.parent)
     copied = sync.sync(config, maps, names, out, chunk)
+    for c in copied:
+        if c.held:
+            out.write(
+                f"{c.map} ({config.arrow(c.direction)}): {counted(c.held, 'row')} held, waiting"
+                f" for a parent that {config.side(target_of(c.direction)).name} does not have:"
+                f" replicator held list {c.map} shows them\n"
+            )
     failed = sum(c.failed for c in copied)
+    held = sum(c.held for c in copied)
     out.write(
-        f"copied {sum(c.rows for c in copied)} rows of {len({c.map for c in copied})} maps"
-        + (f"; {failed} failed: see replicator errors\n" if failed else "\n")
+        f"copied {counted(sum(c.written for c in copied), 'row')}"
+        f" of {counted(len({c.map for c in copied}), 'map')}"
+        + (f"; {counted(held, 'row')} held" if held else "")
+        + (f"; {failed} failed: see replicator errors" if failed else "")
+        + "\n"
     )
-    return EXIT_FAILED if failed else EXIT_OK
+    if failed:
+        return ExitCode.ERROR
+    return ExitCode.ATTENTION if held else ExitCode.OK
 
 
-def cmd_purge(config: Config, out: TextIO, older_than: timedelta) -> int:
-    """replicator purge --older-than 30d: closed errors and old activity."""
+def cmd_purge(config: Config, out: TextIO, older_than: timedelta, dry_run: bool = False) -> int:
+    """replicator purge --older-than 30d [--dry-run]: closed errors and old activity."""
     for role in config.databases:
         with connect(config, role) as conn:
-            errors, conflicts, activity = errorlog.purge(conn, older_than)
+            errors, conflicts, activity = errorlog.purge(conn, older_than, dry_run)
         label = config.side(role).name if not config.same_database else "both sides"
         out.write(
-            f"{label}: purged {errors} closed errors, {conflicts} conflicts"
-            f" and {activity} activity rows\n"
+            f"{label}: {'would purge' if dry_run else 'purged'} {counted(errors, 'closed error')},"
+            f" {counted(conflicts, 'conflict')} and {counted(activity, 'activity row')}\n"
         )
-    return EXIT_OK
+    if dry_run:
+        out.write("dry run: nothing was deleted\n")
+    return ExitCode.OK
+
+
+def cmd_held(config: Config, out: TextIO, map_name: str | None, as_json: bool) -> int:
+    """replicator held list [MAP] [--json]: changes waiting for a parent, oldest first."""
+    with every_database(config) as connections:
+        found = backlog.list_held(connections, config, _readable_maps(config), map_name)
+    if as_json:
+        out.write(json.dumps([asdict(h) for h in found], indent=2, default=str) + "\n")
+        return ExitCode.OK
+    headers = ["id", "database", "map", "direction", "op", "key", "waiting for", "held since"]
+    rows = [
+        [
+            str(h.id),
+            h.database,
+            h.map,
+            h.direction,
+            h.op,
+            json.dumps(h.key, default=str),
+            h.waiting_for,
+            f"{h.held_at:%Y-%m-%d %H:%M:%S}",
+        ]
+        for h in found
+    ]
+    write_table(out, headers, rows)
+    return ExitCode.OK
+
+
+def _held_work(
+    connections: dict[Side, Connection],
+    config: Config,
+    change_id: int | None,
+    map_name: str | None,
+    side: Side | None,
+) -> list[tuple[Side, list[int]]]:
+    """Per database, the held changes a command names (one id, a map's, or all)."""
+    if change_id is not None:
+        role = backlog.locate_held(connections, config, change_id, side)
+        return [(role, [change_id])]
+    return [
+        (role, backlog.held_ids(conn, None, map_name))
+        for role, conn in connections.items()
+        if side is None or role == side
+    ]
+
+
+def cmd_held_retry(
+    config: Config,
+    out: TextIO,
+    change_id: int | None,
+    map_name: str | None,
+    side: Side | None,
+) -> int:
+    """replicator held retry ID | --map MAP | --all: apply held changes whose parent has
+    arrived; the others stay held. Exit 1 if one failed (it is in the error log)."""
+    failed = 0
+    with every_database(config) as connections:
+        work = _held_work(connections, config, change_id, map_name, side)
+        for role, ids in work:
+            if not ids:
+                continue
+            conn = connections[role]
+            under_origin(conn, origins.ADMIN)
+            done = backlog.retry_held(conn, ids)
+            failed += done.failed
+            out.write(
+                f"{errorlog.label(config, role)}: retried {counted(len(ids), 'held change')}:"
+                f" {done.applied} applied, {done.held} still held"
+                + (f", {done.failed} failed (replicator errors)" if done.failed else "")
+                + "\n"
+            )
+    if not any(ids for _, ids in work):
+        out.write("no held changes\n")
+    return ExitCode.ERROR if failed else ExitCode.OK
+
+
+def cmd_held_discard(
+    config: Config,
+    out: TextIO,
+    change_id: int | None,
+    map_name: str | None,
+    side: Side | None,
+    reason: str,
+) -> int:
+    """replicator held discard ID | --map MAP | --all --reason TEXT: throw held changes
+    away, each kept in the activity log with the reason."""
+    with every_database(config) as connections:
+        work = _held_work(connections, config, change_id, map_name, side)
+        for role, ids in work:
+            if ids:
+                gone = backlog.discard_held(connections[role], ids, reason)
+                out.write(
+                    f"{errorlog.label(config, role)}: discarded {counted(gone, 'held change')}"
+                    " (kept in replicator.activity_log, kind 'discard')\n"
+                )
+    if not any(ids for _, ids in work):
+        out.write("no held changes\n")
+    return ExitCode.OK
+
+
+def cmd_discard(
+    config: Config, out: TextIO, map_name: str, direction: Direction | None, reason: str
+) -> int:
+    """replicator discard MAP [--direction D] --reason TEXT: throw away the backlog of a
+    map (or direction) removed from the maps files, so the deploy removing it can go."""
+    maps = load_maps(config.maps_dir, config.path.parent)
+    with every_database(config) as connections:
+        deployed = backlog.deployed_directions(connections, config, map_name)
+        kept = maps.by_name(map_name).directions if map_name in maps.names else ()
+        chosen = [d for d in deployed if d not in kept and (direction is None or d == direction)]
+        if not chosen:
+            where = f" ({direction})" if direction else ""
+            if map_name in maps.names and (direction is None or direction in kept):
+                raise ReplicatorError(
+                    f"map {map_name}{where} is still in {maps.by_name(map_name).file}: discard"
+                    " throws away only the backlog of a map or direction removed from the maps"
+                    " files (remove it there first)"
+                )
+            raise ReplicatorError(f"map {map_name}{where} is not deployed: nothing to discard")
+        for d in chosen:
+            done = backlog.discard_backlog(connections, config, map_name, d, reason)
+            out.write(
+                f"{map_name} ({config.arrow(d)}): discarded"
+                f" {counted(done.queued, 'queued change')},"
+                f" {counted(done.parked, 'parked WAL change')} and"
+                f" {counted(done.held, 'held change')}"
+                " (kept in replicator.activity_log, kind 'discard');"
+                " replicator deploy now removes it\n"
+            )
+    return ExitCode.OK

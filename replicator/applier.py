@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import select
 import signal
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -50,6 +52,8 @@ NOTE_TIMEOUT = 3
 # which a change that still fails so goes to the error log (the rest applies).
 BATCH_RETRIES = 5
 BATCH_RETRY_PAUSE = 0.1
+# Seconds between updates of the heartbeat row status reads ("last polled").
+HEARTBEAT = 1.0
 # Transient failures: retried with backoff, never counted as errors. ObjectInUse:
 # the session of an applier killed a moment ago still holds its origin or slot.
 TRANSIENT = (
@@ -122,6 +126,8 @@ class Applier:
     _drift_checked: float | None = None  # monotonic time of the last drift check
     # Per direction: serialization failures of its batch in a row (see _one_batch).
     _retries: dict[Direction, int] = field(default_factory=dict)
+    _beat: float | None = None  # monotonic time of the last heartbeat
+    _beating: list[psycopg.Connection[TupleRow]] = field(default_factory=list)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -250,6 +256,23 @@ class Applier:
         # Only after the locks: a second applier must not take the origins first.
         for conn in self._connections.values():
             under_origin(conn, origins.APPLY)
+        self._beating = [
+            conn
+            for conn in self._connections.values()
+            # A database deployed before the heartbeat has no table for it until the
+            # next deploy; the applier runs there all the same.
+            if conn.execute("SELECT to_regclass('replicator.applier_heartbeat')").fetchone()
+            != (None,)
+        ]
+        for conn in self._beating:
+            conn.execute(
+                "INSERT INTO replicator.applier_heartbeat (pid, host, os_pid)"
+                " VALUES (pg_backend_pid(), %s, %s) ON CONFLICT (singleton) DO UPDATE"
+                " SET pid = EXCLUDED.pid, host = EXCLUDED.host, os_pid = EXCLUDED.os_pid,"
+                " started_at = now(), polled_at = now()",
+                (socket.gethostname(), os.getpid()),
+            )
+        self._beat = time.monotonic()
         if not self.config.same_database:
             for direction in DIRECTIONS:
                 self._reconcile(direction)
@@ -308,6 +331,7 @@ class Applier:
             with contextlib.suppress(psycopg.Error):  # already broken: nothing left to release
                 conn.close()
         self._connections.clear()
+        self._beating.clear()
 
     def _slot_lost(self, role: Side, exc: SlotLost) -> None:
         """The slot cannot be read again: its maps go failed, loudly, and the rest runs on."""
@@ -344,6 +368,7 @@ class Applier:
 
         A slot is read to the end first: a change from the other side is judged
         against this side's deletes, which count only once they are queued."""
+        self._heartbeat()
         moved = False
         for role, listener in list(self._listeners.items()):
             try:
@@ -358,6 +383,18 @@ class Applier:
                 break
             moved |= self._one_batch(direction)
         return moved
+
+    def _heartbeat(self) -> None:
+        """Record that the applier polls (status: "last polled"), at most every HEARTBEAT s."""
+        started = time.monotonic()
+        if self._beat is not None and started - self._beat < HEARTBEAT:
+            return
+        self._beat = started
+        for conn in self._beating:
+            conn.execute(
+                "UPDATE replicator.applier_heartbeat SET polled_at = now()"
+                " WHERE pid = pg_backend_pid()"
+            )
 
     def _check_drift(self, now: bool = False) -> None:
         """Before applying (at most every DRIFT_CHECK seconds, or ``now``): a map whose

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from functools import partial
 from typing import TextIO
 
 import psycopg
-from psycopg.rows import TupleRow
 
-from replicator import metrics
+from replicator import logs, metrics, privileges
 from replicator.applier import Applier, Backoff, install_signal_handlers
 from replicator.catalog import SchemaCatalog, probe_types, read_schema
 from replicator.clockcheck import clock_problems
@@ -26,6 +25,7 @@ from replicator.connections import connect, require_deployed
 from replicator.deployer import (
     DatabasePlan,
     LockTimeout,
+    UndeployPlan,
     commit_all,
     deploy,
     drifted_maps,
@@ -34,21 +34,45 @@ from replicator.deployer import (
     plan_database,
     read_deployed,
     slot_exists,
+    undeploy_database,
     writing_sessions,
 )
-from replicator.errors import ConnectError, DeployRefused, ExpressionError, ReplicatorError
+from replicator.errors import (
+    ConnectError,
+    DeployRefused,
+    ExpressionError,
+    MapError,
+    PrivilegeError,
+    Problem,
+    ReplicatorError,
+    Where,
+)
+from replicator.exitcodes import ExitCode
 from replicator.interrupts import Interrupted, uninterrupted
 from replicator.loader import load_maps
-from replicator.model import CONTROL_SCHEMA, SIDES, Config, MapSet, Side, TableMap, source_of
-from replicator.output import write_table
-from replicator.quoting import DOLLAR_TAG, Sql, comment, ident
-from replicator.roles import PRIVILEGE_ORDER, compile_roles, table_privileges
-from replicator.status import applier_notes, slot_rows, status_rows
+from replicator.model import (
+    CONTROL_SCHEMA,
+    SIDES,
+    Config,
+    MapSet,
+    Side,
+    TableMap,
+    source_of,
+)
+from replicator.output import counted, write_table
+from replicator.quoting import DOLLAR_TAG, Sql, comment
+from replicator.roles import compile_roles
+from replicator.status import (
+    ApplierRow,
+    Limits,
+    applier_notes,
+    applier_rows,
+    problems,
+    slot_rows,
+    status_rows,
+)
 from replicator.validate import ExpressionTypes, constants, validate
-from replicator.walcheck import read_server_problems
-
-EXIT_OK = 0
-EXIT_PENDING = 2
+from replicator.walcheck import read_server_check
 
 
 def read_catalogs(config: Config) -> dict[Side, SchemaCatalog]:
@@ -156,39 +180,63 @@ def _constant_probes(table_map: TableMap, catalogs: dict[Side, SchemaCatalog]) -
     return probes
 
 
-def check(config: Config) -> tuple[MapSet, dict[Side, SchemaCatalog]]:
+@dataclass(frozen=True)
+class Checked:
+    """Validated maps, the catalogs they were checked against, and what validate warns of."""
+
+    maps: MapSet
+    catalogs: dict[Side, SchemaCatalog]
+    warnings: list[str]
+
+
+def check(config: Config) -> Checked:
     """Load the maps and validate them against the live catalogs and, for WAL capture,
     the servers (raises MapError)."""
     maps = load_maps(config.maps_dir, config.path.parent)
     catalogs = read_catalogs(config)
-    validate(
+    servers = read_server_check(config)
+    warned = validate(
         config,
         maps,
         catalogs,
         probe_expressions(config, maps, catalogs),
-        [*read_server_problems(config), *clock_problems(config, maps)],
+        [*servers.problems, *clock_problems(config, maps)],
     )
-    return maps, catalogs
+    # What the owner needs follows from valid maps (a table a map names must exist).
+    lacking = privileges.prepared_problems(config, maps)
+    if lacking:
+        raise MapError([Problem(Where(), problem) for problem in lacking])
+    return Checked(maps, catalogs, [*servers.warnings, *(str(w) for w in warned)])
 
 
 def compiled(config: Config) -> Bundle:
-    maps, catalogs = check(config)
-    return compile_bundle(config, maps, catalogs)
+    checked = check(config)
+    return compile_bundle(config, checked.maps, checked.catalogs)
 
 
 def cmd_validate(config: Config, out: TextIO) -> int:
-    maps, _ = check(config)
-    directions = sum(len(m.directions) for m in maps.maps)
-    out.write(f"{len(maps.maps)} maps ({directions} directions) are valid\n")
-    return EXIT_OK
+    checked = check(config)
+    for warning in checked.warnings:
+        out.write(f"warning: {warning}\n")
+    maps = checked.maps.maps
+    directions = sum(len(m.directions) for m in maps)
+    out.write(
+        f"{counted(len(maps), 'map')} ({counted(directions, 'direction')})"
+        f" {'is' if len(maps) == 1 else 'are'} valid\n"
+    )
+    return ExitCode.OK
 
 
-def cmd_plan(config: Config, out: TextIO, only: Side | None = None) -> int:
-    """Print the SQL deploy would run; exit 2 when anything is pending."""
+def cmd_plan(
+    config: Config, out: TextIO, only: Side | None = None, err: TextIO | None = None
+) -> int:
+    """Print the SQL deploy would run (``only``: for the database of that side, a file
+    psql can apply there); exit 2 when anything is pending. ``err`` gets a summary of
+    what changes against what is deployed, per database."""
     bundle = compiled(config)
     pending = False
     for database in bundle.databases:
-        if only is not None and database.role != only:
+        if only is not None and only not in config.hosted(database.role):
             continue
         with connect(config, database.role) as conn:
             plan = plan_database(
@@ -205,25 +253,108 @@ def cmd_plan(config: Config, out: TextIO, only: Side | None = None) -> int:
             out.write(
                 f"-- database {comment(database.label)}: nothing to do (bundle {bundle.sha256})\n"
             )
-    return EXIT_PENDING if pending else EXIT_OK
+        if err is not None:
+            err.write(_plan_summary(plan) + "\n")
+    return ExitCode.PENDING if pending else ExitCode.OK
+
+
+def _plan_summary(plan: DatabasePlan) -> str:
+    """What a plan changes in one database, against what is deployed there."""
+    if not plan.pending:
+        return f"database {plan.database.label}: nothing to do"
+    changed = [
+        f"{verb} {', '.join(names)}"
+        for verb, names in (
+            ("create", plan.created),
+            ("replace", plan.replaced),
+            ("drop", plan.dropped),
+        )
+        if names
+    ]
+    if plan.slot_sql:
+        changed.append(f"create slot {plan.database.slot}")
+    return f"database {plan.database.label}: " + "; ".join(changed)
 
 
 def cmd_plan_roles(config: Config, out: TextIO, only: Side | None = None) -> int:
-    """Print the roles SQL a superuser runs once per database (no connection needed)."""
+    """Print the roles SQL a superuser runs once per database (no connection needed);
+    ``only``: for the database of that side."""
     maps = load_maps(config.maps_dir, config.path.parent)
     for script in compile_roles(config, maps):
-        if only is None or script.role == only:
+        if only is None or only in config.hosted(script.role):
             out.write(script.sql)
-    return EXIT_OK
+    return ExitCode.OK
+
+
+def cmd_plan_undeploy(
+    config: Config, out: TextIO, only: Side | None = None, discard: bool = False
+) -> int:
+    """Print the SQL undeploy would run; exit 2 (something to remove) or 0."""
+    pending = False
+    for role in config.databases:
+        if only is not None and only not in config.hosted(role):
+            continue
+        with connect(config, role) as conn:
+            plan = undeploy_database(conn, config, role, discard)
+        if plan is None:
+            out.write(f"-- database {comment(config.label(role))}: nothing is deployed\n")
+        else:
+            pending = True
+            out.write(plan.sql)
+    return ExitCode.PENDING if pending else ExitCode.OK
+
+
+def cmd_undeploy(config: Config, out: TextIO, discard: bool = False) -> int:
+    """Remove the replicator from every database: triggers, functions, the control schema,
+    slot and origins; refused (exit 3) while changes wait, unless ``discard``; refused
+    while an applier runs."""
+    running = [a for a in applier_rows(config) if a.alive]
+    if running:
+        a = running[0]
+        raise ReplicatorError(
+            f"an applier is running on {a.host} (pid {a.os_pid}) against {a.database}: stop it"
+            " first (it would recreate what undeploy removes, or hold the slot)"
+        )
+    plans: list[UndeployPlan] = []
+    for role in config.databases:
+        with connect(config, role) as conn:
+            plan = undeploy_database(conn, config, role, discard)
+        if plan is not None:
+            plans.append(plan)
+    if not plans:
+        out.write("nothing is deployed\n")
+        return ExitCode.OK
+    waiting = [p for p in plans if p.waiting and not discard]
+    if waiting:
+        raise DeployRefused(
+            "undeploy refused, nothing changed: "
+            + "; ".join(
+                f"{counted(p.waiting, 'change')} still queued, parked or held on database {p.label}"
+                for p in waiting
+            )
+            + ": run the applier until they are applied (replicator run --once), or"
+            " replicator undeploy --discard-queued to throw them away"
+        )
+    with open_transactions(config, [p.role for p in plans]) as connections:
+        for plan, conn in zip(plans, connections, strict=True):
+            conn.execute(plan.sql.encode())
+        with uninterrupted():
+            commit_all(connections)
+    for plan in plans:
+        out.write(
+            f"database {plan.label}: the replicator is removed"
+            + (f" ({counted(plan.waiting, 'waiting change')} discarded)" if plan.waiting else "")
+            + "\n"
+        )
+    return ExitCode.OK
 
 
 def cmd_deploy(config: Config, out: TextIO) -> int:
     committed = False
     try:
-        check_owner(config)
-        maps, catalogs = check(config)
-        check_owner(config, maps)
-        bundle = compile_bundle(config, maps, catalogs)
+        _refuse(privileges.acting_problems(config))
+        checked = check(config)  # validate asks what the owner lacks, too
+        bundle = compile_bundle(config, checked.maps, checked.catalogs)
         missing = []
         for database in bundle.databases:
             with connect(config, database.role) as conn:
@@ -249,9 +380,10 @@ def cmd_deploy(config: Config, out: TextIO) -> int:
                         (database.slot,),
                     )
             if isinstance(exc, psycopg.errors.ObjectInUse):
-                raise DeployRefused(
-                    f"deploy refused, nothing changed: {exc.diag.message_primary}"
-                ) from None
+                # The guards in the generated SQL speak for psql, where nothing else
+                # says who is talking: here the CLI does.
+                said = (exc.diag.message_primary or "").removeprefix("replicator: ")
+                raise DeployRefused(f"deploy refused, nothing changed: {said}") from None
             if isinstance(exc, LockTimeout):
                 raise DeployRefused(_lock_timeout_message(config, exc)) from None
             raise
@@ -265,7 +397,7 @@ def cmd_deploy(config: Config, out: TextIO) -> int:
         ) from None
     for plan in plans:
         out.write(_deploy_summary(plan) + "\n")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _lock_timeout_message(config: Config, timeout: LockTimeout) -> str:
@@ -295,76 +427,10 @@ def _lock_timeout_message(config: Config, timeout: LockTimeout) -> str:
     )
 
 
-def check_owner(config: Config, maps: MapSet | None = None) -> None:
-    """Refuse a deploy the [roles] owner cannot carry out (its plan acts as that role),
-    saying what to do. Without ``maps``: a missing owner, or a connection that may not
-    act as it (checked first: validating reads the tables as the connection). With the
-    validated ``maps``: a database the roles SQL has not prepared, a mapped table the
-    owner may not use. Nothing to check without [roles]."""
-    if config.roles is None:
-        return
-    for role in config.databases:
-        with connect(config, role) as conn:
-            problem = (
-                _acting_problem(conn, config.roles.owner)
-                if maps is None
-                else _prepared_problem(conn, config, maps, role, config.roles.owner)
-            )
-        if problem is not None:
-            raise DeployRefused(f"deploy refused, nothing changed: {problem}")
-
-
-RUN_ROLES = "run the SQL of replicator plan --roles as a superuser"
-
-
-def _acting_problem(conn: psycopg.Connection[TupleRow], owner: str) -> str | None:
-    row = conn.execute(
-        "SELECT current_user, (SELECT pg_has_role(current_user, oid, 'MEMBER')"
-        " FROM pg_roles WHERE rolname = %s)",
-        (owner,),
-    ).fetchone()
-    assert row is not None
-    user, member = str(row[0]), row[1]
-    if member is None:
-        return f"the owner role {ident(owner)} does not exist: {RUN_ROLES} first"
-    if not member:
-        return (
-            f"role {user} may not act as the owner role {owner}: deploy as {owner}, as a"
-            f" superuser, or as a member of {owner} (GRANT {ident(owner)} TO {ident(user)})"
-        )
-    return None
-
-
-def _prepared_problem(
-    conn: psycopg.Connection[TupleRow], config: Config, maps: MapSet, role: Side, owner: str
-) -> str | None:
-    database = config.label(role)
-    row = conn.execute(
-        "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'replicator'"
-    ).fetchone()
-    if row is None:
-        return f"database {database} has no schema replicator yet: {RUN_ROLES} first"
-    if row[0] != owner:
-        return (
-            f"database {database}: the schema replicator belongs to {row[0]}, not to {owner}:"
-            f" {RUN_ROLES} first"
-        )
-    missing = [
-        f"{privilege} on {table}"
-        for table, granted in table_privileges(config, maps, config.hosted(role)).items()
-        for (privilege,) in conn.execute(
-            "SELECT p FROM unnest(%s::text[]) AS p WHERE to_regclass(%s) IS NOT NULL"
-            " AND NOT has_table_privilege(%s, to_regclass(%s), p) ORDER BY p",
-            ([p for p in PRIVILEGE_ORDER if p in granted], table, owner, table),
-        ).fetchall()
-    ]
-    if missing:
-        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-        return (
-            f"database {database}: the owner role {owner} lacks {missing[0]}{more}:"
-            f" {RUN_ROLES}; it grants what the maps need"
-        )
-    return None
+def _refuse(problems: list[str]) -> None:
+    """A deploy the [roles] owner cannot carry out fails before anything runs."""
+    if problems:
+        raise PrivilegeError(f"deploy refused, nothing changed: {problems[0]}")
 
 
 def _deploy_summary(plan: DatabasePlan) -> str:
@@ -384,17 +450,24 @@ def _deploy_summary(plan: DatabasePlan) -> str:
     return f"database {plan.database.label}: {', '.join(parts)}"
 
 
-def cmd_run(config: Config, once: bool = False, metrics_address: str | None = None) -> int:
+def cmd_run(
+    config: Config,
+    once: bool = False,
+    metrics_address: str | None = None,
+    log_level: str = "info",
+    log_format: logs.Format = "text",
+) -> int:
     """Run the applier until SIGTERM/SIGINT (or, with ``once``, until the queues are empty);
-    with ``metrics_address`` (ADDR:PORT), serve Prometheus metrics meanwhile."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    with ``metrics_address`` (ADDR:PORT), serve Prometheus metrics meanwhile. The log goes
+    to stderr at ``log_level``, as text or JSON lines."""
+    logs.configure(log_level, log_format)
     measured = metrics.Metrics()
     applier = Applier(
         config,
         batch_size=config.batch_size,
         poll_interval=config.poll_interval,
         backoff=Backoff(give_up_after=config.give_up_after),
-        on_batch=lambda direction, seconds: measured.batch(config.arrow(direction), seconds),
+        on_batch=lambda direction, seconds: measured.batch(direction, seconds),
     )
     if metrics_address:
         port = metrics.serve(metrics_address, lambda: status_rows(config), measured)
@@ -410,28 +483,46 @@ def cmd_run(config: Config, once: bool = False, metrics_address: str | None = No
         totals.skipped,
         totals.batches,
     )
-    return EXIT_OK
+    return ExitCode.OK
 
 
-def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
+def cmd_status(
+    config: Config,
+    out: TextIO,
+    as_json: bool = False,
+    check_only: bool = False,
+    limits: Limits | None = None,
+) -> int:
+    """replicator status [--json] [--check]: per map and direction the state, backlog,
+    held changes, applied figures and errors; per WAL slot when it was last read and its
+    lag; per database whether an applier is alive. With --check, only what needs a DBA,
+    one line each, and exit 4 if anything does (0 if nothing): for monitoring."""
     # First what the applier noted where it could: a database it cannot reach makes
     # the rest of status fail, but whoever asks learns how long it has been retrying.
     notes = applier_notes(config)
     if not as_json:
         for note in notes:
             out.write(f"{note}\n")
-        if notes:
+        if notes and not check_only:
             out.write("\n")
     rows = status_rows(config)
     slots = slot_rows(config)
+    appliers = applier_rows(config)
+    found = [str(n) for n in notes] + problems(rows, slots, appliers, limits or Limits())
+    attention = ExitCode.ATTENTION if check_only and found else ExitCode.OK
     if as_json:
         document = {
             "maps": [asdict(r) for r in rows],
             "slots": [asdict(s) for s in slots],
-            "applier": [asdict(n) for n in notes],
+            "applier_retrying": [asdict(n) for n in notes],
+            "appliers": [asdict(a) for a in appliers],
+            "problems": found,
         }
         out.write(json.dumps(document, indent=2) + "\n")
-        return EXIT_OK
+        return attention
+    if check_only:
+        out.write("".join(f"{line}\n" for line in found) or "ok: nothing needs a DBA\n")
+        return attention
     headers = [
         "map",
         "direction",
@@ -447,7 +538,7 @@ def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
     table = [
         [
             r.map,
-            r.direction,
+            f"{r.direction} ({r.flow})",
             r.state,
             str(r.queued),
             f"{r.oldest_queued_seconds:.1f} s" if r.oldest_queued_seconds is not None else "",
@@ -464,13 +555,14 @@ def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
     if failed:
         out.write("\n")
         for r in failed:
-            out.write(f"{r.map} ({r.direction}) failed: {r.state_reason}\n")
+            out.write(f"{r.map} ({r.direction}, {r.flow}) failed: {r.state_reason}\n")
     uncaptured = [r for r in rows if r.uncaptured]
     if uncaptured:
         out.write("\n")
         for r in uncaptured:
             out.write(
-                f"{r.map} ({r.direction}): {r.uncaptured} change(s) not captured"
+                f"{r.map} ({r.direction}, {r.flow}):"
+                f" {counted(r.uncaptured, 'change')} not captured"
                 + (f", the latest because its {r.uncaptured_reason}" if r.uncaptured_reason else "")
                 + f" (rows in replicator.uncaptured); after the fix, replicator sync {r.map}\n"
             )
@@ -482,9 +574,10 @@ def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
                 "database",
                 "slot",
                 "wal status",
-                "reading",
-                "retained WAL",
+                "last read",
+                "lag",
                 "oldest unread",
+                "retained WAL",
                 "warning",
             ],
             [
@@ -492,17 +585,32 @@ def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
                     s.database,
                     s.slot,
                     s.wal_status,
-                    "yes" if s.active else "no",
+                    _ago(s.last_read_seconds),
+                    _bytes(s.lag_bytes),
+                    f"{s.lag_seconds:.1f} s" if s.lag_seconds is not None else "",
                     _bytes(s.retained_bytes),
-                    f"{s.oldest_unconsumed_seconds:.1f} s"
-                    if s.oldest_unconsumed_seconds is not None
-                    else "",
                     s.warning or "",
                 ]
                 for s in slots
             ],
         )
-    return EXIT_OK
+    out.write("\n")
+    for a in appliers:
+        out.write(f"applier on {a.database}: {_applier_line(a)}\n")
+    return ExitCode.OK
+
+
+def _ago(seconds: float | None) -> str:
+    return f"{seconds:.1f} s ago" if seconds is not None else "never"
+
+
+def _applier_line(applier: ApplierRow) -> str:
+    if applier.host is None:
+        return "none has run since the deploy"
+    where = f"on {applier.host} (pid {applier.os_pid})"
+    if not applier.alive:
+        return f"not running (the last one ran {where}, last polled {applier.last_polled_at})"
+    return f"running {where} since {applier.started_at}, last polled {_ago(applier.last_polled_seconds)}"
 
 
 def _bytes(value: int | None) -> str:

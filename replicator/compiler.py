@@ -71,6 +71,8 @@ class DatabaseBundle:
     role: Side  # the side whose connection reaches this database
     label: str  # e.g. "fno" or "fno+cds" when both sides share the database
     artifacts: tuple[Artifact, ...]
+    # The sides' schemas this database holds: a plan applied elsewhere stops on them.
+    schemas: tuple[str, ...] = ()
     # With WAL capture: the logical slot deploy creates first (before any write of
     # its transaction, as PostgreSQL requires) when it does not exist.
     slot: str | None = None
@@ -120,6 +122,26 @@ _ENVIRONMENT.filters["comment"] = comment
 
 def render_template(name: str, **context: Any) -> str:
     return _ENVIRONMENT.get_template(name).render(**context)
+
+
+def database_guard(label: str, schemas: tuple[str, ...]) -> Sql:
+    """SQL that stops a plan or roles file applied to a database without the schemas of
+    the sides it was made for (psql connected to the wrong database)."""
+    # By name, not to_regnamespace: that parses its argument, and refuses names that
+    # need quoting.
+    missing = " OR ".join(
+        f"NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = {literal(schema)})"
+        for schema in schemas
+    )
+    return Sql(
+        render_template(
+            "database_guard.sql.j2",
+            label=comment(label),
+            label_literal=literal(label),
+            schemas_literal=literal(", ".join(schemas)),
+            missing=Sql(missing),
+        ).rstrip("\n")
+    )
 
 
 def control_function(name: str) -> Sql:
@@ -216,6 +238,7 @@ def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCata
                 role=role,
                 label=config.label(role),
                 artifacts=tuple(artifacts),
+                schemas=tuple(dict.fromkeys(config.side(side).schema for side in hosted)),
                 slot=config.slot_name(role) if wal_sides else None,
             )
         )

@@ -10,10 +10,18 @@ from dataclasses import dataclass
 import psycopg
 from psycopg.rows import TupleRow
 
-from replicator import locks
-from replicator.compiler import Bundle, DatabaseBundle, render_template
+from replicator import locks, origins
+from replicator.compiler import (
+    Bundle,
+    DatabaseBundle,
+    database_guard,
+    render_template,
+    wal2json_table,
+)
 from replicator.connections import connect
+from replicator.errors import DeployRefused
 from replicator.model import Config, Side
+from replicator.output import counted
 from replicator.quoting import Sql, comment, dollar_quoted, ident, literal
 from replicator.resources import sql_file
 
@@ -175,9 +183,17 @@ def plan_database(
     )
     if slot_sql:
         summary += f", create slot {database.slot}"
+    changes = [
+        *(f"create  {name}" for name in created),
+        *(f"replace {name}" for name in replaced),
+        *(f"drop    {name}" for name in dropped),
+        *([f"create  slot {database.slot}"] if slot_sql else []),
+    ]
     sql = render_template(
         "plan.sql.j2",
         label=comment(database.label),
+        changes=changes,
+        guard=database_guard(database.label, database.schemas),
         role=Sql(database.role),
         bundle_sha256=Sql(bundle.sha256),
         bundle_literal=literal(bundle.sha256),
@@ -205,6 +221,95 @@ def plan_database(
         ],
     )
     return DatabasePlan(database, created, replaced, dropped, sql, slot_sql)
+
+
+def removal_backlog(plan: DatabasePlan, conn: psycopg.Connection[TupleRow]) -> list[str]:
+    """Per map direction the plan removes from this database, the changes still waiting
+    for it here (queued or parked where it is captured, held where it is applied), each
+    with the ways on: drain them, or discard them on purpose."""
+    found: list[str] = []
+    for name in plan.dropped:
+        parts = name.split("/")
+        if len(parts) != 4 or parts[0] != "map":
+            continue
+        _, map_name, direction, kind = parts
+        label = f"map {map_name} ({direction})"
+        discard = f"replicator discard {map_name} --direction {direction} --reason TEXT"
+        if kind in ("capture", "wal"):
+            row = conn.execute(
+                "SELECT (SELECT count(*) FROM replicator.change_queue"
+                "         WHERE map_name = %(map)s AND direction = %(direction)s)"
+                "     + (SELECT count(*) FROM replicator.wal_parked"
+                "         WHERE map_name = %(map)s AND direction = %(direction)s),"
+                "       (SELECT state FROM replicator.map_state"
+                "         WHERE map_name = %(map)s AND direction = %(direction)s)",
+                {"map": map_name, "direction": direction},
+            ).fetchone()
+            queued, state = (int(row[0]), str(row[1])) if row else (0, "running")
+            unread = _unread(conn, map_name, direction) if kind == "wal" else 0
+            if not queued and not unread:
+                continue
+            them = "it" if queued + unread == 1 else "them"
+            waiting = [
+                *([counted(queued, "queued change")] if queued else []),
+                *([f"{counted(unread, 'change')} unread in its slot"] if unread else []),
+            ]
+            drain = (
+                f"run the applier until {'it is' if them == 'it' else 'they are'} applied"
+                if state in ("running", "catching_up")
+                else f"replicator resume {map_name} (it is {state}) and run the applier"
+            )
+            first = "run the applier (it queues what the slot holds), then " if unread else ""
+            found.append(
+                f"{label} is removed but still has {' and '.join(waiting)}: to apply {them},"
+                f" {drain}; to throw {them} away, {first}{discard}; then deploy again"
+            )
+        elif kind == "apply":
+            row = conn.execute(
+                "SELECT count(*) FROM replicator.held_change WHERE map_name = %s AND direction = %s",
+                (map_name, direction),
+            ).fetchone()
+            if row is None or not row[0]:
+                continue
+            held = int(row[0])
+            them = "it" if held == 1 else "them"
+            found.append(
+                f"{label} is removed but still has {counted(held, 'held change')}, waiting for a"
+                f" parent (replicator held list {map_name}): once the parent is there, replicator"
+                f" held retry --map {map_name}; to throw {them} away, {discard}; then deploy again"
+            )
+    return found
+
+
+def _unread(conn: psycopg.Connection[TupleRow], map_name: str, direction: str) -> int:
+    """Changes of a WAL-captured map direction's table still unread in the slot, which
+    the listener would queue (the replicator's own writes aside). 0 while the applier
+    holds the slot: it is reading it, and queues them within a poll."""
+    found = conn.execute(
+        "SELECT l.slot_name, d.schema_name, d.table_name"
+        "  FROM replicator.wal_listener AS l"
+        "  JOIN pg_replication_slots AS s ON s.slot_name = l.slot_name AND NOT s.active"
+        "  JOIN replicator.map_dependency AS d ON d.map_name = %s AND d.kind = 'table'"
+        "   AND d.side = %s AND d.lookup IS NULL",
+        (map_name, "left" if direction == "to_right" else "right"),
+    ).fetchone()
+    if found is None:
+        return 0
+    slot, schema, table = found
+    skip = conn.execute(
+        f"SELECT coalesce(string_agg(roident::text, ','), '') FROM pg_replication_origin"
+        f" WHERE roname IN (SELECT {origins.name_sql('purpose')}"
+        f" FROM unnest(%s::text[]) AS purpose)",
+        (list(origins.ALL),),
+    ).fetchone()
+    row = conn.execute(
+        "SELECT count(*) FROM pg_logical_slot_peek_changes(%s, NULL, NULL,"
+        " 'format-version', '2', 'add-tables', %s, 'filter-origins', %s,"
+        " 'add-msg-prefixes', 'replicator')"
+        " WHERE data::jsonb->>'action' IN ('I', 'U', 'D', 'T')",
+        (slot, wal2json_table(schema, table), skip[0] if skip else ""),
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 @contextmanager
@@ -251,6 +356,15 @@ def deploy(bundle: Bundle, connections: list[psycopg.Connection[TupleRow]]) -> l
                 drifted_maps(conn),
             )
         )
+    waiting = [
+        line
+        for plan, conn in zip(plans, connections, strict=True)
+        for line in removal_backlog(plan, conn)
+    ]
+    if waiting:
+        raise DeployRefused(
+            "deploy refused, nothing changed:\n" + "\n".join(f"  {w}" for w in waiting)
+        )
     for plan, conn in zip(plans, connections, strict=True):
         if plan.slot_sql:
             with _lock_timeout(plan.database, slot=True):
@@ -273,3 +387,58 @@ def _lock_timeout(database: DatabaseBundle, slot: bool = False) -> Iterator[None
         yield
     except psycopg.errors.LockNotAvailable:
         raise LockTimeout(database, LOCK_TIMEOUT_SECONDS, slot) from None
+
+
+@dataclass(frozen=True)
+class UndeployPlan:
+    """What undeploy removes from one database, the SQL that does it, and the changes
+    still waiting there (which it refuses to lose unless told to discard them)."""
+
+    role: Side
+    label: str
+    sql: str
+    waiting: int  # queued, parked and held changes here
+
+
+def undeploy_database(
+    conn: psycopg.Connection[TupleRow],
+    config: Config,
+    role: Side,
+    discard: bool,
+) -> UndeployPlan | None:
+    """The undeploy SQL of the database ``role`` reaches, built from what its deploys
+    recorded; None if nothing is deployed there."""
+    deployed = read_deployed(conn)
+    if not deployed:
+        return None
+    row = conn.execute(
+        "SELECT (SELECT count(*) FROM replicator.change_queue)"
+        " + (SELECT count(*) FROM replicator.held_change)"
+        " + (SELECT count(*) FROM replicator.wal_parked)"
+    ).fetchone()
+    waiting = int(row[0]) if row else 0
+    slots = [
+        str(r[0]) for r in conn.execute("SELECT slot_name FROM replicator.wal_listener ORDER BY 1")
+    ]
+    label = config.label(role)
+    schemas = tuple(dict.fromkeys(config.side(side).schema for side in config.hosted(role)))
+    sql = render_template(
+        "undeploy.sql.j2",
+        label=comment(label),
+        label_literal=literal(label),
+        role=Sql(role),
+        guard=database_guard(label, schemas),
+        owner=ident(config.roles.owner) if config.roles else None,
+        deploy_lock=Sql(f"{locks.DEPLOY[0]}, {locks.DEPLOY[1]}"),
+        discard=discard,
+        # The WAL artifact's own drop would remove the slot mid-transaction: the slot
+        # and origins go last instead, and the schema takes its function.
+        drops=[
+            {"name": Sql(d.name), "sql": Sql(d.drop_sql.strip())}
+            for name, d in reversed(list(deployed.items()))
+            if d.drop_sql.strip() and name != "wal"
+        ],
+        slots=[{"name": Sql(slot), "literal": literal(slot)} for slot in slots],
+        origins=Sql(f"ARRAY[{', '.join(literal(o) for o in origins.ALL)}]::text[]"),
+    )
+    return UndeployPlan(role, label, sql, waiting)

@@ -7,9 +7,10 @@ received, and an error id is looked up on both.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import psycopg
 from psycopg import sql
@@ -17,10 +18,10 @@ from psycopg.rows import TupleRow
 
 from replicator import activity
 from replicator.errors import ReplicatorError
-from replicator.model import Config, Side
+from replicator.model import Config, Direction, MapSet, Side, target_of
 
 ERRORS_QUERY = """
-SELECT id, map_name, direction, op, key::text, attempts, logged_at, last_seen, state,
+SELECT id, map_name, direction, op, key, attempts, logged_at, last_seen, state,
        sqlstate, message, resolved_by
   FROM replicator.error_log
  WHERE (%(map)s::text IS NULL OR map_name = %(map)s)
@@ -34,9 +35,9 @@ class LoggedError:
     id: int
     database: str  # the side label of the database holding it
     map: str
-    direction: str
+    direction: Direction  # to_right or to_left, as --direction takes it
     op: str
-    key: str
+    key: dict[str, Any]  # the row's key as its source spells it
     attempts: int
     first_seen: datetime
     last_seen: datetime
@@ -51,7 +52,10 @@ def list_errors(
     config: Config,
     map_name: str | None = None,
     include_resolved: bool = False,
+    maps: MapSet | None = None,
 ) -> list[LoggedError]:
+    """The error log of every database, oldest first; with ``maps``, a message naming an
+    apply function's own alias for the target row names the target table instead."""
     found: list[LoggedError] = []
     for role, conn in connections.items():
         for row in conn.execute(ERRORS_QUERY, {"map": map_name, "all": include_resolved}):
@@ -60,7 +64,7 @@ def list_errors(
                     id=row[0],
                     database=label(config, role),
                     map=row[1],
-                    direction=config.arrow(row[2]),
+                    direction=row[2],
                     op=row[3],
                     key=row[4],
                     attempts=row[5],
@@ -68,11 +72,38 @@ def list_errors(
                     last_seen=row[7],
                     state=row[8],
                     sqlstate=row[9],
-                    message=row[10],
+                    message=readable(config, maps, row[1], row[2], row[10]),
                     resolved_by=row[11],
                 )
             )
     return sorted(found, key=lambda e: (e.first_seen, e.database, e.id))
+
+
+# PostgreSQL names a column an apply function could not find by the alias the function
+# reads it under ("column gone.display_name does not exist"): an alias the DBA never wrote.
+_MISSING_COLUMN = re.compile(r"^column (\w+)\.(.+) does not exist$")
+
+
+def readable(
+    config: Config, maps: MapSet | None, map_name: str, direction: Direction, message: str
+) -> str:
+    """The database's message, with an apply function's alias for the row it writes
+    replaced by the target table it stands for."""
+    found = _MISSING_COLUMN.match(message)
+    if found is None:
+        return message
+    schema = config.side(target_of(direction)).schema
+    if found.group(1) == schema:
+        return message  # already a table's own name
+    table = (
+        f"{schema}.{maps.by_name(map_name).table(target_of(direction))}"
+        if maps is not None and map_name in maps.names
+        else f"the {config.side(target_of(direction)).name} table of map {map_name}"
+    )
+    return (
+        f"column {found.group(2)} of {table} does not exist (renamed or dropped since the"
+        " deploy? see replicator status and the Drift section of the README)"
+    )
 
 
 def locate(
@@ -104,6 +135,18 @@ def locate_entry(
     ]
     if not holders:
         raise ReplicatorError(f"no {kind} {entry_id} in the {kind} log")
+    if len(holders) > 1 and kind == "error":
+        # An id that is closed on one database and open on the other means the open one.
+        still_open = [
+            role
+            for role in holders
+            if connections[role]
+            .execute(
+                "SELECT 1 FROM replicator.error_log WHERE id = %s AND state = 'open'", (entry_id,)
+            )
+            .fetchone()
+        ]
+        holders = still_open if len(still_open) == 1 else holders
     if len(holders) > 1:
         labels = " and ".join(label(config, role) for role in holders)
         raise ReplicatorError(
@@ -118,11 +161,15 @@ def retry(conn: psycopg.Connection[TupleRow], error_id: int) -> str:
     return str(row[0]) if row else "unknown"
 
 
-def open_ids(conn: psycopg.Connection[TupleRow], map_name: str | None) -> list[int]:
+def open_ids(
+    conn: psycopg.Connection[TupleRow], map_name: str | None, direction: str | None = None
+) -> list[int]:
+    """The open errors of a map (one way), or all, oldest first."""
     rows = conn.execute(
         "SELECT id FROM replicator.error_log WHERE state = 'open'"
-        " AND (%(map)s::text IS NULL OR map_name = %(map)s) ORDER BY id",
-        {"map": map_name},
+        " AND (%(map)s::text IS NULL OR map_name = %(map)s)"
+        " AND (%(direction)s::text IS NULL OR direction = %(direction)s) ORDER BY id",
+        {"map": map_name, "direction": direction},
     ).fetchall()
     return [int(r[0]) for r in rows]
 
@@ -152,11 +199,14 @@ def skip(conn: psycopg.Connection[TupleRow], error_id: int, reason: str) -> str:
     return "skipped"
 
 
-def purge(conn: psycopg.Connection[TupleRow], older_than: timedelta) -> tuple[int, int, int]:
+def purge(
+    conn: psycopg.Connection[TupleRow], older_than: timedelta, dry_run: bool = False
+) -> tuple[int, int, int]:
     """Delete closed errors, decided conflicts and activity older than ``older_than``;
     open errors and waiting conflicts stay until they are settled. Returns (errors,
-    conflicts, activity rows) deleted."""
-    with conn.transaction():
+    conflicts, activity rows) deleted; with ``dry_run``, what would be (the same
+    statements, rolled back)."""
+    with conn.transaction(force_rollback=dry_run):
         errors = conn.execute(
             "DELETE FROM replicator.error_log WHERE state <> 'open' AND resolved_at < now() - %s",
             (older_than,),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from replicator.exitcodes import ExitCode
+
 
 @dataclass(frozen=True)
 class Where:
@@ -28,7 +30,7 @@ class Where:
 class ReplicatorError(Exception):
     """Base of every error the replicator raises on purpose."""
 
-    exit_code = 1
+    exit_code = ExitCode.ERROR
 
 
 class ConfigError(ReplicatorError):
@@ -73,6 +75,12 @@ class ConnectError(DatabaseError):
 
 
 class DeployRefused(ReplicatorError):
-    """A deploy would lose data (queued changes of a removed map) and was refused."""
+    """A deploy or undeploy would lose data (queued or held changes of a removed map)
+    and was refused; nothing changed."""
 
-    exit_code = 3
+    exit_code = ExitCode.REFUSED
+
+
+class PrivilegeError(ReplicatorError):
+    """The owner role named in [roles] may not do what the maps need of it (the roles
+    SQL has not been run, or not since a map started using another table)."""

@@ -441,3 +441,55 @@ def _column_name(column: exp.Column) -> str:
 def _snippet(node: exp.Expr) -> str:
     sql = str(node.sql(dialect="postgres", comments=False))
     return sql if len(sql) <= 60 else sql[:57] + "..."
+
+
+def admitted_values(text: str, column: str, candidates: tuple[str, ...]) -> tuple[str, ...]:
+    """Which of ``candidates`` (a column's possible values, as text) a filter can let
+    through: those that no top-level AND term of it rules out (``column = 'x'``, ``<>``,
+    ``IN (...)``, ``NOT IN (...)``). A term of any other shape rules nothing out, so
+    the answer errs towards admitting."""
+    try:
+        tree = _parse(text)
+    except _Refused:
+        return candidates
+    allowed = set(candidates)
+    pending: list[exp.Expr] = [tree]
+    while pending:
+        term = pending.pop()
+        if isinstance(term, exp.And | exp.Paren):
+            pending.extend(term.iter_expressions())
+            continue
+        rule = _values_rule(term, column)
+        if rule is not None:
+            keep, values = rule
+            allowed = allowed & values if keep else allowed - values
+    return tuple(v for v in candidates if v in allowed)
+
+
+def _values_rule(term: exp.Expr, column: str) -> tuple[bool, set[str]] | None:
+    """(True, values): the term holds only for these values of ``column``; (False,
+    values): never for these; None: it says nothing of the column on its own."""
+    negated = isinstance(term, exp.Not)
+    if negated:
+        term = term.this
+        while isinstance(term, exp.Paren):
+            term = term.this
+    values: set[str] | None = None
+    if isinstance(term, exp.EQ | exp.NEQ):
+        pair = [term.this, term.expression]
+        names = [p for p in pair if isinstance(p, exp.Column) and _column_name(p) == column]
+        literals = [p for p in pair if isinstance(p, exp.Literal)]
+        if names and literals:
+            values = {str(literals[0].this)}
+            negated ^= isinstance(term, exp.NEQ)
+    elif (
+        isinstance(term, exp.In)
+        and isinstance(term.this, exp.Column)
+        and _column_name(term.this) == column
+        and term.expressions
+        and all(isinstance(e, exp.Literal) for e in term.expressions)
+    ):
+        values = {str(e.this) for e in term.expressions}
+    if values is None:
+        return None
+    return (not negated, values)

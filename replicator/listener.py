@@ -30,8 +30,9 @@ from replicator.errors import ReplicatorError
 # Decoded messages of one transaction held in memory before they are handed to the
 # database; a larger transaction is queued in several calls within one transaction.
 CHUNK = 1000
-# How often an idle listener records in replicator.wal_listener that it is alive.
-REPORT_SECONDS = 10.0
+# How often an idle listener records in replicator.wal_listener that it read the slot
+# (status: "last read").
+REPORT_SECONDS = 1.0
 
 # How wal2json names a change of the replicator's own schema (map_state is the one read).
 CONTROL = '"schema":"replicator"'

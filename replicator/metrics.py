@@ -3,7 +3,7 @@
 Figures per map and direction come from the status views at scrape time (the
 scrape opens its own connections, so it never waits on a batch); batch
 durations are a histogram the applier fills as it goes. Directions are labelled
-as status prints them ("fno→cds").
+to_right and to_left, as the CLI's --direction takes them.
 """
 
 from __future__ import annotations

@@ -21,3 +21,8 @@ def duration(seconds: float) -> str:
     """Seconds as people read them: "42 s", "4 min 18 s"."""
     whole = round(seconds)
     return f"{whole // 60} min {whole % 60} s" if whole >= 60 else f"{whole} s"
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """``1 map``, ``2 maps``: a count with its noun in the right number."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"

@@ -20,7 +20,9 @@ from typing import Any, TextIO
 from replicator import activity, origins
 from replicator.connections import connect, under_origin
 from replicator.errors import ReplicatorError
+from replicator.exitcodes import ExitCode
 from replicator.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
+from replicator.output import counted
 from replicator.verify import Connection, Difference, Verifier
 from replicator.verifysql import repair_images
 
@@ -35,6 +37,7 @@ class Repaired:
     deleted: int = 0  # deletes handed to it (on_delete decides what they do)
     failed: int = 0  # in the error log
     held: int = 0  # waiting for a parent the target lacks, like any held change
+    would: int = 0  # --dry-run: the rows it would write or delete
 
 
 def repairable(maps: MapSet, names: list[str], from_side: Side) -> list[TableMap]:
@@ -68,7 +71,10 @@ def repair(
     from_side: Side,
     out: TextIO,
     chunk: int = CHUNK,
+    dry_run: bool = False,
 ) -> list[Repaired]:
+    """Rewrite the rows verify finds different (``dry_run``: only say what would be
+    written and deleted)."""
     direction: Direction = "to_right" if from_side == "left" else "to_left"
     results: list[Repaired] = []
     with connect(config, config.database_of(target_of(direction))) as target:
@@ -78,11 +84,17 @@ def repair(
             done = Repaired(table_map.name, direction)
             pending: list[Difference] = []
             for difference in verifier.differences(table_map):
-                out.write(_line(config, difference, direction))
+                out.write(_line(config, difference, direction, dry_run))
+                if dry_run:
+                    done.would += 1
+                    continue
                 pending.append(difference)
                 if len(pending) >= chunk:
                     _apply(verifier, target, table_map, direction, pending, done)
                     pending.clear()
+            results.append(done)
+            if dry_run:
+                continue
             _apply(verifier, target, table_map, direction, pending, done)
             activity.record(
                 target,
@@ -98,20 +110,21 @@ def repair(
                     "held": done.held,
                 },
             )
-            results.append(done)
     return results
 
 
-def _line(config: Config, difference: Difference, direction: Direction) -> str:
+def _line(config: Config, difference: Difference, direction: Direction, dry_run: bool) -> str:
     source, target = config.side(source_of(direction)).name, config.side(target_of(direction)).name
     missing_on = "left" if difference.kind == "missing_left" else "right"
     if difference.kind == "differs":
         what = f"rewrite on {target}"
+        if difference.fields:
+            what += f" ({', '.join(difference.fields)})"
     elif missing_on == source_of(direction):
         what = f"delete on {target} (not in {source})"
     else:
         what = f"add to {target}"
-    return f"{difference.map}: {difference.label}: {what}\n"
+    return f"{difference.map}: {difference.label}: {'would ' if dry_run else ''}{what}\n"
 
 
 def _apply(
@@ -216,16 +229,26 @@ def cmd_repair(
     from_side: Side,
     chunk: int = CHUNK,
     quiet: bool = False,
+    dry_run: bool = False,
 ) -> int:
-    """replicator repair [MAP...] --from left|right: exit 1 if some rows failed."""
+    """replicator repair [MAP...] --from left|right [--dry-run]: exit 1 if some rows
+    failed; with --dry-run nothing is written, and the exit code is 2 if something
+    would be."""
     from replicator.commands import check
     from replicator.verify import opened
 
-    maps, catalogs = check(config)
+    checked = check(config)
+    maps, catalogs = checked.maps, checked.catalogs
     chosen = repairable(maps, names, from_side)
     progress = err if err.isatty() and not quiet else None
     with opened(config, maps, catalogs, progress) as verifier:
-        results = repair(verifier, config, chosen, from_side, out, chunk)
+        results = repair(verifier, config, chosen, from_side, out, chunk, dry_run)
+    if dry_run:
+        would = sum(r.would for r in results)
+        out.write(
+            f"dry run: {counted(would, 'row')} would be rewritten or deleted; nothing was written\n"
+        )
+        return ExitCode.PENDING if would else ExitCode.OK
     for done in results:
         out.write(
             f"{done.map} ({config.arrow(done.direction)}): {done.written} rows written,"
@@ -235,4 +258,4 @@ def cmd_repair(
     failed = sum(r.failed for r in results)
     if failed:
         out.write(f"{failed} changes failed: see replicator errors\n")
-    return 1 if failed else 0
+    return ExitCode.ERROR if failed else ExitCode.OK

@@ -6,13 +6,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from replicator.compiler import LIST, render_template
+from replicator.compiler import LIST, database_guard, render_template
 from replicator.errors import ConfigError
 from replicator.model import DIRECTIONS, SIDES, Config, MapSet, Roles, Side, source_of, target_of
 from replicator.quoting import Sql, comment, ident, literal, sql_join
 
 # The order PostgreSQL prints privileges in, so a grant reads the same every time.
 PRIVILEGE_ORDER = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRIGGER")
+
+# What WAL capture calls, as the owner (deploy: the origins; validate: the origin
+# states) and as the runtime role (the listener and the applier). PostgreSQL grants
+# none of them to PUBLIC; granting the pg_replication_origin_status view is not enough,
+# its rows come from pg_show_replication_origin_status().
+WAL_FUNCTIONS = (
+    "pg_replication_origin_create(text)",
+    "pg_replication_origin_drop(text)",
+    "pg_replication_origin_oid(text)",
+    "pg_replication_origin_progress(text, boolean)",
+    "pg_replication_origin_session_setup(text)",
+    "pg_replication_origin_session_reset()",
+    "pg_replication_origin_xact_setup(pg_lsn, timestamp with time zone)",
+    "pg_show_replication_origin_status()",
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +85,10 @@ def compile_roles(config: Config, maps: MapSet) -> tuple[RolesScript, ...]:
         sql = render_template(
             "roles.sql.j2",
             label=comment(config.label(role)),
+            guard=database_guard(
+                config.label(role),
+                tuple(dict.fromkeys(config.side(side).schema for side in hosted)),
+            ),
             side=Sql(role),
             owner=ident(roles.owner),
             runtime=ident(roles.runtime),
@@ -85,6 +104,7 @@ def compile_roles(config: Config, maps: MapSet) -> tuple[RolesScript, ...]:
             ],
             written=sql_join([literal(table) for table in sorted(written)], LIST),
             wal=bool(config.wal_sides(role)),
+            wal_functions=sql_join([Sql(f) for f in WAL_FUNCTIONS], ",\n    "),
         )
         scripts.append(RolesScript(role, config.label(role), sql))
     return tuple(scripts)

@@ -11,6 +11,7 @@ activity log with who, when and why.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,10 +20,20 @@ from psycopg.rows import TupleRow
 
 from replicator import activity
 from replicator.errors import ReplicatorError
-from replicator.model import Config, Direction, MapSet, TableMap
+from replicator.model import Config, Direction, MapSet, Mode, TableMap
 
 Action = Literal["pause", "resume", "stop", "fail"]
 HALTED = ("paused", "failed")
+
+
+@dataclass(frozen=True)
+class RemovedMap:
+    """A map no longer in the maps files but still deployed: its backlog can be resumed
+    (the applier drains it with the functions still deployed) or paused, until the
+    deploy that removes it."""
+
+    name: str
+    mode: Mode = "queued"
 
 
 @dataclass(frozen=True)
@@ -35,15 +46,25 @@ class StateChange:
 
 
 def selected(
-    maps: MapSet, names: list[str], direction: Direction | None
-) -> list[tuple[TableMap, Direction]]:
-    """The (map, direction) pairs a command names; every name must be a map."""
-    unknown = [name for name in names if name not in maps.names]
-    if unknown:
-        raise ReplicatorError(
-            f"no map named {unknown[0]!r} (maps: {', '.join(sorted(maps.names))})"
-        )
-    pairs = [
+    maps: MapSet,
+    names: list[str],
+    direction: Direction | None,
+    deployed: Callable[[str], list[Direction]] | None = None,
+) -> list[tuple[TableMap | RemovedMap, Direction]]:
+    """The (map, direction) pairs a command names; every name must be a map, or, given
+    ``deployed`` (a removed map's deployed directions), a map still deployed."""
+    pairs: list[tuple[TableMap | RemovedMap, Direction]] = []
+    for name in names:
+        if name in maps.names:
+            continue
+        found = deployed(name) if deployed is not None else []
+        if not found:
+            raise ReplicatorError(
+                f"no map named {name!r} (maps: {', '.join(sorted(maps.names))})"
+                + ("; none of that name is deployed either" if deployed is not None else "")
+            )
+        pairs += [(RemovedMap(name), d) for d in found if direction is None or d == direction]
+    pairs += [
         (table_map, d)
         for table_map in maps.maps
         if not names or table_map.name in names
@@ -55,10 +76,19 @@ def selected(
     return pairs
 
 
+def current(conn: psycopg.Connection[TupleRow], map_name: str, direction: Direction) -> str | None:
+    """The state of one map direction, on its source database (None: not deployed)."""
+    row = conn.execute(
+        "SELECT state FROM replicator.map_state WHERE map_name = %s AND direction = %s",
+        (map_name, direction),
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
 def change_state(
     conn: psycopg.Connection[TupleRow],
     config: Config,
-    table_map: TableMap,
+    table_map: TableMap | RemovedMap,
     direction: Direction,
     action: Action,
     reason: str,
@@ -101,7 +131,7 @@ def change_state(
     return StateChange(table_map.name, direction, before, after, note)
 
 
-def _next_state(table_map: TableMap, before: str, action: Action) -> tuple[str, str]:
+def _next_state(table_map: TableMap | RemovedMap, before: str, action: Action) -> tuple[str, str]:
     if action in ("pause", "fail"):
         if table_map.mode == "online":
             raise ReplicatorError(

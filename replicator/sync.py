@@ -38,8 +38,13 @@ SYNC_REASON = "initial sync"
 class Copied:
     map: str
     direction: Direction
-    rows: int
-    failed: int
+    rows: int  # read from the source, written or not
+    failed: int  # in the error log
+    held: int = 0  # waiting in replicator.held_change for a parent the target lacks
+
+    @property
+    def written(self) -> int:
+        return self.rows - self.failed - self.held
 
 
 def sync(
@@ -113,6 +118,7 @@ def _sync_direction(
         under_origin(target, origins.SYNC)
         after, copied, failed = _start(target, table_map.name, direction)
         keys = [f.column(source_side) or "" for f in table_map.key_fields]
+        held: list[int] = []  # ids of this run's rows held for a missing parent
         started = time.monotonic()
         with source.transaction():
             source.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -130,14 +136,25 @@ def _sync_direction(
                 if not batch:
                     break
                 after = {k: batch[-1]["image"][k] for k in keys}
-                failed += _apply_chunk(
-                    target, table_map.name, direction, keep_existing, batch_text, after, len(batch)
+                chunk_failed, chunk_held = _apply_chunk(
+                    target, table_map.name, direction, keep_existing, batch_text, after, batch
                 )
+                failed += chunk_failed
+                held += chunk_held
                 copied += len(batch)
                 bar.advance(len(batch))
         bar.finish()
-        _finish(target, table_map.name, direction, copied, failed, time.monotonic() - started)
-    return Copied(table_map.name, direction, copied, failed)
+        still_held = _still_held(target, direction, held)
+        _finish(
+            target,
+            table_map.name,
+            direction,
+            copied,
+            failed,
+            still_held,
+            time.monotonic() - started,
+        )
+    return Copied(table_map.name, direction, copied, failed, still_held)
 
 
 def _pause(
@@ -187,10 +204,10 @@ def _apply_chunk(
     keep_existing: bool,
     batch_text: str,
     after: dict[str, object],
-    rows: int,
-) -> int:
+    batch: list[dict[str, object]],
+) -> tuple[int, list[int]]:
     """Apply one chunk and record it as done, in one transaction; returns the failures
-    (each in the error log)."""
+    (each in the error log) and the ids of the rows held for a parent the target lacks."""
     with conn.transaction():
         if keep_existing:
             conn.execute("SET LOCAL replicator.keep_existing = 'on'")
@@ -200,12 +217,31 @@ def _apply_chunk(
             "SELECT replicator.apply_batch(%s, %s::jsonb)", (direction, batch_text)
         ).fetchone()
         failed = int(row[0]) if row else 0
+        held = [
+            int(r[0])
+            for r in conn.execute(
+                "SELECT id FROM replicator.held_change WHERE direction = %s AND id = ANY (%s)",
+                (direction, [int(str(change["id"])) for change in batch]),
+            )
+        ]
         conn.execute(
             "UPDATE replicator.sync_progress SET last_key = %s::jsonb, copied = copied + %s,"
             " failed = failed + %s WHERE map_name = %s AND direction = %s",
-            (json.dumps(after), rows, failed, map_name, direction),
+            (json.dumps(after), len(batch), failed, map_name, direction),
         )
-    return failed
+    return failed, held
+
+
+def _still_held(conn: psycopg.Connection[TupleRow], direction: Direction, ids: list[int]) -> int:
+    """How many of the rows held during the copy still wait (a later chunk of a parent
+    map may have let some through)."""
+    if not ids:
+        return 0
+    row = conn.execute(
+        "SELECT count(*) FROM replicator.held_change WHERE direction = %s AND id = ANY (%s)",
+        (direction, ids),
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _finish(
@@ -214,6 +250,7 @@ def _finish(
     direction: Direction,
     copied: int,
     failed: int,
+    held: int,
     seconds: float,
 ) -> None:
     with conn.transaction():
@@ -225,8 +262,9 @@ def _finish(
         activity.record(
             conn,
             "sync",
-            f"initial sync: {copied} rows copied, {failed} failed, this run {seconds:.1f} s",
+            f"initial sync: {copied} rows read, {failed} failed, {held} held for a missing"
+            f" parent, this run {seconds:.1f} s",
             map_name,
             direction,
-            {"copied": copied, "failed": failed},
+            {"copied": copied, "failed": failed, "held": held},
         )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from replicator.catalog import KINDS, Column, SchemaCatalog, Table
 from replicator.errors import ExpressionError, MapError, Problem, Where
-from replicator.expressions import columns_read, parse_expression
+from replicator.expressions import admitted_values, columns_read, parse_expression
 from replicator.model import (
     SIDES,
     Config,
@@ -114,8 +114,9 @@ def validate(
     catalogs: dict[Side, SchemaCatalog],
     expression_types: ExpressionTypes | None = None,
     server_problems: Sequence[str] = (),
-) -> None:
-    """Raise MapError listing every problem; return quietly when the maps are sound.
+) -> list[Problem]:
+    """Raise MapError listing every problem; when the maps are sound, return what may
+    still surprise a DBA (warnings: nothing refused, nothing to fix necessarily).
 
     ``server_problems`` are what the databases lack for WAL capture
     (``walcheck.read_server_problems``), each already naming its database; they are
@@ -142,6 +143,38 @@ def validate(
     problems.extend(_shared_columns(config, maps))
     if problems:
         raise MapError(problems)
+    return _filtered_parents(config, maps)
+
+
+def _filtered_parents(config: Config, maps: MapSet) -> list[Problem]:
+    """A child row can point at a parent row its parent map's filter keeps out: its
+    change then waits in replicator.held_change for a parent that never crosses."""
+    warnings: list[Problem] = []
+    for child in maps.maps:
+        for direction in child.directions:
+            side = source_of(direction)
+            for field in child.lookup_fields(direction):
+                assert field.lookup is not None
+                if field.lookup.map not in maps.names:
+                    continue
+                parent = maps.by_name(field.lookup.map)
+                kept_out = parent.filter(side)
+                if kept_out is None or direction not in parent.directions:
+                    continue
+                schema = config.side(side).schema
+                warnings.append(
+                    Problem(
+                        Where(child.file, child.name, field.label),
+                        f"a row of {schema}.{child.table(side)} can point at a row of"
+                        f" {schema}.{parent.table(side)} that the {side}_filter of map"
+                        f" {parent.name} ({kept_out}) keeps out: such a change of {child.name}"
+                        f" ({direction}) waits in replicator.held_change for a parent that never"
+                        f" crosses (replicator held list shows them); give map {child.name} a"
+                        f" {side}_filter that keeps those rows out too, or widen the filter of"
+                        f" map {parent.name}",
+                    )
+                )
+    return warnings
 
 
 def _check_map(
@@ -499,7 +532,14 @@ def _field_problems(
     inputs = [str(a) for a, _ in pairs]
     fallback = field.fallback_for(to_side)
     if source.domain_values is not None and fallback is None:
-        uncovered = [v for v in source.domain_values if v not in inputs]
+        # A value the source side's filter keeps out never arrives: it needs no entry.
+        text = table_map.filter(from_side)
+        arriving = (
+            admitted_values(text, source_name, source.domain_values)
+            if text is not None
+            else source.domain_values
+        )
+        uncovered = [v for v in arriving if v not in inputs]
         if uncovered:
             messages.append(
                 f"{_arrow(direction)}: value_map does not cover {_listing(tuple(uncovered))} of"

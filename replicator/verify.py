@@ -36,10 +36,12 @@ from psycopg.rows import TupleRow
 from replicator.compiler import AllTables, count_sql
 from replicator.connections import connect
 from replicator.errors import ReplicatorError
+from replicator.exitcodes import ExitCode
 from replicator.model import SIDES, Config, MapSet, Side, TableMap
+from replicator.output import counted
 from replicator.progress import Progress
 from replicator.quoting import ident
-from replicator.verifysql import Projection, all_tables, kept_nulls, projection
+from replicator.verifysql import Projection, all_tables, compared_fields, kept_nulls, projection
 
 CHUNK = 1000  # rows per bucket of the first pass, about
 # A differing bucket of at most this many rows is compared row by row; a larger one
@@ -66,6 +68,8 @@ class Difference:
     label: str  # for people: "dataareaid=usmf, account_num=C1"
     kind: Kind
     own_keys: dict[Side, dict[str, Any]]  # per side holding the row: its key columns
+    # differs: per field that differs, each side's value as verify compares it
+    fields: dict[str, dict[Side, Any]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +79,7 @@ class Difference:
             "kind": self.kind,
             "left": self.own_keys.get("left"),
             "right": self.own_keys.get("right"),
+            "fields": self.fields,
         }
 
 
@@ -266,9 +271,33 @@ class Verifier:
             else:
                 if left[i][2] != right[j][2] and not _kept(kept, left[i][4], right[j][4]):
                     own: dict[Side, Any] = {"left": left[i][3], "right": right[j][3]}
-                    yield _difference(table_map, left[i][1], "differs", own)
+                    yield _difference(
+                        table_map,
+                        left[i][1],
+                        "differs",
+                        own,
+                        _differing_fields(table_map, kept, left[i][4], right[j][4]),
+                    )
                 i += 1
                 j += 1
+
+
+def _differing_fields(
+    table_map: TableMap, kept: dict[int, Side], left_text: str, right_text: str
+) -> dict[str, dict[Side, Any]]:
+    """The compared fields whose values differ (a kept null aside), with each side's value
+    as verify compares it (the target's form; a two-way field after its round trip)."""
+    values: dict[Side, list[Any]] = {
+        "left": json.loads(left_text, parse_float=str),
+        "right": json.loads(right_text, parse_float=str),
+    }
+    found: dict[str, dict[Side, Any]] = {}
+    for position, compared in enumerate(compared_fields(table_map)):
+        here, there = values["left"][position], values["right"][position]
+        if here == there or (position in kept and values[kept[position]][position] is None):
+            continue
+        found[compared.label] = {"left": here, "right": there}
+    return found
 
 
 def _kept(kept: dict[int, Side], left_text: str, right_text: str) -> bool:
@@ -296,13 +325,17 @@ def _differing(buckets: dict[Side, Buckets]) -> list[tuple[str, int]]:
 
 
 def _difference(
-    table_map: TableMap, key_text: str, kind: Kind, own_keys: dict[Side, Any]
+    table_map: TableMap,
+    key_text: str,
+    kind: Kind,
+    own_keys: dict[Side, Any],
+    fields: dict[str, dict[Side, Any]] | None = None,
 ) -> Difference:
     key = json.loads(key_text)
     label = ", ".join(
         f"{f.label}={_spelled(value)}" for f, value in zip(table_map.key_fields, key, strict=True)
     )
-    return Difference(table_map.name, key, label, kind, own_keys)
+    return Difference(table_map.name, key, label, kind, own_keys, fields or {})
 
 
 def _spelled(value: Any) -> str:
@@ -345,17 +378,14 @@ def opened(
         yield verifier
 
 
-EXIT_EQUAL = 0
-EXIT_DIFFERENT = 2
-
-
 def describe(config: Config, difference: Difference) -> str:
     """One difference for people: map, key, and which side has what."""
     left, right = config.left.name, config.right.name
     what = {
         "missing_left": f"missing left (only {right} has it)",
         "missing_right": f"missing right (only {left} has it)",
-        "differs": f"differs ({left} and {right} hold different values)",
+        "differs": f"differs in {', '.join(difference.fields) or 'its fields'}"
+        f" ({left} and {right} hold different values)",
     }[difference.kind]
     return f"{difference.map}: {difference.label}: {what}"
 
@@ -370,12 +400,16 @@ def selected_maps(maps: MapSet, names: list[str]) -> list[TableMap]:
 
 
 def summary(config: Config, verified: Verified) -> str:
-    rows = f"{verified.rows['left']} rows in {config.left.name}, {verified.rows['right']} in {config.right.name}"
+    rows = (
+        f"{counted(verified.rows['left'], 'row')} in {config.left.name},"
+        f" {verified.rows['right']} in {config.right.name}"
+    )
     if not verified.differences:
         return f"{verified.map}: equal ({rows}, {verified.seconds:.1f} s)"
     return (
-        f"{verified.map}: {verified.differences} differences: {verified.missing_left} missing left,"
-        f" {verified.missing_right} missing right, {verified.differs} differ"
+        f"{verified.map}: {counted(verified.differences, 'difference')}:"
+        f" {verified.missing_left} missing left, {verified.missing_right} missing right,"
+        f" {verified.differs} {'differs' if verified.differs == 1 else 'differ'}"
         f" ({rows}, {verified.seconds:.1f} s)"
     )
 
@@ -392,7 +426,8 @@ def cmd_verify(
     """replicator verify [MAP...]: exit 0 if both sides agree under the maps, 2 if not."""
     from replicator.commands import check
 
-    maps, catalogs = check(config)
+    checked = check(config)
+    maps, catalogs = checked.maps, checked.catalogs
     chosen = selected_maps(maps, names)
     progress = err if err.isatty() and not quiet else None
     found: list[dict[str, Any]] = []
@@ -426,8 +461,9 @@ def cmd_verify(
     total = sum(v.differences for v in results)
     if not as_json:
         out.write(
-            f"{total} differences in {sum(1 for v in results if v.differences)} of {len(results)} maps\n"
+            f"{counted(total, 'difference')} in {sum(1 for v in results if v.differences)}"
+            f" of {counted(len(results), 'map')}\n"
             if total
-            else f"all {len(results)} maps equal\n"
+            else (f"all {len(results)} maps equal\n" if len(results) != 1 else "the map is equal\n")
         )
-    return EXIT_DIFFERENT if total else EXIT_EQUAL
+    return ExitCode.PENDING if total else ExitCode.OK

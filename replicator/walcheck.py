@@ -9,6 +9,7 @@ so ``validate`` (and so ``deploy``) refuse before anything is installed.
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass, field
 
 import psycopg
 from psycopg.rows import TupleRow, dict_row
@@ -26,21 +27,37 @@ PLUGIN = "wal2json"
 PLUGIN_REFUSED = f'library "{PLUGIN}" may not be used as an output plugin'
 
 
-def read_server_problems(config: Config) -> list[str]:
-    """``server_problems`` of every database that holds a WAL-captured side."""
-    found: list[str] = []
+@dataclass(frozen=True)
+class ServerCheck:
+    """What the databases lack for WAL capture (problems: nothing can be deployed), and
+    what could not be checked with the connecting role's rights (warnings)."""
+
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_server_check(config: Config) -> ServerCheck:
+    """``server_check`` of every database that holds a WAL-captured side."""
+    found = ServerCheck()
     for role in config.databases:
         if config.wal_sides(role):
             with connect(config, role) as conn:
-                found.extend(server_problems(conn, config, role))
+                one = server_check(conn, config, role)
+            found.problems.extend(one.problems)
+            found.warnings.extend(one.warnings)
     return found
 
 
 def server_problems(conn: psycopg.Connection[TupleRow], config: Config, role: Side) -> list[str]:
     """What the database ``role`` connects to lacks for WAL capture, one message per
     missing prerequisite; [] when it has everything or none of its sides uses WAL."""
+    return server_check(conn, config, role).problems
+
+
+def server_check(conn: psycopg.Connection[TupleRow], config: Config, role: Side) -> ServerCheck:
+    """``server_problems``, and a warning for each prerequisite this role may not see."""
     if not config.wal_sides(role):
-        return []
+        return ServerCheck()
     database = config.label(role)
     slot = config.slot_name(role)
     with conn.cursor(row_factory=dict_row) as cur:
@@ -87,18 +104,40 @@ def server_problems(conn: psycopg.Connection[TupleRow], config: Config, role: Si
         )
 
     # Builds without this allow-list accept any installed plugin; a role that may not
-    # read superuser settings does not see it, and the slot's creation then says why.
+    # read superuser settings does not see it: then validate says it could not check.
+    warnings: list[str] = []
     plugins = settings.get("output_plugin_libraries")
     plugin_problem = _plugin_problem(database, plugins) if plugins is not None else None
     if plugin_problem is not None:
         problems.append(plugin_problem)
+    if plugins is None and _hidden(conn, "output_plugin_libraries"):
+        warnings.append(
+            f"{database}: role {ident(facts['role_name'])} may not read output_plugin_libraries"
+            " (PostgreSQL shows it only to superusers and members of pg_read_all_settings), so"
+            f" validate could not check that it lists {PLUGIN}; without it, deploy fails with"
+            f" '{PLUGIN_REFUSED}'. The SQL of replicator plan --roles grants the owner"
+            " pg_read_all_settings; or a superuser runs SHOW output_plugin_libraries and, if"
+            f" {PLUGIN} is missing, adds it (ALTER SYSTEM SET output_plugin_libraries = ...,"
+            f" '{PLUGIN}', then SELECT pg_reload_conf())"
+        )
 
     if not facts["may_use_slots"]:
         problems.append(
             f'{database}: role "{facts["role_name"]}" may not use replication slots, which'
             f" WAL capture reads: ALTER ROLE {ident(facts['role_name'])} REPLICATION"
         )
-    return problems
+    return ServerCheck(problems, warnings)
+
+
+def _hidden(conn: psycopg.Connection[TupleRow], setting: str) -> bool:
+    """Whether the server knows ``setting`` but will not show it to this role (an
+    unknown setting reads as null with missing_ok; a hidden one is refused)."""
+    try:
+        with conn.transaction():
+            conn.execute("SELECT current_setting(%s, true)", (setting,))
+    except psycopg.errors.InsufficientPrivilege:
+        return True
+    return False
 
 
 def _other_origin_states(conn: psycopg.Connection[TupleRow]) -> int:

@@ -643,3 +643,16 @@ CREATE TABLE IF NOT EXISTS replicator.applier_retry (
     reason        text        NOT NULL,
     noted_at      timestamptz NOT NULL DEFAULT now()
 );
+
+-- ==== The applier's heartbeat (replicator status, status --check) ====
+-- One row per database: the session the applier holds here (alive while that backend
+-- is in pg_stat_activity), where it runs, and when it last polled for work (at most
+-- once a second). Kept apart from the queue: nothing reads it but status.
+CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
+    singleton  boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
+    pid        integer     NOT NULL,  -- the applier's backend on this database
+    host       text        NOT NULL,  -- the machine the applier runs on
+    os_pid     integer     NOT NULL,  -- its process there
+    started_at timestamptz NOT NULL DEFAULT now(),
+    polled_at  timestamptz NOT NULL DEFAULT now()
+);

@@ -325,21 +325,34 @@ def rows(url: str, query: str) -> list[tuple[Any, ...]]:
 def cli(
     project: Project, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``replicator --config <project> ARGS``, as a DBA runs it, but in this process: the
-    console script's ``main`` with ``env`` as the whole environment and its output
-    captured. An exception it lets through is printed as the interpreter would print it,
-    exit code 1; a few tests (``cli_process``) prove the console script itself."""
-    argv = ["--config", str(project.config_path), *args]
+    """``replicator --config <project> ARGS``, as a DBA runs it, but in this process (see
+    run_cli); a few tests (``cli_process``) prove the console script itself."""
+    return run_cli(["--config", str(project.config_path), *args], env or project.env())
+
+
+def replicator(
+    project: Project, *args: str, user: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``replicator --config <project> ARGS`` in this process, connecting as the superuser
+    or as ``user``."""
+    return cli(project, *args, env=project.env(user))
+
+
+def run_cli(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``replicator ARGV`` in this process: the console script's ``main`` with ``env`` as
+    the whole environment and its output captured; the same parser, dispatch and exit
+    codes as the command, without a Python start-up per call. An exception it lets
+    through is printed as the interpreter would print it, exit code 1."""
     out, err = io.StringIO(), io.StringIO()
     with (
-        _environment(env or project.env()),
+        _environment(env),
         _kept_process_state(),
         contextlib.redirect_stdout(out),
         contextlib.redirect_stderr(err),
     ):
         try:
             code = main(argv)
-        except SystemExit as exc:  # argparse's usage errors
+        except SystemExit as exc:  # argparse: --help, --version, a usage error
             code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
         except Exception:
             traceback.print_exc()

@@ -59,7 +59,7 @@ def add_groups(project: Project, *names: str) -> None:
 
 
 def state(project: Project) -> str:
-    found = {(r.map, r.direction): r for r in status_rows(project.config())}
+    found = {(r.map, r.flow): r for r in status_rows(project.config())}
     return found[("customer_groups", "fno→cds")].state
 
 

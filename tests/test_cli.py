@@ -4,9 +4,11 @@ codes, status as a table and as JSON, and a woken applier."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,7 +16,17 @@ import pytest
 
 from replicator import cli as cli_module
 from replicator import locks
-from tests.support import Project, cli, count, example_project, rows, running_applier, wait_for
+from replicator.exitcodes import DOCUMENTED
+from tests.support import (
+    Project,
+    cli,
+    count,
+    example_project,
+    rows,
+    run_cli,
+    running_applier,
+    wait_for,
+)
 
 
 @pytest.fixture
@@ -33,8 +45,9 @@ def test_plan_deploy_status_exit_codes(project: Project) -> None:
     status = cli(project, "status")
     assert status.returncode == 0
     lines = status.stdout.splitlines()
-    assert lines[0].split(" | ")[:4] == ["map".ljust(24), "direction", "state  ", "queued"]
-    assert lines[-1] == "(26 rows)"
+    assert [c.strip() for c in lines[0].split(" | ")[:4]] == ["map", "direction", "state", "queued"]
+    assert lines[2].split(" | ")[1].strip() == "to_left (cds→fno)"
+    assert lines[-3:] == ["(26 rows)", "", "applier on fno+cds: none has run since the deploy"]
 
 
 def test_status_counts_the_backlog_its_age_and_errors(project: Project) -> None:
@@ -52,17 +65,18 @@ def test_status_counts_the_backlog_its_age_and_errors(project: Project) -> None:
         for r in json.loads(cli(project, "status", "--json").stdout)["maps"]
         if r["map"] == "customer_groups"
     }
-    assert before["fno→cds"]["queued"] == 2
-    assert before["fno→cds"]["oldest_queued_seconds"] >= 0
+    assert before["to_right"]["queued"] == 2
+    assert before["to_right"]["oldest_queued_seconds"] >= 0
     project.drain()
     after = {
         r["direction"]: r
         for r in json.loads(cli(project, "status", "--json").stdout)["maps"]
         if r["map"] == "customer_groups"
     }
-    assert after["fno→cds"] | {"last_applied_at": None} == {
+    assert after["to_right"] | {"last_applied_at": None} == {
         "map": "customer_groups",
-        "direction": "fno→cds",
+        "direction": "to_right",
+        "flow": "fno→cds",
         "state": "running",
         "queued": 0,
         "oldest_queued_seconds": None,
@@ -77,8 +91,14 @@ def test_status_counts_the_backlog_its_age_and_errors(project: Project) -> None:
         "uncaptured": 0,
         "uncaptured_reason": None,
     }
-    assert after["fno→cds"]["last_applied_at"] is not None
-    assert after["cds→fno"]["applied_total"] == 0
+    assert after["to_right"]["last_applied_at"] is not None
+    assert after["to_left"]["applied_total"] == 0
+    # The key of an error is the row's key as an object, not its JSON spelled as a string.
+    [error] = json.loads(cli(project, "errors", "--json").stdout)
+    assert (error["direction"], error["key"]) == (
+        "to_right",
+        {"dataareaid": "usmf", "customer_group": "2"},
+    )
 
 
 def test_connections_can_come_from_libpq_environment_variables(project: Project) -> None:
@@ -177,6 +197,10 @@ NEED_A_DEPLOY = [
     ["verify"],
     ["repair", "--from", "left"],
     ["run", "--once"],
+    ["held", "list"],
+    ["held", "retry", "--all"],
+    ["held", "discard", "--all", "--reason", "test"],
+    ["discard", "customers_organization", "--reason", "test"],
 ]
 
 
@@ -199,3 +223,36 @@ def test_every_command_before_any_deploy_says_to_deploy_first(
         project.left_url,
         "SELECT count(*) FROM pg_class WHERE relnamespace = 'replicator'::regnamespace",
     ) == [(0,)]
+
+
+def test_help_speaks_to_a_dba_and_version_names_the_release(tmp_path: Path) -> None:
+    helped = run_cli(["--help"], dict(os.environ))
+    assert helped.returncode == 0
+    assert helped.stdout.startswith(
+        "usage: replicator [-h] [--version] [-c CONFIG] COMMAND ...\n\n"
+    )
+    assert helped.stdout.split("\n\n")[1].startswith(
+        "Keep the records two PostgreSQL applications share in step"
+    )
+    assert "argparse" not in helped.stdout and "replicator.commands" not in helped.stdout
+    # The exit codes, from the one module that defines them.
+    for code, (meaning, _) in DOCUMENTED.items():
+        assert f"  {code.value}  {meaning}\n" in helped.stdout
+    version = run_cli(["--version"], dict(os.environ))
+    assert (version.returncode, version.stdout, version.stderr) == (
+        0,
+        f"replicator {metadata.version('replicator')}\n",
+        "",
+    )
+
+
+def test_the_applier_logs_json_lines_at_the_level_asked(project: Project) -> None:
+    project.deploy()
+    ran = cli(project, "run", "--once", "--log-format", "json", "--log-level", "debug")
+    assert ran.returncode == 0, ran.stderr
+    lines = [json.loads(line) for line in ran.stderr.splitlines()]
+    assert {tuple(sorted(line)) for line in lines} == {("level", "logger", "message", "time")}
+    assert lines[-1]["message"].startswith("stopped: 0 applied")
+    assert {line["level"] for line in lines} >= {"info"}
+    quiet = cli(project, "run", "--once", "--log-level", "warning")
+    assert (quiet.returncode, quiet.stderr) == (0, "")

@@ -275,8 +275,8 @@ def test_a_manual_conflict_waits_and_resolve_replicates_the_choice(make) -> None
     assert len(listed) == 2  # one per direction
     status = json.loads(cli(project, "status", "--json").stdout)["maps"]
     assert {(s["direction"], s["conflicts_waiting"]) for s in status} == {
-        ("erp→crm", 1),
-        ("crm→erp", 1),
+        ("to_right", 1),
+        ("to_left", 1),
     }
     to_left = next(c for c in listed if c["direction"] == "crm→erp")
     # Logged where the CRM's change arrived: the ERP's database.

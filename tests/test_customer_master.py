@@ -89,7 +89,7 @@ def test_a_child_whose_parent_has_not_arrived_is_held_then_applied(project: Proj
     # Not dropped, not written with a null group: held, and status says so.
     assert rows(project.right_url, "SELECT count(*) FROM cds.account") == [(0,)]
     assert held(project) == [("customers_organization", "to_right", "customer_groups")]
-    status = {(r.map, r.direction): r for r in status_rows(project.config())}
+    status = {(r.map, r.flow): r for r in status_rows(project.config())}
     assert status[("customers_organization", "fno→cds")].held == 1
     assert status[("customers_organization", "fno→cds")].applied_total == 0
     with project.left() as erp:
@@ -98,7 +98,7 @@ def test_a_child_whose_parent_has_not_arrived_is_held_then_applied(project: Proj
     assert rows(project.right_url, GROUP_OF_ACCOUNT) == [("A", "10")]
     assert held(project) == [] and errors(project) == []
     assert writes(project.right_url, "cds.account") == [("INSERT", True)]
-    status = {(r.map, r.direction): r for r in status_rows(project.config())}
+    status = {(r.map, r.flow): r for r in status_rows(project.config())}
     assert status[("customers_organization", "fno→cds")].applied_total == 1
 
 
@@ -322,8 +322,10 @@ def test_removing_a_map_with_held_changes_is_refused(project: Project) -> None:
     with pytest.raises(DeployRefused) as refused:
         project.deploy()
     assert str(refused.value) == (
-        "deploy refused, nothing changed: replicator: map customers_organization (to_right) still"
-        " has 1 held changes waiting for a parent (see replicator.held_change); let their parents"
-        " arrive, or delete them there yourself, then deploy again"
+        "deploy refused, nothing changed:\n  map customers_organization (to_right) is removed"
+        " but still has 1 held change, waiting for a parent (replicator held list"
+        " customers_organization): once the parent is there, replicator held retry --map"
+        " customers_organization; to throw it away, replicator discard customers_organization"
+        " --direction to_right --reason TEXT; then deploy again"
     )
     assert len(held(project)) == 1

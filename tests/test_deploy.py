@@ -16,7 +16,8 @@ import pytest
 from replicator import deployer
 from replicator.cli import main as cli_main
 from replicator.errors import DeployRefused
-from tests.support import Project, example_project, queued, rows, wait_for
+from replicator.throwaway import ThrowawayServer
+from tests.support import USMF, Project, example_project, queued, replicator, rows, wait_for
 
 GROUPS_MAP = """
 [[map]]
@@ -127,10 +128,14 @@ def test_a_removed_map_with_queued_changes_is_refused_until_they_are_applied(
     with project.left() as erp:
         erp.execute("INSERT INTO fno.loyalty_cards (card_number) VALUES ('LC-1')")
     project.remove_map("loyalty_cards.toml")
-    with pytest.raises(
-        DeployRefused, match=r"map loyalty_cards \(to_right\) still has 1 queued changes"
-    ):
+    with pytest.raises(DeployRefused) as refused:
         project.deploy()
+    assert str(refused.value) == (
+        "deploy refused, nothing changed:\n  map loyalty_cards (to_right) is removed but still"
+        " has 1 queued change: to apply it, run the applier until it is applied; to throw it"
+        " away, replicator discard loyalty_cards --direction to_right --reason TEXT; then"
+        " deploy again"
+    )
     # Nothing changed: the trigger still captures.
     with project.left() as erp:
         erp.execute("INSERT INTO fno.loyalty_cards (card_number) VALUES ('LC-2')")
@@ -224,3 +229,105 @@ def test_deploy_waits_for_a_lock_only_so_long_and_names_who_holds_it(
     assert f"pid {pid} " in message
     assert rows(project.left_url, "SELECT to_regclass('replicator.deployment')") == [(None,)]
     project.deploy()  # the batch job has ended
+
+
+def psql(url: str, path: Path) -> subprocess.CompletedProcess[str]:
+    """The README's line: psql -v ON_ERROR_STOP=1 -1 -f FILE DATABASE."""
+    return subprocess.run(
+        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-f", str(path), url],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_each_database_gets_a_file_psql_applies_there_and_a_file_for_the_other_stops(
+    tmp_path: Path, pg: ThrowawayServer, pg2: ThrowawayServer, fresh_db: Callable[..., str]
+) -> None:
+    """Two servers: plan --side and plan --roles --side write one file per database; on
+    the wrong database a file stops at its first statement and psql exits non-zero."""
+    project = example_project(tmp_path, fresh_db(pg), fresh_db(pg2))
+    files = {}
+    for side, url in (("left", project.left_url), ("right", project.right_url)):
+        roles = replicator(project, "plan", "--roles", "--side", side)
+        plan = replicator(project, "plan", "--side", side)
+        assert (roles.returncode, plan.returncode) == (0, 2)
+        assert plan.stderr.startswith(f"database {'fno' if side == 'left' else 'cds'}: create ")
+        files[side] = tmp_path / f"plan-{side}.sql"
+        files[side].write_text(plan.stdout)
+        (tmp_path / f"roles-{side}.sql").write_text(roles.stdout)
+        assert psql(url, tmp_path / f"roles-{side}.sql").returncode == 0
+    wrong = psql(project.left_url, files["right"])
+    assert wrong.returncode == 3  # psql: a statement of the script failed
+    database = project.left_url.rsplit("/", 1)[1]
+    assert (
+        "replicator: this file is for the cds database (schema cds), but psql is connected to"
+        f" database {database}, which lacks it"
+    ) in wrong.stderr
+    assert rows(project.left_url, "SELECT to_regclass('replicator.change_queue')") == [(None,)]
+    for side, url in (("left", project.left_url), ("right", project.right_url)):
+        applied = psql(url, files[side])
+        assert applied.returncode == 0, applied.stderr
+    planned = replicator(project, "plan")
+    assert planned.returncode == 0
+    assert planned.stderr == "database fno: nothing to do\ndatabase cds: nothing to do\n"
+
+
+def test_plan_after_an_edit_says_what_changes_against_what_is_deployed(project: Project) -> None:
+    project.deploy()
+    project.write_map("customer_groups.toml", GROUPS_MAP)
+    planned = replicator(project, "plan")
+    assert planned.returncode == 2
+    assert planned.stderr == (
+        "database fno+cds: replace map/customer_groups/to_right/apply, dispatch, registry,"
+        " dependencies;"
+        " drop map/customer_groups/to_left/snapshot, map/customer_groups/to_left/capture,"
+        " map/customer_groups/to_left/apply\n"
+    )
+    assert "--   replace map/customer_groups/to_right/apply\n" in planned.stdout
+
+
+@pytest.mark.parametrize("capture", ["trigger", "wal_left"])
+def test_undeploy_removes_everything_deploy_made_and_refuses_while_changes_wait(
+    tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[..., str], capture: str
+) -> None:
+    url = fresh_db(pg)
+    project = example_project(tmp_path, url, url, capture)
+    project.deploy()
+    with project.right() as crm:
+        crm.execute(
+            f"INSERT INTO cds.customer_group (companyid, group_code, name) VALUES ({USMF}, '9', 'x')"
+        )
+    planned = replicator(project, "plan", "--undeploy")
+    assert planned.returncode == 2
+    assert "DROP SCHEMA replicator CASCADE;" in planned.stdout
+    assert ("pg_drop_replication_slot" in planned.stdout) == (capture != "trigger")
+    refused = replicator(project, "undeploy")
+    assert (refused.returncode, refused.stderr) == (
+        3,
+        "replicator: undeploy refused, nothing changed: 1 change still queued, parked or held"
+        " on database fno+cds: run the applier until they are applied (replicator run --once),"
+        " or replicator undeploy --discard-queued to throw them away\n",
+    )
+    done = replicator(project, "undeploy", "--discard-queued")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == (
+        "database fno+cds: the replicator is removed (1 waiting change discarded)\n"
+    )
+    assert rows(
+        url,
+        "SELECT (SELECT count(*) FROM pg_namespace WHERE nspname = 'replicator'),"
+        " (SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'replicator_%'),"
+        " (SELECT count(*) FROM pg_replication_slots WHERE database = current_database()),"
+        " (SELECT count(*) FROM pg_replication_origin"
+        "   WHERE roname LIKE '%/' || current_database())",
+    ) == [(0, 0, 0, 0)]
+    assert replicator(project, "status").stderr == (
+        "replicator: nothing is deployed on the fno database: run replicator deploy first\n"
+    )
+    assert replicator(project, "undeploy").stdout == "nothing is deployed\n"
+    # The application's writes go on uncaptured, and a deploy starts afresh.
+    with project.left() as erp:
+        erp.execute("INSERT INTO fno.loyalty_cards (card_number) VALUES ('LC-1')")
+    project.deploy()
+    assert queued(url) == 0

@@ -120,10 +120,10 @@ def test_a_renamed_column_fails_its_maps_until_the_map_follows_and_nothing_is_lo
     assert queued_for(project, "customers_organization") == 3
     status = json.loads(cli(project, "status", "--json").stdout)["maps"]
     shown = {(r["map"], r["direction"]): r for r in status}
-    assert shown[("customers_organization", "fno→cds")]["state"] == "failed"
-    assert shown[("customers_organization", "fno→cds")]["state_reason"] == reason
+    assert shown[("customers_organization", "to_right")]["state"] == "failed"
+    assert shown[("customers_organization", "to_right")]["state_reason"] == reason
     text = cli(project, "status").stdout
-    assert f"customers_organization (fno→cds) failed: {reason}" in text
+    assert f"customers_organization (to_right, fno→cds) failed: {reason}" in text
     logged = rows(
         project.left_url,
         "SELECT message FROM replicator.activity_log WHERE kind = 'drift'"
@@ -436,8 +436,9 @@ def test_drift_met_by_a_failing_batch_fails_the_map_at_once(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A column renamed on the target between two checks: the batch fails into the error
-    log once, the map goes failed at once, later batches are not taken; after the fix
-    the logged changes are retried."""
+    log once, the map goes failed at once, later batches are not taken. The recovery the
+    drift message names (edit, deploy, resume) applies the logged change too: resuming a
+    failed map retries its open errors first."""
     monkeypatch.setattr(applier_module, "DRIFT_CHECK", 3600.0)
     applier = Applier(project.config(), batch_size=100, poll_interval=0.05)
     applier.run(until_idle=True)  # checked drift: none
@@ -453,10 +454,19 @@ def test_drift_met_by_a_failing_batch_fails_the_map_at_once(
     applier.run(until_idle=True)
     assert open_errors(project) == 1
     assert queued_for(project, "loyalty_cards") == 1
+    # The database's message names the apply function's alias; the listing, the table.
+    listed = cli(project, "errors", "--json")
+    assert [e["message"] for e in json.loads(listed.stdout)] == [
+        "column tier of cds.loyalty_card does not exist (renamed or dropped since the deploy?"
+        " see replicator status and the Drift section of the README)"
+    ]
     edit_map(project, "loyalty_cards.toml", 'right = "tier"', 'right = "level"')
     project.deploy()
-    assert cli(project, "retry", "--map", "loyalty_cards").returncode == 0
-    resume(project, "loyalty_cards")
+    resumed = cli(project, "resume", "loyalty_cards")
+    assert (resumed.returncode, resumed.stderr) == (0, "")
+    assert resumed.stdout.splitlines()[0] == (
+        "loyalty_cards (fno→cds): failed → catching_up; retried its 1 open error first: 1 applied"
+    )
     project.drain()
     assert rows(project.right_url, "SELECT card_number FROM cds.loyalty_card ORDER BY 1") == [
         ("LC-1",),

@@ -56,12 +56,21 @@ VERBS = [
     ["purge", "--older-than", "30d"],
     ["verify"],
     ["repair", "--from", "left"],
+    ["plan", "--undeploy"],
+    ["undeploy"],
+    ["held", "list"],
+    ["held", "retry", "--all"],
+    ["held", "discard", "--all", "--reason", "garbage"],
+    ["discard", "items", "--reason", "garbage"],
 ]
-# The verbs that read the map files; the others never open them.
+# The verbs that read the map files; the others never open them, or, listing what the
+# databases hold, list it without them.
 READ_MAPS = [
     verb
     for verb in VERBS
-    if verb[0] not in {"run", "status", "errors", "retry", "skip", "conflicts", "purge"}
+    if verb[0]
+    not in {"run", "status", "errors", "retry", "skip", "conflicts", "purge", "undeploy", "held"}
+    and verb[:2] != ["plan", "--undeploy"]
 ]
 
 DDL = """

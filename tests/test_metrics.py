@@ -59,7 +59,7 @@ def test_metrics_show_backlog_lag_applied_errors_and_batch_durations(project: Pr
             lambda: rows(project.right_url, "SELECT count(*) FROM cds.customer_group") == [(1,)],
             "the batch",
         )
-        groups = 'direction="fno→cds",map="customer_groups"'
+        groups = 'direction="to_right",map="customer_groups"'
         wait_for(
             lambda: scrape(port).get(f"replicator_errors_open{{{groups}}}") == 1,
             "the error to show",
@@ -71,9 +71,9 @@ def test_metrics_show_backlog_lag_applied_errors_and_batch_durations(project: Pr
         assert samples[f"replicator_errors_total{{{groups}}}"] == 1
         assert samples[f'replicator_state{{{groups},state="running"}}'] == 1
         # The two rows were one transaction: one batch.
-        assert samples['replicator_batch_duration_seconds_count{direction="fno→cds"}'] == 1
+        assert samples['replicator_batch_duration_seconds_count{direction="to_right"}'] == 1
         assert (
-            samples['replicator_batch_duration_seconds_bucket{direction="fno→cds",le="+Inf"}'] == 1
+            samples['replicator_batch_duration_seconds_bucket{direction="to_right",le="+Inf"}'] == 1
         )
         # A paused map's backlog and lag grow.
         assert cli(project, "pause", "customer_groups", "--direction", "to_right").returncode == 0

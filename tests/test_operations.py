@@ -13,7 +13,9 @@ from replicator import admin, errorlog
 from replicator.connections import every_database
 from replicator.errors import ReplicatorError
 from replicator.status import StatusRow, status_rows
-from tests.support import Project, cli, example_project, queued, rows
+from replicator.throwaway import ThrowawayServer
+from tests.erpcrm import erpcrm_project
+from tests.support import Project, cli, example_project, queued, replicator, rows
 
 GROUPS = "SELECT group_code, name FROM cds.customer_group ORDER BY 1"
 
@@ -24,7 +26,7 @@ def project(example: Callable[..., Project], topology: str, capture: str) -> Pro
 
 
 def status(project: Project, map_name: str, arrow: str) -> StatusRow:
-    found = {(r.map, r.direction): r for r in status_rows(project.config())}
+    found = {(r.map, r.flow): r for r in status_rows(project.config())}
     return found[(map_name, arrow)]
 
 
@@ -134,7 +136,7 @@ def test_an_error_is_retried_after_the_fix_and_counts_its_attempts(project: Proj
     with every_database(project.config()) as connections:
         [error] = errorlog.list_errors(connections, project.config())
     assert (error.key, error.attempts, error.sqlstate) == (
-        '{"dataareaid": "usmf", "customer_group": "10"}',
+        {"dataareaid": "usmf", "customer_group": "10"},
         1,
         "23514",
     )
@@ -180,9 +182,14 @@ def test_skip_records_who_and_purge_keeps_open_errors(project: Project) -> None:
         == f"replicator: error {first}: not skipped: it is skipped\n"
     )
     assert "skipped by postgres" in cli(project, "errors", "--all").stdout
+    dry = cli(project, "purge", "--older-than", "0s", "--dry-run")
+    assert dry.returncode == 0
+    assert "would purge 1 closed error," in dry.stdout
+    assert dry.stdout.endswith("dry run: nothing was deleted\n")
+    assert "skipped by postgres" in cli(project, "errors", "--all").stdout
     purged = cli(project, "purge", "--older-than", "0s")
     assert purged.returncode == 0
-    assert "purged 1 closed errors" in purged.stdout
+    assert "purged 1 closed error," in purged.stdout
     # The open one stays until a DBA retries or skips it.
     assert cli(project, "errors").stdout.rstrip().endswith("(1 row)")
     assert cli(project, "purge", "--older-than", "soon").stderr == (
@@ -257,3 +264,27 @@ def test_a_batch_looks_for_runnable_changes_once_however_long_the_queue(
             ).fetchall()
     # Once to run, and possibly once more by the planner estimating it: not per row.
     assert calls <= 2
+
+
+def test_retry_of_an_id_both_servers_hold_means_the_one_still_open(
+    tmp_path: Path, pg: ThrowawayServer, pg2: ThrowawayServer, fresh_db: Callable[..., str]
+) -> None:
+    """Error ids are per database: with error 1 closed on one server and open on the
+    other, retry 1 means the open one, not an id to disambiguate."""
+    project = erpcrm_project(tmp_path / "project", fresh_db(pg), fresh_db(pg2))
+    project.deploy()
+    with project.right() as crm:
+        crm.execute("ALTER TABLE crm.accounts ADD CONSTRAINT named CHECK (name <> 'poison')")
+        crm.execute("INSERT INTO crm.accounts (erp_id, name) VALUES (7, 'Northwind')")
+    with project.left() as erp:
+        erp.execute("ALTER TABLE erp.customers ADD CONSTRAINT named CHECK (name <> 'Northwind')")
+        erp.execute("INSERT INTO erp.customers (id, name) VALUES (1, 'poison')")
+    project.drain()
+    assert rows(project.left_url, "SELECT id FROM replicator.error_log") == [(1,)]
+    assert rows(project.right_url, "SELECT id FROM replicator.error_log") == [(1,)]
+    assert replicator(project, "skip", "1", "--side", "right").returncode == 0
+    with project.left() as erp:
+        erp.execute("ALTER TABLE erp.customers DROP CONSTRAINT named")
+    retried = replicator(project, "retry", "1")
+    assert (retried.returncode, retried.stdout, retried.stderr) == (0, "error 1: applied\n", "")
+    assert rows(project.left_url, "SELECT name FROM erp.customers WHERE id = 7") == [("Northwind",)]

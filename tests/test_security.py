@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from replicator import commands
-from replicator.errors import DeployRefused, MapError
+from replicator.errors import MapError, PrivilegeError
 from replicator.loader import load_maps
 from replicator.throwaway import ThrowawayServer, as_role
 from tests.support import (
@@ -252,7 +252,7 @@ def test_deploy_acts_as_the_owner_whoever_connects_and_refuses_the_runtime_role(
     undeployed: Project,
 ) -> None:
     project, url = undeployed, undeployed.left_url
-    with pytest.raises(DeployRefused) as refused:
+    with pytest.raises(PrivilegeError) as refused:
         commands.cmd_deploy(project.config("replicator_runtime"), io.StringIO())
     assert str(refused.value) == (
         "deploy refused, nothing changed: role replicator_runtime may not act as the owner"
@@ -273,7 +273,7 @@ def test_deploy_before_the_roles_exist_says_what_to_run(undeployed: Project) -> 
     project = undeployed
     config = project.root / "replicator.toml"
     config.write_text(config.read_text().replace('"replicator_owner"', '"nobody_owns_this"'))
-    with pytest.raises(DeployRefused) as refused:
+    with pytest.raises(PrivilegeError) as refused:
         commands.cmd_deploy(project.config(), io.StringIO())
     assert str(refused.value) == (
         'deploy refused, nothing changed: the owner role "nobody_owns_this" does not exist:'
@@ -285,27 +285,58 @@ def test_deploy_before_the_roles_sql_ran_here_says_what_to_run(undeployed: Proje
     project = undeployed
     with project.left() as conn:
         conn.execute("DROP SCHEMA replicator")  # as if the roles SQL never ran on this database
-    with pytest.raises(DeployRefused) as refused:
+    with pytest.raises(MapError) as refused:
         commands.cmd_deploy(project.config(), io.StringIO())
     assert str(refused.value) == (
-        "deploy refused, nothing changed: database fno+cds has no schema replicator yet:"
-        " run the SQL of replicator plan --roles as a superuser first"
+        "1 problem found; nothing was deployed\n  database fno+cds has no schema replicator"
+        " yet: run the SQL of replicator plan --roles as a superuser first"
     )
 
 
 def test_deploy_of_a_map_on_a_table_the_owner_may_not_use_says_what_to_run(
     project: Project,
 ) -> None:
+    """A missing privilege is an error (exit 1), found by validate too: exit 3 means a
+    deploy that would throw changes away."""
     with project.left() as conn:
         conn.execute("REVOKE TRIGGER, UPDATE ON fno.loyalty_cards FROM replicator_owner")
-    with pytest.raises(DeployRefused) as refused:
-        commands.cmd_deploy(project.config(), io.StringIO())
-    assert str(refused.value) == (
-        "deploy refused, nothing changed: database fno+cds: the owner role replicator_owner"
-        ' lacks TRIGGER on "fno"."loyalty_cards" (and 1 more): run the SQL of replicator'
-        " plan --roles as a superuser; it grants what the maps need"
+    lacking = (
+        "database fno+cds: the owner role replicator_owner lacks TRIGGER on"
+        ' "fno"."loyalty_cards" (and 1 more): run the SQL of replicator plan --roles as a'
+        " superuser; it grants what the maps need"
     )
+    for verb in ("validate", "deploy"):
+        refused = cli(project, verb)
+        assert (refused.returncode, refused.stderr) == (
+            1,
+            f"replicator: 1 problem found; nothing was deployed\n  {lacking}\n",
+        )
     project.deploy()  # Project.deploy runs the roles SQL first, as the message says
+
+
+def test_wal_capture_runs_with_nothing_but_the_roles_sql(
+    tmp_path: Path,
+    pg: ThrowawayServer,
+    pg2: ThrowawayServer,
+    fresh_db: Callable[[ThrowawayServer], str],
+) -> None:
+    """The ERP captured from the WAL, two servers: the SQL of plan --roles run as a
+    superuser is all the owner needs to validate and deploy, and all the runtime role
+    needs to read the slot and apply (the origin status view reads a function that
+    must be granted too)."""
+    project = example_project(tmp_path, fresh_db(pg), fresh_db(pg2), "wal_left")
+    owner = project.env("replicator_owner")
+    validated = cli(project, "validate", env=owner)
+    assert (validated.returncode, validated.stderr) == (0, "")
+    assert "warning" not in validated.stdout
+    assert cli(project, "deploy", env=owner).returncode == 0
+    with project.left() as conn:
+        conn.execute(CUSTOMER, ("US-WAL",))
+    totals = project.drain()  # as the runtime role
+    assert (totals.applied, totals.failed) == (1, 0)
+    assert crm_accounts(project) == [("US-WAL",)]
+    status = cli(project, "status", env=owner)
+    assert (status.returncode, status.stderr) == (0, "")
 
 
 def test_plan_roles_prints_the_superuser_sql_and_asks_for_roles_when_none_are_named(

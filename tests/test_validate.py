@@ -209,6 +209,26 @@ def test_a_bad_map_is_refused_with_a_message_naming_where(
         assert expected in found
 
 
+@pytest.mark.parametrize(
+    "kept_out",
+    ["stage <> 'void'", "stage IN ('open', 'closed')", "stage NOT IN ('void') AND id > 0"],
+)
+def test_a_value_the_filter_keeps_out_needs_no_entry_in_the_value_map(
+    project: Project, kept_out: str
+) -> None:
+    """Only the values that arrive must be mapped: 'void' rows never pass the filter."""
+    body = field(
+        "stage", "stage", 'direction = "to_right"\n  value_map = { open = "lead", closed = "won" }'
+    )
+    project.write_map(
+        "items.toml",
+        HEAD.format(left="item", key="id", extra=f'left_filter = "{kept_out}"') + body,
+    )
+    out = io.StringIO()
+    assert commands.cmd_validate(project.config(), out) == 0
+    assert out.getvalue() == "1 map (2 directions) is valid\n"
+
+
 def test_a_required_target_column_nobody_writes_is_reported(project: Project) -> None:
     project.write_map(
         "items.toml",

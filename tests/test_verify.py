@@ -93,7 +93,8 @@ def verified(
     project: Project, *names: str, chunk: int = 1000, leaf: int = 64
 ) -> tuple[list[verify.Difference], list[verify.Verified]]:
     config = project.config()
-    maps, catalogs = check(config)
+    checked = check(config)
+    maps, catalogs = checked.maps, checked.catalogs
     with verify.opened(config, maps, catalogs, None, chunk, leaf) as verifier:
         found = [
             d for m in verify.selected_maps(maps, list(names)) for d in verifier.differences(m)
@@ -123,9 +124,11 @@ def test_a_row_changed_behind_the_replicators_back_is_found_with_its_key(
     lines = done.stdout.splitlines()
     assert (
         "customers_organization: dataareaid=usmf, account_num=C1:"
-        " differs (fno and cds hold different values)"
+        " differs in name (fno and cds hold different values)"
     ) in lines
-    assert "loyalty_cards: card_number=LC-7: differs (fno and cds hold different values)" in lines
+    assert (
+        "loyalty_cards: card_number=LC-7: differs in tier (fno and cds hold different values)"
+    ) in lines
     assert lines[-1] == "2 differences in 2 of 13 maps"
     only = cli(project, "verify", "loyalty_cards", "--json")
     assert only.returncode == 2
@@ -139,6 +142,7 @@ def test_a_row_changed_behind_the_replicators_back_is_found_with_its_key(
             "kind": "differs",
             "left": {"card_number": "LC-7"},
             "right": {"card_number": "LC-7"},
+            "fields": {"tier": {"left": "Basic", "right": "Gold"}},
         }
     ]
 
@@ -246,6 +250,13 @@ def test_repair_from_left_rewrites_only_the_differing_rows_and_nothing_comes_bac
         "UPDATE cds.account SET name = 'edited in the CRM' WHERE accountnumber = 'C1'",
     )
     audit(project.right_url, "cds.loyalty_card", "cds.account")
+    dry = cli(project, "repair", "loyalty_cards", "--from", "left", "--dry-run")
+    assert (dry.returncode, dry.stderr) == (2, "")
+    assert dry.stdout.splitlines()[-1] == (
+        "dry run: 3 rows would be rewritten or deleted; nothing was written"
+    )
+    assert "loyalty_cards: card_number=LC-7: would rewrite on cds (tier)" in dry.stdout
+    assert writes(project.right_url, "cds.loyalty_card") == []
     done = cli(project, "repair", "--from", "left")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "loyalty_cards: card_number=LC-EXTRA: delete on cds (not in fno)" in done.stdout

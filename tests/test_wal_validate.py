@@ -14,7 +14,7 @@ import pytest
 
 from replicator import commands, deployer
 from replicator.errors import DeployRefused, MapError
-from replicator.throwaway import ThrowawayServer
+from replicator.throwaway import ThrowawayServer, create_roles
 from replicator.walcheck import server_problems
 from tests.support import Project, cli, rows
 
@@ -527,3 +527,48 @@ def test_deploy_creating_the_slot_waits_only_so_long_for_open_transactions(
         project.left_url,
         "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'replicator_erp'",
     ) == [(0,)]
+
+
+def test_the_owner_role_finds_wal2json_missing_or_says_it_could_not_look(
+    fresh: Callable[..., Project],
+) -> None:
+    """The roles SQL lets the owner read output_plugin_libraries, so validate run as
+    the owner refuses what deploy would fail on; a role that may not read it is told
+    validate could not check, and how to."""
+    project = fresh()
+    with project.config_path.open("a") as config:
+        config.write('[roles]\nowner = "wal_owner"\nruntime = "wal_runtime"\n')
+    create_roles(project.config())
+    run_sql(project, "ALTER TABLE erp.item REPLICA IDENTITY FULL")
+    with project.left() as conn:
+        if (
+            conn.execute(
+                "SELECT FROM pg_settings WHERE name = 'output_plugin_libraries'"
+            ).fetchone()
+            is None
+        ):
+            pytest.skip("this PostgreSQL build has no output_plugin_libraries")
+        conn.execute(
+            psycopg.sql.SQL("ALTER DATABASE {} SET output_plugin_libraries = 'pgoutput'").format(
+                psycopg.sql.Identifier(conn.info.dbname)
+            )
+        )
+    owner = project.env("wal_owner")
+    refused = cli(project, "validate", env=owner)
+    assert (refused.returncode, refused.stderr) == (
+        1,
+        f"replicator: 1 problem found; nothing was deployed\n  {ONLY_PGOUTPUT}\n",
+    )
+    run_sql(project, "REVOKE pg_read_all_settings FROM wal_owner")
+    warned = cli(project, "validate", env=owner)
+    assert (warned.returncode, warned.stderr) == (0, "")
+    assert warned.stdout == (
+        'warning: erp+crm: role "wal_owner" may not read output_plugin_libraries (PostgreSQL'
+        " shows it only to superusers and members of pg_read_all_settings), so validate could"
+        ' not check that it lists wal2json; without it, deploy fails with \'library "wal2json"'
+        " may not be used as an output plugin'. The SQL of replicator plan --roles grants the"
+        " owner pg_read_all_settings; or a superuser runs SHOW output_plugin_libraries and, if"
+        " wal2json is missing, adds it (ALTER SYSTEM SET output_plugin_libraries = ...,"
+        " 'wal2json', then SELECT pg_reload_conf())\n"
+        "1 map (1 direction) is valid\n"
+    )

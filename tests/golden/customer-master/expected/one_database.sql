@@ -1,8 +1,130 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle cecf4fe7147fda75f70de288f133191654621c4db78f39961b6ae7ca8e7709eb: 110 to create, 0 to replace, 0 to drop
--- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
+-- bundle b1282f32feedd2045c445a2eb6071711cae07d1ca12a28109d519ec8a2742249: 110 to create, 0 to replace, 0 to drop
+--   create  control
+--   create  drift
+--   create  map/companies/to_right/apply
+--   create  map/companies/to_left/apply
+--   create  map/contact_persons/to_right/apply
+--   create  map/contact_persons/to_left/apply
+--   create  map/customer_groups/to_right/apply
+--   create  map/customer_groups/to_left/apply
+--   create  map/customer_payment_methods/to_right/apply
+--   create  map/customer_payment_methods/to_left/apply
+--   create  map/customers_person/to_right/apply
+--   create  map/customers_person/to_left/apply
+--   create  map/loyalty_cards/to_right/apply
+--   create  map/loyalty_cards/to_left/apply
+--   create  map/name_affixes/to_right/apply
+--   create  map/name_affixes/to_left/apply
+--   create  map/payment_days/to_right/apply
+--   create  map/payment_days/to_left/apply
+--   create  map/payment_day_lines/to_right/apply
+--   create  map/payment_day_lines/to_left/apply
+--   create  map/payment_schedules/to_right/apply
+--   create  map/payment_schedules/to_left/apply
+--   create  map/payment_schedule_lines/to_right/apply
+--   create  map/payment_schedule_lines/to_left/apply
+--   create  map/payment_terms/to_right/apply
+--   create  map/payment_terms/to_left/apply
+--   create  map/customers_organization/to_right/apply
+--   create  map/customers_organization/to_left/apply
+--   create  dispatch
+--   create  map/companies/to_right/capture
+--   create  map/companies/to_right/snapshot
+--   create  map/companies/to_left/capture
+--   create  map/companies/to_left/snapshot
+--   create  map/contact_persons/to_right/capture
+--   create  map/contact_persons/to_right/snapshot
+--   create  map/contact_persons/to_left/capture
+--   create  map/contact_persons/to_left/snapshot
+--   create  map/customer_groups/to_right/capture
+--   create  map/customer_groups/to_right/snapshot
+--   create  map/customer_groups/to_left/capture
+--   create  map/customer_groups/to_left/snapshot
+--   create  map/customer_payment_methods/to_right/capture
+--   create  map/customer_payment_methods/to_right/snapshot
+--   create  map/customer_payment_methods/to_left/capture
+--   create  map/customer_payment_methods/to_left/snapshot
+--   create  map/customers_person/to_right/capture
+--   create  map/customers_person/to_right/snapshot
+--   create  map/customers_person/to_left/capture
+--   create  map/customers_person/to_left/snapshot
+--   create  map/loyalty_cards/to_right/capture
+--   create  map/loyalty_cards/to_right/snapshot
+--   create  map/loyalty_cards/to_left/capture
+--   create  map/loyalty_cards/to_left/snapshot
+--   create  map/name_affixes/to_right/capture
+--   create  map/name_affixes/to_right/snapshot
+--   create  map/name_affixes/to_left/capture
+--   create  map/name_affixes/to_left/snapshot
+--   create  map/payment_days/to_right/capture
+--   create  map/payment_days/to_right/snapshot
+--   create  map/payment_days/to_left/capture
+--   create  map/payment_days/to_left/snapshot
+--   create  map/payment_day_lines/to_right/capture
+--   create  map/payment_day_lines/to_right/snapshot
+--   create  map/payment_day_lines/to_left/capture
+--   create  map/payment_day_lines/to_left/snapshot
+--   create  map/payment_schedules/to_right/capture
+--   create  map/payment_schedules/to_right/snapshot
+--   create  map/payment_schedules/to_left/capture
+--   create  map/payment_schedules/to_left/snapshot
+--   create  map/payment_schedule_lines/to_right/capture
+--   create  map/payment_schedule_lines/to_right/snapshot
+--   create  map/payment_schedule_lines/to_left/capture
+--   create  map/payment_schedule_lines/to_left/snapshot
+--   create  map/payment_terms/to_right/capture
+--   create  map/payment_terms/to_right/snapshot
+--   create  map/payment_terms/to_left/capture
+--   create  map/payment_terms/to_left/snapshot
+--   create  map/customers_organization/to_right/capture
+--   create  map/customers_organization/to_right/snapshot
+--   create  map/customers_organization/to_left/capture
+--   create  map/customers_organization/to_left/snapshot
+--   create  map/companies/to_right/absorb
+--   create  map/companies/to_left/absorb
+--   create  map/contact_persons/to_right/absorb
+--   create  map/contact_persons/to_left/absorb
+--   create  map/customer_groups/to_right/absorb
+--   create  map/customer_groups/to_left/absorb
+--   create  map/customer_payment_methods/to_right/absorb
+--   create  map/customer_payment_methods/to_left/absorb
+--   create  map/customers_person/to_right/absorb
+--   create  map/customers_person/to_left/absorb
+--   create  map/loyalty_cards/to_right/absorb
+--   create  map/loyalty_cards/to_left/absorb
+--   create  map/name_affixes/to_right/absorb
+--   create  map/name_affixes/to_left/absorb
+--   create  map/payment_days/to_right/absorb
+--   create  map/payment_days/to_left/absorb
+--   create  map/payment_day_lines/to_right/absorb
+--   create  map/payment_day_lines/to_left/absorb
+--   create  map/payment_schedules/to_right/absorb
+--   create  map/payment_schedules/to_left/absorb
+--   create  map/payment_schedule_lines/to_right/absorb
+--   create  map/payment_schedule_lines/to_left/absorb
+--   create  map/payment_terms/to_right/absorb
+--   create  map/payment_terms/to_left/absorb
+--   create  map/customers_organization/to_right/absorb
+--   create  map/customers_organization/to_left/absorb
+--   create  absorb
+--   create  registry
+--   create  dependencies
+-- Apply in one transaction (replicator deploy does; by hand, connected to this database:
+-- psql -v ON_ERROR_STOP=1 -1 -f this-file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
+-- For the fno+cds database only: on any other (a file applied to the wrong database)
+-- it stops here, and psql -v ON_ERROR_STOP=1 -1 rolls everything back.
+DO $database$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = 'fno') OR NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = 'cds') THEN
+        RAISE EXCEPTION 'replicator: this file is for the % database (schema %), but psql is connected to database %, which lacks it',
+            'fno+cds', 'fno, cds', current_database()
+            USING HINT = 'connect to that database: psql -v ON_ERROR_STOP=1 -1 -f FILE DBNAME';
+    END IF;
+END
+$database$;
 -- Waiting for a lock (an open transaction on a mapped table) fails after this long
 -- rather than hanging, and holds up the table's writers no longer.
 SET LOCAL lock_timeout = '10s';
@@ -656,8 +778,21 @@ CREATE TABLE IF NOT EXISTS replicator.applier_retry (
     reason        text        NOT NULL,
     noted_at      timestamptz NOT NULL DEFAULT now()
 );
+
+-- ==== The applier's heartbeat (replicator status, status --check) ====
+-- One row per database: the session the applier holds here (alive while that backend
+-- is in pg_stat_activity), where it runs, and when it last polled for work (at most
+-- once a second). Kept apart from the queue: nothing reads it but status.
+CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
+    singleton  boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
+    pid        integer     NOT NULL,  -- the applier's backend on this database
+    host       text        NOT NULL,  -- the machine the applier runs on
+    os_pid     integer     NOT NULL,  -- its process there
+    started_at timestamptz NOT NULL DEFAULT now(),
+    polled_at  timestamptz NOT NULL DEFAULT now()
+);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'a812c29723a5517670ce9820a3fb79056300dff5417601d62515096def0db8f2', $sql$$sql$)
+VALUES ('control', 'a8f252ecc8282b667bdc213bb5355e80b8f94e9ba3c58f735723eb3801326126', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -2853,8 +2988,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'contact_persons' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'contact_persons', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'contact_persons', 'to_right', v_held, 'contact_persons', 'contact_persons', 'contact_persons', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -3591,8 +3726,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'contact_persons' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'contact_persons', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'contact_persons', 'to_left', v_held, 'contact_persons', 'contact_persons', 'contact_persons', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -4179,8 +4314,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customer_groups' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customer_groups', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_groups', 'to_right', v_held, 'customer_groups', 'customer_groups', 'customer_groups', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -4767,8 +4902,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customer_groups' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customer_groups', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_groups', 'to_left', v_held, 'customer_groups', 'customer_groups', 'customer_groups', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -5405,8 +5540,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customer_payment_methods' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customer_payment_methods', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_payment_methods', 'to_right', v_held, 'customer_payment_methods', 'customer_payment_methods', 'customer_payment_methods', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -6043,8 +6178,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customer_payment_methods', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_payment_methods', 'to_left', v_held, 'customer_payment_methods', 'customer_payment_methods', 'customer_payment_methods', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -6793,8 +6928,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customers_person' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customers_person', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_person', 'to_right', v_held, 'customers_person', 'customers_person', 'customers_person', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -7479,8 +7614,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customers_person' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customers_person', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_person', 'to_left', v_held, 'customers_person', 'customers_person', 'customers_person', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -10437,8 +10572,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_days' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_days', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_days', 'to_right', v_held, 'payment_days', 'payment_days', 'payment_days', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -11025,8 +11160,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_days' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_days', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_days', 'to_left', v_held, 'payment_days', 'payment_days', 'payment_days', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -11674,8 +11809,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_day_lines' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_day_lines', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_day_lines', 'to_right', v_held, 'payment_day_lines', 'payment_day_lines', 'payment_day_lines', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -12323,8 +12458,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_day_lines', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_day_lines', 'to_left', v_held, 'payment_day_lines', 'payment_day_lines', 'payment_day_lines', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -12961,8 +13096,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_schedules' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_schedules', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedules', 'to_right', v_held, 'payment_schedules', 'payment_schedules', 'payment_schedules', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -13599,8 +13734,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_schedules' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_schedules', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedules', 'to_left', v_held, 'payment_schedules', 'payment_schedules', 'payment_schedules', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -14298,8 +14433,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_schedule_lines', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedule_lines', 'to_right', v_held, 'payment_schedule_lines', 'payment_schedule_lines', 'payment_schedule_lines', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -14997,8 +15132,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_schedule_lines', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedule_lines', 'to_left', v_held, 'payment_schedule_lines', 'payment_schedule_lines', 'payment_schedule_lines', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -15739,8 +15874,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_terms' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_terms', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_terms', 'to_right', v_held, 'payment_terms', 'payment_terms', 'payment_terms', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -16481,8 +16616,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_terms' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_terms', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_terms', 'to_left', v_held, 'payment_terms', 'payment_terms', 'payment_terms', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -17425,8 +17560,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customers_organization' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customers_organization', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_organization', 'to_right', v_held, 'customers_organization', 'customers_organization', 'customers_organization', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -18369,8 +18504,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customers_organization' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customers_organization', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_organization', 'to_left', v_held, 'customers_organization', 'customers_organization', 'customers_organization', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -19746,8 +19881,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'companies' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'companies', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'companies', 'to_right', v_queued, 'companies', 'companies', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -19932,8 +20067,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'companies' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'companies', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'companies', 'to_left', v_queued, 'companies', 'companies', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -20118,8 +20253,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'contact_persons' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'contact_persons', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'contact_persons', 'to_right', v_queued, 'contact_persons', 'contact_persons', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -20305,8 +20440,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'contact_persons' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'contact_persons', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'contact_persons', 'to_left', v_queued, 'contact_persons', 'contact_persons', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -20491,8 +20626,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customer_groups' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customer_groups', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_groups', 'to_right', v_queued, 'customer_groups', 'customer_groups', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -20678,8 +20813,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customer_groups' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customer_groups', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_groups', 'to_left', v_queued, 'customer_groups', 'customer_groups', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -20864,8 +20999,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customer_payment_methods' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customer_payment_methods', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_payment_methods', 'to_right', v_queued, 'customer_payment_methods', 'customer_payment_methods', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -21051,8 +21186,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customer_payment_methods', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_payment_methods', 'to_left', v_queued, 'customer_payment_methods', 'customer_payment_methods', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -21237,8 +21372,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customers_person' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customers_person', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_person', 'to_right', v_queued, 'customers_person', 'customers_person', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -21424,8 +21559,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customers_person' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customers_person', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_person', 'to_left', v_queued, 'customers_person', 'customers_person', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -21610,8 +21745,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'loyalty_cards' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'loyalty_cards', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'loyalty_cards', 'to_right', v_queued, 'loyalty_cards', 'loyalty_cards', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -21796,8 +21931,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'loyalty_cards' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'loyalty_cards', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'loyalty_cards', 'to_left', v_queued, 'loyalty_cards', 'loyalty_cards', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -21982,8 +22117,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'name_affixes' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'name_affixes', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'name_affixes', 'to_right', v_queued, 'name_affixes', 'name_affixes', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -22168,8 +22303,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'name_affixes' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'name_affixes', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'name_affixes', 'to_left', v_queued, 'name_affixes', 'name_affixes', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -22354,8 +22489,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_days' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_days', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_days', 'to_right', v_queued, 'payment_days', 'payment_days', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -22541,8 +22676,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_days' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_days', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_days', 'to_left', v_queued, 'payment_days', 'payment_days', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -22729,8 +22864,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_day_lines' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_day_lines', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_day_lines', 'to_right', v_queued, 'payment_day_lines', 'payment_day_lines', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -22921,8 +23056,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_day_lines', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_day_lines', 'to_left', v_queued, 'payment_day_lines', 'payment_day_lines', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -23109,8 +23244,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_schedules' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_schedules', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedules', 'to_right', v_queued, 'payment_schedules', 'payment_schedules', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -23296,8 +23431,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_schedules' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_schedules', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedules', 'to_left', v_queued, 'payment_schedules', 'payment_schedules', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -23484,8 +23619,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_schedule_lines', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedule_lines', 'to_right', v_queued, 'payment_schedule_lines', 'payment_schedule_lines', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -23676,8 +23811,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_schedule_lines', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedule_lines', 'to_left', v_queued, 'payment_schedule_lines', 'payment_schedule_lines', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -23868,8 +24003,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_terms' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_terms', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_terms', 'to_right', v_queued, 'payment_terms', 'payment_terms', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -24065,8 +24200,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_terms' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_terms', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_terms', 'to_left', v_queued, 'payment_terms', 'payment_terms', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -24261,8 +24396,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customers_organization' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customers_organization', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_organization', 'to_right', v_queued, 'customers_organization', 'customers_organization', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -24463,8 +24598,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customers_organization' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customers_organization', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_organization', 'to_left', v_queued, 'customers_organization', 'customers_organization', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -26296,6 +26431,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('cecf4fe7147fda75f70de288f133191654621c4db78f39961b6ae7ca8e7709eb');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('b1282f32feedd2045c445a2eb6071711cae07d1ca12a28109d519ec8a2742249');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle cecf4fe7147f: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'cecf4fe7147fda75f70de288f133191654621c4db78f39961b6ae7ca8e7709eb'));
+VALUES ('deploy', 'deployed bundle b1282f32feed: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'b1282f32feedd2045c445a2eb6071711cae07d1ca12a28109d519ec8a2742249'));

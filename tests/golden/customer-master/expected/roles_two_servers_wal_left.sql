@@ -1,8 +1,20 @@
 -- replicator roles for database fno (reached through the left side's connection)
--- Run as a superuser, once, and again whenever a map starts using another table
--- (psql -1 -f this file); running it again changes nothing. Passwords are not set
--- here: give each login one (\password in psql), or use certificates.
+-- Run as a superuser connected to this database, once, and again whenever a map starts
+-- using another table (psql -v ON_ERROR_STOP=1 -1 -f this-file); running it again
+-- changes nothing. Passwords are not set here: give each login one (\password in
+-- psql), or use certificates.
 SET LOCAL search_path = pg_catalog, pg_temp;
+-- For the fno database only: on any other (a file applied to the wrong database)
+-- it stops here, and psql -v ON_ERROR_STOP=1 -1 rolls everything back.
+DO $database$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = 'fno') THEN
+        RAISE EXCEPTION 'replicator: this file is for the % database (schema %), but psql is connected to database %, which lacks it',
+            'fno', 'fno', current_database()
+            USING HINT = 'connect to that database: psql -v ON_ERROR_STOP=1 -1 -f FILE DBNAME';
+    END IF;
+END
+$database$;
 
 -- The owner deploys: it owns the replicator's schema, every table and function in it.
 -- The runtime role is the applier's login: the control schema, nothing else.
@@ -101,6 +113,11 @@ GRANT EXECUTE ON FUNCTION
     pg_replication_origin_progress(text, boolean),
     pg_replication_origin_session_setup(text),
     pg_replication_origin_session_reset(),
-    pg_replication_origin_xact_setup(pg_lsn, timestamp with time zone)
+    pg_replication_origin_xact_setup(pg_lsn, timestamp with time zone),
+    pg_show_replication_origin_status()
     TO "replicator_owner", "replicator_runtime";
+-- The view's rows come from the function under it, which each role must be granted too.
 GRANT SELECT ON pg_replication_origin_status TO "replicator_owner", "replicator_runtime";
+-- validate reads output_plugin_libraries, a setting PostgreSQL shows only to superusers
+-- and members of pg_read_all_settings, to say before deploy whether wal2json is allowed.
+GRANT pg_read_all_settings TO "replicator_owner";

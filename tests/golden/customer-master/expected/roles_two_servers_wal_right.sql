@@ -1,8 +1,20 @@
 -- replicator roles for database cds (reached through the right side's connection)
--- Run as a superuser, once, and again whenever a map starts using another table
--- (psql -1 -f this file); running it again changes nothing. Passwords are not set
--- here: give each login one (\password in psql), or use certificates.
+-- Run as a superuser connected to this database, once, and again whenever a map starts
+-- using another table (psql -v ON_ERROR_STOP=1 -1 -f this-file); running it again
+-- changes nothing. Passwords are not set here: give each login one (\password in
+-- psql), or use certificates.
 SET LOCAL search_path = pg_catalog, pg_temp;
+-- For the cds database only: on any other (a file applied to the wrong database)
+-- it stops here, and psql -v ON_ERROR_STOP=1 -1 rolls everything back.
+DO $database$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = 'cds') THEN
+        RAISE EXCEPTION 'replicator: this file is for the % database (schema %), but psql is connected to database %, which lacks it',
+            'cds', 'cds', current_database()
+            USING HINT = 'connect to that database: psql -v ON_ERROR_STOP=1 -1 -f FILE DBNAME';
+    END IF;
+END
+$database$;
 
 -- The owner deploys: it owns the replicator's schema, every table and function in it.
 -- The runtime role is the applier's login: the control schema, nothing else.

@@ -1,8 +1,78 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle be9cb108215bae654b9358c38870005987ed059ee8cce2b4412f2c006e612bd4: 58 to create, 0 to replace, 0 to drop
--- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
+-- bundle 38aaa6443cf88f131ec04d7d06acea6032ac88db9be882be771349f53670c6db: 58 to create, 0 to replace, 0 to drop
+--   create  control
+--   create  drift
+--   create  map/companies/to_right/apply
+--   create  map/contact_persons/to_right/apply
+--   create  map/customer_groups/to_right/apply
+--   create  map/customer_payment_methods/to_right/apply
+--   create  map/customers_person/to_right/apply
+--   create  map/loyalty_cards/to_right/apply
+--   create  map/name_affixes/to_right/apply
+--   create  map/payment_days/to_right/apply
+--   create  map/payment_day_lines/to_right/apply
+--   create  map/payment_schedules/to_right/apply
+--   create  map/payment_schedule_lines/to_right/apply
+--   create  map/payment_terms/to_right/apply
+--   create  map/customers_organization/to_right/apply
+--   create  dispatch
+--   create  map/companies/to_left/capture
+--   create  map/companies/to_left/snapshot
+--   create  map/contact_persons/to_left/capture
+--   create  map/contact_persons/to_left/snapshot
+--   create  map/customer_groups/to_left/capture
+--   create  map/customer_groups/to_left/snapshot
+--   create  map/customer_payment_methods/to_left/capture
+--   create  map/customer_payment_methods/to_left/snapshot
+--   create  map/customers_person/to_left/capture
+--   create  map/customers_person/to_left/snapshot
+--   create  map/loyalty_cards/to_left/capture
+--   create  map/loyalty_cards/to_left/snapshot
+--   create  map/name_affixes/to_left/capture
+--   create  map/name_affixes/to_left/snapshot
+--   create  map/payment_days/to_left/capture
+--   create  map/payment_days/to_left/snapshot
+--   create  map/payment_day_lines/to_left/capture
+--   create  map/payment_day_lines/to_left/snapshot
+--   create  map/payment_schedules/to_left/capture
+--   create  map/payment_schedules/to_left/snapshot
+--   create  map/payment_schedule_lines/to_left/capture
+--   create  map/payment_schedule_lines/to_left/snapshot
+--   create  map/payment_terms/to_left/capture
+--   create  map/payment_terms/to_left/snapshot
+--   create  map/customers_organization/to_left/capture
+--   create  map/customers_organization/to_left/snapshot
+--   create  map/companies/to_left/absorb
+--   create  map/contact_persons/to_left/absorb
+--   create  map/customer_groups/to_left/absorb
+--   create  map/customer_payment_methods/to_left/absorb
+--   create  map/customers_person/to_left/absorb
+--   create  map/loyalty_cards/to_left/absorb
+--   create  map/name_affixes/to_left/absorb
+--   create  map/payment_days/to_left/absorb
+--   create  map/payment_day_lines/to_left/absorb
+--   create  map/payment_schedules/to_left/absorb
+--   create  map/payment_schedule_lines/to_left/absorb
+--   create  map/payment_terms/to_left/absorb
+--   create  map/customers_organization/to_left/absorb
+--   create  absorb
+--   create  registry
+--   create  dependencies
+-- Apply in one transaction (replicator deploy does; by hand, connected to this database:
+-- psql -v ON_ERROR_STOP=1 -1 -f this-file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
+-- For the cds database only: on any other (a file applied to the wrong database)
+-- it stops here, and psql -v ON_ERROR_STOP=1 -1 rolls everything back.
+DO $database$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = 'cds') THEN
+        RAISE EXCEPTION 'replicator: this file is for the % database (schema %), but psql is connected to database %, which lacks it',
+            'cds', 'cds', current_database()
+            USING HINT = 'connect to that database: psql -v ON_ERROR_STOP=1 -1 -f FILE DBNAME';
+    END IF;
+END
+$database$;
 -- Waiting for a lock (an open transaction on a mapped table) fails after this long
 -- rather than hanging, and holds up the table's writers no longer.
 SET LOCAL lock_timeout = '10s';
@@ -656,8 +726,21 @@ CREATE TABLE IF NOT EXISTS replicator.applier_retry (
     reason        text        NOT NULL,
     noted_at      timestamptz NOT NULL DEFAULT now()
 );
+
+-- ==== The applier's heartbeat (replicator status, status --check) ====
+-- One row per database: the session the applier holds here (alive while that backend
+-- is in pg_stat_activity), where it runs, and when it last polled for work (at most
+-- once a second). Kept apart from the queue: nothing reads it but status.
+CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
+    singleton  boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
+    pid        integer     NOT NULL,  -- the applier's backend on this database
+    host       text        NOT NULL,  -- the machine the applier runs on
+    os_pid     integer     NOT NULL,  -- its process there
+    started_at timestamptz NOT NULL DEFAULT now(),
+    polled_at  timestamptz NOT NULL DEFAULT now()
+);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'a812c29723a5517670ce9820a3fb79056300dff5417601d62515096def0db8f2', $sql$$sql$)
+VALUES ('control', 'a8f252ecc8282b667bdc213bb5355e80b8f94e9ba3c58f735723eb3801326126', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -2315,8 +2398,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'contact_persons' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'contact_persons', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'contact_persons', 'to_right', v_held, 'contact_persons', 'contact_persons', 'contact_persons', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -2903,8 +2986,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customer_groups' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customer_groups', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_groups', 'to_right', v_held, 'customer_groups', 'customer_groups', 'customer_groups', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -3541,8 +3624,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customer_payment_methods' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customer_payment_methods', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_payment_methods', 'to_right', v_held, 'customer_payment_methods', 'customer_payment_methods', 'customer_payment_methods', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -4291,8 +4374,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customers_person' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customers_person', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_person', 'to_right', v_held, 'customers_person', 'customers_person', 'customers_person', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -6064,8 +6147,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_days' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_days', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_days', 'to_right', v_held, 'payment_days', 'payment_days', 'payment_days', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -6713,8 +6796,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_day_lines' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_day_lines', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_day_lines', 'to_right', v_held, 'payment_day_lines', 'payment_day_lines', 'payment_day_lines', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -7351,8 +7434,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_schedules' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_schedules', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedules', 'to_right', v_held, 'payment_schedules', 'payment_schedules', 'payment_schedules', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -8050,8 +8133,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_schedule_lines', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedule_lines', 'to_right', v_held, 'payment_schedule_lines', 'payment_schedule_lines', 'payment_schedule_lines', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -8792,8 +8875,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_terms' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_terms', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_terms', 'to_right', v_held, 'payment_terms', 'payment_terms', 'payment_terms', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -9736,8 +9819,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customers_organization' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customers_organization', 'to_right', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_organization', 'to_right', v_held, 'customers_organization', 'customers_organization', 'customers_organization', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -10527,8 +10610,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'companies' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'companies', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'companies', 'to_left', v_queued, 'companies', 'companies', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -10714,8 +10797,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'contact_persons' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'contact_persons', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'contact_persons', 'to_left', v_queued, 'contact_persons', 'contact_persons', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -10901,8 +10984,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customer_groups' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customer_groups', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_groups', 'to_left', v_queued, 'customer_groups', 'customer_groups', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -11088,8 +11171,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customer_payment_methods', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_payment_methods', 'to_left', v_queued, 'customer_payment_methods', 'customer_payment_methods', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -11275,8 +11358,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customers_person' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customers_person', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_person', 'to_left', v_queued, 'customers_person', 'customers_person', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -11461,8 +11544,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'loyalty_cards' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'loyalty_cards', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'loyalty_cards', 'to_left', v_queued, 'loyalty_cards', 'loyalty_cards', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -11647,8 +11730,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'name_affixes' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'name_affixes', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'name_affixes', 'to_left', v_queued, 'name_affixes', 'name_affixes', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -11834,8 +11917,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_days' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_days', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_days', 'to_left', v_queued, 'payment_days', 'payment_days', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -12024,8 +12107,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_day_lines', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_day_lines', 'to_left', v_queued, 'payment_day_lines', 'payment_day_lines', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -12213,8 +12296,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_schedules' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_schedules', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedules', 'to_left', v_queued, 'payment_schedules', 'payment_schedules', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -12403,8 +12486,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_schedule_lines', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedule_lines', 'to_left', v_queued, 'payment_schedule_lines', 'payment_schedule_lines', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -12598,8 +12681,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_terms' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_terms', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_terms', 'to_left', v_queued, 'payment_terms', 'payment_terms', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -12798,8 +12881,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customers_organization' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customers_organization', 'to_left', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_organization', 'to_left', v_queued, 'customers_organization', 'customers_organization', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -13767,6 +13850,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('be9cb108215bae654b9358c38870005987ed059ee8cce2b4412f2c006e612bd4');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('38aaa6443cf88f131ec04d7d06acea6032ac88db9be882be771349f53670c6db');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle be9cb108215b: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'be9cb108215bae654b9358c38870005987ed059ee8cce2b4412f2c006e612bd4'));
+VALUES ('deploy', 'deployed bundle 38aaa6443cf8: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '38aaa6443cf88f131ec04d7d06acea6032ac88db9be882be771349f53670c6db'));

@@ -1,8 +1,80 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle f51314b3f190ad4a5121ff4cd1626b4b67b8785aaf9abacd4b4b978dba482d62: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
--- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
+-- bundle aee1eef6114dd7a4ae2df25cd0ef08269705ce1aa1183989a017e48720d90320: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
+--   create  control
+--   create  drift
+--   create  map/companies/to_left/apply
+--   create  map/contact_persons/to_left/apply
+--   create  map/customer_groups/to_left/apply
+--   create  map/customer_payment_methods/to_left/apply
+--   create  map/customers_person/to_left/apply
+--   create  map/loyalty_cards/to_left/apply
+--   create  map/name_affixes/to_left/apply
+--   create  map/payment_days/to_left/apply
+--   create  map/payment_day_lines/to_left/apply
+--   create  map/payment_schedules/to_left/apply
+--   create  map/payment_schedule_lines/to_left/apply
+--   create  map/payment_terms/to_left/apply
+--   create  map/customers_organization/to_left/apply
+--   create  dispatch
+--   create  map/companies/to_right/wal
+--   create  map/companies/to_right/snapshot
+--   create  map/contact_persons/to_right/wal
+--   create  map/contact_persons/to_right/snapshot
+--   create  map/customer_groups/to_right/wal
+--   create  map/customer_groups/to_right/snapshot
+--   create  map/customer_payment_methods/to_right/wal
+--   create  map/customer_payment_methods/to_right/snapshot
+--   create  map/customers_person/to_right/wal
+--   create  map/customers_person/to_right/snapshot
+--   create  map/loyalty_cards/to_right/wal
+--   create  map/loyalty_cards/to_right/snapshot
+--   create  map/name_affixes/to_right/wal
+--   create  map/name_affixes/to_right/snapshot
+--   create  map/payment_days/to_right/wal
+--   create  map/payment_days/to_right/snapshot
+--   create  map/payment_day_lines/to_right/wal
+--   create  map/payment_day_lines/to_right/snapshot
+--   create  map/payment_schedules/to_right/wal
+--   create  map/payment_schedules/to_right/snapshot
+--   create  map/payment_schedule_lines/to_right/wal
+--   create  map/payment_schedule_lines/to_right/snapshot
+--   create  map/payment_terms/to_right/wal
+--   create  map/payment_terms/to_right/snapshot
+--   create  map/customers_organization/to_right/wal
+--   create  map/customers_organization/to_right/snapshot
+--   create  map/companies/to_right/absorb
+--   create  map/contact_persons/to_right/absorb
+--   create  map/customer_groups/to_right/absorb
+--   create  map/customer_payment_methods/to_right/absorb
+--   create  map/customers_person/to_right/absorb
+--   create  map/loyalty_cards/to_right/absorb
+--   create  map/name_affixes/to_right/absorb
+--   create  map/payment_days/to_right/absorb
+--   create  map/payment_day_lines/to_right/absorb
+--   create  map/payment_schedules/to_right/absorb
+--   create  map/payment_schedule_lines/to_right/absorb
+--   create  map/payment_terms/to_right/absorb
+--   create  map/customers_organization/to_right/absorb
+--   create  absorb
+--   create  wal
+--   create  registry
+--   create  dependencies
+--   create  slot replicator_fno
+-- Apply in one transaction (replicator deploy does; by hand, connected to this database:
+-- psql -v ON_ERROR_STOP=1 -1 -f this-file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
+-- For the fno database only: on any other (a file applied to the wrong database)
+-- it stops here, and psql -v ON_ERROR_STOP=1 -1 rolls everything back.
+DO $database$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = 'fno') THEN
+        RAISE EXCEPTION 'replicator: this file is for the % database (schema %), but psql is connected to database %, which lacks it',
+            'fno', 'fno', current_database()
+            USING HINT = 'connect to that database: psql -v ON_ERROR_STOP=1 -1 -f FILE DBNAME';
+    END IF;
+END
+$database$;
 -- Waiting for a lock (an open transaction on a mapped table) fails after this long
 -- rather than hanging, and holds up the table's writers no longer.
 SET LOCAL lock_timeout = '10s';
@@ -666,8 +738,21 @@ CREATE TABLE IF NOT EXISTS replicator.applier_retry (
     reason        text        NOT NULL,
     noted_at      timestamptz NOT NULL DEFAULT now()
 );
+
+-- ==== The applier's heartbeat (replicator status, status --check) ====
+-- One row per database: the session the applier holds here (alive while that backend
+-- is in pg_stat_activity), where it runs, and when it last polled for work (at most
+-- once a second). Kept apart from the queue: nothing reads it but status.
+CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
+    singleton  boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
+    pid        integer     NOT NULL,  -- the applier's backend on this database
+    host       text        NOT NULL,  -- the machine the applier runs on
+    os_pid     integer     NOT NULL,  -- its process there
+    started_at timestamptz NOT NULL DEFAULT now(),
+    polled_at  timestamptz NOT NULL DEFAULT now()
+);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'a812c29723a5517670ce9820a3fb79056300dff5417601d62515096def0db8f2', $sql$$sql$)
+VALUES ('control', 'a8f252ecc8282b667bdc213bb5355e80b8f94e9ba3c58f735723eb3801326126', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -2279,8 +2364,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'contact_persons' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'contact_persons', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'contact_persons', 'to_left', v_held, 'contact_persons', 'contact_persons', 'contact_persons', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -2869,8 +2954,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customer_groups' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customer_groups', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_groups', 'to_left', v_held, 'customer_groups', 'customer_groups', 'customer_groups', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -3509,8 +3594,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customer_payment_methods', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_payment_methods', 'to_left', v_held, 'customer_payment_methods', 'customer_payment_methods', 'customer_payment_methods', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -4197,8 +4282,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customers_person' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customers_person', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_person', 'to_left', v_held, 'customers_person', 'customers_person', 'customers_person', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -5976,8 +6061,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_days' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_days', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_days', 'to_left', v_held, 'payment_days', 'payment_days', 'payment_days', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -6627,8 +6712,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_day_lines', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_day_lines', 'to_left', v_held, 'payment_day_lines', 'payment_day_lines', 'payment_day_lines', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -7267,8 +7352,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_schedules' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_schedules', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedules', 'to_left', v_held, 'payment_schedules', 'payment_schedules', 'payment_schedules', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -7968,8 +8053,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_schedule_lines', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedule_lines', 'to_left', v_held, 'payment_schedule_lines', 'payment_schedule_lines', 'payment_schedule_lines', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -8712,8 +8797,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'payment_terms' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'payment_terms', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_terms', 'to_left', v_held, 'payment_terms', 'payment_terms', 'payment_terms', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -9658,8 +9743,8 @@ BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
      WHERE map_name = 'customers_organization' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
-            'customers_organization', 'to_left', v_held
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % held changes waiting for a parent (replicator held list %): retry them once the parent is there (replicator held retry --map %) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_organization', 'to_left', v_held, 'customers_organization', 'customers_organization', 'customers_organization', 'to_left'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -10434,8 +10519,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'companies' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'companies', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'companies', 'to_right', v_queued, 'companies', 'companies', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -10605,8 +10690,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'contact_persons' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'contact_persons', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'contact_persons', 'to_right', v_queued, 'contact_persons', 'contact_persons', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -10776,8 +10861,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customer_groups' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customer_groups', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_groups', 'to_right', v_queued, 'customer_groups', 'customer_groups', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -10947,8 +11032,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customer_payment_methods' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customer_payment_methods', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customer_payment_methods', 'to_right', v_queued, 'customer_payment_methods', 'customer_payment_methods', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -11118,8 +11203,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customers_person' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customers_person', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_person', 'to_right', v_queued, 'customers_person', 'customers_person', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -11289,8 +11374,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'loyalty_cards' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'loyalty_cards', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'loyalty_cards', 'to_right', v_queued, 'loyalty_cards', 'loyalty_cards', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -11460,8 +11545,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'name_affixes' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'name_affixes', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'name_affixes', 'to_right', v_queued, 'name_affixes', 'name_affixes', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -11631,8 +11716,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_days' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_days', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_days', 'to_right', v_queued, 'payment_days', 'payment_days', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -11805,8 +11890,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_day_lines' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_day_lines', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_day_lines', 'to_right', v_queued, 'payment_day_lines', 'payment_day_lines', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -11978,8 +12063,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_schedules' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_schedules', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedules', 'to_right', v_queued, 'payment_schedules', 'payment_schedules', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -12152,8 +12237,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_schedule_lines', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_schedule_lines', 'to_right', v_queued, 'payment_schedule_lines', 'payment_schedule_lines', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -12331,8 +12416,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'payment_terms' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'payment_terms', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'payment_terms', 'to_right', v_queued, 'payment_terms', 'payment_terms', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -12515,8 +12600,8 @@ BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
      WHERE map_name = 'customers_organization' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
-            'customers_organization', 'to_right', v_queued
+        RAISE EXCEPTION 'replicator: map % (%) is removed but still has % queued changes: apply them (replicator resume %, if paused, and run the applier) or throw them away (replicator discard % --direction % --reason TEXT), then deploy again',
+            'customers_organization', 'to_right', v_queued, 'customers_organization', 'customers_organization', 'to_right'
             USING ERRCODE = 'object_in_use';
     END IF;
 END
@@ -13849,6 +13934,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('f51314b3f190ad4a5121ff4cd1626b4b67b8785aaf9abacd4b4b978dba482d62');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('aee1eef6114dd7a4ae2df25cd0ef08269705ce1aa1183989a017e48720d90320');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle f51314b3f190: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'f51314b3f190ad4a5121ff4cd1626b4b67b8785aaf9abacd4b4b978dba482d62'));
+VALUES ('deploy', 'deployed bundle aee1eef6114d: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'aee1eef6114dd7a4ae2df25cd0ef08269705ce1aa1183989a017e48720d90320'));

@@ -145,7 +145,7 @@ def retry_held(conn: psycopg.Connection[TupleRow], ids: list[int]) -> Retried:
             "WITH taken AS (DELETE FROM replicator.held_change WHERE id = ANY (%s) RETURNING *)"
             " SELECT direction, map_name, array_agg(id ORDER BY id),"
             " jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,"
-            " 'refs', refs, 'before', before, 'before_refs', before_refs, 'at', at,"
+            " 'refs', refs, 'before', before, 'key', key, 'seen', seen, 'stamp', stamp,"
             " 'force', forced) ORDER BY id)"
             " FROM taken GROUP BY direction, map_name ORDER BY direction, map_name",
             (ids,),
@@ -249,11 +249,6 @@ def discard_backlog(
             " RETURNING id, op, image",
             (map_name, direction),
         ).fetchall()
-        # A queued delete kept a tombstone for judging conflicts; it will never cross.
-        source.execute(
-            "DELETE FROM replicator.tombstone WHERE direction = %s AND change_id = ANY (%s)",
-            (direction, [int(r[0]) for r in queued]),
-        )
         parked = source.execute(
             "DELETE FROM replicator.wal_parked WHERE map_name = %s AND direction = %s"
             " RETURNING id, changes",

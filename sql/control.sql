@@ -621,17 +621,6 @@ CREATE TABLE IF NOT EXISTS replicator.wal_stopped (
     PRIMARY KEY (map_name, direction)
 );
 
--- newest_wins: a row the replicator wrote here counts as changed when the changes it
--- merged were made, not when it was written. Valid while the row's xmin is written_xid.
-CREATE TABLE IF NOT EXISTS replicator.row_clock (
-    map_name    text        NOT NULL,
-    direction   text        NOT NULL,
-    key         jsonb       NOT NULL,
-    written_xid xid         NOT NULL,
-    at          timestamptz,
-    PRIMARY KEY (map_name, direction, key)
-);
-
 -- replicator run, while it cannot reach a database (this one or the other): since
 -- when it has been retrying, why, and when it gives up (reason 'gave up: ...' once
 -- it has). Written to each database it can reach, removed once it is through again;

@@ -279,10 +279,11 @@ def test_plan_after_an_edit_says_what_changes_against_what_is_deployed(project: 
     planned = replicator(project, "plan")
     assert planned.returncode == 2
     assert planned.stderr == (
-        "database fno+cds: replace map/customer_groups/to_right/apply, dispatch, registry,"
-        " dependencies;"
-        " drop map/customer_groups/to_left/snapshot, map/customer_groups/to_left/capture,"
-        " map/customer_groups/to_left/apply\n"
+        "database fno+cds: replace map/customer_groups/to_right/apply, dispatch, absorb,"
+        " registry, dependencies;"
+        " drop map/customer_groups/to_right/absorb, map/customer_groups/to_left/snapshot,"
+        " map/customer_groups/to_left/capture, map/customer_groups/to_left/apply,"
+        " map/customer_groups/to_left/absorb\n"
     )
     assert "--   replace map/customer_groups/to_right/apply\n" in planned.stdout
 

@@ -73,7 +73,7 @@ def test_a_filter_that_raises_for_a_row_lets_the_write_through_and_notes_it(
     out = io.StringIO()
     commands.cmd_status(project.config(), out)
     assert (
-        "items (l→r): 2 change(s) not captured, the latest because its left_filter"
+        "items (to_right, l→r): 2 changes not captured, the latest because its left_filter"
         f" {DIVIDES!r} raised: division by zero (rows in replicator.uncaptured); after the"
         " fix, replicator sync items"
     ) in out.getvalue()

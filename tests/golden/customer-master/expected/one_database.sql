@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle b1282f32feedd2045c445a2eb6071711cae07d1ca12a28109d519ec8a2742249: 110 to create, 0 to replace, 0 to drop
+-- bundle e81f73799bf5f3ab1099a2f47767cf4cfa0491b627f883c22a113b5781e364a1: 110 to create, 0 to replace, 0 to drop
 --   create  control
 --   create  drift
 --   create  map/companies/to_right/apply
@@ -756,17 +756,6 @@ CREATE TABLE IF NOT EXISTS replicator.wal_stopped (
     PRIMARY KEY (map_name, direction)
 );
 
--- newest_wins: a row the replicator wrote here counts as changed when the changes it
--- merged were made, not when it was written. Valid while the row's xmin is written_xid.
-CREATE TABLE IF NOT EXISTS replicator.row_clock (
-    map_name    text        NOT NULL,
-    direction   text        NOT NULL,
-    key         jsonb       NOT NULL,
-    written_xid xid         NOT NULL,
-    at          timestamptz,
-    PRIMARY KEY (map_name, direction, key)
-);
-
 -- replicator run, while it cannot reach a database (this one or the other): since
 -- when it has been retrying, why, and when it gives up (reason 'gave up: ...' once
 -- it has). Written to each database it can reach, removed once it is through again;
@@ -792,7 +781,7 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
     polled_at  timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'a8f252ecc8282b667bdc213bb5355e80b8f94e9ba3c58f735723eb3801326126', $sql$$sql$)
+VALUES ('control', '5071ac6cccabd78778f48d49851b25ad2ddf4eada8cdd6ca4433c2eafed92464', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -26431,6 +26420,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('b1282f32feedd2045c445a2eb6071711cae07d1ca12a28109d519ec8a2742249');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e81f73799bf5f3ab1099a2f47767cf4cfa0491b627f883c22a113b5781e364a1');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle b1282f32feed: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'b1282f32feedd2045c445a2eb6071711cae07d1ca12a28109d519ec8a2742249'));
+VALUES ('deploy', 'deployed bundle e81f73799bf5: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e81f73799bf5f3ab1099a2f47767cf4cfa0491b627f883c22a113b5781e364a1'));

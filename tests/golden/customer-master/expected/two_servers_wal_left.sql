@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle aee1eef6114dd7a4ae2df25cd0ef08269705ce1aa1183989a017e48720d90320: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 9f8f53021b8ab8e55ab7712671b7d3bbcaa2788f70ecb07c944f0eee04f47c88: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   create  control
 --   create  drift
 --   create  map/companies/to_left/apply
@@ -716,17 +716,6 @@ CREATE TABLE IF NOT EXISTS replicator.wal_stopped (
     PRIMARY KEY (map_name, direction)
 );
 
--- newest_wins: a row the replicator wrote here counts as changed when the changes it
--- merged were made, not when it was written. Valid while the row's xmin is written_xid.
-CREATE TABLE IF NOT EXISTS replicator.row_clock (
-    map_name    text        NOT NULL,
-    direction   text        NOT NULL,
-    key         jsonb       NOT NULL,
-    written_xid xid         NOT NULL,
-    at          timestamptz,
-    PRIMARY KEY (map_name, direction, key)
-);
-
 -- replicator run, while it cannot reach a database (this one or the other): since
 -- when it has been retrying, why, and when it gives up (reason 'gave up: ...' once
 -- it has). Written to each database it can reach, removed once it is through again;
@@ -752,7 +741,7 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
     polled_at  timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'a8f252ecc8282b667bdc213bb5355e80b8f94e9ba3c58f735723eb3801326126', $sql$$sql$)
+VALUES ('control', '5071ac6cccabd78778f48d49851b25ad2ddf4eada8cdd6ca4433c2eafed92464', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -13934,6 +13923,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('aee1eef6114dd7a4ae2df25cd0ef08269705ce1aa1183989a017e48720d90320');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('9f8f53021b8ab8e55ab7712671b7d3bbcaa2788f70ecb07c944f0eee04f47c88');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle aee1eef6114d: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'aee1eef6114dd7a4ae2df25cd0ef08269705ce1aa1183989a017e48720d90320'));
+VALUES ('deploy', 'deployed bundle 9f8f53021b8a: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '9f8f53021b8ab8e55ab7712671b7d3bbcaa2788f70ecb07c944f0eee04f47c88'));

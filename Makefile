@@ -76,8 +76,9 @@ test-slow: postgres install
 demo: postgres install
 	$(BIN)/python -m replicator.demo
 
-# The figures of the README's performance section; BENCH_ROWS, BENCH_BIG_ROWS,
-# BENCH_WAL_ROWS, BENCH_VERIFY_ROWS and BENCH_REPEAT scale it. Writes
+# The figures of the README's performance section; BENCH_SECTIONS (e.g. 2,3,6) runs
+# only those and the sections they need; BENCH_ROWS, BENCH_BIG_ROWS, BENCH_WAL_ROWS,
+# BENCH_VERIFY_ROWS and BENCH_REPEAT scale it. Writes
 # bench/results.json (BENCH_RESULTS elsewhere), each figure with its target and
 # whether it is met. BENCH_COMMAND is how results.json says it was made.
 bench: postgres install

@@ -1,9 +1,11 @@
 """``make bench``: the figures a DBA asks for, each as a ratio to a ceiling or to
 native logical replication measured in the same run, on throw-away servers.
 
-    BENCH_ROWS=50000 BENCH_BIG_ROWS=200000 BENCH_REPEAT=3 \\
+    BENCH_SECTIONS=2,3,6 BENCH_ROWS=50000 BENCH_BIG_ROWS=200000 BENCH_REPEAT=3 \\
         BENCH_WAL_ROWS=1000000 BENCH_WAL_REPEAT=1 .venv/bin/python -m bench.run
 
+BENCH_SECTIONS names the sections to run (all by default); the sections their
+figures are ratios to run too, marked as baselines (SECTIONS says which need which).
 BENCH_ROWS sizes the throughput sections, BENCH_BIG_ROWS bulk load, initial sync and
 the applier's backlog; BENCH_WAL_ROWS is the one big source transaction of section 9
 (trigger and WAL capture), run BENCH_WAL_REPEAT times (once by default: a million rows
@@ -23,7 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -572,45 +574,82 @@ ALTER TABLE fno.customers ENABLE ALWAYS TRIGGER bench_arrived_lr;
 
 
 class Section(NamedTuple):
-    """A section: its title (formatted with Bench.sizes()) and the method that measures it."""
+    """A section: its title (formatted with Bench.sizes()), the sections whose figures
+    its ratios divide by, and the method that measures it."""
 
     title: str
+    needs: tuple[int, ...]
     measure: Callable[[Bench], None]
 
 
 SECTIONS: dict[int, Section] = {
-    1: Section("ceilings: {rows:,} rows in one database, no capture", Bench.measure_ceilings),
+    1: Section("ceilings: {rows:,} rows in one database, no capture", (), Bench.measure_ceilings),
     2: Section(
         "native logical replication one way, two databases on one server: {rows:,} rows;"
         " latency at 100 commits/s for {latency_seconds:g} s",
+        (),
         Bench.measure_native,
     ),
     3: Section(
         "replicator, queued, trigger capture, two-way maps: {rows:,} rows",
+        (1, 2),
         Bench.measure_trigger_throughput,
     ),
     4: Section(
         "replicator, queued, WAL capture (wal2json slot), two-way maps: {rows:,} rows",
+        (1, 2, 3),
         Bench.measure_wal_throughput,
     ),
     5: Section(
         "latency at 100 commits/s for {latency_seconds:g} s, replicator in one database",
+        (2,),
         Bench.measure_latency,
     ),
     6: Section(
         "writer cost: pgbench single-row upserts, {writer_clients} clients,"
         " {writer_seconds} s per configuration, one database",
+        (),
         Bench.measure_writers,
     ),
-    7: Section("bulk load of {big_rows:,} rows in one INSERT ... SELECT", Bench.measure_bulk_load),
-    8: Section("initial sync of {big_rows:,} rows", Bench.measure_initial_sync),
+    7: Section(
+        "bulk load of {big_rows:,} rows in one INSERT ... SELECT", (), Bench.measure_bulk_load
+    ),
+    8: Section("initial sync of {big_rows:,} rows", (), Bench.measure_initial_sync),
     9: Section(
         "applier memory: a {big_rows:,}-change backlog; one {wal_rows:,}-row source"
         " transaction (trigger and WAL capture)",
+        (),
         Bench.measure_memory,
     ),
-    10: Section("replicator verify, {verify_rows:,} customers per side", Bench.measure_verify),
+    10: Section("replicator verify, {verify_rows:,} customers per side", (), Bench.measure_verify),
 }
+
+
+def requested_sections(setting: str | None) -> list[int]:
+    """The section numbers BENCH_SECTIONS names ("2,3,6"); all when unset or empty."""
+    if not setting or not setting.strip():
+        return sorted(SECTIONS)
+    named: list[int] = []
+    for part in setting.replace(" ", "").split(","):
+        if not part.isdigit() or int(part) not in SECTIONS:
+            raise SystemExit(
+                f"BENCH_SECTIONS={setting!r}: {part!r} is no section;"
+                f" sections are {', '.join(map(str, SECTIONS))}"
+            )
+        named.append(int(part))
+    return sorted(set(named))
+
+
+def with_baselines(requested: Iterable[int]) -> list[int]:
+    """``requested`` and every section they need, directly or not, in running order."""
+    chosen: set[int] = set()
+    pending = list(requested)
+    while pending:
+        number = pending.pop()
+        if number not in chosen:
+            chosen.add(number)
+            pending.extend(SECTIONS[number].needs)
+    return sorted(chosen)
 
 
 def _warm_up(left: str, right: str, target: str) -> None:
@@ -637,6 +676,8 @@ def _server_version(server: ThrowawayServer) -> str:
 
 
 def main() -> int:
+    requested = requested_sections(os.environ.get("BENCH_SECTIONS"))
+    chosen = with_baselines(requested)
     started = time.monotonic()
     failure: BaseException | None = None
     with (
@@ -646,9 +687,11 @@ def main() -> int:
     ):
         bench = Bench((first, second), Path(scratch))
         postgresql = _server_version(first)
-        for number in sorted(SECTIONS):
+        for number in chosen:
             section = SECTIONS[number]
-            bench.report.open(number, section.title.format(**bench.sizes()), False)
+            bench.report.open(
+                number, section.title.format(**bench.sizes()), number not in requested
+            )
             bench.section = number
             try:
                 section.measure(bench)
@@ -661,6 +704,8 @@ def main() -> int:
         "finished_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "seconds": round(time.monotonic() - started, 1),
         "sizes": bench.sizes(),
+        "sections_requested": requested,
+        "sections_run": chosen,
         "sections": bench.report.as_json(),
     }
     if failure is not None:

@@ -9,8 +9,8 @@ figures are ratios to run too, marked as baselines (SECTIONS says which need whi
 BENCH_ROWS sizes the throughput sections, BENCH_BIG_ROWS bulk load, initial sync and
 the applier's backlog; BENCH_WAL_ROWS is the one big source transaction of section 9
 (trigger and WAL capture), run BENCH_WAL_REPEAT times (once by default: a million rows
-take minutes); BENCH_VERIFY_ROWS the customers per side section 10 verifies.
-Each figure is the median of
+take minutes); BENCH_VERIFY_ROWS the customers per side section 10 verifies;
+BENCH_SUSTAINED_SECONDS the load of section 11. Each figure is the median of
 BENCH_REPEAT repetitions, with min and max. Writes BENCH_RESULTS (bench/results.json)
 with each figure's target and whether it is met, and prints the table
 ``python -m bench.table`` puts in the README.
@@ -34,7 +34,7 @@ from typing import NamedTuple
 import psycopg
 from psycopg.rows import TupleRow
 
-from bench import table, targets, verify_cost, writer_cost
+from bench import sustained, table, targets, verify_cost, writer_cost
 from bench.databases import (
     CARDS,
     CUSTOMERS,
@@ -53,6 +53,7 @@ from bench.harness import (
     Figure,
     Measure,
     Report,
+    Series,
     Target,
     Value,
     rate,
@@ -83,6 +84,7 @@ UPSERT_SET = (
     " emailaddress1 = EXCLUDED.emailaddress1"
 )
 WHERE = {False: "one database", True: "two servers"}
+CAPTURES = {"trigger": "trigger capture", "wal": "WAL capture"}
 WRITER_CLIENTS = 4
 
 
@@ -98,6 +100,7 @@ class Bench:
         self.times = int(os.environ.get("BENCH_REPEAT", "3"))
         self.latency_seconds = float(os.environ.get("BENCH_LATENCY_SECONDS", "10"))
         self.writer_seconds = int(os.environ.get("BENCH_WRITER_SECONDS", "15"))
+        self.sustained_seconds = int(os.environ.get("BENCH_SUSTAINED_SECONDS", "60"))
         self.report = Report()
         self.section = 0  # the section being measured: add() files figures under it
         self.serial = 0
@@ -118,6 +121,7 @@ class Bench:
             "latency_seconds": self.latency_seconds,
             "writer_seconds": self.writer_seconds,
             "writer_clients": WRITER_CLIENTS,
+            "sustained_seconds": self.sustained_seconds,
         }
 
     def add(self, name: str, measure: Measure, target: Target | None = None) -> None:
@@ -561,6 +565,55 @@ class Bench:
                     Figure("rows/s", (self.verify_rows / value,)),
                 )
 
+    # 11 -----------------------------------------------------------------------------
+    def measure_sustained(self) -> None:
+        for capture, label in CAPTURES.items():
+            self.serial += 1
+            run = sustained.measure(
+                self.servers,
+                self.work,
+                f"bench_{self.serial}",
+                capture,
+                self.sustained_seconds,
+                WRITER_CLIENTS,
+            )
+            self._sustained_figures(label, run)
+
+    def _sustained_figures(self, label: str, run: sustained.SustainedRun) -> None:
+        commits = Value("changes/s", run.commit_rate, f"{run.committed:,} in {run.seconds:.1f} s")
+        applies = Value("changes/s", run.apply_rate, f"{run.applied:,} in {run.seconds:.1f} s")
+        self.add(f"{label}: source commit rate", commits)
+        self.add(f"{label}: apply rate", applies)
+        self.add(
+            f"{label}: apply rate / commit rate",
+            ratio(applies, commits),
+            targets.keeps_up(run.seconds),
+        )
+        self.add(
+            f"{label}: backlog at the end of the load",
+            Value("changes", run.backlog_at_end),
+            targets.backlog_at_end(run.commit_rate),
+        )
+        self.add(
+            f"{label}: backlog over time",
+            Series(
+                "changes",
+                run.backlog,
+                f"each second from the start; the load ends at {run.seconds:.1f} s",
+            ),
+        )
+        if run.drained_after is not None:
+            self.add(f"{label}: backlog gone after the load", Value("s", run.drained_after))
+        else:
+            self.add(
+                f"{label}: backlog left after the drain limit",
+                Value(
+                    "changes",
+                    run.backlog[-1][1],
+                    f"still there {run.drain_limit:.0f} s after the load",
+                ),
+            )
+
 
 NATIVE_ARRIVALS = """
 CREATE TABLE public.bench_arrival_lr (key text PRIMARY KEY, at timestamptz NOT NULL);
@@ -622,6 +675,12 @@ SECTIONS: dict[int, Section] = {
         Bench.measure_memory,
     ),
     10: Section("replicator verify, {verify_rows:,} customers per side", (), Bench.measure_verify),
+    11: Section(
+        "sustained load: section 6's upserts, {writer_clients} clients for"
+        " {sustained_seconds} s, two servers, the applier running",
+        (),
+        Bench.measure_sustained,
+    ),
 }
 
 
@@ -675,6 +734,30 @@ def _server_version(server: ThrowawayServer) -> str:
     return str(row[0]) if row else "unknown"
 
 
+def dumps(results: dict[str, object]) -> str:
+    """``results`` as indented JSON, each series' samples on one line rather than four
+    lines a sample."""
+    series: list[object] = []
+
+    def compact(node: object) -> object:
+        if isinstance(node, dict):
+            return {
+                k: _placeholder(series, v) if k == "samples" else compact(v)
+                for k, v in node.items()
+            }
+        return node
+
+    text = json.dumps(compact(results), indent=2, ensure_ascii=False)
+    for index, samples in enumerate(series):
+        text = text.replace(f'"@samples{index}@"', json.dumps(samples, separators=(",", ":")))
+    return text + "\n"
+
+
+def _placeholder(series: list[object], samples: object) -> str:
+    series.append(samples)
+    return f"@samples{len(series) - 1}@"
+
+
 def main() -> int:
     requested = requested_sections(os.environ.get("BENCH_SECTIONS"))
     chosen = with_baselines(requested)
@@ -710,7 +793,7 @@ def main() -> int:
     }
     if failure is not None:
         results["failed"] = f"section {bench.section}: {failure!r}"
-    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    RESULTS.write_text(dumps(results))
     print(table.render(results))
     print(f"\n{RESULTS} written in {results['seconds']} s")
     if failure is not None:

@@ -4,6 +4,7 @@
 #   make test-slow                the long fault and load runs (marker slow); CI runs both
 #   make demo                     run the end-to-end demo
 #   make bench                    the benchmark: table on stdout, bench/results.json
+#   make bench-table              the README's performance table, made from bench/results.json
 #   make bench-smoke              the benchmark at toy sizes (CI)
 #   make lint                     ruff + mypy
 #   make golden                   rewrite the golden files from current output
@@ -22,7 +23,7 @@ PG_LIB := /usr/lib/postgresql/15/lib
 # apt needs root; CI runs as root, developers may not.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install postgres test test-slow demo bench bench-smoke lint golden clean
+.PHONY: install postgres test test-slow demo bench bench-table bench-smoke lint golden clean
 
 # The venv, rebuilt whenever pyproject.toml changes (the stamp file is what
 # make tracks; `make .venv` works as a shorthand).
@@ -79,10 +80,13 @@ demo: postgres install
 # The figures of the README's performance section; BENCH_SECTIONS (e.g. 2,3,6) runs
 # only those and the sections they need; BENCH_ROWS, BENCH_BIG_ROWS, BENCH_WAL_ROWS,
 # BENCH_VERIFY_ROWS, BENCH_SUSTAINED_SECONDS and BENCH_REPEAT scale it. Writes
-# bench/results.json (BENCH_RESULTS elsewhere), each figure with its target and
-# whether it is met. BENCH_COMMAND is how results.json says it was made.
+# bench/results.json (BENCH_RESULTS elsewhere); `make bench-table` then puts it in
+# the README. BENCH_COMMAND is how results.json says it was made.
 bench: postgres install
 	BENCH_COMMAND="make bench" $(BIN)/python -m bench.run
+
+bench-table: install
+	$(BIN)/python -m bench.table
 
 # The same harness at toy sizes, so CI notices when it breaks (figures meaningless).
 bench-smoke: postgres install

@@ -40,8 +40,8 @@ def describe(postgresql: str) -> dict[str, object]:
 
 
 def command() -> str:
-    """The command line as it could be typed again: niceness, the BENCH_* settings in
-    effect, and the command (the Makefile's target, or the module)."""
+    """The command line as it could be typed again into a shell: the BENCH_* settings
+    in effect, the niceness, and the command (the Makefile's target, or the module)."""
     settings = [
         f"{name}={value}"
         for name, value in sorted(os.environ.items())
@@ -49,4 +49,4 @@ def command() -> str:
     ]
     niceness = os.getpriority(os.PRIO_PROCESS, 0)
     prefix = [f"nice -n {niceness}"] if niceness else []
-    return " ".join([*prefix, *settings, os.environ.get(COMMAND_VARIABLE, DEFAULT_COMMAND)])
+    return " ".join([*settings, *prefix, os.environ.get(COMMAND_VARIABLE, DEFAULT_COMMAND)])

@@ -4,6 +4,7 @@
 #   make test-slow                the long fault and load runs (marker slow); CI runs both
 #   make demo                     run the end-to-end demo
 #   make bench                    the benchmark: table on stdout, bench/results.json
+#   make bench-table              the README's performance table, made from bench/results.json
 #   make bench-smoke              the benchmark at toy sizes (CI)
 #   make lint                     ruff + mypy
 #   make golden                   rewrite the golden files from current output
@@ -22,7 +23,7 @@ PG_LIB := /usr/lib/postgresql/15/lib
 # apt needs root; CI runs as root, developers may not.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install postgres test test-slow demo bench bench-smoke lint golden clean
+.PHONY: install postgres test test-slow demo bench bench-table bench-smoke lint golden clean
 
 # The venv, rebuilt whenever pyproject.toml changes (the stamp file is what
 # make tracks; `make .venv` works as a shorthand).
@@ -76,15 +77,22 @@ test-slow: postgres install
 demo: postgres install
 	$(BIN)/python -m replicator.demo
 
-# The figures of the README's performance section; BENCH_ROWS, BENCH_BIG_ROWS,
-# BENCH_WAL_ROWS and BENCH_REPEAT scale it. Writes bench/results.json.
+# The figures of the README's performance section; BENCH_SECTIONS (e.g. 2,3,6) runs
+# only those and the sections they need; BENCH_ROWS, BENCH_BIG_ROWS, BENCH_WAL_ROWS,
+# BENCH_VERIFY_ROWS, BENCH_SUSTAINED_SECONDS and BENCH_REPEAT scale it. Writes
+# bench/results.json (BENCH_RESULTS elsewhere); `make bench-table` then puts it in
+# the README. BENCH_COMMAND is how results.json says it was made.
 bench: postgres install
-	$(BIN)/python -m bench.run
+	BENCH_COMMAND="make bench" $(BIN)/python -m bench.run
+
+bench-table: install
+	$(BIN)/python -m bench.table
 
 # The same harness at toy sizes, so CI notices when it breaks (figures meaningless).
 bench-smoke: postgres install
 	BENCH_ROWS=200 BENCH_BIG_ROWS=1000 BENCH_WAL_ROWS=2000 BENCH_VERIFY_ROWS=2000 BENCH_REPEAT=1 BENCH_LATENCY_SECONDS=1 \
-	    BENCH_WRITER_SECONDS=1 BENCH_RESULTS=/tmp/replicator-bench-smoke.json $(BIN)/python -m bench.run
+	    BENCH_WRITER_SECONDS=1 BENCH_SUSTAINED_SECONDS=3 BENCH_RESULTS=/tmp/replicator-bench-smoke.json \
+	    BENCH_COMMAND="make bench-smoke" $(BIN)/python -m bench.run
 
 lint: install
 	$(BIN)/ruff check replicator tests bench

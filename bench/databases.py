@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psycopg
 
+from bench.harness import wait_until
 from replicator import applier, commands
 from replicator.config import load_config
 from replicator.listener import Listener
@@ -142,6 +143,15 @@ def count(url: str, table: str) -> int:
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute(f"SELECT count(*) FROM {table}".encode()).fetchone()
     return int(row[0]) if row else 0
+
+
+def wait_for_rows(url: str, table: str, rows: int, timeout: float, what: str) -> None:
+    """Wait until ``table`` holds at least ``rows`` rows. One connection, a count every
+    20 ms: a new connection each time would fork a backend that competes for the CPU
+    with what is being measured."""
+    query = f"SELECT count(*) >= {int(rows)} FROM {table}".encode()
+    with psycopg.connect(url, autocommit=True) as conn:
+        wait_until(lambda: conn.execute(query).fetchone() == (True,), timeout, what, 0.02)
 
 
 def peak_rss_mb(process: subprocess.Popen[bytes]) -> float:

@@ -60,18 +60,12 @@ class UniqueKey:
 
 @dataclass(frozen=True)
 class RowSecurity:
-    """Row level security on a table, as it meets the role the replicator reads and
-    writes the table as (the [roles] owner, else whoever deploys)."""
+    """Row level security on a table that binds roles the replicator reads and writes the
+    table as (a side's writer and the [roles] owner, else whoever deploys): rows its
+    policies hide from them would be neither copied nor replicated."""
 
     forced: bool  # FORCE ROW LEVEL SECURITY: it binds the table's owner too
-    writer: str
-    applies: bool  # the writer is neither superuser, BYPASSRLS, nor (unforced) the owner
-    open_to_writer: bool  # a policy for every command shows the writer every row
-
-    @property
-    def hides_rows(self) -> bool:
-        """Whether a policy may hide rows from the writer (or forbid writing them)."""
-        return self.applies and not self.open_to_writer
+    hidden_from: tuple[str, ...]  # the roles it binds, that no policy shows every row
 
 
 @dataclass(frozen=True)
@@ -189,12 +183,12 @@ def read_schema(
     conn: psycopg.Connection[TupleRow],
     schema: str,
     kinds: tuple[str, ...] = tuple(KINDS),
-    writer: str | None = None,
+    roles: tuple[str, ...] = (),
 ) -> SchemaCatalog:
     """Snapshot one schema's tables, and the other relations a map might name, from
     the live catalog (or, with ``kinds``, relations of those kinds only); row level
-    security as it meets ``writer`` (default: the session's role)."""
-    params = {"schema": schema, "kinds": list(kinds), "writer": writer}
+    security as it binds ``roles`` (default: the session's role)."""
+    params = {"schema": schema, "kinds": list(kinds), "roles": list(roles) or None}
     # With only pg_catalog on the path, format_type() schema-qualifies every user type.
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         cur.execute("SET LOCAL search_path = pg_catalog, pg_temp")
@@ -253,12 +247,7 @@ def read_schema(
             )
         )
     security = {
-        row["table_name"]: RowSecurity(
-            forced=row["forced"],
-            writer=row["writer"],
-            applies=row["applies"],
-            open_to_writer=row["open_to_writer"],
-        )
+        row["table_name"]: RowSecurity(forced=row["forced"], hidden_from=tuple(row["hidden_from"]))
         for row in security_rows
     }
     return SchemaCatalog(

@@ -76,13 +76,14 @@ from replicator.walcheck import read_server_check
 
 
 def read_catalogs(config: Config) -> dict[Side, SchemaCatalog]:
-    """Both sides' schemas; row level security as it meets the role the generated
-    functions will run as (the [roles] owner, else whoever connects to deploy)."""
-    writer = config.roles.owner if config.roles else None
+    """Both sides' schemas; row level security as it binds the roles the generated
+    functions will run as (the side's writer and the [roles] owner, else whoever
+    connects to deploy)."""
     catalogs: dict[Side, SchemaCatalog] = {}
     for role in SIDES:
+        roles = (config.roles.writer(role), config.roles.owner) if config.roles else ()
         with connect(config, role) as conn:
-            catalogs[role] = read_schema(conn, config.side(role).schema, writer=writer)
+            catalogs[role] = read_schema(conn, config.side(role).schema, roles=roles)
     return catalogs
 
 

@@ -22,6 +22,7 @@ from replicator.model import (
     CONTROL_SCHEMA,
     DIRECTIONS,
     SIDES,
+    WRITE_SCHEMA,
     Capture,
     Config,
     ConflictPolicy,
@@ -41,11 +42,12 @@ from replicator.quoting import Sql, comment, ident, literal, sql_join, text_lite
 from replicator.resources import sql_file, templates_dir
 
 # A trigger's WHEN: the write is not the replicator's own. Its apply functions set the
-# marker and run as the owner of its schema (SECURITY DEFINER); an application role
-# may set the marker too, but holds no CREATE on that schema, so its writes count.
+# marker and write as a writer (SECURITY DEFINER functions in the writers' schema); an
+# application role may set the marker too, but may not use that schema, so its writes
+# count.
 NOT_REPLICATOR = Sql(
     "(current_setting('replicator.applying', true) IS DISTINCT FROM 'on'"
-    f" OR NOT has_schema_privilege({literal(CONTROL_SCHEMA)}, 'CREATE'))"
+    f" OR NOT has_schema_privilege({literal(WRITE_SCHEMA)}, 'USAGE'))"
 )
 # Long lists in generated SQL: one item per line, so a DBA's diff shows what changed.
 LIST = ",\n       "
@@ -141,6 +143,18 @@ def database_guard(label: str, schemas: tuple[str, ...]) -> Sql:
             schemas_literal=literal(", ".join(schemas)),
             missing=Sql(missing),
         ).rstrip("\n")
+    )
+
+
+def json_object(pairs: list[tuple[Sql, Sql]]) -> Sql:
+    """jsonb_build_object over any number of pairs: PostgreSQL passes a function at most
+    100 arguments, so every 50 pairs make one object, and the objects are joined."""
+    chunks = [pairs[i : i + 50] for i in range(0, len(pairs), 50)] or [[]]
+    return Sql(
+        " || ".join(
+            "jsonb_build_object(" + ", ".join(f"{k}, {v}" for k, v in chunk) + ")"
+            for chunk in chunks
+        )
     )
 
 
@@ -733,17 +747,27 @@ def _apply_artifact(
         "supersede_errors": control_function("supersede_errors"),
         "fields": fields,
         "insert_columns": sql_join([ident(f.column(to_side) or "") for f in carried]),
-        "insert_row": sql_join(
+        "insert_values": sql_join(
+            [Sql(f"(r.n).{ident(f.column(to_side) or '')}") for f in carried], LIST
+        ),
+        # The row as it is to be written: per target column, its key or final value.
+        "written_row": json_object(
             [
-                Sql(f"j.{ident(f'k_{keys.index(f) + 1}')}")
-                if f.key
-                else Sql(f"j.{by_field[f.column(to_side)].alias('f')}")
+                (
+                    literal(f.column(to_side) or ""),
+                    Sql(f"j.{ident(f'k_{keys.index(f) + 1}')}")
+                    if f.key
+                    else Sql(f"j.{by_field[f.column(to_side)].alias('f')}"),
+                )
                 for f in carried
-            ],
-            LIST,
+            ]
         ),
         "conflict_columns": sql_join([ident(c) for c in target_key.columns]),
-        "update_set": sql_join([Sql(f"{f.column} = j.{f.alias('f')}") for f in fields], LIST),
+        "update_set": sql_join([Sql(f"{f.column} = (r.n).{f.column}") for f in fields], LIST),
+        "writer_function": ident(WRITE_SCHEMA, f"{table_map.name}_{direction}"),
+        "writer": config.roles.writer(to_side) if config.roles else "the role that deploys",
+        "owned_by": ident(config.roles.writer(to_side)) if config.roles else None,
+        "write_schema": ident(WRITE_SCHEMA),
         "final_values": sql_join([Sql(f"j.{f.alias('f')}") for f in fields]),
         "current_values": sql_join([Sql(f"j.{f.alias('c')}") for f in fields]),
         "gone_fields": sql_join(
@@ -797,6 +821,7 @@ def _apply_artifact(
         functions=[
             Sql(f"{context['apply_function']}(jsonb, boolean, boolean)"),
             Sql(f"{context['write_function']}(jsonb, boolean)"),
+            Sql(f"{context['writer_function']}(jsonb, boolean)"),
         ],
         guard_held=bool(lookup_fields),  # only maps with lookups hold changes
         map_name=context["map_name"],

@@ -42,6 +42,7 @@ TOP_KEYS = {
     "roles",
 }
 ROLE_KEYS = ("owner", "runtime")
+WRITER_KEYS = ("left_writer", "right_writer")
 ALERT_KEYS = {"name", "errors", "count", "window", "actions", "channel", "command"}
 ALERT_ACTIONS = ("notify", "pause", "stop")
 # The queue functions take the batch size as a PostgreSQL integer.
@@ -123,30 +124,59 @@ def _give_up_after(path: Path, text: str) -> float:
 
 
 def _roles(path: Path, raw: Any) -> Roles | None:
-    """[roles]: the owner and runtime role names, both required, and different."""
+    """[roles]: the owner and runtime role names, both required; the writers, named or
+    derived from the owner; all different."""
     if raw is None:
         return None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: roles must be a table: [roles] with owner and runtime")
-    unknown = sorted(set(raw) - set(ROLE_KEYS))
+    unknown = sorted(set(raw) - set(ROLE_KEYS) - set(WRITER_KEYS))
     if unknown:
         raise ConfigError(
-            f"{path}: [roles]: unknown setting {unknown[0]!r} (known: owner, runtime)"
+            f"{path}: [roles]: unknown setting {unknown[0]!r}"
+            f" (known: {', '.join(ROLE_KEYS + WRITER_KEYS)})"
         )
     names = {}
-    for key in ROLE_KEYS:
+    for key in ROLE_KEYS + WRITER_KEYS:
         value = raw.get(key)
+        if value is None and key in WRITER_KEYS:
+            continue
         if not isinstance(value, str) or not value or "\x00" in value:
             raise ConfigError(f"{path}: [roles]: {key} must name a role")
-        if len(value.encode()) > 63:
-            raise ConfigError(f"{path}: [roles]: {key} = {value!r} is longer than 63 bytes")
         names[key] = value
-    if names["owner"] == names["runtime"]:
+    roles = Roles(
+        owner=names["owner"],
+        runtime=names["runtime"],
+        left_writer=names.get("left_writer", ""),
+        right_writer=names.get("right_writer", ""),
+    )
+    every = {
+        "owner": roles.owner,
+        "runtime": roles.runtime,
+        "left_writer": roles.writer("left"),
+        "right_writer": roles.writer("right"),
+    }
+    for key, value in every.items():
+        if len(value.encode()) > 63:
+            derived = "" if key in names else " (derived from owner: name it)"
+            raise ConfigError(
+                f"{path}: [roles]: {key} = {value!r} is longer than 63 bytes{derived}"
+            )
+    if roles.owner == roles.runtime:
         raise ConfigError(
             f"{path}: [roles]: owner and runtime must be different roles: the runtime role"
             " must not own what it runs"
         )
-    return Roles(owner=names["owner"], runtime=names["runtime"])
+    seen: dict[str, str] = {}
+    for key, value in every.items():
+        if value in seen:
+            raise ConfigError(
+                f"{path}: [roles]: {seen[value]} and {key} are both {value!r}: each side's"
+                " writer holds only that side's tables, apart from the owner and the runtime"
+                " role"
+            )
+        seen[value] = key
+    return roles
 
 
 def _alert(path: Path, position: int, raw: Any) -> AlertRule:

@@ -22,6 +22,10 @@ Scalar = str | int | float | bool
 SIDES: tuple[Side, Side] = ("left", "right")
 # The replicator's own schema in each database: queue, logs, generated functions.
 CONTROL_SCHEMA = "replicator"
+# The writers' functions: each does one map direction's writes to its target table, as
+# the writer of that side. Whoever may use this schema writes as the replicator (the
+# capture triggers skip it).
+WRITE_SCHEMA = "replicator_write"
 DIRECTIONS: tuple[Direction, Direction] = ("to_right", "to_left")
 
 
@@ -93,6 +97,17 @@ class Roles:
 
     owner: str  # owns the control schema and every generated function; deploy acts as it
     runtime: str  # the applier's login: the control schema and the apply functions, no more
+    left_writer: str = ""  # writes the left side's mapped tables, nothing else ("": derived)
+    right_writer: str = ""
+
+    def writer(self, side: Side) -> str:
+        """The role the replicator's writes to ``side``'s tables run as: application
+        triggers there fire with its rights, which are that side's mapped tables only.
+        Unnamed, it is the owner's name with ``_owner`` (if it ends so) replaced:
+        replicator_owner writes the left side as replicator_left_writer."""
+        named = self.left_writer if side == "left" else self.right_writer
+        stem = self.owner.removesuffix("_owner")
+        return named or f"{stem}_{side}_writer"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""What the [roles] owner and runtime role may do on each database, asked of the
+"""What the [roles] owner, runtime and writer roles may do on each database, asked of the
 database: the checks behind validate's and deploy's "run the SQL of replicator plan
 --roles" messages. Each problem names the database, the role and what it lacks.
 """
@@ -9,7 +9,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from replicator.connections import connect
-from replicator.model import Config, MapSet, Side
+from replicator.model import CONTROL_SCHEMA, WRITE_SCHEMA, Config, MapSet, Side
 from replicator.quoting import ident
 from replicator.roles import PRIVILEGE_ORDER, WAL_FUNCTIONS, table_privileges
 
@@ -31,8 +31,8 @@ def acting_problems(config: Config) -> list[str]:
 
 
 def prepared_problems(config: Config, maps: MapSet) -> list[str]:
-    """What the roles SQL of these maps grants and a database lacks: the schema owned by
-    the owner, the owner's rights on each mapped table, and for WAL capture the
+    """What the roles SQL of these maps grants and a database lacks: the schemas owned by
+    the owner, the writers, each role's rights on each mapped table, and for WAL capture the
     replication attribute and the origin functions; [] without [roles]."""
     if config.roles is None:
         return []
@@ -72,23 +72,31 @@ def _prepared_problem(
     exists = conn.execute("SELECT count(*) FROM pg_roles WHERE rolname = %s", (owner,)).fetchone()
     if not exists or not exists[0]:
         return f"the owner role {ident(owner)} does not exist: {RUN_ROLES} first"
-    row = conn.execute(
-        "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'replicator'"
-    ).fetchone()
-    if row is None:
-        return f"database {database} has no schema replicator yet: {RUN_ROLES} first"
-    if row[0] != owner:
-        return (
-            f"database {database}: the schema replicator belongs to {row[0]}, not to {owner}:"
-            f" {RUN_ROLES} first"
-        )
+    for schema in (CONTROL_SCHEMA, WRITE_SCHEMA):
+        row = conn.execute(
+            "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = %s", (schema,)
+        ).fetchone()
+        if row is None:
+            return f"database {database} has no schema {schema} yet: {RUN_ROLES} first"
+        if row[0] != owner:
+            return (
+                f"database {database}: the schema {schema} belongs to {row[0]}, not to {owner}:"
+                f" {RUN_ROLES} first"
+            )
     missing = [
-        f"the owner role {owner} lacks {privilege} on {table}"
-        for table, granted in table_privileges(config, maps, config.hosted(role)).items()
+        problem
+        for side in config.hosted(role)
+        for problem in _writer_missing(conn, owner, config.roles.writer(side))
+    ]
+    missing += [
+        f"the {'owner' if name == owner else 'writer'} role {name} lacks {privilege} on {table}"
+        for name, tables in table_privileges(config, maps, config.hosted(role)).items()
+        for table, granted in tables.items()
         for (privilege,) in conn.execute(
             "SELECT p FROM unnest(%s::text[]) AS p WHERE to_regclass(%s) IS NOT NULL"
+            " AND to_regrole(%s) IS NOT NULL"
             " AND NOT has_table_privilege(%s, to_regclass(%s), p) ORDER BY p",
-            ([p for p in PRIVILEGE_ORDER if p in granted], table, owner, table),
+            ([p for p in PRIVILEGE_ORDER if p in granted], table, ident(name), name, table),
         ).fetchall()
     ]
     if config.wal_sides(role):
@@ -97,6 +105,23 @@ def _prepared_problem(
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         return f"database {database}: {missing[0]}{more}: {RUN_ROLES}; it grants what the maps need"
     return None
+
+
+def _writer_missing(conn: psycopg.Connection[TupleRow], owner: str, writer: str) -> list[str]:
+    """What a side's writer needs to be: a role the owner is a member of (it creates and
+    replaces the writer's functions), that may use the writers' schema (the capture
+    triggers skip its writes)."""
+    row = conn.execute(
+        "SELECT pg_has_role(%s, r.oid, 'MEMBER'), has_schema_privilege(r.oid, %s, 'USAGE')"
+        " FROM pg_roles AS r WHERE r.rolname = %s",
+        (owner, WRITE_SCHEMA, writer),
+    ).fetchone()
+    if row is None:
+        return [f"the writer role {writer} does not exist"]
+    member, usage = row
+    return (
+        [] if member else [f"the owner role {owner} is not a member of the writer role {writer}"]
+    ) + ([] if usage else [f"the writer role {writer} lacks USAGE on schema {WRITE_SCHEMA}"])
 
 
 def _wal_missing(conn: psycopg.Connection[TupleRow], owner: str, runtime: str) -> list[str]:

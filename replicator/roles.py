@@ -1,5 +1,5 @@
 """The one-time SQL a superuser runs before the first deploy (``replicator plan --roles``):
-the owner and runtime roles, and what the owner may do to each mapped table. Pure: config
+the owner, runtime and writer roles, and what each may do to each mapped table. Pure: config
 and maps in, SQL text out."""
 
 from __future__ import annotations
@@ -8,7 +8,17 @@ from dataclasses import dataclass
 
 from replicator.compiler import LIST, database_guard, render_template
 from replicator.errors import ConfigError
-from replicator.model import DIRECTIONS, SIDES, Config, MapSet, Roles, Side, source_of, target_of
+from replicator.model import (
+    DIRECTIONS,
+    SIDES,
+    WRITE_SCHEMA,
+    Config,
+    MapSet,
+    Roles,
+    Side,
+    source_of,
+    target_of,
+)
 from replicator.quoting import Sql, comment, ident, literal, sql_join
 
 # The order PostgreSQL prints privileges in, so a grant reads the same every time.
@@ -49,29 +59,42 @@ def roles_of(config: Config) -> Roles:
     return config.roles
 
 
-def table_privileges(config: Config, maps: MapSet, hosted: tuple[Side, ...]) -> dict[Sql, set[str]]:
-    """Per mapped table of the hosted sides, what the owner's functions do to it: read it
-    (capture, snapshot, judging conflicts), fire triggers on it, write it, delete from it."""
-    privileges: dict[Sql, set[str]] = {}
+def table_privileges(
+    config: Config, maps: MapSet, hosted: tuple[Side, ...]
+) -> dict[str, dict[Sql, set[str]]]:
+    """Per role, and per mapped table of the hosted sides, what it does to the table. The
+    owner's functions read it (capture, snapshot, judging conflicts) and fire triggers
+    on it; the writer of its side writes it (the apply functions hand it the rows) and
+    reads the rows it changes."""
+    roles = roles_of(config)
+    privileges: dict[str, dict[Sql, set[str]]] = {roles.owner: {}}
     for table_map in maps.maps:
         for side in SIDES:
             if side in hosted:
                 table = ident(config.side(side).schema, table_map.table(side))
-                privileges.setdefault(table, set()).add("SELECT")
+                privileges[roles.owner].setdefault(table, set()).add("SELECT")
         for direction in DIRECTIONS:
             if direction not in table_map.directions:
                 continue
             source, target = source_of(direction), target_of(direction)
             if source in hosted and config.side(source).capture == "trigger":
-                privileges[ident(config.side(source).schema, table_map.table(source))].add(
-                    "TRIGGER"
-                )
+                privileges[roles.owner][
+                    ident(config.side(source).schema, table_map.table(source))
+                ].add("TRIGGER")
             if target in hosted:
-                written = privileges[ident(config.side(target).schema, table_map.table(target))]
-                written |= {"INSERT", "UPDATE"}
+                table = ident(config.side(target).schema, table_map.table(target))
+                written = privileges.setdefault(roles.writer(target), {}).setdefault(table, set())
+                written |= {"SELECT", "INSERT", "UPDATE"}
                 if table_map.on_delete == "propagate" or table_map.on_truncate == "replicate":
                     written.add("DELETE")
     return privileges
+
+
+def _grants(granted: dict[Sql, set[str]]) -> list[dict[str, Sql]]:
+    return [
+        {"name": table, "privileges": Sql(", ".join(p for p in PRIVILEGE_ORDER if p in privileges))}
+        for table, privileges in sorted(granted.items())
+    ]
 
 
 def compile_roles(config: Config, maps: MapSet) -> tuple[RolesScript, ...]:
@@ -81,28 +104,34 @@ def compile_roles(config: Config, maps: MapSet) -> tuple[RolesScript, ...]:
     for role in config.databases:
         hosted = config.hosted(role)
         privileges = table_privileges(config, maps, hosted)
-        written = [table for table, granted in privileges.items() if "INSERT" in granted]
+        schemas = tuple(dict.fromkeys(config.side(side).schema for side in hosted))
         sql = render_template(
             "roles.sql.j2",
             label=comment(config.label(role)),
-            guard=database_guard(
-                config.label(role),
-                tuple(dict.fromkeys(config.side(side).schema for side in hosted)),
-            ),
+            guard=database_guard(config.label(role), schemas),
             side=Sql(role),
             owner=ident(roles.owner),
             runtime=ident(roles.runtime),
             owner_literal=literal(roles.owner),
             runtime_literal=literal(roles.runtime),
-            schemas=[ident(s) for s in dict.fromkeys(config.side(side).schema for side in hosted)],
-            tables=[
+            write_schema=ident(WRITE_SCHEMA),
+            write_schema_literal=literal(WRITE_SCHEMA),
+            schemas=[ident(s) for s in schemas],
+            tables=_grants(privileges[roles.owner]),
+            writers=[
                 {
-                    "name": table,
-                    "privileges": Sql(", ".join(p for p in PRIVILEGE_ORDER if p in granted)),
+                    "side": Sql(side),
+                    "name": ident(roles.writer(side)),
+                    "literal": literal(roles.writer(side)),
+                    "schema": ident(config.side(side).schema),
+                    "tables": _grants(privileges.get(roles.writer(side), {})),
+                    "written": sql_join(
+                        [literal(t) for t in sorted(privileges.get(roles.writer(side), {}))],
+                        LIST,
+                    ),
                 }
-                for table, granted in sorted(privileges.items())
+                for side in hosted
             ],
-            written=sql_join([literal(table) for table in sorted(written)], LIST),
             wal=bool(config.wal_sides(role)),
             wal_functions=sql_join([Sql(f) for f in WAL_FUNCTIONS], ",\n    "),
         )

@@ -416,20 +416,25 @@ def _unlogged_problem(table: Table, side: Side) -> str:
 
 
 def _row_security_problem(table: Table) -> str | None:
-    """Row level security that binds the role the replicator reads and writes a table
-    as: rows a policy hides would be missed by sync and verify, and a row hidden in
-    the way of an insert can be neither seen nor written."""
+    """Row level security that binds a role the replicator reads or writes a table as:
+    rows a policy hides would be missed by sync and verify, and a row hidden in the
+    way of an insert can be neither seen nor written."""
     security = table.row_security
-    if security is None or not security.hides_rows:
+    if security is None:
         return None
-    name, writer = ident(table.schema, table.name), ident(security.writer)
+    name = ident(table.schema, table.name)
+    who = " and ".join(security.hidden_from)
+    many = len(security.hidden_from) > 1
+    bypass = " and ".join(f"ALTER ROLE {ident(r)} BYPASSRLS" for r in security.hidden_from)
     return (
         f"{table.label} has row level security {'forced' if security.forced else 'enabled'}"
-        f" and it applies to role {security.writer}, which the replicator reads and writes"
-        f" the table as: rows its policies hide would be neither copied nor replicated."
-        f" Let {security.writer} bypass it (ALTER ROLE {writer} BYPASSRLS, as a superuser)"
-        f" or give it a policy that shows it every row (CREATE POLICY replicator ON {name}"
-        f" TO {writer} USING (true) WITH CHECK (true))"
+        f" and it applies to {'roles' if many else 'role'} {who}, which the replicator"
+        f" reads and writes the table as: rows its policies hide would be neither copied"
+        f" nor replicated. Let {'them' if many else 'it'} bypass it ({bypass}, as a"
+        f" superuser) or give {'them' if many else 'it'} a policy that shows every row"
+        f" (CREATE POLICY replicator ON {name}"
+        f" TO {', '.join(ident(r) for r in security.hidden_from)}"
+        f" USING (true) WITH CHECK (true))"
     )
 
 

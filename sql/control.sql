@@ -3,14 +3,20 @@
 -- Safe to run again: it only creates what is missing and replaces functions.
 -- Created by the first deploy, or beforehand for the owner role by replicator plan
 -- --roles (the owner then needs no CREATE on the database, which IF NOT EXISTS asks).
+-- replicator_write holds the writers' functions (see the apply functions); only the
+-- owner and the writers may use it.
 DO $schema$
 BEGIN
     IF to_regnamespace('replicator') IS NULL THEN
         CREATE SCHEMA replicator;
     END IF;
+    IF to_regnamespace('replicator_write') IS NULL THEN
+        CREATE SCHEMA replicator_write;
+    END IF;
 END
 $schema$;
 REVOKE ALL ON SCHEMA replicator FROM PUBLIC;
+REVOKE ALL ON SCHEMA replicator_write FROM PUBLIC;
 
 -- Changes captured on this database, waiting to cross to the other side.
 -- id orders changes of one key: a row lock serialises writers of a key, so a

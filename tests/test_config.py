@@ -16,6 +16,7 @@ import pytest
 
 from replicator import cli
 from replicator.config import load_config
+from replicator.model import Roles
 
 SIDES = """
 [left]
@@ -222,3 +223,61 @@ def test_a_map_file_that_cannot_be_read_is_named_by_every_command_that_reads_map
     ]
     for verb in (["validate"], ["plan"], ["plan", "--roles"], ["deploy"]):
         assert refused(capsys, config, *verb) == expected, verb
+
+
+LONG_OWNER = "o" * 57 + "_owner"  # 63 bytes: its writers would be longer
+
+
+@pytest.mark.parametrize(
+    ("roles", "message"),
+    [
+        (
+            'owner = "app"\nruntime = "app"',
+            "[roles]: owner and runtime must be different roles: the runtime role must not"
+            " own what it runs",
+        ),
+        (
+            'owner = "replicator_owner"\nruntime = "replicator_left_writer"',
+            "[roles]: runtime and left_writer are both 'replicator_left_writer': each side's"
+            " writer holds only that side's tables, apart from the owner and the runtime role",
+        ),
+        (
+            'owner = "o"\nruntime = "r"\nleft_writer = "w"\nright_writer = "w"',
+            "[roles]: left_writer and right_writer are both 'w': each side's writer holds only"
+            " that side's tables, apart from the owner and the runtime role",
+        ),
+        (
+            f'owner = "{LONG_OWNER}"\nruntime = "r"',
+            f"[roles]: left_writer = '{'o' * 57}_left_writer' is longer than 63 bytes"
+            " (derived from owner: name it)",
+        ),
+        (
+            f'owner = "o"\nruntime = "r"\nright_writer = "{"w" * 64}"',
+            f"[roles]: right_writer = '{'w' * 64}' is longer than 63 bytes",
+        ),
+        (
+            'owner = "o"\nruntime = "r"\nleft_writer = ""',
+            "[roles]: left_writer must name a role",
+        ),
+        (
+            'owner = "o"\nruntime = "r"\nwriter = "w"',
+            "[roles]: unknown setting 'writer' (known: owner, runtime, left_writer, right_writer)",
+        ),
+    ],
+)
+def test_roles_that_cannot_keep_the_sides_apart_are_refused_when_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], roles: str, message: str
+) -> None:
+    config = project(tmp_path)
+    config.write_text(config.read_text() + "\n[roles]\n" + roles + "\n")
+    assert refused(capsys, config, "validate") == [f"replicator: {config}: {message}"]
+
+
+def test_the_writers_are_named_after_the_owner_unless_named() -> None:
+    derived = Roles(owner="dw_owner", runtime="dw_runtime")
+    named = Roles(owner="dw_owner", runtime="dw_runtime", right_writer="crm_writes")
+    assert (derived.writer("left"), derived.writer("right")) == (
+        "dw_left_writer",
+        "dw_right_writer",
+    )
+    assert (named.writer("left"), named.writer("right")) == ("dw_left_writer", "crm_writes")

@@ -106,7 +106,8 @@ TAMPERING = [
     "UPDATE replicator.map_state SET state = 'paused'",
     "SELECT * FROM replicator.activity_log",
     "SELECT * FROM replicator.conflict_log",
-    "DELETE FROM replicator.tombstone",
+    "DELETE FROM replicator.versions",
+    "SELECT replicator_write.customers_to_right('[]', true)",
     "SELECT replicator.apply_batch('to_left', '[]')",
     "SELECT replicator.ack_batch('to_right', ARRAY[1]::bigint[], now())",
     "SELECT pg_replication_origin_session_setup('replicator_apply')",
@@ -199,6 +200,26 @@ def test_every_generated_function_pins_its_search_path_and_only_capture_and_appl
     # Those that act on the applications' tables for someone who may not: the capture
     # triggers (fired by the applications), the apply functions (called by the applier).
     assert definers == {"capture", "write"}
+    # The writes themselves: each map direction's, by the writer of its target side.
+    writers = rows(
+        project.left_url,
+        "SELECT p.proname, p.prosecdef, pg_get_userbyid(p.proowner),"
+        "       'search_path=pg_catalog, pg_temp' = ANY (p.proconfig),"
+        "       EXISTS (SELECT FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a"
+        "                WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')"
+        "  FROM pg_proc p WHERE p.pronamespace = 'replicator_write'::regnamespace ORDER BY 1",
+    )
+    assert writers == sorted(
+        (
+            f"{table_map.name}_{direction}",
+            True,
+            f"replicator_{'right' if direction == 'to_right' else 'left'}_writer",
+            True,
+            False,
+        )
+        for table_map in maps.maps
+        for direction in table_map.directions
+    )
 
 
 # Same-named objects a hostile role could place before pg_catalog on a session's path:
@@ -299,7 +320,8 @@ def test_deploy_of_a_map_on_a_table_the_owner_may_not_use_says_what_to_run(
     """A missing privilege is an error (exit 1), found by validate too: exit 3 means a
     deploy that would throw changes away."""
     with project.left() as conn:
-        conn.execute("REVOKE TRIGGER, UPDATE ON fno.loyalty_cards FROM replicator_owner")
+        conn.execute("REVOKE TRIGGER ON fno.loyalty_cards FROM replicator_owner")
+        conn.execute("REVOKE UPDATE ON fno.loyalty_cards FROM replicator_left_writer")
     lacking = (
         "database fno+cds: the owner role replicator_owner lacks TRIGGER on"
         ' "fno"."loyalty_cards" (and 1 more): run the SQL of replicator plan --roles as a'
@@ -347,7 +369,11 @@ def test_plan_roles_prints_the_superuser_sql_and_asks_for_roles_when_none_are_na
     assert printed.stdout.startswith(
         "-- replicator roles for database fno+cds (reached through the left side's connection)"
     )
-    assert 'GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "fno"."customers"' in printed.stdout
+    assert 'GRANT SELECT, TRIGGER ON "fno"."customers" TO "replicator_owner";' in printed.stdout
+    assert (
+        'GRANT SELECT, INSERT, UPDATE, DELETE ON "fno"."customers" TO "replicator_left_writer";'
+        in printed.stdout
+    )
     config = undeployed.config_path
     config.write_text(config.read_text().split("\n[roles]")[0])
     refused = cli(undeployed, "plan", "--roles")
@@ -413,11 +439,12 @@ def test_sync_verify_and_repair_never_call_a_function_planted_in_public(
 
 ROW_SECURITY = (
     "maps/customers.toml: map 'customers_organization': cds.account has row level security"
-    " forced and it applies to role replicator_owner, which the replicator reads and writes"
-    " the table as: rows its policies hide would be neither copied nor replicated. Let"
-    ' replicator_owner bypass it (ALTER ROLE "replicator_owner" BYPASSRLS, as a superuser) or'
-    ' give it a policy that shows it every row (CREATE POLICY replicator ON "cds"."account"'
-    ' TO "replicator_owner" USING (true) WITH CHECK (true))'
+    " forced and it applies to roles replicator_right_writer and replicator_owner, which the"
+    " replicator reads and writes the table as: rows its policies hide would be neither"
+    ' copied nor replicated. Let them bypass it (ALTER ROLE "replicator_right_writer"'
+    ' BYPASSRLS and ALTER ROLE "replicator_owner" BYPASSRLS, as a superuser) or give them a'
+    ' policy that shows every row (CREATE POLICY replicator ON "cds"."account"'
+    ' TO "replicator_right_writer", "replicator_owner" USING (true) WITH CHECK (true))'
 )
 
 
@@ -440,7 +467,93 @@ def test_row_level_security_binding_the_owner_is_refused_until_it_sees_every_row
         conn.execute("DROP POLICY replicator ON cds.account")
         conn.execute("ALTER ROLE replicator_owner BYPASSRLS")
     try:
+        # The writer still may not see every row.
+        with pytest.raises(MapError) as refused:
+            commands.cmd_validate(project.config(), io.StringIO())
+        assert "applies to role replicator_right_writer, which" in str(refused.value.problems[0])
+        with project.left() as conn:
+            conn.execute("ALTER ROLE replicator_right_writer BYPASSRLS")
         assert commands.cmd_validate(project.config(), io.StringIO()) == 0
     finally:
-        with project.left() as conn:
-            conn.execute("ALTER ROLE replicator_owner NOBYPASSRLS")  # roles are per server
+        with project.left() as conn:  # roles are per server
+            conn.execute("ALTER ROLE replicator_owner NOBYPASSRLS")
+            conn.execute("ALTER ROLE replicator_right_writer NOBYPASSRLS")
+
+
+# The issue's attack: the ERP's application adds an ordinary trigger to its own table,
+# hoping to borrow the replicator's rights when a CRM change is applied there. It tries
+# what its own role may not: read a CRM column no map names, rewrite a CRM row, stop
+# the map; and writes what it managed into the row (it may write that table).
+SNOOP = """
+CREATE FUNCTION l.snoop() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    v_secret text;
+    v_done text;
+BEGIN
+    BEGIN
+        SELECT string_agg(secret, ',') INTO v_secret FROM r.items;
+        v_done := 'read ' || coalesce(v_secret, '');
+    EXCEPTION WHEN insufficient_privilege THEN v_done := 'read denied';
+    END;
+    BEGIN
+        UPDATE r.items SET name = 'rewritten';
+        v_done := v_done || ', rewrote';
+    EXCEPTION WHEN insufficient_privilege THEN v_done := v_done || ', rewrite denied';
+    END;
+    BEGIN
+        UPDATE replicator.map_state SET state = 'stopped';
+        v_done := v_done || ', stopped';
+    EXCEPTION WHEN insufficient_privilege THEN v_done := v_done || ', stop denied';
+    END;
+    NEW.name := v_done;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER snoop BEFORE INSERT OR UPDATE ON l.items FOR EACH ROW EXECUTE FUNCTION l.snoop();
+"""
+
+
+def test_an_application_trigger_runs_with_the_writers_rights_not_the_owners(
+    tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[[ThrowawayServer], str]
+) -> None:
+    url = fresh_db(pg)
+    project = schemas_project(
+        tmp_path,
+        url,
+        "DO $$ BEGIN"
+        " IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app_l') THEN CREATE ROLE app_l LOGIN; END IF;"
+        " IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app_r') THEN CREATE ROLE app_r LOGIN; END IF;"
+        " END $$;"
+        " CREATE SCHEMA l AUTHORIZATION app_l; CREATE SCHEMA r AUTHORIZATION app_r;"
+        " SET ROLE app_l; CREATE TABLE l.items (id int PRIMARY KEY, name varchar(50));"
+        " SET ROLE app_r;"
+        " CREATE TABLE r.items (id int PRIMARY KEY, name varchar(50), secret text);"
+        " INSERT INTO r.items VALUES (1, 'first', 's3cret'); RESET ROLE;",
+        {
+            "items.toml": '[[map]]\nname = "items"\nleft = "items"\nright = "items"\n'
+            '\n  [[map.field]]\n  left = "id"\n  right = "id"\n  key = true\n'
+            '\n  [[map.field]]\n  left = "name"\n  right = "name"\n'
+        },
+    )
+    config = project.config_path
+    config.write_text(
+        config.read_text()
+        + '\n[roles]\nowner = "replicator_owner"\nruntime = "replicator_runtime"\n'
+    )
+    project.deploy()
+    with psycopg.connect(as_role(url, "app_l"), autocommit=True) as conn:
+        conn.execute(SNOOP.encode())
+    with psycopg.connect(as_role(url, "app_r"), autocommit=True) as conn:
+        conn.execute("INSERT INTO r.items VALUES (2, 'second', 'hidden')")
+    totals = project.drain()  # as the runtime role
+    assert (totals.applied, totals.failed) == (1, 0)
+    # The trigger ran for the replicator's insert, as the left side's writer: it may
+    # write l.items, and nothing else.
+    assert rows(url, "SELECT id, name FROM l.items") == [
+        (2, "read denied, rewrite denied, stop denied")
+    ]
+    assert rows(url, "SELECT id, name, secret FROM r.items ORDER BY id") == [
+        (1, "first", "s3cret"),
+        (2, "second", "hidden"),
+    ]
+    assert rows(url, "SELECT DISTINCT state FROM replicator.map_state") == [("running",)]

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle e81f73799bf5f3ab1099a2f47767cf4cfa0491b627f883c22a113b5781e364a1: 110 to create, 0 to replace, 0 to drop
+-- bundle 226168d2df8dbfe91c1e8a2933fe03485c4fb61e2212a44d494d65e850a1d1f8: 110 to create, 0 to replace, 0 to drop
 --   create  control
 --   create  drift
 --   create  map/companies/to_right/apply
@@ -138,14 +138,20 @@ SELECT pg_advisory_xact_lock(7501166, 0);
 -- Safe to run again: it only creates what is missing and replaces functions.
 -- Created by the first deploy, or beforehand for the owner role by replicator plan
 -- --roles (the owner then needs no CREATE on the database, which IF NOT EXISTS asks).
+-- replicator_write holds the writers' functions (see the apply functions); only the
+-- owner and the writers may use it.
 DO $schema$
 BEGIN
     IF to_regnamespace('replicator') IS NULL THEN
         CREATE SCHEMA replicator;
     END IF;
+    IF to_regnamespace('replicator_write') IS NULL THEN
+        CREATE SCHEMA replicator_write;
+    END IF;
 END
 $schema$;
 REVOKE ALL ON SCHEMA replicator FROM PUBLIC;
+REVOKE ALL ON SCHEMA replicator_write FROM PUBLIC;
 
 -- Changes captured on this database, waiting to cross to the other side.
 -- id orders changes of one key: a row lock serialises writers of a key, so a
@@ -781,7 +787,7 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
     polled_at  timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '5071ac6cccabd78778f48d49851b25ad2ddf4eada8cdd6ca4433c2eafed92464', $sql$$sql$)
+VALUES ('control', '429843714ee0b41328abcbda03a4df89de97fa1ba81a23c48b16406a91157fc0', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1126,6 +1132,56 @@ ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/companies/to_right/apply ====
+-- Map 'companies', 'to_right': the writes to "cds"."company", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."company", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."company" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."company" ("company_code", "name")
+    SELECT (r.n)."company_code",
+       (r.n)."name"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("company_code") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."company" AS t
+       SET "name" = (r.n)."name"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."companies_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'companies', 'to_right': write a batch of captured changes into "cds"."company".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -1140,9 +1196,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_companies_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -1338,13 +1395,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."company" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."companies_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -1531,24 +1588,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), inserted AS (
-    INSERT INTO "cds"."company" ("company_code", "name")
-    SELECT j."k_1",
-       j."f_1"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."companies_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('company_code', j."k_1", 'name', j."f_1"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('company_code', j."k_1", 'name', j."f_1")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("company_code") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."company" AS t
-       SET "name" = j."f_1"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1") IS DISTINCT FROM (j."c_1")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -1657,13 +1707,64 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '585631ebd07f067942ae3fa4e5a3020819adb144762a585a79e57ca43c96e680', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '790fe23cc82a9076e5b4f4e5085cfc9c5951a43a2dde80ce4ce1f4d84754760f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/companies/to_left/apply ====
+-- Map 'companies', 'to_left': the writes to "fno"."companies", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."companies", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."companies" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."companies" ("dataareaid", "name")
+    SELECT (r.n)."dataareaid",
+       (r.n)."name"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."companies" AS t
+       SET "name" = (r.n)."name"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."companies_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'companies', 'to_left': write a batch of captured changes into "fno"."companies".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -1678,9 +1779,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_companies_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -1876,13 +1978,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."companies" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."companies_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -2069,24 +2171,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), inserted AS (
-    INSERT INTO "fno"."companies" ("dataareaid", "name")
-    SELECT j."k_1",
-       j."f_1"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."companies_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'name', j."f_1"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'name', j."f_1")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."companies" AS t
-       SET "name" = j."f_1"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1") IS DISTINCT FROM (j."c_1")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -2195,13 +2290,73 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'a7452c4107d95ac9eb92aa76aa67fbd8d1a670903bbace93175cdf106f48ddaf', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'a2ca29b011f3e4a0b9ee36078d71735fa90aede943a6ed57c6929563d5032433', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/contact_persons/to_right/apply ====
+-- Map 'contact_persons', 'to_right': the writes to "cds"."contact", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."contact", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."contact" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."contact" ("companyid", "contactpersonid", "firstname", "lastname", "emailaddress1", "parent_account_number", "is_sellable")
+    SELECT (r.n)."companyid",
+       (r.n)."contactpersonid",
+       (r.n)."firstname",
+       (r.n)."lastname",
+       (r.n)."emailaddress1",
+       (r.n)."parent_account_number",
+       (r.n)."is_sellable"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("companyid", "contactpersonid") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."contact" AS t
+       SET "firstname" = (r.n)."firstname",
+       "lastname" = (r.n)."lastname",
+       "emailaddress1" = (r.n)."emailaddress1",
+       "parent_account_number" = (r.n)."parent_account_number",
+       "is_sellable" = (r.n)."is_sellable"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."contact_persons_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'contact_persons', 'to_right': write a batch of captured changes into "cds"."contact".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -2216,9 +2371,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_contact_persons_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -2513,13 +2669,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."contact" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."contact_persons_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -2828,33 +2984,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "cds"."contact" ("companyid", "contactpersonid", "firstname", "lastname", "emailaddress1", "parent_account_number", "is_sellable")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2",
-       j."f_3",
-       j."f_4",
-       j."f_5"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."contact_persons_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('companyid', j."k_1", 'contactpersonid', j."k_2", 'firstname', j."f_1", 'lastname', j."f_2", 'emailaddress1', j."f_3", 'parent_account_number', j."f_4", 'is_sellable', j."f_5"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('companyid', j."k_1", 'contactpersonid', j."k_2", 'firstname', j."f_1", 'lastname', j."f_2", 'emailaddress1', j."f_3", 'parent_account_number', j."f_4", 'is_sellable', j."f_5")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("companyid", "contactpersonid") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."contact" AS t
-       SET "firstname" = j."f_1",
-       "lastname" = j."f_2",
-       "emailaddress1" = j."f_3",
-       "parent_account_number" = j."f_4",
-       "is_sellable" = j."f_5"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -2969,7 +3109,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '4318c474dfd5d3b41e5a099a9735309c2dcea533c7c0273102593213bf08bc8f', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '83763df1e3816894fd496f152113ee12474ac2c19e43f07385fc950d180e8fce', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2985,11 +3125,69 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/contact_persons/to_left/apply ====
+-- Map 'contact_persons', 'to_left': the writes to "fno"."contact_persons", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."contact_persons", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."contact_persons" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."contact_persons" ("dataareaid", "contact_person_id", "first_name", "last_name", "email", "customer_account")
+    SELECT (r.n)."dataareaid",
+       (r.n)."contact_person_id",
+       (r.n)."first_name",
+       (r.n)."last_name",
+       (r.n)."email",
+       (r.n)."customer_account"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "contact_person_id") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."contact_persons" AS t
+       SET "first_name" = (r.n)."first_name",
+       "last_name" = (r.n)."last_name",
+       "email" = (r.n)."email",
+       "customer_account" = (r.n)."customer_account"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."contact_persons_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'contact_persons', 'to_left': write a batch of captured changes into "fno"."contact_persons".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -3004,9 +3202,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_contact_persons_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -3283,13 +3482,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."contact_persons" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."contact_persons_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -3574,31 +3773,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."contact_persons" ("dataareaid", "contact_person_id", "first_name", "last_name", "email", "customer_account")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2",
-       j."f_3",
-       j."f_4"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."contact_persons_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2", 'first_name', j."f_1", 'last_name', j."f_2", 'email', j."f_3", 'customer_account', j."f_4"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2", 'first_name', j."f_1", 'last_name', j."f_2", 'email', j."f_3", 'customer_account', j."f_4")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "contact_person_id") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."contact_persons" AS t
-       SET "first_name" = j."f_1",
-       "last_name" = j."f_2",
-       "email" = j."f_3",
-       "customer_account" = j."f_4"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -3707,7 +3892,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '89a8d56074422649efba2b0c54513396570fa55ba1554c91d4697fc73357a19a', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '5e7a53004e5826327d095ae2a478073db9147a1929c4d564737ddd20855e2575', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3723,11 +3908,63 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customer_groups/to_right/apply ====
+-- Map 'customer_groups', 'to_right': the writes to "cds"."customer_group", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."customer_group", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."customer_group" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."customer_group" ("companyid", "group_code", "name")
+    SELECT (r.n)."companyid",
+       (r.n)."group_code",
+       (r.n)."name"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("companyid", "group_code") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."customer_group" AS t
+       SET "name" = (r.n)."name"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customer_groups_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'customer_groups', 'to_right': write a batch of captured changes into "cds"."customer_group".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -3742,9 +3979,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_groups_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -3949,13 +4187,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."customer_group" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."customer_groups_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -4168,25 +4406,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "cds"."customer_group" ("companyid", "group_code", "name")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."customer_groups_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('companyid', j."k_1", 'group_code', j."k_2", 'name', j."f_1"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('companyid', j."k_1", 'group_code', j."k_2", 'name', j."f_1")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("companyid", "group_code") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."customer_group" AS t
-       SET "name" = j."f_1"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1") IS DISTINCT FROM (j."c_1")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -4295,7 +4525,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'f3fbe7b7a6f2d28b2028bc0edbdf594c6d26d728591c4a9dbb9ea4a62a3f4917', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '11e252b0e9c0f4ed0f203dd2c47a657c35399f6673ccf77d9cb15c4bafbd884b', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4311,11 +4541,63 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customer_groups/to_left/apply ====
+-- Map 'customer_groups', 'to_left': the writes to "fno"."customer_groups", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."customer_groups", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."customer_groups" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."customer_groups" ("dataareaid", "customer_group", "description")
+    SELECT (r.n)."dataareaid",
+       (r.n)."customer_group",
+       (r.n)."description"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "customer_group") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."customer_groups" AS t
+       SET "description" = (r.n)."description"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_groups_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'customer_groups', 'to_left': write a batch of captured changes into "fno"."customer_groups".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -4330,9 +4612,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_groups_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -4537,13 +4820,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."customer_groups" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."customer_groups_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -4756,25 +5039,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."customer_groups" ("dataareaid", "customer_group", "description")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."customer_groups_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2", 'description', j."f_1"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2", 'description', j."f_1")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "customer_group") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."customer_groups" AS t
-       SET "description" = j."f_1"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1") IS DISTINCT FROM (j."c_1")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -4883,7 +5158,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '5808464343732c7c00e3e9383db819b3733f168acd0f93e4dad6ee6e656cc70d', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '48027364afe19e6c342e53e94788e1f366068d5e6619fa6ace460c42e8dda440', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4899,11 +5174,65 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customer_payment_methods/to_right/apply ====
+-- Map 'customer_payment_methods', 'to_right': the writes to "cds"."customer_payment_method", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."customer_payment_method", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."customer_payment_method" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."customer_payment_method" ("companyid", "code", "name", "payment_type")
+    SELECT (r.n)."companyid",
+       (r.n)."code",
+       (r.n)."name",
+       (r.n)."payment_type"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("companyid", "code") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."customer_payment_method" AS t
+       SET "name" = (r.n)."name",
+       "payment_type" = (r.n)."payment_type"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customer_payment_methods_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'customer_payment_methods', 'to_right': write a batch of captured changes into "cds"."customer_payment_method".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -4918,9 +5247,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_payment_methods_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -5149,13 +5479,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."customer_payment_method" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."customer_payment_methods_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -5392,27 +5722,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "cds"."customer_payment_method" ("companyid", "code", "name", "payment_type")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."customer_payment_methods_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('companyid', j."k_1", 'code', j."k_2", 'name', j."f_1", 'payment_type', j."f_2"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('companyid', j."k_1", 'code', j."k_2", 'name', j."f_1", 'payment_type', j."f_2")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("companyid", "code") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."customer_payment_method" AS t
-       SET "name" = j."f_1",
-       "payment_type" = j."f_2"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -5521,7 +5841,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '300cfbed83014cd9c3720aa205cc93cbca210d4b801252baf6d286ffebf1643a', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '9839e5e79685e831bdcd5891a333fc0ad624d7512778d7a9fc4be3a4996f838e', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5537,11 +5857,65 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customer_payment_methods/to_left/apply ====
+-- Map 'customer_payment_methods', 'to_left': the writes to "fno"."customer_payment_methods", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."customer_payment_methods", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."customer_payment_methods" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."customer_payment_methods" ("dataareaid", "payment_method", "description", "payment_type")
+    SELECT (r.n)."dataareaid",
+       (r.n)."payment_method",
+       (r.n)."description",
+       (r.n)."payment_type"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "payment_method") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."customer_payment_methods" AS t
+       SET "description" = (r.n)."description",
+       "payment_type" = (r.n)."payment_type"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'customer_payment_methods', 'to_left': write a batch of captured changes into "fno"."customer_payment_methods".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -5556,9 +5930,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -5787,13 +6162,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."customer_payment_methods" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."customer_payment_methods_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -6030,27 +6405,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."customer_payment_methods" ("dataareaid", "payment_method", "description", "payment_type")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."customer_payment_methods_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2", 'description', j."f_1", 'payment_type', j."f_2"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2", 'description', j."f_1", 'payment_type', j."f_2")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "payment_method") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."customer_payment_methods" AS t
-       SET "description" = j."f_1",
-       "payment_type" = j."f_2"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -6159,7 +6524,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'b23da1713d52af62328f437f631c353e859a8dcaf3e0c42c155c25b0784486a3', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'e1a8187f27328df3e29a2569c6f1c61d27486926ca7ec7a2845a27e07431ee97', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6175,11 +6540,71 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customers_person/to_right/apply ====
+-- Map 'customers_person', 'to_right': the writes to "cds"."contact", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."contact", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."contact" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."contact" ("companyid", "customer_number", "firstname", "middlename", "lastname", "emailaddress1", "is_sellable")
+    SELECT (r.n)."companyid",
+       (r.n)."customer_number",
+       (r.n)."firstname",
+       (r.n)."middlename",
+       (r.n)."lastname",
+       (r.n)."emailaddress1",
+       (r.n)."is_sellable"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("companyid", "customer_number") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."contact" AS t
+       SET "firstname" = (r.n)."firstname",
+       "middlename" = (r.n)."middlename",
+       "lastname" = (r.n)."lastname",
+       "emailaddress1" = (r.n)."emailaddress1",
+       "is_sellable" = (r.n)."is_sellable"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customers_person_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'customers_person', 'to_right': write a batch of captured changes into "cds"."contact".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -6194,9 +6619,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_person_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -6472,13 +6898,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."contact" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."customers_person_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -6768,33 +7194,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "cds"."contact" ("companyid", "customer_number", "firstname", "middlename", "lastname", "emailaddress1", "is_sellable")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2",
-       j."f_3",
-       j."f_4",
-       j."f_5"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."customers_person_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('companyid', j."k_1", 'customer_number', j."k_2", 'firstname', j."f_1", 'middlename', j."f_2", 'lastname', j."f_3", 'emailaddress1', j."f_4", 'is_sellable', j."f_5"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('companyid', j."k_1", 'customer_number', j."k_2", 'firstname', j."f_1", 'middlename', j."f_2", 'lastname', j."f_3", 'emailaddress1', j."f_4", 'is_sellable', j."f_5")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("companyid", "customer_number") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."contact" AS t
-       SET "firstname" = j."f_1",
-       "middlename" = j."f_2",
-       "lastname" = j."f_3",
-       "emailaddress1" = j."f_4",
-       "is_sellable" = j."f_5"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -6909,7 +7319,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '021ffeb80ea5e1e67bbb6138e536e495c4529bbf0dd9baaba20205281d125848', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', 'b891378d81a6b20111ccb550a28e076958c1db5a2c962ae44be28e900a6d7a4c', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6925,11 +7335,67 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customers_person/to_left/apply ====
+-- Map 'customers_person', 'to_left': the writes to "fno"."customers", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."customers", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."customers" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "email", "party_type")
+    SELECT (r.n)."dataareaid",
+       (r.n)."account_num",
+       (r.n)."name",
+       (r.n)."email",
+       (r.n)."party_type"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "account_num") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."customers" AS t
+       SET "name" = (r.n)."name",
+       "email" = (r.n)."email",
+       "party_type" = (r.n)."party_type"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_person_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'customers_person', 'to_left': write a batch of captured changes into "fno"."customers".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -6944,9 +7410,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_person_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -7192,13 +7659,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."customers" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."customers_person_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -7458,29 +7925,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "email", "party_type")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2",
-       j."f_3"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."customers_person_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'email', j."f_2", 'party_type', j."f_3"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'email', j."f_2", 'party_type', j."f_3")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "account_num") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."customers" AS t
-       SET "name" = j."f_1",
-       "email" = j."f_2",
-       "party_type" = j."f_3"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -7595,7 +8050,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'e575b55d2099a9f547626cee568dc2278e69a8b19b7237f0754e287407eb4e40', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '4a0e0a1512eb88613f9e28f36d2b4811035a65fa22a27e81aed1463050e2a311', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7611,11 +8066,66 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/loyalty_cards/to_right/apply ====
+-- Map 'loyalty_cards', 'to_right': the writes to "cds"."loyalty_card", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."loyalty_card", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."loyalty_card" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."loyalty_card" ("card_number", "tier", "issued_on", "is_blocked")
+    SELECT (r.n)."card_number",
+       (r.n)."tier",
+       (r.n)."issued_on",
+       (r.n)."is_blocked"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("card_number") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."loyalty_card" AS t
+       SET "tier" = (r.n)."tier",
+       "issued_on" = (r.n)."issued_on",
+       "is_blocked" = (r.n)."is_blocked"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."loyalty_cards_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'loyalty_cards', 'to_right': write a batch of captured changes into "cds"."loyalty_card".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -7630,9 +8140,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_loyalty_cards_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -7876,13 +8387,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."loyalty_card" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."loyalty_cards_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -8117,28 +8628,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), inserted AS (
-    INSERT INTO "cds"."loyalty_card" ("card_number", "tier", "issued_on", "is_blocked")
-    SELECT j."k_1",
-       j."f_1",
-       j."f_2",
-       j."f_3"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."loyalty_cards_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'is_blocked', j."f_3"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'is_blocked', j."f_3")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("card_number") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."loyalty_card" AS t
-       SET "tier" = j."f_1",
-       "issued_on" = j."f_2",
-       "is_blocked" = j."f_3"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -8247,13 +8747,68 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'c96decb26ab824241961a3d70a61526ad429c196149ef78ba032d97e5ab930cf', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'ff03b3e4ecabb7c393a013c3848b144a32d09a8265178196deccbbe0e5f9165a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/loyalty_cards/to_left/apply ====
+-- Map 'loyalty_cards', 'to_left': the writes to "fno"."loyalty_cards", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."loyalty_cards", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."loyalty_cards" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."loyalty_cards" ("card_number", "tier", "issued_on", "blocked")
+    SELECT (r.n)."card_number",
+       (r.n)."tier",
+       (r.n)."issued_on",
+       (r.n)."blocked"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("card_number") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."loyalty_cards" AS t
+       SET "tier" = (r.n)."tier",
+       "issued_on" = (r.n)."issued_on",
+       "blocked" = (r.n)."blocked"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."loyalty_cards_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'loyalty_cards', 'to_left': write a batch of captured changes into "fno"."loyalty_cards".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -8268,9 +8823,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -8514,13 +9070,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."loyalty_cards" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."loyalty_cards_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -8755,28 +9311,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), inserted AS (
-    INSERT INTO "fno"."loyalty_cards" ("card_number", "tier", "issued_on", "blocked")
-    SELECT j."k_1",
-       j."f_1",
-       j."f_2",
-       j."f_3"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."loyalty_cards_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'blocked', j."f_3"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'blocked', j."f_3")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("card_number") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."loyalty_cards" AS t
-       SET "tier" = j."f_1",
-       "issued_on" = j."f_2",
-       "blocked" = j."f_3"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -8885,13 +9430,65 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '9044974788d6863903aaa33e5282a8a79e427aa2e0ce7bd7a307b67d9ebd7ea5', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'eb69bcdee689d9ef9764e3b7f97403d60410d1f054973ef2c230098e93fb6740', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/name_affixes/to_right/apply ====
+-- Map 'name_affixes', 'to_right': the writes to "cds"."name_affix", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."name_affix", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."name_affix" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."name_affix" ("affix", "affix_type", "description")
+    SELECT (r.n)."affix",
+       (r.n)."affix_type",
+       (r.n)."description"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("affix", "affix_type") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."name_affix" AS t
+       SET "description" = (r.n)."description"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."name_affixes_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'name_affixes', 'to_right': write a batch of captured changes into "cds"."name_affix".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -8906,9 +9503,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_name_affixes_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -9108,13 +9706,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."name_affix" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."name_affixes_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -9305,25 +9903,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), inserted AS (
-    INSERT INTO "cds"."name_affix" ("affix", "affix_type", "description")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."name_affixes_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("affix", "affix_type") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."name_affix" AS t
-       SET "description" = j."f_1"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1") IS DISTINCT FROM (j."c_1")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -9432,13 +10022,65 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', 'e8d2236fa1c9cdad4c2fc47a5a182006b268a8e6f89b7f722a0559e96eb73291', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '9454e1f5507bff6a5bf33679ffe87018ca97e205b39dcf15dc2eef434d6a3473', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/name_affixes/to_left/apply ====
+-- Map 'name_affixes', 'to_left': the writes to "fno"."name_affixes", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."name_affixes", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."name_affixes" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."name_affixes" ("affix", "affix_type", "description")
+    SELECT (r.n)."affix",
+       (r.n)."affix_type",
+       (r.n)."description"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("affix", "affix_type") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."name_affixes" AS t
+       SET "description" = (r.n)."description"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."name_affixes_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'name_affixes', 'to_left': write a batch of captured changes into "fno"."name_affixes".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -9453,9 +10095,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_name_affixes_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -9655,13 +10298,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."name_affixes" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."name_affixes_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -9852,25 +10495,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), inserted AS (
-    INSERT INTO "fno"."name_affixes" ("affix", "affix_type", "description")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."name_affixes_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("affix", "affix_type") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."name_affixes" AS t
-       SET "description" = j."f_1"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1") IS DISTINCT FROM (j."c_1")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -9979,13 +10614,65 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '90a65f9e0649a28abb0d874aaee108659419f32b6ff1f35cedf0a68408a0be88', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '4cf35672986a7555b4d7245f0a26e9b3ecc99d11576741c78b8f92e10366d514', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_days/to_right/apply ====
+-- Map 'payment_days', 'to_right': the writes to "cds"."payment_day", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."payment_day", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."payment_day" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."payment_day" ("companyid", "name", "description")
+    SELECT (r.n)."companyid",
+       (r.n)."name",
+       (r.n)."description"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("companyid", "name") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."payment_day" AS t
+       SET "description" = (r.n)."description"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_days_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'payment_days', 'to_right': write a batch of captured changes into "cds"."payment_day".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -10000,9 +10687,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_days_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -10207,13 +10895,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."payment_day" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_days_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -10426,25 +11114,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "cds"."payment_day" ("companyid", "name", "description")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_days_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('companyid', j."k_1", 'name', j."k_2", 'description', j."f_1"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('companyid', j."k_1", 'name', j."k_2", 'description', j."f_1")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("companyid", "name") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."payment_day" AS t
-       SET "description" = j."f_1"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1") IS DISTINCT FROM (j."c_1")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -10553,7 +11233,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'cd2a1bb56ef8f99ab6463024343e928aa5cad237b3d16154a282d9e89bced33f', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'c228bebb4aa0cf9db2494eb1956fc2fa0e19dcb9d97f408e7467036b37e7c3ff', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10569,11 +11249,63 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_days/to_left/apply ====
+-- Map 'payment_days', 'to_left': the writes to "fno"."payment_days", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."payment_days", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."payment_days" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."payment_days" ("dataareaid", "payment_day_name", "description")
+    SELECT (r.n)."dataareaid",
+       (r.n)."payment_day_name",
+       (r.n)."description"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "payment_day_name") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."payment_days" AS t
+       SET "description" = (r.n)."description"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_days_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'payment_days', 'to_left': write a batch of captured changes into "fno"."payment_days".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -10588,9 +11320,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_days_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -10795,13 +11528,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."payment_days" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_days_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -11014,25 +11747,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."payment_days" ("dataareaid", "payment_day_name", "description")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_days_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'description', j."f_1"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'description', j."f_1")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "payment_day_name") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."payment_days" AS t
-       SET "description" = j."f_1"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1") IS DISTINCT FROM (j."c_1")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -11141,7 +11866,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '060a405f46961aecaebd6ddc0acadde7f745bbee2b20adef8ef9791aa4615e41', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '23c679c9cc3373ba7807733f3030bd48df67f6d04d87f72f23f37150ff66e0af', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11157,11 +11882,66 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_day_lines/to_right/apply ====
+-- Map 'payment_day_lines', 'to_right': the writes to "cds"."payment_day_line", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."payment_day_line", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."payment_day_line" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."payment_day_line" ("companyid", "paymentdayid", "line_number", "weekday", "dayofmonth")
+    SELECT (r.n)."companyid",
+       (r.n)."paymentdayid",
+       (r.n)."line_number",
+       (r.n)."weekday",
+       (r.n)."dayofmonth"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("companyid", "paymentdayid", "line_number") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."payment_day_line" AS t
+       SET "weekday" = (r.n)."weekday",
+       "dayofmonth" = (r.n)."dayofmonth"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_day_lines_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'payment_day_lines', 'to_right': write a batch of captured changes into "cds"."payment_day_line".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -11176,9 +11956,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_day_lines_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -11412,13 +12193,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."payment_day_line" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_day_lines_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -11660,28 +12441,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "cds"."payment_day_line" ("companyid", "paymentdayid", "line_number", "weekday", "dayofmonth")
-    SELECT j."k_1",
-       j."k_2",
-       j."k_3",
-       j."f_1",
-       j."f_2"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_day_lines_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('companyid', j."k_1", 'paymentdayid', j."k_2", 'line_number', j."k_3", 'weekday', j."f_1", 'dayofmonth', j."f_2"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('companyid', j."k_1", 'paymentdayid', j."k_2", 'line_number', j."k_3", 'weekday', j."f_1", 'dayofmonth', j."f_2")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("companyid", "paymentdayid", "line_number") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."payment_day_line" AS t
-       SET "weekday" = j."f_1",
-       "dayofmonth" = j."f_2"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -11790,7 +12560,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '19c264fd152b94f62cdc73d9ee37014c7a4055a118aafdff3866dff8ba2b64f2', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '96f3c8b0bb4a0983eb5fbe05ca3697d68a8ccbc5baef5c9c40c36fb035eb20a7', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11806,11 +12576,66 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_day_lines/to_left/apply ====
+-- Map 'payment_day_lines', 'to_left': the writes to "fno"."payment_day_lines", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."payment_day_lines", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."payment_day_lines" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."payment_day_lines" ("dataareaid", "payment_day_name", "line_num", "week_day", "day_of_month")
+    SELECT (r.n)."dataareaid",
+       (r.n)."payment_day_name",
+       (r.n)."line_num",
+       (r.n)."week_day",
+       (r.n)."day_of_month"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "payment_day_name", "line_num") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."payment_day_lines" AS t
+       SET "week_day" = (r.n)."week_day",
+       "day_of_month" = (r.n)."day_of_month"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_day_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'payment_day_lines', 'to_left': write a batch of captured changes into "fno"."payment_day_lines".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -11825,9 +12650,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -12061,13 +12887,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."payment_day_lines" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_day_lines_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -12309,28 +13135,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."payment_day_lines" ("dataareaid", "payment_day_name", "line_num", "week_day", "day_of_month")
-    SELECT j."k_1",
-       j."k_2",
-       j."k_3",
-       j."f_1",
-       j."f_2"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_day_lines_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3", 'week_day', j."f_1", 'day_of_month', j."f_2"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3", 'week_day', j."f_1", 'day_of_month', j."f_2")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "payment_day_name", "line_num") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."payment_day_lines" AS t
-       SET "week_day" = j."f_1",
-       "day_of_month" = j."f_2"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -12439,7 +13254,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'f4df8b70006e3f90fd55fcb8245b919a210a1f1f97b42f5a7b14dd58df8c29d0', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '4f85dcdb1b953590efa18c65a78cffc32de7dd2cd98af2b62869710b51967391', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12455,11 +13270,65 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_schedules/to_right/apply ====
+-- Map 'payment_schedules', 'to_right': the writes to "cds"."payment_schedule", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."payment_schedule", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."payment_schedule" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."payment_schedule" ("companyid", "name", "description", "allocation")
+    SELECT (r.n)."companyid",
+       (r.n)."name",
+       (r.n)."description",
+       (r.n)."allocation"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("companyid", "name") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."payment_schedule" AS t
+       SET "description" = (r.n)."description",
+       "allocation" = (r.n)."allocation"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_schedules_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'payment_schedules', 'to_right': write a batch of captured changes into "cds"."payment_schedule".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -12474,9 +13343,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedules_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -12705,13 +13575,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."payment_schedule" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_schedules_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -12948,27 +13818,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "cds"."payment_schedule" ("companyid", "name", "description", "allocation")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_schedules_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('companyid', j."k_1", 'name', j."k_2", 'description', j."f_1", 'allocation', j."f_2"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('companyid', j."k_1", 'name', j."k_2", 'description', j."f_1", 'allocation', j."f_2")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("companyid", "name") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."payment_schedule" AS t
-       SET "description" = j."f_1",
-       "allocation" = j."f_2"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -13077,7 +13937,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'c6f41735e8a9bfe2bffb831c2a0296affa15a17275e406b24ae54c8d70c5362e', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '977bcd5adeba7c6ae416eea32c2b927d3945f4002c921ec4a7a6f5fc9044c880', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13093,11 +13953,65 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_schedules/to_left/apply ====
+-- Map 'payment_schedules', 'to_left': the writes to "fno"."payment_schedules", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."payment_schedules", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."payment_schedules" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."payment_schedules" ("dataareaid", "schedule_name", "description", "allocation")
+    SELECT (r.n)."dataareaid",
+       (r.n)."schedule_name",
+       (r.n)."description",
+       (r.n)."allocation"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "schedule_name") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."payment_schedules" AS t
+       SET "description" = (r.n)."description",
+       "allocation" = (r.n)."allocation"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedules_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'payment_schedules', 'to_left': write a batch of captured changes into "fno"."payment_schedules".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -13112,9 +14026,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -13343,13 +14258,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."payment_schedules" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_schedules_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -13586,27 +14501,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."payment_schedules" ("dataareaid", "schedule_name", "description", "allocation")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_schedules_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'description', j."f_1", 'allocation', j."f_2"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'description', j."f_1", 'allocation', j."f_2")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "schedule_name") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."payment_schedules" AS t
-       SET "description" = j."f_1",
-       "allocation" = j."f_2"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -13715,7 +14620,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'd50cc5f48cd74aaea8ad5d21d5585af3ac27540bf48ffd0136afb3a003947cf0', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'f8655526ae4e26807770e78802e15800cbe0d9f30ea25060f2640d235c9a27ed', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13731,11 +14636,68 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_schedule_lines/to_right/apply ====
+-- Map 'payment_schedule_lines', 'to_right': the writes to "cds"."payment_schedule_line", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."payment_schedule_line", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."payment_schedule_line" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."payment_schedule_line" ("companyid", "paymentscheduleid", "line_number", "percentage", "months", "days")
+    SELECT (r.n)."companyid",
+       (r.n)."paymentscheduleid",
+       (r.n)."line_number",
+       (r.n)."percentage",
+       (r.n)."months",
+       (r.n)."days"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("companyid", "paymentscheduleid", "line_number") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."payment_schedule_line" AS t
+       SET "percentage" = (r.n)."percentage",
+       "months" = (r.n)."months",
+       "days" = (r.n)."days"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'payment_schedule_lines', 'to_right': write a batch of captured changes into "cds"."payment_schedule_line".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -13750,9 +14712,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedule_lines_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -14010,13 +14973,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."payment_schedule_line" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_schedule_lines_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -14282,30 +15245,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "cds"."payment_schedule_line" ("companyid", "paymentscheduleid", "line_number", "percentage", "months", "days")
-    SELECT j."k_1",
-       j."k_2",
-       j."k_3",
-       j."f_1",
-       j."f_2",
-       j."f_3"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_schedule_lines_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('companyid', j."k_1", 'paymentscheduleid', j."k_2", 'line_number', j."k_3", 'percentage', j."f_1", 'months', j."f_2", 'days', j."f_3"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('companyid', j."k_1", 'paymentscheduleid', j."k_2", 'line_number', j."k_3", 'percentage', j."f_1", 'months', j."f_2", 'days', j."f_3")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("companyid", "paymentscheduleid", "line_number") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."payment_schedule_line" AS t
-       SET "percentage" = j."f_1",
-       "months" = j."f_2",
-       "days" = j."f_3"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -14414,7 +15364,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '44b84f59c5aa318e388af6ad7929887ef1b268bd041eaa18960472062174e433', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', 'ae83f771a27dbca59376a4d37626800b34f85ac48870b609ac1089de3e5ab1e0', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -14430,11 +15380,68 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_schedule_lines/to_left/apply ====
+-- Map 'payment_schedule_lines', 'to_left': the writes to "fno"."payment_schedule_lines", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."payment_schedule_lines", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."payment_schedule_lines" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."payment_schedule_lines" ("dataareaid", "schedule_name", "line_num", "percent", "due_months", "due_days")
+    SELECT (r.n)."dataareaid",
+       (r.n)."schedule_name",
+       (r.n)."line_num",
+       (r.n)."percent",
+       (r.n)."due_months",
+       (r.n)."due_days"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "schedule_name", "line_num") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."payment_schedule_lines" AS t
+       SET "percent" = (r.n)."percent",
+       "due_months" = (r.n)."due_months",
+       "due_days" = (r.n)."due_days"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'payment_schedule_lines', 'to_left': write a batch of captured changes into "fno"."payment_schedule_lines".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -14449,9 +15456,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -14709,13 +15717,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."payment_schedule_lines" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_schedule_lines_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -14981,30 +15989,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."payment_schedule_lines" ("dataareaid", "schedule_name", "line_num", "percent", "due_months", "due_days")
-    SELECT j."k_1",
-       j."k_2",
-       j."k_3",
-       j."f_1",
-       j."f_2",
-       j."f_3"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_schedule_lines_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3", 'percent', j."f_1", 'due_months', j."f_2", 'due_days', j."f_3"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3", 'percent', j."f_1", 'due_months', j."f_2", 'due_days', j."f_3")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "schedule_name", "line_num") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."payment_schedule_lines" AS t
-       SET "percent" = j."f_1",
-       "due_months" = j."f_2",
-       "due_days" = j."f_3"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -15113,7 +16108,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'ea79b9cc48b7c7b1a755dc4522199634bc4734f2648657ce75a839a523be9511', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '868afabe73ddcb8d94dd500a1fc6b78bb8576370f56c3b1c52bd16892930de39', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -15129,11 +16124,69 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_terms/to_right/apply ====
+-- Map 'payment_terms', 'to_right': the writes to "cds"."payment_term", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."payment_term", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."payment_term" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."payment_term" ("companyid", "code", "name", "due_days", "paymentscheduleid", "paymentdayid")
+    SELECT (r.n)."companyid",
+       (r.n)."code",
+       (r.n)."name",
+       (r.n)."due_days",
+       (r.n)."paymentscheduleid",
+       (r.n)."paymentdayid"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("companyid", "code") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."payment_term" AS t
+       SET "name" = (r.n)."name",
+       "due_days" = (r.n)."due_days",
+       "paymentscheduleid" = (r.n)."paymentscheduleid",
+       "paymentdayid" = (r.n)."paymentdayid"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_terms_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'payment_terms', 'to_right': write a batch of captured changes into "cds"."payment_term".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -15148,9 +16201,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_terms_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -15429,13 +16483,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."payment_term" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_terms_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -15722,31 +16776,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "cds"."payment_term" ("companyid", "code", "name", "due_days", "paymentscheduleid", "paymentdayid")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2",
-       j."f_3",
-       j."f_4"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_terms_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('companyid', j."k_1", 'code', j."k_2", 'name', j."f_1", 'due_days', j."f_2", 'paymentscheduleid', j."f_3", 'paymentdayid', j."f_4"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('companyid', j."k_1", 'code', j."k_2", 'name', j."f_1", 'due_days', j."f_2", 'paymentscheduleid', j."f_3", 'paymentdayid', j."f_4")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("companyid", "code") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."payment_term" AS t
-       SET "name" = j."f_1",
-       "due_days" = j."f_2",
-       "paymentscheduleid" = j."f_3",
-       "paymentdayid" = j."f_4"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -15855,7 +16895,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '28c7fa7687340a5769a32bbc6557ca31eb07c8444e25e380c899a78deac5abd2', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '68528f5575e8145646f0429f8075619f06937bfb9b3983a64f8dac2aa3bcfcd9', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -15871,11 +16911,69 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_terms/to_left/apply ====
+-- Map 'payment_terms', 'to_left': the writes to "fno"."payment_terms", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."payment_terms", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."payment_terms" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."payment_terms" ("dataareaid", "payment_term_id", "description", "net_days", "payment_schedule", "payment_day")
+    SELECT (r.n)."dataareaid",
+       (r.n)."payment_term_id",
+       (r.n)."description",
+       (r.n)."net_days",
+       (r.n)."payment_schedule",
+       (r.n)."payment_day"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "payment_term_id") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."payment_terms" AS t
+       SET "description" = (r.n)."description",
+       "net_days" = (r.n)."net_days",
+       "payment_schedule" = (r.n)."payment_schedule",
+       "payment_day" = (r.n)."payment_day"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_terms_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'payment_terms', 'to_left': write a batch of captured changes into "fno"."payment_terms".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -15890,9 +16988,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_terms_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -16171,13 +17270,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."payment_terms" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_terms_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -16464,31 +17563,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."payment_terms" ("dataareaid", "payment_term_id", "description", "net_days", "payment_schedule", "payment_day")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2",
-       j."f_3",
-       j."f_4"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_terms_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2", 'description', j."f_1", 'net_days', j."f_2", 'payment_schedule', j."f_3", 'payment_day', j."f_4"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2", 'description', j."f_1", 'net_days', j."f_2", 'payment_schedule', j."f_3", 'payment_day', j."f_4")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "payment_term_id") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."payment_terms" AS t
-       SET "description" = j."f_1",
-       "net_days" = j."f_2",
-       "payment_schedule" = j."f_3",
-       "payment_day" = j."f_4"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -16597,7 +17682,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '1193fe85f1aa29c1c2f2b3e511f4258f875eaf78094c4e8e0d7a7ab535413160', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '79dbef8821ba66193946e6f7e5746d73dff6add4abef568af59d5930821d36f1', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16613,11 +17698,77 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customers_organization/to_right/apply ====
+-- Map 'customers_organization', 'to_right': the writes to "cds"."account", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."account", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."account" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."account" ("companyid", "accountnumber", "name", "customergroupid", "paymenttermid", "customerpaymentmethodid", "emailaddress1", "creditlimit", "credit_hold", "relationship_type")
+    SELECT (r.n)."companyid",
+       (r.n)."accountnumber",
+       (r.n)."name",
+       (r.n)."customergroupid",
+       (r.n)."paymenttermid",
+       (r.n)."customerpaymentmethodid",
+       (r.n)."emailaddress1",
+       (r.n)."creditlimit",
+       (r.n)."credit_hold",
+       (r.n)."relationship_type"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("companyid", "accountnumber") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."account" AS t
+       SET "name" = (r.n)."name",
+       "customergroupid" = (r.n)."customergroupid",
+       "paymenttermid" = (r.n)."paymenttermid",
+       "customerpaymentmethodid" = (r.n)."customerpaymentmethodid",
+       "emailaddress1" = (r.n)."emailaddress1",
+       "creditlimit" = (r.n)."creditlimit",
+       "credit_hold" = (r.n)."credit_hold",
+       "relationship_type" = (r.n)."relationship_type"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customers_organization_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'customers_organization', 'to_right': write a batch of captured changes into "cds"."account".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -16632,9 +17783,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -17004,13 +18156,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."account" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."customers_organization_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -17394,39 +18546,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "cds"."account" ("companyid", "accountnumber", "name", "customergroupid", "paymenttermid", "customerpaymentmethodid", "emailaddress1", "creditlimit", "credit_hold", "relationship_type")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2",
-       j."f_3",
-       j."f_4",
-       j."f_5",
-       j."f_6",
-       j."f_7",
-       j."f_8"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."customers_organization_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('companyid', j."k_1", 'accountnumber', j."k_2", 'name', j."f_1", 'customergroupid', j."f_2", 'paymenttermid', j."f_3", 'customerpaymentmethodid', j."f_4", 'emailaddress1', j."f_5", 'creditlimit', j."f_6", 'credit_hold', j."f_7", 'relationship_type', j."f_8"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('companyid', j."k_1", 'accountnumber', j."k_2", 'name', j."f_1", 'customergroupid', j."f_2", 'paymenttermid', j."f_3", 'customerpaymentmethodid', j."f_4", 'emailaddress1', j."f_5", 'creditlimit', j."f_6", 'credit_hold', j."f_7", 'relationship_type', j."f_8")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("companyid", "accountnumber") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."account" AS t
-       SET "name" = j."f_1",
-       "customergroupid" = j."f_2",
-       "paymenttermid" = j."f_3",
-       "customerpaymentmethodid" = j."f_4",
-       "emailaddress1" = j."f_5",
-       "creditlimit" = j."f_6",
-       "credit_hold" = j."f_7",
-       "relationship_type" = j."f_8"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -17541,7 +18671,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '7df48f590cb57fa81880900f9549a4834eb7b5bc8ad393294a90c18653561798', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', 'a34f4ebc98291351efa88eeb74e7fec591603719f2bf339a393f97faeb171f68', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17557,11 +18687,77 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customers_organization/to_left/apply ====
+-- Map 'customers_organization', 'to_left': the writes to "fno"."customers", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."customers", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."customers" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "payment_method", "email", "credit_limit", "blocked", "party_type")
+    SELECT (r.n)."dataareaid",
+       (r.n)."account_num",
+       (r.n)."name",
+       (r.n)."customer_group",
+       (r.n)."payment_terms",
+       (r.n)."payment_method",
+       (r.n)."email",
+       (r.n)."credit_limit",
+       (r.n)."blocked",
+       (r.n)."party_type"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "account_num") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."customers" AS t
+       SET "name" = (r.n)."name",
+       "customer_group" = (r.n)."customer_group",
+       "payment_terms" = (r.n)."payment_terms",
+       "payment_method" = (r.n)."payment_method",
+       "email" = (r.n)."email",
+       "credit_limit" = (r.n)."credit_limit",
+       "blocked" = (r.n)."blocked",
+       "party_type" = (r.n)."party_type"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_organization_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'customers_organization', 'to_left': write a batch of captured changes into "fno"."customers".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -17576,9 +18772,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -17948,13 +19145,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."customers" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."customers_organization_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -18338,39 +19535,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "payment_method", "email", "credit_limit", "blocked", "party_type")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2",
-       j."f_3",
-       j."f_4",
-       j."f_5",
-       j."f_6",
-       j."f_7",
-       j."f_8"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."customers_organization_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'customer_group', j."f_2", 'payment_terms', j."f_3", 'payment_method', j."f_4", 'email', j."f_5", 'credit_limit', j."f_6", 'blocked', j."f_7", 'party_type', j."f_8"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'customer_group', j."f_2", 'payment_terms', j."f_3", 'payment_method', j."f_4", 'email', j."f_5", 'credit_limit', j."f_6", 'blocked', j."f_7", 'party_type', j."f_8")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "account_num") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."customers" AS t
-       SET "name" = j."f_1",
-       "customer_group" = j."f_2",
-       "payment_terms" = j."f_3",
-       "payment_method" = j."f_4",
-       "email" = j."f_5",
-       "credit_limit" = j."f_6",
-       "blocked" = j."f_7",
-       "party_type" = j."f_8"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -18485,7 +19660,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'a7311a112e8b666b5eda37291bbe2c981f975f92f27addcacfe1e35e62cf4f7e', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '48017c3d157f19aa8aa6bd65c1c62e73507501f426f171d2747eddb00c86b469', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18501,6 +19676,7 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -19836,14 +21012,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_companies_to_right"
 AFTER INSERT OR DELETE ON "fno"."companies"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_right_trunc"
 AFTER TRUNCATE ON "fno"."companies"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -19851,7 +21027,7 @@ CREATE OR REPLACE TRIGGER "replicator_companies_to_right_upd"
 AFTER UPDATE ON "fno"."companies"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."name") IS DISTINCT FROM ("new"."dataareaid", "new"."name")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -19859,10 +21035,10 @@ CREATE OR REPLACE TRIGGER "replicator_companies_to_right_sync"
 AFTER UPDATE ON "fno"."companies"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'companies'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/capture', '872302f88d2f0302ecf01eb67547bef283455c68094f617dd4f080e059e2b844', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/capture', 'dc9e7a7ca82d7babbc2dc3f2e8f5aa482528d5a50dea1aeb107ebbe918252a08', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -20022,14 +21198,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_companies_to_left"
 AFTER INSERT OR DELETE ON "cds"."company"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_left_trunc"
 AFTER TRUNCATE ON "cds"."company"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -20037,7 +21213,7 @@ CREATE OR REPLACE TRIGGER "replicator_companies_to_left_upd"
 AFTER UPDATE ON "cds"."company"
 FOR EACH ROW
 WHEN (("old"."company_code", "old"."name") IS DISTINCT FROM ("new"."company_code", "new"."name")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -20045,10 +21221,10 @@ CREATE OR REPLACE TRIGGER "replicator_companies_to_left_sync"
 AFTER UPDATE ON "cds"."company"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'companies'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/capture', 'ffdc44d377d75e396e25491287359badc30b62d268d7bd3a232363265d4199ca', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/companies/to_left/capture', '108003c79f549e1ec44c19393cad5a94978f072781fad23f984a9066a0d36245', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -20208,14 +21384,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right"
 AFTER INSERT OR DELETE ON "fno"."contact_persons"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right_trunc"
 AFTER TRUNCATE ON "fno"."contact_persons"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -20223,7 +21399,7 @@ CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right_upd"
 AFTER UPDATE ON "fno"."contact_persons"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old"."last_name", "old"."email", "old"."customer_account") IS DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id", "new"."first_name", "new"."last_name", "new"."email", "new"."customer_account")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -20231,10 +21407,10 @@ CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right_sync"
 AFTER UPDATE ON "fno"."contact_persons"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'contact_persons'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', '5a83b7db876f016bc85baf0d5fd0eaa1e1fece617369184e800039d219d02502', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', 'c26bfb8586d017468fe34ed7c6624563975de6c91e9e89a72073b949f8fccdb3', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -20395,14 +21571,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left"
 AFTER INSERT OR DELETE ON "cds"."contact"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left_trunc"
 AFTER TRUNCATE ON "cds"."contact"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -20410,7 +21586,7 @@ CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left_upd"
 AFTER UPDATE ON "cds"."contact"
 FOR EACH ROW
 WHEN (("old"."companyid", "old"."contactpersonid", "old"."firstname", "old"."lastname", "old"."emailaddress1", "old"."parent_account_number") IS DISTINCT FROM ("new"."companyid", "new"."contactpersonid", "new"."firstname", "new"."lastname", "new"."emailaddress1", "new"."parent_account_number")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -20418,10 +21594,10 @@ CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left_sync"
 AFTER UPDATE ON "cds"."contact"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'contact_persons'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/capture', '67577876fa25a1b473ad294bdaf8611a38ac1888f0061c288695e8801a7916e1', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_left/capture', '7f470f804079c08c64c4fe819fb49fbe65ced882490c5a0bb83f46ec3255f54b', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -20581,14 +21757,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right"
 AFTER INSERT OR DELETE ON "fno"."customer_groups"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right_trunc"
 AFTER TRUNCATE ON "fno"."customer_groups"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -20596,7 +21772,7 @@ CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right_upd"
 AFTER UPDATE ON "fno"."customer_groups"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -20604,10 +21780,10 @@ CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right_sync"
 AFTER UPDATE ON "fno"."customer_groups"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'customer_groups'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', 'ccaf6a51010261b7e63b24f51ec3253d188a563de8176b0909a494b0dd7ae776', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', '1e1269470f1fe9b9946ff67089bc466691d0c3b7abb163d75fdea1e8861cccd8', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -20768,14 +21944,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left"
 AFTER INSERT OR DELETE ON "cds"."customer_group"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_trunc"
 AFTER TRUNCATE ON "cds"."customer_group"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -20783,7 +21959,7 @@ CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_upd"
 AFTER UPDATE ON "cds"."customer_group"
 FOR EACH ROW
 WHEN (("old"."companyid", "old"."group_code", "old"."name") IS DISTINCT FROM ("new"."companyid", "new"."group_code", "new"."name")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -20791,10 +21967,10 @@ CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_sync"
 AFTER UPDATE ON "cds"."customer_group"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'customer_groups'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', 'c25b970cc12e58e93b42354780d8ad864bc2d73d0c8e2ba5f5400da53714381d', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', 'c2cb6974ff5131941b2739963ce9d934b7ab618890bb8657cac4c642c53aac58', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -20954,14 +22130,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right"
 AFTER INSERT OR DELETE ON "fno"."customer_payment_methods"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right_trunc"
 AFTER TRUNCATE ON "fno"."customer_payment_methods"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -20969,7 +22145,7 @@ CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right_upd"
 AFTER UPDATE ON "fno"."customer_payment_methods"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_method", "old"."description", "old"."payment_type") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_method", "new"."description", "new"."payment_type")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -20977,10 +22153,10 @@ CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right_sync"
 AFTER UPDATE ON "fno"."customer_payment_methods"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'customer_payment_methods'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', 'ac36927cf797349b48e03fb35b123716972b232cf1dd2653805cf975710d2d40', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', 'c75b5fbb203381473c3a36d015ee06d84f0d621c55cb3b9cce192744f65f0ed2', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -21141,14 +22317,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left"
 AFTER INSERT OR DELETE ON "cds"."customer_payment_method"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left_trunc"
 AFTER TRUNCATE ON "cds"."customer_payment_method"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -21156,7 +22332,7 @@ CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left_upd"
 AFTER UPDATE ON "cds"."customer_payment_method"
 FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."payment_type") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."payment_type")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -21164,10 +22340,10 @@ CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left_sync"
 AFTER UPDATE ON "cds"."customer_payment_method"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'customer_payment_methods'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/capture', '0769e600b9c35b4baf2a6935a0515f4de8c16a619532a866e82c487483d6cdb0', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_left/capture', '37cdf7f10959be81ed607bb3277c098fcb3ed5b1ce00622242bc315fc2752507', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -21327,14 +22503,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right"
 AFTER INSERT OR DELETE ON "fno"."customers"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right_trunc"
 AFTER TRUNCATE ON "fno"."customers"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -21342,7 +22518,7 @@ CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right_upd"
 AFTER UPDATE ON "fno"."customers"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -21350,10 +22526,10 @@ CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right_sync"
 AFTER UPDATE ON "fno"."customers"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'customers_person'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', '8721ebc8263a1c02d95c43a3542b25a7712eec9f539a98cad16de6f55209efe8', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', 'f52d2e0d423fe5074f7a6e752b9eb78c8e36dd6a81915def90f3790e20a8a7d3', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -21514,14 +22690,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left"
 AFTER INSERT OR DELETE ON "cds"."contact"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_trunc"
 AFTER TRUNCATE ON "cds"."contact"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -21529,7 +22705,7 @@ CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_upd"
 AFTER UPDATE ON "cds"."contact"
 FOR EACH ROW
 WHEN (("old"."companyid", "old"."customer_number", "old"."firstname", "old"."middlename", "old"."lastname", "old"."emailaddress1", "old"."is_sellable") IS DISTINCT FROM ("new"."companyid", "new"."customer_number", "new"."firstname", "new"."middlename", "new"."lastname", "new"."emailaddress1", "new"."is_sellable")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -21537,10 +22713,10 @@ CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_sync"
 AFTER UPDATE ON "cds"."contact"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'customers_person'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', 'c3224e0d8e9a28f36a5edd99b7c0c839ac4050a41d80faba70b672290dfc6222', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', 'a2164e634ad50e256cec38f2fe0e725825c646dc6ee4f4c3bb66e7872bf2c7c9', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -21700,14 +22876,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right"
 AFTER INSERT OR DELETE ON "fno"."loyalty_cards"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right_trunc"
 AFTER TRUNCATE ON "fno"."loyalty_cards"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -21715,7 +22891,7 @@ CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right_upd"
 AFTER UPDATE ON "fno"."loyalty_cards"
 FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."blocked")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -21723,10 +22899,10 @@ CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right_sync"
 AFTER UPDATE ON "fno"."loyalty_cards"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'loyalty_cards'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/capture', '45a2cec7f859e9a10158f73ed79a8fa213af1e7eecb743d7bb698f6ccc891472', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/capture', 'e3b946acf2375dd6ec0f99dd9502db6fec23271d132c0e1919ec44bc8fb107fa', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -21886,14 +23062,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left"
 AFTER INSERT OR DELETE ON "cds"."loyalty_card"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left_trunc"
 AFTER TRUNCATE ON "cds"."loyalty_card"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -21901,7 +23077,7 @@ CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left_upd"
 AFTER UPDATE ON "cds"."loyalty_card"
 FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."is_blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."is_blocked")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -21909,10 +23085,10 @@ CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left_sync"
 AFTER UPDATE ON "cds"."loyalty_card"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'loyalty_cards'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/capture', 'a084b2b812ecd6b7929f95781f5ef8ef5395c61fc27d877cdf8be0daf3672679', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_left/capture', '8940ba20e590a3d52aa2a85a5793487f1021cb27370b7515a29af13ae5ac711d', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -22072,14 +23248,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right"
 AFTER INSERT OR DELETE ON "fno"."name_affixes"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right_trunc"
 AFTER TRUNCATE ON "fno"."name_affixes"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -22087,7 +23263,7 @@ CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right_upd"
 AFTER UPDATE ON "fno"."name_affixes"
 FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -22095,10 +23271,10 @@ CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right_sync"
 AFTER UPDATE ON "fno"."name_affixes"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'name_affixes'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/capture', '308f9686eb9ec4d36a5742e03c3e6d28d1dd47e2fe17e8a0f5b07e190ad4a58c', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/capture', '6f55b44f43833e825e47cbf3b9466d72b1b103ec667a60642c5ec50007b4c469', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -22258,14 +23434,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left"
 AFTER INSERT OR DELETE ON "cds"."name_affix"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left_trunc"
 AFTER TRUNCATE ON "cds"."name_affix"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -22273,7 +23449,7 @@ CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left_upd"
 AFTER UPDATE ON "cds"."name_affix"
 FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -22281,10 +23457,10 @@ CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left_sync"
 AFTER UPDATE ON "cds"."name_affix"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'name_affixes'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/capture', '771751be87a8cafec31a3beaa4a9c7fa2041147a0f0177ec065cdcd2393f897c', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_left/capture', '6954500de2c838ff84dc52993bb198df1b53a16fc0d3705fc806c605b1192df3', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -22444,14 +23620,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_days"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right_trunc"
 AFTER TRUNCATE ON "fno"."payment_days"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -22459,7 +23635,7 @@ CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right_upd"
 AFTER UPDATE ON "fno"."payment_days"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."description")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -22467,10 +23643,10 @@ CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right_sync"
 AFTER UPDATE ON "fno"."payment_days"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'payment_days'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', '8326ce7a51240f27d4491055da43c2df8dad500840dcae0876bc06d51e846bf4', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', '356f43206e3a1db2859ec8481b1dca8131b2f7cfcb6606955a8c73e662fc36ba', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -22631,14 +23807,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_day"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left_trunc"
 AFTER TRUNCATE ON "cds"."payment_day"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -22646,7 +23822,7 @@ CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left_upd"
 AFTER UPDATE ON "cds"."payment_day"
 FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -22654,10 +23830,10 @@ CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left_sync"
 AFTER UPDATE ON "cds"."payment_day"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'payment_days'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/capture', '58fd82865d2755a5fa817f112b2763110fd6ea4560c3755a647b777ec9e10644', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_left/capture', 'caafacd5b4390c7cfc63f2e6216ccc72f583c4c8e39f2b50f1e1c103350ef9be', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -22819,14 +23995,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_day_lines"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right_trunc"
 AFTER TRUNCATE ON "fno"."payment_day_lines"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -22834,7 +24010,7 @@ CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right_upd"
 AFTER UPDATE ON "fno"."payment_day_lines"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."line_num", "old"."week_day", "old"."day_of_month") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."line_num", "new"."week_day", "new"."day_of_month")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -22842,10 +24018,10 @@ CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right_sync"
 AFTER UPDATE ON "fno"."payment_day_lines"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'payment_day_lines'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', 'b1ff205a4505d47692c16efdfd7f400f96719c2d8363f359498ab28003dc3cf8', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', '7f2c16c5d1188bcb2d21017ded6990bfdb5d0a23b7e76f052252accb6af0aa11', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -23011,14 +24187,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_day_line"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left_trunc"
 AFTER TRUNCATE ON "cds"."payment_day_line"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -23026,7 +24202,7 @@ CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left_upd"
 AFTER UPDATE ON "cds"."payment_day_line"
 FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentdayid", "old"."line_number", "old"."weekday", "old"."dayofmonth") IS DISTINCT FROM ("new"."companyid", "new"."paymentdayid", "new"."line_number", "new"."weekday", "new"."dayofmonth")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -23034,10 +24210,10 @@ CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left_sync"
 AFTER UPDATE ON "cds"."payment_day_line"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'payment_day_lines'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/capture', '88de99eb87d8c2a70a2527b9e577bcda65698c59a0598b47685b9878a3f1dfa0', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_left/capture', 'c844b152d7083a66622b9b2550d21caecf8f50af942da7c89b38fa37765f9143', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -23199,14 +24375,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_schedules"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right_trunc"
 AFTER TRUNCATE ON "fno"."payment_schedules"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -23214,7 +24390,7 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right_upd"
 AFTER UPDATE ON "fno"."payment_schedules"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."description", "new"."allocation")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -23222,10 +24398,10 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right_sync"
 AFTER UPDATE ON "fno"."payment_schedules"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'payment_schedules'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', '95d0a7e6b55333bf09181c3be54387ca53f6c9c93336f42f02c1c7b4f0345231', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', '09cf1175ea9d0268c17c35021d9864fdc1e2d1286602bacdd2c0b4ef19515ca8', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -23386,14 +24562,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_schedule"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left_trunc"
 AFTER TRUNCATE ON "cds"."payment_schedule"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -23401,7 +24577,7 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left_upd"
 AFTER UPDATE ON "cds"."payment_schedule"
 FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description", "new"."allocation")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -23409,10 +24585,10 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left_sync"
 AFTER UPDATE ON "cds"."payment_schedule"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'payment_schedules'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/capture', 'd4ab04f918d61da415deb54d7891e0fa94050fb6b10ac451948ec7072ec0e67f', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_left/capture', '0c1922cefa2476c3f44200ba6a31203a1888d67e751d1b6a104d554e58fd95d9', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -23574,14 +24750,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_schedule_lines"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right_trunc"
 AFTER TRUNCATE ON "fno"."payment_schedule_lines"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -23589,7 +24765,7 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right_upd"
 AFTER UPDATE ON "fno"."payment_schedule_lines"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."line_num", "old"."percent", "old"."due_months", "old"."due_days") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."line_num", "new"."percent", "new"."due_months", "new"."due_days")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -23597,10 +24773,10 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right_sync"
 AFTER UPDATE ON "fno"."payment_schedule_lines"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'payment_schedule_lines'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', '2af3122d875312f3b46ce2b13aa16f423ca4e1522e4e2cf6f96f18b251c1b97d', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', 'e8ff8fc29a63ac614a47570deb4170caaaac8e93b1f2a2aaca8f096526453a63', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -23766,14 +24942,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_schedule_line"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left_trunc"
 AFTER TRUNCATE ON "cds"."payment_schedule_line"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -23781,7 +24957,7 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left_upd"
 AFTER UPDATE ON "cds"."payment_schedule_line"
 FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentscheduleid", "old"."line_number", "old"."percentage", "old"."months", "old"."days") IS DISTINCT FROM ("new"."companyid", "new"."paymentscheduleid", "new"."line_number", "new"."percentage", "new"."months", "new"."days")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -23789,10 +24965,10 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left_sync"
 AFTER UPDATE ON "cds"."payment_schedule_line"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'payment_schedule_lines'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/capture', '428046d952b2a1b73564ecbc5dc5ba756d4597d2fc30b1519ab2a66f822d8bc7', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_left/capture', '258a6ae298018baaa7491f43ccf4260ccd4e8fa8eacba2aaa6e155928fac1b41', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -23958,14 +25134,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_terms"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_trunc"
 AFTER TRUNCATE ON "fno"."payment_terms"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -23973,7 +25149,7 @@ CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_upd"
 AFTER UPDATE ON "fno"."payment_terms"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."net_days", "old"."payment_schedule", "old"."payment_day") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id", "new"."description", "new"."net_days", "new"."payment_schedule", "new"."payment_day")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -23981,10 +25157,10 @@ CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_sync"
 AFTER UPDATE ON "fno"."payment_terms"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'payment_terms'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', '4adb51c1b8829b3a64dc5aa7f21b37dabb48bdd2c60347be15d2af661fdc8530', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', '905c46c4c98c1ce6e15f94b0350b9530f79c9cebecf5cb36b80dadde2f9d47df', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -24155,14 +25331,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_term"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_trunc"
 AFTER TRUNCATE ON "cds"."payment_term"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -24170,7 +25346,7 @@ CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_upd"
 AFTER UPDATE ON "cds"."payment_term"
 FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."due_days", "old"."paymentscheduleid", "old"."paymentdayid") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."due_days", "new"."paymentscheduleid", "new"."paymentdayid")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -24178,10 +25354,10 @@ CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_sync"
 AFTER UPDATE ON "cds"."payment_term"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'payment_terms'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', '15109f42c3c487ed8d2ac799973b4bfe2a3137a2943b29e8407285b0646d3f3d', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', 'fb087ea6e876cb357bdfd16b1b635de65b35b102befbcdfd3dabe1bca303a875', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -24351,14 +25527,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right"
 AFTER INSERT OR DELETE ON "fno"."customers"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_trunc"
 AFTER TRUNCATE ON "fno"."customers"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -24366,7 +25542,7 @@ CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_upd"
 AFTER UPDATE ON "fno"."customers"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."payment_method", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."payment_method", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -24374,10 +25550,10 @@ CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_sync"
 AFTER UPDATE ON "fno"."customers"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'customers_organization'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', '7e2db269d6240a9784f4724415ec29afa4601a81d9451a43009771d131e52e35', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', '384d26b0068ea5adabb69d007b5b77397040e175536091f9dc306c8fe56f63d1', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -24553,14 +25729,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left"
 AFTER INSERT OR DELETE ON "cds"."account"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_trunc"
 AFTER TRUNCATE ON "cds"."account"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -24568,7 +25744,7 @@ CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_upd"
 AFTER UPDATE ON "cds"."account"
 FOR EACH ROW
 WHEN (("old"."companyid", "old"."accountnumber", "old"."name", "old"."customergroupid", "old"."paymenttermid", "old"."customerpaymentmethodid", "old"."emailaddress1", "old"."creditlimit", "old"."credit_hold", "old"."relationship_type") IS DISTINCT FROM ("new"."companyid", "new"."accountnumber", "new"."name", "new"."customergroupid", "new"."paymenttermid", "new"."customerpaymentmethodid", "new"."emailaddress1", "new"."creditlimit", "new"."credit_hold", "new"."relationship_type")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -24576,10 +25752,10 @@ CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_sync"
 AFTER UPDATE ON "cds"."account"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'customers_organization'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', '53d2dc202c0d3933206bc6b47445c7988877eb80f0876c34968426955d5e1091', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', '60b7471b452df50fdd6fcf445cd5610f97d7df43a680e94c0da0d40ebc97f54f', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -26412,14 +27588,14 @@ VALUES ('dependencies', 'f59acf50b6157e46dedba25f94100b8dd9d3de69c44c195b503d08c
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
--- Functions are callable by their owner only ...
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA replicator FROM PUBLIC;
+-- Functions are callable by their owner only (the writers' by the owner, a member) ...
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA replicator, replicator_write FROM PUBLIC;
 -- ... and by the applier's runtime role, which also keeps the control tables. It holds
--- nothing on the applications' tables: the apply functions write them as their owner.
+-- nothing on the applications' tables: the apply functions write them as the writers.
 GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e81f73799bf5f3ab1099a2f47767cf4cfa0491b627f883c22a113b5781e364a1');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('226168d2df8dbfe91c1e8a2933fe03485c4fb61e2212a44d494d65e850a1d1f8');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle e81f73799bf5: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e81f73799bf5f3ab1099a2f47767cf4cfa0491b627f883c22a113b5781e364a1'));
+VALUES ('deploy', 'deployed bundle 226168d2df8d: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '226168d2df8dbfe91c1e8a2933fe03485c4fb61e2212a44d494d65e850a1d1f8'));

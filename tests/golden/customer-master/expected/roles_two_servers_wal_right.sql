@@ -18,6 +18,9 @@ $database$;
 
 -- The owner deploys: it owns the replicator's schema, every table and function in it.
 -- The runtime role is the applier's login: the control schema, nothing else.
+-- Each side's writer (no login) writes that side's mapped tables and nothing else: the
+-- apply functions hand it the rows, so an application trigger on a mapped table fires
+-- with its rights, never the owner's.
 DO $roles$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'replicator_owner') THEN
@@ -26,17 +29,24 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'replicator_runtime') THEN
         CREATE ROLE "replicator_runtime" LOGIN;
     END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'replicator_right_writer') THEN
+        CREATE ROLE "replicator_right_writer" NOLOGIN;
+    END IF;
 END
 $roles$;
 
 CREATE SCHEMA IF NOT EXISTS replicator AUTHORIZATION "replicator_owner";
--- A schema deployed before roles were set: it and everything in it go to the owner.
+CREATE SCHEMA IF NOT EXISTS "replicator_write" AUTHORIZATION "replicator_owner";
+-- A schema deployed before roles were set: it and everything in it go to the owner (the
+-- writers' functions: deploy gives them to their writers again).
 DO $own$
 DECLARE
     v_statement text;
 BEGIN
     FOR v_statement IN
-        SELECT format('ALTER SCHEMA replicator OWNER TO %I', 'replicator_owner')
+        SELECT format('ALTER SCHEMA %I OWNER TO %I', n.nspname, 'replicator_owner')
+          FROM pg_namespace AS n
+         WHERE n.nspname IN ('replicator', 'replicator_write')
         UNION ALL
         SELECT format('ALTER %s %s OWNER TO %I',
                       CASE c.relkind WHEN 'v' THEN 'VIEW' ELSE 'TABLE' END,
@@ -53,28 +63,57 @@ BEGIN
 END
 $own$;
 REVOKE ALL ON SCHEMA replicator FROM PUBLIC;
+REVOKE ALL ON SCHEMA "replicator_write" FROM PUBLIC;
 GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 -- The apply functions mark their writes with this setting (SET clause); PostgreSQL
 -- lets only a superuser, or a role granted it, attach an extension-less setting.
 GRANT SET ON PARAMETER replicator.applying TO "replicator_owner";
 GRANT USAGE ON SCHEMA "cds" TO "replicator_owner";
 
--- The owner's functions read and write the mapped tables (the capture triggers, as the
--- application's roles fire them; the apply functions, as the applier calls them).
-GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."account" TO "replicator_owner";
-GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."company" TO "replicator_owner";
-GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."contact" TO "replicator_owner";
-GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."customer_group" TO "replicator_owner";
-GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."customer_payment_method" TO "replicator_owner";
-GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."loyalty_card" TO "replicator_owner";
-GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."name_affix" TO "replicator_owner";
-GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."payment_day" TO "replicator_owner";
-GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."payment_day_line" TO "replicator_owner";
-GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."payment_schedule" TO "replicator_owner";
-GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."payment_schedule_line" TO "replicator_owner";
-GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."payment_term" TO "replicator_owner";
+-- The owner's functions read the mapped tables (capture, snapshot, judging conflicts)
+-- and its triggers capture them, as the application's roles fire them.
+GRANT SELECT, TRIGGER ON "cds"."account" TO "replicator_owner";
+GRANT SELECT, TRIGGER ON "cds"."company" TO "replicator_owner";
+GRANT SELECT, TRIGGER ON "cds"."contact" TO "replicator_owner";
+GRANT SELECT, TRIGGER ON "cds"."customer_group" TO "replicator_owner";
+GRANT SELECT, TRIGGER ON "cds"."customer_payment_method" TO "replicator_owner";
+GRANT SELECT, TRIGGER ON "cds"."loyalty_card" TO "replicator_owner";
+GRANT SELECT, TRIGGER ON "cds"."name_affix" TO "replicator_owner";
+GRANT SELECT, TRIGGER ON "cds"."payment_day" TO "replicator_owner";
+GRANT SELECT, TRIGGER ON "cds"."payment_day_line" TO "replicator_owner";
+GRANT SELECT, TRIGGER ON "cds"."payment_schedule" TO "replicator_owner";
+GRANT SELECT, TRIGGER ON "cds"."payment_schedule_line" TO "replicator_owner";
+GRANT SELECT, TRIGGER ON "cds"."payment_term" TO "replicator_owner";
 
--- Serial columns of the tables the owner writes draw from their sequences.
+-- The right side's writer: the owner creates and replaces its functions (as a
+-- member), the capture triggers skip its writes (it may use the writers' schema).
+GRANT "replicator_right_writer" TO "replicator_owner";
+GRANT USAGE ON SCHEMA "replicator_write", "cds" TO "replicator_right_writer";
+REVOKE INSERT, UPDATE, DELETE ON "cds"."account" FROM "replicator_owner";  -- the writer's now
+GRANT SELECT, INSERT, UPDATE, DELETE ON "cds"."account" TO "replicator_right_writer";
+REVOKE INSERT, UPDATE, DELETE ON "cds"."company" FROM "replicator_owner";  -- the writer's now
+GRANT SELECT, INSERT, UPDATE, DELETE ON "cds"."company" TO "replicator_right_writer";
+REVOKE INSERT, UPDATE, DELETE ON "cds"."contact" FROM "replicator_owner";  -- the writer's now
+GRANT SELECT, INSERT, UPDATE, DELETE ON "cds"."contact" TO "replicator_right_writer";
+REVOKE INSERT, UPDATE, DELETE ON "cds"."customer_group" FROM "replicator_owner";  -- the writer's now
+GRANT SELECT, INSERT, UPDATE, DELETE ON "cds"."customer_group" TO "replicator_right_writer";
+REVOKE INSERT, UPDATE, DELETE ON "cds"."customer_payment_method" FROM "replicator_owner";  -- the writer's now
+GRANT SELECT, INSERT, UPDATE, DELETE ON "cds"."customer_payment_method" TO "replicator_right_writer";
+REVOKE INSERT, UPDATE, DELETE ON "cds"."loyalty_card" FROM "replicator_owner";  -- the writer's now
+GRANT SELECT, INSERT, UPDATE, DELETE ON "cds"."loyalty_card" TO "replicator_right_writer";
+REVOKE INSERT, UPDATE, DELETE ON "cds"."name_affix" FROM "replicator_owner";  -- the writer's now
+GRANT SELECT, INSERT, UPDATE, DELETE ON "cds"."name_affix" TO "replicator_right_writer";
+REVOKE INSERT, UPDATE, DELETE ON "cds"."payment_day" FROM "replicator_owner";  -- the writer's now
+GRANT SELECT, INSERT, UPDATE, DELETE ON "cds"."payment_day" TO "replicator_right_writer";
+REVOKE INSERT, UPDATE, DELETE ON "cds"."payment_day_line" FROM "replicator_owner";  -- the writer's now
+GRANT SELECT, INSERT, UPDATE, DELETE ON "cds"."payment_day_line" TO "replicator_right_writer";
+REVOKE INSERT, UPDATE, DELETE ON "cds"."payment_schedule" FROM "replicator_owner";  -- the writer's now
+GRANT SELECT, INSERT, UPDATE, DELETE ON "cds"."payment_schedule" TO "replicator_right_writer";
+REVOKE INSERT, UPDATE, DELETE ON "cds"."payment_schedule_line" FROM "replicator_owner";  -- the writer's now
+GRANT SELECT, INSERT, UPDATE, DELETE ON "cds"."payment_schedule_line" TO "replicator_right_writer";
+REVOKE INSERT, UPDATE, DELETE ON "cds"."payment_term" FROM "replicator_owner";  -- the writer's now
+GRANT SELECT, INSERT, UPDATE, DELETE ON "cds"."payment_term" TO "replicator_right_writer";
+-- Serial columns of the tables it writes draw from their sequences.
 DO $sequences$
 DECLARE
     v_sequence regclass;
@@ -97,7 +136,7 @@ BEGIN
        '"cds"."payment_schedule_line"',
        '"cds"."payment_term"']::regclass[])
     LOOP
-        EXECUTE format('GRANT USAGE ON SEQUENCE %s TO %I', v_sequence, 'replicator_owner');
+        EXECUTE format('GRANT USAGE ON SEQUENCE %s TO %I', v_sequence, 'replicator_right_writer');
     END LOOP;
 END
 $sequences$;

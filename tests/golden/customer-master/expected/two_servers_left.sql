@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 43b5f88abebd39d5576e016f00553f8f3b2a32f6fba935a3a6678e3b0ae62e0b: 58 to create, 0 to replace, 0 to drop
+-- bundle c936a997690b4f029e4937d0df15ffddf38472bea8dc9aeced40696e93fa18e0: 58 to create, 0 to replace, 0 to drop
 --   create  control
 --   create  drift
 --   create  map/companies/to_left/apply
@@ -86,14 +86,20 @@ SELECT pg_advisory_xact_lock(7501166, 0);
 -- Safe to run again: it only creates what is missing and replaces functions.
 -- Created by the first deploy, or beforehand for the owner role by replicator plan
 -- --roles (the owner then needs no CREATE on the database, which IF NOT EXISTS asks).
+-- replicator_write holds the writers' functions (see the apply functions); only the
+-- owner and the writers may use it.
 DO $schema$
 BEGIN
     IF to_regnamespace('replicator') IS NULL THEN
         CREATE SCHEMA replicator;
     END IF;
+    IF to_regnamespace('replicator_write') IS NULL THEN
+        CREATE SCHEMA replicator_write;
+    END IF;
 END
 $schema$;
 REVOKE ALL ON SCHEMA replicator FROM PUBLIC;
+REVOKE ALL ON SCHEMA replicator_write FROM PUBLIC;
 
 -- Changes captured on this database, waiting to cross to the other side.
 -- id orders changes of one key: a row lock serialises writers of a key, so a
@@ -729,7 +735,7 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
     polled_at  timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '5071ac6cccabd78778f48d49851b25ad2ddf4eada8cdd6ca4433c2eafed92464', $sql$$sql$)
+VALUES ('control', '429843714ee0b41328abcbda03a4df89de97fa1ba81a23c48b16406a91157fc0', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1074,6 +1080,56 @@ ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/companies/to_left/apply ====
+-- Map 'companies', 'to_left': the writes to "fno"."companies", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."companies", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."companies" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."companies" ("dataareaid", "name")
+    SELECT (r.n)."dataareaid",
+       (r.n)."name"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."companies" AS t
+       SET "name" = (r.n)."name"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."companies_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'companies', 'to_left': write a batch of captured changes into "fno"."companies".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -1088,9 +1144,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_companies_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -1286,13 +1343,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."companies" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."companies_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -1479,24 +1536,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), inserted AS (
-    INSERT INTO "fno"."companies" ("dataareaid", "name")
-    SELECT j."k_1",
-       j."f_1"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."companies_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'name', j."f_1"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'name', j."f_1")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."companies" AS t
-       SET "name" = j."f_1"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1") IS DISTINCT FROM (j."c_1")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -1605,13 +1655,71 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'a7452c4107d95ac9eb92aa76aa67fbd8d1a670903bbace93175cdf106f48ddaf', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'a2ca29b011f3e4a0b9ee36078d71735fa90aede943a6ed57c6929563d5032433', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/contact_persons/to_left/apply ====
+-- Map 'contact_persons', 'to_left': the writes to "fno"."contact_persons", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."contact_persons", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."contact_persons" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."contact_persons" ("dataareaid", "contact_person_id", "first_name", "last_name", "email", "customer_account")
+    SELECT (r.n)."dataareaid",
+       (r.n)."contact_person_id",
+       (r.n)."first_name",
+       (r.n)."last_name",
+       (r.n)."email",
+       (r.n)."customer_account"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "contact_person_id") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."contact_persons" AS t
+       SET "first_name" = (r.n)."first_name",
+       "last_name" = (r.n)."last_name",
+       "email" = (r.n)."email",
+       "customer_account" = (r.n)."customer_account"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."contact_persons_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'contact_persons', 'to_left': write a batch of captured changes into "fno"."contact_persons".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -1626,9 +1734,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_contact_persons_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -1905,13 +2014,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."contact_persons" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."contact_persons_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -2196,31 +2305,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."contact_persons" ("dataareaid", "contact_person_id", "first_name", "last_name", "email", "customer_account")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2",
-       j."f_3",
-       j."f_4"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."contact_persons_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2", 'first_name', j."f_1", 'last_name', j."f_2", 'email', j."f_3", 'customer_account', j."f_4"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2", 'first_name', j."f_1", 'last_name', j."f_2", 'email', j."f_3", 'customer_account', j."f_4")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "contact_person_id") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."contact_persons" AS t
-       SET "first_name" = j."f_1",
-       "last_name" = j."f_2",
-       "email" = j."f_3",
-       "customer_account" = j."f_4"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -2329,7 +2424,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '89a8d56074422649efba2b0c54513396570fa55ba1554c91d4697fc73357a19a', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '5e7a53004e5826327d095ae2a478073db9147a1929c4d564737ddd20855e2575', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2345,11 +2440,63 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customer_groups/to_left/apply ====
+-- Map 'customer_groups', 'to_left': the writes to "fno"."customer_groups", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."customer_groups", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."customer_groups" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."customer_groups" ("dataareaid", "customer_group", "description")
+    SELECT (r.n)."dataareaid",
+       (r.n)."customer_group",
+       (r.n)."description"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "customer_group") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."customer_groups" AS t
+       SET "description" = (r.n)."description"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_groups_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'customer_groups', 'to_left': write a batch of captured changes into "fno"."customer_groups".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -2364,9 +2511,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_groups_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -2571,13 +2719,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."customer_groups" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."customer_groups_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -2790,25 +2938,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."customer_groups" ("dataareaid", "customer_group", "description")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."customer_groups_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2", 'description', j."f_1"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2", 'description', j."f_1")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "customer_group") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."customer_groups" AS t
-       SET "description" = j."f_1"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1") IS DISTINCT FROM (j."c_1")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -2917,7 +3057,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '5808464343732c7c00e3e9383db819b3733f168acd0f93e4dad6ee6e656cc70d', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '48027364afe19e6c342e53e94788e1f366068d5e6619fa6ace460c42e8dda440', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2933,11 +3073,65 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customer_payment_methods/to_left/apply ====
+-- Map 'customer_payment_methods', 'to_left': the writes to "fno"."customer_payment_methods", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."customer_payment_methods", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."customer_payment_methods" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."customer_payment_methods" ("dataareaid", "payment_method", "description", "payment_type")
+    SELECT (r.n)."dataareaid",
+       (r.n)."payment_method",
+       (r.n)."description",
+       (r.n)."payment_type"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "payment_method") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."customer_payment_methods" AS t
+       SET "description" = (r.n)."description",
+       "payment_type" = (r.n)."payment_type"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'customer_payment_methods', 'to_left': write a batch of captured changes into "fno"."customer_payment_methods".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -2952,9 +3146,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -3183,13 +3378,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."customer_payment_methods" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."customer_payment_methods_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -3426,27 +3621,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."customer_payment_methods" ("dataareaid", "payment_method", "description", "payment_type")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."customer_payment_methods_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2", 'description', j."f_1", 'payment_type', j."f_2"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2", 'description', j."f_1", 'payment_type', j."f_2")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "payment_method") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."customer_payment_methods" AS t
-       SET "description" = j."f_1",
-       "payment_type" = j."f_2"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -3555,7 +3740,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'b23da1713d52af62328f437f631c353e859a8dcaf3e0c42c155c25b0784486a3', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'e1a8187f27328df3e29a2569c6f1c61d27486926ca7ec7a2845a27e07431ee97', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3571,11 +3756,67 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customers_person/to_left/apply ====
+-- Map 'customers_person', 'to_left': the writes to "fno"."customers", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."customers", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."customers" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "email", "party_type")
+    SELECT (r.n)."dataareaid",
+       (r.n)."account_num",
+       (r.n)."name",
+       (r.n)."email",
+       (r.n)."party_type"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "account_num") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."customers" AS t
+       SET "name" = (r.n)."name",
+       "email" = (r.n)."email",
+       "party_type" = (r.n)."party_type"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_person_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'customers_person', 'to_left': write a batch of captured changes into "fno"."customers".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -3590,9 +3831,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_person_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -3838,13 +4080,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."customers" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."customers_person_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -4104,29 +4346,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "email", "party_type")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2",
-       j."f_3"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."customers_person_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'email', j."f_2", 'party_type', j."f_3"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'email', j."f_2", 'party_type', j."f_3")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "account_num") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."customers" AS t
-       SET "name" = j."f_1",
-       "email" = j."f_2",
-       "party_type" = j."f_3"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -4241,7 +4471,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'e575b55d2099a9f547626cee568dc2278e69a8b19b7237f0754e287407eb4e40', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '4a0e0a1512eb88613f9e28f36d2b4811035a65fa22a27e81aed1463050e2a311', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4257,11 +4487,66 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/loyalty_cards/to_left/apply ====
+-- Map 'loyalty_cards', 'to_left': the writes to "fno"."loyalty_cards", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."loyalty_cards", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."loyalty_cards" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."loyalty_cards" ("card_number", "tier", "issued_on", "blocked")
+    SELECT (r.n)."card_number",
+       (r.n)."tier",
+       (r.n)."issued_on",
+       (r.n)."blocked"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("card_number") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."loyalty_cards" AS t
+       SET "tier" = (r.n)."tier",
+       "issued_on" = (r.n)."issued_on",
+       "blocked" = (r.n)."blocked"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."loyalty_cards_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'loyalty_cards', 'to_left': write a batch of captured changes into "fno"."loyalty_cards".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -4276,9 +4561,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -4522,13 +4808,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."loyalty_cards" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."loyalty_cards_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -4763,28 +5049,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), inserted AS (
-    INSERT INTO "fno"."loyalty_cards" ("card_number", "tier", "issued_on", "blocked")
-    SELECT j."k_1",
-       j."f_1",
-       j."f_2",
-       j."f_3"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."loyalty_cards_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'blocked', j."f_3"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'blocked', j."f_3")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("card_number") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."loyalty_cards" AS t
-       SET "tier" = j."f_1",
-       "issued_on" = j."f_2",
-       "blocked" = j."f_3"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -4893,13 +5168,65 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '9044974788d6863903aaa33e5282a8a79e427aa2e0ce7bd7a307b67d9ebd7ea5', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'eb69bcdee689d9ef9764e3b7f97403d60410d1f054973ef2c230098e93fb6740', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/name_affixes/to_left/apply ====
+-- Map 'name_affixes', 'to_left': the writes to "fno"."name_affixes", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."name_affixes", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."name_affixes" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."name_affixes" ("affix", "affix_type", "description")
+    SELECT (r.n)."affix",
+       (r.n)."affix_type",
+       (r.n)."description"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("affix", "affix_type") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."name_affixes" AS t
+       SET "description" = (r.n)."description"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."name_affixes_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'name_affixes', 'to_left': write a batch of captured changes into "fno"."name_affixes".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -4914,9 +5241,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_name_affixes_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -5116,13 +5444,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."name_affixes" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."name_affixes_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -5313,25 +5641,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), inserted AS (
-    INSERT INTO "fno"."name_affixes" ("affix", "affix_type", "description")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."name_affixes_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("affix", "affix_type") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."name_affixes" AS t
-       SET "description" = j."f_1"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1") IS DISTINCT FROM (j."c_1")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -5440,13 +5760,65 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '90a65f9e0649a28abb0d874aaee108659419f32b6ff1f35cedf0a68408a0be88', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '4cf35672986a7555b4d7245f0a26e9b3ecc99d11576741c78b8f92e10366d514', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_days/to_left/apply ====
+-- Map 'payment_days', 'to_left': the writes to "fno"."payment_days", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."payment_days", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."payment_days" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."payment_days" ("dataareaid", "payment_day_name", "description")
+    SELECT (r.n)."dataareaid",
+       (r.n)."payment_day_name",
+       (r.n)."description"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "payment_day_name") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."payment_days" AS t
+       SET "description" = (r.n)."description"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_days_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'payment_days', 'to_left': write a batch of captured changes into "fno"."payment_days".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -5461,9 +5833,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_days_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -5668,13 +6041,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."payment_days" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_days_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -5887,25 +6260,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."payment_days" ("dataareaid", "payment_day_name", "description")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_days_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'description', j."f_1"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'description', j."f_1")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "payment_day_name") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."payment_days" AS t
-       SET "description" = j."f_1"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1") IS DISTINCT FROM (j."c_1")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -6014,7 +6379,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '060a405f46961aecaebd6ddc0acadde7f745bbee2b20adef8ef9791aa4615e41', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '23c679c9cc3373ba7807733f3030bd48df67f6d04d87f72f23f37150ff66e0af', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6030,11 +6395,66 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_day_lines/to_left/apply ====
+-- Map 'payment_day_lines', 'to_left': the writes to "fno"."payment_day_lines", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."payment_day_lines", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."payment_day_lines" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."payment_day_lines" ("dataareaid", "payment_day_name", "line_num", "week_day", "day_of_month")
+    SELECT (r.n)."dataareaid",
+       (r.n)."payment_day_name",
+       (r.n)."line_num",
+       (r.n)."week_day",
+       (r.n)."day_of_month"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "payment_day_name", "line_num") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."payment_day_lines" AS t
+       SET "week_day" = (r.n)."week_day",
+       "day_of_month" = (r.n)."day_of_month"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_day_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'payment_day_lines', 'to_left': write a batch of captured changes into "fno"."payment_day_lines".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -6049,9 +6469,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -6285,13 +6706,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."payment_day_lines" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_day_lines_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -6533,28 +6954,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."payment_day_lines" ("dataareaid", "payment_day_name", "line_num", "week_day", "day_of_month")
-    SELECT j."k_1",
-       j."k_2",
-       j."k_3",
-       j."f_1",
-       j."f_2"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_day_lines_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3", 'week_day', j."f_1", 'day_of_month', j."f_2"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3", 'week_day', j."f_1", 'day_of_month', j."f_2")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "payment_day_name", "line_num") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."payment_day_lines" AS t
-       SET "week_day" = j."f_1",
-       "day_of_month" = j."f_2"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -6663,7 +7073,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'f4df8b70006e3f90fd55fcb8245b919a210a1f1f97b42f5a7b14dd58df8c29d0', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '4f85dcdb1b953590efa18c65a78cffc32de7dd2cd98af2b62869710b51967391', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6679,11 +7089,65 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_schedules/to_left/apply ====
+-- Map 'payment_schedules', 'to_left': the writes to "fno"."payment_schedules", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."payment_schedules", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."payment_schedules" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."payment_schedules" ("dataareaid", "schedule_name", "description", "allocation")
+    SELECT (r.n)."dataareaid",
+       (r.n)."schedule_name",
+       (r.n)."description",
+       (r.n)."allocation"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "schedule_name") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."payment_schedules" AS t
+       SET "description" = (r.n)."description",
+       "allocation" = (r.n)."allocation"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedules_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'payment_schedules', 'to_left': write a batch of captured changes into "fno"."payment_schedules".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -6698,9 +7162,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -6929,13 +7394,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."payment_schedules" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_schedules_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -7172,27 +7637,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."payment_schedules" ("dataareaid", "schedule_name", "description", "allocation")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_schedules_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'description', j."f_1", 'allocation', j."f_2"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'description', j."f_1", 'allocation', j."f_2")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "schedule_name") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."payment_schedules" AS t
-       SET "description" = j."f_1",
-       "allocation" = j."f_2"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -7301,7 +7756,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'd50cc5f48cd74aaea8ad5d21d5585af3ac27540bf48ffd0136afb3a003947cf0', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'f8655526ae4e26807770e78802e15800cbe0d9f30ea25060f2640d235c9a27ed', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7317,11 +7772,68 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_schedule_lines/to_left/apply ====
+-- Map 'payment_schedule_lines', 'to_left': the writes to "fno"."payment_schedule_lines", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."payment_schedule_lines", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."payment_schedule_lines" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."payment_schedule_lines" ("dataareaid", "schedule_name", "line_num", "percent", "due_months", "due_days")
+    SELECT (r.n)."dataareaid",
+       (r.n)."schedule_name",
+       (r.n)."line_num",
+       (r.n)."percent",
+       (r.n)."due_months",
+       (r.n)."due_days"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "schedule_name", "line_num") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."payment_schedule_lines" AS t
+       SET "percent" = (r.n)."percent",
+       "due_months" = (r.n)."due_months",
+       "due_days" = (r.n)."due_days"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'payment_schedule_lines', 'to_left': write a batch of captured changes into "fno"."payment_schedule_lines".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -7336,9 +7848,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -7596,13 +8109,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."payment_schedule_lines" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_schedule_lines_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -7868,30 +8381,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."payment_schedule_lines" ("dataareaid", "schedule_name", "line_num", "percent", "due_months", "due_days")
-    SELECT j."k_1",
-       j."k_2",
-       j."k_3",
-       j."f_1",
-       j."f_2",
-       j."f_3"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_schedule_lines_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3", 'percent', j."f_1", 'due_months', j."f_2", 'due_days', j."f_3"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3", 'percent', j."f_1", 'due_months', j."f_2", 'due_days', j."f_3")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "schedule_name", "line_num") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."payment_schedule_lines" AS t
-       SET "percent" = j."f_1",
-       "due_months" = j."f_2",
-       "due_days" = j."f_3"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -8000,7 +8500,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'ea79b9cc48b7c7b1a755dc4522199634bc4734f2648657ce75a839a523be9511', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '868afabe73ddcb8d94dd500a1fc6b78bb8576370f56c3b1c52bd16892930de39', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8016,11 +8516,69 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_terms/to_left/apply ====
+-- Map 'payment_terms', 'to_left': the writes to "fno"."payment_terms", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."payment_terms", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."payment_terms" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."payment_terms" ("dataareaid", "payment_term_id", "description", "net_days", "payment_schedule", "payment_day")
+    SELECT (r.n)."dataareaid",
+       (r.n)."payment_term_id",
+       (r.n)."description",
+       (r.n)."net_days",
+       (r.n)."payment_schedule",
+       (r.n)."payment_day"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "payment_term_id") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."payment_terms" AS t
+       SET "description" = (r.n)."description",
+       "net_days" = (r.n)."net_days",
+       "payment_schedule" = (r.n)."payment_schedule",
+       "payment_day" = (r.n)."payment_day"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_terms_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'payment_terms', 'to_left': write a batch of captured changes into "fno"."payment_terms".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -8035,9 +8593,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_terms_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -8316,13 +8875,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."payment_terms" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_terms_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -8609,31 +9168,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."payment_terms" ("dataareaid", "payment_term_id", "description", "net_days", "payment_schedule", "payment_day")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2",
-       j."f_3",
-       j."f_4"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_terms_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2", 'description', j."f_1", 'net_days', j."f_2", 'payment_schedule', j."f_3", 'payment_day', j."f_4"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2", 'description', j."f_1", 'net_days', j."f_2", 'payment_schedule', j."f_3", 'payment_day', j."f_4")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "payment_term_id") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."payment_terms" AS t
-       SET "description" = j."f_1",
-       "net_days" = j."f_2",
-       "payment_schedule" = j."f_3",
-       "payment_day" = j."f_4"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -8742,7 +9287,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '1193fe85f1aa29c1c2f2b3e511f4258f875eaf78094c4e8e0d7a7ab535413160', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '79dbef8821ba66193946e6f7e5746d73dff6add4abef568af59d5930821d36f1', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8758,11 +9303,77 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customers_organization/to_left/apply ====
+-- Map 'customers_organization', 'to_left': the writes to "fno"."customers", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."customers", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."customers" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "payment_method", "email", "credit_limit", "blocked", "party_type")
+    SELECT (r.n)."dataareaid",
+       (r.n)."account_num",
+       (r.n)."name",
+       (r.n)."customer_group",
+       (r.n)."payment_terms",
+       (r.n)."payment_method",
+       (r.n)."email",
+       (r.n)."credit_limit",
+       (r.n)."blocked",
+       (r.n)."party_type"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "account_num") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."customers" AS t
+       SET "name" = (r.n)."name",
+       "customer_group" = (r.n)."customer_group",
+       "payment_terms" = (r.n)."payment_terms",
+       "payment_method" = (r.n)."payment_method",
+       "email" = (r.n)."email",
+       "credit_limit" = (r.n)."credit_limit",
+       "blocked" = (r.n)."blocked",
+       "party_type" = (r.n)."party_type"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_organization_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'customers_organization', 'to_left': write a batch of captured changes into "fno"."customers".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -8777,9 +9388,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -9149,13 +9761,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."customers" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."customers_organization_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -9539,39 +10151,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "payment_method", "email", "credit_limit", "blocked", "party_type")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2",
-       j."f_3",
-       j."f_4",
-       j."f_5",
-       j."f_6",
-       j."f_7",
-       j."f_8"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."customers_organization_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'customer_group', j."f_2", 'payment_terms', j."f_3", 'payment_method', j."f_4", 'email', j."f_5", 'credit_limit', j."f_6", 'blocked', j."f_7", 'party_type', j."f_8"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'customer_group', j."f_2", 'payment_terms', j."f_3", 'payment_method', j."f_4", 'email', j."f_5", 'credit_limit', j."f_6", 'blocked', j."f_7", 'party_type', j."f_8")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "account_num") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."customers" AS t
-       SET "name" = j."f_1",
-       "customer_group" = j."f_2",
-       "payment_terms" = j."f_3",
-       "payment_method" = j."f_4",
-       "email" = j."f_5",
-       "credit_limit" = j."f_6",
-       "blocked" = j."f_7",
-       "party_type" = j."f_8"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -9686,7 +10276,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'a7311a112e8b666b5eda37291bbe2c981f975f92f27addcacfe1e35e62cf4f7e', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '48017c3d157f19aa8aa6bd65c1c62e73507501f426f171d2747eddb00c86b469', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9702,6 +10292,7 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -10451,14 +11042,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_companies_to_right"
 AFTER INSERT OR DELETE ON "fno"."companies"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_right_trunc"
 AFTER TRUNCATE ON "fno"."companies"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -10466,7 +11057,7 @@ CREATE OR REPLACE TRIGGER "replicator_companies_to_right_upd"
 AFTER UPDATE ON "fno"."companies"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."name") IS DISTINCT FROM ("new"."dataareaid", "new"."name")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -10474,10 +11065,10 @@ CREATE OR REPLACE TRIGGER "replicator_companies_to_right_sync"
 AFTER UPDATE ON "fno"."companies"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'companies'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/capture', '872302f88d2f0302ecf01eb67547bef283455c68094f617dd4f080e059e2b844', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/capture', 'dc9e7a7ca82d7babbc2dc3f2e8f5aa482528d5a50dea1aeb107ebbe918252a08', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -10637,14 +11228,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right"
 AFTER INSERT OR DELETE ON "fno"."contact_persons"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right_trunc"
 AFTER TRUNCATE ON "fno"."contact_persons"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -10652,7 +11243,7 @@ CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right_upd"
 AFTER UPDATE ON "fno"."contact_persons"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old"."last_name", "old"."email", "old"."customer_account") IS DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id", "new"."first_name", "new"."last_name", "new"."email", "new"."customer_account")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -10660,10 +11251,10 @@ CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right_sync"
 AFTER UPDATE ON "fno"."contact_persons"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'contact_persons'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', '5a83b7db876f016bc85baf0d5fd0eaa1e1fece617369184e800039d219d02502', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', 'c26bfb8586d017468fe34ed7c6624563975de6c91e9e89a72073b949f8fccdb3', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -10823,14 +11414,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right"
 AFTER INSERT OR DELETE ON "fno"."customer_groups"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right_trunc"
 AFTER TRUNCATE ON "fno"."customer_groups"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -10838,7 +11429,7 @@ CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right_upd"
 AFTER UPDATE ON "fno"."customer_groups"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -10846,10 +11437,10 @@ CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right_sync"
 AFTER UPDATE ON "fno"."customer_groups"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'customer_groups'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', 'ccaf6a51010261b7e63b24f51ec3253d188a563de8176b0909a494b0dd7ae776', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', '1e1269470f1fe9b9946ff67089bc466691d0c3b7abb163d75fdea1e8861cccd8', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11009,14 +11600,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right"
 AFTER INSERT OR DELETE ON "fno"."customer_payment_methods"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right_trunc"
 AFTER TRUNCATE ON "fno"."customer_payment_methods"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -11024,7 +11615,7 @@ CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right_upd"
 AFTER UPDATE ON "fno"."customer_payment_methods"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_method", "old"."description", "old"."payment_type") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_method", "new"."description", "new"."payment_type")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -11032,10 +11623,10 @@ CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right_sync"
 AFTER UPDATE ON "fno"."customer_payment_methods"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'customer_payment_methods'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', 'ac36927cf797349b48e03fb35b123716972b232cf1dd2653805cf975710d2d40', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', 'c75b5fbb203381473c3a36d015ee06d84f0d621c55cb3b9cce192744f65f0ed2', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11195,14 +11786,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right"
 AFTER INSERT OR DELETE ON "fno"."customers"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right_trunc"
 AFTER TRUNCATE ON "fno"."customers"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -11210,7 +11801,7 @@ CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right_upd"
 AFTER UPDATE ON "fno"."customers"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -11218,10 +11809,10 @@ CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right_sync"
 AFTER UPDATE ON "fno"."customers"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'customers_person'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', '8721ebc8263a1c02d95c43a3542b25a7712eec9f539a98cad16de6f55209efe8', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', 'f52d2e0d423fe5074f7a6e752b9eb78c8e36dd6a81915def90f3790e20a8a7d3', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11381,14 +11972,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right"
 AFTER INSERT OR DELETE ON "fno"."loyalty_cards"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right_trunc"
 AFTER TRUNCATE ON "fno"."loyalty_cards"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -11396,7 +11987,7 @@ CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right_upd"
 AFTER UPDATE ON "fno"."loyalty_cards"
 FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."blocked")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -11404,10 +11995,10 @@ CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right_sync"
 AFTER UPDATE ON "fno"."loyalty_cards"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'loyalty_cards'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/capture', '45a2cec7f859e9a10158f73ed79a8fa213af1e7eecb743d7bb698f6ccc891472', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/capture', 'e3b946acf2375dd6ec0f99dd9502db6fec23271d132c0e1919ec44bc8fb107fa', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11567,14 +12158,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right"
 AFTER INSERT OR DELETE ON "fno"."name_affixes"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right_trunc"
 AFTER TRUNCATE ON "fno"."name_affixes"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -11582,7 +12173,7 @@ CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right_upd"
 AFTER UPDATE ON "fno"."name_affixes"
 FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -11590,10 +12181,10 @@ CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right_sync"
 AFTER UPDATE ON "fno"."name_affixes"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'name_affixes'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/capture', '308f9686eb9ec4d36a5742e03c3e6d28d1dd47e2fe17e8a0f5b07e190ad4a58c', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/capture', '6f55b44f43833e825e47cbf3b9466d72b1b103ec667a60642c5ec50007b4c469', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11753,14 +12344,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_days"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right_trunc"
 AFTER TRUNCATE ON "fno"."payment_days"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -11768,7 +12359,7 @@ CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right_upd"
 AFTER UPDATE ON "fno"."payment_days"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."description")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -11776,10 +12367,10 @@ CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right_sync"
 AFTER UPDATE ON "fno"."payment_days"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'payment_days'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', '8326ce7a51240f27d4491055da43c2df8dad500840dcae0876bc06d51e846bf4', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', '356f43206e3a1db2859ec8481b1dca8131b2f7cfcb6606955a8c73e662fc36ba', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11941,14 +12532,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_day_lines"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right_trunc"
 AFTER TRUNCATE ON "fno"."payment_day_lines"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -11956,7 +12547,7 @@ CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right_upd"
 AFTER UPDATE ON "fno"."payment_day_lines"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."line_num", "old"."week_day", "old"."day_of_month") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."line_num", "new"."week_day", "new"."day_of_month")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -11964,10 +12555,10 @@ CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right_sync"
 AFTER UPDATE ON "fno"."payment_day_lines"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'payment_day_lines'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', 'b1ff205a4505d47692c16efdfd7f400f96719c2d8363f359498ab28003dc3cf8', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', '7f2c16c5d1188bcb2d21017ded6990bfdb5d0a23b7e76f052252accb6af0aa11', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -12129,14 +12720,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_schedules"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right_trunc"
 AFTER TRUNCATE ON "fno"."payment_schedules"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -12144,7 +12735,7 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right_upd"
 AFTER UPDATE ON "fno"."payment_schedules"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."description", "new"."allocation")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -12152,10 +12743,10 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right_sync"
 AFTER UPDATE ON "fno"."payment_schedules"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'payment_schedules'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', '95d0a7e6b55333bf09181c3be54387ca53f6c9c93336f42f02c1c7b4f0345231', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', '09cf1175ea9d0268c17c35021d9864fdc1e2d1286602bacdd2c0b4ef19515ca8', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -12317,14 +12908,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_schedule_lines"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right_trunc"
 AFTER TRUNCATE ON "fno"."payment_schedule_lines"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -12332,7 +12923,7 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right_upd"
 AFTER UPDATE ON "fno"."payment_schedule_lines"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."line_num", "old"."percent", "old"."due_months", "old"."due_days") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."line_num", "new"."percent", "new"."due_months", "new"."due_days")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -12340,10 +12931,10 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right_sync"
 AFTER UPDATE ON "fno"."payment_schedule_lines"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'payment_schedule_lines'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', '2af3122d875312f3b46ce2b13aa16f423ca4e1522e4e2cf6f96f18b251c1b97d', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', 'e8ff8fc29a63ac614a47570deb4170caaaac8e93b1f2a2aaca8f096526453a63', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -12509,14 +13100,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_terms"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_trunc"
 AFTER TRUNCATE ON "fno"."payment_terms"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -12524,7 +13115,7 @@ CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_upd"
 AFTER UPDATE ON "fno"."payment_terms"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."net_days", "old"."payment_schedule", "old"."payment_day") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id", "new"."description", "new"."net_days", "new"."payment_schedule", "new"."payment_day")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -12532,10 +13123,10 @@ CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_sync"
 AFTER UPDATE ON "fno"."payment_terms"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'payment_terms'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', '4adb51c1b8829b3a64dc5aa7f21b37dabb48bdd2c60347be15d2af661fdc8530', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', '905c46c4c98c1ce6e15f94b0350b9530f79c9cebecf5cb36b80dadde2f9d47df', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -12705,14 +13296,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right"
 AFTER INSERT OR DELETE ON "fno"."customers"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_trunc"
 AFTER TRUNCATE ON "fno"."customers"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -12720,7 +13311,7 @@ CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_upd"
 AFTER UPDATE ON "fno"."customers"
 FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."payment_method", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."payment_method", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -12728,10 +13319,10 @@ CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_sync"
 AFTER UPDATE ON "fno"."customers"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'customers_organization'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', '7e2db269d6240a9784f4724415ec29afa4601a81d9451a43009771d131e52e35', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', '384d26b0068ea5adabb69d007b5b77397040e175536091f9dc306c8fe56f63d1', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -13718,14 +14309,14 @@ VALUES ('dependencies', 'e4bf1610fb3f48eced24c8e443640e80b79327da1e1ae54e95cb71d
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
--- Functions are callable by their owner only ...
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA replicator FROM PUBLIC;
+-- Functions are callable by their owner only (the writers' by the owner, a member) ...
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA replicator, replicator_write FROM PUBLIC;
 -- ... and by the applier's runtime role, which also keeps the control tables. It holds
--- nothing on the applications' tables: the apply functions write them as their owner.
+-- nothing on the applications' tables: the apply functions write them as the writers.
 GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('43b5f88abebd39d5576e016f00553f8f3b2a32f6fba935a3a6678e3b0ae62e0b');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('c936a997690b4f029e4937d0df15ffddf38472bea8dc9aeced40696e93fa18e0');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 43b5f88abebd: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '43b5f88abebd39d5576e016f00553f8f3b2a32f6fba935a3a6678e3b0ae62e0b'));
+VALUES ('deploy', 'deployed bundle c936a997690b: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'c936a997690b4f029e4937d0df15ffddf38472bea8dc9aeced40696e93fa18e0'));

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 43b5f88abebd39d5576e016f00553f8f3b2a32f6fba935a3a6678e3b0ae62e0b: 58 to create, 0 to replace, 0 to drop
+-- bundle c936a997690b4f029e4937d0df15ffddf38472bea8dc9aeced40696e93fa18e0: 58 to create, 0 to replace, 0 to drop
 --   create  control
 --   create  drift
 --   create  map/companies/to_right/apply
@@ -86,14 +86,20 @@ SELECT pg_advisory_xact_lock(7501166, 0);
 -- Safe to run again: it only creates what is missing and replaces functions.
 -- Created by the first deploy, or beforehand for the owner role by replicator plan
 -- --roles (the owner then needs no CREATE on the database, which IF NOT EXISTS asks).
+-- replicator_write holds the writers' functions (see the apply functions); only the
+-- owner and the writers may use it.
 DO $schema$
 BEGIN
     IF to_regnamespace('replicator') IS NULL THEN
         CREATE SCHEMA replicator;
     END IF;
+    IF to_regnamespace('replicator_write') IS NULL THEN
+        CREATE SCHEMA replicator_write;
+    END IF;
 END
 $schema$;
 REVOKE ALL ON SCHEMA replicator FROM PUBLIC;
+REVOKE ALL ON SCHEMA replicator_write FROM PUBLIC;
 
 -- Changes captured on this database, waiting to cross to the other side.
 -- id orders changes of one key: a row lock serialises writers of a key, so a
@@ -729,7 +735,7 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
     polled_at  timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '5071ac6cccabd78778f48d49851b25ad2ddf4eada8cdd6ca4433c2eafed92464', $sql$$sql$)
+VALUES ('control', '429843714ee0b41328abcbda03a4df89de97fa1ba81a23c48b16406a91157fc0', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1074,6 +1080,56 @@ ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/companies/to_right/apply ====
+-- Map 'companies', 'to_right': the writes to "cds"."company", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."company", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."company" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."company" ("company_code", "name")
+    SELECT (r.n)."company_code",
+       (r.n)."name"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("company_code") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."company" AS t
+       SET "name" = (r.n)."name"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."companies_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'companies', 'to_right': write a batch of captured changes into "cds"."company".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -1088,9 +1144,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_companies_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -1286,13 +1343,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."company" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."companies_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -1479,24 +1536,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), inserted AS (
-    INSERT INTO "cds"."company" ("company_code", "name")
-    SELECT j."k_1",
-       j."f_1"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."companies_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('company_code', j."k_1", 'name', j."f_1"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('company_code', j."k_1", 'name', j."f_1")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("company_code") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."company" AS t
-       SET "name" = j."f_1"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1") IS DISTINCT FROM (j."c_1")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -1605,13 +1655,73 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '585631ebd07f067942ae3fa4e5a3020819adb144762a585a79e57ca43c96e680', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '790fe23cc82a9076e5b4f4e5085cfc9c5951a43a2dde80ce4ce1f4d84754760f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/contact_persons/to_right/apply ====
+-- Map 'contact_persons', 'to_right': the writes to "cds"."contact", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."contact", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."contact" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."contact" ("companyid", "contactpersonid", "firstname", "lastname", "emailaddress1", "parent_account_number", "is_sellable")
+    SELECT (r.n)."companyid",
+       (r.n)."contactpersonid",
+       (r.n)."firstname",
+       (r.n)."lastname",
+       (r.n)."emailaddress1",
+       (r.n)."parent_account_number",
+       (r.n)."is_sellable"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("companyid", "contactpersonid") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."contact" AS t
+       SET "firstname" = (r.n)."firstname",
+       "lastname" = (r.n)."lastname",
+       "emailaddress1" = (r.n)."emailaddress1",
+       "parent_account_number" = (r.n)."parent_account_number",
+       "is_sellable" = (r.n)."is_sellable"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."contact_persons_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'contact_persons', 'to_right': write a batch of captured changes into "cds"."contact".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -1626,9 +1736,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_contact_persons_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -1923,13 +2034,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."contact" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."contact_persons_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -2238,33 +2349,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "cds"."contact" ("companyid", "contactpersonid", "firstname", "lastname", "emailaddress1", "parent_account_number", "is_sellable")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2",
-       j."f_3",
-       j."f_4",
-       j."f_5"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."contact_persons_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('companyid', j."k_1", 'contactpersonid', j."k_2", 'firstname', j."f_1", 'lastname', j."f_2", 'emailaddress1', j."f_3", 'parent_account_number', j."f_4", 'is_sellable', j."f_5"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('companyid', j."k_1", 'contactpersonid', j."k_2", 'firstname', j."f_1", 'lastname', j."f_2", 'emailaddress1', j."f_3", 'parent_account_number', j."f_4", 'is_sellable', j."f_5")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("companyid", "contactpersonid") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."contact" AS t
-       SET "firstname" = j."f_1",
-       "lastname" = j."f_2",
-       "emailaddress1" = j."f_3",
-       "parent_account_number" = j."f_4",
-       "is_sellable" = j."f_5"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -2379,7 +2474,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '4318c474dfd5d3b41e5a099a9735309c2dcea533c7c0273102593213bf08bc8f', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '83763df1e3816894fd496f152113ee12474ac2c19e43f07385fc950d180e8fce', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2395,11 +2490,63 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customer_groups/to_right/apply ====
+-- Map 'customer_groups', 'to_right': the writes to "cds"."customer_group", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."customer_group", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."customer_group" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."customer_group" ("companyid", "group_code", "name")
+    SELECT (r.n)."companyid",
+       (r.n)."group_code",
+       (r.n)."name"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("companyid", "group_code") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."customer_group" AS t
+       SET "name" = (r.n)."name"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customer_groups_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'customer_groups', 'to_right': write a batch of captured changes into "cds"."customer_group".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -2414,9 +2561,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_groups_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -2621,13 +2769,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."customer_group" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."customer_groups_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -2840,25 +2988,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "cds"."customer_group" ("companyid", "group_code", "name")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."customer_groups_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('companyid', j."k_1", 'group_code', j."k_2", 'name', j."f_1"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('companyid', j."k_1", 'group_code', j."k_2", 'name', j."f_1")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("companyid", "group_code") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."customer_group" AS t
-       SET "name" = j."f_1"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1") IS DISTINCT FROM (j."c_1")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -2967,7 +3107,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'f3fbe7b7a6f2d28b2028bc0edbdf594c6d26d728591c4a9dbb9ea4a62a3f4917', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '11e252b0e9c0f4ed0f203dd2c47a657c35399f6673ccf77d9cb15c4bafbd884b', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2983,11 +3123,65 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customer_payment_methods/to_right/apply ====
+-- Map 'customer_payment_methods', 'to_right': the writes to "cds"."customer_payment_method", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."customer_payment_method", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."customer_payment_method" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."customer_payment_method" ("companyid", "code", "name", "payment_type")
+    SELECT (r.n)."companyid",
+       (r.n)."code",
+       (r.n)."name",
+       (r.n)."payment_type"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("companyid", "code") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."customer_payment_method" AS t
+       SET "name" = (r.n)."name",
+       "payment_type" = (r.n)."payment_type"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customer_payment_methods_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'customer_payment_methods', 'to_right': write a batch of captured changes into "cds"."customer_payment_method".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -3002,9 +3196,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_payment_methods_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -3233,13 +3428,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."customer_payment_method" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."customer_payment_methods_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -3476,27 +3671,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "cds"."customer_payment_method" ("companyid", "code", "name", "payment_type")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."customer_payment_methods_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('companyid', j."k_1", 'code', j."k_2", 'name', j."f_1", 'payment_type', j."f_2"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('companyid', j."k_1", 'code', j."k_2", 'name', j."f_1", 'payment_type', j."f_2")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("companyid", "code") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."customer_payment_method" AS t
-       SET "name" = j."f_1",
-       "payment_type" = j."f_2"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -3605,7 +3790,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '300cfbed83014cd9c3720aa205cc93cbca210d4b801252baf6d286ffebf1643a', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '9839e5e79685e831bdcd5891a333fc0ad624d7512778d7a9fc4be3a4996f838e', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3621,11 +3806,71 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customers_person/to_right/apply ====
+-- Map 'customers_person', 'to_right': the writes to "cds"."contact", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."contact", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."contact" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."contact" ("companyid", "customer_number", "firstname", "middlename", "lastname", "emailaddress1", "is_sellable")
+    SELECT (r.n)."companyid",
+       (r.n)."customer_number",
+       (r.n)."firstname",
+       (r.n)."middlename",
+       (r.n)."lastname",
+       (r.n)."emailaddress1",
+       (r.n)."is_sellable"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("companyid", "customer_number") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."contact" AS t
+       SET "firstname" = (r.n)."firstname",
+       "middlename" = (r.n)."middlename",
+       "lastname" = (r.n)."lastname",
+       "emailaddress1" = (r.n)."emailaddress1",
+       "is_sellable" = (r.n)."is_sellable"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customers_person_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'customers_person', 'to_right': write a batch of captured changes into "cds"."contact".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -3640,9 +3885,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_person_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -3918,13 +4164,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."contact" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."customers_person_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -4214,33 +4460,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "cds"."contact" ("companyid", "customer_number", "firstname", "middlename", "lastname", "emailaddress1", "is_sellable")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2",
-       j."f_3",
-       j."f_4",
-       j."f_5"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."customers_person_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('companyid', j."k_1", 'customer_number', j."k_2", 'firstname', j."f_1", 'middlename', j."f_2", 'lastname', j."f_3", 'emailaddress1', j."f_4", 'is_sellable', j."f_5"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('companyid', j."k_1", 'customer_number', j."k_2", 'firstname', j."f_1", 'middlename', j."f_2", 'lastname', j."f_3", 'emailaddress1', j."f_4", 'is_sellable', j."f_5")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("companyid", "customer_number") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."contact" AS t
-       SET "firstname" = j."f_1",
-       "middlename" = j."f_2",
-       "lastname" = j."f_3",
-       "emailaddress1" = j."f_4",
-       "is_sellable" = j."f_5"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -4355,7 +4585,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '021ffeb80ea5e1e67bbb6138e536e495c4529bbf0dd9baaba20205281d125848', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', 'b891378d81a6b20111ccb550a28e076958c1db5a2c962ae44be28e900a6d7a4c', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4371,11 +4601,66 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/loyalty_cards/to_right/apply ====
+-- Map 'loyalty_cards', 'to_right': the writes to "cds"."loyalty_card", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."loyalty_card", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."loyalty_card" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."loyalty_card" ("card_number", "tier", "issued_on", "is_blocked")
+    SELECT (r.n)."card_number",
+       (r.n)."tier",
+       (r.n)."issued_on",
+       (r.n)."is_blocked"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("card_number") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."loyalty_card" AS t
+       SET "tier" = (r.n)."tier",
+       "issued_on" = (r.n)."issued_on",
+       "is_blocked" = (r.n)."is_blocked"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."loyalty_cards_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'loyalty_cards', 'to_right': write a batch of captured changes into "cds"."loyalty_card".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -4390,9 +4675,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_loyalty_cards_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -4636,13 +4922,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."loyalty_card" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."loyalty_cards_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -4877,28 +5163,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), inserted AS (
-    INSERT INTO "cds"."loyalty_card" ("card_number", "tier", "issued_on", "is_blocked")
-    SELECT j."k_1",
-       j."f_1",
-       j."f_2",
-       j."f_3"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."loyalty_cards_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'is_blocked', j."f_3"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'is_blocked', j."f_3")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("card_number") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."loyalty_card" AS t
-       SET "tier" = j."f_1",
-       "issued_on" = j."f_2",
-       "is_blocked" = j."f_3"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -5007,13 +5282,65 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'c96decb26ab824241961a3d70a61526ad429c196149ef78ba032d97e5ab930cf', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'ff03b3e4ecabb7c393a013c3848b144a32d09a8265178196deccbbe0e5f9165a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/name_affixes/to_right/apply ====
+-- Map 'name_affixes', 'to_right': the writes to "cds"."name_affix", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."name_affix", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."name_affix" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."name_affix" ("affix", "affix_type", "description")
+    SELECT (r.n)."affix",
+       (r.n)."affix_type",
+       (r.n)."description"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("affix", "affix_type") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."name_affix" AS t
+       SET "description" = (r.n)."description"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."name_affixes_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'name_affixes', 'to_right': write a batch of captured changes into "cds"."name_affix".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -5028,9 +5355,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_name_affixes_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -5230,13 +5558,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."name_affix" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."name_affixes_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -5427,25 +5755,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), inserted AS (
-    INSERT INTO "cds"."name_affix" ("affix", "affix_type", "description")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."name_affixes_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("affix", "affix_type") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."name_affix" AS t
-       SET "description" = j."f_1"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1") IS DISTINCT FROM (j."c_1")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -5554,13 +5874,65 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', 'e8d2236fa1c9cdad4c2fc47a5a182006b268a8e6f89b7f722a0559e96eb73291', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '9454e1f5507bff6a5bf33679ffe87018ca97e205b39dcf15dc2eef434d6a3473', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_days/to_right/apply ====
+-- Map 'payment_days', 'to_right': the writes to "cds"."payment_day", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."payment_day", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."payment_day" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."payment_day" ("companyid", "name", "description")
+    SELECT (r.n)."companyid",
+       (r.n)."name",
+       (r.n)."description"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("companyid", "name") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."payment_day" AS t
+       SET "description" = (r.n)."description"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_days_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'payment_days', 'to_right': write a batch of captured changes into "cds"."payment_day".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -5575,9 +5947,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_days_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -5782,13 +6155,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."payment_day" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_days_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -6001,25 +6374,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "cds"."payment_day" ("companyid", "name", "description")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_days_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('companyid', j."k_1", 'name', j."k_2", 'description', j."f_1"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('companyid', j."k_1", 'name', j."k_2", 'description', j."f_1")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("companyid", "name") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."payment_day" AS t
-       SET "description" = j."f_1"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1") IS DISTINCT FROM (j."c_1")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -6128,7 +6493,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'cd2a1bb56ef8f99ab6463024343e928aa5cad237b3d16154a282d9e89bced33f', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'c228bebb4aa0cf9db2494eb1956fc2fa0e19dcb9d97f408e7467036b37e7c3ff', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6144,11 +6509,66 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_day_lines/to_right/apply ====
+-- Map 'payment_day_lines', 'to_right': the writes to "cds"."payment_day_line", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."payment_day_line", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."payment_day_line" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."payment_day_line" ("companyid", "paymentdayid", "line_number", "weekday", "dayofmonth")
+    SELECT (r.n)."companyid",
+       (r.n)."paymentdayid",
+       (r.n)."line_number",
+       (r.n)."weekday",
+       (r.n)."dayofmonth"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("companyid", "paymentdayid", "line_number") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."payment_day_line" AS t
+       SET "weekday" = (r.n)."weekday",
+       "dayofmonth" = (r.n)."dayofmonth"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_day_lines_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'payment_day_lines', 'to_right': write a batch of captured changes into "cds"."payment_day_line".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -6163,9 +6583,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_day_lines_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -6399,13 +6820,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."payment_day_line" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_day_lines_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -6647,28 +7068,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "cds"."payment_day_line" ("companyid", "paymentdayid", "line_number", "weekday", "dayofmonth")
-    SELECT j."k_1",
-       j."k_2",
-       j."k_3",
-       j."f_1",
-       j."f_2"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_day_lines_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('companyid', j."k_1", 'paymentdayid', j."k_2", 'line_number', j."k_3", 'weekday', j."f_1", 'dayofmonth', j."f_2"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('companyid', j."k_1", 'paymentdayid', j."k_2", 'line_number', j."k_3", 'weekday', j."f_1", 'dayofmonth', j."f_2")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("companyid", "paymentdayid", "line_number") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."payment_day_line" AS t
-       SET "weekday" = j."f_1",
-       "dayofmonth" = j."f_2"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -6777,7 +7187,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '19c264fd152b94f62cdc73d9ee37014c7a4055a118aafdff3866dff8ba2b64f2', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '96f3c8b0bb4a0983eb5fbe05ca3697d68a8ccbc5baef5c9c40c36fb035eb20a7', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6793,11 +7203,65 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_schedules/to_right/apply ====
+-- Map 'payment_schedules', 'to_right': the writes to "cds"."payment_schedule", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."payment_schedule", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."payment_schedule" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."payment_schedule" ("companyid", "name", "description", "allocation")
+    SELECT (r.n)."companyid",
+       (r.n)."name",
+       (r.n)."description",
+       (r.n)."allocation"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("companyid", "name") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."payment_schedule" AS t
+       SET "description" = (r.n)."description",
+       "allocation" = (r.n)."allocation"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_schedules_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'payment_schedules', 'to_right': write a batch of captured changes into "cds"."payment_schedule".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -6812,9 +7276,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedules_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -7043,13 +7508,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."payment_schedule" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_schedules_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -7286,27 +7751,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "cds"."payment_schedule" ("companyid", "name", "description", "allocation")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_schedules_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('companyid', j."k_1", 'name', j."k_2", 'description', j."f_1", 'allocation', j."f_2"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('companyid', j."k_1", 'name', j."k_2", 'description', j."f_1", 'allocation', j."f_2")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("companyid", "name") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."payment_schedule" AS t
-       SET "description" = j."f_1",
-       "allocation" = j."f_2"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -7415,7 +7870,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'c6f41735e8a9bfe2bffb831c2a0296affa15a17275e406b24ae54c8d70c5362e', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '977bcd5adeba7c6ae416eea32c2b927d3945f4002c921ec4a7a6f5fc9044c880', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7431,11 +7886,68 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_schedule_lines/to_right/apply ====
+-- Map 'payment_schedule_lines', 'to_right': the writes to "cds"."payment_schedule_line", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."payment_schedule_line", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."payment_schedule_line" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."payment_schedule_line" ("companyid", "paymentscheduleid", "line_number", "percentage", "months", "days")
+    SELECT (r.n)."companyid",
+       (r.n)."paymentscheduleid",
+       (r.n)."line_number",
+       (r.n)."percentage",
+       (r.n)."months",
+       (r.n)."days"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("companyid", "paymentscheduleid", "line_number") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."payment_schedule_line" AS t
+       SET "percentage" = (r.n)."percentage",
+       "months" = (r.n)."months",
+       "days" = (r.n)."days"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'payment_schedule_lines', 'to_right': write a batch of captured changes into "cds"."payment_schedule_line".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -7450,9 +7962,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedule_lines_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -7710,13 +8223,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."payment_schedule_line" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_schedule_lines_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -7982,30 +8495,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "cds"."payment_schedule_line" ("companyid", "paymentscheduleid", "line_number", "percentage", "months", "days")
-    SELECT j."k_1",
-       j."k_2",
-       j."k_3",
-       j."f_1",
-       j."f_2",
-       j."f_3"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_schedule_lines_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('companyid', j."k_1", 'paymentscheduleid', j."k_2", 'line_number', j."k_3", 'percentage', j."f_1", 'months', j."f_2", 'days', j."f_3"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('companyid', j."k_1", 'paymentscheduleid', j."k_2", 'line_number', j."k_3", 'percentage', j."f_1", 'months', j."f_2", 'days', j."f_3")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("companyid", "paymentscheduleid", "line_number") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."payment_schedule_line" AS t
-       SET "percentage" = j."f_1",
-       "months" = j."f_2",
-       "days" = j."f_3"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -8114,7 +8614,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '44b84f59c5aa318e388af6ad7929887ef1b268bd041eaa18960472062174e433', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', 'ae83f771a27dbca59376a4d37626800b34f85ac48870b609ac1089de3e5ab1e0', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8130,11 +8630,69 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_terms/to_right/apply ====
+-- Map 'payment_terms', 'to_right': the writes to "cds"."payment_term", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."payment_term", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."payment_term" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."payment_term" ("companyid", "code", "name", "due_days", "paymentscheduleid", "paymentdayid")
+    SELECT (r.n)."companyid",
+       (r.n)."code",
+       (r.n)."name",
+       (r.n)."due_days",
+       (r.n)."paymentscheduleid",
+       (r.n)."paymentdayid"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("companyid", "code") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."payment_term" AS t
+       SET "name" = (r.n)."name",
+       "due_days" = (r.n)."due_days",
+       "paymentscheduleid" = (r.n)."paymentscheduleid",
+       "paymentdayid" = (r.n)."paymentdayid"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_terms_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'payment_terms', 'to_right': write a batch of captured changes into "cds"."payment_term".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -8149,9 +8707,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_terms_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -8430,13 +8989,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."payment_term" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_terms_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -8723,31 +9282,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "cds"."payment_term" ("companyid", "code", "name", "due_days", "paymentscheduleid", "paymentdayid")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2",
-       j."f_3",
-       j."f_4"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_terms_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('companyid', j."k_1", 'code', j."k_2", 'name', j."f_1", 'due_days', j."f_2", 'paymentscheduleid', j."f_3", 'paymentdayid', j."f_4"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('companyid', j."k_1", 'code', j."k_2", 'name', j."f_1", 'due_days', j."f_2", 'paymentscheduleid', j."f_3", 'paymentdayid', j."f_4")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("companyid", "code") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."payment_term" AS t
-       SET "name" = j."f_1",
-       "due_days" = j."f_2",
-       "paymentscheduleid" = j."f_3",
-       "paymentdayid" = j."f_4"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -8856,7 +9401,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '28c7fa7687340a5769a32bbc6557ca31eb07c8444e25e380c899a78deac5abd2', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '68528f5575e8145646f0429f8075619f06937bfb9b3983a64f8dac2aa3bcfcd9', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8872,11 +9417,77 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customers_organization/to_right/apply ====
+-- Map 'customers_organization', 'to_right': the writes to "cds"."account", as replicator_right_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_right_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_right"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"cds"."account", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "cds"."account" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "cds"."account" ("companyid", "accountnumber", "name", "customergroupid", "paymenttermid", "customerpaymentmethodid", "emailaddress1", "creditlimit", "credit_hold", "relationship_type")
+    SELECT (r.n)."companyid",
+       (r.n)."accountnumber",
+       (r.n)."name",
+       (r.n)."customergroupid",
+       (r.n)."paymenttermid",
+       (r.n)."customerpaymentmethodid",
+       (r.n)."emailaddress1",
+       (r.n)."creditlimit",
+       (r.n)."credit_hold",
+       (r.n)."relationship_type"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("companyid", "accountnumber") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "cds"."account" AS t
+       SET "name" = (r.n)."name",
+       "customergroupid" = (r.n)."customergroupid",
+       "paymenttermid" = (r.n)."paymenttermid",
+       "customerpaymentmethodid" = (r.n)."customerpaymentmethodid",
+       "emailaddress1" = (r.n)."emailaddress1",
+       "creditlimit" = (r.n)."creditlimit",
+       "credit_hold" = (r.n)."credit_hold",
+       "relationship_type" = (r.n)."relationship_type"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customers_organization_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
+
 -- Map 'customers_organization', 'to_right': write a batch of captured changes into "cds"."account".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -8891,9 +9502,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -9263,13 +9875,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "cds"."account" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."customers_organization_to_right"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -9653,39 +10265,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "cds"."account" ("companyid", "accountnumber", "name", "customergroupid", "paymenttermid", "customerpaymentmethodid", "emailaddress1", "creditlimit", "credit_hold", "relationship_type")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2",
-       j."f_3",
-       j."f_4",
-       j."f_5",
-       j."f_6",
-       j."f_7",
-       j."f_8"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."customers_organization_to_right"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('companyid', j."k_1", 'accountnumber', j."k_2", 'name', j."f_1", 'customergroupid', j."f_2", 'paymenttermid', j."f_3", 'customerpaymentmethodid', j."f_4", 'emailaddress1', j."f_5", 'creditlimit', j."f_6", 'credit_hold', j."f_7", 'relationship_type', j."f_8"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('companyid', j."k_1", 'accountnumber', j."k_2", 'name', j."f_1", 'customergroupid', j."f_2", 'paymenttermid', j."f_3", 'customerpaymentmethodid', j."f_4", 'emailaddress1', j."f_5", 'creditlimit', j."f_6", 'credit_hold', j."f_7", 'relationship_type', j."f_8")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("companyid", "accountnumber") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "cds"."account" AS t
-       SET "name" = j."f_1",
-       "customergroupid" = j."f_2",
-       "paymenttermid" = j."f_3",
-       "customerpaymentmethodid" = j."f_4",
-       "emailaddress1" = j."f_5",
-       "creditlimit" = j."f_6",
-       "credit_hold" = j."f_7",
-       "relationship_type" = j."f_8"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -9800,7 +10390,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '7df48f590cb57fa81880900f9549a4834eb7b5bc8ad393294a90c18653561798', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', 'a34f4ebc98291351efa88eeb74e7fec591603719f2bf339a393f97faeb171f68', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9816,6 +10406,7 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -10565,14 +11156,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_companies_to_left"
 AFTER INSERT OR DELETE ON "cds"."company"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_left_trunc"
 AFTER TRUNCATE ON "cds"."company"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -10580,7 +11171,7 @@ CREATE OR REPLACE TRIGGER "replicator_companies_to_left_upd"
 AFTER UPDATE ON "cds"."company"
 FOR EACH ROW
 WHEN (("old"."company_code", "old"."name") IS DISTINCT FROM ("new"."company_code", "new"."name")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -10588,10 +11179,10 @@ CREATE OR REPLACE TRIGGER "replicator_companies_to_left_sync"
 AFTER UPDATE ON "cds"."company"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'companies'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/capture', 'ffdc44d377d75e396e25491287359badc30b62d268d7bd3a232363265d4199ca', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/companies/to_left/capture', '108003c79f549e1ec44c19393cad5a94978f072781fad23f984a9066a0d36245', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -10752,14 +11343,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left"
 AFTER INSERT OR DELETE ON "cds"."contact"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left_trunc"
 AFTER TRUNCATE ON "cds"."contact"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -10767,7 +11358,7 @@ CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left_upd"
 AFTER UPDATE ON "cds"."contact"
 FOR EACH ROW
 WHEN (("old"."companyid", "old"."contactpersonid", "old"."firstname", "old"."lastname", "old"."emailaddress1", "old"."parent_account_number") IS DISTINCT FROM ("new"."companyid", "new"."contactpersonid", "new"."firstname", "new"."lastname", "new"."emailaddress1", "new"."parent_account_number")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -10775,10 +11366,10 @@ CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left_sync"
 AFTER UPDATE ON "cds"."contact"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'contact_persons'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/capture', '67577876fa25a1b473ad294bdaf8611a38ac1888f0061c288695e8801a7916e1', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_left/capture', '7f470f804079c08c64c4fe819fb49fbe65ced882490c5a0bb83f46ec3255f54b', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -10939,14 +11530,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left"
 AFTER INSERT OR DELETE ON "cds"."customer_group"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_trunc"
 AFTER TRUNCATE ON "cds"."customer_group"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -10954,7 +11545,7 @@ CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_upd"
 AFTER UPDATE ON "cds"."customer_group"
 FOR EACH ROW
 WHEN (("old"."companyid", "old"."group_code", "old"."name") IS DISTINCT FROM ("new"."companyid", "new"."group_code", "new"."name")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -10962,10 +11553,10 @@ CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_sync"
 AFTER UPDATE ON "cds"."customer_group"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'customer_groups'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', 'c25b970cc12e58e93b42354780d8ad864bc2d73d0c8e2ba5f5400da53714381d', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', 'c2cb6974ff5131941b2739963ce9d934b7ab618890bb8657cac4c642c53aac58', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11126,14 +11717,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left"
 AFTER INSERT OR DELETE ON "cds"."customer_payment_method"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left_trunc"
 AFTER TRUNCATE ON "cds"."customer_payment_method"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -11141,7 +11732,7 @@ CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left_upd"
 AFTER UPDATE ON "cds"."customer_payment_method"
 FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."payment_type") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."payment_type")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -11149,10 +11740,10 @@ CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left_sync"
 AFTER UPDATE ON "cds"."customer_payment_method"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'customer_payment_methods'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/capture', '0769e600b9c35b4baf2a6935a0515f4de8c16a619532a866e82c487483d6cdb0', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_left/capture', '37cdf7f10959be81ed607bb3277c098fcb3ed5b1ce00622242bc315fc2752507', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11313,14 +11904,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left"
 AFTER INSERT OR DELETE ON "cds"."contact"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_trunc"
 AFTER TRUNCATE ON "cds"."contact"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -11328,7 +11919,7 @@ CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_upd"
 AFTER UPDATE ON "cds"."contact"
 FOR EACH ROW
 WHEN (("old"."companyid", "old"."customer_number", "old"."firstname", "old"."middlename", "old"."lastname", "old"."emailaddress1", "old"."is_sellable") IS DISTINCT FROM ("new"."companyid", "new"."customer_number", "new"."firstname", "new"."middlename", "new"."lastname", "new"."emailaddress1", "new"."is_sellable")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -11336,10 +11927,10 @@ CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_sync"
 AFTER UPDATE ON "cds"."contact"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'customers_person'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', 'c3224e0d8e9a28f36a5edd99b7c0c839ac4050a41d80faba70b672290dfc6222', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', 'a2164e634ad50e256cec38f2fe0e725825c646dc6ee4f4c3bb66e7872bf2c7c9', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11499,14 +12090,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left"
 AFTER INSERT OR DELETE ON "cds"."loyalty_card"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left_trunc"
 AFTER TRUNCATE ON "cds"."loyalty_card"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -11514,7 +12105,7 @@ CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left_upd"
 AFTER UPDATE ON "cds"."loyalty_card"
 FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."is_blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."is_blocked")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -11522,10 +12113,10 @@ CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left_sync"
 AFTER UPDATE ON "cds"."loyalty_card"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'loyalty_cards'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/capture', 'a084b2b812ecd6b7929f95781f5ef8ef5395c61fc27d877cdf8be0daf3672679', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_left/capture', '8940ba20e590a3d52aa2a85a5793487f1021cb27370b7515a29af13ae5ac711d', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11685,14 +12276,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left"
 AFTER INSERT OR DELETE ON "cds"."name_affix"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left_trunc"
 AFTER TRUNCATE ON "cds"."name_affix"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -11700,7 +12291,7 @@ CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left_upd"
 AFTER UPDATE ON "cds"."name_affix"
 FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -11708,10 +12299,10 @@ CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left_sync"
 AFTER UPDATE ON "cds"."name_affix"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'name_affixes'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/capture', '771751be87a8cafec31a3beaa4a9c7fa2041147a0f0177ec065cdcd2393f897c', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_left/capture', '6954500de2c838ff84dc52993bb198df1b53a16fc0d3705fc806c605b1192df3', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11872,14 +12463,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_day"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left_trunc"
 AFTER TRUNCATE ON "cds"."payment_day"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -11887,7 +12478,7 @@ CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left_upd"
 AFTER UPDATE ON "cds"."payment_day"
 FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -11895,10 +12486,10 @@ CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left_sync"
 AFTER UPDATE ON "cds"."payment_day"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'payment_days'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/capture', '58fd82865d2755a5fa817f112b2763110fd6ea4560c3755a647b777ec9e10644', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_left/capture', 'caafacd5b4390c7cfc63f2e6216ccc72f583c4c8e39f2b50f1e1c103350ef9be', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -12062,14 +12653,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_day_line"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left_trunc"
 AFTER TRUNCATE ON "cds"."payment_day_line"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -12077,7 +12668,7 @@ CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left_upd"
 AFTER UPDATE ON "cds"."payment_day_line"
 FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentdayid", "old"."line_number", "old"."weekday", "old"."dayofmonth") IS DISTINCT FROM ("new"."companyid", "new"."paymentdayid", "new"."line_number", "new"."weekday", "new"."dayofmonth")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -12085,10 +12676,10 @@ CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left_sync"
 AFTER UPDATE ON "cds"."payment_day_line"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'payment_day_lines'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/capture', '88de99eb87d8c2a70a2527b9e577bcda65698c59a0598b47685b9878a3f1dfa0', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_left/capture', 'c844b152d7083a66622b9b2550d21caecf8f50af942da7c89b38fa37765f9143', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -12251,14 +12842,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_schedule"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left_trunc"
 AFTER TRUNCATE ON "cds"."payment_schedule"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -12266,7 +12857,7 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left_upd"
 AFTER UPDATE ON "cds"."payment_schedule"
 FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description", "new"."allocation")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -12274,10 +12865,10 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left_sync"
 AFTER UPDATE ON "cds"."payment_schedule"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'payment_schedules'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/capture', 'd4ab04f918d61da415deb54d7891e0fa94050fb6b10ac451948ec7072ec0e67f', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_left/capture', '0c1922cefa2476c3f44200ba6a31203a1888d67e751d1b6a104d554e58fd95d9', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -12441,14 +13032,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_schedule_line"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left_trunc"
 AFTER TRUNCATE ON "cds"."payment_schedule_line"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -12456,7 +13047,7 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left_upd"
 AFTER UPDATE ON "cds"."payment_schedule_line"
 FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentscheduleid", "old"."line_number", "old"."percentage", "old"."months", "old"."days") IS DISTINCT FROM ("new"."companyid", "new"."paymentscheduleid", "new"."line_number", "new"."percentage", "new"."months", "new"."days")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -12464,10 +13055,10 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left_sync"
 AFTER UPDATE ON "cds"."payment_schedule_line"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'payment_schedule_lines'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/capture', '428046d952b2a1b73564ecbc5dc5ba756d4597d2fc30b1519ab2a66f822d8bc7', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_left/capture', '258a6ae298018baaa7491f43ccf4260ccd4e8fa8eacba2aaa6e155928fac1b41', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -12636,14 +13227,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_term"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_trunc"
 AFTER TRUNCATE ON "cds"."payment_term"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -12651,7 +13242,7 @@ CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_upd"
 AFTER UPDATE ON "cds"."payment_term"
 FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."due_days", "old"."paymentscheduleid", "old"."paymentdayid") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."due_days", "new"."paymentscheduleid", "new"."paymentdayid")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -12659,10 +13250,10 @@ CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_sync"
 AFTER UPDATE ON "cds"."payment_term"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'payment_terms'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', '15109f42c3c487ed8d2ac799973b4bfe2a3137a2943b29e8407285b0646d3f3d', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', 'fb087ea6e876cb357bdfd16b1b635de65b35b102befbcdfd3dabe1bca303a875', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -12836,14 +13427,14 @@ $capture$;
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left"
 AFTER INSERT OR DELETE ON "cds"."account"
 FOR EACH ROW
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_trunc"
 AFTER TRUNCATE ON "cds"."account"
 FOR EACH STATEMENT
-WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
@@ -12851,7 +13442,7 @@ CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_upd"
 AFTER UPDATE ON "cds"."account"
 FOR EACH ROW
 WHEN (("old"."companyid", "old"."accountnumber", "old"."name", "old"."customergroupid", "old"."paymenttermid", "old"."customerpaymentmethodid", "old"."emailaddress1", "old"."creditlimit", "old"."credit_hold", "old"."relationship_type") IS DISTINCT FROM ("new"."companyid", "new"."accountnumber", "new"."name", "new"."customergroupid", "new"."paymenttermid", "new"."customerpaymentmethodid", "new"."emailaddress1", "new"."creditlimit", "new"."credit_hold", "new"."relationship_type")
-      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 
 -- An initial sync of this map (replicator sync) notes each row it overwrote here.
@@ -12859,10 +13450,10 @@ CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_sync"
 AFTER UPDATE ON "cds"."account"
 FOR EACH ROW
 WHEN (current_setting('replicator.sync_log', true) = 'customers_organization'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', '53d2dc202c0d3933206bc6b47445c7988877eb80f0876c34968426955d5e1091', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', '60b7471b452df50fdd6fcf445cd5610f97d7df43a680e94c0da0d40ebc97f54f', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -13831,14 +14422,14 @@ VALUES ('dependencies', 'a0a8e12c3dfc05e4df3a2161b9969a2674bdd5db49d96741aaf8cb4
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
--- Functions are callable by their owner only ...
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA replicator FROM PUBLIC;
+-- Functions are callable by their owner only (the writers' by the owner, a member) ...
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA replicator, replicator_write FROM PUBLIC;
 -- ... and by the applier's runtime role, which also keeps the control tables. It holds
--- nothing on the applications' tables: the apply functions write them as their owner.
+-- nothing on the applications' tables: the apply functions write them as the writers.
 GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('43b5f88abebd39d5576e016f00553f8f3b2a32f6fba935a3a6678e3b0ae62e0b');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('c936a997690b4f029e4937d0df15ffddf38472bea8dc9aeced40696e93fa18e0');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 43b5f88abebd: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '43b5f88abebd39d5576e016f00553f8f3b2a32f6fba935a3a6678e3b0ae62e0b'));
+VALUES ('deploy', 'deployed bundle c936a997690b: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'c936a997690b4f029e4937d0df15ffddf38472bea8dc9aeced40696e93fa18e0'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 9f8f53021b8ab8e55ab7712671b7d3bbcaa2788f70ecb07c944f0eee04f47c88: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 6c549166c56bef88b6c659fe0c4c15ce20eb4b768620628876b51e82ce7bc3b5: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   create  control
 --   create  drift
 --   create  map/companies/to_left/apply
@@ -98,14 +98,20 @@ SELECT pg_create_logical_replication_slot('replicator_fno', 'wal2json')
 -- Safe to run again: it only creates what is missing and replaces functions.
 -- Created by the first deploy, or beforehand for the owner role by replicator plan
 -- --roles (the owner then needs no CREATE on the database, which IF NOT EXISTS asks).
+-- replicator_write holds the writers' functions (see the apply functions); only the
+-- owner and the writers may use it.
 DO $schema$
 BEGIN
     IF to_regnamespace('replicator') IS NULL THEN
         CREATE SCHEMA replicator;
     END IF;
+    IF to_regnamespace('replicator_write') IS NULL THEN
+        CREATE SCHEMA replicator_write;
+    END IF;
 END
 $schema$;
 REVOKE ALL ON SCHEMA replicator FROM PUBLIC;
+REVOKE ALL ON SCHEMA replicator_write FROM PUBLIC;
 
 -- Changes captured on this database, waiting to cross to the other side.
 -- id orders changes of one key: a row lock serialises writers of a key, so a
@@ -741,7 +747,7 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
     polled_at  timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '5071ac6cccabd78778f48d49851b25ad2ddf4eada8cdd6ca4433c2eafed92464', $sql$$sql$)
+VALUES ('control', '429843714ee0b41328abcbda03a4df89de97fa1ba81a23c48b16406a91157fc0', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1086,6 +1092,56 @@ ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/companies/to_left/apply ====
+-- Map 'companies', 'to_left': the writes to "fno"."companies", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."companies", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."companies" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."companies" ("dataareaid", "name")
+    SELECT (r.n)."dataareaid",
+       (r.n)."name"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."companies" AS t
+       SET "name" = (r.n)."name"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."companies_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'companies', 'to_left': write a batch of captured changes into "fno"."companies".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -1100,9 +1156,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_companies_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -1298,13 +1355,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."companies" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."companies_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -1497,24 +1554,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), inserted AS (
-    INSERT INTO "fno"."companies" ("dataareaid", "name")
-    SELECT j."k_1",
-       j."f_1"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."companies_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'name', j."f_1"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'name', j."f_1")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."companies" AS t
-       SET "name" = j."f_1"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1") IS DISTINCT FROM (j."c_1")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -1619,13 +1669,71 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '20c299e383e128440e5aa88b647c22c6456c0973ceb3509ecfdc5761fd764f07', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'fe6bdcd7034c0f49ca3bf0e98ba68ec301db642b766b010653d1497252823097', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/contact_persons/to_left/apply ====
+-- Map 'contact_persons', 'to_left': the writes to "fno"."contact_persons", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."contact_persons", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."contact_persons" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."contact_persons" ("dataareaid", "contact_person_id", "first_name", "last_name", "email", "customer_account")
+    SELECT (r.n)."dataareaid",
+       (r.n)."contact_person_id",
+       (r.n)."first_name",
+       (r.n)."last_name",
+       (r.n)."email",
+       (r.n)."customer_account"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "contact_person_id") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."contact_persons" AS t
+       SET "first_name" = (r.n)."first_name",
+       "last_name" = (r.n)."last_name",
+       "email" = (r.n)."email",
+       "customer_account" = (r.n)."customer_account"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."contact_persons_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'contact_persons', 'to_left': write a batch of captured changes into "fno"."contact_persons".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -1640,9 +1748,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_contact_persons_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -1919,13 +2028,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."contact_persons" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."contact_persons_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -2216,31 +2325,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."contact_persons" ("dataareaid", "contact_person_id", "first_name", "last_name", "email", "customer_account")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2",
-       j."f_3",
-       j."f_4"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."contact_persons_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2", 'first_name', j."f_1", 'last_name', j."f_2", 'email', j."f_3", 'customer_account', j."f_4"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2", 'first_name', j."f_1", 'last_name', j."f_2", 'email', j."f_3", 'customer_account', j."f_4")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "contact_person_id") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."contact_persons" AS t
-       SET "first_name" = j."f_1",
-       "last_name" = j."f_2",
-       "email" = j."f_3",
-       "customer_account" = j."f_4"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -2345,7 +2440,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '40b2a87ec4c723f90854dff906cc9b887e3f8b32cf57d5270d3146e6509183c8', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'e296ab71fbcff36705563e1abd22c3dbaa57bd9801dc807dfe6024afeb50d5a7', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2361,11 +2456,63 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customer_groups/to_left/apply ====
+-- Map 'customer_groups', 'to_left': the writes to "fno"."customer_groups", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."customer_groups", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."customer_groups" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."customer_groups" ("dataareaid", "customer_group", "description")
+    SELECT (r.n)."dataareaid",
+       (r.n)."customer_group",
+       (r.n)."description"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "customer_group") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."customer_groups" AS t
+       SET "description" = (r.n)."description"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_groups_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'customer_groups', 'to_left': write a batch of captured changes into "fno"."customer_groups".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -2380,9 +2527,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_groups_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -2587,13 +2735,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."customer_groups" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."customer_groups_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -2812,25 +2960,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."customer_groups" ("dataareaid", "customer_group", "description")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."customer_groups_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2", 'description', j."f_1"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2", 'description', j."f_1")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "customer_group") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."customer_groups" AS t
-       SET "description" = j."f_1"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1") IS DISTINCT FROM (j."c_1")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -2935,7 +3075,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'e7e56eecd8bd441596f6221a7d11b6f84f1a2d39e574f957ba7934e104520bfc', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'bc8f3f6dff0c11b51c2e68f213c16bb5276cb3a480142a8f8217a021e0d17a23', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2951,11 +3091,65 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customer_payment_methods/to_left/apply ====
+-- Map 'customer_payment_methods', 'to_left': the writes to "fno"."customer_payment_methods", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."customer_payment_methods", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."customer_payment_methods" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."customer_payment_methods" ("dataareaid", "payment_method", "description", "payment_type")
+    SELECT (r.n)."dataareaid",
+       (r.n)."payment_method",
+       (r.n)."description",
+       (r.n)."payment_type"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "payment_method") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."customer_payment_methods" AS t
+       SET "description" = (r.n)."description",
+       "payment_type" = (r.n)."payment_type"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'customer_payment_methods', 'to_left': write a batch of captured changes into "fno"."customer_payment_methods".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -2970,9 +3164,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -3201,13 +3396,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."customer_payment_methods" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."customer_payment_methods_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -3450,27 +3645,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."customer_payment_methods" ("dataareaid", "payment_method", "description", "payment_type")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."customer_payment_methods_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2", 'description', j."f_1", 'payment_type', j."f_2"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2", 'description', j."f_1", 'payment_type', j."f_2")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "payment_method") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."customer_payment_methods" AS t
-       SET "description" = j."f_1",
-       "payment_type" = j."f_2"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -3575,7 +3760,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'e7e1fc9a082e7c8b76646a869d2a504acf2a89adeee5998f6c2f84ecd44545cf', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '6a41bf47a38726d61ccfffea4d1d296e23f012c047bb8763c0f24994f90c0080', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3591,11 +3776,67 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customers_person/to_left/apply ====
+-- Map 'customers_person', 'to_left': the writes to "fno"."customers", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."customers", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."customers" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "email", "party_type")
+    SELECT (r.n)."dataareaid",
+       (r.n)."account_num",
+       (r.n)."name",
+       (r.n)."email",
+       (r.n)."party_type"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "account_num") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."customers" AS t
+       SET "name" = (r.n)."name",
+       "email" = (r.n)."email",
+       "party_type" = (r.n)."party_type"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_person_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'customers_person', 'to_left': write a batch of captured changes into "fno"."customers".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -3610,9 +3851,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_person_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -3858,13 +4100,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."customers" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."customers_person_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -4130,29 +4372,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "email", "party_type")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2",
-       j."f_3"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."customers_person_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'email', j."f_2", 'party_type', j."f_3"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'email', j."f_2", 'party_type', j."f_3")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "account_num") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."customers" AS t
-       SET "name" = j."f_1",
-       "email" = j."f_2",
-       "party_type" = j."f_3"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -4263,7 +4493,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'b73e5df65587b90c4d12febedbdd6474baef99bb14d9af2e803d53c724f509d2', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '8f6a544ed809c727aa530bf4c2987d65688d42bda6bed516e7662f99f1ad8d33', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4279,11 +4509,66 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/loyalty_cards/to_left/apply ====
+-- Map 'loyalty_cards', 'to_left': the writes to "fno"."loyalty_cards", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."loyalty_cards", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."loyalty_cards" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."loyalty_cards" ("card_number", "tier", "issued_on", "blocked")
+    SELECT (r.n)."card_number",
+       (r.n)."tier",
+       (r.n)."issued_on",
+       (r.n)."blocked"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("card_number") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."loyalty_cards" AS t
+       SET "tier" = (r.n)."tier",
+       "issued_on" = (r.n)."issued_on",
+       "blocked" = (r.n)."blocked"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."loyalty_cards_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'loyalty_cards', 'to_left': write a batch of captured changes into "fno"."loyalty_cards".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -4298,9 +4583,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -4544,13 +4830,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."loyalty_cards" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."loyalty_cards_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -4791,28 +5077,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), inserted AS (
-    INSERT INTO "fno"."loyalty_cards" ("card_number", "tier", "issued_on", "blocked")
-    SELECT j."k_1",
-       j."f_1",
-       j."f_2",
-       j."f_3"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."loyalty_cards_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'blocked', j."f_3"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'blocked', j."f_3")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("card_number") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."loyalty_cards" AS t
-       SET "tier" = j."f_1",
-       "issued_on" = j."f_2",
-       "blocked" = j."f_3"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -4917,13 +5192,65 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'db73b14ac2ea03d23a9c1b9acc40145e19489762606220de62ee89deafe39ef7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '824b26101f5929bed47d221312ee97cbb8b5415c9c5dc526e9a950d30a6fc3f2', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/name_affixes/to_left/apply ====
+-- Map 'name_affixes', 'to_left': the writes to "fno"."name_affixes", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."name_affixes", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."name_affixes" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."name_affixes" ("affix", "affix_type", "description")
+    SELECT (r.n)."affix",
+       (r.n)."affix_type",
+       (r.n)."description"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("affix", "affix_type") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."name_affixes" AS t
+       SET "description" = (r.n)."description"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."name_affixes_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'name_affixes', 'to_left': write a batch of captured changes into "fno"."name_affixes".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -4938,9 +5265,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_name_affixes_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -5140,13 +5468,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."name_affixes" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."name_affixes_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -5343,25 +5671,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), inserted AS (
-    INSERT INTO "fno"."name_affixes" ("affix", "affix_type", "description")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."name_affixes_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("affix", "affix_type") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."name_affixes" AS t
-       SET "description" = j."f_1"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1") IS DISTINCT FROM (j."c_1")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -5466,13 +5786,65 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'fda6e10aa0a0847baa74e5c65049c56d61186776d08bac30bbde94a6b90b311b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'd34ea87879b8f3c6d20001329809dd77bdc6ae4f2ca656548d9dd973ef473ab8', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_days/to_left/apply ====
+-- Map 'payment_days', 'to_left': the writes to "fno"."payment_days", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."payment_days", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."payment_days" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."payment_days" ("dataareaid", "payment_day_name", "description")
+    SELECT (r.n)."dataareaid",
+       (r.n)."payment_day_name",
+       (r.n)."description"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "payment_day_name") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."payment_days" AS t
+       SET "description" = (r.n)."description"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_days_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'payment_days', 'to_left': write a batch of captured changes into "fno"."payment_days".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -5487,9 +5859,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_days_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -5694,13 +6067,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."payment_days" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_days_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -5919,25 +6292,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."payment_days" ("dataareaid", "payment_day_name", "description")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_days_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'description', j."f_1"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'description', j."f_1")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "payment_day_name") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."payment_days" AS t
-       SET "description" = j."f_1"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1") IS DISTINCT FROM (j."c_1")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -6042,7 +6407,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'a07ff3c129041700e74f0a5f8383c97e62b23779bc0e49d5a3b1960b9a555b35', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'a814f09854fa4641dbd40b229a4a4b33da676f3eb854beaf9a91855fc0fc7189', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6058,11 +6423,66 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_day_lines/to_left/apply ====
+-- Map 'payment_day_lines', 'to_left': the writes to "fno"."payment_day_lines", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."payment_day_lines", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."payment_day_lines" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."payment_day_lines" ("dataareaid", "payment_day_name", "line_num", "week_day", "day_of_month")
+    SELECT (r.n)."dataareaid",
+       (r.n)."payment_day_name",
+       (r.n)."line_num",
+       (r.n)."week_day",
+       (r.n)."day_of_month"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "payment_day_name", "line_num") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."payment_day_lines" AS t
+       SET "week_day" = (r.n)."week_day",
+       "day_of_month" = (r.n)."day_of_month"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_day_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'payment_day_lines', 'to_left': write a batch of captured changes into "fno"."payment_day_lines".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -6077,9 +6497,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -6313,13 +6734,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."payment_day_lines" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_day_lines_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -6567,28 +6988,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."payment_day_lines" ("dataareaid", "payment_day_name", "line_num", "week_day", "day_of_month")
-    SELECT j."k_1",
-       j."k_2",
-       j."k_3",
-       j."f_1",
-       j."f_2"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_day_lines_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3", 'week_day', j."f_1", 'day_of_month', j."f_2"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3", 'week_day', j."f_1", 'day_of_month', j."f_2")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "payment_day_name", "line_num") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."payment_day_lines" AS t
-       SET "week_day" = j."f_1",
-       "day_of_month" = j."f_2"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -6693,7 +7103,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '40aafb328beb3ba90ee112df0b252d05258065c758bf94dc063f0abae51469fb', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '338f40703c4b6115fdf26ec355c5f836aef3125b03ff47a3eadbc0d954f1d8e7', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6709,11 +7119,65 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_schedules/to_left/apply ====
+-- Map 'payment_schedules', 'to_left': the writes to "fno"."payment_schedules", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."payment_schedules", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."payment_schedules" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."payment_schedules" ("dataareaid", "schedule_name", "description", "allocation")
+    SELECT (r.n)."dataareaid",
+       (r.n)."schedule_name",
+       (r.n)."description",
+       (r.n)."allocation"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "schedule_name") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."payment_schedules" AS t
+       SET "description" = (r.n)."description",
+       "allocation" = (r.n)."allocation"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedules_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'payment_schedules', 'to_left': write a batch of captured changes into "fno"."payment_schedules".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -6728,9 +7192,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -6959,13 +7424,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."payment_schedules" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_schedules_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -7208,27 +7673,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."payment_schedules" ("dataareaid", "schedule_name", "description", "allocation")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_schedules_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'description', j."f_1", 'allocation', j."f_2"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'description', j."f_1", 'allocation', j."f_2")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "schedule_name") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."payment_schedules" AS t
-       SET "description" = j."f_1",
-       "allocation" = j."f_2"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -7333,7 +7788,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '5a0b7bb1bd98cdbcf651f71a8f8102c6012de66d00e67e2aedefad53dcfcead1', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '3e90a8696c67a6a03bea181f2aade856b106378bda4ac1188c6f62a17b1418ee', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7349,11 +7804,68 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_schedule_lines/to_left/apply ====
+-- Map 'payment_schedule_lines', 'to_left': the writes to "fno"."payment_schedule_lines", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."payment_schedule_lines", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."payment_schedule_lines" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."payment_schedule_lines" ("dataareaid", "schedule_name", "line_num", "percent", "due_months", "due_days")
+    SELECT (r.n)."dataareaid",
+       (r.n)."schedule_name",
+       (r.n)."line_num",
+       (r.n)."percent",
+       (r.n)."due_months",
+       (r.n)."due_days"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "schedule_name", "line_num") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."payment_schedule_lines" AS t
+       SET "percent" = (r.n)."percent",
+       "due_months" = (r.n)."due_months",
+       "due_days" = (r.n)."due_days"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'payment_schedule_lines', 'to_left': write a batch of captured changes into "fno"."payment_schedule_lines".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -7368,9 +7880,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -7628,13 +8141,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."payment_schedule_lines" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_schedule_lines_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -7906,30 +8419,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."payment_schedule_lines" ("dataareaid", "schedule_name", "line_num", "percent", "due_months", "due_days")
-    SELECT j."k_1",
-       j."k_2",
-       j."k_3",
-       j."f_1",
-       j."f_2",
-       j."f_3"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_schedule_lines_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3", 'percent', j."f_1", 'due_months', j."f_2", 'due_days', j."f_3"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3", 'percent', j."f_1", 'due_months', j."f_2", 'due_days', j."f_3")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "schedule_name", "line_num") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."payment_schedule_lines" AS t
-       SET "percent" = j."f_1",
-       "due_months" = j."f_2",
-       "due_days" = j."f_3"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -8034,7 +8534,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'ff6b83b13d55b8ab06ff432542fc48935e6c1d5cd7ebe5617ce5f119496ab044', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '36caaf79b4219a14cc2a0d40c0b7fe51ad747f0fdc7778fe6f8c07d678686990', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8050,11 +8550,69 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_terms/to_left/apply ====
+-- Map 'payment_terms', 'to_left': the writes to "fno"."payment_terms", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."payment_terms", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."payment_terms" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."payment_terms" ("dataareaid", "payment_term_id", "description", "net_days", "payment_schedule", "payment_day")
+    SELECT (r.n)."dataareaid",
+       (r.n)."payment_term_id",
+       (r.n)."description",
+       (r.n)."net_days",
+       (r.n)."payment_schedule",
+       (r.n)."payment_day"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "payment_term_id") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."payment_terms" AS t
+       SET "description" = (r.n)."description",
+       "net_days" = (r.n)."net_days",
+       "payment_schedule" = (r.n)."payment_schedule",
+       "payment_day" = (r.n)."payment_day"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_terms_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'payment_terms', 'to_left': write a batch of captured changes into "fno"."payment_terms".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -8069,9 +8627,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_terms_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -8350,13 +8909,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."payment_terms" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."payment_terms_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -8649,31 +9208,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."payment_terms" ("dataareaid", "payment_term_id", "description", "net_days", "payment_schedule", "payment_day")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2",
-       j."f_3",
-       j."f_4"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."payment_terms_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2", 'description', j."f_1", 'net_days', j."f_2", 'payment_schedule', j."f_3", 'payment_day', j."f_4"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2", 'description', j."f_1", 'net_days', j."f_2", 'payment_schedule', j."f_3", 'payment_day', j."f_4")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "payment_term_id") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."payment_terms" AS t
-       SET "description" = j."f_1",
-       "net_days" = j."f_2",
-       "payment_schedule" = j."f_3",
-       "payment_day" = j."f_4"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -8778,7 +9323,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '6845f7948bfe7a4ce93358b57283f784906240e7a08bc5af508cf5c9d413fac8', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '66d12eebb2a28ab5fb7e042613aab4eebb2efd73c849647524704138e75d4199', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8794,11 +9339,77 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customers_organization/to_left/apply ====
+-- Map 'customers_organization', 'to_left': the writes to "fno"."customers", as replicator_left_writer.
+-- The apply function below judges the batch as the owner and hands this function
+-- the rows to write; the writes themselves run as replicator_left_writer, which holds
+-- this side's mapped tables and nothing else. So an application's trigger on the
+-- table fires with those rights, never with the owner's (the queue, the logs, the
+-- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
+-- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
+-- p_truncate: every row the map covers here goes. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_left"(p_rows jsonb, p_truncate boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+WITH r AS MATERIALIZED (
+    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."customers", x."row") AS n
+      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+), removed AS (
+    DELETE FROM "fno"."customers" AS t
+     USING r
+     WHERE r."do" = 'D' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+), inserted AS (
+    INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "payment_method", "email", "credit_limit", "blocked", "party_type")
+    SELECT (r.n)."dataareaid",
+       (r.n)."account_num",
+       (r.n)."name",
+       (r.n)."customer_group",
+       (r.n)."payment_terms",
+       (r.n)."payment_method",
+       (r.n)."email",
+       (r.n)."credit_limit",
+       (r.n)."blocked",
+       (r.n)."party_type"
+      FROM r
+     WHERE r."do" = 'I'
+        ON CONFLICT ("dataareaid", "account_num") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."customers" AS t
+       SET "name" = (r.n)."name",
+       "customer_group" = (r.n)."customer_group",
+       "payment_terms" = (r.n)."payment_terms",
+       "payment_method" = (r.n)."payment_method",
+       "email" = (r.n)."email",
+       "credit_limit" = (r.n)."credit_limit",
+       "blocked" = (r.n)."blocked",
+       "party_type" = (r.n)."party_type"
+      FROM r
+     WHERE r."do" = 'U' AND t.ctid = r.tid AND t.xmin = r.txmin
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_written;
+RETURN v_written;
+END
+$writer$;
+-- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
+GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_organization_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
+
 -- Map 'customers_organization', 'to_left': write a batch of captured changes into "fno"."customers".
 -- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
 -- before parents and insert parents before children.
@@ -8813,9 +9424,10 @@ ON CONFLICT (name) DO UPDATE
 -- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
--- the target table itself; it may only call this function. The capture
--- triggers here skip what it writes (loop safety): the marker below counts only
--- for a role that owns the replicator's schema.
+-- the target table itself; it may only call this function. The rows themselves are
+-- written by the writer's function above. The capture triggers here skip what it
+-- writes (loop safety): the marker below counts only for a role that may use the
+-- writers' schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -9185,13 +9797,13 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    DELETE FROM "fno"."customers" AS t
-     USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
-    RETURNING 1
+    SELECT "replicator_write"."customers_organization_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
+                                 false) AS written
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (SELECT count(*) FROM removed),
+       (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
   INTO v_wanted, v_written, v_touched, v_outside
@@ -9581,39 +10193,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
-), inserted AS (
-    INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "payment_method", "email", "credit_limit", "blocked", "party_type")
-    SELECT j."k_1",
-       j."k_2",
-       j."f_1",
-       j."f_2",
-       j."f_3",
-       j."f_4",
-       j."f_5",
-       j."f_6",
-       j."f_7",
-       j."f_8"
+), written AS (
+    -- Inserted, or updated where a value changes (as the writer: see its function).
+    SELECT "replicator_write"."customers_organization_to_left"(coalesce(jsonb_agg(
+               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'customer_group', j."f_2", 'payment_terms', j."f_3", 'payment_method', j."f_4", 'email', j."f_5", 'credit_limit', j."f_6", 'blocked', j."f_7", 'party_type', j."f_8"))
+                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'customer_group', j."f_2", 'payment_terms', j."f_3", 'payment_method', j."f_4", 'email', j."f_5", 'credit_limit', j."f_6", 'blocked', j."f_7", 'party_type', j."f_8")) END), '[]'),
+               false) AS written
       FROM planned AS j
-     WHERE j.exists_after AND NOT j.present AND NOT j.holding
-        ON CONFLICT ("dataareaid", "account_num") DO NOTHING
-    RETURNING 1
-), updated AS (
-    UPDATE "fno"."customers" AS t
-       SET "name" = j."f_1",
-       "customer_group" = j."f_2",
-       "payment_terms" = j."f_3",
-       "payment_method" = j."f_4",
-       "email" = j."f_5",
-       "credit_limit" = j."f_6",
-       "blocked" = j."f_7",
-       "party_type" = j."f_8"
-      FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
-       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")
-    RETURNING 1
+     WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8"))
 )
 SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8"))),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       (SELECT written FROM written),
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
@@ -9724,7 +10314,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'b70af6fe2fc7f8ea465f25775e92f0441f0956c9c2980d60b30ca7bf0fa0b982', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '0ec70d2e8602a68fc3844b2a28f84553bf475eeddbbd810c372213ade007a8da', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9740,6 +10330,7 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13915,14 +14506,14 @@ VALUES ('dependencies', '8e32ac0be56cf75e05034913195ef66e99e1133f9a83012bd887e98
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
--- Functions are callable by their owner only ...
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA replicator FROM PUBLIC;
+-- Functions are callable by their owner only (the writers' by the owner, a member) ...
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA replicator, replicator_write FROM PUBLIC;
 -- ... and by the applier's runtime role, which also keeps the control tables. It holds
--- nothing on the applications' tables: the apply functions write them as their owner.
+-- nothing on the applications' tables: the apply functions write them as the writers.
 GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('9f8f53021b8ab8e55ab7712671b7d3bbcaa2788f70ecb07c944f0eee04f47c88');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('6c549166c56bef88b6c659fe0c4c15ce20eb4b768620628876b51e82ce7bc3b5');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 9f8f53021b8a: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '9f8f53021b8ab8e55ab7712671b7d3bbcaa2788f70ecb07c944f0eee04f47c88'));
+VALUES ('deploy', 'deployed bundle 6c549166c56b: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '6c549166c56bef88b6c659fe0c4c15ce20eb4b768620628876b51e82ce7bc3b5'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle e81f73799bf5f3ab1099a2f47767cf4cfa0491b627f883c22a113b5781e364a1: 110 to create, 0 to replace, 0 to drop
+-- bundle 65a11f67d3fafdd7bf2b36772db688c12d55471683647d699121dd23c4855f83: 110 to create, 0 to replace, 0 to drop
 --   create  control
 --   create  drift
 --   create  map/companies/to_right/apply
@@ -223,6 +223,12 @@ CREATE TABLE IF NOT EXISTS replicator.map_state (
 ALTER TABLE replicator.map_state
     ADD COLUMN IF NOT EXISTS state_since  timestamptz NOT NULL DEFAULT now(),
     ADD COLUMN IF NOT EXISTS state_reason text;
+-- The last stop of the direction no sync has copied after yet (null: none). What its
+-- source changed since was not captured, so replicator sync copies from that side;
+-- a sync clears it once the direction runs again.
+ALTER TABLE replicator.map_state ADD COLUMN IF NOT EXISTS stopped_at timestamptz;
+UPDATE replicator.map_state SET stopped_at = state_since
+ WHERE state = 'stopped' AND stopped_at IS NULL;
 
 -- Who did what, when: deploys, state changes, syncs, retries and skips, alerts,
 -- and every batch applied here with its counts and duration.
@@ -781,7 +787,7 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
     polled_at  timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '5071ac6cccabd78778f48d49851b25ad2ddf4eada8cdd6ca4433c2eafed92464', $sql$$sql$)
+VALUES ('control', '0ad7cc329c4119b7c780a68bcf6c3f4f38d8caeacbc266f458f8fac8094c2653', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -26420,6 +26426,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e81f73799bf5f3ab1099a2f47767cf4cfa0491b627f883c22a113b5781e364a1');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('65a11f67d3fafdd7bf2b36772db688c12d55471683647d699121dd23c4855f83');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle e81f73799bf5: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e81f73799bf5f3ab1099a2f47767cf4cfa0491b627f883c22a113b5781e364a1'));
+VALUES ('deploy', 'deployed bundle 65a11f67d3fa: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '65a11f67d3fafdd7bf2b36772db688c12d55471683647d699121dd23c4855f83'));

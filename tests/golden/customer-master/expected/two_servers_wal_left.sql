@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 9f8f53021b8ab8e55ab7712671b7d3bbcaa2788f70ecb07c944f0eee04f47c88: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 9b188b69e5f9aa9cfb6b5f1af34e12bf4e8069d8899335c5593fe951a9d76c7c: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   create  control
 --   create  drift
 --   create  map/companies/to_left/apply
@@ -183,6 +183,12 @@ CREATE TABLE IF NOT EXISTS replicator.map_state (
 ALTER TABLE replicator.map_state
     ADD COLUMN IF NOT EXISTS state_since  timestamptz NOT NULL DEFAULT now(),
     ADD COLUMN IF NOT EXISTS state_reason text;
+-- The last stop of the direction no sync has copied after yet (null: none). What its
+-- source changed since was not captured, so replicator sync copies from that side;
+-- a sync clears it once the direction runs again.
+ALTER TABLE replicator.map_state ADD COLUMN IF NOT EXISTS stopped_at timestamptz;
+UPDATE replicator.map_state SET stopped_at = state_since
+ WHERE state = 'stopped' AND stopped_at IS NULL;
 
 -- Who did what, when: deploys, state changes, syncs, retries and skips, alerts,
 -- and every batch applied here with its counts and duration.
@@ -741,7 +747,7 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
     polled_at  timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '5071ac6cccabd78778f48d49851b25ad2ddf4eada8cdd6ca4433c2eafed92464', $sql$$sql$)
+VALUES ('control', '0ad7cc329c4119b7c780a68bcf6c3f4f38d8caeacbc266f458f8fac8094c2653', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -13923,6 +13929,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('9f8f53021b8ab8e55ab7712671b7d3bbcaa2788f70ecb07c944f0eee04f47c88');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('9b188b69e5f9aa9cfb6b5f1af34e12bf4e8069d8899335c5593fe951a9d76c7c');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 9f8f53021b8a: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '9f8f53021b8ab8e55ab7712671b7d3bbcaa2788f70ecb07c944f0eee04f47c88'));
+VALUES ('deploy', 'deployed bundle 9b188b69e5f9: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '9b188b69e5f9aa9cfb6b5f1af34e12bf4e8069d8899335c5593fe951a9d76c7c'));

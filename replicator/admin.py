@@ -17,7 +17,7 @@ from replicator.connections import connect, every_database, under_origin
 from replicator.errors import ReplicatorError
 from replicator.exitcodes import ExitCode
 from replicator.loader import load_maps
-from replicator.model import Config, Direction, MapSet, Side, source_of, target_of
+from replicator.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
 from replicator.output import counted, write_table
 
 Connection = psycopg.Connection[TupleRow]
@@ -54,7 +54,14 @@ def cmd_state(
                 out.write(f"{change.map} ({config.arrow(d)}): already {change.after}")
             else:
                 out.write(f"{change.map} ({config.arrow(d)}): {change.before} → {change.after}")
-            notes = [n for n in (retried, change.note) if n]
+            note = change.note
+            resumed = change.before == "stopped" and change.after != "stopped"
+            if resumed and isinstance(table_map, TableMap):
+                # Running again: the sync that copies what the stop missed, and whether
+                # it must be told which side wins.
+                stopped = sync.stops(connections, config, table_map)
+                note += ": " + sync.advice(config, table_map, stopped)
+            notes = [n for n in (retried, note) if n]
             if isinstance(table_map, states.RemovedMap) and action == "resume":
                 notes.append(
                     "it is no longer in the maps files: once the applier has applied its"
@@ -210,11 +217,14 @@ def cmd_resolve(
     return ExitCode.OK
 
 
-def cmd_sync(config: Config, out: TextIO, names: list[str], chunk: int) -> int:
-    """replicator sync [MAP...]: exit 1 if some rows failed (they are in the error log),
-    4 if some wait for a parent the other side lacks (they are held)."""
+def cmd_sync(
+    config: Config, out: TextIO, names: list[str], chunk: int, from_side: Side | None = None
+) -> int:
+    """replicator sync [MAP...] [--from left|right]: exit 1 if some rows failed (they are
+    in the error log), 3 if a map's winning side is the DBA's to choose (nothing was
+    copied), 4 if some wait for a parent the other side lacks (they are held)."""
     maps = load_maps(config.maps_dir, config.path.parent)
-    copied = sync.sync(config, maps, names, out, chunk)
+    copied = sync.sync(config, maps, names, out, chunk, from_side)
     for c in copied:
         if c.held:
             out.write(

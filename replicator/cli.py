@@ -217,6 +217,13 @@ def _resolve_arguments(parser: argparse.ArgumentParser) -> None:
 def _sync_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("maps", nargs="*", metavar="MAP", help="default: every map")
     parser.add_argument(
+        "--from",
+        dest="from_side",
+        choices=["left", "right"],
+        help="the side whose rows win (default: the side of a direction stopped since the"
+        " last sync, else the map's master)",
+    )
+    parser.add_argument(
         "--chunk", type=int, default=5000, help="rows per transaction (default 5000)"
     )
 
@@ -369,7 +376,9 @@ VERBS = (
     Verb(
         "sync",
         "copy the rows that exist before replication (initial sync)",
-        lambda config, args: admin.cmd_sync(config, sys.stdout, args.maps, args.chunk),
+        lambda config, args: admin.cmd_sync(
+            config, sys.stdout, args.maps, args.chunk, args.from_side
+        ),
         _sync_arguments,
     ),
     Verb(

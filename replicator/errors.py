@@ -81,6 +81,13 @@ class DeployRefused(ReplicatorError):
     exit_code = ExitCode.REFUSED
 
 
+class SyncRefused(ReplicatorError):
+    """A sync cannot tell which side's rows win (both directions of a map were stopped
+    since its last sync) and was refused; nothing was copied."""
+
+    exit_code = ExitCode.REFUSED
+
+
 class PrivilegeError(ReplicatorError):
     """The owner role named in [roles] may not do what the maps need of it (the roles
     SQL has not been run, or not since a map started using another table)."""

@@ -41,7 +41,8 @@ DOCUMENTED: dict[ExitCode, tuple[str, str]] = {
         "refused: it would throw away changes; nothing was changed",
         "`deploy`: a removed map or direction still has changes queued, unread in its WAL"
         " slot, or held; `undeploy`: changes are queued, parked or held"
-        " (`--discard-queued` throws them away)",
+        " (`--discard-queued` throws them away); `sync`: both directions of a map were"
+        " stopped since its last sync, so `--from left` or `--from right` must say whose rows win",
     ),
     ExitCode.ATTENTION: (
         "done, but something waits for a DBA",

@@ -108,17 +108,20 @@ def change_state(
         after, note = _next_state(table_map, before, action)
         if after == "catching_up" and not _backlog(conn, table_map.name, direction):
             after = "running"
-        # The capture functions read the state (trigger and WAL capture alike).
+        # The capture functions read the state (trigger and WAL capture alike); what the
+        # command resuming it says to do next depends on the map's other direction.
         if before == "stopped" and after != "stopped":
             note = (
                 f"changes made while it was stopped (since {since:%Y-%m-%d %H:%M:%S %Z}) were not"
-                f" captured: run replicator sync {table_map.name} to copy them"
+                " captured"
             )
         if after != before:
+            # A stop is remembered until a sync has copied what it missed (replicator.sync).
             conn.execute(
-                "UPDATE replicator.map_state SET state = %s, state_since = now(), state_reason = %s"
+                "UPDATE replicator.map_state SET state = %s, state_since = now(), state_reason = %s,"
+                " stopped_at = CASE WHEN %s = 'stopped' THEN now() ELSE stopped_at END"
                 " WHERE map_name = %s AND direction = %s",
-                (after, reason or None, table_map.name, direction),
+                (after, reason or None, after, table_map.name, direction),
             )
             activity.record(
                 conn,

@@ -1,10 +1,14 @@
-"""``replicator sync``: copy the rows that exist before replication starts.
+"""``replicator sync``: copy the rows that exist before replication starts, or that
+a stop left behind.
 
-Maps go prerequisites first. Per map, first the rows the master side lacks are
-added from the other side (never overwriting), then the master side's rows are
+Maps go prerequisites first. Per map, one side's rows win: the side ``--from``
+names; else the source of a direction stopped since the map's last sync (what it
+changed meanwhile was never captured, while the other side's changes kept
+crossing); else the map's master. First the rows the winning side lacks are
+added from the other side (never overwriting), then the winning side's rows are
 copied over (overwriting what differs, each overwrite in the activity log).
 In that order the first pass reads the other side before the sync has written
-anything there, so it cannot bring back a row the master deleted meanwhile.
+anything there, so it cannot bring back a row the winner deleted meanwhile.
 Each pass reads one consistent snapshot of its source in key order, a chunk at
 a time, through the generated snapshot function, and applies each chunk
 set-based through the same apply functions as captured changes, in one target
@@ -17,7 +21,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TextIO
 
 import psycopg
@@ -25,10 +31,12 @@ from psycopg.rows import TupleRow
 
 from replicator import activity, origins, states
 from replicator.compiler import count_sql, snapshot_query
-from replicator.connections import connect, under_origin
-from replicator.errors import ReplicatorError
-from replicator.model import Config, Direction, MapSet, TableMap, source_of, target_of
+from replicator.connections import connect, every_database, under_origin
+from replicator.errors import ReplicatorError, SyncRefused
+from replicator.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
 from replicator.progress import Progress
+
+Connection = psycopg.Connection[TupleRow]
 
 CHUNK = 5000
 SYNC_REASON = "initial sync"
@@ -47,35 +55,171 @@ class Copied:
         return self.rows - self.failed - self.held
 
 
+@dataclass(frozen=True)
+class Stop:
+    """A direction stopped since its map's last sync: what its source changed since
+    ``at`` was not captured."""
+
+    direction: Direction
+    at: datetime
+    still: bool  # stopped now, not only since the last sync
+
+
+@dataclass(frozen=True)
+class Winner:
+    """The side whose rows win a map's sync, and why (for the activity log)."""
+
+    side: Side
+    why: str
+    stops: tuple[Stop, ...] = ()
+    chosen: bool = False  # named by --from
+
+
 def sync(
-    config: Config, maps: MapSet, names: list[str], out: TextIO, chunk: int = CHUNK
+    config: Config,
+    maps: MapSet,
+    names: list[str],
+    out: TextIO,
+    chunk: int = CHUNK,
+    from_side: Side | None = None,
 ) -> list[Copied]:
+    """Sync the named maps (every map by default), prerequisites first; ``from_side``
+    (--from) wins in each. Nothing is copied if a map cannot say which side wins."""
     wanted = {m.name for m, _ in states.selected(maps, names, None)}
+    table_maps = [m for m in maps.maps if m.name in wanted]  # prerequisites first
+    with every_database(config) as connections:
+        stopped = {m.name: stops(connections, config, m) for m in table_maps}
+    undecided = [m for m in table_maps if from_side is None and len(stopped[m.name]) > 1]
+    if undecided:
+        raise _refused(config, undecided)
+    winners = [(m, choose(config, m, stopped[m.name], from_side)) for m in table_maps]
     results: list[Copied] = []
-    for table_map in maps.maps:  # prerequisites first
-        if table_map.name in wanted:
-            results += _sync_map(config, table_map, chunk, out)
+    for table_map, winner in winners:
+        said = said_of(config, table_map, winner)
+        if said:
+            out.write(said + "\n")
+        results += _sync_map(config, table_map, winner, chunk, out)
     return results
 
 
-def passes(table_map: TableMap) -> list[tuple[Direction, bool]]:
-    """(direction, keep existing rows) in order: into the master side, then from it."""
-    master: Direction = "to_right" if table_map.master == "left" else "to_left"
-    other: Direction = "to_left" if master == "to_right" else "to_right"
-    if master not in table_map.directions:
-        return [(other, False)]
-    if other not in table_map.directions:
-        return [(master, False)]
-    return [(other, True), (master, False)]
+def stops(
+    connections: Mapping[Side, Connection], config: Config, table_map: TableMap
+) -> list[Stop]:
+    """The directions of a map stopped since its last sync (each recorded on its
+    source database, where the stop was made)."""
+    found: list[Stop] = []
+    for direction in table_map.directions:
+        conn = connections[config.database_of(source_of(direction))]
+        row = conn.execute(
+            "SELECT stopped_at, state = 'stopped' FROM replicator.map_state"
+            " WHERE map_name = %s AND direction = %s",
+            (table_map.name, direction),
+        ).fetchone()
+        if row is None:
+            raise ReplicatorError(f"map {table_map.name} is not deployed: run replicator deploy")
+        if row[0] is not None:
+            found.append(Stop(direction, row[0], bool(row[1])))
+    return found
 
 
-def _sync_map(config: Config, table_map: TableMap, chunk: int, out: TextIO) -> list[Copied]:
+def choose(
+    config: Config, table_map: TableMap, stopped: Sequence[Stop], from_side: Side | None
+) -> Winner:
+    """The side whose rows win: the one --from names; else the source of the one
+    direction stopped since the last sync (what that side changed meanwhile was not
+    captured, while the other side's changes kept crossing); else the master (the
+    source, for a map that flows one way). Both directions stopped: each side may hold
+    changes the other lacks, and only the DBA can say which wins."""
+    if from_side is not None:
+        if _out_of(from_side) not in table_map.directions:
+            raise ReplicatorError(
+                f"cannot sync --from {from_side}: map {table_map.name} flows"
+                f" {table_map.direction}, never from the {from_side} side"
+                f" ({config.side(from_side).name})"
+            )
+        return Winner(from_side, f"--from {from_side}", tuple(stopped), chosen=True)
+    if len(stopped) > 1:
+        raise _refused(config, [table_map])
+    if stopped:
+        [stop] = stopped
+        return Winner(
+            source_of(stop.direction), f"{config.arrow(stop.direction)} was stopped", (stop,)
+        )
+    if _out_of(table_map.master) in table_map.directions:
+        return Winner(table_map.master, "its master")
+    [only] = table_map.directions
+    return Winner(source_of(only), f"it flows only {config.arrow(only)}")
+
+
+def said_of(config: Config, table_map: TableMap, winner: Winner) -> str:
+    """The line sync prints before a map whose winner is not simply its master."""
+    name = config.side(winner.side).name
+    if winner.chosen:
+        return f"{table_map.name}: copying from {name}, as --from {winner.side} says"
+    if not winner.stops:
+        return ""
+    [stop] = winner.stops
+    flow = f"{table_map.name} ({config.arrow(stop.direction)})"
+    if stop.still:
+        return (
+            f"{table_map.name}: copying from {name}, whose changes are not captured while"
+            f" {flow} is stopped: resume it, then sync again"
+        )
+    return (
+        f"{table_map.name}: copying from {name}, whose changes were not captured while"
+        f" {flow} was stopped"
+    )
+
+
+def advice(config: Config, table_map: TableMap, stopped: Sequence[Stop]) -> str:
+    """What replicator resume says to run after a stop: the sync, and --from where the
+    DBA must choose."""
+    if len(stopped) > 1:
+        return (
+            f"with both directions stopped, run replicator sync {table_map.name}"
+            f" --from left ({config.left.name}) or --from right ({config.right.name}),"
+            " naming the side whose rows win"
+        )
+    side = choose(config, table_map, stopped, None).side
+    return f"run replicator sync {table_map.name} to copy them from {config.side(side).name}"
+
+
+def _refused(config: Config, undecided: Sequence[TableMap]) -> SyncRefused:
+    """Maps whose sync the DBA must tell which side wins."""
+    said = [
+        f"both directions of map {m.name} were stopped since its last sync, so"
+        f" {config.left.name} and {config.right.name} may each have changes the other lacks;"
+        f" say whose rows win: replicator sync {m.name} --from left ({config.left.name})"
+        f" or --from right ({config.right.name})"
+        for m in undecided
+    ]
+    if len(said) == 1:
+        return SyncRefused(f"sync refused, nothing was copied: {said[0]}")
+    return SyncRefused("sync refused, nothing was copied:\n" + "\n".join(f"  {s}" for s in said))
+
+
+def _out_of(side: Side) -> Direction:
+    return "to_right" if side == "left" else "to_left"
+
+
+def passes(table_map: TableMap, winner: Side) -> list[tuple[Direction, bool]]:
+    """(direction, keep existing rows) in order: into the winning side, then from it."""
+    out_of = _out_of(winner)
+    into: Direction = "to_left" if out_of == "to_right" else "to_right"
+    if into not in table_map.directions:
+        return [(out_of, False)]
+    return [(into, True), (out_of, False)]
+
+
+def _sync_map(
+    config: Config, table_map: TableMap, winner: Winner, chunk: int, out: TextIO
+) -> list[Copied]:
     paused: list[Direction] = []
     for direction in table_map.directions:
         with connect(config, config.database_of(source_of(direction))) as conn:
             if _pause(conn, config, table_map, direction):
                 paused.append(direction)
-    steps = passes(table_map)
+    steps = passes(table_map, winner.side)
     # A run killed part-way is continued; otherwise the map starts afresh.
     begun = {d: _progress(config, table_map.name, d) for d, _ in steps}
     resuming = any(state == "unfinished" for state in begun.values())
@@ -83,11 +227,27 @@ def _sync_map(config: Config, table_map: TableMap, chunk: int, out: TextIO) -> l
     for direction, keep_existing in steps:
         if resuming and begun[direction] == "finished":
             continue
-        results.append(_sync_direction(config, table_map, direction, keep_existing, chunk, out))
+        results.append(
+            _sync_direction(config, table_map, direction, winner, keep_existing, chunk, out)
+        )
     for direction in paused:
         with connect(config, config.database_of(source_of(direction))) as conn:
             states.change_state(conn, config, table_map, direction, "resume", "initial sync done")
+    _settle(config, table_map, winner.stops)
     return results
+
+
+def _settle(config: Config, table_map: TableMap, copied_after: Sequence[Stop]) -> None:
+    """Forget the stops this sync copied after: not one made since it read them, nor one
+    of a direction still stopped (what its source changes now is still not captured)."""
+    for stop in copied_after:
+        with connect(config, config.database_of(source_of(stop.direction))) as conn:
+            conn.execute(
+                "UPDATE replicator.map_state SET stopped_at = NULL"
+                " WHERE map_name = %s AND direction = %s AND stopped_at = %s"
+                " AND state <> 'stopped'",
+                (table_map.name, stop.direction, stop.at),
+            )
 
 
 def _progress(config: Config, map_name: str, direction: Direction) -> str:
@@ -105,6 +265,7 @@ def _sync_direction(
     config: Config,
     table_map: TableMap,
     direction: Direction,
+    winner: Winner,
     keep_existing: bool,
     chunk: int,
     out: TextIO,
@@ -153,6 +314,8 @@ def _sync_direction(
             failed,
             still_held,
             time.monotonic() - started,
+            winner.side,
+            f"{config.side(winner.side).name} winning ({winner.why})",
         )
     return Copied(table_map.name, direction, copied, failed, still_held)
 
@@ -252,7 +415,10 @@ def _finish(
     failed: int,
     held: int,
     seconds: float,
+    from_side: Side,
+    winning: str,
 ) -> None:
+    """Mark the pass done, and log it with the side that won and why."""
     with conn.transaction():
         conn.execute(
             "UPDATE replicator.sync_progress SET finished_at = now()"
@@ -262,9 +428,9 @@ def _finish(
         activity.record(
             conn,
             "sync",
-            f"initial sync: {copied} rows read, {failed} failed, {held} held for a missing"
-            f" parent, this run {seconds:.1f} s",
+            f"initial sync, {winning}: {copied} rows read, {failed} failed, {held} held for a"
+            f" missing parent, this run {seconds:.1f} s",
             map_name,
             direction,
-            {"copied": copied, "failed": failed, "held": held},
+            {"copied": copied, "failed": failed, "held": held, "from": from_side},
         )

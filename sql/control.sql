@@ -94,6 +94,12 @@ CREATE TABLE IF NOT EXISTS replicator.map_state (
 ALTER TABLE replicator.map_state
     ADD COLUMN IF NOT EXISTS state_since  timestamptz NOT NULL DEFAULT now(),
     ADD COLUMN IF NOT EXISTS state_reason text;
+-- The last stop of the direction no sync has copied after yet (null: none). What its
+-- source changed since was not captured, so replicator sync copies from that side;
+-- a sync clears it once the direction runs again.
+ALTER TABLE replicator.map_state ADD COLUMN IF NOT EXISTS stopped_at timestamptz;
+UPDATE replicator.map_state SET stopped_at = state_since
+ WHERE state = 'stopped' AND stopped_at IS NULL;
 
 -- Who did what, when: deploys, state changes, syncs, retries and skips, alerts,
 -- and every batch applied here with its counts and duration.

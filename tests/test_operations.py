@@ -92,7 +92,7 @@ def test_a_stopped_map_captures_nothing_and_resuming_says_to_sync(project: Proje
         else "customer_groups (fno→cds): stopped → running; changes made while"
     )
     assert done.stdout.rstrip().endswith(
-        "were not captured: run replicator sync customer_groups to copy them"
+        "were not captured: run replicator sync customer_groups to copy them from fno"
     )
     add_group(project, "20", "captured")
     project.drain()

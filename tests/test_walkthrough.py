@@ -350,6 +350,12 @@ def _after_pause(erp: str, crm: str, shell: Shell) -> None:
 
 
 def _after_stop(erp: str, crm: str, shell: Shell) -> None:
+    resumed, synced = (result.stdout for _, result in shell.ran[-2:])
+    assert resumed.splitlines()[0].endswith("run replicator sync contacts to copy them from erp")
+    assert synced.startswith(
+        "contacts: copying from erp, whose changes were not captured while contacts (erp→crm)"
+        " was stopped\n"
+    ), synced
     assert rows(crm, "SELECT email FROM crm.contacts WHERE erp_id = 10") == [("bo.ek@example.com",)]
 
 

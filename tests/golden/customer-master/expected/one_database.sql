@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 226168d2df8dbfe91c1e8a2933fe03485c4fb61e2212a44d494d65e850a1d1f8: 110 to create, 0 to replace, 0 to drop
+-- bundle e06ef6c17b79b3475c7481685c2cd0087e1623baf714997b11a78e7d91c7be6f: 110 to create, 0 to replace, 0 to drop
 --   create  control
 --   create  drift
 --   create  map/companies/to_right/apply
@@ -229,6 +229,12 @@ CREATE TABLE IF NOT EXISTS replicator.map_state (
 ALTER TABLE replicator.map_state
     ADD COLUMN IF NOT EXISTS state_since  timestamptz NOT NULL DEFAULT now(),
     ADD COLUMN IF NOT EXISTS state_reason text;
+-- The last stop of the direction no sync has copied after yet (null: none). What its
+-- source changed since was not captured, so replicator sync copies from that side;
+-- a sync clears it once the direction runs again.
+ALTER TABLE replicator.map_state ADD COLUMN IF NOT EXISTS stopped_at timestamptz;
+UPDATE replicator.map_state SET stopped_at = state_since
+ WHERE state = 'stopped' AND stopped_at IS NULL;
 
 -- Who did what, when: deploys, state changes, syncs, retries and skips, alerts,
 -- and every batch applied here with its counts and duration.
@@ -787,7 +793,7 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
     polled_at  timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '429843714ee0b41328abcbda03a4df89de97fa1ba81a23c48b16406a91157fc0', $sql$$sql$)
+VALUES ('control', 'fbeb9b000f6afedc2d1f05707d24c6017f56b2266c6f595fff93cce2e5971c9e', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -27596,6 +27602,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('226168d2df8dbfe91c1e8a2933fe03485c4fb61e2212a44d494d65e850a1d1f8');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e06ef6c17b79b3475c7481685c2cd0087e1623baf714997b11a78e7d91c7be6f');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 226168d2df8d: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '226168d2df8dbfe91c1e8a2933fe03485c4fb61e2212a44d494d65e850a1d1f8'));
+VALUES ('deploy', 'deployed bundle e06ef6c17b79: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e06ef6c17b79b3475c7481685c2cd0087e1623baf714997b11a78e7d91c7be6f'));

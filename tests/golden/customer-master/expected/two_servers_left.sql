@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle c936a997690b4f029e4937d0df15ffddf38472bea8dc9aeced40696e93fa18e0: 58 to create, 0 to replace, 0 to drop
+-- bundle 47ac5962854682f8e453b8fb3590817aaa48d45cb43314cd2e69088d43062963: 58 to create, 0 to replace, 0 to drop
 --   create  control
 --   create  drift
 --   create  map/companies/to_left/apply
@@ -177,6 +177,12 @@ CREATE TABLE IF NOT EXISTS replicator.map_state (
 ALTER TABLE replicator.map_state
     ADD COLUMN IF NOT EXISTS state_since  timestamptz NOT NULL DEFAULT now(),
     ADD COLUMN IF NOT EXISTS state_reason text;
+-- The last stop of the direction no sync has copied after yet (null: none). What its
+-- source changed since was not captured, so replicator sync copies from that side;
+-- a sync clears it once the direction runs again.
+ALTER TABLE replicator.map_state ADD COLUMN IF NOT EXISTS stopped_at timestamptz;
+UPDATE replicator.map_state SET stopped_at = state_since
+ WHERE state = 'stopped' AND stopped_at IS NULL;
 
 -- Who did what, when: deploys, state changes, syncs, retries and skips, alerts,
 -- and every batch applied here with its counts and duration.
@@ -735,7 +741,7 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
     polled_at  timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '429843714ee0b41328abcbda03a4df89de97fa1ba81a23c48b16406a91157fc0', $sql$$sql$)
+VALUES ('control', 'fbeb9b000f6afedc2d1f05707d24c6017f56b2266c6f595fff93cce2e5971c9e', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -14317,6 +14323,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('c936a997690b4f029e4937d0df15ffddf38472bea8dc9aeced40696e93fa18e0');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('47ac5962854682f8e453b8fb3590817aaa48d45cb43314cd2e69088d43062963');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle c936a997690b: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'c936a997690b4f029e4937d0df15ffddf38472bea8dc9aeced40696e93fa18e0'));
+VALUES ('deploy', 'deployed bundle 47ac59628546: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '47ac5962854682f8e453b8fb3590817aaa48d45cb43314cd2e69088d43062963'));

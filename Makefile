@@ -68,8 +68,12 @@ PYTEST = rc=0; $(BIN)/pytest -q $(1) $(PYTEST_ARGS) || rc=$$?; \
 	fi; \
 	exit $$rc
 
+# make test spreads its tests over two pytest-xdist workers (each with its own
+# servers and templates); TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= 2
+
 test: postgres install
-	@$(call PYTEST,-m "not slow")
+	@$(call PYTEST,-m "not slow" -n $(TEST_WORKERS))
 
 test-slow: postgres install
 	@$(call PYTEST,-m slow)

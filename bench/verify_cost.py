@@ -2,8 +2,8 @@
 map, a rounded amount) with the same rows on both sides, verified equal, then
 again with a few rows changed behind the replicator's back.
 
-Both sides are loaded directly (no capture deployed: verify needs none), in one
-database and on two servers. Figures are rows per side per second.
+Both sides are loaded directly (no capture deployed: verify needs none, only the
+roles SQL a DBA runs once), in one database and on two servers. Figures are rows per side per second.
 
     BENCH_VERIFY_ROWS=1000000 .venv/bin/python -m bench.verify_cost
 """
@@ -23,7 +23,7 @@ import psycopg
 from bench.databases import CUSTOMERS, drop, example_databases, project
 from replicator.config import load_config
 from replicator.exitcodes import ExitCode
-from replicator.throwaway import ThrowawayServer
+from replicator.throwaway import ThrowawayServer, create_roles
 from replicator.verify import cmd_verify
 
 # The CRM's accounts as the map writes them from CUSTOMERS.
@@ -52,6 +52,8 @@ def measure(
     config_path = project(work, name, left, right)
     os.environ.update(REPLICATOR_LEFT=left, REPLICATOR_RIGHT=right)
     config = load_config(config_path)
+    if config.roles is not None:
+        create_roles(config)
     seconds: dict[str, float] = {}
     for label, expected in (("equal", ExitCode.OK), ("differing", ExitCode.PENDING)):
         if expected == ExitCode.PENDING:

@@ -20,18 +20,9 @@ from pathlib import Path
 import pytest
 
 from replicator.throwaway import ThrowawayServer
-from tests.support import CAPTURES, ExampleTemplates, Project
+from tests.support import CAPTURES, SPINE, ExampleTemplates, Project
 
 TOPOLOGIES = ("one_database", "two_servers")
-# (topology, capture) for tests that take both: triggers and WAL on both sides in
-# each topology, and WAL on one side with triggers on the other across two servers.
-SPINE = (
-    ("one_database", "trigger"),
-    ("two_servers", "trigger"),
-    ("one_database", "wal_both"),
-    ("two_servers", "wal_both"),
-    ("two_servers", "wal_left"),
-)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import psycopg
+import pytest
 from psycopg.rows import TupleRow
 
 from replicator import commands, origins
@@ -35,6 +36,30 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "customer-master
 
 # How a project captures changes, by the name tests show: the sides read from the WAL
 # (wal2json slot); the others have capture triggers.
+# (topology, capture) for tests that take both: triggers and WAL on both sides in
+# each topology, and WAL on one side with triggers on the other across two servers.
+SPINE: tuple[tuple[str, str], ...] = (
+    ("one_database", "trigger"),
+    ("two_servers", "trigger"),
+    ("one_database", "wal_both"),
+    ("two_servers", "wal_both"),
+    ("two_servers", "wal_left"),
+)
+
+
+def spine_with_slow(fast: set[tuple[str, str]]) -> Any:
+    """The SPINE as a test's own parametrize of (topology, capture), the pairs not in
+    ``fast`` marked slow: for a long fault run that make test keeps a few of."""
+    return pytest.mark.parametrize(
+        ("topology", "capture"),
+        [
+            pytest.param(*pair, marks=[] if pair in fast else [pytest.mark.slow], id="-".join(pair))
+            for pair in SPINE
+        ],
+        indirect=True,
+    )
+
+
 CAPTURES: dict[str, tuple[Side, ...]] = {
     "trigger": (),
     "wal_left": ("left",),

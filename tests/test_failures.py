@@ -28,6 +28,7 @@ from tests.support import (
     queued,
     rows,
     running_applier,
+    spine_with_slow,
     start_applier,
     wait_for,
     wait_for_applier_sessions_to_end,
@@ -89,6 +90,8 @@ def test_a_poison_row_lands_in_the_error_log_and_its_neighbours_apply(project: P
     assert queued(project.left_url) == 0
 
 
+# make test keeps one trigger and one WAL pair; make test-slow runs the other three.
+@spine_with_slow({("one_database", "trigger"), ("two_servers", "wal_both")})
 def test_sigkill_during_a_backlog_applies_every_change_exactly_once(project: Project) -> None:
     set_batch_size(project, 250)
     middle = str(BACKLOG // 2)

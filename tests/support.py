@@ -47,7 +47,7 @@ SPINE: tuple[tuple[str, str], ...] = (
 )
 
 
-def spine_with_slow(fast: set[tuple[str, str]]) -> Any:
+def spine_with_slow(fast: set[tuple[str, str]]) -> pytest.MarkDecorator:
     """The SPINE as a test's own parametrize of (topology, capture), the pairs not in
     ``fast`` marked slow: for a long fault run that make test keeps a few of."""
     return pytest.mark.parametrize(

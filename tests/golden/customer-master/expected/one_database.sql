@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle e06ef6c17b79b3475c7481685c2cd0087e1623baf714997b11a78e7d91c7be6f: 110 to create, 0 to replace, 0 to drop
+-- bundle 703438e8b0f5448ed8d0d522418aba229bd6c401a9f9422e3131a57c0c585bc8: 110 to create, 0 to replace, 0 to drop
 --   create  control
 --   create  drift
 --   create  map/companies/to_right/apply
@@ -1374,7 +1374,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -1568,7 +1567,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -1713,7 +1711,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '790fe23cc82a9076e5b4f4e5085cfc9c5951a43a2dde80ce4ce1f4d84754760f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '19c207066433ef1a35f6e3bb4a18285100ecba6e3ffc31db367a74dd6004f290', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(jsonb, boolean);
 $sql$)
@@ -1957,7 +1955,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -2151,7 +2148,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -2296,7 +2292,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'a2ca29b011f3e4a0b9ee36078d71735fa90aede943a6ed57c6929563d5032433', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'af3573dcb4c04f2ab81c62cff5eae3ea749997bf1a8c6b4a82e6ee13ad7c2047', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
 $sql$)
@@ -2640,7 +2636,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -2939,7 +2934,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -3115,7 +3109,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '83763df1e3816894fd496f152113ee12474ac2c19e43f07385fc950d180e8fce', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '45c8374a5cb92a796cbac0ceadf61517b8bf758bd0ef36635f5efd61e903ec4a', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3455,7 +3449,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -3730,7 +3723,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -3898,7 +3890,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '5e7a53004e5826327d095ae2a478073db9147a1929c4d564737ddd20855e2575', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '217f3114c3f6709ad710598dfa833611e554cef67c22d55caea10b6c649151f0', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4166,7 +4158,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -4369,7 +4360,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -4531,7 +4521,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '11e252b0e9c0f4ed0f203dd2c47a657c35399f6673ccf77d9cb15c4bafbd884b', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '000890f05751dfb9df5a80391487ac28d43077198dfe71e5e5949a6e4e46313e', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4799,7 +4789,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -5002,7 +4991,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -5164,7 +5152,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '48027364afe19e6c342e53e94788e1f366068d5e6619fa6ace460c42e8dda440', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '5519d68498b7b611f689581223046b5c951496a3a7fb34aae3eafe00b72a1c1f', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5456,7 +5444,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -5683,7 +5670,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -5847,7 +5833,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '9839e5e79685e831bdcd5891a333fc0ad624d7512778d7a9fc4be3a4996f838e', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'eafeb14ddac7990b10c160c47de9b48d0405049460fbfcbc37b33a73a59885a0', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6139,7 +6125,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -6366,7 +6351,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -6530,7 +6514,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'e1a8187f27328df3e29a2569c6f1c61d27486926ca7ec7a2845a27e07431ee97', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '90fbd9c2fb5ab952944b16e0637d3fcbd60106b503c3d3aef470cf805a7fd931', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6869,7 +6853,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -7149,7 +7132,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -7325,7 +7307,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', 'b891378d81a6b20111ccb550a28e076958c1db5a2c962ae44be28e900a6d7a4c', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '5c803f83d5f3f02269479fc5281e3cb1ae10055defee9158d0fb2b5fa7e16bea', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7634,7 +7616,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -7884,7 +7865,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -8056,7 +8036,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '4a0e0a1512eb88613f9e28f36d2b4811035a65fa22a27e81aed1463050e2a311', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '344ecbd7fc0bb7ce9b8778b4bf820f1711bdcd69e64ec4584cc6ea70157ca4c4', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8362,7 +8342,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -8604,7 +8583,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -8753,7 +8731,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'ff03b3e4ecabb7c393a013c3848b144a32d09a8265178196deccbbe0e5f9165a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '599ad991e6ac4818aebbc93a7fc43d913d559637b4e8e5ac69ae5b0d561e0eb6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
@@ -9045,7 +9023,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -9287,7 +9264,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -9436,7 +9412,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'eb69bcdee689d9ef9764e3b7f97403d60410d1f054973ef2c230098e93fb6740', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '2f4b819c8ddc10d2332c69dd961781e9b83533b48ef13b8f6ff60ad1f5eaf5c3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
@@ -9685,7 +9661,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -9883,7 +9858,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -10028,7 +10002,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '9454e1f5507bff6a5bf33679ffe87018ca97e205b39dcf15dc2eef434d6a3473', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '1bb0c2c2b13a5d5c9951cccca6ce45e73c8019c275c610ec755a84cc83b4d449', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(jsonb, boolean);
 $sql$)
@@ -10277,7 +10251,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -10475,7 +10448,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -10620,7 +10592,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '4cf35672986a7555b4d7245f0a26e9b3ecc99d11576741c78b8f92e10366d514', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '35a688c9076a23c70738e76d9c23d76561afad1ff842fb12a2ef6f66262d94cd', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
 $sql$)
@@ -10874,7 +10846,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -11077,7 +11048,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -11239,7 +11209,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'c228bebb4aa0cf9db2494eb1956fc2fa0e19dcb9d97f408e7467036b37e7c3ff', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'cfc49fa4ad7d1537c666cd96cd8a94b5fe15d8ea869256c685f81b70552122c1', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11507,7 +11477,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -11710,7 +11679,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -11872,7 +11840,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '23c679c9cc3373ba7807733f3030bd48df67f6d04d87f72f23f37150ff66e0af', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '3f38e557bc6057b6a6445706f7cbc39f556b4bfe48b8fc4fcdeb41eab8842cb7', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12170,7 +12138,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -12402,7 +12369,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -12566,7 +12532,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '96f3c8b0bb4a0983eb5fbe05ca3697d68a8ccbc5baef5c9c40c36fb035eb20a7', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '7b7c92dcba850297611cb0deaf26c5134d6a3cb111dd5891e8b810cc90b343c0', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12864,7 +12830,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -13096,7 +13061,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -13260,7 +13224,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '4f85dcdb1b953590efa18c65a78cffc32de7dd2cd98af2b62869710b51967391', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'ac940e6191329e6789512b01b29eda54c7b5317a50f5c54aa5b5223b20702634', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13552,7 +13516,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -13779,7 +13742,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -13943,7 +13905,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '977bcd5adeba7c6ae416eea32c2b927d3945f4002c921ec4a7a6f5fc9044c880', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '8bf34c925326715396ed7bfa0a0ec557e9299dd958fd33473f0f0eda5fddd089', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -14235,7 +14197,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -14462,7 +14423,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -14626,7 +14586,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'f8655526ae4e26807770e78802e15800cbe0d9f30ea25060f2640d235c9a27ed', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'cc2c07ccadc39bf6d582c1e6e03a08ea0a13059b5a49a434b52255b49c86e365', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -14948,7 +14908,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -15204,7 +15163,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -15370,7 +15328,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'ae83f771a27dbca59376a4d37626800b34f85ac48870b609ac1089de3e5ab1e0', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '53c87fd0ee7c55d16e4b96e2f5e42a022035427ed72ed4fad3be00f90b1e2d03', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -15692,7 +15650,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -15948,7 +15905,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -16114,7 +16070,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '868afabe73ddcb8d94dd500a1fc6b78bb8576370f56c3b1c52bd16892930de39', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '20fa10d9e9213e691da1c94480d8ac8ca936976a0a1ba4239198177cd67dce5e', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16456,7 +16412,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -16733,7 +16688,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -16901,7 +16855,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '68528f5575e8145646f0429f8075619f06937bfb9b3983a64f8dac2aa3bcfcd9', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'b666c24ee3588f792306de7134531a2b68e1afa9d5c6bb9524d8132d827b973e', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17243,7 +17197,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -17520,7 +17473,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -17688,7 +17640,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '79dbef8821ba66193946e6f7e5746d73dff6add4abef568af59d5930821d36f1', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '388995332e834599cec27555b56af703517f0accf12be3d63f4ce1789f347299', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18121,7 +18073,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -18495,7 +18446,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -18677,7 +18627,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', 'a34f4ebc98291351efa88eeb74e7fec591603719f2bf339a393f97faeb171f68', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '247b12b2d41090e6639783f47b042edb1c6f8f9331965b44d970d8617ca85cb2', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -19110,7 +19060,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -19484,7 +19433,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -19666,7 +19614,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '48017c3d157f19aa8aa6bd65c1c62e73507501f426f171d2747eddb00c86b469', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'dc96ab072f7ec367798cde1097b7b5277e392df6c1b98f18bc3f905bd316bef7', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -27602,6 +27550,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e06ef6c17b79b3475c7481685c2cd0087e1623baf714997b11a78e7d91c7be6f');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('703438e8b0f5448ed8d0d522418aba229bd6c401a9f9422e3131a57c0c585bc8');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle e06ef6c17b79: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e06ef6c17b79b3475c7481685c2cd0087e1623baf714997b11a78e7d91c7be6f'));
+VALUES ('deploy', 'deployed bundle 703438e8b0f5: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '703438e8b0f5448ed8d0d522418aba229bd6c401a9f9422e3131a57c0c585bc8'));

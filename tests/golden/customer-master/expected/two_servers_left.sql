@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 47ac5962854682f8e453b8fb3590817aaa48d45cb43314cd2e69088d43062963: 58 to create, 0 to replace, 0 to drop
+-- bundle b8bd3a1b7e25a001673ebd04706a21236dd51f85567019c4ea5ec359d1e70471: 58 to create, 0 to replace, 0 to drop
 --   create  control
 --   create  drift
 --   create  map/companies/to_left/apply
@@ -1322,7 +1322,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -1516,7 +1515,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -1661,7 +1659,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'a2ca29b011f3e4a0b9ee36078d71735fa90aede943a6ed57c6929563d5032433', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'af3573dcb4c04f2ab81c62cff5eae3ea749997bf1a8c6b4a82e6ee13ad7c2047', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
 $sql$)
@@ -1987,7 +1985,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -2262,7 +2259,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -2430,7 +2426,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '5e7a53004e5826327d095ae2a478073db9147a1929c4d564737ddd20855e2575', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '217f3114c3f6709ad710598dfa833611e554cef67c22d55caea10b6c649151f0', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2698,7 +2694,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -2901,7 +2896,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -3063,7 +3057,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '48027364afe19e6c342e53e94788e1f366068d5e6619fa6ace460c42e8dda440', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '5519d68498b7b611f689581223046b5c951496a3a7fb34aae3eafe00b72a1c1f', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3355,7 +3349,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -3582,7 +3575,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -3746,7 +3738,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'e1a8187f27328df3e29a2569c6f1c61d27486926ca7ec7a2845a27e07431ee97', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '90fbd9c2fb5ab952944b16e0637d3fcbd60106b503c3d3aef470cf805a7fd931', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4055,7 +4047,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -4305,7 +4296,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -4477,7 +4467,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '4a0e0a1512eb88613f9e28f36d2b4811035a65fa22a27e81aed1463050e2a311', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '344ecbd7fc0bb7ce9b8778b4bf820f1711bdcd69e64ec4584cc6ea70157ca4c4', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4783,7 +4773,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -5025,7 +5014,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -5174,7 +5162,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'eb69bcdee689d9ef9764e3b7f97403d60410d1f054973ef2c230098e93fb6740', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '2f4b819c8ddc10d2332c69dd961781e9b83533b48ef13b8f6ff60ad1f5eaf5c3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
@@ -5423,7 +5411,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -5621,7 +5608,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -5766,7 +5752,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '4cf35672986a7555b4d7245f0a26e9b3ecc99d11576741c78b8f92e10366d514', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '35a688c9076a23c70738e76d9c23d76561afad1ff842fb12a2ef6f66262d94cd', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
 $sql$)
@@ -6020,7 +6006,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -6223,7 +6208,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -6385,7 +6369,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '23c679c9cc3373ba7807733f3030bd48df67f6d04d87f72f23f37150ff66e0af', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '3f38e557bc6057b6a6445706f7cbc39f556b4bfe48b8fc4fcdeb41eab8842cb7', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6683,7 +6667,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -6915,7 +6898,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -7079,7 +7061,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '4f85dcdb1b953590efa18c65a78cffc32de7dd2cd98af2b62869710b51967391', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'ac940e6191329e6789512b01b29eda54c7b5317a50f5c54aa5b5223b20702634', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7371,7 +7353,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -7598,7 +7579,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -7762,7 +7742,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'f8655526ae4e26807770e78802e15800cbe0d9f30ea25060f2640d235c9a27ed', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'cc2c07ccadc39bf6d582c1e6e03a08ea0a13059b5a49a434b52255b49c86e365', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8084,7 +8064,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -8340,7 +8319,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -8506,7 +8484,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '868afabe73ddcb8d94dd500a1fc6b78bb8576370f56c3b1c52bd16892930de39', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '20fa10d9e9213e691da1c94480d8ac8ca936976a0a1ba4239198177cd67dce5e', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8848,7 +8826,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -9125,7 +9102,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -9293,7 +9269,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '79dbef8821ba66193946e6f7e5746d73dff6add4abef568af59d5930821d36f1', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '388995332e834599cec27555b56af703517f0accf12be3d63f4ce1789f347299', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9726,7 +9702,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -10100,7 +10075,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -10282,7 +10256,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '48017c3d157f19aa8aa6bd65c1c62e73507501f426f171d2747eddb00c86b469', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'dc96ab072f7ec367798cde1097b7b5277e392df6c1b98f18bc3f905bd316bef7', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -14323,6 +14297,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('47ac5962854682f8e453b8fb3590817aaa48d45cb43314cd2e69088d43062963');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('b8bd3a1b7e25a001673ebd04706a21236dd51f85567019c4ea5ec359d1e70471');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 47ac59628546: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '47ac5962854682f8e453b8fb3590817aaa48d45cb43314cd2e69088d43062963'));
+VALUES ('deploy', 'deployed bundle b8bd3a1b7e25: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'b8bd3a1b7e25a001673ebd04706a21236dd51f85567019c4ea5ec359d1e70471'));

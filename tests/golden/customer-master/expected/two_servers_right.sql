@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 47ac5962854682f8e453b8fb3590817aaa48d45cb43314cd2e69088d43062963: 58 to create, 0 to replace, 0 to drop
+-- bundle b8bd3a1b7e25a001673ebd04706a21236dd51f85567019c4ea5ec359d1e70471: 58 to create, 0 to replace, 0 to drop
 --   create  control
 --   create  drift
 --   create  map/companies/to_right/apply
@@ -1322,7 +1322,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -1516,7 +1515,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -1661,7 +1659,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '790fe23cc82a9076e5b4f4e5085cfc9c5951a43a2dde80ce4ce1f4d84754760f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '19c207066433ef1a35f6e3bb4a18285100ecba6e3ffc31db367a74dd6004f290', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(jsonb, boolean);
 $sql$)
@@ -2005,7 +2003,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -2304,7 +2301,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -2480,7 +2476,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '83763df1e3816894fd496f152113ee12474ac2c19e43f07385fc950d180e8fce', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '45c8374a5cb92a796cbac0ceadf61517b8bf758bd0ef36635f5efd61e903ec4a', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2748,7 +2744,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -2951,7 +2946,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -3113,7 +3107,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '11e252b0e9c0f4ed0f203dd2c47a657c35399f6673ccf77d9cb15c4bafbd884b', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '000890f05751dfb9df5a80391487ac28d43077198dfe71e5e5949a6e4e46313e', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3405,7 +3399,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -3632,7 +3625,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -3796,7 +3788,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '9839e5e79685e831bdcd5891a333fc0ad624d7512778d7a9fc4be3a4996f838e', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'eafeb14ddac7990b10c160c47de9b48d0405049460fbfcbc37b33a73a59885a0', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4135,7 +4127,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -4415,7 +4406,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -4591,7 +4581,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', 'b891378d81a6b20111ccb550a28e076958c1db5a2c962ae44be28e900a6d7a4c', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '5c803f83d5f3f02269479fc5281e3cb1ae10055defee9158d0fb2b5fa7e16bea', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4897,7 +4887,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -5139,7 +5128,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -5288,7 +5276,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'ff03b3e4ecabb7c393a013c3848b144a32d09a8265178196deccbbe0e5f9165a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '599ad991e6ac4818aebbc93a7fc43d913d559637b4e8e5ac69ae5b0d561e0eb6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
@@ -5537,7 +5525,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -5735,7 +5722,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -5880,7 +5866,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '9454e1f5507bff6a5bf33679ffe87018ca97e205b39dcf15dc2eef434d6a3473', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '1bb0c2c2b13a5d5c9951cccca6ce45e73c8019c275c610ec755a84cc83b4d449', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(jsonb, boolean);
 $sql$)
@@ -6134,7 +6120,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -6337,7 +6322,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -6499,7 +6483,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'c228bebb4aa0cf9db2494eb1956fc2fa0e19dcb9d97f408e7467036b37e7c3ff', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'cfc49fa4ad7d1537c666cd96cd8a94b5fe15d8ea869256c685f81b70552122c1', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6797,7 +6781,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -7029,7 +7012,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -7193,7 +7175,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '96f3c8b0bb4a0983eb5fbe05ca3697d68a8ccbc5baef5c9c40c36fb035eb20a7', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '7b7c92dcba850297611cb0deaf26c5134d6a3cb111dd5891e8b810cc90b343c0', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7485,7 +7467,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -7712,7 +7693,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -7876,7 +7856,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '977bcd5adeba7c6ae416eea32c2b927d3945f4002c921ec4a7a6f5fc9044c880', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '8bf34c925326715396ed7bfa0a0ec557e9299dd958fd33473f0f0eda5fddd089', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8198,7 +8178,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -8454,7 +8433,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -8620,7 +8598,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'ae83f771a27dbca59376a4d37626800b34f85ac48870b609ac1089de3e5ab1e0', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '53c87fd0ee7c55d16e4b96e2f5e42a022035427ed72ed4fad3be00f90b1e2d03', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8962,7 +8940,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -9239,7 +9216,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -9407,7 +9383,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '68528f5575e8145646f0429f8075619f06937bfb9b3983a64f8dac2aa3bcfcd9', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'b666c24ee3588f792306de7134531a2b68e1afa9d5c6bb9524d8132d827b973e', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9840,7 +9816,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -10214,7 +10189,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -10396,7 +10370,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', 'a34f4ebc98291351efa88eeb74e7fec591603719f2bf339a393f97faeb171f68', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '247b12b2d41090e6639783f47b042edb1c6f8f9331965b44d970d8617ca85cb2', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -14436,6 +14410,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('47ac5962854682f8e453b8fb3590817aaa48d45cb43314cd2e69088d43062963');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('b8bd3a1b7e25a001673ebd04706a21236dd51f85567019c4ea5ec359d1e70471');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 47ac59628546: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '47ac5962854682f8e453b8fb3590817aaa48d45cb43314cd2e69088d43062963'));
+VALUES ('deploy', 'deployed bundle b8bd3a1b7e25: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'b8bd3a1b7e25a001673ebd04706a21236dd51f85567019c4ea5ec359d1e70471'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 9e28db81aaeba55c35352f4685c07a3a26c1389e48b581440122918afee19fdb: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle e2b027ca4bd1f46c3f3e3da5c1038b661f8ffa3caac23962b6276211eeb352d3: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   create  control
 --   create  drift
 --   create  map/companies/to_left/apply
@@ -1334,7 +1334,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -1534,7 +1533,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -1675,7 +1673,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'fe6bdcd7034c0f49ca3bf0e98ba68ec301db642b766b010653d1497252823097', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '8718c420005e44c4e10c9fe7a54779f2fff920ec8c67305007bf35cb0d45370c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
 $sql$)
@@ -2001,7 +1999,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -2282,7 +2279,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -2446,7 +2442,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'e296ab71fbcff36705563e1abd22c3dbaa57bd9801dc807dfe6024afeb50d5a7', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '6cae5118d0a12241fbde560534bbbe6e6c612ad155a329ea8640a5b556b60239', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2714,7 +2710,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -2923,7 +2918,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -3081,7 +3075,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'bc8f3f6dff0c11b51c2e68f213c16bb5276cb3a480142a8f8217a021e0d17a23', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'd0d262f847d4a4de0a8af7ac1b841adfe05b9ff835447d3e208c0627fa7f4a79', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3373,7 +3367,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -3606,7 +3599,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -3766,7 +3758,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '6a41bf47a38726d61ccfffea4d1d296e23f012c047bb8763c0f24994f90c0080', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '56b0fd8b1fc5fd7a4b7566871b3451aff38db24346b8ee80f711cac24fcbf8c7', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4075,7 +4067,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -4331,7 +4322,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -4499,7 +4489,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '8f6a544ed809c727aa530bf4c2987d65688d42bda6bed516e7662f99f1ad8d33', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '0868fa852b4b78b2976388b4e83186143d3b28bad6f5c3b5c173f043e246a7b8', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4805,7 +4795,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -5053,7 +5042,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -5198,7 +5186,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '824b26101f5929bed47d221312ee97cbb8b5415c9c5dc526e9a950d30a6fc3f2', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '60994b49114809efb242f4b9cce4e08d03c3e90999130e551726cc568361c2bf', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
@@ -5447,7 +5435,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -5651,7 +5638,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -5792,7 +5778,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'd34ea87879b8f3c6d20001329809dd77bdc6ae4f2ca656548d9dd973ef473ab8', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'b920cfb04a63a4a457a8ceb669305d9977bfd8f4296479a800e999b3d9571522', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
 $sql$)
@@ -6046,7 +6032,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -6255,7 +6240,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -6413,7 +6397,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'a814f09854fa4641dbd40b229a4a4b33da676f3eb854beaf9a91855fc0fc7189', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'a398aca6fa86fc72a090681f97ee54b5e8fb4bb7af78a82e2afba9f03d1038a9', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6711,7 +6695,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -6949,7 +6932,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -7109,7 +7091,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '338f40703c4b6115fdf26ec355c5f836aef3125b03ff47a3eadbc0d954f1d8e7', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'ee5a1d7c9a5678e763ac39fc15aa0ab6b15ef86ae44cbf6f0c44db06dcdb686c', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7401,7 +7383,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -7634,7 +7615,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -7794,7 +7774,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '3e90a8696c67a6a03bea181f2aade856b106378bda4ac1188c6f62a17b1418ee', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '3d8e42380f2402c465b1ce662d7e4fce8b9b4b42261a2c1ab195920e6aafadca', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8116,7 +8096,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -8378,7 +8357,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -8540,7 +8518,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '36caaf79b4219a14cc2a0d40c0b7fe51ad747f0fdc7778fe6f8c07d678686990', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'aa68e72053f82a30dfc8e7ebdd8fe7bcd443452717c9eea735f800c5f7a4c58b', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8882,7 +8860,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -9165,7 +9142,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -9329,7 +9305,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '66d12eebb2a28ab5fb7e042613aab4eebb2efd73c849647524704138e75d4199', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '50cf5caf6c057b2c32a8573488ff2ced264366bc7d8fea002f3d84c7ba9bae89', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9762,7 +9738,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -10142,7 +10117,6 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
        AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -10320,7 +10294,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '0ec70d2e8602a68fc3844b2a28f84553bf475eeddbbd810c372213ade007a8da', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'e6dc3d4efd5ce5e36e5c88812c827bd613e0162363f96a1b6dc9acb178f64cec', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -14520,6 +14494,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('9e28db81aaeba55c35352f4685c07a3a26c1389e48b581440122918afee19fdb');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e2b027ca4bd1f46c3f3e3da5c1038b661f8ffa3caac23962b6276211eeb352d3');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 9e28db81aaeb: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '9e28db81aaeba55c35352f4685c07a3a26c1389e48b581440122918afee19fdb'));
+VALUES ('deploy', 'deployed bundle e2b027ca4bd1: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'e2b027ca4bd1f46c3f3e3da5c1038b661f8ffa3caac23962b6276211eeb352d3'));

@@ -50,6 +50,7 @@ from replicator.errors import (
 from replicator.exitcodes import ExitCode
 from replicator.interrupts import Interrupted, uninterrupted
 from replicator.loader import load_maps
+from replicator.migrations import read_control_schema
 from replicator.model import (
     CONTROL_SCHEMA,
     SIDES,
@@ -246,6 +247,7 @@ def cmd_plan(
                 read_deployed(conn),
                 slot_exists(conn, database),
                 drifted_maps(conn),
+                read_control_schema(conn),
             )
         if plan.pending:
             pending = True
@@ -266,6 +268,7 @@ def _plan_summary(plan: DatabasePlan) -> str:
     changed = [
         f"{verb} {', '.join(names)}"
         for verb, names in (
+            ("migrate the control schema", plan.migrated),
             ("create", plan.created),
             ("replace", plan.replaced),
             ("drop", plan.dropped),
@@ -437,7 +440,8 @@ def _refuse(problems: list[str]) -> None:
 def _deploy_summary(plan: DatabasePlan) -> str:
     if not plan.pending:
         return f"database {plan.database.label}: already up to date"
-    parts = [
+    migrated = [f"control schema at version {plan.control_version}"] if plan.migrated else []
+    parts = migrated + [
         f"{len(names)} {verb}"
         for verb, names in (
             ("created", plan.created),

@@ -18,6 +18,7 @@ from replicator.catalog import Column, SchemaCatalog, Table
 from replicator.errors import Where
 from replicator.expressions import columns_read as referenced_columns_of
 from replicator.expressions import may_raise, parse_expression, render
+from replicator.migrations import Migration, control_migrations
 from replicator.model import (
     CONTROL_SCHEMA,
     DIRECTIONS,
@@ -83,6 +84,8 @@ class DatabaseBundle:
 @dataclass(frozen=True)
 class Bundle:
     databases: tuple[DatabaseBundle, ...]
+    # The control schema every database gets: deploy runs the migrations not run there yet.
+    migrations: tuple[Migration, ...]
     # Deploy acts as roles.owner, and grants roles.runtime what the applier calls.
     roles: Roles | None = None
 
@@ -91,6 +94,8 @@ class Bundle:
         digest = hashlib.sha256()
         if self.roles is not None:
             digest.update(f"roles={self.roles.owner}/{self.roles.runtime}\n".encode())
+        for migration in self.migrations:
+            digest.update(f"control/{migration.label}={migration.sha256}\n".encode())
         for database in self.databases:
             for artifact in database.artifacts:
                 digest.update(f"{database.role}/{artifact.name}={artifact.sha256}\n".encode())
@@ -198,8 +203,7 @@ def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCata
     databases: list[DatabaseBundle] = []
     for role in config.databases:
         hosted = config.hosted(role)
-        artifacts = [Artifact("control", sql_file("control.sql"), "")]
-        artifacts.append(Artifact("drift", sql_file("drift.sql"), ""))
+        artifacts = [Artifact("drift", sql_file("drift.sql"), "")]
         artifacts += [
             _apply_artifact(config, maps, tables, table_map, direction)
             for table_map in maps.maps
@@ -256,7 +260,9 @@ def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCata
                 slot=config.slot_name(role) if wal_sides else None,
             )
         )
-    return Bundle(databases=tuple(databases), roles=config.roles)
+    return Bundle(
+        databases=tuple(databases), migrations=control_migrations(), roles=config.roles
+    )
 
 
 def _table(catalogs: dict[Side, SchemaCatalog], table_map: TableMap, side: Side) -> Table:

@@ -24,12 +24,12 @@ from typing import IO, Any
 import psycopg
 from psycopg.rows import TupleRow
 
+from devtools.throwaway import ThrowawayServer, as_role, create_roles, replica_identity_full
 from replicator import commands, origins
 from replicator.applier import Applier, Totals
 from replicator.cli import main
 from replicator.config import load_config
 from replicator.model import Config, Side
-from replicator.throwaway import ThrowawayServer, as_role, create_roles, replica_identity_full
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "customer-master"
 

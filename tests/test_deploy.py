@@ -13,10 +13,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from devtools.throwaway import ThrowawayServer
 from replicator import deployer
 from replicator.cli import main as cli_main
 from replicator.errors import DeployRefused
-from replicator.throwaway import ThrowawayServer
 from tests.support import USMF, Project, example_project, queued, replicator, rows, wait_for
 
 GROUPS_MAP = """

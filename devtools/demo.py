@@ -16,13 +16,13 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import TupleRow
 
+from devtools.throwaway import ThrowawayServer, as_role, create_roles
 from replicator import commands
 from replicator.compiler import count_sql
 from replicator.config import load_config
 from replicator.loader import load_maps
 from replicator.model import SIDES, Config
 from replicator.status import status_rows
-from replicator.throwaway import ThrowawayServer, as_role, create_roles
 
 ERP_WRITES = """
 INSERT INTO fno.companies VALUES ('usmf', 'Contoso USA'), ('demf', 'Contoso Germany');

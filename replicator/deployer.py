@@ -19,7 +19,7 @@ from replicator.compiler import (
     wal2json_table,
 )
 from replicator.connections import connect
-from replicator.errors import DeployRefused
+from replicator.errors import DatabaseError, DeployRefused
 from replicator.migrations import (
     NEW_DATABASE,
     ControlSchema,
@@ -167,10 +167,10 @@ def plan_database(
     known = {m.version for m in bundle.migrations}
     newer = sorted(set(control.applied) - known)
     if newer:
-        raise DeployRefused(
-            f"deploy refused, nothing changed: database {database.label}: its control schema"
-            f" is at version {control.version}, newer than this replicator knows"
-            f" ({max(known, default=0)}): a later release deployed it; upgrade replicator"
+        raise DatabaseError(
+            f"database {database.label}: its control schema is at version {control.version},"
+            f" newer than this replicator knows ({max(known, default=0)}): a later release"
+            " deployed it; upgrade replicator"
         )
     migrations = [m for m in bundle.migrations if m.version not in control.applied]
     # Releases before versioning recorded the control schema as an artifact of its own.

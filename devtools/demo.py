@@ -20,6 +20,7 @@ from devtools.throwaway import ThrowawayServer, as_role, create_roles
 from replicator import commands
 from replicator.compiler import count_sql
 from replicator.config import load_config
+from replicator.exitcodes import ExitCode
 from replicator.loader import load_maps
 from replicator.model import SIDES, Config
 from replicator.status import status_rows
@@ -174,7 +175,7 @@ def main(argv: list[str]) -> int:
             applier.terminate()
             applier.wait(timeout=30)
         say(f"applier stopped (exit {applier.returncode}); stopping the throw-away server")
-    return 0 if agree and applier.returncode == 0 else 1
+    return ExitCode.OK if agree and applier.returncode == ExitCode.OK else ExitCode.ERROR
 
 
 if __name__ == "__main__":

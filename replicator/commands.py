@@ -216,7 +216,7 @@ def compiled(config: Config) -> Bundle:
     return compile_bundle(config, checked.maps, checked.catalogs)
 
 
-def cmd_validate(config: Config, out: TextIO) -> int:
+def cmd_validate(config: Config, out: TextIO) -> ExitCode:
     checked = check(config)
     for warning in checked.warnings:
         out.write(f"warning: {warning}\n")
@@ -231,7 +231,7 @@ def cmd_validate(config: Config, out: TextIO) -> int:
 
 def cmd_plan(
     config: Config, out: TextIO, only: Side | None = None, err: TextIO | None = None
-) -> int:
+) -> ExitCode:
     """Print the SQL deploy would run (``only``: for the database of that side, a file
     psql can apply there); exit 2 when anything is pending. ``err`` gets a summary of
     what changes against what is deployed, per database."""
@@ -280,7 +280,7 @@ def _plan_summary(plan: DatabasePlan) -> str:
     return f"database {plan.database.label}: " + "; ".join(changed)
 
 
-def cmd_plan_roles(config: Config, out: TextIO, only: Side | None = None) -> int:
+def cmd_plan_roles(config: Config, out: TextIO, only: Side | None = None) -> ExitCode:
     """Print the roles SQL a superuser runs once per database (no connection needed);
     ``only``: for the database of that side."""
     maps = load_maps(config.maps_dir, config.path.parent)
@@ -292,7 +292,7 @@ def cmd_plan_roles(config: Config, out: TextIO, only: Side | None = None) -> int
 
 def cmd_plan_undeploy(
     config: Config, out: TextIO, only: Side | None = None, discard: bool = False
-) -> int:
+) -> ExitCode:
     """Print the SQL undeploy would run; exit 2 (something to remove) or 0."""
     pending = False
     for role in config.databases:
@@ -308,7 +308,7 @@ def cmd_plan_undeploy(
     return ExitCode.PENDING if pending else ExitCode.OK
 
 
-def cmd_undeploy(config: Config, out: TextIO, discard: bool = False) -> int:
+def cmd_undeploy(config: Config, out: TextIO, discard: bool = False) -> ExitCode:
     """Remove the replicator from every database: triggers, functions, the control schema,
     slot and origins; refused (exit 3) while changes wait, unless ``discard``; refused
     while an applier runs."""
@@ -353,7 +353,7 @@ def cmd_undeploy(config: Config, out: TextIO, discard: bool = False) -> int:
     return ExitCode.OK
 
 
-def cmd_deploy(config: Config, out: TextIO) -> int:
+def cmd_deploy(config: Config, out: TextIO) -> ExitCode:
     committed = False
     try:
         _refuse(privileges.acting_problems(config))
@@ -461,7 +461,7 @@ def cmd_run(
     metrics_address: str | None = None,
     log_level: str = "info",
     log_format: logs.Format = "text",
-) -> int:
+) -> ExitCode:
     """Run the applier until SIGTERM/SIGINT (or, with ``once``, until the queues are empty);
     with ``metrics_address`` (ADDR:PORT), serve Prometheus metrics meanwhile. The log goes
     to stderr at ``log_level``, as text or JSON lines."""
@@ -497,7 +497,7 @@ def cmd_status(
     as_json: bool = False,
     check_only: bool = False,
     limits: Limits | None = None,
-) -> int:
+) -> ExitCode:
     """replicator status [--json] [--check]: per map and direction the state, backlog,
     held changes, applied figures and errors; per WAL slot when it was last read and its
     lag; per database whether an applier is alive. With --check, only what needs a DBA,

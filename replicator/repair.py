@@ -230,7 +230,7 @@ def cmd_repair(
     chunk: int = CHUNK,
     quiet: bool = False,
     dry_run: bool = False,
-) -> int:
+) -> ExitCode:
     """replicator repair [MAP...] --from left|right [--dry-run]: exit 1 if some rows
     failed; with --dry-run nothing is written, and the exit code is 2 if something
     would be."""

@@ -422,7 +422,7 @@ def cmd_verify(
     chunk: int = CHUNK,
     as_json: bool = False,
     quiet: bool = False,
-) -> int:
+) -> ExitCode:
     """replicator verify [MAP...]: exit 0 if both sides agree under the maps, 2 if not."""
     from replicator.commands import check
 

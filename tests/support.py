@@ -350,6 +350,7 @@ def run_cli(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
         contextlib.redirect_stdout(out),
         contextlib.redirect_stderr(err),
     ):
+        code: int
         try:
             code = main(argv)
         except SystemExit as exc:  # argparse: --help, --version, a usage error

@@ -16,7 +16,7 @@ import pytest
 
 from replicator import cli as cli_module
 from replicator import locks
-from replicator.exitcodes import DOCUMENTED
+from replicator.exitcodes import DOCUMENTED, ExitCode
 from tests.support import (
     Project,
     cli,
@@ -247,6 +247,16 @@ def test_help_speaks_to_a_dba_and_version_names_the_release(tmp_path: Path) -> N
         f"replicator {metadata.version('replicator')}\n",
         "",
     )
+
+
+def test_a_command_line_it_cannot_read_exits_1_not_the_2_of_a_pending_plan() -> None:
+    typo = run_cli(["plan", "--sdie", "left"], dict(os.environ))
+    assert typo.returncode == ExitCode.ERROR
+    assert typo.stderr.startswith("usage: replicator [-h]")
+    assert typo.stderr.endswith("replicator: error: unrecognized arguments: --sdie left\n")
+    unknown = run_cli(["deplyo"], dict(os.environ))
+    assert unknown.returncode == ExitCode.ERROR
+    assert "invalid choice: 'deplyo'" in unknown.stderr
 
 
 def test_the_applier_logs_json_lines_at_the_level_asked(project: Project) -> None:

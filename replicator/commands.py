@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from functools import partial
+from dataclasses import asdict
 from typing import TextIO
 
 import psycopg
 
 from replicator import logs, metrics, privileges
 from replicator.applier import Applier, Backoff, install_signal_handlers
-from replicator.catalog import SchemaCatalog, probe_types, read_schema
-from replicator.clockcheck import clock_problems
-from replicator.compiler import (
-    Bundle,
-    compile_bundle,
-    constant_probe,
-    expression_probe,
-)
+from replicator.checked import check
+from replicator.compiler import Bundle, compile_bundle
 from replicator.connections import connect, require_deployed
 from replicator.deployer import (
     DatabasePlan,
@@ -37,31 +29,14 @@ from replicator.deployer import (
     undeploy_database,
     writing_sessions,
 )
-from replicator.errors import (
-    ConnectError,
-    DeployRefused,
-    ExpressionError,
-    MapError,
-    PrivilegeError,
-    Problem,
-    ReplicatorError,
-    Where,
-)
+from replicator.errors import ConnectError, DeployRefused, PrivilegeError, ReplicatorError
 from replicator.exitcodes import ExitCode
 from replicator.interrupts import Interrupted, uninterrupted
 from replicator.loader import load_maps
 from replicator.migrations import read_control_schema
-from replicator.model import (
-    CONTROL_SCHEMA,
-    SIDES,
-    Config,
-    MapSet,
-    Side,
-    TableMap,
-    source_of,
-)
+from replicator.model import CONTROL_SCHEMA, Config, Side
 from replicator.output import counted, write_table
-from replicator.quoting import DOLLAR_TAG, Sql, comment
+from replicator.quoting import comment
 from replicator.roles import compile_roles
 from replicator.status import (
     ApplierRow,
@@ -72,20 +47,6 @@ from replicator.status import (
     slot_rows,
     status_rows,
 )
-from replicator.validate import ExpressionTypes, constants, validate
-from replicator.walcheck import read_server_check
-
-
-def read_catalogs(config: Config) -> dict[Side, SchemaCatalog]:
-    """Both sides' schemas; row level security as it binds the roles the generated
-    functions will run as (the side's writer and the [roles] owner, else whoever
-    connects to deploy)."""
-    catalogs: dict[Side, SchemaCatalog] = {}
-    for role in SIDES:
-        roles = (config.roles.writer(role), config.roles.owner) if config.roles else ()
-        with connect(config, role) as conn:
-            catalogs[role] = read_schema(conn, config.side(role).schema, roles=roles)
-    return catalogs
 
 
 def check_deployed(config: Config) -> None:
@@ -99,116 +60,6 @@ def check_deployed(config: Config) -> None:
             continue
         with conn:
             require_deployed(conn, config, role)
-
-
-# A probe: the database it runs on (through that side), its key in ExpressionTypes,
-# and the CREATE TEMP VIEW statement for a view of a given name.
-Probe = tuple[Side, tuple[str, str, str], Callable[[str], Sql]]
-
-
-def probe_expressions(
-    config: Config, maps: MapSet, catalogs: dict[Side, SchemaCatalog]
-) -> ExpressionTypes:
-    """What each database says of what the maps will make it do: the type of every
-    to_right/to_left expression and every filter, whether each constant fits its column."""
-    views: dict[Side, list[tuple[str, str]]] = {side: [] for side in SIDES}
-    spots: dict[str, tuple[str, str, str]] = {}
-    for table_map in maps.maps:
-        for side, key, statement in (
-            *_expression_probes(table_map, catalogs),
-            *_constant_probes(table_map, catalogs),
-        ):
-            view = f"replicator_probe_{len(spots)}"
-            try:
-                views[side].append((view, statement(view)))
-            except ExpressionError:
-                continue  # validate reports it
-            spots[view] = key
-    found: ExpressionTypes = {}
-    for side in SIDES:
-        if views[side]:
-            with connect(config, side) as conn:
-                for view, typed in probe_types(conn, views[side]).items():
-                    found[spots[view]] = typed
-    return found
-
-
-def _expression_probes(table_map: TableMap, catalogs: dict[Side, SchemaCatalog]) -> list[Probe]:
-    """Each to_right/to_left expression and filter, over the table it reads."""
-    read: list[tuple[Side, str, str]] = [  # (side read, the map key holding it, text)
-        (source_of(direction), direction, expression.text)
-        for direction in table_map.directions
-        for field in table_map.carried_fields(direction)
-        if (expression := field.expression_for(direction)) is not None
-    ]
-    read += [
-        (side, f"{side}_filter", text)
-        for side in SIDES
-        if (text := table_map.filter(side)) is not None
-    ]
-    probes: list[Probe] = []
-    for side, key, text in read:
-        table = catalogs[side].table(table_map.table(side))
-        if table is not None and not DOLLAR_TAG.search(table.name):  # else validate says why
-            probes.append(
-                (
-                    side,
-                    (table_map.name, key, text),
-                    partial(expression_probe, source=table, text=text),
-                )
-            )
-    return probes
-
-
-def _constant_probes(table_map: TableMap, catalogs: dict[Side, SchemaCatalog]) -> list[Probe]:
-    """Each constant the map writes, cast to its column."""
-    probes: list[Probe] = []
-    for constant in constants(table_map):
-        table = catalogs[constant.side].table(table_map.table(constant.side))
-        column = table.column(constant.column) if table is not None else None
-        if column is not None:  # else validate reports a missing table or column
-            probes.append(
-                (
-                    constant.side,
-                    constant.key,
-                    partial(
-                        constant_probe,
-                        value=constant.value,
-                        from_text=constant.from_text,
-                        column=column,
-                    ),
-                )
-            )
-    return probes
-
-
-@dataclass(frozen=True)
-class Checked:
-    """Validated maps, the catalogs they were checked against, and what validate warns of."""
-
-    maps: MapSet
-    catalogs: dict[Side, SchemaCatalog]
-    warnings: list[str]
-
-
-def check(config: Config) -> Checked:
-    """Load the maps and validate them against the live catalogs and, for WAL capture,
-    the servers (raises MapError)."""
-    maps = load_maps(config.maps_dir, config.path.parent)
-    catalogs = read_catalogs(config)
-    servers = read_server_check(config)
-    warned = validate(
-        config,
-        maps,
-        catalogs,
-        probe_expressions(config, maps, catalogs),
-        [*servers.problems, *clock_problems(config, maps)],
-    )
-    # What the owner needs follows from valid maps (a table a map names must exist).
-    lacking = privileges.prepared_problems(config, maps)
-    if lacking:
-        raise MapError([Problem(Where(), problem) for problem in lacking])
-    return Checked(maps, catalogs, [*servers.warnings, *(str(w) for w in warned)])
 
 
 def compiled(config: Config) -> Bundle:

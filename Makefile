@@ -6,7 +6,7 @@
 #   make bench                    the benchmark: table on stdout, bench/results.json
 #   make bench-table              the README's performance table, made from bench/results.json
 #   make bench-smoke              the benchmark at toy sizes (CI)
-#   make lint                     ruff + mypy
+#   make lint                     ruff + mypy + the import rules (devtools/check_imports.py)
 #   make golden                   rewrite the golden files from current output
 #   make clean                    remove the venv and build leftovers
 
@@ -16,7 +16,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-# Debian's PostgreSQL 15 layout; replicator.throwaway looks here too.
+# Debian's PostgreSQL 15 layout; devtools.throwaway looks here too.
 PG_BIN := /usr/lib/postgresql/15/bin
 PG_LIB := /usr/lib/postgresql/15/lib
 
@@ -79,7 +79,7 @@ test-slow: postgres install
 	@$(call PYTEST,-m slow)
 
 demo: postgres install
-	$(BIN)/python -m replicator.demo
+	$(BIN)/python -m devtools.demo
 
 # The figures of the README's performance section; BENCH_SECTIONS (e.g. 2,3,6) runs
 # only those and the sections they need; BENCH_ROWS, BENCH_BIG_ROWS, BENCH_WAL_ROWS,
@@ -99,8 +99,9 @@ bench-smoke: postgres install
 	    BENCH_COMMAND="make bench-smoke" $(BIN)/python -m bench.run
 
 lint: install
-	$(BIN)/ruff check replicator tests bench
+	$(BIN)/ruff check replicator devtools tests bench
 	$(BIN)/mypy
+	$(BIN)/python -m devtools.check_imports replicator
 
 golden: postgres install
 	REPLICATOR_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/test_golden.py

@@ -62,9 +62,9 @@ from bench.harness import (
     wait_until,
 )
 from bench.machine import command, describe
+from devtools.throwaway import ThrowawayServer
 from replicator import admin
 from replicator.config import load_config
-from replicator.throwaway import ThrowawayServer
 
 RESULTS = Path(os.environ.get("BENCH_RESULTS", table.RESULTS))
 

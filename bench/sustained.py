@@ -27,7 +27,7 @@ from psycopg.rows import TupleRow
 from bench.databases import deploy, drop, example_databases, project, start_applier, stop
 from bench.harness import wait_until
 from bench.writer_cost import UPSERT, pgbench_command
-from replicator.throwaway import ThrowawayServer
+from devtools.throwaway import ThrowawayServer
 
 MAP = "loyalty_cards"
 APPLIED = (

@@ -29,7 +29,7 @@ from pathlib import Path
 import psycopg
 
 from bench.databases import deploy, example_databases, project, start_applier, stop
-from replicator.throwaway import ThrowawayServer
+from devtools.throwaway import ThrowawayServer
 
 PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
 # Loyalty cards: a mapped table without lookups, so online mode can map it too.

@@ -30,7 +30,7 @@ def cmd_state(
     names: list[str],
     direction: Direction | None,
     reason: str,
-) -> int:
+) -> ExitCode:
     """replicator pause|resume|stop MAP... [--direction D] [--reason TEXT]
 
     A map removed from the files but still deployed may be named too: resumed, the
@@ -101,7 +101,7 @@ def _readable_maps(config: Config) -> MapSet | None:
 
 def cmd_errors(
     config: Config, out: TextIO, map_name: str | None, every: bool, as_json: bool
-) -> int:
+) -> ExitCode:
     """replicator errors [MAP] [--all] [--json]: open errors (with --all, closed ones too)."""
     with every_database(config) as connections:
         found = errorlog.list_errors(connections, config, map_name, every, _readable_maps(config))
@@ -145,7 +145,7 @@ def cmd_retry(
     error_id: int | None,
     map_name: str | None,
     side: Side | None,
-) -> int:
+) -> ExitCode:
     """replicator retry ID | --map MAP | --all: exit 1 if any still fails."""
     failed = 0
     with every_database(config) as connections:
@@ -166,7 +166,7 @@ def cmd_retry(
     return ExitCode.ERROR if failed else ExitCode.OK
 
 
-def cmd_skip(config: Config, out: TextIO, error_id: int, reason: str, side: Side | None) -> int:
+def cmd_skip(config: Config, out: TextIO, error_id: int, reason: str, side: Side | None) -> ExitCode:
     """replicator skip ID [--reason TEXT]: close an error without applying it."""
     with every_database(config) as connections:
         role = errorlog.locate(connections, config, error_id, side)
@@ -179,7 +179,7 @@ def cmd_skip(config: Config, out: TextIO, error_id: int, reason: str, side: Side
 
 def cmd_conflicts(
     config: Config, out: TextIO, map_name: str | None, waiting: bool, as_json: bool
-) -> int:
+) -> ExitCode:
     """replicator conflicts [MAP] [--waiting] [--json]: the conflict log, oldest first."""
     with every_database(config) as connections:
         found = conflictlog.list_conflicts(connections, config, map_name, waiting)
@@ -207,7 +207,7 @@ def cmd_conflicts(
 
 def cmd_resolve(
     config: Config, out: TextIO, conflict_id: int, take: Side, side: Side | None
-) -> int:
+) -> ExitCode:
     """replicator resolve ID --take left|right: settle a manual conflict."""
     maps = load_maps(config.maps_dir, config.path.parent)
     with every_database(config) as connections:
@@ -219,7 +219,7 @@ def cmd_resolve(
 
 def cmd_sync(
     config: Config, out: TextIO, names: list[str], chunk: int, from_side: Side | None = None
-) -> int:
+) -> ExitCode:
     """replicator sync [MAP...] [--from left|right]: exit 1 if some rows failed (they are
     in the error log), 3 if a map's winning side is the DBA's to choose (nothing was
     copied), 4 if some wait for a parent the other side lacks (they are held)."""
@@ -246,7 +246,7 @@ def cmd_sync(
     return ExitCode.ATTENTION if held else ExitCode.OK
 
 
-def cmd_purge(config: Config, out: TextIO, older_than: timedelta, dry_run: bool = False) -> int:
+def cmd_purge(config: Config, out: TextIO, older_than: timedelta, dry_run: bool = False) -> ExitCode:
     """replicator purge --older-than 30d [--dry-run]: closed errors and old activity."""
     for role in config.databases:
         with connect(config, role) as conn:
@@ -261,7 +261,7 @@ def cmd_purge(config: Config, out: TextIO, older_than: timedelta, dry_run: bool 
     return ExitCode.OK
 
 
-def cmd_held(config: Config, out: TextIO, map_name: str | None, as_json: bool) -> int:
+def cmd_held(config: Config, out: TextIO, map_name: str | None, as_json: bool) -> ExitCode:
     """replicator held list [MAP] [--json]: changes waiting for a parent, oldest first."""
     with every_database(config) as connections:
         found = backlog.list_held(connections, config, _readable_maps(config), map_name)
@@ -310,7 +310,7 @@ def cmd_held_retry(
     change_id: int | None,
     map_name: str | None,
     side: Side | None,
-) -> int:
+) -> ExitCode:
     """replicator held retry ID | --map MAP | --all: apply held changes whose parent has
     arrived; the others stay held. Exit 1 if one failed (it is in the error log)."""
     failed = 0
@@ -341,7 +341,7 @@ def cmd_held_discard(
     map_name: str | None,
     side: Side | None,
     reason: str,
-) -> int:
+) -> ExitCode:
     """replicator held discard ID | --map MAP | --all --reason TEXT: throw held changes
     away, each kept in the activity log with the reason."""
     with every_database(config) as connections:
@@ -360,7 +360,7 @@ def cmd_held_discard(
 
 def cmd_discard(
     config: Config, out: TextIO, map_name: str, direction: Direction | None, reason: str
-) -> int:
+) -> ExitCode:
     """replicator discard MAP [--direction D] --reason TEXT: throw away the backlog of a
     map (or direction) removed from the maps files, so the deploy removing it can go."""
     maps = load_maps(config.maps_dir, config.path.parent)

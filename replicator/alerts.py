@@ -4,7 +4,8 @@ A rule fires for a map direction when its target database logged ``count``
 errors of its kind within ``window``; it then notifies (NOTIFY on a channel,
 and an optional command given the alert as JSON on stdin), pauses the map
 (state ``failed``) or stops it. A rule fires once per window for a map
-direction; each firing is in the activity log.
+direction; each firing is in the activity log. The map is the deployed one: the
+running applier never reads the map files.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from psycopg.rows import TupleRow
 
 from replicator import activity, states
 from replicator.connections import connect
-from replicator.loader import load_maps
 from replicator.model import AlertRule, Config, Direction, source_of
 
 log = logging.getLogger("replicator.alerts")
@@ -116,12 +116,13 @@ def _act(
         "stop" if "stop" in rule.actions else "fail" if "pause" in rule.actions else None
     )
     if halt is not None:
-        table_map = load_maps(config.maps_dir, config.path.parent).by_name(alert.map)
         reason = f"alert {rule.name}: {alert.errors} errors within {alert.window}"
         # Not through the applier's session: on a database with WAL capture that runs
         # under the replicator's origin, and the slot must see a stop, in order.
         with connect(config, config.database_of(source_of(alert.direction))) as conn:
-            states.change_state(conn, config, table_map, alert.direction, halt, reason)
+            states.change_state(
+                conn, config, states.DeployedMap(alert.map), alert.direction, halt, reason
+            )
     if "notify" in rule.actions:
         target.execute("SELECT pg_notify(%s, %s)", (rule.channel, alert.payload()))
         if rule.command:

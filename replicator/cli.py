@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import NoReturn
 
 import psycopg
 
@@ -31,7 +32,7 @@ time. Table maps (maps/*.toml, named in replicator.toml) compile to SQL you revi
 other side once, and never back."""
 
 Arguments = Callable[[argparse.ArgumentParser], None]
-Run = Callable[[Config, argparse.Namespace], int]
+Run = Callable[[Config, argparse.Namespace], ExitCode]
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def _plan_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _plan(config: Config, args: argparse.Namespace) -> int:
+def _plan(config: Config, args: argparse.Namespace) -> ExitCode:
     if args.discard_queued and not args.undeploy:
         raise ReplicatorError(
             "--discard-queued goes with --undeploy: plan --undeploy --discard-queued"
@@ -108,7 +109,8 @@ def _status_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--check",
         action="store_true",
-        help="only what needs a DBA, one line each; exit 4 if anything does (for monitoring)",
+        help=f"only what needs a DBA, one line each; exit {ExitCode.ATTENTION.value} if anything"
+        " does (for monitoring)",
     )
     parser.add_argument(
         "--max-lag",
@@ -125,7 +127,7 @@ def _status_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _status(config: Config, args: argparse.Namespace) -> int:
+def _status(config: Config, args: argparse.Namespace) -> ExitCode:
     limits = Limits(
         max_lag=parse_duration(args.max_lag).total_seconds(), max_errors=args.max_errors
     )
@@ -138,7 +140,7 @@ def _state_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reason", default="", help="why, for the activity log")
 
 
-def _state(config: Config, args: argparse.Namespace) -> int:
+def _state(config: Config, args: argparse.Namespace) -> ExitCode:
     return admin.cmd_state(config, sys.stdout, args.verb, args.maps, args.direction, args.reason)
 
 
@@ -157,7 +159,7 @@ def _which(parser: argparse.ArgumentParser, what: str) -> None:
     _side(parser, "the database holding the id (two servers)")
 
 
-def _retry(config: Config, args: argparse.Namespace) -> int:
+def _retry(config: Config, args: argparse.Namespace) -> ExitCode:
     return admin.cmd_retry(config, sys.stdout, args.id, None if args.all else args.map, args.side)
 
 
@@ -183,7 +185,7 @@ def _held_arguments(parser: argparse.ArgumentParser) -> None:
     discard.add_argument("--reason", required=True, help="why, for the activity log")
 
 
-def _held(config: Config, args: argparse.Namespace) -> int:
+def _held(config: Config, args: argparse.Namespace) -> ExitCode:
     if args.held_action == "list":
         return admin.cmd_held(config, sys.stdout, args.map, args.json)
     chosen = None if args.all else args.map
@@ -277,7 +279,7 @@ VERBS = (
     ),
     Verb(
         "plan",
-        "print the SQL deploy would run (exit 2 if anything is pending)",
+        f"print the SQL deploy would run (exit {ExitCode.PENDING.value} if anything is pending)",
         _plan,
         _plan_arguments,
         needs_deploy=False,
@@ -391,7 +393,7 @@ VERBS = (
     ),
     Verb(
         "verify",
-        "compare both sides under the maps (exit 2 if they differ)",
+        f"compare both sides under the maps (exit {ExitCode.PENDING.value} if they differ)",
         lambda config, args: verify_module.cmd_verify(
             config, sys.stdout, sys.stderr, args.maps, args.chunk, args.json, args.quiet
         ),
@@ -430,8 +432,17 @@ def _epilog() -> str:
     return f"exit codes (the README's table says which verb returns which):\n{codes}"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a command line it cannot read exits 1 (an error) rather than
+    argparse's 2, which replicator's exit codes keep for "a difference was found"."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(ExitCode.ERROR, f"{self.prog}: error: {message}\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
+    top = _Parser(
         prog="replicator",
         description=DESCRIPTION,
         epilog=_epilog(),
@@ -451,7 +462,7 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> ExitCode:
     args = parser().parse_args(argv)
     if args.verb == "run":
         return _dispatch(args)  # the applier finishes its batch on a signal, then exits 0
@@ -463,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.ERROR
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace) -> ExitCode:
     conninfos: tuple[str, ...] = ()
     verb = BY_NAME[args.verb]
     try:

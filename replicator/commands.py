@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from functools import partial
+from dataclasses import asdict
 from typing import TextIO
 
 import psycopg
 
 from replicator import logs, metrics, privileges
 from replicator.applier import Applier, Backoff, install_signal_handlers
-from replicator.catalog import SchemaCatalog, probe_types, read_schema
-from replicator.clockcheck import clock_problems
-from replicator.compiler import (
-    Bundle,
-    compile_bundle,
-    constant_probe,
-    expression_probe,
-)
+from replicator.checked import check
+from replicator.compiler import Bundle, compile_bundle
 from replicator.connections import connect, require_deployed
 from replicator.deployer import (
     DatabasePlan,
@@ -37,30 +29,14 @@ from replicator.deployer import (
     undeploy_database,
     writing_sessions,
 )
-from replicator.errors import (
-    ConnectError,
-    DeployRefused,
-    ExpressionError,
-    MapError,
-    PrivilegeError,
-    Problem,
-    ReplicatorError,
-    Where,
-)
+from replicator.errors import ConnectError, DeployRefused, PrivilegeError, ReplicatorError
 from replicator.exitcodes import ExitCode
 from replicator.interrupts import Interrupted, uninterrupted
 from replicator.loader import load_maps
-from replicator.model import (
-    CONTROL_SCHEMA,
-    SIDES,
-    Config,
-    MapSet,
-    Side,
-    TableMap,
-    source_of,
-)
+from replicator.migrations import read_control_schema
+from replicator.model import CONTROL_SCHEMA, Config, Side
 from replicator.output import counted, write_table
-from replicator.quoting import DOLLAR_TAG, Sql, comment
+from replicator.quoting import comment
 from replicator.roles import compile_roles
 from replicator.status import (
     ApplierRow,
@@ -71,20 +47,6 @@ from replicator.status import (
     slot_rows,
     status_rows,
 )
-from replicator.validate import ExpressionTypes, constants, validate
-from replicator.walcheck import read_server_check
-
-
-def read_catalogs(config: Config) -> dict[Side, SchemaCatalog]:
-    """Both sides' schemas; row level security as it binds the roles the generated
-    functions will run as (the side's writer and the [roles] owner, else whoever
-    connects to deploy)."""
-    catalogs: dict[Side, SchemaCatalog] = {}
-    for role in SIDES:
-        roles = (config.roles.writer(role), config.roles.owner) if config.roles else ()
-        with connect(config, role) as conn:
-            catalogs[role] = read_schema(conn, config.side(role).schema, roles=roles)
-    return catalogs
 
 
 def check_deployed(config: Config) -> None:
@@ -100,122 +62,12 @@ def check_deployed(config: Config) -> None:
             require_deployed(conn, config, role)
 
 
-# A probe: the database it runs on (through that side), its key in ExpressionTypes,
-# and the CREATE TEMP VIEW statement for a view of a given name.
-Probe = tuple[Side, tuple[str, str, str], Callable[[str], Sql]]
-
-
-def probe_expressions(
-    config: Config, maps: MapSet, catalogs: dict[Side, SchemaCatalog]
-) -> ExpressionTypes:
-    """What each database says of what the maps will make it do: the type of every
-    to_right/to_left expression and every filter, whether each constant fits its column."""
-    views: dict[Side, list[tuple[str, str]]] = {side: [] for side in SIDES}
-    spots: dict[str, tuple[str, str, str]] = {}
-    for table_map in maps.maps:
-        for side, key, statement in (
-            *_expression_probes(table_map, catalogs),
-            *_constant_probes(table_map, catalogs),
-        ):
-            view = f"replicator_probe_{len(spots)}"
-            try:
-                views[side].append((view, statement(view)))
-            except ExpressionError:
-                continue  # validate reports it
-            spots[view] = key
-    found: ExpressionTypes = {}
-    for side in SIDES:
-        if views[side]:
-            with connect(config, side) as conn:
-                for view, typed in probe_types(conn, views[side]).items():
-                    found[spots[view]] = typed
-    return found
-
-
-def _expression_probes(table_map: TableMap, catalogs: dict[Side, SchemaCatalog]) -> list[Probe]:
-    """Each to_right/to_left expression and filter, over the table it reads."""
-    read: list[tuple[Side, str, str]] = [  # (side read, the map key holding it, text)
-        (source_of(direction), direction, expression.text)
-        for direction in table_map.directions
-        for field in table_map.carried_fields(direction)
-        if (expression := field.expression_for(direction)) is not None
-    ]
-    read += [
-        (side, f"{side}_filter", text)
-        for side in SIDES
-        if (text := table_map.filter(side)) is not None
-    ]
-    probes: list[Probe] = []
-    for side, key, text in read:
-        table = catalogs[side].table(table_map.table(side))
-        if table is not None and not DOLLAR_TAG.search(table.name):  # else validate says why
-            probes.append(
-                (
-                    side,
-                    (table_map.name, key, text),
-                    partial(expression_probe, source=table, text=text),
-                )
-            )
-    return probes
-
-
-def _constant_probes(table_map: TableMap, catalogs: dict[Side, SchemaCatalog]) -> list[Probe]:
-    """Each constant the map writes, cast to its column."""
-    probes: list[Probe] = []
-    for constant in constants(table_map):
-        table = catalogs[constant.side].table(table_map.table(constant.side))
-        column = table.column(constant.column) if table is not None else None
-        if column is not None:  # else validate reports a missing table or column
-            probes.append(
-                (
-                    constant.side,
-                    constant.key,
-                    partial(
-                        constant_probe,
-                        value=constant.value,
-                        from_text=constant.from_text,
-                        column=column,
-                    ),
-                )
-            )
-    return probes
-
-
-@dataclass(frozen=True)
-class Checked:
-    """Validated maps, the catalogs they were checked against, and what validate warns of."""
-
-    maps: MapSet
-    catalogs: dict[Side, SchemaCatalog]
-    warnings: list[str]
-
-
-def check(config: Config) -> Checked:
-    """Load the maps and validate them against the live catalogs and, for WAL capture,
-    the servers (raises MapError)."""
-    maps = load_maps(config.maps_dir, config.path.parent)
-    catalogs = read_catalogs(config)
-    servers = read_server_check(config)
-    warned = validate(
-        config,
-        maps,
-        catalogs,
-        probe_expressions(config, maps, catalogs),
-        [*servers.problems, *clock_problems(config, maps)],
-    )
-    # What the owner needs follows from valid maps (a table a map names must exist).
-    lacking = privileges.prepared_problems(config, maps)
-    if lacking:
-        raise MapError([Problem(Where(), problem) for problem in lacking])
-    return Checked(maps, catalogs, [*servers.warnings, *(str(w) for w in warned)])
-
-
 def compiled(config: Config) -> Bundle:
     checked = check(config)
     return compile_bundle(config, checked.maps, checked.catalogs)
 
 
-def cmd_validate(config: Config, out: TextIO) -> int:
+def cmd_validate(config: Config, out: TextIO) -> ExitCode:
     checked = check(config)
     for warning in checked.warnings:
         out.write(f"warning: {warning}\n")
@@ -230,7 +82,7 @@ def cmd_validate(config: Config, out: TextIO) -> int:
 
 def cmd_plan(
     config: Config, out: TextIO, only: Side | None = None, err: TextIO | None = None
-) -> int:
+) -> ExitCode:
     """Print the SQL deploy would run (``only``: for the database of that side, a file
     psql can apply there); exit 2 when anything is pending. ``err`` gets a summary of
     what changes against what is deployed, per database."""
@@ -246,6 +98,7 @@ def cmd_plan(
                 read_deployed(conn),
                 slot_exists(conn, database),
                 drifted_maps(conn),
+                read_control_schema(conn),
             )
         if plan.pending:
             pending = True
@@ -266,6 +119,7 @@ def _plan_summary(plan: DatabasePlan) -> str:
     changed = [
         f"{verb} {', '.join(names)}"
         for verb, names in (
+            ("migrate the control schema", plan.migrated),
             ("create", plan.created),
             ("replace", plan.replaced),
             ("drop", plan.dropped),
@@ -277,7 +131,7 @@ def _plan_summary(plan: DatabasePlan) -> str:
     return f"database {plan.database.label}: " + "; ".join(changed)
 
 
-def cmd_plan_roles(config: Config, out: TextIO, only: Side | None = None) -> int:
+def cmd_plan_roles(config: Config, out: TextIO, only: Side | None = None) -> ExitCode:
     """Print the roles SQL a superuser runs once per database (no connection needed);
     ``only``: for the database of that side."""
     maps = load_maps(config.maps_dir, config.path.parent)
@@ -289,7 +143,7 @@ def cmd_plan_roles(config: Config, out: TextIO, only: Side | None = None) -> int
 
 def cmd_plan_undeploy(
     config: Config, out: TextIO, only: Side | None = None, discard: bool = False
-) -> int:
+) -> ExitCode:
     """Print the SQL undeploy would run; exit 2 (something to remove) or 0."""
     pending = False
     for role in config.databases:
@@ -305,7 +159,7 @@ def cmd_plan_undeploy(
     return ExitCode.PENDING if pending else ExitCode.OK
 
 
-def cmd_undeploy(config: Config, out: TextIO, discard: bool = False) -> int:
+def cmd_undeploy(config: Config, out: TextIO, discard: bool = False) -> ExitCode:
     """Remove the replicator from every database: triggers, functions, the control schema,
     slot and origins; refused (exit 3) while changes wait, unless ``discard``; refused
     while an applier runs."""
@@ -350,7 +204,7 @@ def cmd_undeploy(config: Config, out: TextIO, discard: bool = False) -> int:
     return ExitCode.OK
 
 
-def cmd_deploy(config: Config, out: TextIO) -> int:
+def cmd_deploy(config: Config, out: TextIO) -> ExitCode:
     committed = False
     try:
         _refuse(privileges.acting_problems(config))
@@ -437,7 +291,8 @@ def _refuse(problems: list[str]) -> None:
 def _deploy_summary(plan: DatabasePlan) -> str:
     if not plan.pending:
         return f"database {plan.database.label}: already up to date"
-    parts = [
+    migrated = [f"control schema at version {plan.control_version}"] if plan.migrated else []
+    parts = migrated + [
         f"{len(names)} {verb}"
         for verb, names in (
             ("created", plan.created),
@@ -457,7 +312,7 @@ def cmd_run(
     metrics_address: str | None = None,
     log_level: str = "info",
     log_format: logs.Format = "text",
-) -> int:
+) -> ExitCode:
     """Run the applier until SIGTERM/SIGINT (or, with ``once``, until the queues are empty);
     with ``metrics_address`` (ADDR:PORT), serve Prometheus metrics meanwhile. The log goes
     to stderr at ``log_level``, as text or JSON lines."""
@@ -493,7 +348,7 @@ def cmd_status(
     as_json: bool = False,
     check_only: bool = False,
     limits: Limits | None = None,
-) -> int:
+) -> ExitCode:
     """replicator status [--json] [--check]: per map and direction the state, backlog,
     held changes, applied figures and errors; per WAL slot when it was last read and its
     lag; per database whether an applier is alive. With --check, only what needs a DBA,

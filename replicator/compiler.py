@@ -18,6 +18,7 @@ from replicator.catalog import Column, SchemaCatalog, Table
 from replicator.errors import Where
 from replicator.expressions import columns_read as referenced_columns_of
 from replicator.expressions import may_raise, parse_expression, render
+from replicator.migrations import Migration, control_migrations
 from replicator.model import (
     CONTROL_SCHEMA,
     DIRECTIONS,
@@ -83,6 +84,8 @@ class DatabaseBundle:
 @dataclass(frozen=True)
 class Bundle:
     databases: tuple[DatabaseBundle, ...]
+    # The control schema every database gets: deploy runs the migrations not run there yet.
+    migrations: tuple[Migration, ...]
     # Deploy acts as roles.owner, and grants roles.runtime what the applier calls.
     roles: Roles | None = None
 
@@ -91,6 +94,8 @@ class Bundle:
         digest = hashlib.sha256()
         if self.roles is not None:
             digest.update(f"roles={self.roles.owner}/{self.roles.runtime}\n".encode())
+        for migration in self.migrations:
+            digest.update(f"control/{migration.label}={migration.sha256}\n".encode())
         for database in self.databases:
             for artifact in database.artifacts:
                 digest.update(f"{database.role}/{artifact.name}={artifact.sha256}\n".encode())
@@ -192,14 +197,13 @@ def verify_type_sql(field: FieldMap, column: Column) -> Sql:
 def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCatalog]) -> Bundle:
     """Compile validated maps into the artifacts each database receives."""
     tables = {
-        table_map.name: {side: _table(catalogs, table_map, side) for side in SIDES}
+        table_map.name: {side: mapped_table(catalogs, table_map, side) for side in SIDES}
         for table_map in maps.maps
     }
     databases: list[DatabaseBundle] = []
     for role in config.databases:
         hosted = config.hosted(role)
-        artifacts = [Artifact("control", sql_file("control.sql"), "")]
-        artifacts.append(Artifact("drift", sql_file("drift.sql"), ""))
+        artifacts = [Artifact("drift", sql_file("drift.sql"), "")]
         artifacts += [
             _apply_artifact(config, maps, tables, table_map, direction)
             for table_map in maps.maps
@@ -256,10 +260,11 @@ def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCata
                 slot=config.slot_name(role) if wal_sides else None,
             )
         )
-    return Bundle(databases=tuple(databases), roles=config.roles)
+    return Bundle(databases=tuple(databases), migrations=control_migrations(), roles=config.roles)
 
 
-def _table(catalogs: dict[Side, SchemaCatalog], table_map: TableMap, side: Side) -> Table:
+def mapped_table(catalogs: dict[Side, SchemaCatalog], table_map: TableMap, side: Side) -> Table:
+    """The table a validated map names on ``side``, as the catalog describes it."""
     table = catalogs[side].table(table_map.table(side))
     assert table is not None, "compile runs on validated maps only"
     return table
@@ -276,7 +281,7 @@ def _function_name(kind: str, table_map: TableMap, direction: Direction) -> Sql:
     return control_function(f"{kind}_{table_map.name}_{direction}")
 
 
-def _value_sql(
+def value_sql(
     field: FieldMap,
     direction: Direction,
     tables: dict[Side, Table],
@@ -375,7 +380,7 @@ def _lookup_alias(table_map: TableMap, direction: Direction, field: FieldMap) ->
 AllTables = dict[str, dict[Side, Table]]
 
 
-def _parent_key_json(
+def parent_key_json(
     maps: MapSet,
     tables: AllTables,
     parent: TableMap,
@@ -407,7 +412,7 @@ def _parent_key_json(
                     if natural
                     else ident(alias, own_column)
                 )
-            value = _parent_key_json(maps, tables, grand, side, nested, depth + 1, neutral)
+            value = parent_key_json(maps, tables, grand, side, nested, depth + 1, neutral)
         elif neutral:
             value = Sql(f"CAST({value} AS text)")
         items.append(value if neutral else f"{literal(column)}, {value}")
@@ -459,7 +464,7 @@ def tables_read_by_refs(
     maps: MapSet, tables: AllTables, table_map: TableMap, direction: Direction
 ) -> tuple[Table, ...]:
     """The parent tables a capture reads by name to find the key a reference points at
-    (those _parent_key_json cannot read from the row itself)."""
+    (those parent_key_json cannot read from the row itself)."""
     side = source_of(direction)
     found: list[Table] = []
 
@@ -501,7 +506,7 @@ def _capture_fits(
     return sql_join(checks, "\n       AND ")
 
 
-def _capture_refs(
+def capture_refs(
     maps: MapSet, tables: AllTables, table_map: TableMap, direction: Direction, row: str
 ) -> Sql:
     """The refs a captured change carries: per lookup (named by its target column), the
@@ -514,7 +519,7 @@ def _capture_refs(
         matches = {field.lookup.column(from_side): ident(row, field.column(from_side) or "")}
         for parent_key, own in lookup_scope(table_map, field, parent):
             matches[parent_key.column(from_side) or ""] = ident(row, own.column(from_side) or "")
-        key_json = _parent_key_json(maps, tables, parent, from_side, matches, 1)
+        key_json = parent_key_json(maps, tables, parent, from_side, matches, 1)
         items.append(f"{literal(field.column(to_side) or '')}, {key_json}")
     if not items:
         return Sql("NULL")
@@ -642,7 +647,7 @@ def _apply_fields(
                 column=ident(field.column(to_side) or ""),
                 label=label,
                 policy=literal(policy),
-                new=_value_sql(field, direction, tables, table_map),
+                new=value_sql(field, direction, tables, table_map),
                 wins=_wins_sql(
                     policy, from_side, (ident("j", f"t_{index}"), ident("j", f"ot_{index}"))
                 ),
@@ -683,7 +688,7 @@ def _apply_artifact(
         (
             ident(f"k_{n}"),
             Sql(
-                f"CAST({_value_sql(f, direction, tables, table_map)}"
+                f"CAST({value_sql(f, direction, tables, table_map)}"
                 f" AS {type_sql(_column(target, f.column(to_side)))})"
             ),
         )
@@ -804,7 +809,7 @@ def _apply_artifact(
         "target_label": literal(target.label),
         "on_delete": Sql(table_map.on_delete),
         "on_truncate": Sql(table_map.on_truncate),
-        "target_filter": _filter_sql(table_map, to_side, target, "t"),
+        "target_filter": filter_sql(table_map, to_side, target, "t"),
         "target_filtered": table_map.filter(to_side) is not None,
         "target_filter_name": literal(f"{to_side}_filter ({table_map.filter(to_side)})"),
         "source_label": literal(source.label),
@@ -926,7 +931,7 @@ def _capture_artifact(
     from_side = source_of(direction)
     source = tables[from_side]
     text = table_map.filter(from_side)
-    filters = {row: _filter_sql(table_map, from_side, source, row) for row in ("old", "new")}
+    filters = {row: filter_sql(table_map, from_side, source, row) for row in ("old", "new")}
     # Queued: a filter that can raise for some rows must not fail the application's
     # write, so it runs in a block of its own (a subtransaction: only such maps pay).
     guard_filter = (
@@ -971,11 +976,11 @@ def _capture_artifact(
                 for n in key_sources
             ]
         ),
-        "cur_refs": _capture_refs(maps, all_tables, table_map, direction, "cur"),
+        "cur_refs": capture_refs(maps, all_tables, table_map, direction, "cur"),
         "versions": control_function("versions"),
         "own_side": literal(from_side),
         "other_id": Sql(str(CLOCK_ID[target_of(direction)])),
-        "filter_cur": _filter_sql(table_map, from_side, source, "cur"),
+        "filter_cur": filter_sql(table_map, from_side, source, "cur"),
         "current_key": sql_join([ident("cur", n) for n in key_sources]),
         "old_key_text": sql_join([Sql(f"{ident('old', n)}::text") for n in key_sources]),
         "new_key_text": sql_join([Sql(f"{ident('new', n)}::text") for n in key_sources]),
@@ -986,8 +991,8 @@ def _capture_artifact(
         "activity_log": control_function("activity_log"),
         "other_direction": literal(other_direction(direction)),
         "source_label": literal(source.label),
-        "old_refs": _capture_refs(maps, all_tables, table_map, direction, "old"),
-        "new_refs": _capture_refs(maps, all_tables, table_map, direction, "new"),
+        "old_refs": capture_refs(maps, all_tables, table_map, direction, "old"),
+        "new_refs": capture_refs(maps, all_tables, table_map, direction, "new"),
         "capture_fits": _capture_fits(maps, all_tables, table_map, direction),
         "uncaptured": control_function("uncaptured"),
         "guard_filter": guard_filter,
@@ -1056,7 +1061,7 @@ def _wal_artifact(
     )
 
 
-def _filter_sql(table_map: TableMap, side: Side, source: Table, row: str) -> Sql:
+def filter_sql(table_map: TableMap, side: Side, source: Table, row: str) -> Sql:
     """A map's filter on one side over ``row``; true when it has none."""
     text = table_map.filter(side)
     if text is None:
@@ -1084,8 +1089,8 @@ def _snapshot_artifact(
             [Sql(f"CAST(p_key ->> {literal(k)} AS {type_sql(_column(source, k))})") for k in keys]
         ),
         source_table=ident(source.schema, source.name),
-        filter=_filter_sql(table_map, from_side, source, "new"),
-        refs=_capture_refs(maps, all_tables, table_map, direction, "new"),
+        filter=filter_sql(table_map, from_side, source, "new"),
+        refs=capture_refs(maps, all_tables, table_map, direction, "new"),
         key_order=sql_join([ident("new", k) for k in keys]),
         key_pairs=sql_join([Sql(f"{literal(k)}, {ident('new', k)}") for k in keys]),
         after_key=sql_join(

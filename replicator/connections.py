@@ -14,6 +14,7 @@ from psycopg.rows import TupleRow
 from replicator import origins
 from replicator.config import redacted, scrubbed
 from replicator.errors import ConnectError, DatabaseError
+from replicator.migrations import control_migrations, read_control_schema
 from replicator.model import SIDES, Config, Side
 
 # Built-ins first, and nothing an application may create in: every generated
@@ -96,6 +97,20 @@ def require_deployed(conn: psycopg.Connection[TupleRow], config: Config, role: S
         raise DatabaseError(
             f"nothing is deployed on the {config.side(role).name} database:"
             " run replicator deploy first"
+        )
+    # This release's code calls what its migrations create, and only that.
+    version = read_control_schema(conn).version
+    known = len(control_migrations())
+    if version < known:
+        raise DatabaseError(
+            f"the control schema on the {config.side(role).name} database is at version"
+            f" {version}, this replicator needs {known}: run replicator deploy"
+        )
+    if version > known:
+        raise DatabaseError(
+            f"the control schema on the {config.side(role).name} database is at version"
+            f" {version}, deployed by a later release than this one ({known}): upgrade"
+            " replicator"
         )
 
 

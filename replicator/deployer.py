@@ -19,7 +19,13 @@ from replicator.compiler import (
     wal2json_table,
 )
 from replicator.connections import connect
-from replicator.errors import DeployRefused
+from replicator.errors import DatabaseError, DeployRefused
+from replicator.migrations import (
+    NEW_DATABASE,
+    ControlSchema,
+    control_version_sql,
+    read_control_schema,
+)
 from replicator.model import Config, Side
 from replicator.output import counted
 from replicator.quoting import Sql, comment, dollar_quoted, ident, literal
@@ -99,10 +105,14 @@ class DatabasePlan:
     dropped: tuple[str, ...]
     sql: str
     slot_sql: str = ""  # creates the missing logical slot; runs before anything writes
+    migrated: tuple[str, ...] = ()  # the control schema's migrations to run, e.g. 0001_baseline
+    control_version: int = 0  # the control schema's version once the plan ran
 
     @property
     def pending(self) -> bool:
-        return bool(self.created or self.replaced or self.dropped or self.slot_sql)
+        return bool(
+            self.created or self.replaced or self.dropped or self.slot_sql or self.migrated
+        )
 
 
 def read_deployed(conn: psycopg.Connection[TupleRow]) -> dict[str, DeployedArtifact]:
@@ -147,11 +157,25 @@ def plan_database(
     deployed: dict[str, DeployedArtifact],
     has_slot: bool = True,
     drifted: frozenset[str] = frozenset(),
+    control: ControlSchema = NEW_DATABASE,
 ) -> DatabasePlan:
     """Compare the bundle with what is deployed; render the SQL that closes the gap.
 
-    A drifted map's artifacts are created again even when their text is the same: a
+    The control schema's migrations not yet recorded here run first, in order. A
+    drifted map's artifacts are created again even when their text is the same: a
     table dropped and created again, or a DROP COLUMN ... CASCADE, took its triggers."""
+    known = {m.version for m in bundle.migrations}
+    newer = sorted(set(control.applied) - known)
+    if newer:
+        raise DatabaseError(
+            f"database {database.label}: its control schema is at version {control.version},"
+            f" newer than this replicator knows ({max(known, default=0)}): a later release"
+            " deployed it; upgrade replicator"
+        )
+    migrations = [m for m in bundle.migrations if m.version not in control.applied]
+    # Releases before versioning recorded the control schema as an artifact of its own.
+    legacy_control = "control" in deployed
+    deployed = {name: d for name, d in deployed.items() if name != "control"}
     if drifted:
         stale = tuple(f"map/{name}/" for name in drifted)
         deployed = {
@@ -170,9 +194,15 @@ def plan_database(
     created = tuple(a.name for a in creates if a.name not in deployed)
     replaced = tuple(a.name for a in creates if a.name in deployed)
     dropped = tuple(d.name for d in drops)
+    version = max(known, default=0)
     summary = ", ".join(
-        f"{len(names)} to {verb}"
-        for verb, names in (("create", created), ("replace", replaced), ("drop", dropped))
+        [
+            *([f"control schema to version {version}"] if migrations else []),
+            *(
+                f"{len(names)} to {verb}"
+                for verb, names in (("create", created), ("replace", replaced), ("drop", dropped))
+            ),
+        ]
     )
     slot_sql = (
         render_template(
@@ -184,6 +214,7 @@ def plan_database(
     if slot_sql:
         summary += f", create slot {database.slot}"
     changes = [
+        *(f"migrate control/{m.label}" for m in migrations),
         *(f"create  {name}" for name in created),
         *(f"replace {name}" for name in replaced),
         *(f"drop    {name}" for name in dropped),
@@ -204,6 +235,21 @@ def plan_database(
         lock_timeout=literal(_lock_timeout_text()),
         owner=ident(bundle.roles.owner) if bundle.roles else None,
         runtime=ident(bundle.roles.runtime) if bundle.roles else None,
+        migrations=[
+            {
+                "label": Sql(m.label),
+                "sql": Sql(m.sql.strip()),
+                "version": literal(m.version),
+                "name_literal": literal(m.name),
+                "sha256": literal(m.sha256),
+            }
+            for m in migrations
+        ],
+        predates_versions=control.predates_versions and bool(migrations),
+        version_table=Sql(control_version_sql().strip())
+        if migrations and not control.recorded
+        else None,
+        forget_control_artifact=legacy_control,
         drops=[
             {"name": Sql(d.name), "name_literal": literal(d.name), "sql": Sql(d.drop_sql.strip())}
             for d in drops
@@ -220,7 +266,16 @@ def plan_database(
             for a in creates
         ],
     )
-    return DatabasePlan(database, created, replaced, dropped, sql, slot_sql)
+    return DatabasePlan(
+        database,
+        created,
+        replaced,
+        dropped,
+        sql,
+        slot_sql,
+        migrated=tuple(m.label for m in migrations),
+        control_version=version if migrations else control.version,
+    )
 
 
 def removal_backlog(plan: DatabasePlan, conn: psycopg.Connection[TupleRow]) -> list[str]:
@@ -354,6 +409,7 @@ def deploy(bundle: Bundle, connections: list[psycopg.Connection[TupleRow]]) -> l
                 read_deployed(conn),
                 slot_exists(conn, database),
                 drifted_maps(conn),
+                read_control_schema(conn),
             )
         )
     waiting = [

@@ -26,7 +26,8 @@ DOCUMENTED: dict[ExitCode, tuple[str, str]] = {
     ),
     ExitCode.ERROR: (
         "an error; the message says what and what to do",
-        "every verb: a config or map problem (`validate` lists them all), a database that"
+        "every verb: a command line it cannot read, a config or map problem (`validate`"
+        " lists them all), a database that"
         " cannot be reached or refused a statement, the owner role lacking a privilege,"
         " an interrupted command; `retry`, `held retry`, `sync`, `repair`, and `resume` of a"
         " failed map (it retries the map's open errors): a change failed (it is in the error"

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from replicator import activity, origins
+from replicator.checked import check
 from replicator.connections import connect, under_origin
 from replicator.errors import ReplicatorError
 from replicator.exitcodes import ExitCode
 from replicator.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
 from replicator.output import counted
-from replicator.verify import Connection, Difference, Verifier
+from replicator.verify import Connection, Difference, Verifier, opened
 from replicator.verifysql import repair_images
 
 CHUNK = 500
@@ -230,13 +231,10 @@ def cmd_repair(
     chunk: int = CHUNK,
     quiet: bool = False,
     dry_run: bool = False,
-) -> int:
+) -> ExitCode:
     """replicator repair [MAP...] --from left|right [--dry-run]: exit 1 if some rows
     failed; with --dry-run nothing is written, and the exit code is 2 if something
     would be."""
-    from replicator.commands import check
-    from replicator.verify import opened
-
     checked = check(config)
     maps, catalogs = checked.maps, checked.catalogs
     chosen = repairable(maps, names, from_side)

@@ -30,6 +30,14 @@ def sql_file(*parts: str) -> str:
     return node.read_text(encoding="utf-8")
 
 
+def sql_names(*parts: str) -> list[str]:
+    """The names of the files in a folder under sql/, e.g. ``sql_names("migrations")``."""
+    node = _folder("sql")
+    for part in parts:
+        node = node / part
+    return sorted(child.name for child in node.iterdir() if child.is_file())
+
+
 def templates_dir() -> Traversable:
     """The folder holding the jinja2 templates."""
     return _folder("templates")

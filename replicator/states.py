@@ -27,13 +27,21 @@ HALTED = ("paused", "failed")
 
 
 @dataclass(frozen=True)
-class RemovedMap:
-    """A map no longer in the maps files but still deployed: its backlog can be resumed
-    (the applier drains it with the functions still deployed) or paused, until the
-    deploy that removes it."""
+class DeployedMap:
+    """A deployed map known by its name alone, as the running applier knows the map an
+    alert rule halts: it acts on what is deployed and never reads the map files, which
+    a DBA may be halfway through editing. Only a queued map logs errors, so only a
+    queued map meets an alert rule."""
 
     name: str
     mode: Mode = "queued"
+
+
+@dataclass(frozen=True)
+class RemovedMap(DeployedMap):
+    """A map no longer in the maps files but still deployed: its backlog can be resumed
+    (the applier drains it with the functions still deployed) or paused, until the
+    deploy that removes it."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,7 @@ def current(conn: psycopg.Connection[TupleRow], map_name: str, direction: Direct
 def change_state(
     conn: psycopg.Connection[TupleRow],
     config: Config,
-    table_map: TableMap | RemovedMap,
+    table_map: TableMap | DeployedMap,
     direction: Direction,
     action: Action,
     reason: str,
@@ -134,7 +142,7 @@ def change_state(
     return StateChange(table_map.name, direction, before, after, note)
 
 
-def _next_state(table_map: TableMap | RemovedMap, before: str, action: Action) -> tuple[str, str]:
+def _next_state(table_map: TableMap | DeployedMap, before: str, action: Action) -> tuple[str, str]:
     if action in ("pause", "fail"):
         if table_map.mode == "online":
             raise ReplicatorError(

@@ -349,7 +349,7 @@ def _refused_by_the_database(
     tables: dict[Side, Table],
     expression_types: ExpressionTypes,
 ) -> list[tuple[str, FieldMap | None]]:
-    """What a target database refused when asked (commands.probe_expressions): a constant
+    """What a target database refused when asked (checked.probe_expressions): a constant
     its column cannot hold."""
     refused: list[tuple[str, FieldMap | None]] = []
     for constant in constants(table_map):

@@ -33,6 +33,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import TupleRow
 
+from replicator.checked import check
 from replicator.compiler import AllTables, count_sql
 from replicator.connections import connect
 from replicator.errors import ReplicatorError
@@ -422,10 +423,8 @@ def cmd_verify(
     chunk: int = CHUNK,
     as_json: bool = False,
     quiet: bool = False,
-) -> int:
+) -> ExitCode:
     """replicator verify [MAP...]: exit 0 if both sides agree under the maps, 2 if not."""
-    from replicator.commands import check
-
     checked = check(config)
     maps, catalogs = checked.maps, checked.catalogs
     chosen = selected_maps(maps, names)

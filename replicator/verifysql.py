@@ -31,13 +31,13 @@ from dataclasses import dataclass
 from replicator.catalog import SchemaCatalog, Table
 from replicator.compiler import (
     AllTables,
-    _capture_refs,
-    _filter_sql,
-    _parent_key_json,
-    _table,
-    _value_sql,
+    capture_refs,
+    filter_sql,
+    mapped_table,
+    parent_key_json,
     render_template,
     type_sql,
+    value_sql,
     verify_type_sql,
 )
 from replicator.model import (
@@ -69,7 +69,7 @@ class Projection:
 
 
 def all_tables(maps: MapSet, catalogs: dict[Side, SchemaCatalog]) -> AllTables:
-    return {m.name: {side: _table(catalogs, m, side) for side in SIDES} for m in maps.maps}
+    return {m.name: {side: mapped_table(catalogs, m, side) for side in SIDES} for m in maps.maps}
 
 
 def _params(text: str) -> Sql:
@@ -110,7 +110,7 @@ def _reference_sql(
     matches = {field.lookup.column(side): ident("s", field.column(side) or "")}
     for parent_key, own in lookup_scope(table_map, field, parent):
         matches[parent_key.column(side) or ""] = ident("s", own.column(side) or "")
-    return _parent_key_json(maps, tables, parent, side, matches, 1, neutral=True)
+    return parent_key_json(maps, tables, parent, side, matches, 1, neutral=True)
 
 
 def _field_sql(
@@ -130,9 +130,9 @@ def _field_sql(
     else:
         direction = next(d for d in table_map.directions if field in table_map.carried_fields(d))
     if side == source_of(direction):
-        return _value_sql(field, direction, own, table_map, verifying=True)
+        return value_sql(field, direction, own, table_map, verifying=True)
     if side == "right" and _both_ways(table_map, field) and set(field.reads(direction)) <= virtual:
-        return _value_sql(field, direction, own, table_map, verifying=True, row="v")
+        return value_sql(field, direction, own, table_map, verifying=True, row="v")
     column = field.column(side) or ""
     target = own[side].column(column)
     assert target is not None
@@ -144,7 +144,7 @@ def _virtual_row(table_map: TableMap, tables: dict[Side, Table]) -> dict[str, Sq
     if "to_left" not in table_map.directions or "to_right" not in table_map.directions:
         return {}
     return {
-        f.left: _value_sql(f, "to_left", tables, table_map, verifying=True)
+        f.left: value_sql(f, "to_left", tables, table_map, verifying=True)
         for f in table_map.carried_fields("to_left")
         if f.left is not None and f.lookup is None and not f.key
     }
@@ -179,7 +179,7 @@ def projection(maps: MapSet, tables: AllTables, table_map: TableMap, side: Side)
         "virtual": _params(
             sql_join([Sql(f"{value} AS {ident(column)}") for column, value in virtual.items()])
         ),
-        "filter": _params(_filter_sql(table_map, side, table, "s")),
+        "filter": _params(filter_sql(table_map, side, table, "s")),
     }
     # Unsliced, the rows are not fenced either: the leaf query's bucket filter then
     # runs before the fields are computed.
@@ -215,7 +215,7 @@ def repair_images(
             map_name=literal(table_map.name),
             direction=Sql(direction),
             source_table=ident(source.schema, source.name),
-            refs=_params(_capture_refs(maps, tables, table_map, direction, "new")),
+            refs=_params(capture_refs(maps, tables, table_map, direction, "new")),
             key_columns=sql_join([Sql(f"{ident(c)} text") for c in columns]),
             key_pairs=sql_join([Sql(f"{literal(c)}, {ident('new', c)}") for c in columns]),
             key_match=sql_join(
@@ -225,6 +225,6 @@ def repair_images(
                 ],
                 " AND ",
             ),
-            filter=_params(_filter_sql(table_map, from_side, source, "new")),
+            filter=_params(filter_sql(table_map, from_side, source, "new")),
         )
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from replicator.throwaway import ThrowawayServer
+from devtools.throwaway import ThrowawayServer
 from tests.support import CAPTURES, SPINE, ExampleTemplates, Project
 
 TOPOLOGIES = ("one_database", "two_servers")

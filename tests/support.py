@@ -25,12 +25,12 @@ import psycopg
 import pytest
 from psycopg.rows import TupleRow
 
+from devtools.throwaway import ThrowawayServer, as_role, create_roles, replica_identity_full
 from replicator import commands, origins
 from replicator.applier import Applier, Totals
 from replicator.cli import main
 from replicator.config import load_config
 from replicator.model import Config, Side
-from replicator.throwaway import ThrowawayServer, as_role, create_roles, replica_identity_full
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "customer-master"
 
@@ -375,6 +375,7 @@ def run_cli(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
         contextlib.redirect_stdout(out),
         contextlib.redirect_stderr(err),
     ):
+        code: int
         try:
             code = main(argv)
         except SystemExit as exc:  # argparse: --help, --version, a usage error

@@ -11,6 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from replicator.applier import Applier
 from replicator.config import load_config
 from replicator.errors import ConfigError
 from replicator.status import status_rows
@@ -127,3 +128,20 @@ def test_a_bad_rule_is_refused_naming_it(project: Project) -> None:
     assert str(refused.value) == (
         f"{project.config_path}: [[alert]] #1: actions must be a list of notify, pause, stop"
     )
+
+
+def test_a_broken_maps_folder_does_not_stop_the_applier_when_an_alert_pauses_a_map(
+    project: Project,
+) -> None:
+    """The applier acts on what is deployed: a DBA halfway through editing a map file
+    (not yet valid TOML) does not stop it when a rule fires."""
+    with_rule(project, '"pause"')
+    applier = Applier(project.config(project.runtime), batch_size=2, poll_interval=0.05)
+    project.write_map("customer_groups.toml", "[[map]\nname = ")
+    add_groups(project, "poison", "poison")  # the first batch: the rule fires
+    with project.left() as erp:
+        erp.execute("INSERT INTO fno.loyalty_cards (card_number) VALUES ('LC-1')")
+    totals = applier.run(until_idle=True)
+    assert (totals.failed, totals.applied) == (2, 1)
+    assert state(project) == "failed"
+    assert rows(project.right_url, "SELECT count(*) FROM cds.loyalty_card") == [(1,)]

@@ -32,10 +32,10 @@ from typing import TextIO
 import psycopg
 import pytest
 
+from devtools.throwaway import ThrowawayServer, create_roles
 from replicator import commands
 from replicator.errors import MapError
 from replicator.model import Config
-from replicator.throwaway import ThrowawayServer, create_roles
 from tests.support import EXAMPLE, Project
 
 CASES_DIR = Path(__file__).resolve().parent / "bad_maps"

@@ -16,7 +16,7 @@ import pytest
 
 from replicator import cli as cli_module
 from replicator import locks
-from replicator.exitcodes import DOCUMENTED
+from replicator.exitcodes import DOCUMENTED, ExitCode
 from tests.support import (
     Project,
     cli,
@@ -40,7 +40,10 @@ def test_plan_deploy_status_exit_codes(project: Project) -> None:
     planned = cli(project, "plan")
     assert planned.returncode == 2
     assert planned.stdout.startswith("-- replicator plan for database fno+cds")
-    assert cli(project, "deploy").stdout == "database fno+cds: 110 created\n"
+    assert (
+        cli(project, "deploy").stdout
+        == "database fno+cds: control schema at version 1, 109 created\n"
+    )
     assert cli(project, "plan").returncode == 0
     status = cli(project, "status")
     assert status.returncode == 0
@@ -119,7 +122,7 @@ def test_connections_can_come_from_libpq_environment_variables(project: Project)
     }
     deployed = cli(project, "deploy", env=env)
     assert deployed.returncode == 0, deployed.stderr
-    assert deployed.stdout == "database fno+cds: 110 created\n"
+    assert deployed.stdout == "database fno+cds: control schema at version 1, 109 created\n"
 
 
 def test_a_missing_config_and_a_missing_variable_are_named(
@@ -244,6 +247,16 @@ def test_help_speaks_to_a_dba_and_version_names_the_release(tmp_path: Path) -> N
         f"replicator {metadata.version('replicator')}\n",
         "",
     )
+
+
+def test_a_command_line_it_cannot_read_exits_1_not_the_2_of_a_pending_plan() -> None:
+    typo = run_cli(["plan", "--sdie", "left"], dict(os.environ))
+    assert typo.returncode == ExitCode.ERROR
+    assert typo.stderr.startswith("usage: replicator [-h]")
+    assert typo.stderr.endswith("replicator: error: unrecognized arguments: --sdie left\n")
+    unknown = run_cli(["deplyo"], dict(os.environ))
+    assert unknown.returncode == ExitCode.ERROR
+    assert "invalid choice: 'deplyo'" in unknown.stderr
 
 
 def test_the_applier_logs_json_lines_at_the_level_asked(project: Project) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from devtools.throwaway import ThrowawayServer
 from replicator.applier import Applier
-from replicator.throwaway import ThrowawayServer
 from tests.support import Project, cli, rows, wait_for_wal_flush
 
 MAP = """

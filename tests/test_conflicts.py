@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from replicator.throwaway import ThrowawayServer
+from devtools.throwaway import ThrowawayServer
 from tests.support import Project, cli, rows
 
 ITEMS_DDL = """

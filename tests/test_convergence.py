@@ -32,7 +32,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from replicator.throwaway import ThrowawayServer
+from devtools.throwaway import ThrowawayServer
 from tests.support import (
     Project,
     applier_log,

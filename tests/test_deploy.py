@@ -13,10 +13,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from devtools.throwaway import ThrowawayServer
 from replicator import deployer
 from replicator.cli import main as cli_main
 from replicator.errors import DeployRefused
-from replicator.throwaway import ThrowawayServer
 from tests.support import USMF, Project, example_project, queued, replicator, rows, wait_for
 
 GROUPS_MAP = """
@@ -187,7 +187,7 @@ def test_sigterm_during_deploy_says_nothing_was_applied_and_leaves_no_session_wa
     application.commit()
     application.close()
     assert rows(project.left_url, "SELECT to_regclass('replicator.deployed_artifact')") == [(None,)]
-    assert "database fno+cds: 110 created" in project.deploy()
+    assert "database fno+cds: control schema at version 1, 109 created" in project.deploy()
 
 
 def test_one_database_behind_two_connection_strings_is_deployed_once(
@@ -252,7 +252,10 @@ def test_each_database_gets_a_file_psql_applies_there_and_a_file_for_the_other_s
         roles = replicator(project, "plan", "--roles", "--side", side)
         plan = replicator(project, "plan", "--side", side)
         assert (roles.returncode, plan.returncode) == (0, 2)
-        assert plan.stderr.startswith(f"database {'fno' if side == 'left' else 'cds'}: create ")
+        assert plan.stderr.startswith(
+            f"database {'fno' if side == 'left' else 'cds'}: migrate the control schema"
+            " 0001_baseline; create "
+        )
         files[side] = tmp_path / f"plan-{side}.sql"
         files[side].write_text(plan.stdout)
         (tmp_path / f"roles-{side}.sql").write_text(roles.stdout)

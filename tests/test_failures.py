@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from replicator.throwaway import ThrowawayServer
+from devtools.throwaway import ThrowawayServer
 from tests.support import (
     USMF,
     Project,

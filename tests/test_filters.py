@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from devtools.throwaway import ThrowawayServer
 from replicator import commands
 from replicator.errors import MapError, Where
 from replicator.expressions import may_raise, parse_expression
-from replicator.throwaway import ThrowawayServer
 from tests.support import Project, items_map, queued, rows, schemas_project
 
 DIVIDES = "100 / (n - 5) > 0"

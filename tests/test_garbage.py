@@ -23,8 +23,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from devtools.throwaway import ThrowawayServer
 from replicator import cli, config, loader
-from replicator.throwaway import ThrowawayServer
 from tests.support import rows
 
 # Fixed examples, so CI runs the same garbage every time; no example database on disk.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from replicator.throwaway import ThrowawayServer
+from devtools.throwaway import ThrowawayServer
 from tests.erpcrm import erpcrm_project
 from tests.support import Project, replicator, rows
 

@@ -28,6 +28,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from devtools.throwaway import ThrowawayServer
 from replicator import commands
 from replicator.applier import Applier, Backoff
 from replicator.config import load_config
@@ -35,7 +36,6 @@ from replicator.connections import connect
 from replicator.errors import ReplicatorError
 from replicator.listener import Listener
 from replicator.model import Side
-from replicator.throwaway import ThrowawayServer
 from tests.support import (
     Project,
     applier_log,

@@ -16,10 +16,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from devtools.throwaway import ThrowawayServer, as_role
 from replicator import commands
 from replicator.errors import MapError, PrivilegeError
 from replicator.loader import load_maps
-from replicator.throwaway import ThrowawayServer, as_role
 from tests.support import (
     Project,
     cli,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from replicator.throwaway import ThrowawayServer, replica_identity_full
+from devtools.throwaway import ThrowawayServer, replica_identity_full
 from tests.erpcrm import erpcrm_project
 from tests.support import Project, replicator, rows, running_applier, wait_for
 

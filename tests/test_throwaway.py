@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 
-from replicator.throwaway import ThrowawayServer, server_has_setting
+from devtools.throwaway import ThrowawayServer, server_has_setting
 from tests.support import wait_for_wal_flush
 
 FreshDb = Callable[[ThrowawayServer], str]

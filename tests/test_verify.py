@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from replicator import origins, verify
-from replicator.commands import check
+from replicator.checked import check
 from replicator.connections import under_origin
 from tests.support import (
     USMF,

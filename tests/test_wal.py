@@ -17,8 +17,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from devtools.throwaway import ThrowawayServer
 from replicator.listener import Listener
-from replicator.throwaway import ThrowawayServer
 from tests.support import (
     Project,
     audit,

@@ -12,9 +12,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from devtools.throwaway import ThrowawayServer, create_roles
 from replicator import commands, deployer
 from replicator.errors import DeployRefused, MapError
-from replicator.throwaway import ThrowawayServer, create_roles
 from replicator.walcheck import server_problems
 from tests.support import Project, cli, rows
 

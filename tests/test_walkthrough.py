@@ -38,7 +38,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from replicator.throwaway import ThrowawayServer
+from devtools.throwaway import ThrowawayServer
 from tests.support import run_cli, wait_for, wait_for_wal_flush
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,6 +1,6 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 703438e8b0f5448ed8d0d522418aba229bd6c401a9f9422e3131a57c0c585bc8: 110 to create, 0 to replace, 0 to drop
---   create  control
+-- bundle 4722049c9449ca4463a8c3b40b3250d04ce0c92083e0feff16d9e7d53b502f9c: control schema to version 1, 109 to create, 0 to replace, 0 to drop
+--   migrate control/0001_baseline
 --   create  drift
 --   create  map/companies/to_right/apply
 --   create  map/companies/to_left/apply
@@ -132,7 +132,7 @@ SET LOCAL lock_timeout = '10s';
 SET LOCAL ROLE "replicator_owner";
 SELECT pg_advisory_xact_lock(7501166, 0);
 
--- ==== create control ====
+-- ==== migrate control/0001_baseline ====
 -- The replicator's control schema: change queue, map registry and state,
 -- deployment record, error log, and the small functions the applier calls.
 -- Safe to run again: it only creates what is missing and replaces functions.
@@ -792,10 +792,20 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
     started_at timestamptz NOT NULL DEFAULT now(),
     polled_at  timestamptz NOT NULL DEFAULT now()
 );
-INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'fbeb9b000f6afedc2d1f05707d24c6017f56b2266c6f595fff93cce2e5971c9e', $sql$$sql$)
-ON CONFLICT (name) DO UPDATE
-   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== the control schema's version ====
+-- The control schema's version: one row per numbered migration (sql/migrations/) that
+-- ran here. Deploy runs the missing ones, in order, in its transaction, and records
+-- each with the sha256 of the text it ran.
+CREATE TABLE replicator.schema_migration (
+    version    integer     PRIMARY KEY,
+    name       text        NOT NULL,
+    sha256     text        NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now(),
+    applied_by text        NOT NULL DEFAULT current_user
+);
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (1, 'baseline', 'fbeb9b000f6afedc2d1f05707d24c6017f56b2266c6f595fff93cce2e5971c9e');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -27550,6 +27560,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('703438e8b0f5448ed8d0d522418aba229bd6c401a9f9422e3131a57c0c585bc8');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('4722049c9449ca4463a8c3b40b3250d04ce0c92083e0feff16d9e7d53b502f9c');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 703438e8b0f5: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '703438e8b0f5448ed8d0d522418aba229bd6c401a9f9422e3131a57c0c585bc8'));
+VALUES ('deploy', 'deployed bundle 4722049c9449: control schema to version 1, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '4722049c9449ca4463a8c3b40b3250d04ce0c92083e0feff16d9e7d53b502f9c'));

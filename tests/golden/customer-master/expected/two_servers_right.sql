@@ -1,6 +1,6 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle b8bd3a1b7e25a001673ebd04706a21236dd51f85567019c4ea5ec359d1e70471: 58 to create, 0 to replace, 0 to drop
---   create  control
+-- bundle 3a6119f48845744acd7912be2fe66fc8cfb6426e934987f6963e776532f70e01: control schema to version 1, 57 to create, 0 to replace, 0 to drop
+--   migrate control/0001_baseline
 --   create  drift
 --   create  map/companies/to_right/apply
 --   create  map/contact_persons/to_right/apply
@@ -80,7 +80,7 @@ SET LOCAL lock_timeout = '10s';
 SET LOCAL ROLE "replicator_owner";
 SELECT pg_advisory_xact_lock(7501166, 0);
 
--- ==== create control ====
+-- ==== migrate control/0001_baseline ====
 -- The replicator's control schema: change queue, map registry and state,
 -- deployment record, error log, and the small functions the applier calls.
 -- Safe to run again: it only creates what is missing and replaces functions.
@@ -740,10 +740,20 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
     started_at timestamptz NOT NULL DEFAULT now(),
     polled_at  timestamptz NOT NULL DEFAULT now()
 );
-INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'fbeb9b000f6afedc2d1f05707d24c6017f56b2266c6f595fff93cce2e5971c9e', $sql$$sql$)
-ON CONFLICT (name) DO UPDATE
-   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== the control schema's version ====
+-- The control schema's version: one row per numbered migration (sql/migrations/) that
+-- ran here. Deploy runs the missing ones, in order, in its transaction, and records
+-- each with the sha256 of the text it ran.
+CREATE TABLE replicator.schema_migration (
+    version    integer     PRIMARY KEY,
+    name       text        NOT NULL,
+    sha256     text        NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now(),
+    applied_by text        NOT NULL DEFAULT current_user
+);
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (1, 'baseline', 'fbeb9b000f6afedc2d1f05707d24c6017f56b2266c6f595fff93cce2e5971c9e');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -14410,6 +14420,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('b8bd3a1b7e25a001673ebd04706a21236dd51f85567019c4ea5ec359d1e70471');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('3a6119f48845744acd7912be2fe66fc8cfb6426e934987f6963e776532f70e01');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle b8bd3a1b7e25: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'b8bd3a1b7e25a001673ebd04706a21236dd51f85567019c4ea5ec359d1e70471'));
+VALUES ('deploy', 'deployed bundle 3a6119f48845: control schema to version 1, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '3a6119f48845744acd7912be2fe66fc8cfb6426e934987f6963e776532f70e01'));

@@ -1,6 +1,6 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle e2b027ca4bd1f46c3f3e3da5c1038b661f8ffa3caac23962b6276211eeb352d3: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
---   create  control
+-- bundle a514309a1807148ffeb8b161024a370bf350d90de712fda1079c1a9294cb784d: control schema to version 1, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+--   migrate control/0001_baseline
 --   create  drift
 --   create  map/companies/to_left/apply
 --   create  map/contact_persons/to_left/apply
@@ -92,7 +92,7 @@ SELECT pg_drop_replication_slot(slot_name)
 SELECT pg_create_logical_replication_slot('replicator_fno', 'wal2json')
  WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = 'replicator_fno');
 
--- ==== create control ====
+-- ==== migrate control/0001_baseline ====
 -- The replicator's control schema: change queue, map registry and state,
 -- deployment record, error log, and the small functions the applier calls.
 -- Safe to run again: it only creates what is missing and replaces functions.
@@ -752,10 +752,20 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
     started_at timestamptz NOT NULL DEFAULT now(),
     polled_at  timestamptz NOT NULL DEFAULT now()
 );
-INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'fbeb9b000f6afedc2d1f05707d24c6017f56b2266c6f595fff93cce2e5971c9e', $sql$$sql$)
-ON CONFLICT (name) DO UPDATE
-   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== the control schema's version ====
+-- The control schema's version: one row per numbered migration (sql/migrations/) that
+-- ran here. Deploy runs the missing ones, in order, in its transaction, and records
+-- each with the sha256 of the text it ran.
+CREATE TABLE replicator.schema_migration (
+    version    integer     PRIMARY KEY,
+    name       text        NOT NULL,
+    sha256     text        NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now(),
+    applied_by text        NOT NULL DEFAULT current_user
+);
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (1, 'baseline', 'fbeb9b000f6afedc2d1f05707d24c6017f56b2266c6f595fff93cce2e5971c9e');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -14494,6 +14504,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e2b027ca4bd1f46c3f3e3da5c1038b661f8ffa3caac23962b6276211eeb352d3');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('a514309a1807148ffeb8b161024a370bf350d90de712fda1079c1a9294cb784d');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle e2b027ca4bd1: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'e2b027ca4bd1f46c3f3e3da5c1038b661f8ffa3caac23962b6276211eeb352d3'));
+VALUES ('deploy', 'deployed bundle a514309a1807: control schema to version 1, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'a514309a1807148ffeb8b161024a370bf350d90de712fda1079c1a9294cb784d'));

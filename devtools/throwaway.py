@@ -17,7 +17,7 @@ lacks for our use:
   shutdown) when the process that started it dies, even by SIGKILL, so a
   killed test run leaves no postgres behind.
 
-Nothing here depends on pytest; ``replicator.demo`` uses it as well.
+Nothing here depends on pytest; ``devtools.demo`` uses it as well.
 """
 
 from __future__ import annotations

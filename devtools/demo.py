@@ -16,13 +16,14 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import TupleRow
 
+from devtools.throwaway import ThrowawayServer, as_role, create_roles
 from replicator import commands
 from replicator.compiler import count_sql
 from replicator.config import load_config
+from replicator.exitcodes import ExitCode
 from replicator.loader import load_maps
 from replicator.model import SIDES, Config
 from replicator.status import status_rows
-from replicator.throwaway import ThrowawayServer, as_role, create_roles
 
 ERP_WRITES = """
 INSERT INTO fno.companies VALUES ('usmf', 'Contoso USA'), ('demf', 'Contoso Germany');
@@ -174,7 +175,7 @@ def main(argv: list[str]) -> int:
             applier.terminate()
             applier.wait(timeout=30)
         say(f"applier stopped (exit {applier.returncode}); stopping the throw-away server")
-    return 0 if agree and applier.returncode == 0 else 1
+    return ExitCode.OK if agree and applier.returncode == ExitCode.OK else ExitCode.ERROR
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ from replicator.model import (
     FieldMap,
     MapSet,
     Roles,
-    Scalar,
     Side,
     TableMap,
     lookup_scope,
@@ -39,7 +38,7 @@ from replicator.model import (
     source_of,
     target_of,
 )
-from replicator.quoting import Sql, comment, ident, literal, sql_join, text_literal
+from replicator.quoting import Scalar, Sql, comment, ident, literal, sql_join, text_literal
 from replicator.resources import sql_file, templates_dir
 
 # A trigger's WHEN: the write is not the replicator's own. Its apply functions set the

@@ -22,13 +22,13 @@ from replicator.model import (
     Lookup,
     MapSet,
     NullPolicy,
-    Scalar,
     Side,
     TableMap,
     direction_into,
     flows,
     target_of,
 )
+from replicator.quoting import Scalar
 from replicator.tomlfile import read_toml
 
 MAP_KEYS = {

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from replicator.errors import Problem
+from replicator.quoting import Scalar
 
 Side = Literal["left", "right"]
 Direction = Literal["to_right", "to_left"]
@@ -17,7 +18,6 @@ Mode = Literal["queued", "online"]
 DeletePolicy = Literal["propagate", "ignore", "mark"]
 # What a null arriving for a column does: write it, keep the target's value, or refuse it.
 NullPolicy = Literal["write", "keep", "refuse"]
-Scalar = str | int | float | bool
 
 SIDES: tuple[Side, Side] = ("left", "right")
 # The replicator's own schema in each database: queue, logs, generated functions.

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 import re
 
-from replicator.model import Scalar
+# A value a map may hold (a value map entry, a fallback, a default, a mark).
+Scalar = str | int | float | bool
 
 
 class Sql(str):

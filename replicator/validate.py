@@ -20,14 +20,13 @@ from replicator.model import (
     Expression,
     FieldMap,
     MapSet,
-    Scalar,
     Side,
     TableMap,
     lookup_scope,
     source_of,
     target_of,
 )
-from replicator.quoting import DOLLAR_TAG, HOLDS_A_TAG, ident
+from replicator.quoting import DOLLAR_TAG, HOLDS_A_TAG, Scalar, ident
 from replicator.typecheck import loss_reason
 
 # Why a relation that is not a table cannot be mapped, and what to map instead.

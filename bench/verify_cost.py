@@ -23,7 +23,7 @@ import psycopg
 from bench.databases import CUSTOMERS, drop, example_databases, project
 from devtools.throwaway import ThrowawayServer, create_roles
 from replicator.config import load_config
-from replicator.exitcodes import ExitCode
+from replicator.core.exitcodes import ExitCode
 from replicator.verify import cmd_verify
 
 # The CRM's accounts as the map writes them from CUSTOMERS.

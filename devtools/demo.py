@@ -20,7 +20,7 @@ from devtools.throwaway import ThrowawayServer, as_role, create_roles
 from replicator import commands
 from replicator.compiler import count_sql
 from replicator.config import load_config
-from replicator.exitcodes import ExitCode
+from replicator.core.exitcodes import ExitCode
 from replicator.loader import load_maps
 from replicator.model import SIDES, Config
 from replicator.status import status_rows

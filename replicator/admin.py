@@ -12,13 +12,14 @@ from typing import TextIO
 import psycopg
 from psycopg.rows import TupleRow
 
-from replicator import backlog, conflictlog, errorlog, origins, states, sync
+from replicator import backlog, conflictlog, errorlog, states, sync
 from replicator.connections import connect, every_database, under_origin
-from replicator.errors import ReplicatorError
-from replicator.exitcodes import ExitCode
+from replicator.core import origins
+from replicator.core.errors import ReplicatorError
+from replicator.core.exitcodes import ExitCode
+from replicator.core.output import counted, write_table
 from replicator.loader import load_maps
 from replicator.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
-from replicator.output import counted, write_table
 
 Connection = psycopg.Connection[TupleRow]
 

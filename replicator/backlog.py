@@ -20,9 +20,9 @@ from psycopg.rows import TupleRow
 from psycopg.types.json import Jsonb
 
 from replicator import activity, errorlog
-from replicator.errors import ReplicatorError
+from replicator.core.errors import ReplicatorError
+from replicator.core.output import counted
 from replicator.model import DIRECTIONS, Config, Direction, MapSet, Side, source_of, target_of
-from replicator.output import counted
 
 HELD_QUERY = """
 SELECT id, map_name, direction, op, image, waiting_for, held_at

@@ -13,7 +13,7 @@ import sqlglot
 from psycopg.rows import TupleRow, dict_row
 from sqlglot import exp
 
-from replicator.resources import sql_file
+from replicator.core.resources import sql_file
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,11 @@ from replicator.applier import Applier, Backoff, install_signal_handlers
 from replicator.checked import check
 from replicator.compiler import Bundle, compile_bundle
 from replicator.connections import connect, require_deployed
+from replicator.core.errors import ConnectError, DeployRefused, PrivilegeError, ReplicatorError
+from replicator.core.exitcodes import ExitCode
+from replicator.core.interrupts import Interrupted, uninterrupted
+from replicator.core.output import counted, write_table
+from replicator.core.quoting import comment
 from replicator.deployer import (
     DatabasePlan,
     LockTimeout,
@@ -29,14 +34,9 @@ from replicator.deployer import (
     undeploy_database,
     writing_sessions,
 )
-from replicator.errors import ConnectError, DeployRefused, PrivilegeError, ReplicatorError
-from replicator.exitcodes import ExitCode
-from replicator.interrupts import Interrupted, uninterrupted
 from replicator.loader import load_maps
 from replicator.migrations import read_control_schema
 from replicator.model import CONTROL_SCHEMA, Config, Side
-from replicator.output import counted, write_table
-from replicator.quoting import comment
 from replicator.roles import compile_roles
 from replicator.status import (
     ApplierRow,

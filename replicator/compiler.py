@@ -13,9 +13,11 @@ from typing import Any
 
 import jinja2
 
-from replicator import locks, origins
 from replicator.catalog import Column, SchemaCatalog, Table
-from replicator.errors import Where
+from replicator.core import locks, origins
+from replicator.core.errors import Where
+from replicator.core.quoting import Scalar, Sql, comment, ident, literal, sql_join, text_literal
+from replicator.core.resources import sql_file, templates_dir
 from replicator.expressions import columns_read as referenced_columns_of
 from replicator.expressions import may_raise, parse_expression, render
 from replicator.migrations import Migration, control_migrations
@@ -38,8 +40,6 @@ from replicator.model import (
     source_of,
     target_of,
 )
-from replicator.quoting import Scalar, Sql, comment, ident, literal, sql_join, text_literal
-from replicator.resources import sql_file, templates_dir
 
 # A trigger's WHEN: the write is not the replicator's own. Its apply functions set the
 # marker and write as a writer (SECURITY DEFINER functions in the writers' schema); an

@@ -16,7 +16,8 @@ from urllib.parse import unquote
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from replicator.errors import ConfigError
+from replicator.core.errors import ConfigError
+from replicator.core.quoting import DOLLAR_TAG, HOLDS_A_TAG
 from replicator.model import (
     CAPTURES,
     CONTROL_SCHEMA,
@@ -26,7 +27,6 @@ from replicator.model import (
     Side,
     SideConfig,
 )
-from replicator.quoting import DOLLAR_TAG, HOLDS_A_TAG
 from replicator.tomlfile import read_toml
 
 SIDE_KEYS = {"name", "schema", "conninfo", "conninfo_env", "capture"}

@@ -17,7 +17,7 @@ from psycopg.rows import TupleRow
 
 from replicator import activity, errorlog
 from replicator.compiler import resend_call
-from replicator.errors import ReplicatorError
+from replicator.core.errors import ReplicatorError
 from replicator.model import (
     Config,
     Direction,

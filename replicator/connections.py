@@ -11,9 +11,9 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import TupleRow
 
-from replicator import origins
 from replicator.config import redacted, scrubbed
-from replicator.errors import ConnectError, DatabaseError
+from replicator.core import origins
+from replicator.core.errors import ConnectError, DatabaseError
 from replicator.migrations import control_migrations, read_control_schema
 from replicator.model import SIDES, Config, Side
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import psycopg
 from psycopg.rows import TupleRow
 
-from replicator import locks, origins
 from replicator.compiler import (
     Bundle,
     DatabaseBundle,
@@ -19,7 +18,11 @@ from replicator.compiler import (
     wal2json_table,
 )
 from replicator.connections import connect
-from replicator.errors import DatabaseError, DeployRefused
+from replicator.core import locks, origins
+from replicator.core.errors import DatabaseError, DeployRefused
+from replicator.core.output import counted
+from replicator.core.quoting import Sql, comment, dollar_quoted, ident, literal
+from replicator.core.resources import sql_file
 from replicator.migrations import (
     NEW_DATABASE,
     ControlSchema,
@@ -27,9 +30,6 @@ from replicator.migrations import (
     read_control_schema,
 )
 from replicator.model import Config, Side
-from replicator.output import counted
-from replicator.quoting import Sql, comment, dollar_quoted, ident, literal
-from replicator.resources import sql_file
 
 # How long deploy waits for a lock (an application's open transaction on a mapped
 # table, another deploy) before it gives up: meanwhile the table's writers queue

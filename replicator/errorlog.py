@@ -17,7 +17,7 @@ from psycopg import sql
 from psycopg.rows import TupleRow
 
 from replicator import activity
-from replicator.errors import ReplicatorError
+from replicator.core.errors import ReplicatorError
 from replicator.model import Config, Direction, MapSet, Side, target_of
 
 ERRORS_QUERY = """

@@ -23,8 +23,8 @@ from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ErrorLevel, ParseError, TokenError
 from sqlglot.generators.postgres import PostgresGenerator
 
-from replicator.errors import ExpressionError, Where
-from replicator.quoting import DOLLAR_TAG, HOLDS_A_TAG, Sql, ident, literal
+from replicator.core.errors import ExpressionError, Where
+from replicator.core.quoting import DOLLAR_TAG, HOLDS_A_TAG, Sql, ident, literal
 
 # Operators and structure an expression over one row may use. Checked by exact
 # type, so a subclass (TryCast of Cast, say) is not allowed by its parent's entry.

@@ -4,9 +4,9 @@ decided from the config and the maps alone (no database). The roles SQL
 
 from __future__ import annotations
 
-from replicator.errors import ConfigError
+from replicator.core.errors import ConfigError
+from replicator.core.quoting import Sql, ident
 from replicator.model import DIRECTIONS, SIDES, Config, MapSet, Roles, Side, source_of, target_of
-from replicator.quoting import Sql, ident
 
 # The order PostgreSQL prints privileges in, so a grant reads the same every time.
 PRIVILEGE_ORDER = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRIGGER")

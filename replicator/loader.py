@@ -9,7 +9,8 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any, cast
 
-from replicator.errors import MapError, Problem, Where
+from replicator.core.errors import MapError, Problem, Where
+from replicator.core.quoting import Scalar
 from replicator.expressions import columns_read
 from replicator.model import (
     CONFLICT_POLICIES,
@@ -28,7 +29,6 @@ from replicator.model import (
     flows,
     target_of,
 )
-from replicator.quoting import Scalar
 from replicator.tomlfile import read_toml
 
 MAP_KEYS = {

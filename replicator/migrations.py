@@ -19,7 +19,7 @@ from functools import cache
 import psycopg
 from psycopg.rows import TupleRow
 
-from replicator.resources import sql_file, sql_names
+from replicator.core.resources import sql_file, sql_names
 
 _FILE_NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 

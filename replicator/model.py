@@ -7,8 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from replicator.errors import Problem
-from replicator.quoting import Scalar
+from replicator.core.errors import Problem
+from replicator.core.quoting import Scalar
 
 Side = Literal["left", "right"]
 Direction = Literal["to_right", "to_left"]

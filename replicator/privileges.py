@@ -9,9 +9,9 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from replicator.connections import connect
+from replicator.core.quoting import ident
 from replicator.grants import PRIVILEGE_ORDER, WAL_FUNCTIONS, table_privileges
 from replicator.model import CONTROL_SCHEMA, WRITE_SCHEMA, Config, MapSet, Side
-from replicator.quoting import ident
 
 RUN_ROLES = "run the SQL of replicator plan --roles as a superuser"
 

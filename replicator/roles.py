@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from replicator.compiler import LIST, database_guard, render_template
+from replicator.core.quoting import Sql, comment, ident, literal, sql_join
 from replicator.grants import PRIVILEGE_ORDER, WAL_FUNCTIONS, roles_of, table_privileges
 from replicator.model import (
     WRITE_SCHEMA,
@@ -14,7 +15,6 @@ from replicator.model import (
     MapSet,
     Side,
 )
-from replicator.quoting import Sql, comment, ident, literal, sql_join
 
 
 @dataclass(frozen=True)

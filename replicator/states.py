@@ -19,7 +19,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from replicator import activity
-from replicator.errors import ReplicatorError
+from replicator.core.errors import ReplicatorError
 from replicator.model import Config, Direction, MapSet, Mode, TableMap
 
 Action = Literal["pause", "resume", "stop", "fail"]

@@ -11,10 +11,10 @@ from typing import Any, cast
 from psycopg.rows import dict_row
 
 from replicator.connections import connect
-from replicator.errors import ConnectError
+from replicator.core.errors import ConnectError
+from replicator.core.output import counted, duration
+from replicator.core.resources import sql_file
 from replicator.model import Config, Direction, Side, source_of, target_of
-from replicator.output import counted, duration
-from replicator.resources import sql_file
 
 
 def _seconds(age: timedelta | None) -> float | None:

@@ -29,12 +29,13 @@ from typing import TextIO
 import psycopg
 from psycopg.rows import TupleRow
 
-from replicator import activity, origins, states
+from replicator import activity, states
 from replicator.compiler import count_sql, snapshot_query
 from replicator.connections import connect, every_database, under_origin
-from replicator.errors import ReplicatorError, SyncRefused
+from replicator.core import origins
+from replicator.core.errors import ReplicatorError, SyncRefused
+from replicator.core.progress import Progress
 from replicator.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
-from replicator.progress import Progress
 
 Connection = psycopg.Connection[TupleRow]
 

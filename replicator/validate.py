@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from replicator.catalog import KINDS, Column, SchemaCatalog, Table
-from replicator.errors import ExpressionError, MapError, Problem, Where
+from replicator.core.errors import ExpressionError, MapError, Problem, Where
+from replicator.core.quoting import DOLLAR_TAG, HOLDS_A_TAG, Scalar, ident
 from replicator.expressions import admitted_values, columns_read, parse_expression
 from replicator.model import (
     SIDES,
@@ -26,7 +27,6 @@ from replicator.model import (
     source_of,
     target_of,
 )
-from replicator.quoting import DOLLAR_TAG, HOLDS_A_TAG, Scalar, ident
 from replicator.typecheck import loss_reason
 
 # Why a relation that is not a table cannot be mapped, and what to map instead.

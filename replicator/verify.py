@@ -36,12 +36,12 @@ from psycopg.rows import TupleRow
 from replicator.checked import check
 from replicator.compiler import AllTables, count_sql
 from replicator.connections import connect
-from replicator.errors import ReplicatorError
-from replicator.exitcodes import ExitCode
+from replicator.core.errors import ReplicatorError
+from replicator.core.exitcodes import ExitCode
+from replicator.core.output import counted
+from replicator.core.progress import Progress
+from replicator.core.quoting import ident
 from replicator.model import SIDES, Config, MapSet, Side, TableMap
-from replicator.output import counted
-from replicator.progress import Progress
-from replicator.quoting import ident
 from replicator.verifysql import Projection, all_tables, compared_fields, kept_nulls, projection
 
 CHUNK = 1000  # rows per bucket of the first pass, about

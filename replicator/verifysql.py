@@ -40,6 +40,7 @@ from replicator.compiler import (
     value_sql,
     verify_type_sql,
 )
+from replicator.core.quoting import Sql, ident, literal, sql_join
 from replicator.model import (
     SIDES,
     Direction,
@@ -51,7 +52,6 @@ from replicator.model import (
     source_of,
     target_of,
 )
-from replicator.quoting import Sql, ident, literal, sql_join
 
 LIST = ",\n                 "
 

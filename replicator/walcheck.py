@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg.rows import TupleRow, dict_row
 
-from replicator import origins
 from replicator.connections import connect
+from replicator.core import origins
+from replicator.core.quoting import ident, literal
+from replicator.core.resources import sql_file
 from replicator.model import Config, Side
-from replicator.quoting import ident, literal
-from replicator.resources import sql_file
 
 PLUGIN = "wal2json"
 

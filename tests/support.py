@@ -26,10 +26,11 @@ import pytest
 from psycopg.rows import TupleRow
 
 from devtools.throwaway import ThrowawayServer, as_role, create_roles, replica_identity_full
-from replicator import commands, origins
+from replicator import commands
 from replicator.applier import Applier, Totals
 from replicator.cli import main
 from replicator.config import load_config
+from replicator.core import origins
 from replicator.model import Config, Side
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "customer-master"

@@ -13,7 +13,7 @@ import pytest
 
 from replicator.applier import Applier
 from replicator.config import load_config
-from replicator.errors import ConfigError
+from replicator.core.errors import ConfigError
 from replicator.status import status_rows
 from tests.support import Project, queued, rows
 

@@ -34,7 +34,7 @@ import pytest
 
 from devtools.throwaway import ThrowawayServer, create_roles
 from replicator import commands
-from replicator.errors import MapError
+from replicator.core.errors import MapError
 from replicator.model import Config
 from tests.support import EXAMPLE, Project
 

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from replicator import cli as cli_module
-from replicator import locks
-from replicator.exitcodes import DOCUMENTED, ExitCode
+from replicator.core import locks
+from replicator.core.exitcodes import DOCUMENTED, ExitCode
 from tests.support import (
     Project,
     cli,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from replicator import commands
-from replicator.errors import DeployRefused, MapError
+from replicator.core.errors import DeployRefused, MapError
 from replicator.status import status_rows
 from tests.support import USMF, Project, audit, example_project, queued, rows, writes
 

@@ -16,7 +16,7 @@ import pytest
 from devtools.throwaway import ThrowawayServer
 from replicator import deployer
 from replicator.cli import main as cli_main
-from replicator.errors import DeployRefused
+from replicator.core.errors import DeployRefused
 from tests.support import USMF, Project, example_project, queued, replicator, rows, wait_for
 
 GROUPS_MAP = """

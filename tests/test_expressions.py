@@ -9,7 +9,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from replicator.errors import ExpressionError, Where
+from replicator.core.errors import ExpressionError, Where
 from replicator.expressions import parse_expression, referenced_columns, render
 
 COLUMNS = [

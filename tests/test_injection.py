@@ -34,8 +34,8 @@ from psycopg import sql
 from devtools.throwaway import ThrowawayServer
 from replicator import commands
 from replicator.config import load_config
-from replicator.errors import ConfigError, MapError
-from replicator.resources import templates_dir
+from replicator.core.errors import ConfigError, MapError
+from replicator.core.resources import templates_dir
 from tests.support import Project, rows
 from tests.test_expressions import ALLOWED, MANY, SUBQUERY, TYPES
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from replicator.progress import Progress
+from replicator.core.progress import Progress
 
 
 class Terminal(io.StringIO):

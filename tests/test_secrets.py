@@ -33,7 +33,7 @@ from replicator import commands
 from replicator.applier import Applier, Backoff
 from replicator.config import load_config
 from replicator.connections import connect
-from replicator.errors import ReplicatorError
+from replicator.core.errors import ReplicatorError
 from replicator.listener import Listener
 from replicator.model import Side
 from tests.support import (

@@ -13,8 +13,8 @@ import pytest
 
 from replicator import sync
 from replicator.config import load_config
-from replicator.errors import ReplicatorError, SyncRefused
-from replicator.exitcodes import ExitCode
+from replicator.core.errors import ReplicatorError, SyncRefused
+from replicator.core.exitcodes import ExitCode
 from replicator.loader import load_maps
 from tests.support import (
     EXAMPLE,

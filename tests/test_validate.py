@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from replicator import commands
-from replicator.errors import MapError
+from replicator.core.errors import MapError
 from tests.support import Project, rows
 
 DDL = """

@@ -12,9 +12,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from replicator import origins, verify
+from replicator import verify
 from replicator.checked import check
 from replicator.connections import under_origin
+from replicator.core import origins
 from tests.support import (
     USMF,
     Project,

@@ -423,10 +423,10 @@ def test_every_readme_block_a_dba_types_is_marked_for_the_walkthrough() -> None:
 
 
 def test_the_exit_code_table_is_the_one_the_code_defines() -> None:
-    from replicator.exitcodes import readme_table
+    from replicator.core.exitcodes import readme_table
 
     text = README.read_text()
-    marker = "<!-- exit codes: replicator/exitcodes.py -->\n"
+    marker = "<!-- exit codes: replicator/core/exitcodes.py -->\n"
     assert marker + readme_table() in text
 
 

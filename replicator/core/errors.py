@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from replicator.exitcodes import ExitCode
+from replicator.core.exitcodes import ExitCode
 
 
 @dataclass(frozen=True)

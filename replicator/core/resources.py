@@ -11,7 +11,7 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-_SOURCE_TREE = Path(__file__).resolve().parent.parent
+_SOURCE_TREE = Path(__file__).resolve().parents[2]  # replicator/core/ -> the checkout
 
 
 @cache

@@ -21,8 +21,8 @@ import psycopg
 from bench.harness import wait_until
 from devtools.throwaway import ThrowawayServer, as_role, create_roles, replica_identity_full
 from replicator import applier, commands
-from replicator.config import load_config
 from replicator.listener import Listener
+from replicator.maps.config import load_config
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "customer-master"
 

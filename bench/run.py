@@ -64,7 +64,7 @@ from bench.harness import (
 from bench.machine import command, describe
 from devtools.throwaway import ThrowawayServer
 from replicator import admin
-from replicator.config import load_config
+from replicator.maps.config import load_config
 
 RESULTS = Path(os.environ.get("BENCH_RESULTS", table.RESULTS))
 

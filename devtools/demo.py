@@ -19,10 +19,10 @@ from psycopg.rows import TupleRow
 from devtools.throwaway import ThrowawayServer, as_role, create_roles
 from replicator import commands
 from replicator.compiler import count_sql
-from replicator.config import load_config
 from replicator.core.exitcodes import ExitCode
-from replicator.loader import load_maps
-from replicator.model import SIDES, Config
+from replicator.maps.config import load_config
+from replicator.maps.loader import load_maps
+from replicator.maps.model import SIDES, Config
 from replicator.status import status_rows
 
 ERP_WRITES = """

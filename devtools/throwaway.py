@@ -41,8 +41,8 @@ import psycopg
 import testing.postgresql  # type: ignore[import-untyped, unused-ignore]
 from psycopg import sql
 
-from replicator.loader import load_maps
-from replicator.model import Config
+from replicator.maps.loader import load_maps
+from replicator.maps.model import Config
 from replicator.roles import compile_roles
 
 #: Where Debian's postgresql-15 package puts the server binaries.

@@ -18,8 +18,8 @@ from replicator.core import origins
 from replicator.core.errors import ReplicatorError
 from replicator.core.exitcodes import ExitCode
 from replicator.core.output import counted, write_table
-from replicator.loader import load_maps
-from replicator.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
+from replicator.maps.loader import load_maps
+from replicator.maps.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
 
 Connection = psycopg.Connection[TupleRow]
 

@@ -21,7 +21,7 @@ from psycopg.rows import TupleRow
 
 from replicator import activity, states
 from replicator.connections import connect
-from replicator.model import AlertRule, Config, Direction, source_of
+from replicator.maps.model import AlertRule, Config, Direction, source_of
 
 log = logging.getLogger("replicator.alerts")
 

@@ -28,13 +28,13 @@ from psycopg import errors as pg_errors
 from psycopg.rows import TupleRow
 
 from replicator import activity, alerts, drift
-from replicator.config import scrubbed
 from replicator.connections import connect, require_deployed, shares_database, under_origin
 from replicator.core import locks, origins
 from replicator.core.errors import ConnectError, DatabaseError, ReplicatorError
 from replicator.core.output import duration
 from replicator.listener import Listener, SlotLost
-from replicator.model import DIRECTIONS, Config, Direction, Side, source_of, target_of
+from replicator.maps.config import scrubbed
+from replicator.maps.model import DIRECTIONS, Config, Direction, Side, source_of, target_of
 
 log = logging.getLogger("replicator.applier")
 

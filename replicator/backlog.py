@@ -22,7 +22,7 @@ from psycopg.types.json import Jsonb
 from replicator import activity, errorlog
 from replicator.core.errors import ReplicatorError
 from replicator.core.output import counted
-from replicator.model import DIRECTIONS, Config, Direction, MapSet, Side, source_of, target_of
+from replicator.maps.model import DIRECTIONS, Config, Direction, MapSet, Side, source_of, target_of
 
 HELD_QUERY = """
 SELECT id, map_name, direction, op, image, waiting_for, held_at

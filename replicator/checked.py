@@ -16,8 +16,8 @@ from replicator.compiler import constant_probe, expression_probe
 from replicator.connections import connect
 from replicator.core.errors import ExpressionError, MapError, Problem, Where
 from replicator.core.quoting import DOLLAR_TAG, Sql
-from replicator.loader import load_maps
-from replicator.model import SIDES, Config, MapSet, Side, TableMap, source_of
+from replicator.maps.loader import load_maps
+from replicator.maps.model import SIDES, Config, MapSet, Side, TableMap, source_of
 from replicator.validate import ExpressionTypes, constants, validate
 from replicator.walcheck import read_server_check
 

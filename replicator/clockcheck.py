@@ -8,7 +8,7 @@ changes it receives against its own rows).
 from __future__ import annotations
 
 from replicator.connections import connect
-from replicator.model import Config, MapSet
+from replicator.maps.model import Config, MapSet
 
 
 def clock_problems(config: Config, maps: MapSet) -> list[str]:

@@ -34,9 +34,9 @@ from replicator.deployer import (
     undeploy_database,
     writing_sessions,
 )
-from replicator.loader import load_maps
+from replicator.maps.loader import load_maps
+from replicator.maps.model import CONTROL_SCHEMA, Config, Side
 from replicator.migrations import read_control_schema
-from replicator.model import CONTROL_SCHEMA, Config, Side
 from replicator.roles import compile_roles
 from replicator.status import (
     ApplierRow,

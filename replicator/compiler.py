@@ -18,10 +18,9 @@ from replicator.core import locks, origins
 from replicator.core.errors import Where
 from replicator.core.quoting import Scalar, Sql, comment, ident, literal, sql_join, text_literal
 from replicator.core.resources import sql_file, templates_dir
-from replicator.expressions import columns_read as referenced_columns_of
-from replicator.expressions import may_raise, parse_expression, render
-from replicator.migrations import Migration, control_migrations
-from replicator.model import (
+from replicator.maps.expressions import columns_read as referenced_columns_of
+from replicator.maps.expressions import may_raise, parse_expression, render
+from replicator.maps.model import (
     CONTROL_SCHEMA,
     DIRECTIONS,
     SIDES,
@@ -40,6 +39,7 @@ from replicator.model import (
     source_of,
     target_of,
 )
+from replicator.migrations import Migration, control_migrations
 
 # A trigger's WHEN: the write is not the replicator's own. Its apply functions set the
 # marker and write as a writer (SECURITY DEFINER functions in the writers' schema); an

@@ -18,7 +18,7 @@ from psycopg.rows import TupleRow
 from replicator import activity, errorlog
 from replicator.compiler import resend_call
 from replicator.core.errors import ReplicatorError
-from replicator.model import (
+from replicator.maps.model import (
     Config,
     Direction,
     MapSet,

@@ -11,11 +11,11 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import TupleRow
 
-from replicator.config import redacted, scrubbed
 from replicator.core import origins
 from replicator.core.errors import ConnectError, DatabaseError
+from replicator.maps.config import redacted, scrubbed
+from replicator.maps.model import SIDES, Config, Side
 from replicator.migrations import control_migrations, read_control_schema
-from replicator.model import SIDES, Config, Side
 
 # Built-ins first, and nothing an application may create in: every generated
 # function says the same (SET search_path = pg_catalog, pg_temp).

@@ -23,13 +23,13 @@ from replicator.core.errors import DatabaseError, DeployRefused
 from replicator.core.output import counted
 from replicator.core.quoting import Sql, comment, dollar_quoted, ident, literal
 from replicator.core.resources import sql_file
+from replicator.maps.model import Config, Side
 from replicator.migrations import (
     NEW_DATABASE,
     ControlSchema,
     control_version_sql,
     read_control_schema,
 )
-from replicator.model import Config, Side
 
 # How long deploy waits for a lock (an application's open transaction on a mapped
 # table, another deploy) before it gives up: meanwhile the table's writers queue

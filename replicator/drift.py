@@ -17,7 +17,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from replicator import activity
-from replicator.model import Direction
+from replicator.maps.model import Direction
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from psycopg.rows import TupleRow
 
 from replicator import activity
 from replicator.core.errors import ReplicatorError
-from replicator.model import Config, Direction, MapSet, Side, target_of
+from replicator.maps.model import Config, Direction, MapSet, Side, target_of
 
 ERRORS_QUERY = """
 SELECT id, map_name, direction, op, key, attempts, logged_at, last_seen, state,

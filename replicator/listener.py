@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg.rows import TupleRow
 
-from replicator.config import redacted
 from replicator.connections import open_connection, under_origin
 from replicator.core import origins
 from replicator.core.errors import ReplicatorError
+from replicator.maps.config import redacted
 
 # Decoded messages of one transaction held in memory before they are handed to the
 # database; a larger transaction is queued in several calls within one transaction.

@@ -10,8 +10,8 @@ from psycopg.rows import TupleRow
 
 from replicator.connections import connect
 from replicator.core.quoting import ident
-from replicator.grants import PRIVILEGE_ORDER, WAL_FUNCTIONS, table_privileges
-from replicator.model import CONTROL_SCHEMA, WRITE_SCHEMA, Config, MapSet, Side
+from replicator.maps.grants import PRIVILEGE_ORDER, WAL_FUNCTIONS, table_privileges
+from replicator.maps.model import CONTROL_SCHEMA, WRITE_SCHEMA, Config, MapSet, Side
 
 RUN_ROLES = "run the SQL of replicator plan --roles as a superuser"
 

@@ -24,7 +24,7 @@ from replicator.core import origins
 from replicator.core.errors import ReplicatorError
 from replicator.core.exitcodes import ExitCode
 from replicator.core.output import counted
-from replicator.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
+from replicator.maps.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
 from replicator.verify import Connection, Difference, Verifier, opened
 from replicator.verifysql import repair_images
 

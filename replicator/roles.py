@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from replicator.compiler import LIST, database_guard, render_template
 from replicator.core.quoting import Sql, comment, ident, literal, sql_join
-from replicator.grants import PRIVILEGE_ORDER, WAL_FUNCTIONS, roles_of, table_privileges
-from replicator.model import (
+from replicator.maps.grants import PRIVILEGE_ORDER, WAL_FUNCTIONS, roles_of, table_privileges
+from replicator.maps.model import (
     WRITE_SCHEMA,
     Config,
     MapSet,

@@ -20,7 +20,7 @@ from psycopg.rows import TupleRow
 
 from replicator import activity
 from replicator.core.errors import ReplicatorError
-from replicator.model import Config, Direction, MapSet, Mode, TableMap
+from replicator.maps.model import Config, Direction, MapSet, Mode, TableMap
 
 Action = Literal["pause", "resume", "stop", "fail"]
 HALTED = ("paused", "failed")

@@ -14,7 +14,7 @@ from replicator.connections import connect
 from replicator.core.errors import ConnectError
 from replicator.core.output import counted, duration
 from replicator.core.resources import sql_file
-from replicator.model import Config, Direction, Side, source_of, target_of
+from replicator.maps.model import Config, Direction, Side, source_of, target_of
 
 
 def _seconds(age: timedelta | None) -> float | None:

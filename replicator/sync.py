@@ -35,7 +35,7 @@ from replicator.connections import connect, every_database, under_origin
 from replicator.core import origins
 from replicator.core.errors import ReplicatorError, SyncRefused
 from replicator.core.progress import Progress
-from replicator.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
+from replicator.maps.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
 
 Connection = psycopg.Connection[TupleRow]
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from replicator.catalog import KINDS, Column, SchemaCatalog, Table
 from replicator.core.errors import ExpressionError, MapError, Problem, Where
 from replicator.core.quoting import DOLLAR_TAG, HOLDS_A_TAG, Scalar, ident
-from replicator.expressions import admitted_values, columns_read, parse_expression
-from replicator.model import (
+from replicator.maps.expressions import admitted_values, columns_read, parse_expression
+from replicator.maps.model import (
     SIDES,
     Config,
     Direction,

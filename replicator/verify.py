@@ -41,7 +41,7 @@ from replicator.core.exitcodes import ExitCode
 from replicator.core.output import counted
 from replicator.core.progress import Progress
 from replicator.core.quoting import ident
-from replicator.model import SIDES, Config, MapSet, Side, TableMap
+from replicator.maps.model import SIDES, Config, MapSet, Side, TableMap
 from replicator.verifysql import Projection, all_tables, compared_fields, kept_nulls, projection
 
 CHUNK = 1000  # rows per bucket of the first pass, about

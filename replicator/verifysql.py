@@ -41,7 +41,7 @@ from replicator.compiler import (
     verify_type_sql,
 )
 from replicator.core.quoting import Sql, ident, literal, sql_join
-from replicator.model import (
+from replicator.maps.model import (
     SIDES,
     Direction,
     FieldMap,

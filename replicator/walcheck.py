@@ -18,7 +18,7 @@ from replicator.connections import connect
 from replicator.core import origins
 from replicator.core.quoting import ident, literal
 from replicator.core.resources import sql_file
-from replicator.model import Config, Side
+from replicator.maps.model import Config, Side
 
 PLUGIN = "wal2json"
 

@@ -29,9 +29,9 @@ from devtools.throwaway import ThrowawayServer, as_role, create_roles, replica_i
 from replicator import commands
 from replicator.applier import Applier, Totals
 from replicator.cli import main
-from replicator.config import load_config
 from replicator.core import origins
-from replicator.model import Config, Side
+from replicator.maps.config import load_config
+from replicator.maps.model import Config, Side
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "customer-master"
 

@@ -12,8 +12,8 @@ import psycopg
 import pytest
 
 from replicator.applier import Applier
-from replicator.config import load_config
 from replicator.core.errors import ConfigError
+from replicator.maps.config import load_config
 from replicator.status import status_rows
 from tests.support import Project, queued, rows
 

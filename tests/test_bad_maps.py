@@ -35,7 +35,7 @@ import pytest
 from devtools.throwaway import ThrowawayServer, create_roles
 from replicator import commands
 from replicator.core.errors import MapError
-from replicator.model import Config
+from replicator.maps.model import Config
 from tests.support import EXAMPLE, Project
 
 CASES_DIR = Path(__file__).resolve().parent / "bad_maps"

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from replicator import cli
-from replicator.config import load_config
-from replicator.model import Roles
+from replicator.maps.config import load_config
+from replicator.maps.model import Roles
 
 SIDES = """
 [left]

@@ -10,7 +10,7 @@ import sqlglot
 from sqlglot import exp
 
 from replicator.core.errors import ExpressionError, Where
-from replicator.expressions import parse_expression, referenced_columns, render
+from replicator.maps.expressions import parse_expression, referenced_columns, render
 
 COLUMNS = [
     "a",

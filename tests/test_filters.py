@@ -14,7 +14,7 @@ import pytest
 from devtools.throwaway import ThrowawayServer
 from replicator import commands
 from replicator.core.errors import MapError, Where
-from replicator.expressions import may_raise, parse_expression
+from replicator.maps.expressions import may_raise, parse_expression
 from tests.support import Project, items_map, queued, rows, schemas_project
 
 DIVIDES = "100 / (n - 5) > 0"

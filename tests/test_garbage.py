@@ -24,7 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devtools.throwaway import ThrowawayServer
-from replicator import cli, config, loader
+from replicator import cli
+from replicator.maps import config, loader
 from tests.support import rows
 
 # Fixed examples, so CI runs the same garbage every time; no example database on disk.

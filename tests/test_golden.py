@@ -15,8 +15,8 @@ import pytest
 from replicator.catalog import SchemaCatalog, read_schema
 from replicator.compiler import compile_bundle
 from replicator.deployer import plan_database
-from replicator.loader import load_maps
-from replicator.model import Capture, Config, Roles, Side, SideConfig
+from replicator.maps.loader import load_maps
+from replicator.maps.model import Capture, Config, Roles, Side, SideConfig
 from replicator.roles import compile_roles
 from replicator.validate import validate
 from tests.support import EXAMPLE

@@ -33,9 +33,9 @@ from psycopg import sql
 
 from devtools.throwaway import ThrowawayServer
 from replicator import commands
-from replicator.config import load_config
 from replicator.core.errors import ConfigError, MapError
 from replicator.core.resources import templates_dir
+from replicator.maps.config import load_config
 from tests.support import Project, rows
 from tests.test_expressions import ALLOWED, MANY, SUBQUERY, TYPES
 

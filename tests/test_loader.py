@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from replicator.core.errors import MapError
-from replicator.loader import load_maps
+from replicator.maps.loader import load_maps
 
 GOOD_KEY = '  [[map.field]]\n  left = "id"\n  right = "id"\n  key = true\n'
 

@@ -31,11 +31,11 @@ from psycopg import sql
 from devtools.throwaway import ThrowawayServer
 from replicator import commands
 from replicator.applier import Applier, Backoff
-from replicator.config import load_config
 from replicator.connections import connect
 from replicator.core.errors import ReplicatorError
 from replicator.listener import Listener
-from replicator.model import Side
+from replicator.maps.config import load_config
+from replicator.maps.model import Side
 from tests.support import (
     Project,
     applier_log,

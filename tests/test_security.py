@@ -19,7 +19,7 @@ import pytest
 from devtools.throwaway import ThrowawayServer, as_role
 from replicator import commands
 from replicator.core.errors import MapError, PrivilegeError
-from replicator.loader import load_maps
+from replicator.maps.loader import load_maps
 from tests.support import (
     Project,
     cli,

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 import pytest
 
 from replicator import sync
-from replicator.config import load_config
 from replicator.core.errors import ReplicatorError, SyncRefused
 from replicator.core.exitcodes import ExitCode
-from replicator.loader import load_maps
+from replicator.maps.config import load_config
+from replicator.maps.loader import load_maps
 from tests.support import (
     EXAMPLE,
     Project,

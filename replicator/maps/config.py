@@ -18,7 +18,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from replicator.core.errors import ConfigError
 from replicator.core.quoting import DOLLAR_TAG, HOLDS_A_TAG
-from replicator.model import (
+from replicator.maps.model import (
     CAPTURES,
     CONTROL_SCHEMA,
     AlertRule,
@@ -27,7 +27,7 @@ from replicator.model import (
     Side,
     SideConfig,
 )
-from replicator.tomlfile import read_toml
+from replicator.maps.tomlfile import read_toml
 
 SIDE_KEYS = {"name", "schema", "conninfo", "conninfo_env", "capture"}
 TOP_KEYS = {

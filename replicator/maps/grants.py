@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from replicator.core.errors import ConfigError
 from replicator.core.quoting import Sql, ident
-from replicator.model import DIRECTIONS, SIDES, Config, MapSet, Roles, Side, source_of, target_of
+from replicator.maps.model import (
+    DIRECTIONS,
+    SIDES,
+    Config,
+    MapSet,
+    Roles,
+    Side,
+    source_of,
+    target_of,
+)
 
 # The order PostgreSQL prints privileges in, so a grant reads the same every time.
 PRIVILEGE_ORDER = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRIGGER")

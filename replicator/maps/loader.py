@@ -11,8 +11,8 @@ from typing import Any, cast
 
 from replicator.core.errors import MapError, Problem, Where
 from replicator.core.quoting import Scalar
-from replicator.expressions import columns_read
-from replicator.model import (
+from replicator.maps.expressions import columns_read
+from replicator.maps.model import (
     CONFLICT_POLICIES,
     DIRECTIONS,
     SIDES,
@@ -29,7 +29,7 @@ from replicator.model import (
     flows,
     target_of,
 )
-from replicator.tomlfile import read_toml
+from replicator.maps.tomlfile import read_toml
 
 MAP_KEYS = {
     "name",

@@ -13,11 +13,11 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from replicator import backlog, conflictlog, errorlog, states, sync
-from replicator.connections import connect, every_database, under_origin
 from replicator.core import origins
 from replicator.core.errors import ReplicatorError
 from replicator.core.exitcodes import ExitCode
 from replicator.core.output import counted, write_table
+from replicator.inspect.connections import connect, every_database, under_origin
 from replicator.maps.loader import load_maps
 from replicator.maps.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
 

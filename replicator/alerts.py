@@ -20,7 +20,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from replicator import activity, states
-from replicator.connections import connect
+from replicator.inspect.connections import connect
 from replicator.maps.model import AlertRule, Config, Direction, source_of
 
 log = logging.getLogger("replicator.alerts")

@@ -28,10 +28,10 @@ from psycopg import errors as pg_errors
 from psycopg.rows import TupleRow
 
 from replicator import activity, alerts, drift
-from replicator.connections import connect, require_deployed, shares_database, under_origin
 from replicator.core import locks, origins
 from replicator.core.errors import ConnectError, DatabaseError, ReplicatorError
 from replicator.core.output import duration
+from replicator.inspect.connections import connect, require_deployed, shares_database, under_origin
 from replicator.listener import Listener, SlotLost
 from replicator.maps.config import scrubbed
 from replicator.maps.model import DIRECTIONS, Config, Direction, Side, source_of, target_of

@@ -9,17 +9,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from replicator import privileges
-from replicator.catalog import SchemaCatalog, probe_types, read_schema
-from replicator.clockcheck import clock_problems
 from replicator.compiler import constant_probe, expression_probe
-from replicator.connections import connect
 from replicator.core.errors import ExpressionError, MapError, Problem, Where
 from replicator.core.quoting import DOLLAR_TAG, Sql
+from replicator.inspect import privileges
+from replicator.inspect.catalog import SchemaCatalog, probe_types, read_schema
+from replicator.inspect.clockcheck import clock_problems
+from replicator.inspect.connections import connect
+from replicator.inspect.validate import ExpressionTypes, constants, validate
+from replicator.inspect.walcheck import read_server_check
 from replicator.maps.loader import load_maps
 from replicator.maps.model import SIDES, Config, MapSet, Side, TableMap, source_of
-from replicator.validate import ExpressionTypes, constants, validate
-from replicator.walcheck import read_server_check
 
 
 def read_catalogs(config: Config) -> dict[Side, SchemaCatalog]:

@@ -9,11 +9,10 @@ from typing import TextIO
 
 import psycopg
 
-from replicator import logs, metrics, privileges
+from replicator import logs, metrics
 from replicator.applier import Applier, Backoff, install_signal_handlers
 from replicator.checked import check
 from replicator.compiler import Bundle, compile_bundle
-from replicator.connections import connect, require_deployed
 from replicator.core.errors import ConnectError, DeployRefused, PrivilegeError, ReplicatorError
 from replicator.core.exitcodes import ExitCode
 from replicator.core.interrupts import Interrupted, uninterrupted
@@ -34,9 +33,11 @@ from replicator.deployer import (
     undeploy_database,
     writing_sessions,
 )
+from replicator.inspect import privileges
+from replicator.inspect.connections import connect, require_deployed
+from replicator.inspect.migrations import read_control_schema
 from replicator.maps.loader import load_maps
 from replicator.maps.model import CONTROL_SCHEMA, Config, Side
-from replicator.migrations import read_control_schema
 from replicator.roles import compile_roles
 from replicator.status import (
     ApplierRow,

@@ -13,11 +13,12 @@ from typing import Any
 
 import jinja2
 
-from replicator.catalog import Column, SchemaCatalog, Table
 from replicator.core import locks, origins
 from replicator.core.errors import Where
 from replicator.core.quoting import Scalar, Sql, comment, ident, literal, sql_join, text_literal
 from replicator.core.resources import sql_file, templates_dir
+from replicator.inspect.catalog import Column, SchemaCatalog, Table
+from replicator.inspect.migrations import Migration, control_migrations
 from replicator.maps.expressions import columns_read as referenced_columns_of
 from replicator.maps.expressions import may_raise, parse_expression, render
 from replicator.maps.model import (
@@ -39,7 +40,6 @@ from replicator.maps.model import (
     source_of,
     target_of,
 )
-from replicator.migrations import Migration, control_migrations
 
 # A trigger's WHEN: the write is not the replicator's own. Its apply functions set the
 # marker and write as a writer (SECURITY DEFINER functions in the writers' schema); an

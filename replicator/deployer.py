@@ -17,19 +17,19 @@ from replicator.compiler import (
     render_template,
     wal2json_table,
 )
-from replicator.connections import connect
 from replicator.core import locks, origins
 from replicator.core.errors import DatabaseError, DeployRefused
 from replicator.core.output import counted
 from replicator.core.quoting import Sql, comment, dollar_quoted, ident, literal
 from replicator.core.resources import sql_file
-from replicator.maps.model import Config, Side
-from replicator.migrations import (
+from replicator.inspect.connections import connect
+from replicator.inspect.migrations import (
     NEW_DATABASE,
     ControlSchema,
     control_version_sql,
     read_control_schema,
 )
+from replicator.maps.model import Config, Side
 
 # How long deploy waits for a lock (an application's open transaction on a mapped
 # table, another deploy) before it gives up: meanwhile the table's writers queue

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg.rows import TupleRow
 
-from replicator.connections import open_connection, under_origin
 from replicator.core import origins
 from replicator.core.errors import ReplicatorError
+from replicator.inspect.connections import open_connection, under_origin
 from replicator.maps.config import redacted
 
 # Decoded messages of one transaction held in memory before they are handed to the

@@ -19,11 +19,11 @@ from typing import Any, TextIO
 
 from replicator import activity
 from replicator.checked import check
-from replicator.connections import connect, under_origin
 from replicator.core import origins
 from replicator.core.errors import ReplicatorError
 from replicator.core.exitcodes import ExitCode
 from replicator.core.output import counted
+from replicator.inspect.connections import connect, under_origin
 from replicator.maps.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
 from replicator.verify import Connection, Difference, Verifier, opened
 from replicator.verifysql import repair_images

@@ -10,10 +10,10 @@ from typing import Any, cast
 
 from psycopg.rows import dict_row
 
-from replicator.connections import connect
 from replicator.core.errors import ConnectError
 from replicator.core.output import counted, duration
 from replicator.core.resources import sql_file
+from replicator.inspect.connections import connect
 from replicator.maps.model import Config, Direction, Side, source_of, target_of
 
 

@@ -35,12 +35,12 @@ from psycopg.rows import TupleRow
 
 from replicator.checked import check
 from replicator.compiler import AllTables, count_sql
-from replicator.connections import connect
 from replicator.core.errors import ReplicatorError
 from replicator.core.exitcodes import ExitCode
 from replicator.core.output import counted
 from replicator.core.progress import Progress
 from replicator.core.quoting import ident
+from replicator.inspect.connections import connect
 from replicator.maps.model import SIDES, Config, MapSet, Side, TableMap
 from replicator.verifysql import Projection, all_tables, compared_fields, kept_nulls, projection
 

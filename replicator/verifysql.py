@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from replicator.catalog import SchemaCatalog, Table
 from replicator.compiler import (
     AllTables,
     capture_refs,
@@ -41,6 +40,7 @@ from replicator.compiler import (
     verify_type_sql,
 )
 from replicator.core.quoting import Sql, ident, literal, sql_join
+from replicator.inspect.catalog import SchemaCatalog, Table
 from replicator.maps.model import (
     SIDES,
     Direction,

@@ -15,7 +15,7 @@ import pytest
 
 from replicator import commands
 from replicator.deployer import commit_all, deploy, open_transactions, plan_database, read_deployed
-from replicator.migrations import Migration, control_migrations, read_control_schema
+from replicator.inspect.migrations import Migration, control_migrations, read_control_schema
 from tests.support import Project, cli, example_project, queued, rows
 
 REPOSITORY = Path(__file__).resolve().parent.parent

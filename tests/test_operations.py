@@ -11,8 +11,8 @@ import pytest
 
 from devtools.throwaway import ThrowawayServer
 from replicator import admin, errorlog
-from replicator.connections import every_database
 from replicator.core.errors import ReplicatorError
+from replicator.inspect.connections import every_database
 from replicator.status import StatusRow, status_rows
 from tests.erpcrm import erpcrm_project
 from tests.support import Project, cli, example_project, queued, replicator, rows

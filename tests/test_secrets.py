@@ -31,8 +31,8 @@ from psycopg import sql
 from devtools.throwaway import ThrowawayServer
 from replicator import commands
 from replicator.applier import Applier, Backoff
-from replicator.connections import connect
 from replicator.core.errors import ReplicatorError
+from replicator.inspect.connections import connect
 from replicator.listener import Listener
 from replicator.maps.config import load_config
 from replicator.maps.model import Side

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from replicator.catalog import Column
-from replicator.typecheck import loss_reason
+from replicator.inspect.catalog import Column
+from replicator.inspect.typecheck import loss_reason
 
 # pg_type.typname of the builtin types the cases use, keyed by format_type() output.
 TYPNAME = {

@@ -14,8 +14,8 @@ import pytest
 
 from replicator import verify
 from replicator.checked import check
-from replicator.connections import under_origin
 from replicator.core import origins
+from replicator.inspect.connections import under_origin
 from tests.support import (
     USMF,
     Project,

@@ -15,7 +15,7 @@ import pytest
 from devtools.throwaway import ThrowawayServer, create_roles
 from replicator import commands, deployer
 from replicator.core.errors import DeployRefused, MapError
-from replicator.walcheck import server_problems
+from replicator.inspect.walcheck import server_problems
 from tests.support import Project, cli, rows
 
 DDL = """

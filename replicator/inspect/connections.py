@@ -13,9 +13,9 @@ from psycopg.rows import TupleRow
 
 from replicator.core import origins
 from replicator.core.errors import ConnectError, DatabaseError
+from replicator.inspect.migrations import control_migrations, read_control_schema
 from replicator.maps.config import redacted, scrubbed
 from replicator.maps.model import SIDES, Config, Side
-from replicator.migrations import control_migrations, read_control_schema
 
 # Built-ins first, and nothing an application may create in: every generated
 # function says the same (SET search_path = pg_catalog, pg_temp).

@@ -7,7 +7,7 @@ changes it receives against its own rows).
 
 from __future__ import annotations
 
-from replicator.connections import connect
+from replicator.inspect.connections import connect
 from replicator.maps.model import Config, MapSet
 
 

@@ -10,9 +10,10 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from replicator.catalog import KINDS, Column, SchemaCatalog, Table
 from replicator.core.errors import ExpressionError, MapError, Problem, Where
 from replicator.core.quoting import DOLLAR_TAG, HOLDS_A_TAG, Scalar, ident
+from replicator.inspect.catalog import KINDS, Column, SchemaCatalog, Table
+from replicator.inspect.typecheck import loss_reason
 from replicator.maps.expressions import admitted_values, columns_read, parse_expression
 from replicator.maps.model import (
     SIDES,
@@ -27,7 +28,6 @@ from replicator.maps.model import (
     source_of,
     target_of,
 )
-from replicator.typecheck import loss_reason
 
 # Why a relation that is not a table cannot be mapped, and what to map instead.
 UNMAPPABLE = {

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg.rows import TupleRow, dict_row
 
-from replicator.connections import connect
 from replicator.core import origins
 from replicator.core.quoting import ident, literal
 from replicator.core.resources import sql_file
+from replicator.inspect.connections import connect
 from replicator.maps.model import Config, Side
 
 PLUGIN = "wal2json"

@@ -8,8 +8,8 @@ from __future__ import annotations
 import psycopg
 from psycopg.rows import TupleRow
 
-from replicator.connections import connect
 from replicator.core.quoting import ident
+from replicator.inspect.connections import connect
 from replicator.maps.grants import PRIVILEGE_ORDER, WAL_FUNCTIONS, table_privileges
 from replicator.maps.model import CONTROL_SCHEMA, WRITE_SCHEMA, Config, MapSet, Side
 

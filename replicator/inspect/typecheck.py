@@ -38,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from replicator.catalog import Column
+from replicator.inspect.catalog import Column
 
 _STRINGS = frozenset({"text", "varchar", "bpchar", "name", "citext"})
 _NAME_BYTES = 63  # NAMEDATALEN - 1

@@ -18,11 +18,11 @@ from psycopg.rows import TupleRow
 
 from devtools.throwaway import ThrowawayServer, as_role, create_roles
 from replicator import commands
-from replicator.compiler import count_sql
 from replicator.core.exitcodes import ExitCode
 from replicator.maps.config import load_config
 from replicator.maps.loader import load_maps
 from replicator.maps.model import SIDES, Config
+from replicator.sqlgen.compiler import count_sql
 from replicator.status import status_rows
 
 ERP_WRITES = """

@@ -43,7 +43,7 @@ from psycopg import sql
 
 from replicator.maps.loader import load_maps
 from replicator.maps.model import Config
-from replicator.roles import compile_roles
+from replicator.sqlgen.roles import compile_roles
 
 #: Where Debian's postgresql-15 package puts the server binaries.
 PG_BIN = os.environ.get("REPLICATOR_PG_BIN", "/usr/lib/postgresql/15/bin")

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from replicator.compiler import constant_probe, expression_probe
 from replicator.core.errors import ExpressionError, MapError, Problem, Where
 from replicator.core.quoting import DOLLAR_TAG, Sql
 from replicator.inspect import privileges
@@ -20,6 +19,7 @@ from replicator.inspect.validate import ExpressionTypes, constants, validate
 from replicator.inspect.walcheck import read_server_check
 from replicator.maps.loader import load_maps
 from replicator.maps.model import SIDES, Config, MapSet, Side, TableMap, source_of
+from replicator.sqlgen.compiler import constant_probe, expression_probe
 
 
 def read_catalogs(config: Config) -> dict[Side, SchemaCatalog]:

@@ -12,7 +12,6 @@ import psycopg
 from replicator import logs, metrics
 from replicator.applier import Applier, Backoff, install_signal_handlers
 from replicator.checked import check
-from replicator.compiler import Bundle, compile_bundle
 from replicator.core.errors import ConnectError, DeployRefused, PrivilegeError, ReplicatorError
 from replicator.core.exitcodes import ExitCode
 from replicator.core.interrupts import Interrupted, uninterrupted
@@ -38,7 +37,8 @@ from replicator.inspect.connections import connect, require_deployed
 from replicator.inspect.migrations import read_control_schema
 from replicator.maps.loader import load_maps
 from replicator.maps.model import CONTROL_SCHEMA, Config, Side
-from replicator.roles import compile_roles
+from replicator.sqlgen.compiler import Bundle, compile_bundle
+from replicator.sqlgen.roles import compile_roles
 from replicator.status import (
     ApplierRow,
     Limits,

@@ -16,7 +16,6 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from replicator import activity, errorlog
-from replicator.compiler import resend_call
 from replicator.core.errors import ReplicatorError
 from replicator.maps.model import (
     Config,
@@ -27,6 +26,7 @@ from replicator.maps.model import (
     source_of,
     target_of,
 )
+from replicator.sqlgen.compiler import resend_call
 
 CONFLICTS_QUERY = """
 SELECT id, map_name, direction, op, key::text, fields::text, policy, outcome, logged_at,

@@ -10,13 +10,6 @@ from dataclasses import dataclass
 import psycopg
 from psycopg.rows import TupleRow
 
-from replicator.compiler import (
-    Bundle,
-    DatabaseBundle,
-    database_guard,
-    render_template,
-    wal2json_table,
-)
 from replicator.core import locks, origins
 from replicator.core.errors import DatabaseError, DeployRefused
 from replicator.core.output import counted
@@ -30,6 +23,13 @@ from replicator.inspect.migrations import (
     read_control_schema,
 )
 from replicator.maps.model import Config, Side
+from replicator.sqlgen.compiler import (
+    Bundle,
+    DatabaseBundle,
+    database_guard,
+    render_template,
+    wal2json_table,
+)
 
 # How long deploy waits for a lock (an application's open transaction on a mapped
 # table, another deploy) before it gives up: meanwhile the table's writers queue

@@ -25,8 +25,8 @@ from replicator.core.exitcodes import ExitCode
 from replicator.core.output import counted
 from replicator.inspect.connections import connect, under_origin
 from replicator.maps.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
+from replicator.sqlgen.verifysql import repair_images
 from replicator.verify import Connection, Difference, Verifier, opened
-from replicator.verifysql import repair_images
 
 CHUNK = 500
 

@@ -34,7 +34,6 @@ from psycopg import sql
 from psycopg.rows import TupleRow
 
 from replicator.checked import check
-from replicator.compiler import AllTables, count_sql
 from replicator.core.errors import ReplicatorError
 from replicator.core.exitcodes import ExitCode
 from replicator.core.output import counted
@@ -42,7 +41,14 @@ from replicator.core.progress import Progress
 from replicator.core.quoting import ident
 from replicator.inspect.connections import connect
 from replicator.maps.model import SIDES, Config, MapSet, Side, TableMap
-from replicator.verifysql import Projection, all_tables, compared_fields, kept_nulls, projection
+from replicator.sqlgen.compiler import AllTables, count_sql
+from replicator.sqlgen.verifysql import (
+    Projection,
+    all_tables,
+    compared_fields,
+    kept_nulls,
+    projection,
+)
 
 CHUNK = 1000  # rows per bucket of the first pass, about
 # A differing bucket of at most this many rows is compared row by row; a larger one

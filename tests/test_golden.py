@@ -12,13 +12,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from replicator.compiler import compile_bundle
 from replicator.deployer import plan_database
 from replicator.inspect.catalog import SchemaCatalog, read_schema
 from replicator.inspect.validate import validate
 from replicator.maps.loader import load_maps
 from replicator.maps.model import Capture, Config, Roles, Side, SideConfig
-from replicator.roles import compile_roles
+from replicator.sqlgen.compiler import compile_bundle
+from replicator.sqlgen.roles import compile_roles
 from tests.support import EXAMPLE
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "customer-master" / "expected"

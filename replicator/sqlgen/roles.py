@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from replicator.compiler import LIST, database_guard, render_template
 from replicator.core.quoting import Sql, comment, ident, literal, sql_join
 from replicator.maps.grants import PRIVILEGE_ORDER, WAL_FUNCTIONS, roles_of, table_privileges
 from replicator.maps.model import (
@@ -15,6 +14,7 @@ from replicator.maps.model import (
     MapSet,
     Side,
 )
+from replicator.sqlgen.compiler import LIST, database_guard, render_template
 
 
 @dataclass(frozen=True)

@@ -28,17 +28,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from replicator.compiler import (
-    AllTables,
-    capture_refs,
-    filter_sql,
-    mapped_table,
-    parent_key_json,
-    render_template,
-    type_sql,
-    value_sql,
-    verify_type_sql,
-)
 from replicator.core.quoting import Sql, ident, literal, sql_join
 from replicator.inspect.catalog import SchemaCatalog, Table
 from replicator.maps.model import (
@@ -51,6 +40,17 @@ from replicator.maps.model import (
     lookup_scope,
     source_of,
     target_of,
+)
+from replicator.sqlgen.compiler import (
+    AllTables,
+    capture_refs,
+    filter_sql,
+    mapped_table,
+    parent_key_json,
+    render_template,
+    type_sql,
+    value_sql,
+    verify_type_sql,
 )
 
 LIST = ",\n                 "

@@ -12,7 +12,6 @@ from typing import TextIO
 import psycopg
 from psycopg.rows import TupleRow
 
-from replicator import backlog, conflictlog, errorlog, states, sync
 from replicator.core import origins
 from replicator.core.errors import ReplicatorError
 from replicator.core.exitcodes import ExitCode
@@ -20,6 +19,7 @@ from replicator.core.output import counted, write_table
 from replicator.inspect.connections import connect, every_database, under_origin
 from replicator.maps.loader import load_maps
 from replicator.maps.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
+from replicator.operations import backlog, conflictlog, errorlog, states, sync
 
 Connection = psycopg.Connection[TupleRow]
 

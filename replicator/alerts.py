@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import psycopg
 from psycopg.rows import TupleRow
 
-from replicator import activity, states
 from replicator.inspect.connections import connect
 from replicator.maps.model import AlertRule, Config, Direction, source_of
+from replicator.operations import activity, states
 
 log = logging.getLogger("replicator.alerts")
 

@@ -27,7 +27,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.rows import TupleRow
 
-from replicator import activity, alerts, drift
+from replicator import alerts, drift
 from replicator.core import locks, origins
 from replicator.core.errors import ConnectError, DatabaseError, ReplicatorError
 from replicator.core.output import duration
@@ -35,6 +35,7 @@ from replicator.inspect.connections import connect, require_deployed, shares_dat
 from replicator.listener import Listener, SlotLost
 from replicator.maps.config import scrubbed
 from replicator.maps.model import DIRECTIONS, Config, Direction, Side, source_of, target_of
+from replicator.operations import activity
 
 log = logging.getLogger("replicator.applier")
 

@@ -15,15 +15,15 @@ from typing import NoReturn
 import psycopg
 
 from replicator import admin, commands, logs
-from replicator import repair as repair_module
-from replicator import verify as verify_module
 from replicator.core.errors import ReplicatorError
 from replicator.core.exitcodes import DOCUMENTED, ExitCode
 from replicator.core.interrupts import Interrupted, interruptible
 from replicator.inspect.connections import identified
 from replicator.maps.config import load_config, parse_duration, scrubbed
 from replicator.maps.model import Config
-from replicator.status import Limits
+from replicator.operations import repair as repair_module
+from replicator.operations import verify as verify_module
+from replicator.operations.status import Limits
 
 DESCRIPTION = """\
 Keep the records two PostgreSQL applications share in step, both ways, in near real

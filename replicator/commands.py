@@ -11,13 +11,18 @@ import psycopg
 
 from replicator import logs, metrics
 from replicator.applier import Applier, Backoff, install_signal_handlers
-from replicator.checked import check
 from replicator.core.errors import ConnectError, DeployRefused, PrivilegeError, ReplicatorError
 from replicator.core.exitcodes import ExitCode
 from replicator.core.interrupts import Interrupted, uninterrupted
 from replicator.core.output import counted, write_table
 from replicator.core.quoting import comment
-from replicator.deployer import (
+from replicator.inspect import privileges
+from replicator.inspect.connections import connect, require_deployed
+from replicator.inspect.migrations import read_control_schema
+from replicator.maps.loader import load_maps
+from replicator.maps.model import CONTROL_SCHEMA, Config, Side
+from replicator.operations.checked import check
+from replicator.operations.deployer import (
     DatabasePlan,
     LockTimeout,
     UndeployPlan,
@@ -32,14 +37,7 @@ from replicator.deployer import (
     undeploy_database,
     writing_sessions,
 )
-from replicator.inspect import privileges
-from replicator.inspect.connections import connect, require_deployed
-from replicator.inspect.migrations import read_control_schema
-from replicator.maps.loader import load_maps
-from replicator.maps.model import CONTROL_SCHEMA, Config, Side
-from replicator.sqlgen.compiler import Bundle, compile_bundle
-from replicator.sqlgen.roles import compile_roles
-from replicator.status import (
+from replicator.operations.status import (
     ApplierRow,
     Limits,
     applier_notes,
@@ -48,6 +46,8 @@ from replicator.status import (
     slot_rows,
     status_rows,
 )
+from replicator.sqlgen.compiler import Bundle, compile_bundle
+from replicator.sqlgen.roles import compile_roles
 
 
 def check_deployed(config: Config) -> None:

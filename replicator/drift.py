@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import psycopg
 from psycopg.rows import TupleRow
 
-from replicator import activity
 from replicator.maps.model import Direction
+from replicator.operations import activity
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import pytest
 from replicator.applier import Applier
 from replicator.core.errors import ConfigError
 from replicator.maps.config import load_config
-from replicator.status import status_rows
+from replicator.operations.status import status_rows
 from tests.support import Project, queued, rows
 
 RULE = """

@@ -14,8 +14,14 @@ from pathlib import Path
 import pytest
 
 from replicator import commands
-from replicator.deployer import commit_all, deploy, open_transactions, plan_database, read_deployed
 from replicator.inspect.migrations import Migration, control_migrations, read_control_schema
+from replicator.operations.deployer import (
+    commit_all,
+    deploy,
+    open_transactions,
+    plan_database,
+    read_deployed,
+)
 from tests.support import Project, cli, example_project, queued, rows
 
 REPOSITORY = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ import pytest
 
 from replicator import commands
 from replicator.core.errors import DeployRefused, MapError
-from replicator.status import status_rows
+from replicator.operations.status import status_rows
 from tests.support import USMF, Project, audit, example_project, queued, rows, writes
 
 GROUP_OF_ACCOUNT = (

@@ -14,9 +14,9 @@ import psycopg
 import pytest
 
 from devtools.throwaway import ThrowawayServer
-from replicator import deployer
 from replicator.cli import main as cli_main
 from replicator.core.errors import DeployRefused
+from replicator.operations import deployer
 from tests.support import USMF, Project, example_project, queued, replicator, rows, wait_for
 
 GROUPS_MAP = """

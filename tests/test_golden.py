@@ -12,11 +12,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from replicator.deployer import plan_database
 from replicator.inspect.catalog import SchemaCatalog, read_schema
 from replicator.inspect.validate import validate
 from replicator.maps.loader import load_maps
 from replicator.maps.model import Capture, Config, Roles, Side, SideConfig
+from replicator.operations.deployer import plan_database
 from replicator.sqlgen.compiler import compile_bundle
 from replicator.sqlgen.roles import compile_roles
 from tests.support import EXAMPLE

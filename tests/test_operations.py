@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from devtools.throwaway import ThrowawayServer
-from replicator import admin, errorlog
+from replicator import admin
 from replicator.core.errors import ReplicatorError
 from replicator.inspect.connections import every_database
-from replicator.status import StatusRow, status_rows
+from replicator.operations import errorlog
+from replicator.operations.status import StatusRow, status_rows
 from tests.erpcrm import erpcrm_project
 from tests.support import Project, cli, example_project, queued, replicator, rows
 

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from replicator import sync
 from replicator.core.errors import ReplicatorError, SyncRefused
 from replicator.core.exitcodes import ExitCode
 from replicator.maps.config import load_config
 from replicator.maps.loader import load_maps
+from replicator.operations import sync
 from tests.support import (
     EXAMPLE,
     Project,

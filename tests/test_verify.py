@@ -12,10 +12,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from replicator import verify
-from replicator.checked import check
 from replicator.core import origins
 from replicator.inspect.connections import under_origin
+from replicator.operations import verify
+from replicator.operations.checked import check
 from tests.support import (
     USMF,
     Project,

@@ -13,9 +13,10 @@ import psycopg
 import pytest
 
 from devtools.throwaway import ThrowawayServer, create_roles
-from replicator import commands, deployer
+from replicator import commands
 from replicator.core.errors import DeployRefused, MapError
 from replicator.inspect.walcheck import server_problems
+from replicator.operations import deployer
 from tests.support import Project, cli, rows
 
 DDL = """

@@ -29,12 +29,12 @@ from typing import TextIO
 import psycopg
 from psycopg.rows import TupleRow
 
-from replicator import activity, states
 from replicator.core import origins
 from replicator.core.errors import ReplicatorError, SyncRefused
 from replicator.core.progress import Progress
 from replicator.inspect.connections import connect, every_database, under_origin
 from replicator.maps.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
+from replicator.operations import activity, states
 from replicator.sqlgen.compiler import count_sql, snapshot_query
 
 Connection = psycopg.Connection[TupleRow]

@@ -19,10 +19,10 @@ import psycopg
 from psycopg.rows import TupleRow
 from psycopg.types.json import Jsonb
 
-from replicator import activity, errorlog
 from replicator.core.errors import ReplicatorError
 from replicator.core.output import counted
 from replicator.maps.model import DIRECTIONS, Config, Direction, MapSet, Side, source_of, target_of
+from replicator.operations import activity, errorlog
 
 HELD_QUERY = """
 SELECT id, map_name, direction, op, image, waiting_for, held_at

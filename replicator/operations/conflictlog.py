@@ -15,7 +15,6 @@ from datetime import datetime
 import psycopg
 from psycopg.rows import TupleRow
 
-from replicator import activity, errorlog
 from replicator.core.errors import ReplicatorError
 from replicator.maps.model import (
     Config,
@@ -26,6 +25,7 @@ from replicator.maps.model import (
     source_of,
     target_of,
 )
+from replicator.operations import activity, errorlog
 from replicator.sqlgen.compiler import resend_call
 
 CONFLICTS_QUERY = """

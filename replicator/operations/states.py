@@ -18,9 +18,9 @@ from typing import Literal
 import psycopg
 from psycopg.rows import TupleRow
 
-from replicator import activity
 from replicator.core.errors import ReplicatorError
 from replicator.maps.model import Config, Direction, MapSet, Mode, TableMap
+from replicator.operations import activity
 
 Action = Literal["pause", "resume", "stop", "fail"]
 HALTED = ("paused", "failed")

@@ -17,16 +17,16 @@ import json
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from replicator import activity
-from replicator.checked import check
 from replicator.core import origins
 from replicator.core.errors import ReplicatorError
 from replicator.core.exitcodes import ExitCode
 from replicator.core.output import counted
 from replicator.inspect.connections import connect, under_origin
 from replicator.maps.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
+from replicator.operations import activity
+from replicator.operations.checked import check
+from replicator.operations.verify import Connection, Difference, Verifier, opened
 from replicator.sqlgen.verifysql import repair_images
-from replicator.verify import Connection, Difference, Verifier, opened
 
 CHUNK = 500
 

@@ -16,9 +16,9 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import TupleRow
 
-from replicator import activity
 from replicator.core.errors import ReplicatorError
 from replicator.maps.model import Config, Direction, MapSet, Side, target_of
+from replicator.operations import activity
 
 ERRORS_QUERY = """
 SELECT id, map_name, direction, op, key, attempts, logged_at, last_seen, state,

@@ -33,7 +33,6 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import TupleRow
 
-from replicator.checked import check
 from replicator.core.errors import ReplicatorError
 from replicator.core.exitcodes import ExitCode
 from replicator.core.output import counted
@@ -41,6 +40,7 @@ from replicator.core.progress import Progress
 from replicator.core.quoting import ident
 from replicator.inspect.connections import connect
 from replicator.maps.model import SIDES, Config, MapSet, Side, TableMap
+from replicator.operations.checked import check
 from replicator.sqlgen.compiler import AllTables, count_sql
 from replicator.sqlgen.verifysql import (
     Projection,

@@ -20,9 +20,10 @@ import psycopg
 
 from bench.harness import wait_until
 from devtools.throwaway import ThrowawayServer, as_role, create_roles, replica_identity_full
-from replicator import applier, commands
-from replicator.listener import Listener
+from replicator import commands
 from replicator.maps.config import load_config
+from replicator.runtime import applier
+from replicator.runtime.listener import Listener
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "customer-master"
 

@@ -14,7 +14,7 @@ from typing import NoReturn
 
 import psycopg
 
-from replicator import admin, commands, logs
+from replicator import admin, commands
 from replicator.core.errors import ReplicatorError
 from replicator.core.exitcodes import DOCUMENTED, ExitCode
 from replicator.core.interrupts import Interrupted, interruptible
@@ -24,6 +24,7 @@ from replicator.maps.model import Config
 from replicator.operations import repair as repair_module
 from replicator.operations import verify as verify_module
 from replicator.operations.status import Limits
+from replicator.runtime import logs
 
 DESCRIPTION = """\
 Keep the records two PostgreSQL applications share in step, both ways, in near real

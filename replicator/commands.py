@@ -9,8 +9,6 @@ from typing import TextIO
 
 import psycopg
 
-from replicator import logs, metrics
-from replicator.applier import Applier, Backoff, install_signal_handlers
 from replicator.core.errors import ConnectError, DeployRefused, PrivilegeError, ReplicatorError
 from replicator.core.exitcodes import ExitCode
 from replicator.core.interrupts import Interrupted, uninterrupted
@@ -46,6 +44,8 @@ from replicator.operations.status import (
     slot_rows,
     status_rows,
 )
+from replicator.runtime import logs, metrics
+from replicator.runtime.applier import Applier, Backoff, install_signal_handlers
 from replicator.sqlgen.compiler import Bundle, compile_bundle
 from replicator.sqlgen.roles import compile_roles
 

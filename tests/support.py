@@ -27,11 +27,11 @@ from psycopg.rows import TupleRow
 
 from devtools.throwaway import ThrowawayServer, as_role, create_roles, replica_identity_full
 from replicator import commands
-from replicator.applier import Applier, Totals
 from replicator.cli import main
 from replicator.core import origins
 from replicator.maps.config import load_config
 from replicator.maps.model import Config, Side
+from replicator.runtime.applier import Applier, Totals
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "customer-master"
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from replicator.applier import Applier
 from replicator.core.errors import ConfigError
 from replicator.maps.config import load_config
 from replicator.operations.status import status_rows
+from replicator.runtime.applier import Applier
 from tests.support import Project, queued, rows
 
 RULE = """

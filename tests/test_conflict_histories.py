@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from devtools.throwaway import ThrowawayServer
-from replicator.applier import Applier
+from replicator.runtime.applier import Applier
 from tests.support import Project, cli, rows, wait_for_wal_flush
 
 MAP = """

@@ -30,9 +30,9 @@ from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_a
 
 from devtools.throwaway import ThrowawayServer
 from replicator import admin
-from replicator.applier import Applier
 from replicator.maps.model import DIRECTIONS, Direction, source_of, target_of
 from replicator.operations.states import Action
+from replicator.runtime.applier import Applier
 from tests.convergence_model import Model, Policy, Row, Side
 from tests.support import Project, remake_wal_capture, rows, wait_for_wal_flush
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 import psycopg
 import pytest
 
-from replicator import applier as applier_module
-from replicator.applier import Applier
+from replicator.runtime import applier as applier_module
+from replicator.runtime.applier import Applier
 from tests.support import USMF, Project, cli, rows
 
 CUSTOMERS = "customers_organization", "customers_person"

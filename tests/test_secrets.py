@@ -30,12 +30,12 @@ from psycopg import sql
 
 from devtools.throwaway import ThrowawayServer
 from replicator import commands
-from replicator.applier import Applier, Backoff
 from replicator.core.errors import ReplicatorError
 from replicator.inspect.connections import connect
-from replicator.listener import Listener
 from replicator.maps.config import load_config
 from replicator.maps.model import Side
+from replicator.runtime.applier import Applier, Backoff
+from replicator.runtime.listener import Listener
 from tests.support import (
     Project,
     applier_log,

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from devtools.throwaway import ThrowawayServer
-from replicator.listener import Listener
+from replicator.runtime.listener import Listener
 from tests.support import (
     Project,
     audit,

@@ -27,15 +27,15 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.rows import TupleRow
 
-from replicator import alerts, drift
 from replicator.core import locks, origins
 from replicator.core.errors import ConnectError, DatabaseError, ReplicatorError
 from replicator.core.output import duration
 from replicator.inspect.connections import connect, require_deployed, shares_database, under_origin
-from replicator.listener import Listener, SlotLost
 from replicator.maps.config import scrubbed
 from replicator.maps.model import DIRECTIONS, Config, Direction, Side, source_of, target_of
 from replicator.operations import activity
+from replicator.runtime import alerts, drift
+from replicator.runtime.listener import Listener, SlotLost
 
 log = logging.getLogger("replicator.applier")
 

@@ -20,7 +20,7 @@ import psycopg
 
 from bench.harness import wait_until
 from devtools.throwaway import ThrowawayServer, as_role, create_roles, replica_identity_full
-from replicator import commands
+from replicator.commands import lifecycle as commands
 from replicator.maps.config import load_config
 from replicator.runtime import applier
 from replicator.runtime.listener import Listener

@@ -63,7 +63,7 @@ from bench.harness import (
 )
 from bench.machine import command, describe
 from devtools.throwaway import ThrowawayServer
-from replicator import admin
+from replicator.commands import admin
 from replicator.maps.config import load_config
 
 RESULTS = Path(os.environ.get("BENCH_RESULTS", table.RESULTS))

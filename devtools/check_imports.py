@@ -113,7 +113,8 @@ class _Module:
             )
 
     def _layer(self, module: str) -> bool:
-        return module.rpartition(".")[2] in COMMAND_MODULES
+        # replicator.cli, replicator.commands and every module of replicator.commands/.
+        return not COMMAND_MODULES.isdisjoint(module.split(".")[1:])
 
     def _module_of(self, node: ast.expr) -> str | None:
         """The package's module an expression names (``compiler``, ``replicator.compiler``)."""

@@ -17,7 +17,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from devtools.throwaway import ThrowawayServer, as_role, create_roles
-from replicator import commands
+from replicator.commands import lifecycle as commands
 from replicator.core.exitcodes import ExitCode
 from replicator.maps.config import load_config
 from replicator.maps.loader import load_maps

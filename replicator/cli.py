@@ -1,5 +1,6 @@
 """The ``replicator`` command line: a parser built from one table of verbs, each a thin
-call into replicator.commands, admin, verify or repair. Exit codes: replicator.exitcodes."""
+call into replicator.commands (lifecycle, admin) or operations (verify, repair). Exit
+codes: replicator.core.exitcodes."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import NoReturn
 
 import psycopg
 
-from replicator import admin, commands
+from replicator.commands import admin, lifecycle
 from replicator.core.errors import ReplicatorError
 from replicator.core.exitcodes import DOCUMENTED, ExitCode
 from replicator.core.interrupts import Interrupted, interruptible
@@ -73,10 +74,10 @@ def _plan(config: Config, args: argparse.Namespace) -> ExitCode:
             "--discard-queued goes with --undeploy: plan --undeploy --discard-queued"
         )
     if args.roles:
-        return commands.cmd_plan_roles(config, sys.stdout, only=args.side)
+        return lifecycle.cmd_plan_roles(config, sys.stdout, only=args.side)
     if args.undeploy:
-        return commands.cmd_plan_undeploy(config, sys.stdout, args.side, args.discard_queued)
-    return commands.cmd_plan(config, sys.stdout, only=args.side, err=sys.stderr)
+        return lifecycle.cmd_plan_undeploy(config, sys.stdout, args.side, args.discard_queued)
+    return lifecycle.cmd_plan(config, sys.stdout, only=args.side, err=sys.stderr)
 
 
 def _undeploy_arguments(parser: argparse.ArgumentParser) -> None:
@@ -132,7 +133,7 @@ def _status(config: Config, args: argparse.Namespace) -> ExitCode:
     limits = Limits(
         max_lag=parse_duration(args.max_lag).total_seconds(), max_errors=args.max_errors
     )
-    return commands.cmd_status(config, sys.stdout, args.json, args.check, limits)
+    return lifecycle.cmd_status(config, sys.stdout, args.json, args.check, limits)
 
 
 def _state_arguments(parser: argparse.ArgumentParser) -> None:
@@ -275,7 +276,7 @@ VERBS = (
     Verb(
         "validate",
         "check the maps, the servers and the owner's rights against both databases",
-        lambda config, args: commands.cmd_validate(config, sys.stdout),
+        lambda config, args: lifecycle.cmd_validate(config, sys.stdout),
         needs_deploy=False,
     ),
     Verb(
@@ -288,20 +289,20 @@ VERBS = (
     Verb(
         "deploy",
         "apply the plan, one transaction per database",
-        lambda config, args: commands.cmd_deploy(config, sys.stdout),
+        lambda config, args: lifecycle.cmd_deploy(config, sys.stdout),
         needs_deploy=False,
     ),
     Verb(
         "undeploy",
         "remove the replicator from both databases (plan --undeploy shows the SQL)",
-        lambda config, args: commands.cmd_undeploy(config, sys.stdout, args.discard_queued),
+        lambda config, args: lifecycle.cmd_undeploy(config, sys.stdout, args.discard_queued),
         _undeploy_arguments,
         needs_deploy=False,  # with nothing deployed, it says so and is done
     ),
     Verb(
         "run",
         "run the applier until SIGTERM or SIGINT",
-        lambda config, args: commands.cmd_run(
+        lambda config, args: lifecycle.cmd_run(
             config, args.once, args.metrics, args.log_level, args.log_format
         ),
         _run_arguments,
@@ -484,7 +485,7 @@ def _dispatch(args: argparse.Namespace) -> ExitCode:
         if not (args.verb == "plan" and args.roles):  # that one needs no connection
             config = identified(config)
         if verb.needs_deploy:
-            commands.check_deployed(config)
+            lifecycle.check_deployed(config)
         return verb.run(config, args)
     except ReplicatorError as exc:
         print(f"replicator: {exc}", file=sys.stderr)

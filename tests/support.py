@@ -26,8 +26,8 @@ import pytest
 from psycopg.rows import TupleRow
 
 from devtools.throwaway import ThrowawayServer, as_role, create_roles, replica_identity_full
-from replicator import commands
 from replicator.cli import main
+from replicator.commands import lifecycle as commands
 from replicator.core import origins
 from replicator.maps.config import load_config
 from replicator.maps.model import Config, Side

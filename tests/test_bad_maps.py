@@ -33,7 +33,7 @@ import psycopg
 import pytest
 
 from devtools.throwaway import ThrowawayServer, create_roles
-from replicator import commands
+from replicator.commands import lifecycle as commands
 from replicator.core.errors import MapError
 from replicator.maps.model import Config
 from tests.support import EXAMPLE, Project

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from replicator import commands
+from replicator.commands import lifecycle as commands
 from replicator.inspect.migrations import Migration, control_migrations, read_control_schema
 from replicator.operations.deployer import (
     commit_all,

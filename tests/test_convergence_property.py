@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 
 from devtools.throwaway import ThrowawayServer
-from replicator import admin
+from replicator.commands import admin
 from replicator.maps.model import DIRECTIONS, Direction, source_of, target_of
 from replicator.operations.states import Action
 from replicator.runtime.applier import Applier

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from replicator import commands
+from replicator.commands import lifecycle as commands
 from replicator.core.errors import DeployRefused, MapError
 from replicator.operations.status import status_rows
 from tests.support import USMF, Project, audit, example_project, queued, rows, writes

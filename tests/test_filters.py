@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from devtools.throwaway import ThrowawayServer
-from replicator import commands
+from replicator.commands import lifecycle as commands
 from replicator.core.errors import MapError, Where
 from replicator.maps.expressions import may_raise, parse_expression
 from tests.support import Project, items_map, queued, rows, schemas_project

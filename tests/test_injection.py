@@ -32,7 +32,7 @@ import pytest
 from psycopg import sql
 
 from devtools.throwaway import ThrowawayServer
-from replicator import commands
+from replicator.commands import lifecycle as commands
 from replicator.core.errors import ConfigError, MapError
 from replicator.core.resources import templates_dir
 from replicator.maps.config import load_config

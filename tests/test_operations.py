@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from devtools.throwaway import ThrowawayServer
-from replicator import admin
+from replicator.commands import admin
 from replicator.core.errors import ReplicatorError
 from replicator.inspect.connections import every_database
 from replicator.operations import errorlog

@@ -29,7 +29,7 @@ import pytest
 from psycopg import sql
 
 from devtools.throwaway import ThrowawayServer
-from replicator import commands
+from replicator.commands import lifecycle as commands
 from replicator.core.errors import ReplicatorError
 from replicator.inspect.connections import connect
 from replicator.maps.config import load_config

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from devtools.throwaway import ThrowawayServer, as_role
-from replicator import commands
+from replicator.commands import lifecycle as commands
 from replicator.core.errors import MapError, PrivilegeError
 from replicator.maps.loader import load_maps
 from tests.support import (

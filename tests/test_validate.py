@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from replicator import commands
+from replicator.commands import lifecycle as commands
 from replicator.core.errors import MapError
 from tests.support import Project, rows
 

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from devtools.throwaway import ThrowawayServer, create_roles
-from replicator import commands
+from replicator.commands import lifecycle as commands
 from replicator.core.errors import DeployRefused, MapError
 from replicator.inspect.walcheck import server_problems
 from replicator.operations import deployer

@@ -6,7 +6,11 @@ Fails, one line per import, when a module of the package
   ``m._x``: what one module needs of another is that module's public interface;
 * imports a command module (``COMMAND_MODULES``: the functions behind the verbs)
   without being one: commands sit on top and call the engine and operations
-  modules (verify, repair, sync, deploy, ...), never the other way round.
+  modules (verify, repair, sync, deploy, ...), never the other way round;
+* imports a module of a higher layer (``LAYERS``, the package's sub-packages from
+  the bottom up: core, maps, inspect, sqlgen, operations, runtime, commands; a
+  module at the top of the package, such as cli, sits above them all), or sits in
+  a sub-package that is no layer: imports go down the pipeline only.
 
 Imports inside functions count like any other.
 """
@@ -20,6 +24,9 @@ from pathlib import Path
 
 # The command layer: the parser and the functions behind the verbs.
 COMMAND_MODULES = frozenset({"cli", "commands", "admin"})
+
+# The sub-packages, lowest first: a module may import its own layer and those below.
+LAYERS = ("core", "maps", "inspect", "sqlgen", "operations", "runtime", "commands")
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,7 @@ def problems(package: Path) -> list[Problem]:
         module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
         is_package = parts[-1] == "__init__"
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-        found += _Module(path, module, is_package, package.name).check(tree)
+        found += _Module(path, module, is_package, package).check(tree)
     return found
 
 
@@ -49,15 +56,26 @@ def _private(name: str) -> bool:
 
 
 class _Module:
-    def __init__(self, path: Path, module: str, is_package: bool, root: str) -> None:
+    def __init__(self, path: Path, module: str, is_package: bool, package: Path) -> None:
         self.path = path
+        self.path_root = package
         self.module = module
         self.package = module if is_package else module.rpartition(".")[0]
-        self.root = root
+        self.root = package.name
         self.bound: dict[str, str] = {}  # local name -> the module of the package it names
         self.found: list[Problem] = []
 
     def check(self, tree: ast.Module) -> list[Problem]:
+        if self._rank(self.module) is None:
+            layer = self.module.split(".")[1]
+            self.found.append(
+                Problem(
+                    self.path,
+                    1,
+                    f"{self.module}: {self.root}.{layer} is no layer; add it to LAYERS"
+                    f" ({', '.join(LAYERS)}) where its imports fit",
+                )
+            )
         imports = [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
         for node in sorted(imports, key=lambda n: (n.lineno, n.col_offset)):
             if isinstance(node, ast.Import):
@@ -78,7 +96,7 @@ class _Module:
         for alias in node.names:
             if not self._ours(alias.name):
                 continue
-            self._command_edge(node, alias.name)
+            self._edge(node, alias.name)
             if alias.asname:
                 self.bound[alias.asname] = alias.name
             else:
@@ -92,27 +110,54 @@ class _Module:
             target = ".".join([*base, *([target] if target else [])])
         if not self._ours(target):
             return
-        self._command_edge(node, target)
+        # from replicator import cli, from replicator.maps import model: modules of a
+        # package, each an edge of its own; from replicator.maps.model import Config: one.
+        of_package = target == self.package or self._folder(target).is_dir()
+        if not of_package:
+            self._edge(node, target)
         for alias in node.names:
             if alias.name == "*":
                 continue
             submodule = f"{target}.{alias.name}"
-            if target == self.package or target == self.root:
-                # from replicator import commands: a module of the package.
-                self._command_edge(node, submodule)
+            if of_package:
+                self._edge(node, submodule)
                 self.bound[alias.asname or alias.name] = submodule
             if _private(alias.name) and target != self.module:
                 self._report(node, f"imports the private name {alias.name} of {target}")
 
-    def _command_edge(self, node: ast.stmt, target: str) -> None:
-        if self._layer(target) and not self._layer(self.module):
+    def _edge(self, node: ast.stmt, target: str) -> None:
+        if self._command(target) and not self._command(self.module):
             self._report(
                 node,
                 f"imports {target}, a command module: commands call down the pipeline,"
                 " not the other way; move what it needs into a module below them",
             )
+            return
+        mine, theirs = self._rank(self.module), self._rank(target)
+        if mine is not None and theirs is not None and theirs > mine:
+            self._report(
+                node,
+                f"({self._layer_name(mine)}) imports {target} ({self._layer_name(theirs)}),"
+                " a higher layer: imports go down the pipeline; move what it needs down",
+            )
 
-    def _layer(self, module: str) -> bool:
+    def _rank(self, module: str) -> int | None:
+        """The layer of a module of the package: its index in LAYERS, len(LAYERS) for a
+        module at the top (cli), None in a sub-package that is no layer."""
+        parts = module.split(".")
+        if len(parts) < 2 or not self._folder(f"{self.root}.{parts[1]}").is_dir():
+            return len(LAYERS)
+        return LAYERS.index(parts[1]) if parts[1] in LAYERS else None
+
+    def _folder(self, module: str) -> Path:
+        """Where a module of the package would sit as a folder (a package)."""
+        return self.path_root.joinpath(*module.split(".")[1:])
+
+    @staticmethod
+    def _layer_name(rank: int) -> str:
+        return LAYERS[rank] if rank < len(LAYERS) else "top"
+
+    def _command(self, module: str) -> bool:
         # replicator.cli, replicator.commands and every module of replicator.commands/.
         return not COMMAND_MODULES.isdisjoint(module.split(".")[1:])
 

@@ -136,7 +136,7 @@ class Config:
 
     @property
     def conninfos(self) -> tuple[str, str]:
-        """Both sides' conninfos, for replicator.config.scrubbed: never to be shown."""
+        """Both sides' conninfos, for replicator.maps.config.scrubbed: never to be shown."""
         return self.left.conninfo, self.right.conninfo
 
     @property

@@ -1,7 +1,7 @@
 """``replicator repair --from left|right``: rewrite only the rows verify finds
 different, through the normal apply path.
 
-The differences come from replicator.verify. For each chunk of them the source
+The differences come from replicator.operations.verify. For each chunk of them the source
 rows are read (in verify's snapshot) as the changes a capture makes, with refs,
 and handed to ``replicator.apply_batch`` on the target, under the replicator's
 admin origin (WAL capture leaves them out) and, as every apply function does,

@@ -124,7 +124,7 @@ def change_state(
                 " captured"
             )
         if after != before:
-            # A stop is remembered until a sync has copied what it missed (replicator.sync).
+            # A stop is remembered until a sync has copied what it missed (replicator.operations.sync).
             conn.execute(
                 "UPDATE replicator.map_state SET state = %s, state_since = now(), state_reason = %s,"
                 " stopped_at = CASE WHEN %s = 'stopped' THEN now() ELSE stopped_at END"

@@ -1,7 +1,7 @@
 """``replicator verify``: compare both sides under the maps without copying them.
 
 Per map, each side's rows are projected into one comparable form (see
-replicator.verifysql) and bucketed by the md5 of their key: an order and a
+replicator.sqlgen.verifysql) and bucketed by the md5 of their key: an order and a
 partition both sides agree on whatever their collations, with buckets of even
 size. The first pass reads each table once, a slice of its blocks at a time (the
 progress bar follows the slices), and keeps per bucket a row count and a sum of

@@ -15,7 +15,8 @@ from replicator.inspect import privileges
 from replicator.inspect.catalog import SchemaCatalog, probe_types, read_schema
 from replicator.inspect.clockcheck import clock_problems
 from replicator.inspect.connections import connect
-from replicator.inspect.validate import ExpressionTypes, constants, validate
+from replicator.inspect.constants import ExpressionTypes, constants
+from replicator.inspect.validate import validate
 from replicator.inspect.walcheck import read_server_check
 from replicator.maps.loader import load_maps
 from replicator.maps.model import SIDES, Config, MapSet, Side, TableMap, source_of

@@ -62,7 +62,7 @@ def _check_module(path: Path) -> list[Problem]:
             continue
         start = min([node.lineno] + [d.lineno for d in node.decorator_list])
         length = (node.end_lineno or node.lineno) - node.lineno + 1
-        if length > FUNCTION_LINES and not _explained(lines[start - 2 : start - 1]):
+        if length > FUNCTION_LINES and not _explained(_comment_above(lines, start)):
             found.append(
                 Problem(
                     path,
@@ -71,6 +71,14 @@ def _check_module(path: Path) -> list[Problem]:
                 )
             )
     return found
+
+
+def _comment_above(lines: list[str], start: int) -> list[str]:
+    """The comment lines just above line ``start`` (1-based), nearest last."""
+    top = start - 1
+    while top > 0 and lines[top - 1].lstrip().startswith("#"):
+        top -= 1
+    return lines[top : start - 1]
 
 
 def _explained(lines: list[str]) -> bool:

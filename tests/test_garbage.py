@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from devtools.throwaway import ThrowawayServer
 from replicator import cli
-from replicator.maps import config, loader
+from replicator.maps import config, fieldloader, loader
 from tests.support import rows
 
 # Fixed examples, so CI runs the same garbage every time; no example database on disk.
@@ -160,7 +160,7 @@ FIELD_KEYS: dict[str, tuple[str, ...]] = {
         "on_null": ("table",),
         "lookup": ("string", "table"),
     }.get(key, STRING)
-    for key in loader.FIELD_KEYS
+    for key in fieldloader.FIELD_KEYS
 }
 
 

@@ -1,5 +1,6 @@
 """Reading a TOML file (replicator.toml, a map file) without a traceback for what a
-file system can hold instead: a directory, a broken link, bytes that are not UTF-8."""
+file system can hold instead: a directory, a broken link, bytes that are not UTF-8;
+and checking the values read from it (one of a few words, a plain scalar)."""
 
 from __future__ import annotations
 
@@ -33,3 +34,21 @@ def read_toml(path: Path) -> tuple[str | None, dict[str, Any]]:
         ), {}
     except tomllib.TOMLDecodeError as exc:
         return f"not valid TOML: {exc}", {}
+
+
+def choice(value: Any, allowed: tuple[str, ...], key: str, problem: Any) -> Any:
+    """``value`` if it is one of ``allowed``; else None, told to ``problem``."""
+    if value not in allowed:
+        problem(f"{key} must be one of {', '.join(allowed)} (got {value!r})")
+        return None
+    return value
+
+
+def optional_choice(value: Any, allowed: tuple[str, ...], key: str, problem: Any) -> Any:
+    """Like ``choice``, but a missing value (None) is no problem."""
+    return None if value is None else choice(value, allowed, key, problem)
+
+
+def is_scalar(value: Any) -> bool:
+    """A string, number or boolean: what a map file may give as a value."""
+    return isinstance(value, str | int | float | bool)

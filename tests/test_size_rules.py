@@ -22,7 +22,9 @@ def _package(tmp_path: Path) -> Path:
     (package / "mod.py").write_text(
         _function("too_long")
         + "\n\n"
-        + _function("explained", "# long: one linear sequence of checks,\n# which reads best in one place\n")
+        + _function(
+            "explained", "# long: one linear sequence of checks,\n# which reads best in one place\n"
+        )
         + "\n\ndef short() -> None:\n    pass\n"
     )
     return package

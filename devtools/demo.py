@@ -18,6 +18,7 @@ from psycopg.rows import TupleRow
 
 from devtools.throwaway import ThrowawayServer, as_role, create_roles
 from replicator.commands import lifecycle as commands
+from replicator.commands import statusview
 from replicator.core.exitcodes import ExitCode
 from replicator.maps.config import load_config
 from replicator.maps.loader import load_maps
@@ -170,7 +171,7 @@ def main(argv: list[str]) -> int:
                 say("rows per map on each side (under the map's filters)")
                 agree = print_counts(conn, config)
             say("replicator status")
-            commands.cmd_status(config, sys.stdout)
+            statusview.cmd_status(config, sys.stdout)
         finally:
             applier.terminate()
             applier.wait(timeout=30)

@@ -13,6 +13,7 @@ import pytest
 
 from devtools.throwaway import ThrowawayServer
 from replicator.commands import lifecycle as commands
+from replicator.commands import statusview
 from replicator.core.errors import MapError, Where
 from replicator.maps.expressions import may_raise, parse_expression
 from tests.support import Project, items_map, queued, rows, schemas_project
@@ -71,7 +72,7 @@ def test_a_filter_that_raises_for_a_row_lets_the_write_through_and_notes_it(
     project.drain()
     assert rows(project.right_url, "SELECT id, name, n FROM r.items") == [(2, "six", 6)]
     out = io.StringIO()
-    commands.cmd_status(project.config(), out)
+    statusview.cmd_status(project.config(), out)
     assert (
         "items (to_right, l→r): 2 changes not captured, the latest because its left_filter"
         f" {DIVIDES!r} raised: division by zero (rows in replicator.uncaptured); after the"

@@ -29,7 +29,7 @@ import pytest
 from psycopg import sql
 
 from devtools.throwaway import ThrowawayServer
-from replicator.commands import lifecycle as commands
+from replicator.commands import statusview
 from replicator.core.errors import ReplicatorError
 from replicator.inspect.connections import connect
 from replicator.maps.config import load_config
@@ -429,7 +429,7 @@ def test_a_poison_row_and_the_status_show_no_password(secured: Secured) -> None:
     assert_secret_free(log_tables(project.right_url), "no_poison", "deploy")
     assert_secret_free(log_tables(project.left_url), "customer_groups")
     out = io.StringIO()
-    commands.cmd_status(project.config(), out)
+    statusview.cmd_status(project.config(), out)
     assert_secret_free(out.getvalue(), "customer_groups")
 
 

@@ -6,7 +6,7 @@
 #   make bench                    the benchmark: table on stdout, bench/results.json
 #   make bench-table              the README's performance table, made from bench/results.json
 #   make bench-smoke              the benchmark at toy sizes (CI)
-#   make lint                     ruff + mypy + the import rules (devtools/check_imports.py)
+#   make lint                     ruff + mypy + the import and size rules (devtools/check_*.py)
 #   make golden                   rewrite the golden files from current output
 #   make clean                    remove the venv and build leftovers
 
@@ -102,6 +102,7 @@ lint: install
 	$(BIN)/ruff check replicator devtools tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m devtools.check_imports replicator
+	$(BIN)/python -m devtools.check_sizes replicator
 
 golden: postgres install
 	REPLICATOR_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/test_golden.py

@@ -24,7 +24,7 @@ from bench.databases import CUSTOMERS, drop, example_databases, project
 from devtools.throwaway import ThrowawayServer, create_roles
 from replicator.core.exitcodes import ExitCode
 from replicator.maps.config import load_config
-from replicator.operations.verify import cmd_verify
+from replicator.operations.verifyreport import cmd_verify
 
 # The CRM's accounts as the map writes them from CUSTOMERS.
 ACCOUNTS = """

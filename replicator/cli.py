@@ -24,7 +24,7 @@ from replicator.inspect.connections import identified
 from replicator.maps.config import load_config, parse_duration, scrubbed
 from replicator.maps.model import Config
 from replicator.operations import repair as repair_module
-from replicator.operations import verify as verify_module
+from replicator.operations import verifyreport
 from replicator.operations.status import Limits
 
 DESCRIPTION = """\
@@ -206,7 +206,7 @@ VERBS = (
     Verb(
         "verify",
         f"compare both sides under the maps (exit {ExitCode.PENDING.value} if they differ)",
-        lambda config, args: verify_module.cmd_verify(
+        lambda config, args: verifyreport.cmd_verify(
             config, sys.stdout, sys.stderr, args.maps, args.chunk, args.json, args.quiet
         ),
         cliargs.verify,

@@ -15,7 +15,7 @@ from replicator.core.errors import ReplicatorError, SyncRefused
 from replicator.core.exitcodes import ExitCode
 from replicator.maps.config import load_config
 from replicator.maps.loader import load_maps
-from replicator.operations import sync
+from replicator.operations import sync, syncwinner
 from tests.support import (
     EXAMPLE,
     Project,
@@ -288,25 +288,25 @@ def test_the_winner_follows_from_then_the_one_stop_then_the_master(
     config = load_config(EXAMPLE / "replicator.toml")
     groups = load_maps(config.maps_dir, config.path.parent).by_name("customer_groups")
     now = datetime.now(UTC)
-    to_left = sync.Stop("to_left", now, still=False)
-    to_right = sync.Stop("to_right", now, still=False)
-    assert sync.choose(config, groups, [], None).side == "left"  # the master
-    assert sync.choose(config, groups, [to_left], None).side == "right"
-    assert sync.choose(config, groups, [to_right], None).side == "left"
-    assert sync.choose(config, groups, [to_left, to_right], "right").side == "right"
+    to_left = syncwinner.Stop("to_left", now, still=False)
+    to_right = syncwinner.Stop("to_right", now, still=False)
+    assert syncwinner.choose(config, groups, [], None).side == "left"  # the master
+    assert syncwinner.choose(config, groups, [to_left], None).side == "right"
+    assert syncwinner.choose(config, groups, [to_right], None).side == "left"
+    assert syncwinner.choose(config, groups, [to_left, to_right], "right").side == "right"
     with pytest.raises(SyncRefused):
-        sync.choose(config, groups, [to_left, to_right], None)
+        syncwinner.choose(config, groups, [to_left, to_right], None)
     assert sync.passes(groups, "right") == [("to_right", True), ("to_left", False)]
     # A map that flows one way copies along it, and cannot be told otherwise.
     one_way = replace(groups, direction="to_left")
-    assert sync.choose(config, one_way, [], None).side == "right"
+    assert syncwinner.choose(config, one_way, [], None).side == "right"
     assert sync.passes(one_way, "right") == [("to_left", False)]
     with pytest.raises(
         ReplicatorError,
         match=r"^cannot sync --from left: map customer_groups flows to_left, never from the"
         r" left side \(fno\)$",
     ):
-        sync.choose(config, one_way, [], "left")
+        syncwinner.choose(config, one_way, [], "left")
 
 
 def test_sync_help_names_from() -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from replicator.core import origins
 from replicator.inspect.connections import under_origin
-from replicator.operations import verify
+from replicator.operations import verify, verifyreport
 from replicator.operations.checked import check
 from tests.support import (
     USMF,
@@ -227,7 +227,7 @@ def test_bisection_reads_only_the_rows_of_the_buckets_that_differ(project: Proje
     assert summary.rows_read <= 2 * 3 * 4
     # On a terminal, a progress bar on stderr; the differences on stdout.
     out, err = io.StringIO(), Terminal()
-    assert verify.cmd_verify(project.config(), out, err, ["loyalty_cards"], chunk=50) == 2
+    assert verifyreport.cmd_verify(project.config(), out, err, ["loyalty_cards"], chunk=50) == 2
     assert "\rverify loyalty_cards [" in err.getvalue()
     assert "loyalty_cards: card_number=LC-99999: missing left (only cds has it)" in out.getvalue()
 

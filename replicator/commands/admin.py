@@ -19,7 +19,7 @@ from replicator.core.output import counted, write_table
 from replicator.inspect.connections import connect, every_database, under_origin
 from replicator.maps.loader import load_maps
 from replicator.maps.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
-from replicator.operations import backlog, conflictlog, errorlog, states, sync
+from replicator.operations import backlog, conflictlog, errorlog, states, sync, syncwinner
 
 Connection = psycopg.Connection[TupleRow]
 
@@ -60,8 +60,8 @@ def cmd_state(
             if resumed and isinstance(table_map, TableMap):
                 # Running again: the sync that copies what the stop missed, and whether
                 # it must be told which side wins.
-                stopped = sync.stops(connections, config, table_map)
-                note += ": " + sync.advice(config, table_map, stopped)
+                stopped = syncwinner.stops(connections, config, table_map)
+                note += ": " + syncwinner.advice(config, table_map, stopped)
             notes = [n for n in (retried, note) if n]
             if isinstance(table_map, states.RemovedMap) and action == "resume":
                 notes.append(

@@ -7,6 +7,7 @@ rows into a frozen snapshot the validator and the compiler read.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 import sqlglot
@@ -198,16 +199,7 @@ def read_schema(
         database = cur.execute(sql_file("catalog", "database.sql")).fetchone()
         security_rows = cur.execute(sql_file("catalog", "row_security.sql"), params).fetchall()
 
-    allowed: dict[tuple[str, str], tuple[str, ...]] = {}
-    for row in check_rows:
-        values = allowed_values_of(row["definition"])
-        if values is None:
-            continue
-        spot = (row["table_name"], row["column_name"])
-        # Two such checks on one column: only values both accept are allowed.
-        allowed[spot] = (
-            tuple(v for v in allowed[spot] if v in values) if spot in allowed else values
-        )
+    allowed = _allowed_values(check_rows)
 
     columns: dict[str, list[Column]] = {}
     identities: dict[str, str] = {}
@@ -217,35 +209,8 @@ def read_schema(
         identities[row["table_name"]] = row["replica_identity"]
         relkinds[row["table_name"]] = row["kind"]
         persistences[row["table_name"]] = row["persistence"]
-        labels = row["enum_labels"]
-        columns.setdefault(row["table_name"], []).append(
-            Column(
-                name=row["column_name"],
-                type_sql=row["type_sql"],
-                type_kind=row["type_kind"],
-                type_name=row["type_name"],
-                type_schema=row["type_schema"],
-                base_type=row["base_type"],
-                base_type_sql=row["base_type_sql"],
-                typmod=row["typmod"],
-                not_null=row["not_null"],
-                has_default=row["has_default"],
-                generated=row["generated"],
-                enum_labels=tuple(labels) if labels is not None else None,
-                allowed_values=allowed.get((row["table_name"], row["column_name"])),
-                identity=row["identity"],
-            )
-        )
-    keys: dict[str, list[UniqueKey]] = {}
-    for row in key_rows:
-        keys.setdefault(row["table_name"], []).append(
-            UniqueKey(
-                name=row["index_name"],
-                columns=tuple(row["columns"]),
-                primary=row["is_primary"],
-                replica_identity=row["is_replica_identity"],
-            )
-        )
+        columns.setdefault(row["table_name"], []).append(_column(row, allowed))
+    keys = _unique_keys(key_rows)
     security = {
         row["table_name"]: RowSecurity(forced=row["forced"], hidden_from=tuple(row["hidden_from"]))
         for row in security_rows
@@ -267,6 +232,57 @@ def read_schema(
             for name, cols in sorted(columns.items())
         ),
     )
+
+
+def _allowed_values(check_rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[str, ...]]:
+    """Per (table, column), the values its CHECK constraints allow, when they list them."""
+    allowed: dict[tuple[str, str], tuple[str, ...]] = {}
+    for row in check_rows:
+        values = allowed_values_of(row["definition"])
+        if values is None:
+            continue
+        spot = (row["table_name"], row["column_name"])
+        # Two such checks on one column: only values both accept are allowed.
+        allowed[spot] = (
+            tuple(v for v in allowed[spot] if v in values) if spot in allowed else values
+        )
+    return allowed
+
+
+def _column(row: dict[str, Any], allowed: dict[tuple[str, str], tuple[str, ...]]) -> Column:
+    """A row of columns.sql as a Column."""
+    labels = row["enum_labels"]
+    return Column(
+        name=row["column_name"],
+        type_sql=row["type_sql"],
+        type_kind=row["type_kind"],
+        type_name=row["type_name"],
+        type_schema=row["type_schema"],
+        base_type=row["base_type"],
+        base_type_sql=row["base_type_sql"],
+        typmod=row["typmod"],
+        not_null=row["not_null"],
+        has_default=row["has_default"],
+        generated=row["generated"],
+        enum_labels=tuple(labels) if labels is not None else None,
+        allowed_values=allowed.get((row["table_name"], row["column_name"])),
+        identity=row["identity"],
+    )
+
+
+def _unique_keys(key_rows: list[dict[str, Any]]) -> dict[str, list[UniqueKey]]:
+    """Per table, its primary key and unique indexes (unique_keys.sql)."""
+    keys: dict[str, list[UniqueKey]] = {}
+    for row in key_rows:
+        keys.setdefault(row["table_name"], []).append(
+            UniqueKey(
+                name=row["index_name"],
+                columns=tuple(row["columns"]),
+                primary=row["is_primary"],
+                replica_identity=row["is_replica_identity"],
+            )
+        )
+    return keys
 
 
 def probe_types(

@@ -54,6 +54,8 @@ def server_problems(conn: psycopg.Connection[TupleRow], config: Config, role: Si
     return server_check(conn, config, role).problems
 
 
+# long: a linear sequence of server checks, each a paragraph with its fix, in the
+# order a DBA works through them.
 def server_check(conn: psycopg.Connection[TupleRow], config: Config, role: Side) -> ServerCheck:
     """``server_problems``, and a warning for each prerequisite this role may not see."""
     if not config.wal_sides(role):

@@ -96,6 +96,8 @@ def locate(
     return errorlog.locate_entry(connections, config, "conflict", conflict_id, side)
 
 
+# long: one transaction on two databases (the row resent, the conflict and its twin
+# closed, the activity recorded); its steps read best together.
 def resolve(
     connections: dict[Side, psycopg.Connection[TupleRow]],
     config: Config,

@@ -45,56 +45,7 @@ class StatusCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         rows = self.read_status()
-        families: list[
-            tuple[GaugeMetricFamily | CounterMetricFamily, Callable[[StatusRow], float]]
-        ] = [
-            (
-                GaugeMetricFamily(
-                    "replicator_lag_seconds",
-                    "Age of the oldest change not yet applied.",
-                    labels=LABELS,
-                ),
-                lambda r: r.oldest_queued_seconds or 0.0,
-            ),
-            (
-                GaugeMetricFamily(
-                    "replicator_backlog", "Changes captured and not yet applied.", labels=LABELS
-                ),
-                lambda r: r.queued,
-            ),
-            (
-                GaugeMetricFamily(
-                    "replicator_held", "Changes waiting for a parent row to arrive.", labels=LABELS
-                ),
-                lambda r: r.held,
-            ),
-            (
-                CounterMetricFamily("replicator_applied", "Changes applied.", labels=LABELS),
-                lambda r: r.applied_total,
-            ),
-            (
-                CounterMetricFamily(
-                    "replicator_errors", "Changes that could not be applied, logged.", labels=LABELS
-                ),
-                lambda r: r.errors_logged,
-            ),
-            (
-                GaugeMetricFamily(
-                    "replicator_errors_open",
-                    "Logged errors not yet retried or skipped.",
-                    labels=LABELS,
-                ),
-                lambda r: r.errors,
-            ),
-            (
-                GaugeMetricFamily(
-                    "replicator_conflicts_waiting",
-                    "Manual conflicts waiting for replicator resolve.",
-                    labels=LABELS,
-                ),
-                lambda r: r.conflicts_waiting,
-            ),
-        ]
+        families = _families()
         for family, value in families:
             for row in rows:
                 family.add_metric([row.map, row.direction], value(row))
@@ -105,6 +56,60 @@ class StatusCollector(Collector):
         for row in rows:
             state.add_metric([row.map, row.direction, row.state], 1)
         yield state
+
+
+def _families() -> list[
+    tuple[GaugeMetricFamily | CounterMetricFamily, Callable[[StatusRow], float]]
+]:
+    """The per map direction metric families, each with how a status row gives its value."""
+    return [
+        (
+            GaugeMetricFamily(
+                "replicator_lag_seconds",
+                "Age of the oldest change not yet applied.",
+                labels=LABELS,
+            ),
+            lambda r: r.oldest_queued_seconds or 0.0,
+        ),
+        (
+            GaugeMetricFamily(
+                "replicator_backlog", "Changes captured and not yet applied.", labels=LABELS
+            ),
+            lambda r: r.queued,
+        ),
+        (
+            GaugeMetricFamily(
+                "replicator_held", "Changes waiting for a parent row to arrive.", labels=LABELS
+            ),
+            lambda r: r.held,
+        ),
+        (
+            CounterMetricFamily("replicator_applied", "Changes applied.", labels=LABELS),
+            lambda r: r.applied_total,
+        ),
+        (
+            CounterMetricFamily(
+                "replicator_errors", "Changes that could not be applied, logged.", labels=LABELS
+            ),
+            lambda r: r.errors_logged,
+        ),
+        (
+            GaugeMetricFamily(
+                "replicator_errors_open",
+                "Logged errors not yet retried or skipped.",
+                labels=LABELS,
+            ),
+            lambda r: r.errors,
+        ),
+        (
+            GaugeMetricFamily(
+                "replicator_conflicts_waiting",
+                "Manual conflicts waiting for replicator resolve.",
+                labels=LABELS,
+            ),
+            lambda r: r.conflicts_waiting,
+        ),
+    ]
 
 
 def serve(address: str, read_status: Callable[[], list[StatusRow]], metrics: Metrics) -> int:

@@ -46,7 +46,7 @@ from replicator.operations.status import (
 )
 from replicator.runtime import logs, metrics
 from replicator.runtime.applier import Applier, Backoff, install_signal_handlers
-from replicator.sqlgen.compiler import Bundle, compile_bundle
+from replicator.sqlgen.bundle import Bundle, compile_bundle
 from replicator.sqlgen.roles import compile_roles
 
 

@@ -23,13 +23,9 @@ from replicator.inspect.migrations import (
     read_control_schema,
 )
 from replicator.maps.model import Config, Side
-from replicator.sqlgen.compiler import (
-    Bundle,
-    DatabaseBundle,
-    database_guard,
-    render_template,
-    wal2json_table,
-)
+from replicator.sqlgen.bundle import Bundle, DatabaseBundle
+from replicator.sqlgen.render import database_guard, render_template
+from replicator.sqlgen.wal import wal2json_table
 
 # How long deploy waits for a lock (an application's open transaction on a mapped
 # table, another deploy) before it gives up: meanwhile the table's writers queue

@@ -35,7 +35,8 @@ from replicator.core.progress import Progress
 from replicator.inspect.connections import connect, every_database, under_origin
 from replicator.maps.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
 from replicator.operations import activity, states
-from replicator.sqlgen.compiler import count_sql, snapshot_query
+from replicator.sqlgen.probes import count_sql
+from replicator.sqlgen.snapshot import snapshot_query
 
 Connection = psycopg.Connection[TupleRow]
 

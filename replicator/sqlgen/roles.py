@@ -14,7 +14,7 @@ from replicator.maps.model import (
     MapSet,
     Side,
 )
-from replicator.sqlgen.compiler import LIST, database_guard, render_template
+from replicator.sqlgen.render import LIST, database_guard, render_template
 
 
 @dataclass(frozen=True)

@@ -41,17 +41,10 @@ from replicator.maps.model import (
     source_of,
     target_of,
 )
-from replicator.sqlgen.compiler import (
-    AllTables,
-    capture_refs,
-    filter_sql,
-    mapped_table,
-    parent_key_json,
-    render_template,
-    type_sql,
-    value_sql,
-    verify_type_sql,
-)
+from replicator.sqlgen.lookups import capture_refs, parent_key_json
+from replicator.sqlgen.render import render_template
+from replicator.sqlgen.sqltypes import AllTables, mapped_table, type_sql, verify_type_sql
+from replicator.sqlgen.values import filter_sql, value_sql
 
 LIST = ",\n                 "
 

@@ -31,7 +31,7 @@ from replicator.sqlgen.dependencies import dependencies_artifact
 from replicator.sqlgen.dispatch import dispatch_artifact, registry_artifact
 from replicator.sqlgen.render import Artifact
 from replicator.sqlgen.snapshot import snapshot_artifact
-from replicator.sqlgen.sqltypes import mapped_table
+from replicator.sqlgen.sqltypes import AllTables, mapped_table
 from replicator.sqlgen.wal import wal2json_table, wal_artifact
 
 
@@ -76,64 +76,71 @@ def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCata
         table_map.name: {side: mapped_table(catalogs, table_map, side) for side in SIDES}
         for table_map in maps.maps
     }
-    databases: list[DatabaseBundle] = []
-    for role in config.databases:
-        hosted = config.hosted(role)
-        artifacts = [Artifact("drift", sql_file("drift.sql"), "")]
-        artifacts += [
-            apply_artifact(config, maps, tables, table_map, direction)
-            for table_map in maps.maps
-            for direction in table_map.directions
-            if target_of(direction) in hosted
-        ]
-        incoming = [d for d in DIRECTIONS if target_of(d) in hosted]
-        artifacts.append(dispatch_artifact(maps, incoming))
-        sourced = [
-            (table_map, direction)
-            for table_map in maps.maps
-            for direction in table_map.directions
-            if source_of(direction) in hosted
-        ]
-        artifacts += [
-            artifact
-            for table_map, direction in sourced
-            for artifact in (
-                capture_artifact(
-                    maps, tables, table_map, direction, config.side(source_of(direction)).capture
-                ),
-                snapshot_artifact(maps, tables, table_map, direction),
-            )
-        ]
-        absorbed = [(m, d) for m, d in sourced if keeps_clocks(m)]
-        artifacts += [absorb_artifact(tables, m, d) for m, d in absorbed]
-        artifacts.append(absorb_batch_artifact(absorbed))
-        wal_sides = config.wal_sides(role)
-        wal_routes = [
-            (table_map, direction)
-            for table_map in maps.maps
-            for direction in table_map.directions
-            if source_of(direction) in wal_sides
-        ]
-        route_sources = [tables[m.name][source_of(d)] for m, d in wal_routes]
-        if wal_sides:
-            read = [(t.schema, t.name) for t in route_sources] + [(CONTROL_SCHEMA, "map_state")]
-            artifacts.append(
-                wal_artifact(
-                    config.slot_name(role),
-                    tuple(dict.fromkeys(wal2json_table(*pair) for pair in read)),
-                    wal_routes,
-                    [t.label for t in route_sources],
-                )
-            )
-        artifacts.append(registry_artifact(maps))
-        artifacts.append(dependencies_artifact(config, maps, tables, hosted))
-        databases.append(
-            DatabaseBundle(
-                role=role,
-                label=config.label(role),
-                artifacts=tuple(artifacts),
-                schemas=tuple(dict.fromkeys(config.side(side).schema for side in hosted)),
-                slot=config.slot_name(role) if wal_sides else None,
-            )
+    databases = tuple(
+        DatabaseBundle(
+            role=role,
+            label=config.label(role),
+            artifacts=_artifacts(config, maps, tables, role),
+            schemas=tuple(dict.fromkeys(config.side(side).schema for side in config.hosted(role))),
+            slot=config.slot_name(role) if config.wal_sides(role) else None,
         )
-    return Bundle(databases=tuple(databases), migrations=control_migrations(), roles=config.roles)
+        for role in config.databases
+    )
+    return Bundle(databases=databases, migrations=control_migrations(), roles=config.roles)
+
+
+def _artifacts(config: Config, maps: MapSet, tables: AllTables, role: Side) -> tuple[Artifact, ...]:
+    """What the database reached by ``role``'s connection receives, in order."""
+    hosted = config.hosted(role)
+    artifacts = [Artifact("drift", sql_file("drift.sql"), "")]
+    artifacts += [
+        apply_artifact(config, maps, tables, table_map, direction)
+        for table_map in maps.maps
+        for direction in table_map.directions
+        if target_of(direction) in hosted
+    ]
+    incoming = [d for d in DIRECTIONS if target_of(d) in hosted]
+    artifacts.append(dispatch_artifact(maps, incoming))
+    sourced = [
+        (table_map, direction)
+        for table_map in maps.maps
+        for direction in table_map.directions
+        if source_of(direction) in hosted
+    ]
+    artifacts += [
+        artifact
+        for table_map, direction in sourced
+        for artifact in (
+            capture_artifact(
+                maps, tables, table_map, direction, config.side(source_of(direction)).capture
+            ),
+            snapshot_artifact(maps, tables, table_map, direction),
+        )
+    ]
+    absorbed = [(m, d) for m, d in sourced if keeps_clocks(m)]
+    artifacts += [absorb_artifact(tables, m, d) for m, d in absorbed]
+    artifacts.append(absorb_batch_artifact(absorbed))
+    if config.wal_sides(role):
+        artifacts.append(_wal(config, maps, tables, role))
+    artifacts.append(registry_artifact(maps))
+    artifacts.append(dependencies_artifact(config, maps, tables, hosted))
+    return tuple(artifacts)
+
+
+def _wal(config: Config, maps: MapSet, tables: AllTables, role: Side) -> Artifact:
+    """The WAL artifact of a database some side of which is captured from the WAL."""
+    wal_sides = config.wal_sides(role)
+    wal_routes = [
+        (table_map, direction)
+        for table_map in maps.maps
+        for direction in table_map.directions
+        if source_of(direction) in wal_sides
+    ]
+    route_sources = [tables[m.name][source_of(d)] for m, d in wal_routes]
+    read = [(t.schema, t.name) for t in route_sources] + [(CONTROL_SCHEMA, "map_state")]
+    return wal_artifact(
+        config.slot_name(role),
+        tuple(dict.fromkeys(wal2json_table(*pair) for pair in read)),
+        wal_routes,
+        [t.label for t in route_sources],
+    )

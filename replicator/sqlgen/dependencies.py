@@ -13,6 +13,7 @@ from replicator.maps.expressions import columns_read as referenced_columns_of
 from replicator.maps.model import (
     Capture,
     Config,
+    Direction,
     MapSet,
     Side,
     TableMap,
@@ -93,45 +94,55 @@ def dependencies_artifact(
                     table_map, side, tables[table_map.name][side], own, triggers, capture
                 )
             )
-            # Lookups read the parent's table on this side, by name.
-            parents: dict[str, dict[str, _Uses]] = {}
-            for field in table_map.fields:
-                if field.lookup is None:
-                    continue
-                parent = maps.by_name(field.lookup.map)
-                columns = parents.setdefault(parent.name, {})
-                for column in (
-                    field.lookup.column(side),
-                    *(k.column(side) for k in parent.key_fields),
-                ):
-                    if column:
-                        columns.setdefault(column, _Uses([f"lookup {parent.name}"]))
-            # A capture trigger looking references up in a parent table cannot capture
-            # while that table is renamed or dropped.
-            looked_up = {
-                t.name
-                for direction in sources
-                if capture == "trigger"
-                for t in tables_read_by_refs(maps, tables, table_map, direction)
-            }
-            for parent_name, columns in parents.items():
-                parent_table = tables[parent_name][side]
-                calls.append(
-                    _dependency_call(
-                        table_map,
-                        side,
-                        parent_table,
-                        columns,
-                        [],
-                        None,
-                        lookup=parent_name,
-                        reads=parent_table.name in looked_up,
-                    )
-                )
+            calls += _lookup_calls(maps, tables, table_map, side, sources, capture)
     sql = render_template(
         "dependencies.sql.j2", calls=calls, dependency=control_function("map_dependency")
     )
     return Artifact("dependencies", sql, "")
+
+
+def _lookup_calls(
+    maps: MapSet,
+    tables: AllTables,
+    table_map: TableMap,
+    side: Side,
+    sources: list[Direction],
+    capture: Capture | None,
+) -> list[dict[str, Sql]]:
+    """Lookups read the parent's table on this side, by name: its columns they name."""
+    parents: dict[str, dict[str, _Uses]] = {}
+    for field in table_map.fields:
+        if field.lookup is None:
+            continue
+        parent = maps.by_name(field.lookup.map)
+        columns = parents.setdefault(parent.name, {})
+        for column in (
+            field.lookup.column(side),
+            *(k.column(side) for k in parent.key_fields),
+        ):
+            if column:
+                columns.setdefault(column, _Uses([f"lookup {parent.name}"]))
+    # A capture trigger looking references up in a parent table cannot capture
+    # while that table is renamed or dropped.
+    looked_up = {
+        t.name
+        for direction in sources
+        if capture == "trigger"
+        for t in tables_read_by_refs(maps, tables, table_map, direction)
+    }
+    return [
+        _dependency_call(
+            table_map,
+            side,
+            tables[parent_name][side],
+            columns,
+            [],
+            None,
+            lookup=parent_name,
+            reads=tables[parent_name][side].name in looked_up,
+        )
+        for parent_name, columns in parents.items()
+    ]
 
 
 def _dependency_call(

@@ -59,30 +59,7 @@ def value_sql(
     else:
         value = ident(row, source_name)
     if field.value_map is not None:
-        pairs = (
-            field.value_map
-            if direction == "to_right"
-            else tuple((b, a) for a, b in field.value_map)
-        )
-        branches = " ".join(
-            f"WHEN {value}::text = {text_literal(a)} THEN {text_literal(b)}" for a, b in pairs
-        )
-        fallback = field.fallback_for(to_side)
-        otherwise = (
-            text_literal(fallback)
-            if fallback is not None
-            else text_literal(UNMAPPED)
-            if verifying
-            else Sql("NULL")
-            if not strict
-            else Sql(
-                f"{control_function('unmapped_value')}({literal(table_map.name)}, "
-                f"{literal(field.label)}, {value}::text)"
-            )
-        )
-        value = Sql(
-            f"CAST(CASE WHEN {value} IS NULL THEN NULL {branches} ELSE {otherwise} END AS {target_type})"
-        )
+        value = _value_mapped(field, direction, table_map, value, target_type, strict, verifying)
     elif not target.builtin or verifying:
         value = Sql(f"CAST({value} AS {target_type})")
     if default is not None:
@@ -95,6 +72,42 @@ def value_sql(
             f"CASE WHEN {value} IS NULL THEN CAST({refused} AS {type_sql(target)}) ELSE {value} END"
         )
     return value
+
+
+def _value_mapped(
+    field: FieldMap,
+    direction: Direction,
+    table_map: TableMap,
+    value: Sql,
+    target_type: Sql,
+    strict: bool,
+    verifying: bool,
+) -> Sql:
+    """``value`` through the field's value map (see value_sql for ``strict`` and
+    ``verifying``)."""
+    assert field.value_map is not None
+    pairs = (
+        field.value_map if direction == "to_right" else tuple((b, a) for a, b in field.value_map)
+    )
+    branches = " ".join(
+        f"WHEN {value}::text = {text_literal(a)} THEN {text_literal(b)}" for a, b in pairs
+    )
+    fallback = field.fallback_for(target_of(direction))
+    otherwise = (
+        text_literal(fallback)
+        if fallback is not None
+        else text_literal(UNMAPPED)
+        if verifying
+        else Sql("NULL")
+        if not strict
+        else Sql(
+            f"{control_function('unmapped_value')}({literal(table_map.name)}, "
+            f"{literal(field.label)}, {value}::text)"
+        )
+    )
+    return Sql(
+        f"CAST(CASE WHEN {value} IS NULL THEN NULL {branches} ELSE {otherwise} END AS {target_type})"
+    )
 
 
 def over_row(text: str, source: Table, row: str, where: Where, what: str) -> Sql:

@@ -1,4 +1,4 @@
-"""The SQL of ``replicator verify`` and ``replicator repair``. Pure, like the compiler
+"""The SQL of ``replicator verify`` and ``replicator repair``. Pure, like the bundle
 it extends: maps and catalogs in, query text out.
 
 Each map gets, per side, a projection: every row its filter admits, as

@@ -41,8 +41,8 @@ def absorb_artifact(all_tables: AllTables, table_map: TableMap, direction: Direc
                     from_side,
                     Sql("j.clock"),
                     f.label,
-                    Sql(f"j.{f.alias('i')}"),
-                    Sql(f"j.{f.alias('t')}"),
+                    Sql("j.{}").format(f.alias("i")),
+                    Sql("j.{}").format(f.alias("t")),
                 ),
             )
             for f in fields
@@ -52,7 +52,7 @@ def absorb_artifact(all_tables: AllTables, table_map: TableMap, direction: Direc
         ),
     )
     drop_sql = render_template(
-        "drop_functions.sql.j2", functions=[Sql(f"{function}(jsonb)")], guard_held=False
+        "drop_functions.sql.j2", functions=[Sql("{}(jsonb)").format(function)], guard_held=False
     )
     return Artifact(f"map/{table_map.name}/{direction}/absorb", sql, drop_sql)
 

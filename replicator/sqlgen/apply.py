@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from replicator.core.quoting import Sql, ident, literal, sql_join
+from replicator.core.quoting import Sql, bare, ident, literal, sql_join
 from replicator.inspect.catalog import Table
 from replicator.maps.model import (
     WRITE_SCHEMA,
@@ -103,7 +103,11 @@ class ApplyRoute:
     def declare(self, names: tuple[str, ...] | list[str]) -> Sql:
         """Source columns declared as a captured image declares them."""
         return sql_join(
-            [Sql(f"{ident(n)} {image_type_sql(column_of(self.source, n))}") for n in names], LIST
+            [
+                Sql("{} {}").format(ident(n), image_type_sql(column_of(self.source, n)))
+                for n in names
+            ],
+            LIST,
         )
 
 
@@ -126,9 +130,9 @@ def apply_artifact(
     drop_sql = render_template(
         "drop_functions.sql.j2",
         functions=[
-            Sql(f"{context['apply_function']}(jsonb, boolean, boolean)"),
-            Sql(f"{context['write_function']}(jsonb, boolean)"),
-            Sql(f"{context['writer_function']}(jsonb, boolean)"),
+            Sql("{}(jsonb, boolean, boolean)").format(context["apply_function"]),
+            Sql("{}(jsonb, boolean)").format(context["write_function"]),
+            Sql("{}(jsonb, boolean)").format(context["writer_function"]),
         ],
         guard_held=bool(route.lookup_fields),  # only maps with lookups hold changes
         map_name=context["map_name"],
@@ -171,9 +175,9 @@ def _keys_context(route: ApplyRoute) -> dict[str, Any]:
     key_values = [
         (
             ident(f"k_{n}"),
-            Sql(
-                f"CAST({value_sql(f, route.direction, tables, route.table_map)}"
-                f" AS {type_sql(column_of(route.target, f.column(to_side)))})"
+            Sql("CAST({} AS {})").format(
+                value_sql(f, route.direction, tables, route.table_map),
+                type_sql(column_of(route.target, f.column(to_side))),
             ),
         )
         for n, f in enumerate(route.keys, start=1)
@@ -185,9 +189,12 @@ def _keys_context(route: ApplyRoute) -> dict[str, Any]:
         "source_key_of_c": change_key_json(key_sources, Sql("c.image")),
         "key_values": key_values,
         "key_match": sql_join(
-            [Sql(f"{ident('t', column)} = {value}") for column, value in target_keys], " AND "
+            [Sql("{} = {}").format(ident("t", column), value) for column, value in target_keys],
+            " AND ",
         ),
-        "own_key": sql_join([Sql(f"{literal(column)}, {value}") for column, value in target_keys]),
+        "own_key": sql_join(
+            [Sql("{}, {}").format(literal(column), value) for column, value in target_keys]
+        ),
         "change_key": change_key_json(key_sources, Sql("v_change->'image'")),
         "batch_key": change_key_json(key_sources, Sql("c.value->'image'")),
         "conflict_columns": sql_join([ident(c) for c in target_key.columns]),
@@ -201,9 +208,9 @@ def _lookups_context(route: ApplyRoute) -> dict[str, Any]:
         "rows": Sql("resolved") if lookup_fields else Sql("latest"),
         "lookups": sql_join(
             [
-                Sql(
-                    f"{lookup_value(route.maps, route.all_tables, f, route.to_side)}"
-                    f" AS {ident(f'lookup_{n}')}"
+                Sql("{} AS {}").format(
+                    lookup_value(route.maps, route.all_tables, f, route.to_side),
+                    ident(f"lookup_{n}"),
                 )
                 for n, f in enumerate(lookup_fields, start=1)
                 if f.lookup is not None
@@ -217,9 +224,8 @@ def _lookups_context(route: ApplyRoute) -> dict[str, Any]:
         else Sql("false"),
         "waiting_for": sql_join(
             [
-                Sql(
-                    f"CASE WHEN {unresolved_sql(table_map, direction, f)}"
-                    f" THEN {literal(f.lookup.map)} END"
+                Sql("CASE WHEN {} THEN {} END").format(
+                    unresolved_sql(table_map, direction, f), literal(f.lookup.map)
                 )
                 for f in lookup_fields
                 if f.lookup is not None
@@ -236,30 +242,32 @@ def _writes_context(route: ApplyRoute) -> dict[str, Any]:
         "fields": fields,
         "insert_columns": sql_join([ident(f.column(to_side) or "") for f in route.carried]),
         "insert_values": sql_join(
-            [Sql(f"(r.n).{ident(f.column(to_side) or '')}") for f in route.carried], LIST
+            [Sql("(r.n).{}").format(ident(f.column(to_side) or "")) for f in route.carried], LIST
         ),
         # The row as it is to be written: per target column, its key or final value.
         "written_row": json_object(
             [
                 (
                     literal(f.column(to_side) or ""),
-                    Sql(f"j.{ident(f'k_{keys.index(f) + 1}')}")
+                    Sql("j.{}").format(ident(f"k_{keys.index(f) + 1}"))
                     if f.key
-                    else Sql(f"j.{by_field[f.column(to_side)].alias('f')}"),
+                    else Sql("j.{}").format(by_field[f.column(to_side)].alias("f")),
                 )
                 for f in route.carried
             ]
         ),
-        "update_set": sql_join([Sql(f"{f.column} = (r.n).{f.column}") for f in fields], LIST),
-        "final_values": sql_join([Sql(f"j.{f.alias('f')}") for f in fields]),
-        "current_values": sql_join([Sql(f"j.{f.alias('c')}") for f in fields]),
+        "update_set": sql_join(
+            [Sql("{} = (r.n).{}").format(f.column, f.column) for f in fields], LIST
+        ),
+        "final_values": sql_join([Sql("j.{}").format(f.alias("f")) for f in fields]),
+        "current_values": sql_join([Sql("j.{}").format(f.alias("c")) for f in fields]),
         "gone_fields": sql_join(
             [
-                Sql(f"{literal(column)}, j.{ident(f'k_{n}')}")
+                Sql("{}, j.{}").format(literal(column), ident(f"k_{n}"))
                 for n, (column, _) in enumerate(route.target_keys, start=1)
             ]
             + [
-                Sql(f"{literal(field.column(to_side) or '')}, j.{applied.alias('f')}")
+                Sql("{}, j.{}").format(literal(field.column(to_side) or ""), applied.alias("f"))
                 for field, applied in zip(route.non_keys, fields, strict=True)
             ]
         ),
@@ -283,9 +291,9 @@ def _clocks_context(route: ApplyRoute) -> dict[str, Any]:
         "own_direction": literal(other_direction(route.direction)),
         "own_queue": versioned,
         "own_capture": route.config.side(to_side).capture,
-        "own_id": Sql(str(CLOCK_ID[to_side])),
-        "other_id": Sql(str(CLOCK_ID[from_side])),
-        "own_stamp": Sql(str(CLOCK_STAMP[to_side])),
+        "own_id": CLOCK_ID[to_side],
+        "other_id": CLOCK_ID[from_side],
+        "own_stamp": CLOCK_STAMP[to_side],
         "row_wins": wins_sql(policy, from_side, (Sql("j.t_0"), Sql("j.ot_0"))),
         "row_manual": literal(policy == "manual"),
         "row_entry": clock_entry(
@@ -299,8 +307,8 @@ def _deletes_context(route: ApplyRoute) -> dict[str, Any]:
     """What a delete or truncate does here, and which target rows the map owns."""
     table_map, to_side, target = route.table_map, route.to_side, route.target
     return {
-        "on_delete": Sql(table_map.on_delete),
-        "on_truncate": Sql(table_map.on_truncate),
+        "on_delete": bare(table_map.on_delete),
+        "on_truncate": bare(table_map.on_truncate),
         "target_filter": filter_sql(table_map, to_side, target, "t"),
         "target_filtered": table_map.filter(to_side) is not None,
         "target_filter_name": literal(f"{to_side}_filter ({table_map.filter(to_side)})"),

@@ -53,18 +53,18 @@ def capture_artifact(
         "direction": literal(direction),
         "online": table_map.mode == "online",
         "capture_function": capture_function,
-        "capture_signature": Sql(
-            f"{capture_function}({'' if kind == 'capture' else 'jsonb, pg_lsn'})"
-        ),
+        "capture_signature": (
+            Sql("{}()") if kind == "capture" else Sql("{}(jsonb, pg_lsn)")
+        ).format(capture_function),
         "write_function": function_name("write", table_map, direction),
         "queue": control_function("change_queue"),
         "wal_stopped": control_function("wal_stopped"),
-        "wake_lock": Sql(f"{locks.WAKE[0]}, {locks.WAKE[1]}"),
+        "wake_lock": Sql("{}, {}").format(locks.WAKE[0], locks.WAKE[1]),
         "source_table": ident(source.schema, source.name),
         "target_label": literal(all_tables[table_map.name][target_of(direction)].label),
         "versions": control_function("versions"),
         "own_side": literal(source_of(direction)),
-        "other_id": Sql(str(CLOCK_ID[target_of(direction)])),
+        "other_id": CLOCK_ID[target_of(direction)],
         "activity_log": control_function("activity_log"),
         "other_direction": literal(other_direction(direction)),
         "source_label": literal(source.label),
@@ -87,17 +87,21 @@ def _keys_context(source: Table, key_sources: list[str]) -> dict[str, Any]:
     return {
         "old_key": sql_join([ident("old", n) for n in key_sources]),
         "new_key": sql_join([ident("new", n) for n in key_sources]),
-        "old_key_pairs": sql_join([Sql(f"{literal(n)}, {ident('old', n)}") for n in key_sources]),
-        "new_key_pairs": sql_join([Sql(f"{literal(n)}, {ident('new', n)}") for n in key_sources]),
+        "old_key_pairs": sql_join(
+            [Sql("{}, {}").format(literal(n), ident("old", n)) for n in key_sources]
+        ),
+        "new_key_pairs": sql_join(
+            [Sql("{}, {}").format(literal(n), ident("new", n)) for n in key_sources]
+        ),
         "key_of_q": sql_join(
             [
-                Sql(f"CAST(q.key ->> {literal(n)} AS {type_sql(column_of(source, n))})")
+                Sql("CAST(q.key ->> {} AS {})").format(literal(n), type_sql(column_of(source, n)))
                 for n in key_sources
             ]
         ),
         "current_key": sql_join([ident("cur", n) for n in key_sources]),
-        "old_key_text": sql_join([Sql(f"{ident('old', n)}::text") for n in key_sources]),
-        "new_key_text": sql_join([Sql(f"{ident('new', n)}::text") for n in key_sources]),
+        "old_key_text": sql_join([Sql("{}::text").format(ident("old", n)) for n in key_sources]),
+        "new_key_text": sql_join([Sql("{}::text").format(ident("new", n)) for n in key_sources]),
         "key_names": literal(", ".join(key_sources)),
     }
 
@@ -132,7 +136,9 @@ def _rows_context(
         "filter_raised": literal(f"{from_side}_filter {text!r} raised: "),
         "old_watched": sql_join([ident("old", n) for n in source_columns]),
         "new_watched": sql_join([ident("new", n) for n in source_columns]),
-        "watched_names": Sql(f"ARRAY[{sql_join([literal(n) for n in source_columns])}]::text[]"),
+        "watched_names": Sql("ARRAY[{}]::text[]").format(
+            sql_join([literal(n) for n in source_columns])
+        ),
         "cur_refs": capture_refs(maps, all_tables, table_map, direction, "cur"),
         "old_refs": capture_refs(maps, all_tables, table_map, direction, "old"),
         "new_refs": capture_refs(maps, all_tables, table_map, direction, "new"),

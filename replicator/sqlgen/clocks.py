@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from replicator.core.quoting import Sql, ident, literal, sql_join
+from replicator.core.quoting import Sql, bare, ident, literal, sql_join
 from replicator.inspect.catalog import Table
 from replicator.maps.model import (
     SIDES,
@@ -36,27 +36,27 @@ ROW_ENTRY = ""
 def clock_entry(writer: Side, clock: Sql, label: Sql, change: Sql, stamp: Sql) -> Sql:
     """The entry of ``label`` in ``clock`` once it holds ``change`` (with its ``stamp``)
     written on side ``writer``: that side's id and stamp move to it, the other's stay."""
-    entry = Sql(f"{clock}->{label}")
+    entry = Sql("{}->{}").format(clock, label)
     parts: list[Sql] = []
     for side in SIDES:
         position = CLOCK_ID[side]
         parts.append(
-            Sql(f"greatest(coalesce(({entry}->>{position})::bigint, 0), {change})")
+            Sql("greatest(coalesce(({}->>{})::bigint, 0), {})").format(entry, position, change)
             if side == writer
-            else Sql(f"coalesce({entry}->{position}, to_jsonb(0))")
+            else Sql("coalesce({}->{}, to_jsonb(0))").format(entry, position)
         )
     for side in SIDES:
-        parts.append(stamp if side == writer else Sql(f"{entry}->{CLOCK_STAMP[side]}"))
-    return Sql(f"jsonb_build_array({sql_join(parts)})")
+        parts.append(stamp if side == writer else Sql("{}->{}").format(entry, CLOCK_STAMP[side]))
+    return Sql("jsonb_build_array({})").format(sql_join(parts))
 
 
 def wins_sql(policy: ConflictPolicy, from_side: Side, stamps: tuple[Sql, Sql]) -> Sql:
     """Whether an incoming write concurrent with this side's wins under ``policy``;
     ``stamps`` are (incoming, here): newest_wins compares them, the left side taking a tie."""
     if policy == "newest_wins":
-        incoming, here = (Sql(f"coalesce({stamp}, 0)") for stamp in stamps)
-        return Sql(
-            f"({incoming} > {here} OR ({incoming} = {here} AND {literal(from_side == 'left')}))"
+        incoming, here = (Sql("coalesce({}, 0)").format(stamp) for stamp in stamps)
+        return Sql("({} > {} OR ({} = {} AND {}))").format(
+            incoming, here, incoming, here, literal(from_side == "left")
         )
     if policy == "manual":
         return Sql("false")
@@ -69,7 +69,9 @@ def changed_sql(columns: tuple[str, ...], row: str) -> Sql:
         return Sql("false")
     return sql_join(
         [
-            Sql(f"{row}.before->{literal(c)} IS DISTINCT FROM {row}.image->{literal(c)}")
+            Sql("{}.before->{} IS DISTINCT FROM {}.image->{}").format(
+                bare(row), literal(c), bare(row), literal(c)
+            )
             for c in columns
         ],
         " OR ",

@@ -169,7 +169,7 @@ def _dependency_call(
         "schema": literal(table.schema),
         "table": literal(table.name),
         "columns": literal(json.dumps(columns)),
-        "triggers": Sql(f"ARRAY[{sql_join([literal(t) for t in triggers])}]::text[]"),
+        "triggers": Sql("ARRAY[{}]::text[]").format(sql_join([literal(t) for t in triggers])),
         "capture": literal(capture),
         "lookup": literal(lookup),
         "reads": literal(reads),

@@ -19,15 +19,15 @@ def dispatch_artifact(maps: MapSet, incoming: list[Direction]) -> Artifact:
             "map_name": literal(table_map.name),
             "direction": literal(direction),
             "apply_function": function_name("apply", table_map, direction),
-            "parents": Sql(
-                "ARRAY["
-                + ", ".join(
-                    literal(name)
-                    for name in dict.fromkeys(
-                        f.lookup.map for f in table_map.lookup_fields(direction) if f.lookup
-                    )
+            "parents": Sql("ARRAY[{}]::text[]").format(
+                sql_join(
+                    [
+                        literal(name)
+                        for name in dict.fromkeys(
+                            f.lookup.map for f in table_map.lookup_fields(direction) if f.lookup
+                        )
+                    ]
                 )
-                + "]::text[]"
             )
             if table_map.lookup_fields(direction)
             else None,
@@ -45,7 +45,7 @@ def dispatch_artifact(maps: MapSet, incoming: list[Direction]) -> Artifact:
     sql = render_template(
         "dispatch.sql.j2",
         routes=routes,
-        known_routes=Sql(f"ARRAY[{sql_join(known)}]::text[]"),
+        known_routes=Sql("ARRAY[{}]::text[]").format(sql_join(known)),
         dispatch_function=control_function("apply_batch"),
         error_log=control_function("error_log"),
         map_state=control_function("map_state"),
@@ -56,7 +56,7 @@ def dispatch_artifact(maps: MapSet, incoming: list[Direction]) -> Artifact:
 
 def registry_artifact(maps: MapSet) -> Artifact:
     rows = [
-        Sql(f"({literal(table_map.name)}, {literal(direction)})")
+        Sql("({}, {})").format(literal(table_map.name), literal(direction))
         for table_map in maps.maps
         for direction in table_map.directions
     ]

@@ -5,7 +5,7 @@ what a capture reads by name to do so.
 
 from __future__ import annotations
 
-from replicator.core.quoting import Sql, ident, literal, sql_join
+from replicator.core.quoting import Sql, bare, ident, literal, sql_join
 from replicator.inspect.catalog import Table
 from replicator.maps.expressions import columns_read as referenced_columns_of
 from replicator.maps.model import (
@@ -45,7 +45,7 @@ def parent_key_json(
     spell it, an array of text values in the parent map's key order."""
     natural = all(key.column(side) in matches for key in parent.key_fields)
     alias = f"p{depth}"
-    items: list[str] = []
+    items: list[Sql] = []
     for key in parent.key_fields:
         column = key.column(side) or ""
         value = matches[column] if natural else ident(alias, column)
@@ -61,19 +61,28 @@ def parent_key_json(
                 )
             value = parent_key_json(maps, tables, grand, side, nested, depth + 1, neutral)
         elif neutral:
-            value = Sql(f"CAST({value} AS text)")
-        items.append(value if neutral else f"{literal(column)}, {value}")
-    built = Sql(f"jsonb_build_{'array' if neutral else 'object'}({', '.join(items)})")
+            value = Sql("CAST({} AS text)").format(value)
+        items.append(value if neutral else Sql("{}, {}").format(literal(column), value))
+    built = (Sql("jsonb_build_array({})") if neutral else Sql("jsonb_build_object({})")).format(
+        sql_join(items)
+    )
     if natural:
         # A null reference stays null rather than becoming a key of nulls.
-        present = " AND ".join(
-            f"{matches[key.column(side) or '']} IS NOT NULL" for key in parent.key_fields
+        present = sql_join(
+            [
+                Sql("{} IS NOT NULL").format(matches[key.column(side) or ""])
+                for key in parent.key_fields
+            ],
+            " AND ",
         )
-        return Sql(f"CASE WHEN {present} THEN {built} END")
+        return Sql("CASE WHEN {} THEN {} END").format(present, built)
     table = tables[parent.name][side]
-    where = " AND ".join(f"{ident(alias, column)} = {expr}" for column, expr in matches.items())
-    return Sql(
-        f"(SELECT {built} FROM {ident(table.schema, table.name)} AS {ident(alias)} WHERE {where})"
+    where = sql_join(
+        [Sql("{} = {}").format(ident(alias, column), expr) for column, expr in matches.items()],
+        " AND ",
+    )
+    return Sql("(SELECT {} FROM {} AS {} WHERE {})").format(
+        built, ident(table.schema, table.name), ident(alias), where
     )
 
 
@@ -85,12 +94,12 @@ def resolve_sql(
     other: Side = "left" if side == "right" else "right"
     alias = f"p{depth}"
     table = tables[parent.name][side]
-    conditions: list[str] = []
+    conditions: list[Sql] = []
     for key in parent.key_fields:
         column, source = key.column(side) or "", key.column(other) or ""
         if key.lookup is None:
-            value = Sql(
-                f"CAST({refs} ->> {literal(source)} AS {type_sql(column_of(table, column))})"
+            value = Sql("CAST({} ->> {} AS {})").format(
+                refs, literal(source), type_sql(column_of(table, column))
             )
         else:
             value = resolve_sql(
@@ -98,14 +107,16 @@ def resolve_sql(
                 tables,
                 maps.by_name(key.lookup.map),
                 side,
-                Sql(f"({refs} -> {literal(source)})"),
+                Sql("({} -> {})").format(refs, literal(source)),
                 key.lookup.column(side),
                 depth + 1,
             )
-        conditions.append(f"{ident(alias, column)} = {value}")
-    return Sql(
-        f"(SELECT {ident(alias, want)} FROM {ident(table.schema, table.name)} AS {ident(alias)}"
-        f" WHERE {' AND '.join(conditions)})"
+        conditions.append(Sql("{} = {}").format(ident(alias, column), value))
+    return Sql("(SELECT {} FROM {} AS {} WHERE {})").format(
+        ident(alias, want),
+        ident(table.schema, table.name),
+        ident(alias),
+        sql_join(conditions, " AND "),
     )
 
 
@@ -145,9 +156,9 @@ def capture_fits(maps: MapSet, tables: AllTables, table_map: TableMap, direction
     filter and lookup columns (in its image ``v_image``) and the parent tables its
     references are looked up in."""
     names = sql_join([literal(n) for n in capture_reads(maps, table_map, direction)])
-    checks = [Sql(f"v_image ?& ARRAY[{names}]::text[]")]
+    checks = [Sql("v_image ?& ARRAY[{}]::text[]").format(names)]
     checks += [
-        Sql(f"to_regclass({literal(ident(t.schema, t.name))}) IS NOT NULL")
+        Sql("to_regclass({}) IS NOT NULL").format(literal(ident(t.schema, t.name)))
         for t in tables_read_by_refs(maps, tables, table_map, direction)
     ]
     return sql_join(checks, "\n       AND ")
@@ -159,7 +170,7 @@ def capture_refs(
     """The refs a captured change carries: per lookup (named by its target column), the
     key of the parent it points at, read here where the parent is visible."""
     from_side, to_side = source_of(direction), target_of(direction)
-    items: list[str] = []
+    items: list[Sql] = []
     for field in table_map.lookup_fields(direction):
         assert field.lookup is not None
         parent = maps.by_name(field.lookup.map)
@@ -167,10 +178,10 @@ def capture_refs(
         for parent_key, own in lookup_scope(table_map, field, parent):
             matches[parent_key.column(from_side) or ""] = ident(row, own.column(from_side) or "")
         key_json = parent_key_json(maps, tables, parent, from_side, matches, 1)
-        items.append(f"{literal(field.column(to_side) or '')}, {key_json}")
+        items.append(Sql("{}, {}").format(literal(field.column(to_side) or ""), key_json))
     if not items:
         return Sql("NULL")
-    return Sql(f"jsonb_build_object({LIST.join(items)})")
+    return Sql("jsonb_build_object({})").format(sql_join(items, LIST))
 
 
 def lookup_value(
@@ -179,7 +190,7 @@ def lookup_value(
     """A lookup's value on the target side, from the parent key its change carries
     (in ``refs_of``: refs, or base_refs for the row before the change)."""
     assert field.lookup is not None
-    refs = Sql(f"(l.{refs_of} -> {literal(field.column(to_side) or '')})")
+    refs = Sql("(l.{} -> {})").format(bare(refs_of), literal(field.column(to_side) or ""))
     parent = maps.by_name(field.lookup.map)
     return resolve_sql(maps, tables, parent, to_side, refs, field.lookup.column(to_side), 1)
 
@@ -187,8 +198,8 @@ def lookup_value(
 def unresolved_sql(table_map: TableMap, direction: Direction, field: FieldMap) -> Sql:
     """A reference the source holds whose parent has not arrived on the target."""
     source = literal(field.column(source_of(direction)) or "")
-    return Sql(
-        f"(l.image ->> {source} IS NOT NULL AND {lookup_alias(table_map, direction, field)} IS NULL)"
+    return Sql("(l.image ->> {} IS NOT NULL AND {} IS NULL)").format(
+        source, lookup_alias(table_map, direction, field)
     )
 
 

@@ -20,9 +20,8 @@ from replicator.sqlgen.values import over_row
 def expression_probe(view: str, source: Table, text: str) -> Sql:
     """A temporary view of one to_right/to_left expression over its source table, so
     validate can ask PostgreSQL what type the expression has."""
-    return Sql(
-        f"CREATE TEMP VIEW {ident(view)} AS SELECT {over_row(text, source, 's', Where(), text)} AS value"
-        f" FROM {ident(source.schema, source.name)} AS s"
+    return Sql("CREATE TEMP VIEW {} AS SELECT {} AS value FROM {} AS s").format(
+        ident(view), over_row(text, source, "s", Where(), text), ident(source.schema, source.name)
     )
 
 
@@ -31,8 +30,8 @@ def constant_probe(view: str, value: Scalar, from_text: bool, column: Column) ->
     apply function writes it (a value-map output from its text form), so validate can
     ask the target database whether the column's type takes it."""
     written = text_literal(value) if from_text else literal(value)
-    return Sql(
-        f"CREATE TEMP VIEW {ident(view)} AS SELECT CAST({written} AS {type_sql(column)}) AS value"
+    return Sql("CREATE TEMP VIEW {} AS SELECT CAST({} AS {}) AS value").format(
+        ident(view), written, type_sql(column)
     )
 
 
@@ -42,5 +41,5 @@ def count_sql(table_map: TableMap, side: Side, schema: str) -> Sql:
     where = Sql("")
     if text is not None:
         tree = parse_expression(text, columns=referenced_columns_of(text), where=Where(), what=text)
-        where = Sql(f" WHERE {render(tree, qualifier='t')}")
-    return Sql(f"SELECT count(*) FROM {ident(schema, table_map.table(side))} AS t{where}")
+        where = Sql(" WHERE {}").format(render(tree, qualifier="t"))
+    return Sql("SELECT count(*) FROM {} AS t{}").format(ident(schema, table_map.table(side)), where)

@@ -12,7 +12,7 @@ from typing import Any
 
 import jinja2
 
-from replicator.core.quoting import Sql, comment, literal
+from replicator.core.quoting import Sql, comment, literal, sql_join
 from replicator.core.resources import templates_dir
 
 
@@ -39,8 +39,9 @@ _ENVIRONMENT.filters["checked"] = lambda text: Sql(text.rstrip("\n"))
 _ENVIRONMENT.filters["comment"] = comment
 
 
-def render_template(name: str, **context: Any) -> str:
-    return _ENVIRONMENT.get_template(name).render(**context)
+def render_template(name: str, **context: Any) -> Sql:
+    """A template rendered: SQL, since _finalize let it print nothing but Sql."""
+    return Sql(_ENVIRONMENT.get_template(name).render(**context))
 
 
 def database_guard(label: str, schemas: tuple[str, ...]) -> Sql:
@@ -48,9 +49,12 @@ def database_guard(label: str, schemas: tuple[str, ...]) -> Sql:
     the sides it was made for (psql connected to the wrong database)."""
     # By name, not to_regnamespace: that parses its argument, and refuses names that
     # need quoting.
-    missing = " OR ".join(
-        f"NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = {literal(schema)})"
-        for schema in schemas
+    missing = sql_join(
+        [
+            Sql("NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = {})").format(literal(schema))
+            for schema in schemas
+        ],
+        " OR ",
     )
     return Sql(
         render_template(
@@ -58,7 +62,7 @@ def database_guard(label: str, schemas: tuple[str, ...]) -> Sql:
             label=comment(label),
             label_literal=literal(label),
             schemas_literal=literal(", ".join(schemas)),
-            missing=Sql(missing),
+            missing=missing,
         ).rstrip("\n")
     )
 

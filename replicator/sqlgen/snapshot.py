@@ -39,23 +39,26 @@ def snapshot_artifact(
         resend_function=resend,
         queue=control_function("change_queue"),
         key_of_p_key=sql_join(
-            [Sql(f"CAST(p_key ->> {literal(k)} AS {type_sql(column_of(source, k))})") for k in keys]
+            [
+                Sql("CAST(p_key ->> {} AS {})").format(literal(k), type_sql(column_of(source, k)))
+                for k in keys
+            ]
         ),
         source_table=ident(source.schema, source.name),
         filter=filter_sql(table_map, from_side, source, "new"),
         refs=capture_refs(maps, all_tables, table_map, direction, "new"),
         key_order=sql_join([ident("new", k) for k in keys]),
-        key_pairs=sql_join([Sql(f"{literal(k)}, {ident('new', k)}") for k in keys]),
+        key_pairs=sql_join([Sql("{}, {}").format(literal(k), ident("new", k)) for k in keys]),
         after_key=sql_join(
             [
-                Sql(f"CAST(p_after ->> {literal(k)} AS {type_sql(column_of(source, k))})")
+                Sql("CAST(p_after ->> {} AS {})").format(literal(k), type_sql(column_of(source, k)))
                 for k in keys
             ]
         ),
     )
     drop_sql = render_template(
         "drop_functions.sql.j2",
-        functions=[Sql(f"{function}(jsonb, integer)"), Sql(f"{resend}(jsonb)")],
+        functions=[Sql("{}(jsonb, integer)").format(function), Sql("{}(jsonb)").format(resend)],
         guard_held=False,
     )
     return Artifact(f"map/{table_map.name}/{direction}/snapshot", sql, drop_sql)
@@ -63,9 +66,11 @@ def snapshot_artifact(
 
 def resend_call(table_map: TableMap, direction: Direction) -> Sql:
     """replicator resolve's call: queue a key's row as it is now, forced, in ``direction``."""
-    return Sql(f"SELECT {function_name('resend', table_map, direction)}(%s::jsonb)")
+    return Sql("SELECT {}(%s::jsonb)").format(function_name("resend", table_map, direction))
 
 
 def snapshot_query(table_map: TableMap, direction: Direction) -> Sql:
     """The call replicator sync makes for each chunk: (last key, chunk size) in, jsonb out."""
-    return Sql(f"SELECT {function_name('snapshot', table_map, direction)}(%s::jsonb, %s)::text")
+    return Sql("SELECT {}(%s::jsonb, %s)::text").format(
+        function_name("snapshot", table_map, direction)
+    )

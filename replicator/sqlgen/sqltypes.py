@@ -5,7 +5,7 @@ tables a map names.
 
 from __future__ import annotations
 
-from replicator.core.quoting import Sql, ident, literal
+from replicator.core.quoting import Sql, ident, literal, sql_join
 from replicator.inspect.catalog import Column, SchemaCatalog, Table
 from replicator.maps.model import (
     CONTROL_SCHEMA,
@@ -21,20 +21,22 @@ from replicator.maps.model import (
 # application role may set the marker too, but may not use that schema, so its writes
 # count.
 NOT_REPLICATOR = Sql(
-    "(current_setting('replicator.applying', true) IS DISTINCT FROM 'on'"
-    f" OR NOT has_schema_privilege({literal(WRITE_SCHEMA)}, 'USAGE'))"
-)
+    "(current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege({}, 'USAGE'))"
+).format(literal(WRITE_SCHEMA))
 
 
 def json_object(pairs: list[tuple[Sql, Sql]]) -> Sql:
     """jsonb_build_object over any number of pairs: PostgreSQL passes a function at most
     100 arguments, so every 50 pairs make one object, and the objects are joined."""
     chunks = [pairs[i : i + 50] for i in range(0, len(pairs), 50)] or [[]]
-    return Sql(
-        " || ".join(
-            "jsonb_build_object(" + ", ".join(f"{k}, {v}" for k, v in chunk) + ")"
+    return sql_join(
+        [
+            Sql("jsonb_build_object({})").format(
+                sql_join([Sql("{}, {}").format(k, v) for k, v in chunk])
+            )
             for chunk in chunks
-        )
+        ],
+        " || ",
     )
 
 

@@ -5,7 +5,7 @@ refused null), what an update sets, a map's filter, the mark of a soft delete.
 from __future__ import annotations
 
 from replicator.core.errors import Where
-from replicator.core.quoting import Sql, ident, literal, text_literal
+from replicator.core.quoting import Sql, ident, literal, sql_join, text_literal
 from replicator.inspect.catalog import Table
 from replicator.maps.expressions import parse_expression, render
 from replicator.maps.model import (
@@ -55,21 +55,21 @@ def value_sql(
         value = lookup_alias(table_map, direction, field)
     elif source_name is None:
         assert default is not None
-        return Sql(f"CAST({literal(default)} AS {target_type})")
+        return Sql("CAST({} AS {})").format(literal(default), target_type)
     else:
         value = ident(row, source_name)
     if field.value_map is not None:
         value = _value_mapped(field, direction, table_map, value, target_type, strict, verifying)
     elif not target.builtin or verifying:
-        value = Sql(f"CAST({value} AS {target_type})")
+        value = Sql("CAST({} AS {})").format(value, target_type)
     if default is not None:
-        value = Sql(f"COALESCE({value}, CAST({literal(default)} AS {target_type}))")
+        value = Sql("COALESCE({}, CAST({} AS {}))").format(value, literal(default), target_type)
     if field.null_policy(to_side) == "refuse" and strict and not verifying:
-        refused = (
-            f"{control_function('refused_null')}({literal(table_map.name)}, {literal(field.label)})"
+        refused = Sql("{}({}, {})").format(
+            control_function("refused_null"), literal(table_map.name), literal(field.label)
         )
-        value = Sql(
-            f"CASE WHEN {value} IS NULL THEN CAST({refused} AS {type_sql(target)}) ELSE {value} END"
+        value = Sql("CASE WHEN {} IS NULL THEN CAST({} AS {}) ELSE {} END").format(
+            value, refused, type_sql(target), value
         )
     return value
 
@@ -89,8 +89,12 @@ def _value_mapped(
     pairs = (
         field.value_map if direction == "to_right" else tuple((b, a) for a, b in field.value_map)
     )
-    branches = " ".join(
-        f"WHEN {value}::text = {text_literal(a)} THEN {text_literal(b)}" for a, b in pairs
+    branches = sql_join(
+        [
+            Sql("WHEN {}::text = {} THEN {}").format(value, text_literal(a), text_literal(b))
+            for a, b in pairs
+        ],
+        " ",
     )
     fallback = field.fallback_for(target_of(direction))
     otherwise = (
@@ -100,13 +104,12 @@ def _value_mapped(
         if verifying
         else Sql("NULL")
         if not strict
-        else Sql(
-            f"{control_function('unmapped_value')}({literal(table_map.name)}, "
-            f"{literal(field.label)}, {value}::text)"
+        else Sql("{}({}, {}, {}::text)").format(
+            control_function("unmapped_value"), literal(table_map.name), literal(field.label), value
         )
     )
-    return Sql(
-        f"CAST(CASE WHEN {value} IS NULL THEN NULL {branches} ELSE {otherwise} END AS {target_type})"
+    return Sql("CAST(CASE WHEN {} IS NULL THEN NULL {} ELSE {} END AS {})").format(
+        value, branches, otherwise, target_type
     )
 
 
@@ -124,9 +127,9 @@ def updated_sql(field: FieldMap, new: Sql, old: Sql, to_side: Side) -> Sql:
     """What an update sets a non-key target column to, from the ``new`` value that
     crossed and the ``old`` one there."""
     if field.sticky:
-        return Sql(f"({old} OR {new})")  # once true, stays true
+        return Sql("({} OR {})").format(old, new)  # once true, stays true
     if field.null_policy(to_side) == "keep":
-        return Sql(f"COALESCE({new}, {old})")
+        return Sql("COALESCE({}, {})").format(new, old)
     return new
 
 
@@ -145,11 +148,11 @@ def mark_sql(table_map: TableMap, side: Side, target: Table) -> Sql | None:
     if table_map.on_delete != "mark" or mark is None:
         return None
     column, value = mark
-    return Sql(f"CAST({literal(value)} AS {type_sql(column_of(target, column))})")
+    return Sql("CAST({} AS {})").format(literal(value), type_sql(column_of(target, column)))
 
 
 def change_key_json(key_sources: list[str], image: Sql) -> Sql:
     """A change's key as the error and conflict logs record it: the source's key
     columns of its ``image``."""
-    pairs = ", ".join(f"{literal(n)}, {image}->{literal(n)}" for n in key_sources)
-    return Sql(f"jsonb_build_object({pairs})")
+    pairs = sql_join([Sql("{}, {}->{}").format(literal(n), image, literal(n)) for n in key_sources])
+    return Sql("jsonb_build_object({})").format(pairs)

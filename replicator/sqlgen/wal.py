@@ -42,8 +42,8 @@ def wal_artifact(
         "listener_table": control_function("wal_listener"),
         "wal_stopped": control_function("wal_stopped"),
         "map_state": control_function("map_state"),
-        "tables": Sql(f"ARRAY[{sql_join([literal(t) for t in tables])}]::text[]"),
-        "origins": Sql(f"ARRAY[{sql_join([literal(o) for o in origins.ALL])}]::text[]"),
+        "tables": Sql("ARRAY[{}]::text[]").format(sql_join([literal(t) for t in tables])),
+        "origins": Sql("ARRAY[{}]::text[]").format(sql_join([literal(o) for o in origins.ALL])),
         "route_function": control_function("capture_wal"),
         "parked": control_function("wal_parked"),
         "wal_routes": [

@@ -24,7 +24,7 @@ from replicator.maps.config import load_config
 from replicator.maps.loader import load_maps
 from replicator.maps.model import SIDES, Config
 from replicator.operations.status import status_rows
-from replicator.sqlgen.compiler import count_sql
+from replicator.sqlgen.probes import count_sql
 
 ERP_WRITES = """
 INSERT INTO fno.companies VALUES ('usmf', 'Contoso USA'), ('demf', 'Contoso Germany');

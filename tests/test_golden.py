@@ -17,7 +17,7 @@ from replicator.inspect.validate import validate
 from replicator.maps.loader import load_maps
 from replicator.maps.model import Capture, Config, Roles, Side, SideConfig
 from replicator.operations.deployer import plan_database
-from replicator.sqlgen.compiler import compile_bundle
+from replicator.sqlgen.bundle import compile_bundle
 from replicator.sqlgen.roles import compile_roles
 from tests.support import EXAMPLE
 

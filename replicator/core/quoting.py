@@ -8,13 +8,40 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 
 # A value a map may hold (a value map entry, a fallback, a default, a mark).
 Scalar = str | int | float | bool
 
 
 class Sql(str):
-    """SQL text that is safe to print into generated SQL as it is."""
+    """SQL text that is safe to print into generated SQL as it is.
+
+    Composed only from pieces that are ``Sql`` themselves (or ints), in the manner of
+    psycopg's ``sql.SQL(...).format(...)``: ``Sql("CAST({} AS {})").format(value,
+    type_sql)`` and ``Sql(", ").join(columns)`` raise TypeError on a plain ``str``, so
+    a name or value that was never quoted cannot reach the SQL through them.
+    """
+
+    # Narrower than str.format and str.join on purpose: only composed pieces.
+    def format(self, *parts: Sql | int) -> Sql:  # type: ignore[override]
+        """This template (its ``{}`` filled in order) with ``parts``; ``{{`` is a brace."""
+        return Sql(str.format(self, *(_composed(part) for part in parts)))
+
+    def join(self, parts: Iterable[Sql]) -> Sql:  # type: ignore[override]
+        """``parts`` with this text between them."""
+        return Sql(str.join(self, [_composed(part) for part in parts]))
+
+
+def _composed(part: object) -> Sql:
+    if isinstance(part, Sql):
+        return part
+    if isinstance(part, int) and not isinstance(part, bool):
+        return Sql(str(part))
+    raise TypeError(
+        f"only Sql (quoted by quoting.py) or an int may be composed into SQL, not"
+        f" {type(part).__name__}: {part!r}"
+    )
 
 
 def ident(*names: str) -> Sql:
@@ -37,6 +64,18 @@ HOLDS_A_TAG = (
     "holds a dollar-quote tag ($name$), which replicator does not support in names: the"
     " generated functions are quoted with such tags; rename it"
 )
+
+
+# A name replicator itself chooses (a table alias, a row variable): printed as it is.
+BARE_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def bare(name: str) -> Sql:
+    """A name of the generator's own (an alias such as ``s`` or ``cur``), printed
+    unquoted; anything but lower-case letters, digits and _ is refused."""
+    if not BARE_NAME.fullmatch(name):
+        raise ValueError(f"not a bare SQL name: {name!r}")
+    return Sql(name)
 
 
 def literal(value: Scalar | None) -> Sql:
@@ -82,6 +121,6 @@ def text_literal(value: Scalar) -> Sql:
     return literal(str(value))
 
 
-def sql_join(parts: list[Sql] | tuple[Sql, ...], separator: str = ", ") -> Sql:
-    """Join already-safe SQL fragments."""
-    return Sql(separator.join(parts))
+def sql_join(parts: Iterable[Sql], separator: str = ", ") -> Sql:
+    """Join already-safe SQL fragments (any plain str among them raises TypeError)."""
+    return Sql(separator).join(parts)

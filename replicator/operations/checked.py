@@ -20,7 +20,7 @@ from replicator.inspect.validate import validate
 from replicator.inspect.walcheck import read_server_check
 from replicator.maps.loader import load_maps
 from replicator.maps.model import SIDES, Config, MapSet, Side, TableMap, source_of
-from replicator.sqlgen.compiler import constant_probe, expression_probe
+from replicator.sqlgen.probes import constant_probe, expression_probe
 
 
 def read_catalogs(config: Config) -> dict[Side, SchemaCatalog]:

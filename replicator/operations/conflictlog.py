@@ -26,7 +26,7 @@ from replicator.maps.model import (
     target_of,
 )
 from replicator.operations import activity, errorlog
-from replicator.sqlgen.compiler import resend_call
+from replicator.sqlgen.snapshot import resend_call
 
 CONFLICTS_QUERY = """
 SELECT id, map_name, direction, op, key::text, fields::text, policy, outcome, logged_at,

@@ -23,13 +23,8 @@ from replicator.inspect.migrations import (
 )
 from replicator.maps.model import Config, Side
 from replicator.operations.removal import removal_backlog
-from replicator.sqlgen.compiler import (
-    Artifact,
-    Bundle,
-    DatabaseBundle,
-    database_guard,
-    render_template,
-)
+from replicator.sqlgen.bundle import Bundle, DatabaseBundle
+from replicator.sqlgen.render import Artifact, database_guard, render_template
 
 # How long deploy waits for a lock (an application's open transaction on a mapped
 # table, another deploy) before it gives up: meanwhile the table's writers queue

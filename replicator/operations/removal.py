@@ -9,7 +9,7 @@ from psycopg.rows import TupleRow
 
 from replicator.core import origins
 from replicator.core.output import counted
-from replicator.sqlgen.compiler import wal2json_table
+from replicator.sqlgen.wal import wal2json_table
 
 
 def removal_backlog(dropped: tuple[str, ...], conn: psycopg.Connection[TupleRow]) -> list[str]:

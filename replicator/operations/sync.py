@@ -43,7 +43,8 @@ from replicator.operations.syncwinner import (
     said_of,
     stops,
 )
-from replicator.sqlgen.compiler import count_sql, snapshot_query
+from replicator.sqlgen.probes import count_sql
+from replicator.sqlgen.snapshot import snapshot_query
 
 Connection = psycopg.Connection[TupleRow]
 

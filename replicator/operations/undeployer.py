@@ -12,7 +12,7 @@ from replicator.core import locks, origins
 from replicator.core.quoting import Sql, comment, ident, literal
 from replicator.maps.model import Config, Side
 from replicator.operations.deployer import read_deployed
-from replicator.sqlgen.compiler import database_guard, render_template
+from replicator.sqlgen.render import database_guard, render_template
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,8 @@ from replicator.core.progress import Progress
 from replicator.core.quoting import ident
 from replicator.inspect.connections import connect
 from replicator.maps.model import SIDES, Config, MapSet, Side, TableMap
-from replicator.sqlgen.compiler import AllTables, count_sql
+from replicator.sqlgen.probes import count_sql
+from replicator.sqlgen.sqltypes import AllTables
 from replicator.sqlgen.verifysql import (
     Projection,
     all_tables,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from replicator.core.quoting import Sql, comment, ident, literal, sql_join
+from replicator.core.quoting import Sql, bare, comment, ident, literal, sql_join
 from replicator.maps.grants import PRIVILEGE_ORDER, WAL_FUNCTIONS, roles_of, table_privileges
 from replicator.maps.model import (
     WRITE_SCHEMA,
@@ -14,7 +14,7 @@ from replicator.maps.model import (
     MapSet,
     Side,
 )
-from replicator.sqlgen.compiler import LIST, database_guard, render_template
+from replicator.sqlgen.render import LIST, database_guard, render_template
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,10 @@ class RolesScript:
 
 def _grants(granted: dict[Sql, set[str]]) -> list[dict[str, Sql]]:
     return [
-        {"name": table, "privileges": Sql(", ".join(p for p in PRIVILEGE_ORDER if p in privileges))}
+        {
+            "name": table,
+            "privileges": sql_join([Sql(p) for p in PRIVILEGE_ORDER if p in privileges]),
+        }
         for table, privileges in sorted(granted.items())
     ]
 
@@ -45,7 +48,7 @@ def compile_roles(config: Config, maps: MapSet) -> tuple[RolesScript, ...]:
             "roles.sql.j2",
             label=comment(config.label(role)),
             guard=database_guard(config.label(role), schemas),
-            side=Sql(role),
+            side=bare(role),
             owner=ident(roles.owner),
             runtime=ident(roles.runtime),
             owner_literal=literal(roles.owner),
@@ -56,7 +59,7 @@ def compile_roles(config: Config, maps: MapSet) -> tuple[RolesScript, ...]:
             tables=_grants(privileges[roles.owner]),
             writers=[
                 {
-                    "side": Sql(side),
+                    "side": bare(side),
                     "name": ident(roles.writer(side)),
                     "literal": literal(roles.writer(side)),
                     "schema": ident(config.side(side).schema),

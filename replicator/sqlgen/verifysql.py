@@ -1,4 +1,4 @@
-"""The SQL of ``replicator verify`` and ``replicator repair``. Pure, like the compiler
+"""The SQL of ``replicator verify`` and ``replicator repair``. Pure, like the bundle
 it extends: maps and catalogs in, query text out.
 
 Each map gets, per side, a projection: every row its filter admits, as
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from replicator.core.quoting import Sql, ident, literal, sql_join
+from replicator.core.quoting import Sql, bare, ident, literal, sql_join
 from replicator.inspect.catalog import SchemaCatalog, Table
 from replicator.maps.model import (
     SIDES,
@@ -41,17 +41,10 @@ from replicator.maps.model import (
     source_of,
     target_of,
 )
-from replicator.sqlgen.compiler import (
-    AllTables,
-    capture_refs,
-    filter_sql,
-    mapped_table,
-    parent_key_json,
-    render_template,
-    type_sql,
-    value_sql,
-    verify_type_sql,
-)
+from replicator.sqlgen.lookups import capture_refs, parent_key_json
+from replicator.sqlgen.render import render_template
+from replicator.sqlgen.sqltypes import AllTables, mapped_table, type_sql, verify_type_sql
+from replicator.sqlgen.values import filter_sql, value_sql
 
 LIST = ",\n                 "
 
@@ -136,7 +129,7 @@ def _field_sql(
     column = field.column(side) or ""
     target = own[side].column(column)
     assert target is not None
-    return Sql(f"CAST({ident('s', column)} AS {verify_type_sql(field, target)})")
+    return Sql("CAST({} AS {})").format(ident("s", column), verify_type_sql(field, target))
 
 
 def _virtual_row(table_map: TableMap, tables: dict[Side, Table]) -> dict[str, Sql]:
@@ -157,7 +150,7 @@ def projection(maps: MapSet, tables: AllTables, table_map: TableMap, side: Side)
     keys = [
         _reference_sql(maps, tables, table_map, f, side)
         if f.lookup is not None
-        else Sql(f"CAST({ident('s', f.column(side) or '')} AS text)")
+        else Sql("CAST({} AS text)").format(ident("s", f.column(side) or ""))
         for f in table_map.key_fields
     ]
     fields = [
@@ -166,32 +159,36 @@ def projection(maps: MapSet, tables: AllTables, table_map: TableMap, side: Side)
     ]
     context = {
         "map_name": literal(table_map.name),
-        "side": Sql(side),
+        "side": bare(side),
         "key_values": _params(sql_join(keys, LIST)),
         "field_values": _params(sql_join(fields, LIST)),
         "own_key": sql_join(
             [
-                Sql(f"{literal(f.column(side) or '')}, {ident('s', f.column(side) or '')}")
+                Sql("{}, {}").format(
+                    literal(f.column(side) or ""), ident("s", f.column(side) or "")
+                )
                 for f in table_map.key_fields
             ]
         ),
         "table": ident(table.schema, table.name),
         "virtual": _params(
-            sql_join([Sql(f"{value} AS {ident(column)}") for column, value in virtual.items()])
+            sql_join(
+                [Sql("{} AS {}").format(value, ident(column)) for column, value in virtual.items()]
+            )
         ),
         "filter": _params(filter_sql(table_map, side, table, "s")),
     }
     # Unsliced, the rows are not fenced either: the leaf query's bucket filter then
     # runs before the fields are computed.
-    rows = Sql(render_template("verify_rows.sql.j2", sliced=False, **context))
-    sliced = Sql(render_template("verify_rows.sql.j2", sliced=True, **context))
+    rows = render_template("verify_rows.sql.j2", sliced=False, **context)
+    sliced = render_template("verify_rows.sql.j2", sliced=True, **context)
     return Projection(
         map=table_map.name,
         side=side,
         rows=rows,
         sliced=sliced,
-        buckets=Sql(render_template("verify_buckets.sql.j2", rows=sliced)),
-        leaf=Sql(render_template("verify_leaf.sql.j2", rows=rows)),
+        buckets=render_template("verify_buckets.sql.j2", rows=sliced),
+        leaf=render_template("verify_leaf.sql.j2", rows=rows),
     )
 
 
@@ -209,22 +206,20 @@ def repair_images(
         assert column is not None
         return type_sql(column)
 
-    return Sql(
-        render_template(
-            "repair_images.sql.j2",
-            map_name=literal(table_map.name),
-            direction=Sql(direction),
-            source_table=ident(source.schema, source.name),
-            refs=_params(capture_refs(maps, tables, table_map, direction, "new")),
-            key_columns=sql_join([Sql(f"{ident(c)} text") for c in columns]),
-            key_pairs=sql_join([Sql(f"{literal(c)}, {ident('new', c)}") for c in columns]),
-            key_match=sql_join(
-                [
-                    Sql(f"{ident('new', c)} = CAST({ident('k', c)} AS {key_type(c)})")
-                    for c in columns
-                ],
-                " AND ",
-            ),
-            filter=_params(filter_sql(table_map, from_side, source, "new")),
-        )
+    return render_template(
+        "repair_images.sql.j2",
+        map_name=literal(table_map.name),
+        direction=bare(direction),
+        source_table=ident(source.schema, source.name),
+        refs=_params(capture_refs(maps, tables, table_map, direction, "new")),
+        key_columns=sql_join([Sql("{} text").format(ident(c)) for c in columns]),
+        key_pairs=sql_join([Sql("{}, {}").format(literal(c), ident("new", c)) for c in columns]),
+        key_match=sql_join(
+            [
+                Sql("{} = CAST({} AS {})").format(ident("new", c), ident("k", c), key_type(c))
+                for c in columns
+            ],
+            " AND ",
+        ),
+        filter=_params(filter_sql(table_map, from_side, source, "new")),
     )

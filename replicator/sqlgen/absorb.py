@@ -1,0 +1,73 @@
+"""The absorb artifacts: where a direction's changes are captured, recording them in
+the rows' clocks once they crossed, and the batch function routing to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from replicator.core.quoting import Sql, ident, literal
+from replicator.maps.model import (
+    Direction,
+    TableMap,
+    source_of,
+)
+from replicator.sqlgen.clocks import ROW_ENTRY, apply_fields, clock_entry
+from replicator.sqlgen.render import Artifact, render_template
+from replicator.sqlgen.sqltypes import AllTables, control_function, function_name
+
+
+def absorb_artifact(all_tables: AllTables, table_map: TableMap, direction: Direction) -> Artifact:
+    """Where a map direction's changes are captured: recording them in the rows' clocks
+    once they crossed."""
+    from_side = source_of(direction)
+    tables = all_tables[table_map.name]
+    fields = apply_fields(
+        table_map, direction, tables, [f for f in table_map.carried_fields(direction) if not f.key]
+    )
+    function = function_name("absorb", table_map, direction)
+    sql = render_template(
+        "absorb.sql.j2",
+        map_name=literal(table_map.name),
+        direction=literal(direction),
+        source_table=ident(tables[from_side].schema, tables[from_side].name),
+        absorb_function=function,
+        versions=control_function("versions"),
+        own_side=literal(from_side),
+        fields=[
+            replace(
+                f,
+                entry=clock_entry(
+                    from_side,
+                    Sql("j.clock"),
+                    f.label,
+                    Sql("j.{}").format(f.alias("i")),
+                    Sql("j.{}").format(f.alias("t")),
+                ),
+            )
+            for f in fields
+        ],
+        row_entry=clock_entry(
+            from_side, Sql("j.clock"), literal(ROW_ENTRY), Sql("j.id"), Sql("j.t_0")
+        ),
+    )
+    drop_sql = render_template(
+        "drop_functions.sql.j2", functions=[Sql("{}(jsonb)").format(function)], guard_held=False
+    )
+    return Artifact(f"map/{table_map.name}/{direction}/absorb", sql, drop_sql)
+
+
+def absorb_batch_artifact(routes: list[tuple[TableMap, Direction]]) -> Artifact:
+    sql = render_template(
+        "absorb_batch.sql.j2",
+        absorb_batch=control_function("absorb_batch"),
+        routes=[
+            {
+                "map_name": literal(m.name),
+                "direction": literal(d),
+                "absorb_function": function_name("absorb", m, d),
+            }
+            for m, d in routes
+        ],
+    )
+    return Artifact("absorb", sql, "")

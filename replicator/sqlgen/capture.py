@@ -1,0 +1,167 @@
+"""The capture artifact of a map direction: row triggers queueing each change, or,
+with WAL capture, the function the listener calls with the changes it decoded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from replicator.core import locks
+from replicator.core.errors import Where
+from replicator.core.quoting import Sql, ident, literal, sql_join
+from replicator.inspect.catalog import Table
+from replicator.maps.expressions import columns_read as referenced_columns_of
+from replicator.maps.expressions import may_raise, parse_expression
+from replicator.maps.model import (
+    Capture,
+    Direction,
+    MapSet,
+    TableMap,
+    other_direction,
+    source_of,
+    target_of,
+)
+from replicator.sqlgen.clocks import CLOCK_ID
+from replicator.sqlgen.lookups import capture_fits, capture_refs
+from replicator.sqlgen.render import Artifact, render_template
+from replicator.sqlgen.sqltypes import (
+    NOT_REPLICATOR,
+    AllTables,
+    column_of,
+    control_function,
+    function_name,
+    type_sql,
+)
+from replicator.sqlgen.values import filter_sql
+
+
+def capture_artifact(
+    maps: MapSet,
+    all_tables: AllTables,
+    table_map: TableMap,
+    direction: Direction,
+    capture: Capture,
+) -> Artifact:
+    """Trigger capture: row triggers queue each change. WAL capture: a function the
+    listener calls with the changes it decoded from the slot."""
+    kind = "capture" if capture == "trigger" else "wal"
+    capture_function = function_name(kind, table_map, direction)
+    source = all_tables[table_map.name][source_of(direction)]
+    key_sources = [f.column(source_of(direction)) or "" for f in table_map.key_fields]
+    context = {
+        "map_name": literal(table_map.name),
+        "direction": literal(direction),
+        "online": table_map.mode == "online",
+        "capture_function": capture_function,
+        "capture_signature": (
+            Sql("{}()") if kind == "capture" else Sql("{}(jsonb, pg_lsn)")
+        ).format(capture_function),
+        "write_function": function_name("write", table_map, direction),
+        "queue": control_function("change_queue"),
+        "wal_stopped": control_function("wal_stopped"),
+        "wake_lock": Sql("{}, {}").format(locks.WAKE[0], locks.WAKE[1]),
+        "source_table": ident(source.schema, source.name),
+        "target_label": literal(all_tables[table_map.name][target_of(direction)].label),
+        "versions": control_function("versions"),
+        "own_side": literal(source_of(direction)),
+        "other_id": CLOCK_ID[target_of(direction)],
+        "activity_log": control_function("activity_log"),
+        "other_direction": literal(other_direction(direction)),
+        "source_label": literal(source.label),
+        "uncaptured": control_function("uncaptured"),
+        "map_state": control_function("map_state"),
+        "not_replicator": NOT_REPLICATOR,
+        **_keys_context(source, key_sources),
+        **_rows_context(maps, all_tables, table_map, direction),
+        **_triggers_context(table_map, direction),
+    }
+    sql = render_template(
+        "capture.sql.j2" if kind == "capture" else "wal_capture.sql.j2", **context
+    )
+    drop_sql = render_template("drop_capture.sql.j2", **context)
+    return Artifact(f"map/{table_map.name}/{direction}/{kind}", sql, drop_sql)
+
+
+def _keys_context(source: Table, key_sources: list[str]) -> dict[str, Any]:
+    """A captured row's key, as each row (old, new, cur, a queued q) spells it."""
+    return {
+        "old_key": sql_join([ident("old", n) for n in key_sources]),
+        "new_key": sql_join([ident("new", n) for n in key_sources]),
+        "old_key_pairs": sql_join(
+            [Sql("{}, {}").format(literal(n), ident("old", n)) for n in key_sources]
+        ),
+        "new_key_pairs": sql_join(
+            [Sql("{}, {}").format(literal(n), ident("new", n)) for n in key_sources]
+        ),
+        "key_of_q": sql_join(
+            [
+                Sql("CAST(q.key ->> {} AS {})").format(literal(n), type_sql(column_of(source, n)))
+                for n in key_sources
+            ]
+        ),
+        "current_key": sql_join([ident("cur", n) for n in key_sources]),
+        "old_key_text": sql_join([Sql("{}::text").format(ident("old", n)) for n in key_sources]),
+        "new_key_text": sql_join([Sql("{}::text").format(ident("new", n)) for n in key_sources]),
+        "key_names": literal(", ".join(key_sources)),
+    }
+
+
+def _rows_context(
+    maps: MapSet, all_tables: AllTables, table_map: TableMap, direction: Direction
+) -> dict[str, Any]:
+    """Which rows count (the filter), which columns are watched, and the refs a row carries."""
+    from_side = source_of(direction)
+    source = all_tables[table_map.name][from_side]
+    text = table_map.filter(from_side)
+    # Queued: a filter that can raise for some rows must not fail the application's
+    # write, so it runs in a block of its own (a subtransaction: only such maps pay).
+    guard_filter = (
+        table_map.mode == "queued"
+        and text is not None
+        and may_raise(
+            parse_expression(
+                text, columns=[c.name for c in source.columns], where=Where(), what=text
+            )
+        )
+    )
+    # Watched by the update trigger: what crosses, and what decides whether a row counts.
+    source_columns = list(
+        dict.fromkeys((*table_map.source_columns(direction), *referenced_columns_of(text or "")))
+    )
+    return {
+        "old_filter": filter_sql(table_map, from_side, source, "old"),
+        "new_filter": filter_sql(table_map, from_side, source, "new"),
+        "filter_cur": filter_sql(table_map, from_side, source, "cur"),
+        "guard_filter": guard_filter,
+        "filter_raised": literal(f"{from_side}_filter {text!r} raised: "),
+        "old_watched": sql_join([ident("old", n) for n in source_columns]),
+        "new_watched": sql_join([ident("new", n) for n in source_columns]),
+        "watched_names": Sql("ARRAY[{}]::text[]").format(
+            sql_join([literal(n) for n in source_columns])
+        ),
+        "cur_refs": capture_refs(maps, all_tables, table_map, direction, "cur"),
+        "old_refs": capture_refs(maps, all_tables, table_map, direction, "old"),
+        "new_refs": capture_refs(maps, all_tables, table_map, direction, "new"),
+        "capture_fits": capture_fits(maps, all_tables, table_map, direction),
+    }
+
+
+def _triggers_context(table_map: TableMap, direction: Direction) -> dict[str, Any]:
+    row, update, truncate, sync = trigger_idents(table_map, direction)
+    return {
+        "row_trigger": row,
+        "update_trigger": update,
+        "truncate_trigger": truncate,
+        "sync_trigger": sync,
+    }
+
+
+def trigger_names(table_map: TableMap, direction: Direction) -> tuple[str, str, str, str]:
+    """The capture triggers of a map direction: inserts and deletes, updates, truncates,
+    and the one noting what an initial sync overwrote."""
+    name = f"replicator_{table_map.name}_{direction}"
+    return name, f"{name}_upd", f"{name}_trunc", f"{name}_sync"
+
+
+def trigger_idents(table_map: TableMap, direction: Direction) -> tuple[Sql, ...]:
+    return tuple(ident(name) for name in trigger_names(table_map, direction))

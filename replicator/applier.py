@@ -364,20 +364,22 @@ class Applier:
     # -- work ----------------------------------------------------------------------
 
     def _one_round(self) -> bool:
-        """Read the WAL slots, then one batch per direction; True if anything moved.
+        """Queue what the WAL slots hold up to where the WAL stood as the round began,
+        then one batch per direction; True if anything moved.
 
-        A slot is read to the end first: a change from the other side is judged
-        against this side's deletes, which count only once they are queued."""
+        Everything committed before the round is queued before anything is applied: a
+        change from the other side is judged against this side's deletes, which count
+        only once they are queued. What commits during the round waits for the next,
+        so writers that never stop cannot keep the applier reading."""
         self._heartbeat()
-        moved = False
+        read = 0
         for role, listener in list(self._listeners.items()):
             try:
-                moved |= listener.poll() > 0
-                while not listener.caught_up and not self.stopping:
-                    listener.poll()
+                read += listener.queue_committed(lambda: self.stopping)
             except SlotLost as exc:
                 self._slot_lost(role, exc)
         self._check_drift()
+        moved = read > 0
         for direction in DIRECTIONS:
             if self.stopping:
                 break

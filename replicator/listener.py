@@ -9,6 +9,10 @@ source commit position as the progress of the ``replicator_capture`` origin.
 Only then is the slot advanced. A crash between the two replays transactions
 whose position the origin already holds, and they are skipped: exactly once.
 
+``queue_committed`` reads up to where the WAL stood when it was called
+(``upto_lsn``), so writers that never stop cannot keep it reading: what they
+commit meanwhile waits for the next call.
+
 Writes made by the replicator itself carry its origins, and the slot is asked
 to leave those out (wal2json's filter-origins takes numeric ids).
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import psycopg
@@ -40,7 +45,7 @@ CONTROL = '"schema":"replicator"'
 # add-msg-prefixes: logical messages only with a prefix nobody writes, so none.
 PEEK = """
 SELECT data
-  FROM pg_logical_slot_peek_changes(%s, NULL, %s,
+  FROM pg_logical_slot_peek_changes(%s, %s, %s,
        'format-version', '2', 'include-lsn', 'true', 'include-timestamp', 'true',
        'add-tables', %s, 'filter-origins', %s, 'add-msg-prefixes', 'replicator')
 """
@@ -76,7 +81,8 @@ class Listener:
     confirmed: int = 0  # where the slot stands
     last_report: float = 0.0
     peak_held: int = 0  # most decoded messages held in memory at once
-    # The last poll read everything committed (flushed) before it began.
+    # The last poll read everything committed (flushed) before it began, or before
+    # its ``upto`` if that came first.
     caught_up: bool = False
 
     def open(self) -> None:
@@ -144,15 +150,32 @@ class Listener:
             )
         return _lsn(row[1]), _lsn(row[2])
 
-    def poll(self) -> int:
-        """Queue what the slot holds, up to about ``limit`` changes (whole transactions);
-        return how many changes were queued."""
+    def queue_committed(self, stopping: Callable[[], bool] = lambda: False) -> int:
+        """Queue everything committed on the database before this call, a poll of about
+        ``limit`` changes at a time, unless ``stopping`` says to stop between polls;
+        return how many changes were queued. What commits meanwhile is left for the next
+        call: a steady stream of writes cannot hold the caller here."""
+        assert self.write is not None
+        row = self.write.execute("SELECT pg_current_wal_flush_lsn()::text").fetchone()
+        self.write.commit()
+        assert row is not None
+        upto = _lsn(row[0])
+        queued = self.poll(upto)
+        while not self.caught_up and not stopping():
+            queued += self.poll(upto)
+        return queued
+
+    def poll(self, upto: int | None = None) -> int:
+        """Queue what the slot holds, up to about ``limit`` changes (whole transactions)
+        and, given ``upto``, the transactions that committed before that position; return
+        how many changes were queued."""
         assert self.read is not None and self.write is not None
-        # Whatever committed before ``flushed``, the peek below returns or leaves out
+        # Whatever committed before ``reach``, the peek below returns or leaves out
         # (the replicator's own transactions, other tables' changes, other databases'
         # WAL): if it reads to the end, the slot moves there. So an idle source, or
         # one busy only with what the slot leaves out, does not hold WAL back.
         self.confirmed, flushed = self._check_slot()
+        reach = flushed if upto is None else min(upto, flushed)
         returned = seen = queued = 0
         # Changes parked while a map did not fit its table go first, once it does again.
         unparked = self.write.execute("SELECT replicator.unpark_wal()").fetchone()
@@ -163,7 +186,8 @@ class Listener:
         consumed_at: str | None = None
         with self.read.transaction(), self.read.cursor(name="replicator_wal") as cur:
             cur.itersize = self.chunk
-            cur.execute(PEEK, (self.slot, self.limit, self.tables, self.skip_origins))
+            until = None if upto is None else _lsn_text(upto)
+            cur.execute(PEEK, (self.slot, until, self.limit, self.tables, self.skip_origins))
             held: list[str] = []
             skip = False
             in_transaction = False
@@ -211,7 +235,7 @@ class Listener:
                         in_transaction = True
         self.caught_up = behind_since is None and returned < self.limit
         if self.caught_up:
-            advance_to = max(advance_to, flushed)
+            advance_to = max(advance_to, reach)
         if advance_to > self.confirmed:
             self.read.execute(
                 "SELECT pg_replication_slot_advance(%s, %s)", (self.slot, _lsn_text(advance_to))

@@ -10,8 +10,9 @@ Only then is the slot advanced. A crash between the two replays transactions
 whose position the origin already holds, and they are skipped: exactly once.
 
 ``queue_committed`` reads up to where the WAL stood when it was called
-(``upto_lsn``), so writers that never stop cannot keep it reading: what they
-commit meanwhile waits for the next call.
+(``upto_lsn``), and at most about as many changes as it is told, so writers
+that never stop cannot keep it reading: what they commit meanwhile waits for
+the next call.
 
 Writes made by the replicator itself carry its origins, and the slot is asked
 to leave those out (wal2json's filter-origins takes numeric ids).
@@ -150,18 +151,19 @@ class Listener:
             )
         return _lsn(row[1]), _lsn(row[2])
 
-    def queue_committed(self, stopping: Callable[[], bool] = lambda: False) -> int:
-        """Queue everything committed on the database before this call, a poll of about
-        ``limit`` changes at a time, unless ``stopping`` says to stop between polls;
-        return how many changes were queued. What commits meanwhile is left for the next
-        call: a steady stream of writes cannot hold the caller here."""
+    def queue_committed(self, most: int, stopping: Callable[[], bool] = lambda: False) -> int:
+        """Queue what committed on the database before this call, a poll of about
+        ``limit`` changes at a time, until ``most`` changes are queued or ``stopping``
+        says to stop; return how many changes were queued. ``caught_up`` then says
+        whether everything committed before the call is queued. What commits meanwhile
+        is left for the next call: a steady stream of writes cannot hold the caller."""
         assert self.write is not None
         row = self.write.execute("SELECT pg_current_wal_flush_lsn()::text").fetchone()
         self.write.commit()
         assert row is not None
         upto = _lsn(row[0])
         queued = self.poll(upto)
-        while not self.caught_up and not stopping():
+        while not self.caught_up and queued < most and not stopping():
             queued += self.poll(upto)
         return queued
 

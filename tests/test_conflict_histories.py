@@ -14,7 +14,7 @@ import pytest
 
 from devtools.throwaway import ThrowawayServer
 from replicator.runtime.applier import Applier
-from tests.support import Project, cli, rows, wait_for_wal_flush
+from tests.support import Project, cli, queued, rows, wait_for_wal_flush
 
 MAP = """
 [[map]]
@@ -222,3 +222,31 @@ def test_a_wal_change_read_after_the_replicator_wrote_its_row_sends_the_row_as_i
     run(project)
     run(project)
     assert both(project) == ([(1, 1, "x")], [(1, 1, "x")])
+
+
+@pytest.mark.parametrize("make", ["wal"], indirect=True)
+def test_a_change_waits_while_the_slot_of_its_target_holds_older_writes(
+    make: Callable[..., Project],
+) -> None:
+    """The left deletes a row behind other writes, the right updates it. A round that
+    reads only part of the left's slot applies nothing to the left: the right's update
+    meets the left's delete once it is queued, and the policy decides, as when both
+    are read at once (the left wins by default: the row is gone on both sides)."""
+    project = make()
+    sql(project, "l", "INSERT INTO l.t VALUES (1, NULL, 'a')")
+    run(project)
+    for n in range(2, 5):
+        sql(project, "l", f"INSERT INTO l.t VALUES ({n}, NULL, 'a')")
+    sql(project, "l", "DELETE FROM l.t WHERE id = 1")
+    sql(project, "r", "UPDATE r.t SET b = 'edited right' WHERE id = 1")
+    applier = Applier(project.config(), batch_size=1, poll_interval=0.05, read_per_round=1)
+    applier._connect()
+    try:
+        assert applier._one_round()  # one transaction of the left's slot read, not its delete
+    finally:
+        applier._close()
+    assert rows(project.left_url, "SELECT id FROM l.t ORDER BY id") == [(2,), (3,), (4,)]
+    assert queued(project.right_url) == 1  # the right's update, waiting
+    run(project)
+    run(project)
+    assert both(project) == ([(2, None, "a"), (3, None, "a"), (4, None, "a")],) * 2

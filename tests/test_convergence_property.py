@@ -282,9 +282,7 @@ class History(RuleBasedStateMachine):
         self.flush()
         applier = self.open_applier(limit)
         for listener in applier._listeners.values():
-            listener.poll()
-            while not listener.caught_up:
-                listener.poll()
+            listener.queue_committed(applier.read_per_round)
         source, target = applier._conn(source_of(direction)), applier._conn(target_of(direction))
         peeked = source.execute(
             "SELECT ids, batch::text FROM replicator.peek_batch(%s, %s)", (direction, limit)

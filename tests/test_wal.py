@@ -302,6 +302,56 @@ def test_a_lost_slot_fails_its_maps_and_says_how_to_recover(project: Project) ->
     assert rows(project.right_url, "SELECT code FROM crm.items ORDER BY 1") == [("M",), ("N",)]
 
 
+class WriterUntilArrived(threading.Thread):
+    """An application committing one row after another into erp.items, never pausing,
+    until the CRM shows a row or ``deadline`` seconds pass; ``arrived`` says which."""
+
+    def __init__(self, source: str, target: str, deadline: float) -> None:
+        super().__init__(daemon=True)
+        self.source, self.target, self.deadline = source, target, deadline
+        self.rows = 0
+        self.arrived = False
+
+    def run(self) -> None:
+        ends = time.monotonic() + self.deadline
+        with (
+            psycopg.connect(self.source, autocommit=True) as source,
+            psycopg.connect(self.target, autocommit=True) as target,
+        ):
+            while time.monotonic() < ends:
+                for _ in range(20):
+                    source.execute(
+                        "INSERT INTO erp.items (code, name) VALUES (%s, 'x')", (f"W{self.rows}",)
+                    )
+                    self.rows += 1
+                if target.execute("SELECT EXISTS (SELECT FROM crm.items)").fetchone() == (True,):
+                    self.arrived = True
+                    return
+
+
+def test_rows_cross_while_the_application_keeps_writing(project: Project) -> None:
+    """A steady writer never lets the slot run empty. The applier reads each slot only
+    up to where the WAL stood as its round began, then applies, so rows reach the other
+    side while the writes go on (it once read until the slot was empty, and applied
+    nothing until the writer stopped). batch_size = 1: a poll reads one transaction,
+    and one writer outpaces it."""
+    project.config_path.write_text("batch_size = 1\n" + project.config_path.read_text())
+    writer = WriterUntilArrived(project.left_url, project.right_url, deadline=60)
+    with running_applier(project):
+        # The applier is up once its listener has read the slot (status: "last read").
+        wait_for(
+            lambda: rows(project.left_url, "SELECT read_at IS NOT NULL FROM replicator.wal_listener")
+            == [(True,)],
+            "the applier to read the slot",
+        )
+        writer.start()
+        writer.join()
+    assert writer.arrived, f"nothing crossed while the writer committed {writer.rows} rows"
+    project.drain()
+    assert count(project.right_url, "crm.items") == writer.rows
+    assert Counter(writes(project.right_url, "crm.items")) == {("INSERT", True): writer.rows}
+
+
 BACKLOG = 50_000
 
 

@@ -43,6 +43,9 @@ log = logging.getLogger("replicator.applier")
 BUSY_POLL = 0.05
 # Seconds between reads of a WAL slot while idle: a slot sends no wake-up.
 WAL_POLL = 0.1
+# Changes a round queues from a WAL slot at most (whole transactions) before it
+# applies: a slot far behind is read over several rounds, with batches between.
+READ_PER_ROUND = 10_000
 # Seconds between checks that the tables under the maps are still what they were
 # deployed against (a catalog query over a few rows per database).
 DRIFT_CHECK = 1.0
@@ -118,6 +121,7 @@ class Applier:
     batch_size: int
     poll_interval: float
     on_batch: Callable[[Direction, float], None] | None = None  # seconds per batch, for metrics
+    read_per_round: int = READ_PER_ROUND
     backoff: Backoff = field(default_factory=Backoff)
     totals: Totals = field(default_factory=Totals)
     stopping: bool = False
@@ -366,25 +370,47 @@ class Applier:
     # -- work ----------------------------------------------------------------------
 
     def _one_round(self) -> bool:
-        """Read the WAL slots, then one batch per direction; True if anything moved.
+        """Queue what each WAL slot holds up to where its WAL stood as the round began
+        (at most ``read_per_round`` changes), then apply batches, one per direction in
+        turn, until they took as many changes as the slots gave or nothing moves; True
+        if anything moved or a slot has more to read.
 
-        A slot is read to the end first: a change from the other side is judged
-        against this side's deletes, which count only once they are queued."""
+        A change from the other side is judged against this side's deletes, which
+        count only once they are queued: a direction whose target's slot was not read
+        up to the round's start waits for a round that reads it that far. What commits
+        during the round waits for the next, so writers that never stop cannot keep
+        the applier reading."""
         self._heartbeat()
-        moved = False
+        read = 0
+        behind: set[Side] = set()  # sides whose slot holds changes from before the round
         for role, listener in list(self._listeners.items()):
             try:
-                moved |= listener.poll() > 0
-                while not listener.caught_up and not self.stopping:
-                    listener.poll()
+                read += listener.queue_committed(self.read_per_round, lambda: self.stopping)
             except SlotLost as exc:
                 self._slot_lost(role, exc)
-        self._check_drift()
-        for direction in DIRECTIONS:
-            if self.stopping:
+                continue
+            if not listener.caught_up:
+                behind.update(self.config.wal_sides(role))
+        directions = [d for d in DIRECTIONS if target_of(d) not in behind]
+        moved = read > 0 or bool(behind)
+        taken_before = self._taken()
+        while not self.stopping:
+            self._heartbeat()
+            self._check_drift()
+            moved_now = False
+            for direction in directions:
+                if self.stopping:
+                    break
+                moved_now |= self._one_batch(direction)
+            moved |= moved_now
+            # Without slots, one batch each way: the next round comes straight after.
+            if not moved_now or self._taken() - taken_before >= read:
                 break
-            moved |= self._one_batch(direction)
         return moved
+
+    def _taken(self) -> int:
+        """Changes taken off the queues since the applier started."""
+        return self.totals.applied + self.totals.failed + self.totals.skipped
 
     def _heartbeat(self) -> None:
         """Record that the applier polls (status: "last polled"), at most every HEARTBEAT s."""

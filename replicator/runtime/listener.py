@@ -9,6 +9,11 @@ source commit position as the progress of the ``replicator_capture`` origin.
 Only then is the slot advanced. A crash between the two replays transactions
 whose position the origin already holds, and they are skipped: exactly once.
 
+``queue_committed`` reads up to where the WAL stood when it was called
+(``upto_lsn``), and at most about as many changes as it is told, so writers
+that never stop cannot keep it reading: what they commit meanwhile waits for
+the next call.
+
 Writes made by the replicator itself carry its origins, and the slot is asked
 to leave those out (wal2json's filter-origins takes numeric ids).
 """
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import psycopg
@@ -40,7 +46,7 @@ CONTROL = '"schema":"replicator"'
 # add-msg-prefixes: logical messages only with a prefix nobody writes, so none.
 PEEK = """
 SELECT data
-  FROM pg_logical_slot_peek_changes(%s, NULL, %s,
+  FROM pg_logical_slot_peek_changes(%s, %s, %s,
        'format-version', '2', 'include-lsn', 'true', 'include-timestamp', 'true',
        'add-tables', %s, 'filter-origins', %s, 'add-msg-prefixes', 'replicator')
 """
@@ -76,7 +82,8 @@ class Listener:
     confirmed: int = 0  # where the slot stands
     last_report: float = 0.0
     peak_held: int = 0  # most decoded messages held in memory at once
-    # The last poll read everything committed (flushed) before it began.
+    # The last poll read everything committed (flushed) before it began, or before
+    # its ``upto`` if that came first.
     caught_up: bool = False
 
     def open(self) -> None:
@@ -84,7 +91,9 @@ class Listener:
         self.read = open_connection(self.conninfo, what, autocommit=False)
         self.read.execute("SET application_name = 'replicator listener'")
         self.read.commit()
-        self.write = open_connection(self.conninfo, what, autocommit=False)
+        # Autocommit: each queueing transaction is spelled out (BEGIN ... COMMIT), so a
+        # poll's transactions can go in one pipeline (see poll).
+        self.write = open_connection(self.conninfo, what)
         self.write.execute("SET application_name = 'replicator listener'")
         under_origin(self.write, origins.CAPTURE)
         row = self.write.execute(
@@ -107,7 +116,6 @@ class Listener:
             (origins.CAPTURE,),
         ).fetchone()
         self.done = _lsn(progress[0]) if progress and progress[0] else 0
-        self.write.commit()
         self.confirmed, _ = self._check_slot()
 
     def close(self) -> None:
@@ -126,7 +134,6 @@ class Listener:
             " FROM pg_replication_slots WHERE slot_name = %s",
             (self.slot,),
         ).fetchone()
-        self.write.commit()
         if row is not None and not row[3]:
             # Slot names are per server: reading another database's slot fails every
             # time ("was not created in this database"), so retrying cannot help.
@@ -144,26 +151,51 @@ class Listener:
             )
         return _lsn(row[1]), _lsn(row[2])
 
-    def poll(self) -> int:
-        """Queue what the slot holds, up to about ``limit`` changes (whole transactions);
-        return how many changes were queued."""
+    def queue_committed(self, most: int, stopping: Callable[[], bool] = lambda: False) -> int:
+        """Queue what committed on the database before this call, a poll of about
+        ``limit`` changes at a time, until ``most`` changes are queued or ``stopping``
+        says to stop; return how many changes were queued. ``caught_up`` then says
+        whether everything committed before the call is queued. What commits meanwhile
+        is left for the next call: a steady stream of writes cannot hold the caller."""
+        assert self.write is not None
+        row = self.write.execute("SELECT pg_current_wal_flush_lsn()::text").fetchone()
+        assert row is not None
+        upto = _lsn(row[0])
+        queued = self.poll(upto)
+        while not self.caught_up and queued < most and not stopping():
+            queued += self.poll(upto)
+        return queued
+
+    def poll(self, upto: int | None = None) -> int:
+        """Queue what the slot holds, up to about ``limit`` changes (whole transactions)
+        and, given ``upto``, the transactions that committed before that position; return
+        how many changes were queued."""
         assert self.read is not None and self.write is not None
-        # Whatever committed before ``flushed``, the peek below returns or leaves out
+        # Whatever committed before ``reach``, the peek below returns or leaves out
         # (the replicator's own transactions, other tables' changes, other databases'
         # WAL): if it reads to the end, the slot moves there. So an idle source, or
         # one busy only with what the slot leaves out, does not hold WAL back.
         self.confirmed, flushed = self._check_slot()
+        reach = flushed if upto is None else min(upto, flushed)
         returned = seen = queued = 0
         # Changes parked while a map did not fit its table go first, once it does again.
         unparked = self.write.execute("SELECT replicator.unpark_wal()").fetchone()
-        self.write.commit()
         queued += int(unparked[0]) if unparked and unparked[0] else 0
         advance_to = 0
         behind_since: str | None = None
         consumed_at: str | None = None
-        with self.read.transaction(), self.read.cursor(name="replicator_wal") as cur:
+        # The queueing transactions go out in one pipeline, not a round trip each;
+        # what they queued, and that they committed, is known once it is through.
+        sent: list[psycopg.Cursor[TupleRow]] = []
+        done = self.done
+        with (
+            self.read.transaction(),
+            self.read.cursor(name="replicator_wal") as cur,
+            self.write.pipeline(),
+        ):
             cur.itersize = self.chunk
-            cur.execute(PEEK, (self.slot, self.limit, self.tables, self.skip_origins))
+            until = None if upto is None else _lsn_text(upto)
+            cur.execute(PEEK, (self.slot, until, self.limit, self.tables, self.skip_origins))
             held: list[str] = []
             skip = False
             in_transaction = False
@@ -177,19 +209,19 @@ class Listener:
                         behind_since = begin["timestamp"]
                         break
                     commit = _lsn(begin["lsn"])
-                    skip = commit <= self.done  # queued before a crash, then replayed
+                    skip = commit <= done  # queued before a crash, then replayed
                     in_transaction = False
                 elif action == "C":
                     end = json.loads(data)
                     if in_transaction or held:
-                        queued += self._queue(held, commit)
+                        sent.append(self._queue(held, commit, in_transaction))
                         held = []
                         self.write.execute(
                             "SELECT pg_replication_origin_xact_setup(%s, %s)",
                             (_lsn_text(commit), end["timestamp"]),
                         )
-                        self.write.commit()
-                        self.done = commit
+                        self.write.execute("COMMIT")
+                        done = commit
                         consumed_at = end["timestamp"]
                     in_transaction = False
                     advance_to = max(advance_to, _lsn(end["nextlsn"]))
@@ -197,8 +229,9 @@ class Listener:
                     # A stop or resume applies from here on: what came before is
                     # queued first, then it alone.
                     if held:
-                        queued += self._queue(held, commit)
-                    queued += self._queue([data], commit)
+                        sent.append(self._queue(held, commit, in_transaction))
+                        in_transaction = True
+                    sent.append(self._queue([data], commit, in_transaction))
                     held = []
                     in_transaction = True
                 elif action in "IUDT" and not skip:
@@ -206,12 +239,14 @@ class Listener:
                     seen += 1
                     self.peak_held = max(self.peak_held, len(held))
                     if len(held) >= self.chunk:
-                        queued += self._queue(held, commit)
+                        sent.append(self._queue(held, commit, in_transaction))
                         held = []
                         in_transaction = True
+        queued += sum(_queued(c) for c in sent)
+        self.done = done
         self.caught_up = behind_since is None and returned < self.limit
         if self.caught_up:
-            advance_to = max(advance_to, flushed)
+            advance_to = max(advance_to, reach)
         if advance_to > self.confirmed:
             self.read.execute(
                 "SELECT pg_replication_slot_advance(%s, %s)", (self.slot, _lsn_text(advance_to))
@@ -225,16 +260,25 @@ class Listener:
                 " consumed_at = coalesce(%s, consumed_at) WHERE slot_name = %s",
                 (behind_since, consumed_at, self.slot),
             )
-            self.write.commit()
             self.last_report = time.monotonic()
         return queued
 
-    def _queue(self, messages: list[str], commit: int) -> int:
+    def _queue(
+        self, messages: list[str], commit: int, in_transaction: bool
+    ) -> psycopg.Cursor[TupleRow]:
         """Hand decoded messages of the transaction that committed at ``commit`` to the
-        database, inside the transaction being built."""
+        database, in the transaction being built (begun here unless ``in_transaction``);
+        the cursor gives how many changes were queued."""
         assert self.write is not None
-        row = self.write.execute(
+        if not in_transaction:
+            self.write.execute("BEGIN")
+        return self.write.execute(
             "SELECT replicator.capture_wal(%s::jsonb, %s::pg_lsn)",
             ("[" + ",".join(messages) + "]", _lsn_text(commit)),
-        ).fetchone()
-        return int(row[0]) if row else 0
+        )
+
+
+def _queued(capture: psycopg.Cursor[TupleRow]) -> int:
+    """What a capture_wal call sent in a pipeline queued."""
+    row = capture.fetchone()
+    return int(row[0]) if row and row[0] is not None else 0

@@ -360,7 +360,7 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
 # newest_wins the model of the rules itself can end with the sides apart (a delete and a
 # re-insert on one side against updates on the other; the databases followed the model).
 # The random slow runs of newest_wins still run and report; they do not fail CI until it is
-# fixed. The fast, derandomized run of newest_wins above is a hard test.
+# fixed. The fast, derandomized run of newest_wins in make test is a hard test.
 NEWEST_WINS_DIVERGES = pytest.mark.xfail(
     reason="issue 17: newest_wins can diverge after a delete and re-insert (found at random)",
     strict=False,

@@ -49,6 +49,7 @@ class Replica:
     side: Side
     rows: dict[str, Row] = field(default_factory=dict)
     gone: dict[str, Row] = field(default_factory=dict)
+    gone_as_of: dict[str, int] = field(default_factory=dict)  # this side's newest change then
     clocks: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     queue: list[Change] = field(default_factory=list)
 
@@ -78,6 +79,12 @@ class Model:
         """The stamp of a transaction committed now."""
         self.clock += 1
         return self.clock
+
+    def upserted(self, side: Side, key: str, values: dict[str, str | None]) -> Row:
+        """The row an upsert of ``values`` on ``side`` makes (unset fields: as they are,
+        or "x" in a new row)."""
+        before = self.replica(side).rows.get(key)
+        return {f: values.get(f) or (before[f] if before else "x") for f in self.fields}
 
     def write(self, side: Side, key: str, values: Row | None, stamp: int) -> None:
         """An application's write on ``side`` in a transaction committed at ``stamp``: the
@@ -138,8 +145,9 @@ class Model:
                 entry[own], entry[own_stamp] = max(entry[own], change.id), change.stamp
             newest[change.key] = change
         for key, change in newest.items():
-            if change.op == "D":
-                here.gone[key] = dict(change.image)
+            # An incoming change may have been merged into the deleted row since.
+            if change.op == "D" and change.id > here.gone_as_of.get(key, 0):
+                here.gone[key], here.gone_as_of[key] = dict(change.image), change.id
 
     def _apply(self, here: Replica, batch: list[Change]) -> None:
         by_key: dict[str, list[Change]] = {}
@@ -176,8 +184,11 @@ class Model:
         present = key in here.rows
         base = here.rows.get(key)
         if base is None:
-            deleted = queued[-1].image if queued and queued[-1].op == "D" else None
-            base = deleted or here.gone.get(key)
+            deleted = [c for c in queued if c.op == "D"]
+            if deleted and deleted[-1].id > here.gone_as_of.get(key, 0):
+                base = deleted[-1].image
+            else:
+                base = here.gone.get(key)
         take_row = wins(ROW, max(c.seen for c in changes), newest.stamp)
         exists = (newest.op != "D") if take_row else present
         final: Row = {}
@@ -192,7 +203,7 @@ class Model:
             here.rows[key] = final
         else:
             here.rows.pop(key, None)
-            here.gone[key] = final
+            here.gone[key], here.gone_as_of[key] = final, own_newest(ROW)[0]
         for name in (ROW, *self.fields):
             writers = changes if name == ROW else [c for c in changes if name in c.wrote]
             if writers:

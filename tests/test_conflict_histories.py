@@ -180,6 +180,34 @@ def test_a_b_a_on_one_side_is_still_its_newest_write(
     assert both(project) == ([(1, 5, "x")], [(1, 5, "x")])
 
 
+@pytest.mark.parametrize("delete_crossed_first", [False, True], ids=["queued", "crossed"])
+def test_a_change_merged_into_a_row_deleted_here_is_kept_when_the_row_comes_back(
+    make: Callable[..., Project], delete_crossed_first: bool
+) -> None:
+    """Found by a random history: the right's a = 5 meets the left's delete and the left
+    keeps the row deleted with a = 5 merged in; the right's later b = 'y' brings the row
+    back (newer than the delete). It must come back with a = 5, whether the left's delete
+    still waits to cross or crossed in between."""
+    project = make("newest_wins")
+    seeded(project)
+    pause(project)
+    sql(project, "r", "UPDATE r.t SET a = 5")
+    sql(project, "l", "DELETE FROM l.t")
+    run(project)  # a = 5 crosses: the left's newer delete keeps the row deleted
+    if delete_crossed_first:
+        assert cli(project, "pause", "t", "--direction", "to_left").returncode == 0
+    sql(project, "r", "UPDATE r.t SET b = 'y'")
+    if delete_crossed_first:
+        resume(project)
+        run(project)  # the delete crosses; the right's b = 'y' is newer: the row stays there
+        assert cli(project, "resume", "t", "--direction", "to_left").returncode == 0
+    run(project)
+    resume(project)
+    run(project)
+    run(project)
+    assert both(project) == ([(1, 5, "y")], [(1, 5, "y")])
+
+
 def test_a_delete_against_an_update_goes_to_the_policy_on_both_sides(
     make: Callable[..., Project],
 ) -> None:

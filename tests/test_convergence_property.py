@@ -203,13 +203,6 @@ class History(RuleBasedStateMachine):
     def url(self, side: Side) -> str:
         return self.project.left_url if side == "left" else self.project.right_url
 
-    def new_row(self, side: Side, key: str, values: dict[str, str | None]) -> Row | None:
-        """The row ``values`` make of what the model says ``side`` holds (None: delete)."""
-        before = self.model.replica(side).rows.get(key)
-        if before is None:
-            return {f: values.get(f) or "x" for f in FIELDS}
-        return {f: values.get(f) or before[f] for f in FIELDS}
-
     def statement(self, side: Side, key: str, row: Row | None) -> tuple[str, tuple[Any, ...]]:
         table = f"{SCHEMAS[side]}.t"
         if row is None:
@@ -238,12 +231,12 @@ class History(RuleBasedStateMachine):
         """One transaction: a delete or an upsert of one row, and maybe a second upsert
         of it (an update after an insert, a re-insert after a delete)."""
         stamp = self.model.commit()
-        rows_written: list[Row | None] = [None if delete else self.new_row(side, key, values)]
+        rows_written: list[Row | None] = [None if delete else self.model.upserted(side, key, values)]
         with psycopg.connect(self.url(side)) as conn:
             conn.execute(*self.statement(side, key, rows_written[0]))
             self.model.write(side, key, rows_written[0], stamp)
             if again is not None:
-                second = self.new_row(side, key, again)
+                second = self.model.upserted(side, key, again)
                 conn.execute(*self.statement(side, key, second))
                 self.model.write(side, key, second, stamp)
             conn.commit()
@@ -356,25 +349,12 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
     return Templates(tmp_path_factory.mktemp("property"))
 
 
-# A known defect, found by a random history of make test-slow (issue 17 stays open): under
-# newest_wins the model of the rules itself can end with the sides apart (a delete and a
-# re-insert on one side against updates on the other; the databases followed the model).
-# The random slow runs of newest_wins still run and report; they do not fail CI until it is
-# fixed. The fast, derandomized run of newest_wins in make test is a hard test.
-NEWEST_WINS_DIVERGES = pytest.mark.xfail(
-    reason="issue 17: newest_wins can diverge after a delete and re-insert (found at random)",
-    strict=False,
-)
-
-
 def cases() -> Iterator[Any]:
     for index, setting in enumerate(SETTINGS):
         for number, policies in enumerate(POLICIES):
             # make test runs one policy per setting, a few histories each; the rest is slow.
             fast = number == index % len(POLICIES)
             marks = [] if fast else [pytest.mark.slow]
-            if not fast and policies[0] == "newest_wins":
-                marks.append(NEWEST_WINS_DIVERGES)
             yield pytest.param(
                 setting,
                 policies,

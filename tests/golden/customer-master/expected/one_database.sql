@@ -1,6 +1,7 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 4722049c9449ca4463a8c3b40b3250d04ce0c92083e0feff16d9e7d53b502f9c: control schema to version 1, 109 to create, 0 to replace, 0 to drop
+-- bundle 58554c81d42138601315b4ea3311c3ad8ee46767f4881dc2ff613526f92205bb: control schema to version 2, 109 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
+--   migrate control/0002_gone_as_of
 --   create  drift
 --   create  map/companies/to_right/apply
 --   create  map/companies/to_left/apply
@@ -793,6 +794,13 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
     polled_at  timestamptz NOT NULL DEFAULT now()
 );
 
+-- ==== migrate control/0002_gone_as_of ====
+-- Versions: as of which of this side's own changes the deleted row in `gone` holds.
+-- A change from the other side merged into a row deleted here (the delete still queued,
+-- or crossed) is newer than the delete's image; without this a later change that brings
+-- the row back started from the delete's image and lost the merge (issue 17).
+ALTER TABLE replicator.versions ADD COLUMN IF NOT EXISTS gone_as_of bigint;
+
 -- ==== the control schema's version ====
 -- The control schema's version: one row per numbered migration (sql/migrations/) that
 -- ran here. Deploy runs the missing ones, in order, in its transaction, and records
@@ -806,6 +814,8 @@ CREATE TABLE replicator.schema_migration (
 );
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (1, 'baseline', 'fbeb9b000f6afedc2d1f05707d24c6017f56b2266c6f595fff93cce2e5971c9e');
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (2, 'gone_as_of', 'b8e5cf580ea366db1672c98a73a43bddf6674c4031c1a8bd195700056fd039df');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -1284,7 +1294,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -1302,7 +1315,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('company_code', "l"."k_1")
               AND v.map_name = 'companies' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -1314,7 +1327,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -1367,17 +1381,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), "j"."t_1", j.clock->'name'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -1477,7 +1492,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -1495,7 +1513,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('company_code', "l"."k_1")
               AND v.map_name = 'companies' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -1507,7 +1525,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -1560,17 +1579,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), "j"."t_1", j.clock->'name'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -1721,7 +1741,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '19c207066433ef1a35f6e3bb4a18285100ecba6e3ffc31db367a74dd6004f290', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '4288ab227b4eae652b1e081362334e99cd9840633b54090bd91c1d74dc7c756d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(jsonb, boolean);
 $sql$)
@@ -1865,7 +1885,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -1883,7 +1906,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1")
               AND v.map_name = 'companies' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -1895,7 +1918,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -1948,17 +1972,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2058,7 +2083,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -2076,7 +2104,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1")
               AND v.map_name = 'companies' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -2088,7 +2116,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -2141,17 +2170,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2302,7 +2332,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'af3573dcb4c04f2ab81c62cff5eae3ea749997bf1a8c6b4a82e6ee13ad7c2047', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'f4dc5bbaf9b0317ef61b2a99c90785e11ba897837b4b66d14e1e21bde3cd912d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
 $sql$)
@@ -2482,7 +2512,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'first_name'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -2508,7 +2541,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
               AND v.map_name = 'contact_persons' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -2532,7 +2565,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'parent_account_number' IS DISTINCT FROM q.image->'parent_account_number')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -2621,7 +2655,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -2635,11 +2669,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_account'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'customer_account'->1, to_jsonb(0)), "j"."t_4", j.clock->'customer_account'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), "j"."t_5", j.clock->'is_sellable'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2780,7 +2815,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'first_name'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -2806,7 +2844,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
               AND v.map_name = 'contact_persons' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -2830,7 +2868,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'parent_account_number' IS DISTINCT FROM q.image->'parent_account_number')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -2919,7 +2958,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -2933,11 +2972,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_account'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'customer_account'->1, to_jsonb(0)), "j"."t_4", j.clock->'customer_account'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), "j"."t_5", j.clock->'is_sellable'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3119,7 +3159,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '45c8374a5cb92a796cbac0ceadf61517b8bf758bd0ef36635f5efd61e903ec4a', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'b318a28ca73f49bf582aaf8927b6704da99e77a64fd2bb6642434c90afca5019', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3307,7 +3347,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'first_name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -3331,7 +3374,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
               AND v.map_name = 'contact_persons' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -3355,7 +3398,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -3436,7 +3480,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -3448,11 +3492,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_3"), j.clock->'email'->2, "j"."t_3") END,
                'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
                     ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), "j"."i_4"), j.clock->'customer_account'->2, "j"."t_4") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3581,7 +3626,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'first_name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -3605,7 +3653,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
               AND v.map_name = 'contact_persons' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -3629,7 +3677,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -3710,7 +3759,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -3722,11 +3771,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_3"), j.clock->'email'->2, "j"."t_3") END,
                'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
                     ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), "j"."i_4"), j.clock->'customer_account'->2, "j"."t_4") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3900,7 +3950,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '217f3114c3f6709ad710598dfa833611e554cef67c22d55caea10b6c649151f0', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'f270c9fcadf665a121f1feab6d02999d49e2fe172bac09c8a94a1b773e2268a7', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4067,7 +4117,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -4085,7 +4138,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
               AND v.map_name = 'customer_groups' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -4097,7 +4150,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -4151,17 +4205,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4269,7 +4324,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -4287,7 +4345,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
               AND v.map_name = 'customer_groups' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -4299,7 +4357,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -4353,17 +4412,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4531,7 +4591,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '000890f05751dfb9df5a80391487ac28d43077198dfe71e5e5949a6e4e46313e', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '2ece14cf7a834e50beaf823dbc9fc4a9f4685b9fc6c6bdce7ec0eec9cf9b8828', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4698,7 +4758,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -4716,7 +4779,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
               AND v.map_name = 'customer_groups' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -4728,7 +4791,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -4782,17 +4846,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4900,7 +4965,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -4918,7 +4986,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
               AND v.map_name = 'customer_groups' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -4930,7 +4998,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -4984,17 +5053,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5162,7 +5232,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '5519d68498b7b611f689581223046b5c951496a3a7fb34aae3eafe00b72a1c1f', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '886088dcba61feaba69fa41625f3fdc66983ba16821e9b38fd0fc6ac349b7bfb', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5336,7 +5406,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -5356,7 +5429,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
               AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -5372,7 +5445,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -5435,7 +5509,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -5443,11 +5517,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_type'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'payment_type'->1, to_jsonb(0)), "j"."t_2", j.clock->'payment_type'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5562,7 +5637,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -5582,7 +5660,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
               AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -5598,7 +5676,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -5661,7 +5740,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -5669,11 +5748,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_type'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'payment_type'->1, to_jsonb(0)), "j"."t_2", j.clock->'payment_type'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5843,7 +5923,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'eafeb14ddac7990b10c160c47de9b48d0405049460fbfcbc37b33a73a59885a0', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '8dd3471322f6dec6b17fdd6c9cb312a75643f1d28721e9753f7a5f741854f45b', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6017,7 +6097,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -6037,7 +6120,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
               AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -6053,7 +6136,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -6116,7 +6200,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -6124,11 +6208,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), "j"."i_2"), j.clock->'payment_type'->2, "j"."t_2") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6243,7 +6328,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -6263,7 +6351,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
               AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -6279,7 +6367,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -6342,7 +6431,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -6350,11 +6439,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), "j"."i_2"), j.clock->'payment_type'->2, "j"."t_2") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6524,7 +6614,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '90fbd9c2fb5ab952944b16e0637d3fcbd60106b503c3d3aef470cf805a7fd931', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '9a7ba414ec74012579fbebd7fce775c17d4117a0aef8ca434d7fd96a82ce079c', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6716,7 +6806,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
@@ -6739,7 +6832,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
               AND v.map_name = 'customers_person' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -6751,7 +6844,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -6838,7 +6932,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -6852,11 +6946,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'email'->1, to_jsonb(0)), "j"."t_4", j.clock->'email'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), "j"."t_5", j.clock->'is_sellable'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6995,7 +7090,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
@@ -7018,7 +7116,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
               AND v.map_name = 'customers_person' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -7030,7 +7128,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -7117,7 +7216,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -7131,11 +7230,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'email'->1, to_jsonb(0)), "j"."t_4", j.clock->'email'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), "j"."t_5", j.clock->'is_sellable'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7317,7 +7417,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '5c803f83d5f3f02269479fc5281e3cb1ae10055defee9158d0fb2b5fa7e16bea', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '6480814be71613d762dbcbee994b96de49cc78b768b1458c5d9d4b75e568287d', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7499,7 +7599,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
@@ -7520,7 +7623,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
               AND v.map_name = 'customers_person' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -7532,7 +7635,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -7605,7 +7709,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -7615,11 +7719,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_2"), j.clock->'email'->2, "j"."t_2") END,
                'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_3"), j.clock->'party_type'->2, "j"."t_3") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7748,7 +7853,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
@@ -7769,7 +7877,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
               AND v.map_name = 'customers_person' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -7781,7 +7889,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -7854,7 +7963,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -7864,11 +7973,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_2"), j.clock->'email'->2, "j"."t_2") END,
                'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_3"), j.clock->'party_type'->2, "j"."t_3") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8046,7 +8156,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '344ecbd7fc0bb7ce9b8778b4bf820f1711bdcd69e64ec4584cc6ea70157ca4c4', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '1b488e38d2726dc01636eec44dfb59d382da91daec6194bdfb002aff4d4f3a96', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8218,7 +8328,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'tier'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -8240,7 +8353,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
               AND v.map_name = 'loyalty_cards' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -8260,7 +8373,8 @@ WITH incoming AS (
                       AS "o_3",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'is_blocked' IS DISTINCT FROM q.image->'is_blocked')))
                       AS "ot_3",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -8331,7 +8445,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -8341,11 +8455,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'issued_on'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'issued_on'->1, to_jsonb(0)), "j"."t_2", j.clock->'issued_on'->3) END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), "j"."t_3", j.clock->'blocked'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8459,7 +8574,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'tier'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -8481,7 +8599,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
               AND v.map_name = 'loyalty_cards' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -8501,7 +8619,8 @@ WITH incoming AS (
                       AS "o_3",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'is_blocked' IS DISTINCT FROM q.image->'is_blocked')))
                       AS "ot_3",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -8572,7 +8691,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -8582,11 +8701,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'issued_on'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'issued_on'->1, to_jsonb(0)), "j"."t_2", j.clock->'issued_on'->3) END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), "j"."t_3", j.clock->'blocked'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8741,7 +8861,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '599ad991e6ac4818aebbc93a7fc43d913d559637b4e8e5ac69ae5b0d561e0eb6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '71908582acbfedf1968687a84a7bea3254dd2b4705d7e14170f56fc99461011b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
@@ -8899,7 +9019,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'tier'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -8921,7 +9044,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
               AND v.map_name = 'loyalty_cards' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -8941,7 +9064,8 @@ WITH incoming AS (
                       AS "o_3",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_3",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -9012,7 +9136,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -9022,11 +9146,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), "j"."i_2"), j.clock->'issued_on'->2, "j"."t_2") END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_3"), j.clock->'blocked'->2, "j"."t_3") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9140,7 +9265,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'tier'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -9162,7 +9290,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
               AND v.map_name = 'loyalty_cards' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -9182,7 +9310,8 @@ WITH incoming AS (
                       AS "o_3",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_3",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -9253,7 +9382,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -9263,11 +9392,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), "j"."i_2"), j.clock->'issued_on'->2, "j"."t_2") END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_3"), j.clock->'blocked'->2, "j"."t_3") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9422,7 +9552,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '2f4b819c8ddc10d2332c69dd961781e9b83533b48ef13b8f6ff60ad1f5eaf5c3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '29fafa3839043c7f0ce3efe0b1547e6793cd45313de45bdbe56f6e7db3472fb2', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
@@ -9570,7 +9700,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -9588,7 +9721,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
               AND v.map_name = 'name_affixes' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -9600,7 +9733,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -9654,17 +9788,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9767,7 +9902,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -9785,7 +9923,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
               AND v.map_name = 'name_affixes' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -9797,7 +9935,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -9851,17 +9990,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -10012,7 +10152,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '1bb0c2c2b13a5d5c9951cccca6ce45e73c8019c275c610ec755a84cc83b4d449', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'b78a4fbda75d3e4f38f12e0eb7bd22e4d81279c712103aef8b977e87d7e57ab9', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(jsonb, boolean);
 $sql$)
@@ -10160,7 +10300,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -10178,7 +10321,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
               AND v.map_name = 'name_affixes' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -10190,7 +10333,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -10244,17 +10388,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -10357,7 +10502,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -10375,7 +10523,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
               AND v.map_name = 'name_affixes' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -10387,7 +10535,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -10441,17 +10590,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -10602,7 +10752,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '35a688c9076a23c70738e76d9c23d76561afad1ff842fb12a2ef6f66262d94cd', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'fbfa36e3ff6c54b56f9b09e8fa34a5050e1beb3a444ad2ad0eaabb81314d8e44', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
 $sql$)
@@ -10755,7 +10905,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -10773,7 +10926,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
               AND v.map_name = 'payment_days' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -10785,7 +10938,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -10839,17 +10993,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -10957,7 +11112,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -10975,7 +11133,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
               AND v.map_name = 'payment_days' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -10987,7 +11145,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -11041,17 +11200,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -11219,7 +11379,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'cfc49fa4ad7d1537c666cd96cd8a94b5fe15d8ea869256c685f81b70552122c1', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '8a0f5e2fff3c6da3a522bb3cc151812bd0f70b82c2ea331928e83a1cb33defdb', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11386,7 +11546,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -11404,7 +11567,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
               AND v.map_name = 'payment_days' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -11416,7 +11579,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -11470,17 +11634,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -11588,7 +11753,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -11606,7 +11774,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
               AND v.map_name = 'payment_days' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -11618,7 +11786,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -11672,17 +11841,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -11850,7 +12020,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '3f38e557bc6057b6a6445706f7cbc39f556b4bfe48b8fc4fcdeb41eab8842cb7', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '140633b63bb35a546a59ec9df912bb33c15a8a1fc5baa5ac9ebf49abd2dde75f', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12029,7 +12199,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'week_day'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -12049,7 +12222,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
               AND v.map_name = 'payment_day_lines' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -12065,7 +12238,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'dayofmonth' IS DISTINCT FROM q.image->'dayofmonth')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -12129,7 +12303,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -12137,11 +12311,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'week_day'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'week_day'->1, to_jsonb(0)), "j"."t_1", j.clock->'week_day'->3) END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'day_of_month'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'day_of_month'->1, to_jsonb(0)), "j"."t_2", j.clock->'day_of_month'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -12260,7 +12435,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'week_day'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -12280,7 +12458,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
               AND v.map_name = 'payment_day_lines' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -12296,7 +12474,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'dayofmonth' IS DISTINCT FROM q.image->'dayofmonth')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -12360,7 +12539,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -12368,11 +12547,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'week_day'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'week_day'->1, to_jsonb(0)), "j"."t_1", j.clock->'week_day'->3) END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'day_of_month'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'day_of_month'->1, to_jsonb(0)), "j"."t_2", j.clock->'day_of_month'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -12542,7 +12722,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '7b7c92dcba850297611cb0deaf26c5134d6a3cb111dd5891e8b810cc90b343c0', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '4f1b0c18a1d6f263954573ae52628941f6685de932355da6e0575004a73643ab', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12721,7 +12901,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'week_day'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -12741,7 +12924,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
               AND v.map_name = 'payment_day_lines' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -12757,7 +12940,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -12821,7 +13005,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -12829,11 +13013,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), "j"."i_1"), j.clock->'week_day'->2, "j"."t_1") END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), "j"."i_2"), j.clock->'day_of_month'->2, "j"."t_2") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -12952,7 +13137,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'week_day'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -12972,7 +13160,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
               AND v.map_name = 'payment_day_lines' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -12988,7 +13176,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -13052,7 +13241,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -13060,11 +13249,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), "j"."i_1"), j.clock->'week_day'->2, "j"."t_1") END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), "j"."i_2"), j.clock->'day_of_month'->2, "j"."t_2") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -13234,7 +13424,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'ac940e6191329e6789512b01b29eda54c7b5317a50f5c54aa5b5223b20702634', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '7cba2b63cebc688acc2dd12c52019d5c0353ca8672ed8cc66be647e8c35d710d', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13408,7 +13598,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -13428,7 +13621,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
               AND v.map_name = 'payment_schedules' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -13444,7 +13637,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -13507,7 +13701,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -13515,11 +13709,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'allocation'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'allocation'->1, to_jsonb(0)), "j"."t_2", j.clock->'allocation'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -13634,7 +13829,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -13654,7 +13852,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
               AND v.map_name = 'payment_schedules' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -13670,7 +13868,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -13733,7 +13932,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -13741,11 +13940,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'allocation'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'allocation'->1, to_jsonb(0)), "j"."t_2", j.clock->'allocation'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -13915,7 +14115,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '8bf34c925326715396ed7bfa0a0ec557e9299dd958fd33473f0f0eda5fddd089', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '1b77def3d73554570266c1cabcc0796e75cceaf9ec9f9a11997892568667f9b5', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -14089,7 +14289,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -14109,7 +14312,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
               AND v.map_name = 'payment_schedules' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -14125,7 +14328,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -14188,7 +14392,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -14196,11 +14400,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), "j"."i_2"), j.clock->'allocation'->2, "j"."t_2") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -14315,7 +14520,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -14335,7 +14543,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
               AND v.map_name = 'payment_schedules' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -14351,7 +14559,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -14414,7 +14623,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -14422,11 +14631,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), "j"."i_2"), j.clock->'allocation'->2, "j"."t_2") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -14596,7 +14806,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'cc2c07ccadc39bf6d582c1e6e03a08ea0a13059b5a49a434b52255b49c86e365', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'ee485c5943743fb93d3acf98341337815d764c9a89fde73f2c41cb25ecbac676', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -14782,7 +14992,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'percent'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -14804,7 +15017,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
               AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -14824,7 +15037,8 @@ WITH incoming AS (
                       AS "o_3",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'days' IS DISTINCT FROM q.image->'days')))
                       AS "ot_3",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -14897,7 +15111,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -14907,11 +15121,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_months'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'due_months'->1, to_jsonb(0)), "j"."t_2", j.clock->'due_months'->3) END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_days'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'due_days'->1, to_jsonb(0)), "j"."t_3", j.clock->'due_days'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -15037,7 +15252,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'percent'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -15059,7 +15277,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
               AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -15079,7 +15297,8 @@ WITH incoming AS (
                       AS "o_3",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'days' IS DISTINCT FROM q.image->'days')))
                       AS "ot_3",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -15152,7 +15371,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -15162,11 +15381,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_months'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'due_months'->1, to_jsonb(0)), "j"."t_2", j.clock->'due_months'->3) END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_days'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'due_days'->1, to_jsonb(0)), "j"."t_3", j.clock->'due_days'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -15338,7 +15558,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '53c87fd0ee7c55d16e4b96e2f5e42a022035427ed72ed4fad3be00f90b1e2d03', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '270f3cb02015bd41fae5f70f26bd583b86c1881e0005d100de1da01810dfdfde', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -15524,7 +15744,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'percent'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -15546,7 +15769,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
               AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -15566,7 +15789,8 @@ WITH incoming AS (
                       AS "o_3",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "ot_3",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -15639,7 +15863,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -15649,11 +15873,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), "j"."i_2"), j.clock->'due_months'->2, "j"."t_2") END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), "j"."i_3"), j.clock->'due_days'->2, "j"."t_3") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -15779,7 +16004,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'percent'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -15801,7 +16029,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
               AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -15821,7 +16049,8 @@ WITH incoming AS (
                       AS "o_3",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "ot_3",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -15894,7 +16123,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -15904,11 +16133,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), "j"."i_2"), j.clock->'due_months'->2, "j"."t_2") END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), "j"."i_3"), j.clock->'due_days'->2, "j"."t_3") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -16080,7 +16310,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '20fa10d9e9213e691da1c94480d8ac8ca936976a0a1ba4239198177cd67dce5e', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'ab9cf3d49904ebbc249b48d6efbdfdbadbdde33c2dad951859339123d243fa25', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16270,7 +16500,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -16294,7 +16527,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
               AND v.map_name = 'payment_terms' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -16318,7 +16551,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentdayid' IS DISTINCT FROM q.image->'paymentdayid')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -16399,7 +16633,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -16411,11 +16645,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_schedule'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'payment_schedule'->1, to_jsonb(0)), "j"."t_3", j.clock->'payment_schedule'->3) END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_day'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'payment_day'->1, to_jsonb(0)), "j"."t_4", j.clock->'payment_day'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -16546,7 +16781,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -16570,7 +16808,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
               AND v.map_name = 'payment_terms' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -16594,7 +16832,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentdayid' IS DISTINCT FROM q.image->'paymentdayid')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -16675,7 +16914,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -16687,11 +16926,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_schedule'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'payment_schedule'->1, to_jsonb(0)), "j"."t_3", j.clock->'payment_schedule'->3) END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_day'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'payment_day'->1, to_jsonb(0)), "j"."t_4", j.clock->'payment_day'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -16865,7 +17105,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'b666c24ee3588f792306de7134531a2b68e1afa9d5c6bb9524d8132d827b973e', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '17312e0df7d79139b4bf114f23b8dacf26b60c00e4de073bf853c20cee471bd0', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17055,7 +17295,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -17079,7 +17322,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
               AND v.map_name = 'payment_terms' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -17103,7 +17346,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -17184,7 +17428,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -17196,11 +17440,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_schedule'->2, "j"."t_3") END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_day'->2, "j"."t_4") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -17331,7 +17576,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -17355,7 +17603,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
               AND v.map_name = 'payment_terms' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -17379,7 +17627,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -17460,7 +17709,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -17472,11 +17721,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_schedule'->2, "j"."t_3") END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_day'->2, "j"."t_4") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -17650,7 +17900,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '388995332e834599cec27555b56af703517f0accf12be3d63f4ce1789f347299', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'ab639bb2282955bcdb0f28c110000f320260dbd37a1c346f6a6b23d3066f8824', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17868,7 +18118,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -17900,7 +18153,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
               AND v.map_name = 'customers_organization' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -17936,7 +18189,8 @@ WITH incoming AS (
                       AS "o_7",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_hold' IS DISTINCT FROM q.image->'credit_hold')))
                       AS "ot_7",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -18052,7 +18306,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -18072,11 +18326,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), "j"."i_7"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), "j"."t_7", j.clock->'blocked'->3) END,
                'relationship_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'relationship_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'relationship_type'->>0)::bigint, 0), "j"."i_8"), coalesce(j.clock->'relationship_type'->1, to_jsonb(0)), "j"."t_8", j.clock->'relationship_type'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -18241,7 +18496,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -18273,7 +18531,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
               AND v.map_name = 'customers_organization' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -18309,7 +18567,8 @@ WITH incoming AS (
                       AS "o_7",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_hold' IS DISTINCT FROM q.image->'credit_hold')))
                       AS "ot_7",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -18425,7 +18684,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -18445,11 +18704,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), "j"."i_7"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), "j"."t_7", j.clock->'blocked'->3) END,
                'relationship_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'relationship_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'relationship_type'->>0)::bigint, 0), "j"."i_8"), coalesce(j.clock->'relationship_type'->1, to_jsonb(0)), "j"."t_8", j.clock->'relationship_type'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -18637,7 +18897,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '247b12b2d41090e6639783f47b042edb1c6f8f9331965b44d970d8617ca85cb2', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '45eda98b06dd9583f42cc35cccbd41cd800df903a77e19a9c09abcf61770d800', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18855,7 +19115,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -18887,7 +19150,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
               AND v.map_name = 'customers_organization' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -18923,7 +19186,8 @@ WITH incoming AS (
                       AS "o_7",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_7",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -19039,7 +19303,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -19059,11 +19323,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_7"), j.clock->'blocked'->2, "j"."t_7") END,
                'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_8"), j.clock->'party_type'->2, "j"."t_8") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -19228,7 +19493,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -19260,7 +19528,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
               AND v.map_name = 'customers_organization' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -19296,7 +19564,8 @@ WITH incoming AS (
                       AS "o_7",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_7",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -19412,7 +19681,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -19432,11 +19701,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_7"), j.clock->'blocked'->2, "j"."t_7") END,
                'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_8"), j.clock->'party_type'->2, "j"."t_8") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -19624,7 +19894,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'dc96ab072f7ec367798cde1097b7b5277e392df6c1b98f18bc3f905bd316bef7', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'd8602259c109c3cf4972ff969b90de7e20f2d1823dd88daeb7db904bf00410e1', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -25800,21 +26070,23 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/companies/to_right/absorb ====
 -- Map 'companies', 'to_right': changes of "fno"."companies" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), j."t_1", j.clock->'name'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -25834,10 +26106,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', 'c5435dd8c2e828f2ae43db93bcb5a3aa9368fed5f807237ca089fd8cd8885a9e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
+VALUES ('map/companies/to_right/absorb', 'b58ddad34e07e5c7a7348fe5c88aa34f20ecfbddc44f4ce17dd16195a8625540', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -25845,21 +26121,23 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/companies/to_left/absorb ====
 -- Map 'companies', 'to_left': changes of "cds"."company" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), j."i_1"), j.clock->'name'->2, j."t_1") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -25879,10 +26157,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/absorb', '92691d03441d40b438fe7314f2c492536940b6838b9dd5d845fc4d5e21bc421b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(jsonb);
+VALUES ('map/companies/to_left/absorb', 'bc68b2d9a95275eb88cead2f6cffae8a12e8565c37edf309478b70f34b4df2d4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -25890,15 +26172,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/contact_persons/to_right/absorb ====
 -- Map 'contact_persons', 'to_right': changes of "fno"."contact_persons" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -25912,7 +26195,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_account'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'customer_account'->1, to_jsonb(0)), j."t_4", j.clock->'customer_account'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), j."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), j."t_5", j.clock->'is_sellable'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'first_name' IS DISTINCT FROM c.image->'first_name')))
@@ -25948,10 +26232,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', 'fb67660e5d44084c068593c0d04810216e62d3b896cc6847c2b0b43dc1bf4b54', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
+VALUES ('map/contact_persons/to_right/absorb', '6332f84ba6db09cfe7e60718816c84ce592354498b722d3926ada309c6cea69d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -25959,15 +26247,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/contact_persons/to_left/absorb ====
 -- Map 'contact_persons', 'to_left': changes of "cds"."contact" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -25979,7 +26268,8 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), j."i_3"), j.clock->'email'->2, j."t_3") END,
                'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
                     ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), j."i_4"), j.clock->'customer_account'->2, j."t_4") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'firstname' IS DISTINCT FROM c.image->'firstname')))
@@ -26011,10 +26301,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/absorb', 'd09f7fe976b12beb1fd78cccd618c1e975aa6b22d9b8e4d46ec8334b9548c47a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(jsonb);
+VALUES ('map/contact_persons/to_left/absorb', '7a03f7008fca44e49c8e7a7557e9d09fbfbcc6a2e7118cb1a0893eccb2f6b72d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -26022,21 +26316,23 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customer_groups/to_right/absorb ====
 -- Map 'customer_groups', 'to_right': changes of "fno"."customer_groups" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -26056,10 +26352,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', '55a3d7c6b482793214a11c88c21c06e63762cd6c27ec5119686a9b2c0c9e1947', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
+VALUES ('map/customer_groups/to_right/absorb', '00ee4a8fb43919ebf88cad033a12b2508c15f7d03839569290b06fc54bf5c0d1', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -26067,21 +26367,23 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customer_groups/to_left/absorb ====
 -- Map 'customer_groups', 'to_left': changes of "cds"."customer_group" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -26101,10 +26403,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/absorb', '55b753e244f942f786d0cb4221623212243d1e03ca2f5611af2ce86a1d8d6b76', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(jsonb);
+VALUES ('map/customer_groups/to_left/absorb', 'd822478758a60ae228604b82592b9f43dd3cb459321f5f08870e4d1cec769e41', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -26112,15 +26418,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customer_payment_methods/to_right/absorb ====
 -- Map 'customer_payment_methods', 'to_right': changes of "fno"."customer_payment_methods" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -26128,7 +26435,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_type'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'payment_type'->1, to_jsonb(0)), j."t_2", j.clock->'payment_type'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -26152,10 +26460,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '72fc93ec897b15998ac4c6afce6e928066975833c7e89cd2d900006b83388273', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
+VALUES ('map/customer_payment_methods/to_right/absorb', '3a6336c1e383ebe357e1a779244166b0b3b888a0d635f68ef91f8318845619f1', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -26163,15 +26475,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customer_payment_methods/to_left/absorb ====
 -- Map 'customer_payment_methods', 'to_left': changes of "cds"."customer_payment_method" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -26179,7 +26492,8 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), j."i_2"), j.clock->'payment_type'->2, j."t_2") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -26203,10 +26517,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/absorb', 'c02bf61a23ef5998ad31d0be22697f6f3c0ad56e5fccd49b35f4297c59e2a1b8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(jsonb);
+VALUES ('map/customer_payment_methods/to_left/absorb', 'c10edc65f045ffc5574b250fa01eb3a23635e9c6174e06b23e975a7a45510cbe', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -26214,15 +26532,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_person/to_right/absorb ====
 -- Map 'customers_person', 'to_right': changes of "fno"."customers" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -26236,7 +26555,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'email'->1, to_jsonb(0)), j."t_4", j.clock->'email'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), j."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), j."t_5", j.clock->'is_sellable'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -26272,10 +26592,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', '602ec9253b8887c16dc79d3f90bcfb616784d646370cafa060f494e36903dc43', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
+VALUES ('map/customers_person/to_right/absorb', '81b223109b1b19c5fe0a2ef12e1ac814379ed4e0d4cd335d6866ce86586d8d11', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -26283,15 +26607,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_person/to_left/absorb ====
 -- Map 'customers_person', 'to_left': changes of "cds"."contact" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -26301,7 +26626,8 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), j."i_2"), j.clock->'email'->2, j."t_2") END,
                'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), j."i_3"), j.clock->'party_type'->2, j."t_3") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'firstname' IS DISTINCT FROM c.image->'firstname' OR c.before->'middlename' IS DISTINCT FROM c.image->'middlename' OR c.before->'lastname' IS DISTINCT FROM c.image->'lastname')))
@@ -26329,10 +26655,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/absorb', '1281686828167ea0f9589991cffbc759d6ff3da14a70ad2300d626466bcf8bc0', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(jsonb);
+VALUES ('map/customers_person/to_left/absorb', '756ecb80f6ab0a11e41c1013cc4ff298579233aabb4c77dd103b57dc76ef845c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -26340,15 +26670,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/loyalty_cards/to_right/absorb ====
 -- Map 'loyalty_cards', 'to_right': changes of "fno"."loyalty_cards" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -26358,7 +26689,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'issued_on'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'issued_on'->1, to_jsonb(0)), j."t_2", j.clock->'issued_on'->3) END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), j."t_3", j.clock->'blocked'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')))
@@ -26386,10 +26718,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', '9e6b44c5d8b78f50ed472a5123aafd4f99a0eb195ed3568b522464ef28c3fe6e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
+VALUES ('map/loyalty_cards/to_right/absorb', '02fe707a1091477eda3116b2eab6828669bc9f671cf91f63881d3a7e73394224', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -26397,15 +26733,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/loyalty_cards/to_left/absorb ====
 -- Map 'loyalty_cards', 'to_left': changes of "cds"."loyalty_card" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -26415,7 +26752,8 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), j."i_2"), j.clock->'issued_on'->2, j."t_2") END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), j."i_3"), j.clock->'blocked'->2, j."t_3") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')))
@@ -26443,10 +26781,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/absorb', '73b54dd1ac01a22eb1b81fad1c6ab8f496889f0b731de1b9b7f6cab3c68f3312', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(jsonb);
+VALUES ('map/loyalty_cards/to_left/absorb', '3fadaf46c4a626f08020c183e94d867b77dc5af24511954007c19468c4e27b33', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -26454,21 +26796,23 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/name_affixes/to_right/absorb ====
 -- Map 'name_affixes', 'to_right': changes of "fno"."name_affixes" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -26488,10 +26832,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', '2ba22ba474c896f77a99d532bd0149c08a21a8a8bbe15e005532e01299d0c4b8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
+VALUES ('map/name_affixes/to_right/absorb', '97cadf09dc2801e81e965202833e45e9a2a724c3398ae7e6b7bcae998dd115ac', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -26499,21 +26847,23 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/name_affixes/to_left/absorb ====
 -- Map 'name_affixes', 'to_left': changes of "cds"."name_affix" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -26533,10 +26883,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/absorb', '1e8fa2c6dfad941c4878da1811076caf570f1d00d08d91f889c02513c62491e9', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(jsonb);
+VALUES ('map/name_affixes/to_left/absorb', 'fe5142d50f8fc38ede00d5335d326f45a3aa2b9f3474d667428b1e5e20835fa2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -26544,21 +26898,23 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_days/to_right/absorb ====
 -- Map 'payment_days', 'to_right': changes of "fno"."payment_days" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -26578,10 +26934,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', 'e3b454e393352e513ee22e6fcd82fddac63773f2fd82b6a69a1e1d1f7c7e214b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
+VALUES ('map/payment_days/to_right/absorb', '35ea9b046c3e1a7a4c5fae5e579302cd9820860f4eec8194abd17eeaeb8def2f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -26589,21 +26949,23 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_days/to_left/absorb ====
 -- Map 'payment_days', 'to_left': changes of "cds"."payment_day" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -26623,10 +26985,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/absorb', '9eae64e59069ab6470c2116a4db0e87df965ee62f61926b23fbfbd0db0495937', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(jsonb);
+VALUES ('map/payment_days/to_left/absorb', '7416a1818a32ccbaffb45dd516dd18e282ef0007e72227fa8a8fb73eb612d857', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -26634,15 +27000,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_day_lines/to_right/absorb ====
 -- Map 'payment_day_lines', 'to_right': changes of "fno"."payment_day_lines" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -26650,7 +27017,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'week_day'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'week_day'->1, to_jsonb(0)), j."t_1", j.clock->'week_day'->3) END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'day_of_month'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'day_of_month'->1, to_jsonb(0)), j."t_2", j.clock->'day_of_month'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'week_day' IS DISTINCT FROM c.image->'week_day')))
@@ -26674,10 +27042,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', '686d3e2165e60e3e309ea764f04456d240ab1e0a59ac451730b31986f2034d70', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
+VALUES ('map/payment_day_lines/to_right/absorb', '6d4ad97f8e108e8caac06b75322b83b29bae189bcb3f6c8391431e0313c3fd22', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -26685,15 +27057,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_day_lines/to_left/absorb ====
 -- Map 'payment_day_lines', 'to_left': changes of "cds"."payment_day_line" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -26701,7 +27074,8 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), j."i_1"), j.clock->'week_day'->2, j."t_1") END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), j."i_2"), j.clock->'day_of_month'->2, j."t_2") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'weekday' IS DISTINCT FROM c.image->'weekday')))
@@ -26725,10 +27099,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/absorb', 'ea95530e426260f0dd25e6b49e31915d28fe96240440203e2af8299a57a6d357', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(jsonb);
+VALUES ('map/payment_day_lines/to_left/absorb', 'aee79023e8e7c27d323d2ab53995d2b6163f0bfc0e173c3bec21beb9bc188bf6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -26736,15 +27114,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_schedules/to_right/absorb ====
 -- Map 'payment_schedules', 'to_right': changes of "fno"."payment_schedules" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -26752,7 +27131,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'allocation'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'allocation'->1, to_jsonb(0)), j."t_2", j.clock->'allocation'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -26776,10 +27156,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', '185b63ca542c07f32f030ad41ea99edc59fc2734ab61fd946b508b5de975cdff', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
+VALUES ('map/payment_schedules/to_right/absorb', '851bd4aac42a9aa7a7626bbbb935ef91276276b92aeb3619640e2e22d36e660b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -26787,15 +27171,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_schedules/to_left/absorb ====
 -- Map 'payment_schedules', 'to_left': changes of "cds"."payment_schedule" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -26803,7 +27188,8 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), j."i_2"), j.clock->'allocation'->2, j."t_2") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -26827,10 +27213,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/absorb', '233a0a73fff452378870ee323a798810fb54da6d63bf9453767929ad26b90299', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(jsonb);
+VALUES ('map/payment_schedules/to_left/absorb', '3ee47ee0b011e40a18c4336810b38fe33dc0259b296e8e3b669e1ef6c7f8553b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -26838,15 +27228,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_schedule_lines/to_right/absorb ====
 -- Map 'payment_schedule_lines', 'to_right': changes of "fno"."payment_schedule_lines" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -26856,7 +27247,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_months'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'due_months'->1, to_jsonb(0)), j."t_2", j.clock->'due_months'->3) END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_days'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'due_days'->1, to_jsonb(0)), j."t_3", j.clock->'due_days'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percent' IS DISTINCT FROM c.image->'percent')))
@@ -26884,10 +27276,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', '9c47a4c53fe8a9855962f1feab9d5e81ca5cc4b33ce453c3ebe531403ba675bd', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
+VALUES ('map/payment_schedule_lines/to_right/absorb', 'ae5643b550d55718463f57c985ab405f75a04f2d8b5bdb75dd67733a76caf367', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -26895,15 +27291,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_schedule_lines/to_left/absorb ====
 -- Map 'payment_schedule_lines', 'to_left': changes of "cds"."payment_schedule_line" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -26913,7 +27310,8 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), j."i_2"), j.clock->'due_months'->2, j."t_2") END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), j."i_3"), j.clock->'due_days'->2, j."t_3") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percentage' IS DISTINCT FROM c.image->'percentage')))
@@ -26941,10 +27339,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/absorb', 'f7e0471382b979071a3716f8652ad9e73e361659a7f153c26fee4b3af99bb281', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(jsonb);
+VALUES ('map/payment_schedule_lines/to_left/absorb', 'fa0b6be5bd63c5497f18da6bf9fc294c8ab5bef073f55f262fc8d2a9e2130cc5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -26952,15 +27354,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_terms/to_right/absorb ====
 -- Map 'payment_terms', 'to_right': changes of "fno"."payment_terms" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -26972,7 +27375,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_schedule'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'payment_schedule'->1, to_jsonb(0)), j."t_3", j.clock->'payment_schedule'->3) END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_day'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'payment_day'->1, to_jsonb(0)), j."t_4", j.clock->'payment_day'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -27004,10 +27408,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', 'd8a0ce26963017e82d96d21a5b4c06e85a91ad5e608174cd02c428d9b89fd276', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
+VALUES ('map/payment_terms/to_right/absorb', 'b203e69a9f47a214eaa262f66f3c1652ab1dad90be4235f99d838f36c864e77b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -27015,15 +27423,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_terms/to_left/absorb ====
 -- Map 'payment_terms', 'to_left': changes of "cds"."payment_term" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -27035,7 +27444,8 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), j."i_3"), j.clock->'payment_schedule'->2, j."t_3") END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), j."i_4"), j.clock->'payment_day'->2, j."t_4") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -27067,10 +27477,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/absorb', '252c594de9213d840b35142de6e784453f774d81d3d9266ff3cdb6a4f353ce60', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(jsonb);
+VALUES ('map/payment_terms/to_left/absorb', '9125e9e4ed5a6f71e0aacdcc653c9f1b7108da52fcc0d9532ca6488ab4ed0113', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -27078,15 +27492,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_organization/to_right/absorb ====
 -- Map 'customers_organization', 'to_right': changes of "fno"."customers" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -27106,7 +27521,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), j."i_7"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), j."t_7", j.clock->'blocked'->3) END,
                'relationship_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'relationship_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'relationship_type'->>0)::bigint, 0), j."i_8"), coalesce(j.clock->'relationship_type'->1, to_jsonb(0)), j."t_8", j.clock->'relationship_type'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -27154,10 +27570,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', '1090d16ada937914fdb3a91d345b5d02bb8656929e80678720423b1449737e31', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
+VALUES ('map/customers_organization/to_right/absorb', '2a3e049839842b5299da515a541bfc1a9ba7891d30eb4bccc55255e2cdf3ba61', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -27165,15 +27585,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_organization/to_left/absorb ====
 -- Map 'customers_organization', 'to_left': changes of "cds"."account" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -27193,7 +27614,8 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), j."i_7"), j.clock->'blocked'->2, j."t_7") END,
                'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), j."i_8"), j.clock->'party_type'->2, j."t_8") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -27241,10 +27663,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/absorb', '5ec3b64344377f101bfbcab70eb9b00a1a8e8c1a9d58d9e0437356c6b0bb8a3d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(jsonb);
+VALUES ('map/customers_organization/to_left/absorb', 'c3f91778b2234c1cef31b9dc24b13973ca0053cea74623b038825f170a7bee06', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -27560,6 +27986,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('4722049c9449ca4463a8c3b40b3250d04ce0c92083e0feff16d9e7d53b502f9c');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('58554c81d42138601315b4ea3311c3ad8ee46767f4881dc2ff613526f92205bb');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 4722049c9449: control schema to version 1, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '4722049c9449ca4463a8c3b40b3250d04ce0c92083e0feff16d9e7d53b502f9c'));
+VALUES ('deploy', 'deployed bundle 58554c81d421: control schema to version 2, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '58554c81d42138601315b4ea3311c3ad8ee46767f4881dc2ff613526f92205bb'));

@@ -1,6 +1,7 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 3a6119f48845744acd7912be2fe66fc8cfb6426e934987f6963e776532f70e01: control schema to version 1, 57 to create, 0 to replace, 0 to drop
+-- bundle da0961241bf9d697ef83171bab551e1ecbb5419aa2ea7aa68ced4e4d0b17cf77: control schema to version 2, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
+--   migrate control/0002_gone_as_of
 --   create  drift
 --   create  map/companies/to_left/apply
 --   create  map/contact_persons/to_left/apply
@@ -741,6 +742,13 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
     polled_at  timestamptz NOT NULL DEFAULT now()
 );
 
+-- ==== migrate control/0002_gone_as_of ====
+-- Versions: as of which of this side's own changes the deleted row in `gone` holds.
+-- A change from the other side merged into a row deleted here (the delete still queued,
+-- or crossed) is newer than the delete's image; without this a later change that brings
+-- the row back started from the delete's image and lost the merge (issue 17).
+ALTER TABLE replicator.versions ADD COLUMN IF NOT EXISTS gone_as_of bigint;
+
 -- ==== the control schema's version ====
 -- The control schema's version: one row per numbered migration (sql/migrations/) that
 -- ran here. Deploy runs the missing ones, in order, in its transaction, and records
@@ -754,6 +762,8 @@ CREATE TABLE replicator.schema_migration (
 );
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (1, 'baseline', 'fbeb9b000f6afedc2d1f05707d24c6017f56b2266c6f595fff93cce2e5971c9e');
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (2, 'gone_as_of', 'b8e5cf580ea366db1672c98a73a43bddf6674c4031c1a8bd195700056fd039df');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -1232,7 +1242,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -1250,7 +1263,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1")
               AND v.map_name = 'companies' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -1262,7 +1275,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -1315,17 +1329,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -1425,7 +1440,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -1443,7 +1461,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1")
               AND v.map_name = 'companies' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -1455,7 +1473,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -1508,17 +1527,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -1669,7 +1689,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'af3573dcb4c04f2ab81c62cff5eae3ea749997bf1a8c6b4a82e6ee13ad7c2047', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'f4dc5bbaf9b0317ef61b2a99c90785e11ba897837b4b66d14e1e21bde3cd912d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
 $sql$)
@@ -1843,7 +1863,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'first_name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -1867,7 +1890,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
               AND v.map_name = 'contact_persons' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -1891,7 +1914,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -1972,7 +1996,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -1984,11 +2008,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_3"), j.clock->'email'->2, "j"."t_3") END,
                'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
                     ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), "j"."i_4"), j.clock->'customer_account'->2, "j"."t_4") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2117,7 +2142,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'first_name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -2141,7 +2169,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
               AND v.map_name = 'contact_persons' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -2165,7 +2193,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -2246,7 +2275,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -2258,11 +2287,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_3"), j.clock->'email'->2, "j"."t_3") END,
                'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
                     ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), "j"."i_4"), j.clock->'customer_account'->2, "j"."t_4") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2436,7 +2466,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '217f3114c3f6709ad710598dfa833611e554cef67c22d55caea10b6c649151f0', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'f270c9fcadf665a121f1feab6d02999d49e2fe172bac09c8a94a1b773e2268a7', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2603,7 +2633,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -2621,7 +2654,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
               AND v.map_name = 'customer_groups' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -2633,7 +2666,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -2687,17 +2721,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2805,7 +2840,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -2823,7 +2861,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
               AND v.map_name = 'customer_groups' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -2835,7 +2873,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -2889,17 +2928,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3067,7 +3107,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '5519d68498b7b611f689581223046b5c951496a3a7fb34aae3eafe00b72a1c1f', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '886088dcba61feaba69fa41625f3fdc66983ba16821e9b38fd0fc6ac349b7bfb', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3241,7 +3281,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -3261,7 +3304,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
               AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -3277,7 +3320,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -3340,7 +3384,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -3348,11 +3392,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), "j"."i_2"), j.clock->'payment_type'->2, "j"."t_2") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3467,7 +3512,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -3487,7 +3535,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
               AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -3503,7 +3551,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -3566,7 +3615,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -3574,11 +3623,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), "j"."i_2"), j.clock->'payment_type'->2, "j"."t_2") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3748,7 +3798,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '90fbd9c2fb5ab952944b16e0637d3fcbd60106b503c3d3aef470cf805a7fd931', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '9a7ba414ec74012579fbebd7fce775c17d4117a0aef8ca434d7fd96a82ce079c', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3930,7 +3980,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
@@ -3951,7 +4004,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
               AND v.map_name = 'customers_person' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -3963,7 +4016,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -4036,7 +4090,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -4046,11 +4100,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_2"), j.clock->'email'->2, "j"."t_2") END,
                'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_3"), j.clock->'party_type'->2, "j"."t_3") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4179,7 +4234,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
@@ -4200,7 +4258,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
               AND v.map_name = 'customers_person' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -4212,7 +4270,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -4285,7 +4344,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -4295,11 +4354,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_2"), j.clock->'email'->2, "j"."t_2") END,
                'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_3"), j.clock->'party_type'->2, "j"."t_3") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4477,7 +4537,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '344ecbd7fc0bb7ce9b8778b4bf820f1711bdcd69e64ec4584cc6ea70157ca4c4', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '1b488e38d2726dc01636eec44dfb59d382da91daec6194bdfb002aff4d4f3a96', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4649,7 +4709,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'tier'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -4671,7 +4734,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
               AND v.map_name = 'loyalty_cards' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -4691,7 +4754,8 @@ WITH incoming AS (
                       AS "o_3",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_3",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -4762,7 +4826,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -4772,11 +4836,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), "j"."i_2"), j.clock->'issued_on'->2, "j"."t_2") END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_3"), j.clock->'blocked'->2, "j"."t_3") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4890,7 +4955,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'tier'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -4912,7 +4980,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
               AND v.map_name = 'loyalty_cards' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -4932,7 +5000,8 @@ WITH incoming AS (
                       AS "o_3",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_3",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -5003,7 +5072,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -5013,11 +5082,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), "j"."i_2"), j.clock->'issued_on'->2, "j"."t_2") END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_3"), j.clock->'blocked'->2, "j"."t_3") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5172,7 +5242,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '2f4b819c8ddc10d2332c69dd961781e9b83533b48ef13b8f6ff60ad1f5eaf5c3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '29fafa3839043c7f0ce3efe0b1547e6793cd45313de45bdbe56f6e7db3472fb2', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
@@ -5320,7 +5390,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -5338,7 +5411,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
               AND v.map_name = 'name_affixes' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -5350,7 +5423,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -5404,17 +5478,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5517,7 +5592,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -5535,7 +5613,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
               AND v.map_name = 'name_affixes' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -5547,7 +5625,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -5601,17 +5680,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5762,7 +5842,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '35a688c9076a23c70738e76d9c23d76561afad1ff842fb12a2ef6f66262d94cd', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'fbfa36e3ff6c54b56f9b09e8fa34a5050e1beb3a444ad2ad0eaabb81314d8e44', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
 $sql$)
@@ -5915,7 +5995,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -5933,7 +6016,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
               AND v.map_name = 'payment_days' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -5945,7 +6028,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -5999,17 +6083,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6117,7 +6202,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -6135,7 +6223,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
               AND v.map_name = 'payment_days' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -6147,7 +6235,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -6201,17 +6290,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6379,7 +6469,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '3f38e557bc6057b6a6445706f7cbc39f556b4bfe48b8fc4fcdeb41eab8842cb7', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '140633b63bb35a546a59ec9df912bb33c15a8a1fc5baa5ac9ebf49abd2dde75f', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6558,7 +6648,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'week_day'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -6578,7 +6671,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
               AND v.map_name = 'payment_day_lines' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -6594,7 +6687,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -6658,7 +6752,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -6666,11 +6760,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), "j"."i_1"), j.clock->'week_day'->2, "j"."t_1") END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), "j"."i_2"), j.clock->'day_of_month'->2, "j"."t_2") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6789,7 +6884,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'week_day'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -6809,7 +6907,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
               AND v.map_name = 'payment_day_lines' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -6825,7 +6923,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -6889,7 +6988,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -6897,11 +6996,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), "j"."i_1"), j.clock->'week_day'->2, "j"."t_1") END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), "j"."i_2"), j.clock->'day_of_month'->2, "j"."t_2") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7071,7 +7171,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'ac940e6191329e6789512b01b29eda54c7b5317a50f5c54aa5b5223b20702634', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '7cba2b63cebc688acc2dd12c52019d5c0353ca8672ed8cc66be647e8c35d710d', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7245,7 +7345,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -7265,7 +7368,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
               AND v.map_name = 'payment_schedules' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -7281,7 +7384,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -7344,7 +7448,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -7352,11 +7456,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), "j"."i_2"), j.clock->'allocation'->2, "j"."t_2") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7471,7 +7576,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -7491,7 +7599,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
               AND v.map_name = 'payment_schedules' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -7507,7 +7615,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -7570,7 +7679,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -7578,11 +7687,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), "j"."i_2"), j.clock->'allocation'->2, "j"."t_2") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7752,7 +7862,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'cc2c07ccadc39bf6d582c1e6e03a08ea0a13059b5a49a434b52255b49c86e365', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'ee485c5943743fb93d3acf98341337815d764c9a89fde73f2c41cb25ecbac676', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7938,7 +8048,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'percent'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -7960,7 +8073,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
               AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -7980,7 +8093,8 @@ WITH incoming AS (
                       AS "o_3",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "ot_3",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -8053,7 +8167,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -8063,11 +8177,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), "j"."i_2"), j.clock->'due_months'->2, "j"."t_2") END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), "j"."i_3"), j.clock->'due_days'->2, "j"."t_3") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8193,7 +8308,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'percent'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -8215,7 +8333,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
               AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -8235,7 +8353,8 @@ WITH incoming AS (
                       AS "o_3",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "ot_3",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -8308,7 +8427,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -8318,11 +8437,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), "j"."i_2"), j.clock->'due_months'->2, "j"."t_2") END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), "j"."i_3"), j.clock->'due_days'->2, "j"."t_3") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8494,7 +8614,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '20fa10d9e9213e691da1c94480d8ac8ca936976a0a1ba4239198177cd67dce5e', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'ab9cf3d49904ebbc249b48d6efbdfdbadbdde33c2dad951859339123d243fa25', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8684,7 +8804,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -8708,7 +8831,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
               AND v.map_name = 'payment_terms' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -8732,7 +8855,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -8813,7 +8937,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -8825,11 +8949,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_schedule'->2, "j"."t_3") END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_day'->2, "j"."t_4") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8960,7 +9085,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -8984,7 +9112,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
               AND v.map_name = 'payment_terms' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -9008,7 +9136,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -9089,7 +9218,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -9101,11 +9230,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_schedule'->2, "j"."t_3") END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_day'->2, "j"."t_4") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9279,7 +9409,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '388995332e834599cec27555b56af703517f0accf12be3d63f4ce1789f347299', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'ab639bb2282955bcdb0f28c110000f320260dbd37a1c346f6a6b23d3066f8824', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9497,7 +9627,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -9529,7 +9662,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
               AND v.map_name = 'customers_organization' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -9565,7 +9698,8 @@ WITH incoming AS (
                       AS "o_7",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_7",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -9681,7 +9815,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -9701,11 +9835,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_7"), j.clock->'blocked'->2, "j"."t_7") END,
                'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_8"), j.clock->'party_type'->2, "j"."t_8") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9870,7 +10005,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -9902,7 +10040,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
               AND v.map_name = 'customers_organization' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -9938,7 +10076,8 @@ WITH incoming AS (
                       AS "o_7",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_7",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -10054,7 +10193,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -10074,11 +10213,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_7"), j.clock->'blocked'->2, "j"."t_7") END,
                'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_8"), j.clock->'party_type'->2, "j"."t_8") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -10266,7 +10406,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'dc96ab072f7ec367798cde1097b7b5277e392df6c1b98f18bc3f905bd316bef7', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'd8602259c109c3cf4972ff969b90de7e20f2d1823dd88daeb7db904bf00410e1', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13393,21 +13533,23 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/companies/to_right/absorb ====
 -- Map 'companies', 'to_right': changes of "fno"."companies" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), j."t_1", j.clock->'name'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -13427,10 +13569,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', 'c5435dd8c2e828f2ae43db93bcb5a3aa9368fed5f807237ca089fd8cd8885a9e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
+VALUES ('map/companies/to_right/absorb', 'b58ddad34e07e5c7a7348fe5c88aa34f20ecfbddc44f4ce17dd16195a8625540', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13438,15 +13584,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/contact_persons/to_right/absorb ====
 -- Map 'contact_persons', 'to_right': changes of "fno"."contact_persons" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -13460,7 +13607,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_account'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'customer_account'->1, to_jsonb(0)), j."t_4", j.clock->'customer_account'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), j."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), j."t_5", j.clock->'is_sellable'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'first_name' IS DISTINCT FROM c.image->'first_name')))
@@ -13496,10 +13644,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', 'fb67660e5d44084c068593c0d04810216e62d3b896cc6847c2b0b43dc1bf4b54', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
+VALUES ('map/contact_persons/to_right/absorb', '6332f84ba6db09cfe7e60718816c84ce592354498b722d3926ada309c6cea69d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13507,21 +13659,23 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customer_groups/to_right/absorb ====
 -- Map 'customer_groups', 'to_right': changes of "fno"."customer_groups" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -13541,10 +13695,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', '55a3d7c6b482793214a11c88c21c06e63762cd6c27ec5119686a9b2c0c9e1947', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
+VALUES ('map/customer_groups/to_right/absorb', '00ee4a8fb43919ebf88cad033a12b2508c15f7d03839569290b06fc54bf5c0d1', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13552,15 +13710,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customer_payment_methods/to_right/absorb ====
 -- Map 'customer_payment_methods', 'to_right': changes of "fno"."customer_payment_methods" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -13568,7 +13727,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_type'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'payment_type'->1, to_jsonb(0)), j."t_2", j.clock->'payment_type'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -13592,10 +13752,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '72fc93ec897b15998ac4c6afce6e928066975833c7e89cd2d900006b83388273', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
+VALUES ('map/customer_payment_methods/to_right/absorb', '3a6336c1e383ebe357e1a779244166b0b3b888a0d635f68ef91f8318845619f1', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13603,15 +13767,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_person/to_right/absorb ====
 -- Map 'customers_person', 'to_right': changes of "fno"."customers" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -13625,7 +13790,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'email'->1, to_jsonb(0)), j."t_4", j.clock->'email'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), j."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), j."t_5", j.clock->'is_sellable'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -13661,10 +13827,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', '602ec9253b8887c16dc79d3f90bcfb616784d646370cafa060f494e36903dc43', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
+VALUES ('map/customers_person/to_right/absorb', '81b223109b1b19c5fe0a2ef12e1ac814379ed4e0d4cd335d6866ce86586d8d11', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13672,15 +13842,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/loyalty_cards/to_right/absorb ====
 -- Map 'loyalty_cards', 'to_right': changes of "fno"."loyalty_cards" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -13690,7 +13861,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'issued_on'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'issued_on'->1, to_jsonb(0)), j."t_2", j.clock->'issued_on'->3) END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), j."t_3", j.clock->'blocked'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')))
@@ -13718,10 +13890,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', '9e6b44c5d8b78f50ed472a5123aafd4f99a0eb195ed3568b522464ef28c3fe6e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
+VALUES ('map/loyalty_cards/to_right/absorb', '02fe707a1091477eda3116b2eab6828669bc9f671cf91f63881d3a7e73394224', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13729,21 +13905,23 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/name_affixes/to_right/absorb ====
 -- Map 'name_affixes', 'to_right': changes of "fno"."name_affixes" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -13763,10 +13941,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', '2ba22ba474c896f77a99d532bd0149c08a21a8a8bbe15e005532e01299d0c4b8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
+VALUES ('map/name_affixes/to_right/absorb', '97cadf09dc2801e81e965202833e45e9a2a724c3398ae7e6b7bcae998dd115ac', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13774,21 +13956,23 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_days/to_right/absorb ====
 -- Map 'payment_days', 'to_right': changes of "fno"."payment_days" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -13808,10 +13992,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', 'e3b454e393352e513ee22e6fcd82fddac63773f2fd82b6a69a1e1d1f7c7e214b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
+VALUES ('map/payment_days/to_right/absorb', '35ea9b046c3e1a7a4c5fae5e579302cd9820860f4eec8194abd17eeaeb8def2f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13819,15 +14007,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_day_lines/to_right/absorb ====
 -- Map 'payment_day_lines', 'to_right': changes of "fno"."payment_day_lines" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -13835,7 +14024,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'week_day'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'week_day'->1, to_jsonb(0)), j."t_1", j.clock->'week_day'->3) END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'day_of_month'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'day_of_month'->1, to_jsonb(0)), j."t_2", j.clock->'day_of_month'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'week_day' IS DISTINCT FROM c.image->'week_day')))
@@ -13859,10 +14049,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', '686d3e2165e60e3e309ea764f04456d240ab1e0a59ac451730b31986f2034d70', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
+VALUES ('map/payment_day_lines/to_right/absorb', '6d4ad97f8e108e8caac06b75322b83b29bae189bcb3f6c8391431e0313c3fd22', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13870,15 +14064,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_schedules/to_right/absorb ====
 -- Map 'payment_schedules', 'to_right': changes of "fno"."payment_schedules" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -13886,7 +14081,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'allocation'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'allocation'->1, to_jsonb(0)), j."t_2", j.clock->'allocation'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -13910,10 +14106,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', '185b63ca542c07f32f030ad41ea99edc59fc2734ab61fd946b508b5de975cdff', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
+VALUES ('map/payment_schedules/to_right/absorb', '851bd4aac42a9aa7a7626bbbb935ef91276276b92aeb3619640e2e22d36e660b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13921,15 +14121,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_schedule_lines/to_right/absorb ====
 -- Map 'payment_schedule_lines', 'to_right': changes of "fno"."payment_schedule_lines" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -13939,7 +14140,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_months'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'due_months'->1, to_jsonb(0)), j."t_2", j.clock->'due_months'->3) END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_days'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'due_days'->1, to_jsonb(0)), j."t_3", j.clock->'due_days'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percent' IS DISTINCT FROM c.image->'percent')))
@@ -13967,10 +14169,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', '9c47a4c53fe8a9855962f1feab9d5e81ca5cc4b33ce453c3ebe531403ba675bd', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
+VALUES ('map/payment_schedule_lines/to_right/absorb', 'ae5643b550d55718463f57c985ab405f75a04f2d8b5bdb75dd67733a76caf367', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13978,15 +14184,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_terms/to_right/absorb ====
 -- Map 'payment_terms', 'to_right': changes of "fno"."payment_terms" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -13998,7 +14205,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_schedule'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'payment_schedule'->1, to_jsonb(0)), j."t_3", j.clock->'payment_schedule'->3) END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_day'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'payment_day'->1, to_jsonb(0)), j."t_4", j.clock->'payment_day'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -14030,10 +14238,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', 'd8a0ce26963017e82d96d21a5b4c06e85a91ad5e608174cd02c428d9b89fd276', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
+VALUES ('map/payment_terms/to_right/absorb', 'b203e69a9f47a214eaa262f66f3c1652ab1dad90be4235f99d838f36c864e77b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -14041,15 +14253,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_organization/to_right/absorb ====
 -- Map 'customers_organization', 'to_right': changes of "fno"."customers" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -14069,7 +14282,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), j."i_7"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), j."t_7", j.clock->'blocked'->3) END,
                'relationship_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'relationship_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'relationship_type'->>0)::bigint, 0), j."i_8"), coalesce(j.clock->'relationship_type'->1, to_jsonb(0)), j."t_8", j.clock->'relationship_type'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -14117,10 +14331,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', '1090d16ada937914fdb3a91d345b5d02bb8656929e80678720423b1449737e31', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
+VALUES ('map/customers_organization/to_right/absorb', '2a3e049839842b5299da515a541bfc1a9ba7891d30eb4bccc55255e2cdf3ba61', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -14307,6 +14525,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('3a6119f48845744acd7912be2fe66fc8cfb6426e934987f6963e776532f70e01');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('da0961241bf9d697ef83171bab551e1ecbb5419aa2ea7aa68ced4e4d0b17cf77');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 3a6119f48845: control schema to version 1, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '3a6119f48845744acd7912be2fe66fc8cfb6426e934987f6963e776532f70e01'));
+VALUES ('deploy', 'deployed bundle da0961241bf9: control schema to version 2, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'da0961241bf9d697ef83171bab551e1ecbb5419aa2ea7aa68ced4e4d0b17cf77'));

@@ -1,6 +1,7 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 3a6119f48845744acd7912be2fe66fc8cfb6426e934987f6963e776532f70e01: control schema to version 1, 57 to create, 0 to replace, 0 to drop
+-- bundle da0961241bf9d697ef83171bab551e1ecbb5419aa2ea7aa68ced4e4d0b17cf77: control schema to version 2, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
+--   migrate control/0002_gone_as_of
 --   create  drift
 --   create  map/companies/to_right/apply
 --   create  map/contact_persons/to_right/apply
@@ -741,6 +742,13 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
     polled_at  timestamptz NOT NULL DEFAULT now()
 );
 
+-- ==== migrate control/0002_gone_as_of ====
+-- Versions: as of which of this side's own changes the deleted row in `gone` holds.
+-- A change from the other side merged into a row deleted here (the delete still queued,
+-- or crossed) is newer than the delete's image; without this a later change that brings
+-- the row back started from the delete's image and lost the merge (issue 17).
+ALTER TABLE replicator.versions ADD COLUMN IF NOT EXISTS gone_as_of bigint;
+
 -- ==== the control schema's version ====
 -- The control schema's version: one row per numbered migration (sql/migrations/) that
 -- ran here. Deploy runs the missing ones, in order, in its transaction, and records
@@ -754,6 +762,8 @@ CREATE TABLE replicator.schema_migration (
 );
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (1, 'baseline', 'fbeb9b000f6afedc2d1f05707d24c6017f56b2266c6f595fff93cce2e5971c9e');
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (2, 'gone_as_of', 'b8e5cf580ea366db1672c98a73a43bddf6674c4031c1a8bd195700056fd039df');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -1232,7 +1242,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -1250,7 +1263,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('company_code', "l"."k_1")
               AND v.map_name = 'companies' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -1262,7 +1275,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -1315,17 +1329,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), "j"."t_1", j.clock->'name'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -1425,7 +1440,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -1443,7 +1461,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('company_code', "l"."k_1")
               AND v.map_name = 'companies' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -1455,7 +1473,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -1508,17 +1527,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), "j"."t_1", j.clock->'name'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -1669,7 +1689,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '19c207066433ef1a35f6e3bb4a18285100ecba6e3ffc31db367a74dd6004f290', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '4288ab227b4eae652b1e081362334e99cd9840633b54090bd91c1d74dc7c756d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(jsonb, boolean);
 $sql$)
@@ -1849,7 +1869,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'first_name'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -1875,7 +1898,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
               AND v.map_name = 'contact_persons' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -1899,7 +1922,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'parent_account_number' IS DISTINCT FROM q.image->'parent_account_number')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -1988,7 +2012,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -2002,11 +2026,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_account'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'customer_account'->1, to_jsonb(0)), "j"."t_4", j.clock->'customer_account'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), "j"."t_5", j.clock->'is_sellable'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2147,7 +2172,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'first_name'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -2173,7 +2201,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
               AND v.map_name = 'contact_persons' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -2197,7 +2225,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'parent_account_number' IS DISTINCT FROM q.image->'parent_account_number')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -2286,7 +2315,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -2300,11 +2329,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_account'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'customer_account'->1, to_jsonb(0)), "j"."t_4", j.clock->'customer_account'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), "j"."t_5", j.clock->'is_sellable'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2486,7 +2516,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '45c8374a5cb92a796cbac0ceadf61517b8bf758bd0ef36635f5efd61e903ec4a', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'b318a28ca73f49bf582aaf8927b6704da99e77a64fd2bb6642434c90afca5019', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2653,7 +2683,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -2671,7 +2704,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
               AND v.map_name = 'customer_groups' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -2683,7 +2716,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -2737,17 +2771,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2855,7 +2890,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -2873,7 +2911,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
               AND v.map_name = 'customer_groups' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -2885,7 +2923,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -2939,17 +2978,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3117,7 +3157,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '000890f05751dfb9df5a80391487ac28d43077198dfe71e5e5949a6e4e46313e', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '2ece14cf7a834e50beaf823dbc9fc4a9f4685b9fc6c6bdce7ec0eec9cf9b8828', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3291,7 +3331,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -3311,7 +3354,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
               AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -3327,7 +3370,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -3390,7 +3434,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -3398,11 +3442,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_type'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'payment_type'->1, to_jsonb(0)), "j"."t_2", j.clock->'payment_type'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3517,7 +3562,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -3537,7 +3585,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
               AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -3553,7 +3601,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -3616,7 +3665,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -3624,11 +3673,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_type'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'payment_type'->1, to_jsonb(0)), "j"."t_2", j.clock->'payment_type'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3798,7 +3848,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'eafeb14ddac7990b10c160c47de9b48d0405049460fbfcbc37b33a73a59885a0', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '8dd3471322f6dec6b17fdd6c9cb312a75643f1d28721e9753f7a5f741854f45b', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3990,7 +4040,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
@@ -4013,7 +4066,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
               AND v.map_name = 'customers_person' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -4025,7 +4078,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -4112,7 +4166,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -4126,11 +4180,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'email'->1, to_jsonb(0)), "j"."t_4", j.clock->'email'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), "j"."t_5", j.clock->'is_sellable'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4269,7 +4324,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
@@ -4292,7 +4350,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
               AND v.map_name = 'customers_person' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -4304,7 +4362,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -4391,7 +4450,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -4405,11 +4464,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'email'->1, to_jsonb(0)), "j"."t_4", j.clock->'email'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), "j"."t_5", j.clock->'is_sellable'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4591,7 +4651,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '5c803f83d5f3f02269479fc5281e3cb1ae10055defee9158d0fb2b5fa7e16bea', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '6480814be71613d762dbcbee994b96de49cc78b768b1458c5d9d4b75e568287d', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4763,7 +4823,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'tier'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -4785,7 +4848,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
               AND v.map_name = 'loyalty_cards' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -4805,7 +4868,8 @@ WITH incoming AS (
                       AS "o_3",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'is_blocked' IS DISTINCT FROM q.image->'is_blocked')))
                       AS "ot_3",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -4876,7 +4940,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -4886,11 +4950,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'issued_on'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'issued_on'->1, to_jsonb(0)), "j"."t_2", j.clock->'issued_on'->3) END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), "j"."t_3", j.clock->'blocked'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5004,7 +5069,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'tier'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -5026,7 +5094,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
               AND v.map_name = 'loyalty_cards' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -5046,7 +5114,8 @@ WITH incoming AS (
                       AS "o_3",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'is_blocked' IS DISTINCT FROM q.image->'is_blocked')))
                       AS "ot_3",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -5117,7 +5186,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -5127,11 +5196,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'issued_on'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'issued_on'->1, to_jsonb(0)), "j"."t_2", j.clock->'issued_on'->3) END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), "j"."t_3", j.clock->'blocked'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5286,7 +5356,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '599ad991e6ac4818aebbc93a7fc43d913d559637b4e8e5ac69ae5b0d561e0eb6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '71908582acbfedf1968687a84a7bea3254dd2b4705d7e14170f56fc99461011b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
@@ -5434,7 +5504,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -5452,7 +5525,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
               AND v.map_name = 'name_affixes' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -5464,7 +5537,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -5518,17 +5592,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5631,7 +5706,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -5649,7 +5727,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
               AND v.map_name = 'name_affixes' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -5661,7 +5739,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -5715,17 +5794,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5876,7 +5956,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '1bb0c2c2b13a5d5c9951cccca6ce45e73c8019c275c610ec755a84cc83b4d449', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'b78a4fbda75d3e4f38f12e0eb7bd22e4d81279c712103aef8b977e87d7e57ab9', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(jsonb, boolean);
 $sql$)
@@ -6029,7 +6109,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -6047,7 +6130,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
               AND v.map_name = 'payment_days' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -6059,7 +6142,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -6113,17 +6197,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6231,7 +6316,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -6249,7 +6337,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
               AND v.map_name = 'payment_days' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -6261,7 +6349,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -6315,17 +6404,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6493,7 +6583,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'cfc49fa4ad7d1537c666cd96cd8a94b5fe15d8ea869256c685f81b70552122c1', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '8a0f5e2fff3c6da3a522bb3cc151812bd0f70b82c2ea331928e83a1cb33defdb', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6672,7 +6762,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'week_day'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -6692,7 +6785,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
               AND v.map_name = 'payment_day_lines' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -6708,7 +6801,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'dayofmonth' IS DISTINCT FROM q.image->'dayofmonth')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -6772,7 +6866,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -6780,11 +6874,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'week_day'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'week_day'->1, to_jsonb(0)), "j"."t_1", j.clock->'week_day'->3) END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'day_of_month'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'day_of_month'->1, to_jsonb(0)), "j"."t_2", j.clock->'day_of_month'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6903,7 +6998,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'week_day'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -6923,7 +7021,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
               AND v.map_name = 'payment_day_lines' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -6939,7 +7037,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'dayofmonth' IS DISTINCT FROM q.image->'dayofmonth')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -7003,7 +7102,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -7011,11 +7110,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'week_day'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'week_day'->1, to_jsonb(0)), "j"."t_1", j.clock->'week_day'->3) END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'day_of_month'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'day_of_month'->1, to_jsonb(0)), "j"."t_2", j.clock->'day_of_month'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7185,7 +7285,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '7b7c92dcba850297611cb0deaf26c5134d6a3cb111dd5891e8b810cc90b343c0', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '4f1b0c18a1d6f263954573ae52628941f6685de932355da6e0575004a73643ab', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7359,7 +7459,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -7379,7 +7482,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
               AND v.map_name = 'payment_schedules' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -7395,7 +7498,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -7458,7 +7562,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -7466,11 +7570,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'allocation'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'allocation'->1, to_jsonb(0)), "j"."t_2", j.clock->'allocation'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7585,7 +7690,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -7605,7 +7713,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
               AND v.map_name = 'payment_schedules' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -7621,7 +7729,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -7684,7 +7793,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -7692,11 +7801,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'allocation'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'allocation'->1, to_jsonb(0)), "j"."t_2", j.clock->'allocation'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7866,7 +7976,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '8bf34c925326715396ed7bfa0a0ec557e9299dd958fd33473f0f0eda5fddd089', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '1b77def3d73554570266c1cabcc0796e75cceaf9ec9f9a11997892568667f9b5', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8052,7 +8162,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'percent'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -8074,7 +8187,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
               AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -8094,7 +8207,8 @@ WITH incoming AS (
                       AS "o_3",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'days' IS DISTINCT FROM q.image->'days')))
                       AS "ot_3",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -8167,7 +8281,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -8177,11 +8291,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_months'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'due_months'->1, to_jsonb(0)), "j"."t_2", j.clock->'due_months'->3) END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_days'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'due_days'->1, to_jsonb(0)), "j"."t_3", j.clock->'due_days'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8307,7 +8422,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'percent'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -8329,7 +8447,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
               AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -8349,7 +8467,8 @@ WITH incoming AS (
                       AS "o_3",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'days' IS DISTINCT FROM q.image->'days')))
                       AS "ot_3",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -8422,7 +8541,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -8432,11 +8551,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_months'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'due_months'->1, to_jsonb(0)), "j"."t_2", j.clock->'due_months'->3) END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_days'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'due_days'->1, to_jsonb(0)), "j"."t_3", j.clock->'due_days'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8608,7 +8728,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '53c87fd0ee7c55d16e4b96e2f5e42a022035427ed72ed4fad3be00f90b1e2d03', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '270f3cb02015bd41fae5f70f26bd583b86c1881e0005d100de1da01810dfdfde', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8798,7 +8918,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -8822,7 +8945,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
               AND v.map_name = 'payment_terms' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -8846,7 +8969,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentdayid' IS DISTINCT FROM q.image->'paymentdayid')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -8927,7 +9051,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -8939,11 +9063,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_schedule'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'payment_schedule'->1, to_jsonb(0)), "j"."t_3", j.clock->'payment_schedule'->3) END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_day'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'payment_day'->1, to_jsonb(0)), "j"."t_4", j.clock->'payment_day'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9074,7 +9199,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -9098,7 +9226,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
               AND v.map_name = 'payment_terms' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -9122,7 +9250,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentdayid' IS DISTINCT FROM q.image->'paymentdayid')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -9203,7 +9332,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -9215,11 +9344,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_schedule'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'payment_schedule'->1, to_jsonb(0)), "j"."t_3", j.clock->'payment_schedule'->3) END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_day'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'payment_day'->1, to_jsonb(0)), "j"."t_4", j.clock->'payment_day'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9393,7 +9523,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'b666c24ee3588f792306de7134531a2b68e1afa9d5c6bb9524d8132d827b973e', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '17312e0df7d79139b4bf114f23b8dacf26b60c00e4de073bf853c20cee471bd0', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9611,7 +9741,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -9643,7 +9776,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
               AND v.map_name = 'customers_organization' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -9679,7 +9812,8 @@ WITH incoming AS (
                       AS "o_7",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_hold' IS DISTINCT FROM q.image->'credit_hold')))
                       AS "ot_7",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -9795,7 +9929,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -9815,11 +9949,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), "j"."i_7"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), "j"."t_7", j.clock->'blocked'->3) END,
                'relationship_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'relationship_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'relationship_type'->>0)::bigint, 0), "j"."i_8"), coalesce(j.clock->'relationship_type'->1, to_jsonb(0)), "j"."t_8", j.clock->'relationship_type'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9984,7 +10119,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>1)::bigint, q."o_1", 0) AS "o_1",
@@ -10016,7 +10154,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
               AND v.map_name = 'customers_organization' AND v.side = 'right'
             LIMIT 1) AS v ON true
@@ -10052,7 +10190,8 @@ WITH incoming AS (
                       AS "o_7",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_hold' IS DISTINCT FROM q.image->'credit_hold')))
                       AS "ot_7",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -10168,7 +10307,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'right', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -10188,11 +10327,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), "j"."i_7"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), "j"."t_7", j.clock->'blocked'->3) END,
                'relationship_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'relationship_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'relationship_type'->>0)::bigint, 0), "j"."i_8"), coalesce(j.clock->'relationship_type'->1, to_jsonb(0)), "j"."t_8", j.clock->'relationship_type'->3) END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -10380,7 +10520,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '247b12b2d41090e6639783f47b042edb1c6f8f9331965b44d970d8617ca85cb2', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '45eda98b06dd9583f42cc35cccbd41cd800df903a77e19a9c09abcf61770d800', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13524,21 +13664,23 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/companies/to_left/absorb ====
 -- Map 'companies', 'to_left': changes of "cds"."company" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), j."i_1"), j.clock->'name'->2, j."t_1") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -13558,10 +13700,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/absorb', '92691d03441d40b438fe7314f2c492536940b6838b9dd5d845fc4d5e21bc421b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(jsonb);
+VALUES ('map/companies/to_left/absorb', 'bc68b2d9a95275eb88cead2f6cffae8a12e8565c37edf309478b70f34b4df2d4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13569,15 +13715,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/contact_persons/to_left/absorb ====
 -- Map 'contact_persons', 'to_left': changes of "cds"."contact" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -13589,7 +13736,8 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), j."i_3"), j.clock->'email'->2, j."t_3") END,
                'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
                     ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), j."i_4"), j.clock->'customer_account'->2, j."t_4") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'firstname' IS DISTINCT FROM c.image->'firstname')))
@@ -13621,10 +13769,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/absorb', 'd09f7fe976b12beb1fd78cccd618c1e975aa6b22d9b8e4d46ec8334b9548c47a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(jsonb);
+VALUES ('map/contact_persons/to_left/absorb', '7a03f7008fca44e49c8e7a7557e9d09fbfbcc6a2e7118cb1a0893eccb2f6b72d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13632,21 +13784,23 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customer_groups/to_left/absorb ====
 -- Map 'customer_groups', 'to_left': changes of "cds"."customer_group" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -13666,10 +13820,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/absorb', '55b753e244f942f786d0cb4221623212243d1e03ca2f5611af2ce86a1d8d6b76', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(jsonb);
+VALUES ('map/customer_groups/to_left/absorb', 'd822478758a60ae228604b82592b9f43dd3cb459321f5f08870e4d1cec769e41', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13677,15 +13835,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customer_payment_methods/to_left/absorb ====
 -- Map 'customer_payment_methods', 'to_left': changes of "cds"."customer_payment_method" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -13693,7 +13852,8 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), j."i_2"), j.clock->'payment_type'->2, j."t_2") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -13717,10 +13877,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/absorb', 'c02bf61a23ef5998ad31d0be22697f6f3c0ad56e5fccd49b35f4297c59e2a1b8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(jsonb);
+VALUES ('map/customer_payment_methods/to_left/absorb', 'c10edc65f045ffc5574b250fa01eb3a23635e9c6174e06b23e975a7a45510cbe', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13728,15 +13892,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_person/to_left/absorb ====
 -- Map 'customers_person', 'to_left': changes of "cds"."contact" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -13746,7 +13911,8 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), j."i_2"), j.clock->'email'->2, j."t_2") END,
                'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), j."i_3"), j.clock->'party_type'->2, j."t_3") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'firstname' IS DISTINCT FROM c.image->'firstname' OR c.before->'middlename' IS DISTINCT FROM c.image->'middlename' OR c.before->'lastname' IS DISTINCT FROM c.image->'lastname')))
@@ -13774,10 +13940,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/absorb', '1281686828167ea0f9589991cffbc759d6ff3da14a70ad2300d626466bcf8bc0', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(jsonb);
+VALUES ('map/customers_person/to_left/absorb', '756ecb80f6ab0a11e41c1013cc4ff298579233aabb4c77dd103b57dc76ef845c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13785,15 +13955,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/loyalty_cards/to_left/absorb ====
 -- Map 'loyalty_cards', 'to_left': changes of "cds"."loyalty_card" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -13803,7 +13974,8 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), j."i_2"), j.clock->'issued_on'->2, j."t_2") END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), j."i_3"), j.clock->'blocked'->2, j."t_3") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')))
@@ -13831,10 +14003,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/absorb', '73b54dd1ac01a22eb1b81fad1c6ab8f496889f0b731de1b9b7f6cab3c68f3312', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(jsonb);
+VALUES ('map/loyalty_cards/to_left/absorb', '3fadaf46c4a626f08020c183e94d867b77dc5af24511954007c19468c4e27b33', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13842,21 +14018,23 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/name_affixes/to_left/absorb ====
 -- Map 'name_affixes', 'to_left': changes of "cds"."name_affix" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -13876,10 +14054,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/absorb', '1e8fa2c6dfad941c4878da1811076caf570f1d00d08d91f889c02513c62491e9', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(jsonb);
+VALUES ('map/name_affixes/to_left/absorb', 'fe5142d50f8fc38ede00d5335d326f45a3aa2b9f3474d667428b1e5e20835fa2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13887,21 +14069,23 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_days/to_left/absorb ====
 -- Map 'payment_days', 'to_left': changes of "cds"."payment_day" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -13921,10 +14105,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/absorb', '9eae64e59069ab6470c2116a4db0e87df965ee62f61926b23fbfbd0db0495937', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(jsonb);
+VALUES ('map/payment_days/to_left/absorb', '7416a1818a32ccbaffb45dd516dd18e282ef0007e72227fa8a8fb73eb612d857', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13932,15 +14120,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_day_lines/to_left/absorb ====
 -- Map 'payment_day_lines', 'to_left': changes of "cds"."payment_day_line" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -13948,7 +14137,8 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), j."i_1"), j.clock->'week_day'->2, j."t_1") END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), j."i_2"), j.clock->'day_of_month'->2, j."t_2") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'weekday' IS DISTINCT FROM c.image->'weekday')))
@@ -13972,10 +14162,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/absorb', 'ea95530e426260f0dd25e6b49e31915d28fe96240440203e2af8299a57a6d357', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(jsonb);
+VALUES ('map/payment_day_lines/to_left/absorb', 'aee79023e8e7c27d323d2ab53995d2b6163f0bfc0e173c3bec21beb9bc188bf6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13983,15 +14177,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_schedules/to_left/absorb ====
 -- Map 'payment_schedules', 'to_left': changes of "cds"."payment_schedule" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -13999,7 +14194,8 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), j."i_2"), j.clock->'allocation'->2, j."t_2") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -14023,10 +14219,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/absorb', '233a0a73fff452378870ee323a798810fb54da6d63bf9453767929ad26b90299', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(jsonb);
+VALUES ('map/payment_schedules/to_left/absorb', '3ee47ee0b011e40a18c4336810b38fe33dc0259b296e8e3b669e1ef6c7f8553b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -14034,15 +14234,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_schedule_lines/to_left/absorb ====
 -- Map 'payment_schedule_lines', 'to_left': changes of "cds"."payment_schedule_line" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -14052,7 +14253,8 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), j."i_2"), j.clock->'due_months'->2, j."t_2") END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), j."i_3"), j.clock->'due_days'->2, j."t_3") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percentage' IS DISTINCT FROM c.image->'percentage')))
@@ -14080,10 +14282,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/absorb', 'f7e0471382b979071a3716f8652ad9e73e361659a7f153c26fee4b3af99bb281', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(jsonb);
+VALUES ('map/payment_schedule_lines/to_left/absorb', 'fa0b6be5bd63c5497f18da6bf9fc294c8ab5bef073f55f262fc8d2a9e2130cc5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -14091,15 +14297,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_terms/to_left/absorb ====
 -- Map 'payment_terms', 'to_left': changes of "cds"."payment_term" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -14111,7 +14318,8 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), j."i_3"), j.clock->'payment_schedule'->2, j."t_3") END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), j."i_4"), j.clock->'payment_day'->2, j."t_4") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -14143,10 +14351,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/absorb', '252c594de9213d840b35142de6e784453f774d81d3d9266ff3cdb6a4f353ce60', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(jsonb);
+VALUES ('map/payment_terms/to_left/absorb', '9125e9e4ed5a6f71e0aacdcc653c9f1b7108da52fcc0d9532ca6488ab4ed0113', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -14154,15 +14366,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_organization/to_left/absorb ====
 -- Map 'customers_organization', 'to_left': changes of "cds"."account" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_left"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'right', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -14182,7 +14395,8 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), j."i_7"), j.clock->'blocked'->2, j."t_7") END,
                'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), j."i_8"), j.clock->'party_type'->2, j."t_8") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -14230,10 +14444,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/absorb', '5ec3b64344377f101bfbcab70eb9b00a1a8e8c1a9d58d9e0437356c6b0bb8a3d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(jsonb);
+VALUES ('map/customers_organization/to_left/absorb', 'c3f91778b2234c1cef31b9dc24b13973ca0053cea74623b038825f170a7bee06', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -14420,6 +14638,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('3a6119f48845744acd7912be2fe66fc8cfb6426e934987f6963e776532f70e01');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('da0961241bf9d697ef83171bab551e1ecbb5419aa2ea7aa68ced4e4d0b17cf77');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 3a6119f48845: control schema to version 1, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '3a6119f48845744acd7912be2fe66fc8cfb6426e934987f6963e776532f70e01'));
+VALUES ('deploy', 'deployed bundle da0961241bf9: control schema to version 2, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'da0961241bf9d697ef83171bab551e1ecbb5419aa2ea7aa68ced4e4d0b17cf77'));

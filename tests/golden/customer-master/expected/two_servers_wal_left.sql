@@ -1,6 +1,7 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle a514309a1807148ffeb8b161024a370bf350d90de712fda1079c1a9294cb784d: control schema to version 1, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 9545c33f215f432f0f408e778f3a1fdadb1d89bbdf5429350b19eba8201a5baa: control schema to version 2, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
+--   migrate control/0002_gone_as_of
 --   create  drift
 --   create  map/companies/to_left/apply
 --   create  map/contact_persons/to_left/apply
@@ -753,6 +754,13 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
     polled_at  timestamptz NOT NULL DEFAULT now()
 );
 
+-- ==== migrate control/0002_gone_as_of ====
+-- Versions: as of which of this side's own changes the deleted row in `gone` holds.
+-- A change from the other side merged into a row deleted here (the delete still queued,
+-- or crossed) is newer than the delete's image; without this a later change that brings
+-- the row back started from the delete's image and lost the merge (issue 17).
+ALTER TABLE replicator.versions ADD COLUMN IF NOT EXISTS gone_as_of bigint;
+
 -- ==== the control schema's version ====
 -- The control schema's version: one row per numbered migration (sql/migrations/) that
 -- ran here. Deploy runs the missing ones, in order, in its transaction, and records
@@ -766,6 +774,8 @@ CREATE TABLE replicator.schema_migration (
 );
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (1, 'baseline', 'fbeb9b000f6afedc2d1f05707d24c6017f56b2266c6f595fff93cce2e5971c9e');
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (2, 'gone_as_of', 'b8e5cf580ea366db1672c98a73a43bddf6674c4031c1a8bd195700056fd039df');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -1244,7 +1254,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -1262,7 +1275,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1")
               AND v.map_name = 'companies' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -1274,7 +1287,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -1327,17 +1341,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -1443,7 +1458,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -1461,7 +1479,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1")
               AND v.map_name = 'companies' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -1473,7 +1491,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -1526,17 +1545,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -1683,7 +1703,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '8718c420005e44c4e10c9fe7a54779f2fff920ec8c67305007bf35cb0d45370c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '827e246d64789450906e8159dd1ffc912f6037fe7407497d26d4b7338613619e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
 $sql$)
@@ -1857,7 +1877,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'first_name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -1881,7 +1904,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
               AND v.map_name = 'contact_persons' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -1905,7 +1928,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -1986,7 +2010,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -1998,11 +2022,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_3"), j.clock->'email'->2, "j"."t_3") END,
                'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
                     ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), "j"."i_4"), j.clock->'customer_account'->2, "j"."t_4") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2137,7 +2162,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'first_name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -2161,7 +2189,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
               AND v.map_name = 'contact_persons' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -2185,7 +2213,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -2266,7 +2295,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -2278,11 +2307,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_3"), j.clock->'email'->2, "j"."t_3") END,
                'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
                     ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), "j"."i_4"), j.clock->'customer_account'->2, "j"."t_4") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2452,7 +2482,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '6cae5118d0a12241fbde560534bbbe6e6c612ad155a329ea8640a5b556b60239', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'e7caf2255427e8206112bf9fd164268f47db1c7740f12000b66a86d0da174802', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2619,7 +2649,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -2637,7 +2670,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
               AND v.map_name = 'customer_groups' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -2649,7 +2682,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -2703,17 +2737,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2827,7 +2862,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -2845,7 +2883,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
               AND v.map_name = 'customer_groups' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -2857,7 +2895,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -2911,17 +2950,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3085,7 +3125,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'd0d262f847d4a4de0a8af7ac1b841adfe05b9ff835447d3e208c0627fa7f4a79', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '33efd9cf3f50c78feba01b1a0d23eff29aed0014607bb2ef7c2e2b97e56407c5', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3259,7 +3299,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -3279,7 +3322,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
               AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -3295,7 +3338,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -3358,7 +3402,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -3366,11 +3410,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), "j"."i_2"), j.clock->'payment_type'->2, "j"."t_2") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3491,7 +3536,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -3511,7 +3559,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
               AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -3527,7 +3575,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -3590,7 +3639,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -3598,11 +3647,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), "j"."i_2"), j.clock->'payment_type'->2, "j"."t_2") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3768,7 +3818,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '56b0fd8b1fc5fd7a4b7566871b3451aff38db24346b8ee80f711cac24fcbf8c7', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '404839dcc8d22c6b4ba6f7f3142233c1e5ce9bc820fdcdbaedb8662bd12124a6', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3950,7 +4000,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
@@ -3971,7 +4024,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
               AND v.map_name = 'customers_person' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -3983,7 +4036,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -4056,7 +4110,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -4066,11 +4120,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_2"), j.clock->'email'->2, "j"."t_2") END,
                'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_3"), j.clock->'party_type'->2, "j"."t_3") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4205,7 +4260,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
@@ -4226,7 +4284,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
               AND v.map_name = 'customers_person' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -4238,7 +4296,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -4311,7 +4370,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -4321,11 +4380,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_2"), j.clock->'email'->2, "j"."t_2") END,
                'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_3"), j.clock->'party_type'->2, "j"."t_3") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4499,7 +4559,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '0868fa852b4b78b2976388b4e83186143d3b28bad6f5c3b5c173f043e246a7b8', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '915491a88b079fdda52e1146b7f0f51f4e79dbc264f3baf61d68aefb182d67d5', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4671,7 +4731,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'tier'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -4693,7 +4756,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
               AND v.map_name = 'loyalty_cards' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -4713,7 +4776,8 @@ WITH incoming AS (
                       AS "o_3",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_3",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -4784,7 +4848,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -4794,11 +4858,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), "j"."i_2"), j.clock->'issued_on'->2, "j"."t_2") END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_3"), j.clock->'blocked'->2, "j"."t_3") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4918,7 +4983,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'tier'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -4940,7 +5008,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
               AND v.map_name = 'loyalty_cards' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -4960,7 +5028,8 @@ WITH incoming AS (
                       AS "o_3",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_3",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -5031,7 +5100,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -5041,11 +5110,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), "j"."i_2"), j.clock->'issued_on'->2, "j"."t_2") END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_3"), j.clock->'blocked'->2, "j"."t_3") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5196,7 +5266,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '60994b49114809efb242f4b9cce4e08d03c3e90999130e551726cc568361c2bf', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '2720833a4706b61486b86cb2530d87efb7edcb30918cbf215ffc70f9b2d9083b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
@@ -5344,7 +5414,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -5362,7 +5435,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
               AND v.map_name = 'name_affixes' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -5374,7 +5447,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -5428,17 +5502,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5547,7 +5622,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -5565,7 +5643,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
               AND v.map_name = 'name_affixes' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -5577,7 +5655,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -5631,17 +5710,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5788,7 +5868,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'b920cfb04a63a4a457a8ceb669305d9977bfd8f4296479a800e999b3d9571522', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'cd6658bb571e7ad950c402cf2f08834acecd38431db061dfb09f272403a32395', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
 $sql$)
@@ -5941,7 +6021,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -5959,7 +6042,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
               AND v.map_name = 'payment_days' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -5971,7 +6054,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -6025,17 +6109,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6149,7 +6234,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -6167,7 +6255,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
               AND v.map_name = 'payment_days' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -6179,7 +6267,8 @@ WITH incoming AS (
                       AS "o_1",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -6233,17 +6322,18 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6407,7 +6497,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'a398aca6fa86fc72a090681f97ee54b5e8fb4bb7af78a82e2afba9f03d1038a9', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '897d0181002d9d433a3e7df25fb6f38c6dd0cd94e4ceab17b9cacea3a68e46ef', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6586,7 +6676,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'week_day'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -6606,7 +6699,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
               AND v.map_name = 'payment_day_lines' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -6622,7 +6715,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -6686,7 +6780,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -6694,11 +6788,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), "j"."i_1"), j.clock->'week_day'->2, "j"."t_1") END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), "j"."i_2"), j.clock->'day_of_month'->2, "j"."t_2") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6823,7 +6918,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'week_day'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -6843,7 +6941,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
               AND v.map_name = 'payment_day_lines' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -6859,7 +6957,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -6923,7 +7022,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -6931,11 +7030,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), "j"."i_1"), j.clock->'week_day'->2, "j"."t_1") END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), "j"."i_2"), j.clock->'day_of_month'->2, "j"."t_2") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7101,7 +7201,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'ee5a1d7c9a5678e763ac39fc15aa0ab6b15ef86ae44cbf6f0c44db06dcdb686c', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '541c124f90b6eebe542a74c92184864e1c160f3879fe9be7b8a29add1d1c6ab5', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7275,7 +7375,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -7295,7 +7398,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
               AND v.map_name = 'payment_schedules' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -7311,7 +7414,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -7374,7 +7478,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -7382,11 +7486,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), "j"."i_2"), j.clock->'allocation'->2, "j"."t_2") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7507,7 +7612,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -7527,7 +7635,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
               AND v.map_name = 'payment_schedules' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -7543,7 +7651,8 @@ WITH incoming AS (
                       AS "o_2",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "ot_2",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -7606,7 +7715,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -7614,11 +7723,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), "j"."i_2"), j.clock->'allocation'->2, "j"."t_2") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7784,7 +7894,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '3d8e42380f2402c465b1ce662d7e4fce8b9b4b42261a2c1ab195920e6aafadca', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '42e6cf61a8537cf30c27a49859904e7f7a1163e0ffc00cc912ce50edb950793c', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7970,7 +8080,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'percent'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -7992,7 +8105,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
               AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -8012,7 +8125,8 @@ WITH incoming AS (
                       AS "o_3",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "ot_3",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -8085,7 +8199,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -8095,11 +8209,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), "j"."i_2"), j.clock->'due_months'->2, "j"."t_2") END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), "j"."i_3"), j.clock->'due_days'->2, "j"."t_3") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8231,7 +8346,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'percent'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -8253,7 +8371,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
               AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -8273,7 +8391,8 @@ WITH incoming AS (
                       AS "o_3",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "ot_3",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -8346,7 +8465,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -8356,11 +8475,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), "j"."i_2"), j.clock->'due_months'->2, "j"."t_2") END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), "j"."i_3"), j.clock->'due_days'->2, "j"."t_3") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8528,7 +8648,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'aa68e72053f82a30dfc8e7ebdd8fe7bcd443452717c9eea735f800c5f7a4c58b', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'a6182d17dc5eb0db75d8a10c1a86737127ef43f22a2d31d835572e3cf5b300c5', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8718,7 +8838,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -8742,7 +8865,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
               AND v.map_name = 'payment_terms' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -8766,7 +8889,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -8847,7 +8971,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -8859,11 +8983,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_schedule'->2, "j"."t_3") END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_day'->2, "j"."t_4") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9000,7 +9125,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -9024,7 +9152,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
               AND v.map_name = 'payment_terms' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -9048,7 +9176,8 @@ WITH incoming AS (
                       AS "o_4",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
                       AS "ot_4",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -9129,7 +9258,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -9141,11 +9270,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_schedule'->2, "j"."t_3") END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_day'->2, "j"."t_4") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9315,7 +9445,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '50cf5caf6c057b2c32a8573488ff2ced264366bc7d8fea002f3d84c7ba9bae89', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'c9c0d94ac223f5df9180ab8a8454d0e1e6427919f7d77e086c5216e096f18068', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9533,7 +9663,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -9565,7 +9698,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
               AND v.map_name = 'customers_organization' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -9601,7 +9734,8 @@ WITH incoming AS (
                       AS "o_7",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_7",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -9717,7 +9851,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -9737,11 +9871,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_7"), j.clock->'blocked'->2, "j"."t_7") END,
                'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_8"), j.clock->'party_type'->2, "j"."t_8") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9912,7 +10047,10 @@ WITH incoming AS (
            coalesce(v.clock, '{}') AS clock,
            coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
            coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
-           CASE WHEN t.tid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           -- Deleted here: as deleted, unless an incoming change was merged into it since.
+           CASE WHEN t.tid IS NULL THEN
+                CASE WHEN q.deleted_id > coalesce(v.gone_as_of, 0) THEN q.deleted ELSE v.gone END
+           END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
@@ -9944,7 +10082,7 @@ WITH incoming AS (
       -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
       -- would otherwise read every clock of the map for each row).
       LEFT JOIN LATERAL (
-           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+           SELECT v.clock, v.gone, v.gone_as_of FROM "replicator"."versions" AS v
             WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
               AND v.map_name = 'customers_organization' AND v.side = 'left'
             LIMIT 1) AS v ON true
@@ -9980,7 +10118,8 @@ WITH incoming AS (
                       AS "o_7",
                   max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_7",
-                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
+                  max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
              FROM "replicator"."change_queue" AS q
             -- By the row's key: direction || '' keeps the planner off the index by map and
             -- direction, which reads every queued change of the map for each row.
@@ -10096,7 +10235,7 @@ WITH incoming AS (
 ), clocked AS (
     -- The row's clock takes the changes' writes (their side's entries); a forced change
     -- (an initial sync, a repair) leaves it as it was.
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'left', j.own_key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
@@ -10116,11 +10255,12 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_7"), j.clock->'blocked'->2, "j"."t_7") END,
                'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_8"), j.clock->'party_type'->2, "j"."t_8") END),
-           j.gone_after, now()
+           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
+                      touched_at = now()
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -10304,7 +10444,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'e6dc3d4efd5ce5e36e5c88812c827bd613e0162363f96a1b6dc9acb178f64cec', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '4588999e5e861be40ede166caefc216a3dd2dd66aaabcb56285ff7eae13d462f', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13243,21 +13383,23 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/companies/to_right/absorb ====
 -- Map 'companies', 'to_right': changes of "fno"."companies" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), j."t_1", j.clock->'name'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -13277,10 +13419,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', 'c5435dd8c2e828f2ae43db93bcb5a3aa9368fed5f807237ca089fd8cd8885a9e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
+VALUES ('map/companies/to_right/absorb', 'b58ddad34e07e5c7a7348fe5c88aa34f20ecfbddc44f4ce17dd16195a8625540', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13288,15 +13434,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/contact_persons/to_right/absorb ====
 -- Map 'contact_persons', 'to_right': changes of "fno"."contact_persons" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -13310,7 +13457,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_account'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'customer_account'->1, to_jsonb(0)), j."t_4", j.clock->'customer_account'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), j."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), j."t_5", j.clock->'is_sellable'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'first_name' IS DISTINCT FROM c.image->'first_name')))
@@ -13346,10 +13494,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', 'fb67660e5d44084c068593c0d04810216e62d3b896cc6847c2b0b43dc1bf4b54', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
+VALUES ('map/contact_persons/to_right/absorb', '6332f84ba6db09cfe7e60718816c84ce592354498b722d3926ada309c6cea69d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13357,21 +13509,23 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customer_groups/to_right/absorb ====
 -- Map 'customer_groups', 'to_right': changes of "fno"."customer_groups" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -13391,10 +13545,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', '55a3d7c6b482793214a11c88c21c06e63762cd6c27ec5119686a9b2c0c9e1947', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
+VALUES ('map/customer_groups/to_right/absorb', '00ee4a8fb43919ebf88cad033a12b2508c15f7d03839569290b06fc54bf5c0d1', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13402,15 +13560,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customer_payment_methods/to_right/absorb ====
 -- Map 'customer_payment_methods', 'to_right': changes of "fno"."customer_payment_methods" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -13418,7 +13577,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_type'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'payment_type'->1, to_jsonb(0)), j."t_2", j.clock->'payment_type'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -13442,10 +13602,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '72fc93ec897b15998ac4c6afce6e928066975833c7e89cd2d900006b83388273', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
+VALUES ('map/customer_payment_methods/to_right/absorb', '3a6336c1e383ebe357e1a779244166b0b3b888a0d635f68ef91f8318845619f1', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13453,15 +13617,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_person/to_right/absorb ====
 -- Map 'customers_person', 'to_right': changes of "fno"."customers" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -13475,7 +13640,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'email'->1, to_jsonb(0)), j."t_4", j.clock->'email'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), j."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), j."t_5", j.clock->'is_sellable'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -13511,10 +13677,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', '602ec9253b8887c16dc79d3f90bcfb616784d646370cafa060f494e36903dc43', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
+VALUES ('map/customers_person/to_right/absorb', '81b223109b1b19c5fe0a2ef12e1ac814379ed4e0d4cd335d6866ce86586d8d11', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13522,15 +13692,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/loyalty_cards/to_right/absorb ====
 -- Map 'loyalty_cards', 'to_right': changes of "fno"."loyalty_cards" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -13540,7 +13711,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'issued_on'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'issued_on'->1, to_jsonb(0)), j."t_2", j.clock->'issued_on'->3) END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), j."t_3", j.clock->'blocked'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')))
@@ -13568,10 +13740,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', '9e6b44c5d8b78f50ed472a5123aafd4f99a0eb195ed3568b522464ef28c3fe6e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
+VALUES ('map/loyalty_cards/to_right/absorb', '02fe707a1091477eda3116b2eab6828669bc9f671cf91f63881d3a7e73394224', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13579,21 +13755,23 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/name_affixes/to_right/absorb ====
 -- Map 'name_affixes', 'to_right': changes of "fno"."name_affixes" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -13613,10 +13791,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', '2ba22ba474c896f77a99d532bd0149c08a21a8a8bbe15e005532e01299d0c4b8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
+VALUES ('map/name_affixes/to_right/absorb', '97cadf09dc2801e81e965202833e45e9a2a724c3398ae7e6b7bcae998dd115ac', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13624,21 +13806,23 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_days/to_right/absorb ====
 -- Map 'payment_days', 'to_right': changes of "fno"."payment_days" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -13658,10 +13842,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', 'e3b454e393352e513ee22e6fcd82fddac63773f2fd82b6a69a1e1d1f7c7e214b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
+VALUES ('map/payment_days/to_right/absorb', '35ea9b046c3e1a7a4c5fae5e579302cd9820860f4eec8194abd17eeaeb8def2f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13669,15 +13857,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_day_lines/to_right/absorb ====
 -- Map 'payment_day_lines', 'to_right': changes of "fno"."payment_day_lines" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -13685,7 +13874,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'week_day'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'week_day'->1, to_jsonb(0)), j."t_1", j.clock->'week_day'->3) END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'day_of_month'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'day_of_month'->1, to_jsonb(0)), j."t_2", j.clock->'day_of_month'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'week_day' IS DISTINCT FROM c.image->'week_day')))
@@ -13709,10 +13899,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', '686d3e2165e60e3e309ea764f04456d240ab1e0a59ac451730b31986f2034d70', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
+VALUES ('map/payment_day_lines/to_right/absorb', '6d4ad97f8e108e8caac06b75322b83b29bae189bcb3f6c8391431e0313c3fd22', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13720,15 +13914,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_schedules/to_right/absorb ====
 -- Map 'payment_schedules', 'to_right': changes of "fno"."payment_schedules" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -13736,7 +13931,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'allocation'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'allocation'->1, to_jsonb(0)), j."t_2", j.clock->'allocation'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -13760,10 +13956,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', '185b63ca542c07f32f030ad41ea99edc59fc2734ab61fd946b508b5de975cdff', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
+VALUES ('map/payment_schedules/to_right/absorb', '851bd4aac42a9aa7a7626bbbb935ef91276276b92aeb3619640e2e22d36e660b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13771,15 +13971,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_schedule_lines/to_right/absorb ====
 -- Map 'payment_schedule_lines', 'to_right': changes of "fno"."payment_schedule_lines" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -13789,7 +13990,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_months'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'due_months'->1, to_jsonb(0)), j."t_2", j.clock->'due_months'->3) END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_days'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'due_days'->1, to_jsonb(0)), j."t_3", j.clock->'due_days'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percent' IS DISTINCT FROM c.image->'percent')))
@@ -13817,10 +14019,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', '9c47a4c53fe8a9855962f1feab9d5e81ca5cc4b33ce453c3ebe531403ba675bd', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
+VALUES ('map/payment_schedule_lines/to_right/absorb', 'ae5643b550d55718463f57c985ab405f75a04f2d8b5bdb75dd67733a76caf367', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13828,15 +14034,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_terms/to_right/absorb ====
 -- Map 'payment_terms', 'to_right': changes of "fno"."payment_terms" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -13848,7 +14055,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_schedule'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'payment_schedule'->1, to_jsonb(0)), j."t_3", j.clock->'payment_schedule'->3) END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_day'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'payment_day'->1, to_jsonb(0)), j."t_4", j.clock->'payment_day'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -13880,10 +14088,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', 'd8a0ce26963017e82d96d21a5b4c06e85a91ad5e608174cd02c428d9b89fd276', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
+VALUES ('map/payment_terms/to_right/absorb', 'b203e69a9f47a214eaa262f66f3c1652ab1dad90be4235f99d838f36c864e77b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13891,15 +14103,16 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_organization/to_right/absorb ====
 -- Map 'customers_organization', 'to_right': changes of "fno"."customers" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it. (A newer insert or update
--- leaves the deleted row there: the replicator may have deleted the row since, and a row
--- that exists is never judged by it.)
+-- the row as it was deleted, if its newest change deleted it and no incoming change was
+-- merged into the deleted row since. (A newer insert or update leaves the deleted row
+-- there: the replicator may have deleted the row since, and a row that exists is never
+-- judged by it.)
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_right"(p_changes jsonb)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
-    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'left', j.key,
            j.clock || jsonb_build_object(
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
@@ -13919,7 +14132,8 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), j."i_7"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), j."t_7", j.clock->'blocked'->3) END,
                'relationship_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'relationship_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'relationship_type'->>0)::bigint, 0), j."i_8"), coalesce(j.clock->'relationship_type'->1, to_jsonb(0)), j."t_8", j.clock->'relationship_type'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
+           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -13967,10 +14181,14 @@ AS $absorb$
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
-        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+        DO UPDATE SET clock = EXCLUDED.clock,
+                      gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
+                                  THEN EXCLUDED.gone ELSE v.gone END,
+                      gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
+                      touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', '1090d16ada937914fdb3a91d345b5d02bb8656929e80678720423b1449737e31', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
+VALUES ('map/customers_organization/to_right/absorb', '2a3e049839842b5299da515a541bfc1a9ba7891d30eb4bccc55255e2cdf3ba61', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -14504,6 +14722,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('a514309a1807148ffeb8b161024a370bf350d90de712fda1079c1a9294cb784d');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('9545c33f215f432f0f408e778f3a1fdadb1d89bbdf5429350b19eba8201a5baa');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle a514309a1807: control schema to version 1, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'a514309a1807148ffeb8b161024a370bf350d90de712fda1079c1a9294cb784d'));
+VALUES ('deploy', 'deployed bundle 9545c33f215f: control schema to version 2, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '9545c33f215f432f0f408e778f3a1fdadb1d89bbdf5429350b19eba8201a5baa'));

@@ -34,8 +34,9 @@ from replicator.core.errors import ReplicatorError
 from replicator.inspect.connections import connect
 from replicator.maps.config import load_config
 from replicator.maps.model import Side
-from replicator.runtime.applier import Applier, Backoff
+from replicator.runtime.applier import Applier
 from replicator.runtime.listener import Listener
+from replicator.runtime.retrying import Backoff
 from tests.support import (
     Project,
     applier_log,

@@ -36,7 +36,8 @@ from replicator.operations.status import (
 )
 from replicator.operations.undeployer import UndeployPlan, undeploy_database
 from replicator.runtime import logs, metrics
-from replicator.runtime.applier import Applier, Backoff, install_signal_handlers
+from replicator.runtime.applier import Applier, install_signal_handlers
+from replicator.runtime.retrying import Backoff
 from replicator.sqlgen.bundle import Bundle, compile_bundle
 from replicator.sqlgen.roles import compile_roles
 

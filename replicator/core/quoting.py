@@ -88,7 +88,7 @@ def literal(value: Scalar | None) -> Sql:
         return Sql(str(value))
     if isinstance(value, float):
         if not math.isfinite(value):
-            return Sql(f"'{value}'::float8")
+            return Sql("{}::float8").format(literal(str(value)))
         return Sql(repr(value))
     if "\x00" in value:
         raise ValueError("a SQL string literal cannot hold a NUL character")

@@ -24,7 +24,7 @@ from replicator.inspect.migrations import (
 from replicator.maps.model import Config, Side
 from replicator.operations.removal import removal_backlog
 from replicator.sqlgen.bundle import Bundle, DatabaseBundle
-from replicator.sqlgen.render import Artifact, database_guard, render_template
+from replicator.sqlgen.render import Artifact, database_guard, lock_key, render_template
 
 # How long deploy waits for a lock (an application's open transaction on a mapped
 # table, another deploy) before it gives up: meanwhile the table's writers queue
@@ -223,7 +223,7 @@ def _plan_sql(
         summary=comment(summary),
         slot_sql=Sql(slot_sql.strip()),
         summary_literal=literal(f"deployed bundle {bundle.sha256[:12]}: {summary}"),
-        deploy_lock=Sql(f"{locks.DEPLOY[0]}, {locks.DEPLOY[1]}"),
+        deploy_lock=lock_key(locks.DEPLOY),
         lock_timeout=literal(_lock_timeout_text()),
         owner=ident(bundle.roles.owner) if bundle.roles else None,
         runtime=ident(bundle.roles.runtime) if bundle.roles else None,

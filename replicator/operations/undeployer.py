@@ -9,10 +9,10 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from replicator.core import locks, origins
-from replicator.core.quoting import Sql, comment, ident, literal
+from replicator.core.quoting import Sql, comment, ident, literal, sql_join
 from replicator.maps.model import Config, Side
 from replicator.operations.deployer import read_deployed
-from replicator.sqlgen.render import database_guard, render_template
+from replicator.sqlgen.render import database_guard, lock_key, render_template
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def undeploy_database(
         role=Sql(role),
         guard=database_guard(label, schemas),
         owner=ident(config.roles.owner) if config.roles else None,
-        deploy_lock=Sql(f"{locks.DEPLOY[0]}, {locks.DEPLOY[1]}"),
+        deploy_lock=lock_key(locks.DEPLOY),
         discard=discard,
         # The WAL artifact's own drop would remove the slot mid-transaction: the slot
         # and origins go last instead, and the schema takes its function.
@@ -65,6 +65,6 @@ def undeploy_database(
             if d.drop_sql.strip() and name != "wal"
         ],
         slots=[{"name": Sql(slot), "literal": literal(slot)} for slot in slots],
-        origins=Sql(f"ARRAY[{', '.join(literal(o) for o in origins.ALL)}]::text[]"),
+        origins=Sql("ARRAY[{}]::text[]").format(sql_join(literal(o) for o in origins.ALL)),
     )
     return UndeployPlan(role, label, sql, waiting)

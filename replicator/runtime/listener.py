@@ -24,6 +24,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -63,6 +64,30 @@ def _lsn(text: str) -> int:
 
 def _lsn_text(value: int) -> str:
     return f"{value >> 32:X}/{value & 0xFFFFFFFF:X}"
+
+
+@dataclass
+class _Walk:
+    """One poll's way through what the slot returned: the source transaction being
+    handed to the database, and what the poll found."""
+
+    done: int  # commit position of the last source transaction queued
+    returned: int = 0  # messages the slot returned
+    seen: int = 0  # changes held for queueing
+    advance_to: int = 0  # where the slot may move: past the last whole transaction
+    behind_since: str | None = None  # the first transaction left for the next poll began
+    consumed_at: str | None = None  # the last transaction queued committed
+    # The capture_wal calls sent in the pipeline; each gives how many it queued.
+    sent: list[psycopg.Cursor[TupleRow]] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # decoded messages not handed over yet
+    commit: int = 0  # commit position of the source transaction being read
+    skip: bool = False  # it was queued before a crash, and is replayed now
+    in_transaction: bool = False  # its queueing transaction is begun
+
+    def begin(self, commit: int) -> None:
+        self.commit = commit
+        self.skip = commit <= self.done  # queued before a crash, then replayed
+        self.in_transaction = False
 
 
 @dataclass
@@ -177,17 +202,12 @@ class Listener:
         # one busy only with what the slot leaves out, does not hold WAL back.
         self.confirmed, flushed = self._check_slot()
         reach = flushed if upto is None else min(upto, flushed)
-        returned = seen = queued = 0
         # Changes parked while a map did not fit its table go first, once it does again.
         unparked = self.write.execute("SELECT replicator.unpark_wal()").fetchone()
-        queued += int(unparked[0]) if unparked and unparked[0] else 0
-        advance_to = 0
-        behind_since: str | None = None
-        consumed_at: str | None = None
+        queued = int(unparked[0]) if unparked and unparked[0] else 0
+        walk = _Walk(done=self.done)
         # The queueing transactions go out in one pipeline, not a round trip each;
         # what they queued, and that they committed, is known once it is through.
-        sent: list[psycopg.Cursor[TupleRow]] = []
-        done = self.done
         with (
             self.read.transaction(),
             self.read.cursor(name="replicator_wal") as cur,
@@ -196,72 +216,86 @@ class Listener:
             cur.itersize = self.chunk
             until = None if upto is None else _lsn_text(upto)
             cur.execute(PEEK, (self.slot, until, self.limit, self.tables, self.skip_origins))
-            held: list[str] = []
-            skip = False
-            in_transaction = False
-            commit = 0
-            for (data,) in cur:
-                returned += 1
-                action = data[11]  # {"action":"X",...: the plugin always writes it first
-                if action == "B":
-                    begin = json.loads(data)
-                    if seen >= self.limit:
-                        behind_since = begin["timestamp"]
-                        break
-                    commit = _lsn(begin["lsn"])
-                    skip = commit <= done  # queued before a crash, then replayed
-                    in_transaction = False
-                elif action == "C":
-                    end = json.loads(data)
-                    if in_transaction or held:
-                        sent.append(self._queue(held, commit, in_transaction))
-                        held = []
-                        self.write.execute(
-                            "SELECT pg_replication_origin_xact_setup(%s, %s)",
-                            (_lsn_text(commit), end["timestamp"]),
-                        )
-                        self.write.execute("COMMIT")
-                        done = commit
-                        consumed_at = end["timestamp"]
-                    in_transaction = False
-                    advance_to = max(advance_to, _lsn(end["nextlsn"]))
-                elif action in "IUDT" and not skip and CONTROL in data:
-                    # A stop or resume applies from here on: what came before is
-                    # queued first, then it alone.
-                    if held:
-                        sent.append(self._queue(held, commit, in_transaction))
-                        in_transaction = True
-                    sent.append(self._queue([data], commit, in_transaction))
-                    held = []
-                    in_transaction = True
-                elif action in "IUDT" and not skip:
-                    held.append(data)
-                    seen += 1
-                    self.peak_held = max(self.peak_held, len(held))
-                    if len(held) >= self.chunk:
-                        sent.append(self._queue(held, commit, in_transaction))
-                        held = []
-                        in_transaction = True
-        queued += sum(_queued(c) for c in sent)
-        self.done = done
-        self.caught_up = behind_since is None and returned < self.limit
-        if self.caught_up:
-            advance_to = max(advance_to, reach)
-        if advance_to > self.confirmed:
+            self._walk(cur, walk)
+        queued += sum(_queued(c) for c in walk.sent)
+        self.done = walk.done
+        self.caught_up = walk.behind_since is None and walk.returned < self.limit
+        self._advance(max(walk.advance_to, reach) if self.caught_up else walk.advance_to)
+        self._report(walk)
+        return queued
+
+    def _walk(self, cur: psycopg.Cursor[TupleRow], walk: _Walk) -> None:
+        """Hand each transaction the slot returns to the database, until the slot has
+        no more or ``limit`` changes are held and the next transaction begins."""
+        for (data,) in cur:
+            walk.returned += 1
+            action = data[11]  # {"action":"X",...: the plugin always writes it first
+            if action == "B":
+                begin = json.loads(data)
+                if walk.seen >= self.limit:
+                    walk.behind_since = begin["timestamp"]
+                    break
+                walk.begin(_lsn(begin["lsn"]))
+            elif action == "C":
+                self._commit(walk, json.loads(data))
+            elif action in "IUDT" and not walk.skip and CONTROL in data:
+                # A stop or resume applies from here on: what came before is
+                # queued first, then it alone.
+                self._send_held(walk)
+                walk.held = [data]
+                self._send_held(walk)
+            elif action in "IUDT" and not walk.skip:
+                walk.held.append(data)
+                walk.seen += 1
+                self.peak_held = max(self.peak_held, len(walk.held))
+                if len(walk.held) >= self.chunk:
+                    self._send_held(walk)
+
+    def _send_held(self, walk: _Walk) -> None:
+        """Hand the held messages, if any, to the database, in the transaction of their
+        source transaction (begun now if it is not yet)."""
+        if walk.held:
+            walk.sent.append(self._queue(walk.held, walk.commit, walk.in_transaction))
+            walk.held = []
+            walk.in_transaction = True
+
+    def _commit(self, walk: _Walk, end: dict[str, Any]) -> None:
+        """The source transaction ended: commit what it queued, recording its commit
+        position as the capture origin's progress, in the same transaction."""
+        assert self.write is not None
+        if walk.in_transaction or walk.held:
+            walk.sent.append(self._queue(walk.held, walk.commit, walk.in_transaction))
+            walk.held = []
+            self.write.execute(
+                "SELECT pg_replication_origin_xact_setup(%s, %s)",
+                (_lsn_text(walk.commit), end["timestamp"]),
+            )
+            self.write.execute("COMMIT")
+            walk.done = walk.commit
+            walk.consumed_at = end["timestamp"]
+        walk.in_transaction = False
+        walk.advance_to = max(walk.advance_to, _lsn(end["nextlsn"]))
+
+    def _advance(self, position: int) -> None:
+        """Move the slot on to ``position``, if it stands before it."""
+        assert self.read is not None
+        if position > self.confirmed:
             self.read.execute(
-                "SELECT pg_replication_slot_advance(%s, %s)", (self.slot, _lsn_text(advance_to))
+                "SELECT pg_replication_slot_advance(%s, %s)", (self.slot, _lsn_text(position))
             )
             self.read.commit()
-            self.confirmed = advance_to
-        if seen or behind_since or time.monotonic() - self.last_report > REPORT_SECONDS:
-            # For status; an idle listener reports now and then rather than every poll.
+            self.confirmed = position
+
+    def _report(self, walk: _Walk) -> None:
+        """For status; an idle listener reports now and then rather than every poll."""
+        assert self.write is not None
+        if walk.seen or walk.behind_since or time.monotonic() - self.last_report > REPORT_SECONDS:
             self.write.execute(
                 "UPDATE replicator.wal_listener SET read_at = now(), behind_since = %s,"
                 " consumed_at = coalesce(%s, consumed_at) WHERE slot_name = %s",
-                (behind_since, consumed_at, self.slot),
+                (walk.behind_since, walk.consumed_at, self.slot),
             )
             self.last_report = time.monotonic()
-        return queued
 
     def _queue(
         self, messages: list[str], commit: int, in_transaction: bool

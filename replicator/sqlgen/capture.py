@@ -23,7 +23,7 @@ from replicator.maps.model import (
 )
 from replicator.sqlgen.clocks import CLOCK_ID
 from replicator.sqlgen.lookups import capture_fits, capture_refs
-from replicator.sqlgen.render import Artifact, render_template
+from replicator.sqlgen.render import Artifact, lock_key, render_template
 from replicator.sqlgen.sqltypes import (
     NOT_REPLICATOR,
     AllTables,
@@ -59,7 +59,7 @@ def capture_artifact(
         "write_function": function_name("write", table_map, direction),
         "queue": control_function("change_queue"),
         "wal_stopped": control_function("wal_stopped"),
-        "wake_lock": Sql("{}, {}").format(locks.WAKE[0], locks.WAKE[1]),
+        "wake_lock": lock_key(locks.WAKE),
         "source_table": ident(source.schema, source.name),
         "target_label": literal(all_tables[table_map.name][target_of(direction)].label),
         "versions": control_function("versions"),

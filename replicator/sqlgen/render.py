@@ -67,6 +67,12 @@ def database_guard(label: str, schemas: tuple[str, ...]) -> Sql:
     )
 
 
+def lock_key(key: tuple[int, int]) -> Sql:
+    """An advisory lock key (replicator.core.locks) as the two arguments of
+    pg_advisory_lock and its kin."""
+    return Sql("{}, {}").format(*key)
+
+
 # Long lists in generated SQL: one item per line, so a DBA's diff shows what changed.
 LIST = ",\n       "
 

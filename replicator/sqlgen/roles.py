@@ -72,7 +72,7 @@ def compile_roles(config: Config, maps: MapSet) -> tuple[RolesScript, ...]:
                 for side in hosted
             ],
             wal=bool(config.wal_sides(role)),
-            wal_functions=sql_join([Sql(f) for f in WAL_FUNCTIONS], ",\n    "),
+            wal_functions=sql_join([Sql(signature) for signature in WAL_FUNCTIONS], ",\n    "),
         )
         scripts.append(RolesScript(role, config.label(role), sql))
     return tuple(scripts)

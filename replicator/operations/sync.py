@@ -44,7 +44,7 @@ from replicator.operations.syncwinner import (
     stops,
 )
 from replicator.sqlgen.probes import count_sql
-from replicator.sqlgen.snapshot import snapshot_query
+from replicator.sqlgen.snapshot import snapshot_query, sync_query
 
 Connection = psycopg.Connection[TupleRow]
 
@@ -188,7 +188,7 @@ def _sync_direction(
                     break
                 after = {k: batch[-1]["image"][k] for k in keys}
                 chunk_failed, chunk_held = _apply_chunk(
-                    target, table_map.name, direction, keep_existing, batch_text, after, batch
+                    target, table_map, direction, keep_existing, batch_text, after, batch
                 )
                 failed += chunk_failed
                 held += chunk_held
@@ -252,7 +252,7 @@ def _start(
 
 def _apply_chunk(
     conn: psycopg.Connection[TupleRow],
-    map_name: str,
+    table_map: TableMap,
     direction: Direction,
     keep_existing: bool,
     batch_text: str,
@@ -261,15 +261,23 @@ def _apply_chunk(
 ) -> tuple[int, list[int]]:
     """Apply one chunk and record it as done, in one transaction; returns the failures
     (each in the error log) and the ids of the rows held for a parent the target lacks."""
+    map_name = table_map.name
     with conn.transaction():
-        if keep_existing:
-            conn.execute("SET LOCAL replicator.keep_existing = 'on'")
-        else:
-            conn.execute("SELECT set_config('replicator.sync_log', %s, true)", (map_name,))
-        row = conn.execute(
-            "SELECT replicator.apply_batch(%s, %s::jsonb)", (direction, batch_text)
+        # Rows of keys the target holds nowhere go in at once; the apply function judges the rest.
+        rest = conn.execute(
+            sync_query(table_map, direction).encode(), (batch_text,)
         ).fetchone()
-        failed = int(row[0]) if row else 0
+        rest_text = str(rest[0]) if rest and rest[0] is not None else batch_text
+        failed = 0
+        if rest_text != "[]":
+            if keep_existing:
+                conn.execute("SET LOCAL replicator.keep_existing = 'on'")
+            else:
+                conn.execute("SELECT set_config('replicator.sync_log', %s, true)", (map_name,))
+            row = conn.execute(
+                "SELECT replicator.apply_batch(%s, %s::jsonb)", (direction, rest_text)
+            ).fetchone()
+            failed = int(row[0]) if row else 0
         held = [
             int(r[0])
             for r in conn.execute(

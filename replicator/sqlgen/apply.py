@@ -133,6 +133,8 @@ def apply_artifact(
             Sql("{}(jsonb, boolean, boolean)").format(context["apply_function"]),
             Sql("{}(jsonb, boolean)").format(context["write_function"]),
             Sql("{}(jsonb, boolean)").format(context["writer_function"]),
+            Sql("{}(jsonb)").format(context["sync_function"]),
+            Sql("{}(jsonb)").format(context["sync_writer_function"]),
         ],
         guard_held=bool(route.lookup_fields),  # only maps with lookups hold changes
         map_name=context["map_name"],
@@ -157,6 +159,9 @@ def _names_context(route: ApplyRoute) -> dict[str, Any]:
         "conflict_log": control_function("conflict_log"),
         "target_table": ident(route.target.schema, route.target.name),
         "writer_function": ident(WRITE_SCHEMA, f"{table_map.name}_{direction}"),
+        "sync_function": function_name("sync", table_map, direction),
+        "sync_writer_function": ident(WRITE_SCHEMA, f"{table_map.name}_{direction}_sync"),
+        "map_state": control_function("map_state"),
         "writer": roles.writer(route.to_side) if roles else "the role that deploys",
         "owned_by": ident(roles.writer(route.to_side)) if roles else None,
         "write_schema": ident(WRITE_SCHEMA),
@@ -243,6 +248,9 @@ def _writes_context(route: ApplyRoute) -> dict[str, Any]:
         "insert_columns": sql_join([ident(f.column(to_side) or "") for f in route.carried]),
         "insert_values": sql_join(
             [Sql("(r.n).{}").format(ident(f.column(to_side) or "")) for f in route.carried], LIST
+        ),
+        "recordset_values": sql_join(
+            [Sql("n.{}").format(ident(f.column(to_side) or "")) for f in route.carried], LIST
         ),
         # The row as it is to be written: per target column, its key or final value.
         "written_row": json_object(

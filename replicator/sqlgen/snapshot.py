@@ -74,3 +74,9 @@ def snapshot_query(table_map: TableMap, direction: Direction) -> Sql:
     return Sql("SELECT {}(%s::jsonb, %s)::text").format(
         function_name("snapshot", table_map, direction)
     )
+
+
+def sync_query(table_map: TableMap, direction: Direction) -> Sql:
+    """replicator sync's fast path for a chunk (on the target): the changes in, those it
+    left to the apply function out."""
+    return Sql("SELECT {}(%s::jsonb)::text").format(function_name("sync", table_map, direction))

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 4722049c9449ca4463a8c3b40b3250d04ce0c92083e0feff16d9e7d53b502f9c: control schema to version 1, 109 to create, 0 to replace, 0 to drop
+-- bundle e619e419840e551c664397e4a4b3c2ff75d374f5b8622ad392643cccfe974110: control schema to version 1, 109 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   create  drift
 --   create  map/companies/to_right/apply
@@ -1193,9 +1193,32 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_right_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."company" ("company_code", "name")
+SELECT n."company_code",
+       n."name"
+  FROM jsonb_populate_recordset(NULL::"cds"."company", p_rows) AS n
+    ON CONFLICT ("company_code") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."companies_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."companies_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'companies', 'to_right': write a batch of captured changes into "cds"."company".
@@ -1720,10 +1743,99 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_right"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+DECLARE
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb;
+BEGIN
+    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+       OR EXISTS (SELECT FROM "replicator"."error_log"
+                   WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_right') THEN
+        RETURN p_changes;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   CAST("s"."dataareaid" AS character varying(4)) AS "k_1",
+                   "s"."name" AS "f_1",
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "dataareaid" character varying(4),
+       "name" character varying(60))
+        ), judged AS (
+            SELECT l.*, jsonb_build_object('company_code', "l"."k_1") AS own_key,
+                   l.insert_only
+                   AND NOT EXISTS (SELECT FROM "cds"."company" AS t WHERE "t"."company_code" = "l"."k_1")
+                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
+                                    WHERE v.key = jsonb_build_object('company_code', "l"."k_1")
+                                      AND v.map_name = 'companies' AND v.side = 'right')
+                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                                    WHERE q.key = jsonb_build_object('company_code', "l"."k_1") AND q.map_name = 'companies'
+                                      AND q.direction || '' = 'to_left')
+                   AS fresh
+              FROM incoming AS l
+        ), written AS (
+            SELECT "replicator_write"."companies_to_right_sync"(coalesce(jsonb_agg(jsonb_build_object('company_code', j."k_1", 'name', j."f_1")), '[]')) AS written
+              FROM judged AS j
+             WHERE j.fresh
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            -- A key inserted here after it was judged: the apply function judges the chunk.
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'companies', 'cds.company'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
+                      AND q.map_name = 'companies' AND q.direction || '' = 'to_left') THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'companies', 'cds.company'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'companies' AND direction = 'to_right';
+    END IF;
+    RETURN coalesce(v_rest, '[]');
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '19c207066433ef1a35f6e3bb4a18285100ecba6e3ffc31db367a74dd6004f290', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '90b3332aa056cee8b10ec30847d5d68017a837fc13f2c9156bfad796da163220', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -1774,9 +1886,32 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."companies" ("dataareaid", "name")
+SELECT n."dataareaid",
+       n."name"
+  FROM jsonb_populate_recordset(NULL::"fno"."companies", p_rows) AS n
+    ON CONFLICT ("dataareaid") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."companies_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."companies_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'companies', 'to_left': write a batch of captured changes into "fno"."companies".
@@ -2301,10 +2436,99 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+DECLARE
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb;
+BEGIN
+    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+       OR EXISTS (SELECT FROM "replicator"."error_log"
+                   WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_left') THEN
+        RETURN p_changes;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   CAST("s"."company_code" AS character varying(4)) AS "k_1",
+                   "s"."name" AS "f_1",
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "company_code" character varying(4),
+       "name" character varying(60))
+        ), judged AS (
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
+                   l.insert_only
+                   AND NOT EXISTS (SELECT FROM "fno"."companies" AS t WHERE "t"."dataareaid" = "l"."k_1")
+                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
+                                    WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1")
+                                      AND v.map_name = 'companies' AND v.side = 'left')
+                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                                    WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1") AND q.map_name = 'companies'
+                                      AND q.direction || '' = 'to_right')
+                   AS fresh
+              FROM incoming AS l
+        ), written AS (
+            SELECT "replicator_write"."companies_to_left_sync"(coalesce(jsonb_agg(jsonb_build_object('dataareaid', j."k_1", 'name', j."f_1")), '[]')) AS written
+              FROM judged AS j
+             WHERE j.fresh
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            -- A key inserted here after it was judged: the apply function judges the chunk.
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'companies', 'fno.companies'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
+                      AND q.map_name = 'companies' AND q.direction || '' = 'to_right') THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'companies', 'fno.companies'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'companies' AND direction = 'to_left';
+    END IF;
+    RETURN coalesce(v_rest, '[]');
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'af3573dcb4c04f2ab81c62cff5eae3ea749997bf1a8c6b4a82e6ee13ad7c2047', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'a52959a64ab0c918033a4ced2877484990b3807193f7ceb946e2774b8e031473', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -2364,9 +2588,37 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_right_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."contact" ("companyid", "contactpersonid", "firstname", "lastname", "emailaddress1", "parent_account_number", "is_sellable")
+SELECT n."companyid",
+       n."contactpersonid",
+       n."firstname",
+       n."lastname",
+       n."emailaddress1",
+       n."parent_account_number",
+       n."is_sellable"
+  FROM jsonb_populate_recordset(NULL::"cds"."contact", p_rows) AS n
+    ON CONFLICT ("companyid", "contactpersonid") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."contact_persons_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."contact_persons_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'contact_persons', 'to_right': write a batch of captured changes into "cds"."contact".
@@ -3118,8 +3370,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_right"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '45c8374a5cb92a796cbac0ceadf61517b8bf758bd0ef36635f5efd61e903ec4a', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'a94e67c012ed41b61971de1f43ac34620be374ea00adc9c846873047e431254c', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3136,6 +3408,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_contact_persons_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_right_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -3193,9 +3467,36 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."contact_persons" ("dataareaid", "contact_person_id", "first_name", "last_name", "email", "customer_account")
+SELECT n."dataareaid",
+       n."contact_person_id",
+       n."first_name",
+       n."last_name",
+       n."email",
+       n."customer_account"
+  FROM jsonb_populate_recordset(NULL::"fno"."contact_persons", p_rows) AS n
+    ON CONFLICT ("dataareaid", "contact_person_id") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."contact_persons_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."contact_persons_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'contact_persons', 'to_left': write a batch of captured changes into "fno"."contact_persons".
@@ -3899,8 +4200,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '217f3114c3f6709ad710598dfa833611e554cef67c22d55caea10b6c649151f0', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'fc325c825d527d4e00ed8ef08316b2f17fa9f7d1dea1f8a4a044a834bd335613', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3917,6 +4238,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_contact_persons_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -3968,9 +4291,33 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_right_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."customer_group" ("companyid", "group_code", "name")
+SELECT n."companyid",
+       n."group_code",
+       n."name"
+  FROM jsonb_populate_recordset(NULL::"cds"."customer_group", p_rows) AS n
+    ON CONFLICT ("companyid", "group_code") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."customer_groups_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customer_groups_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'customer_groups', 'to_right': write a batch of captured changes into "cds"."customer_group".
@@ -4530,8 +4877,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_right"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '000890f05751dfb9df5a80391487ac28d43077198dfe71e5e5949a6e4e46313e', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '0747d8c441118bfa03db59393deee937d9edfdba876d83a59fdec46f3f38008f', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4548,6 +4915,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customer_groups_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_right_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -4599,9 +4968,33 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."customer_groups" ("dataareaid", "customer_group", "description")
+SELECT n."dataareaid",
+       n."customer_group",
+       n."description"
+  FROM jsonb_populate_recordset(NULL::"fno"."customer_groups", p_rows) AS n
+    ON CONFLICT ("dataareaid", "customer_group") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customer_groups_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_groups_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customer_groups', 'to_left': write a batch of captured changes into "fno"."customer_groups".
@@ -5161,8 +5554,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '5519d68498b7b611f689581223046b5c951496a3a7fb34aae3eafe00b72a1c1f', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '6e53d5b4a56a882cad84c9604e34b47aa19077a5a7445f080c3a056ef5b8958e', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5179,6 +5592,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customer_groups_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -5232,9 +5647,34 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_right_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."customer_payment_method" ("companyid", "code", "name", "payment_type")
+SELECT n."companyid",
+       n."code",
+       n."name",
+       n."payment_type"
+  FROM jsonb_populate_recordset(NULL::"cds"."customer_payment_method", p_rows) AS n
+    ON CONFLICT ("companyid", "code") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."customer_payment_methods_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customer_payment_methods_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'customer_payment_methods', 'to_right': write a batch of captured changes into "cds"."customer_payment_method".
@@ -5842,8 +6282,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_right"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'eafeb14ddac7990b10c160c47de9b48d0405049460fbfcbc37b33a73a59885a0', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '8be4a7f1c10b6b1b3299f82ada006945267b8383f3eff27c0a156f299bdd4c9c', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5860,6 +6320,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customer_payment_methods_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_right_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -5913,9 +6375,34 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."customer_payment_methods" ("dataareaid", "payment_method", "description", "payment_type")
+SELECT n."dataareaid",
+       n."payment_method",
+       n."description",
+       n."payment_type"
+  FROM jsonb_populate_recordset(NULL::"fno"."customer_payment_methods", p_rows) AS n
+    ON CONFLICT ("dataareaid", "payment_method") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customer_payment_methods', 'to_left': write a batch of captured changes into "fno"."customer_payment_methods".
@@ -6523,8 +7010,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '90fbd9c2fb5ab952944b16e0637d3fcbd60106b503c3d3aef470cf805a7fd931', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'ae251326761d161df228baa1047a2090aa223ceb17add12278942788fc2145aa', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6541,6 +7048,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customer_payment_methods_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -6600,9 +7109,37 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_right_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."contact" ("companyid", "customer_number", "firstname", "middlename", "lastname", "emailaddress1", "is_sellable")
+SELECT n."companyid",
+       n."customer_number",
+       n."firstname",
+       n."middlename",
+       n."lastname",
+       n."emailaddress1",
+       n."is_sellable"
+  FROM jsonb_populate_recordset(NULL::"cds"."contact", p_rows) AS n
+    ON CONFLICT ("companyid", "customer_number") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."customers_person_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customers_person_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'customers_person', 'to_right': write a batch of captured changes into "cds"."contact".
@@ -7316,8 +7853,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_right"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '5c803f83d5f3f02269479fc5281e3cb1ae10055defee9158d0fb2b5fa7e16bea', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '4e5f584b540a6871e702c81bed68037c092fa88976477b147f777ac0438f44ad', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7334,6 +7891,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customers_person_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_right_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7389,9 +7948,35 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "email", "party_type")
+SELECT n."dataareaid",
+       n."account_num",
+       n."name",
+       n."email",
+       n."party_type"
+  FROM jsonb_populate_recordset(NULL::"fno"."customers", p_rows) AS n
+    ON CONFLICT ("dataareaid", "account_num") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customers_person_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_person_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customers_person', 'to_left': write a batch of captured changes into "fno"."customers".
@@ -8045,8 +8630,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '344ecbd7fc0bb7ce9b8778b4bf820f1711bdcd69e64ec4584cc6ea70157ca4c4', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'd0680c936240118e96e8c6c91df4153cb8da6fa55b783596fee8cad1858c7758', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8063,6 +8668,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customers_person_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -8117,9 +8724,34 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_right_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."loyalty_card" ("card_number", "tier", "issued_on", "is_blocked")
+SELECT n."card_number",
+       n."tier",
+       n."issued_on",
+       n."is_blocked"
+  FROM jsonb_populate_recordset(NULL::"cds"."loyalty_card", p_rows) AS n
+    ON CONFLICT ("card_number") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."loyalty_cards_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."loyalty_cards_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'loyalty_cards', 'to_right': write a batch of captured changes into "cds"."loyalty_card".
@@ -8740,10 +9372,103 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_right"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+DECLARE
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb;
+BEGIN
+    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+       OR EXISTS (SELECT FROM "replicator"."error_log"
+                   WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_right') THEN
+        RETURN p_changes;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   CAST("s"."card_number" AS character varying(20)) AS "k_1",
+                   "s"."tier" AS "f_1",
+                   "s"."issued_on" AS "f_2",
+                   "s"."blocked" AS "f_3",
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "card_number" character varying(20),
+       "tier" character varying(10),
+       "issued_on" date,
+       "blocked" boolean)
+        ), judged AS (
+            SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
+                   l.insert_only
+                   AND NOT EXISTS (SELECT FROM "cds"."loyalty_card" AS t WHERE "t"."card_number" = "l"."k_1")
+                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
+                                    WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
+                                      AND v.map_name = 'loyalty_cards' AND v.side = 'right')
+                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                                    WHERE q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+                                      AND q.direction || '' = 'to_left')
+                   AS fresh
+              FROM incoming AS l
+        ), written AS (
+            SELECT "replicator_write"."loyalty_cards_to_right_sync"(coalesce(jsonb_agg(jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'is_blocked', j."f_3")), '[]')) AS written
+              FROM judged AS j
+             WHERE j.fresh
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            -- A key inserted here after it was judged: the apply function judges the chunk.
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'loyalty_cards', 'cds.loyalty_card'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
+                      AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_left') THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'loyalty_cards', 'cds.loyalty_card'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'loyalty_cards' AND direction = 'to_right';
+    END IF;
+    RETURN coalesce(v_rest, '[]');
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '599ad991e6ac4818aebbc93a7fc43d913d559637b4e8e5ac69ae5b0d561e0eb6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '03efba8c62d9a15718bd382499b43fe61eec9d9b051efe80fef900ff746f5ee4', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -8798,9 +9523,34 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."loyalty_cards" ("card_number", "tier", "issued_on", "blocked")
+SELECT n."card_number",
+       n."tier",
+       n."issued_on",
+       n."blocked"
+  FROM jsonb_populate_recordset(NULL::"fno"."loyalty_cards", p_rows) AS n
+    ON CONFLICT ("card_number") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."loyalty_cards_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."loyalty_cards_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'loyalty_cards', 'to_left': write a batch of captured changes into "fno"."loyalty_cards".
@@ -9421,10 +10171,103 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+DECLARE
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb;
+BEGIN
+    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+       OR EXISTS (SELECT FROM "replicator"."error_log"
+                   WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_left') THEN
+        RETURN p_changes;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   CAST("s"."card_number" AS character varying(20)) AS "k_1",
+                   COALESCE("s"."tier", CAST('Basic' AS character varying(10))) AS "f_1",
+                   "s"."issued_on" AS "f_2",
+                   "s"."is_blocked" AS "f_3",
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "card_number" character varying(20),
+       "tier" character varying(10),
+       "issued_on" date,
+       "is_blocked" boolean)
+        ), judged AS (
+            SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
+                   l.insert_only
+                   AND NOT EXISTS (SELECT FROM "fno"."loyalty_cards" AS t WHERE "t"."card_number" = "l"."k_1")
+                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
+                                    WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
+                                      AND v.map_name = 'loyalty_cards' AND v.side = 'left')
+                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                                    WHERE q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+                                      AND q.direction || '' = 'to_right')
+                   AS fresh
+              FROM incoming AS l
+        ), written AS (
+            SELECT "replicator_write"."loyalty_cards_to_left_sync"(coalesce(jsonb_agg(jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'blocked', j."f_3")), '[]')) AS written
+              FROM judged AS j
+             WHERE j.fresh
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            -- A key inserted here after it was judged: the apply function judges the chunk.
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'loyalty_cards', 'fno.loyalty_cards'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
+                      AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right') THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'loyalty_cards', 'fno.loyalty_cards'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'loyalty_cards' AND direction = 'to_left';
+    END IF;
+    RETURN coalesce(v_rest, '[]');
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '2f4b819c8ddc10d2332c69dd961781e9b83533b48ef13b8f6ff60ad1f5eaf5c3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '4edd9a38b8ed770320cc13988ef91b5b55ffb29bf13fd4f99ce26e198622bd53', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -9476,9 +10319,33 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_right_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."name_affix" ("affix", "affix_type", "description")
+SELECT n."affix",
+       n."affix_type",
+       n."description"
+  FROM jsonb_populate_recordset(NULL::"cds"."name_affix", p_rows) AS n
+    ON CONFLICT ("affix", "affix_type") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."name_affixes_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."name_affixes_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'name_affixes', 'to_right': write a batch of captured changes into "cds"."name_affix".
@@ -10011,10 +10878,101 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_right"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+DECLARE
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb;
+BEGIN
+    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+       OR EXISTS (SELECT FROM "replicator"."error_log"
+                   WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_right') THEN
+        RETURN p_changes;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   CAST("s"."affix" AS character varying(20)) AS "k_1",
+                   CAST("s"."affix_type" AS character varying(10)) AS "k_2",
+                   "s"."description" AS "f_1",
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "affix" character varying(20),
+       "affix_type" character varying(10),
+       "description" character varying(60))
+        ), judged AS (
+            SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
+                   l.insert_only
+                   AND NOT EXISTS (SELECT FROM "cds"."name_affix" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2")
+                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
+                                    WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+                                      AND v.map_name = 'name_affixes' AND v.side = 'right')
+                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                                    WHERE q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+                                      AND q.direction || '' = 'to_left')
+                   AS fresh
+              FROM incoming AS l
+        ), written AS (
+            SELECT "replicator_write"."name_affixes_to_right_sync"(coalesce(jsonb_agg(jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1")), '[]')) AS written
+              FROM judged AS j
+             WHERE j.fresh
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            -- A key inserted here after it was judged: the apply function judges the chunk.
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'name_affixes', 'cds.name_affix'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
+                      AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_left') THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'name_affixes', 'cds.name_affix'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'name_affixes' AND direction = 'to_right';
+    END IF;
+    RETURN coalesce(v_rest, '[]');
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '1bb0c2c2b13a5d5c9951cccca6ce45e73c8019c275c610ec755a84cc83b4d449', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'f592327346474a59d28bc6ec72da89181660fb332222002a24a3d0a43ad4f44d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -10066,9 +11024,33 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."name_affixes" ("affix", "affix_type", "description")
+SELECT n."affix",
+       n."affix_type",
+       n."description"
+  FROM jsonb_populate_recordset(NULL::"fno"."name_affixes", p_rows) AS n
+    ON CONFLICT ("affix", "affix_type") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."name_affixes_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."name_affixes_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'name_affixes', 'to_left': write a batch of captured changes into "fno"."name_affixes".
@@ -10601,10 +11583,101 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+DECLARE
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb;
+BEGIN
+    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+       OR EXISTS (SELECT FROM "replicator"."error_log"
+                   WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_left') THEN
+        RETURN p_changes;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   CAST("s"."affix" AS character varying(20)) AS "k_1",
+                   CAST("s"."affix_type" AS character varying(10)) AS "k_2",
+                   "s"."description" AS "f_1",
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "affix" character varying(20),
+       "affix_type" character varying(10),
+       "description" character varying(60))
+        ), judged AS (
+            SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
+                   l.insert_only
+                   AND NOT EXISTS (SELECT FROM "fno"."name_affixes" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2")
+                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
+                                    WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+                                      AND v.map_name = 'name_affixes' AND v.side = 'left')
+                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                                    WHERE q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+                                      AND q.direction || '' = 'to_right')
+                   AS fresh
+              FROM incoming AS l
+        ), written AS (
+            SELECT "replicator_write"."name_affixes_to_left_sync"(coalesce(jsonb_agg(jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1")), '[]')) AS written
+              FROM judged AS j
+             WHERE j.fresh
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            -- A key inserted here after it was judged: the apply function judges the chunk.
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'name_affixes', 'fno.name_affixes'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
+                      AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right') THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'name_affixes', 'fno.name_affixes'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'name_affixes' AND direction = 'to_left';
+    END IF;
+    RETURN coalesce(v_rest, '[]');
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '35a688c9076a23c70738e76d9c23d76561afad1ff842fb12a2ef6f66262d94cd', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '283f63b89157e759c7b172b226fbe3e9450b4d1c093b8b083f6f7e0a8bc8b4ba', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -10656,9 +11729,33 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_right_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."payment_day" ("companyid", "name", "description")
+SELECT n."companyid",
+       n."name",
+       n."description"
+  FROM jsonb_populate_recordset(NULL::"cds"."payment_day", p_rows) AS n
+    ON CONFLICT ("companyid", "name") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."payment_days_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_days_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'payment_days', 'to_right': write a batch of captured changes into "cds"."payment_day".
@@ -11218,8 +12315,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_right"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'cfc49fa4ad7d1537c666cd96cd8a94b5fe15d8ea869256c685f81b70552122c1', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'ae07bfe964e5df643648fbb6cf30416a528ced8d3eefdaca897e835a65a460e9', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11236,6 +12353,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_days_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_right_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -11287,9 +12406,33 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."payment_days" ("dataareaid", "payment_day_name", "description")
+SELECT n."dataareaid",
+       n."payment_day_name",
+       n."description"
+  FROM jsonb_populate_recordset(NULL::"fno"."payment_days", p_rows) AS n
+    ON CONFLICT ("dataareaid", "payment_day_name") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_days_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_days_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_days', 'to_left': write a batch of captured changes into "fno"."payment_days".
@@ -11849,8 +12992,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '3f38e557bc6057b6a6445706f7cbc39f556b4bfe48b8fc4fcdeb41eab8842cb7', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'c0af4995384f5d4b0fb98c59511dd6cd5ae38cf768386cb8e50df0d52b2aacd0', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11867,6 +13030,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_days_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -11921,9 +13086,35 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_right_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."payment_day_line" ("companyid", "paymentdayid", "line_number", "weekday", "dayofmonth")
+SELECT n."companyid",
+       n."paymentdayid",
+       n."line_number",
+       n."weekday",
+       n."dayofmonth"
+  FROM jsonb_populate_recordset(NULL::"cds"."payment_day_line", p_rows) AS n
+    ON CONFLICT ("companyid", "paymentdayid", "line_number") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."payment_day_lines_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_day_lines_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'payment_day_lines', 'to_right': write a batch of captured changes into "cds"."payment_day_line".
@@ -12541,8 +13732,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_right"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '7b7c92dcba850297611cb0deaf26c5134d6a3cb111dd5891e8b810cc90b343c0', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '92569c295465f6318e2da28065448d69cf94f2b7f833ad8e93693e2e9f6bb100', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12559,6 +13770,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_day_lines_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_right_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12613,9 +13826,35 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."payment_day_lines" ("dataareaid", "payment_day_name", "line_num", "week_day", "day_of_month")
+SELECT n."dataareaid",
+       n."payment_day_name",
+       n."line_num",
+       n."week_day",
+       n."day_of_month"
+  FROM jsonb_populate_recordset(NULL::"fno"."payment_day_lines", p_rows) AS n
+    ON CONFLICT ("dataareaid", "payment_day_name", "line_num") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_day_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_day_lines_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_day_lines', 'to_left': write a batch of captured changes into "fno"."payment_day_lines".
@@ -13233,8 +14472,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'ac940e6191329e6789512b01b29eda54c7b5317a50f5c54aa5b5223b20702634', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '64bdcd2b465001efc1cd514f50820133c5fb09224908aa014d6a1b48d81beb35', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13251,6 +14510,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_day_lines_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13304,9 +14565,34 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_right_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."payment_schedule" ("companyid", "name", "description", "allocation")
+SELECT n."companyid",
+       n."name",
+       n."description",
+       n."allocation"
+  FROM jsonb_populate_recordset(NULL::"cds"."payment_schedule", p_rows) AS n
+    ON CONFLICT ("companyid", "name") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."payment_schedules_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_schedules_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'payment_schedules', 'to_right': write a batch of captured changes into "cds"."payment_schedule".
@@ -13914,8 +15200,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_right"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '8bf34c925326715396ed7bfa0a0ec557e9299dd958fd33473f0f0eda5fddd089', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'fb6eb7fcf9c3a47ad739d8b430b4a71db90abdaba536691e6ce3e474a430d9a3', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13932,6 +15238,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedules_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_right_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13985,9 +15293,34 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."payment_schedules" ("dataareaid", "schedule_name", "description", "allocation")
+SELECT n."dataareaid",
+       n."schedule_name",
+       n."description",
+       n."allocation"
+  FROM jsonb_populate_recordset(NULL::"fno"."payment_schedules", p_rows) AS n
+    ON CONFLICT ("dataareaid", "schedule_name") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_schedules_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedules_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_schedules', 'to_left': write a batch of captured changes into "fno"."payment_schedules".
@@ -14595,8 +15928,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'cc2c07ccadc39bf6d582c1e6e03a08ea0a13059b5a49a434b52255b49c86e365', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '06d98302ef617a02d383a4ff46f817403a42f5228ed769818ddcf5c80f166ae3', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -14613,6 +15966,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedules_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -14669,9 +16024,36 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_right_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."payment_schedule_line" ("companyid", "paymentscheduleid", "line_number", "percentage", "months", "days")
+SELECT n."companyid",
+       n."paymentscheduleid",
+       n."line_number",
+       n."percentage",
+       n."months",
+       n."days"
+  FROM jsonb_populate_recordset(NULL::"cds"."payment_schedule_line", p_rows) AS n
+    ON CONFLICT ("companyid", "paymentscheduleid", "line_number") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'payment_schedule_lines', 'to_right': write a batch of captured changes into "cds"."payment_schedule_line".
@@ -15337,8 +16719,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_right"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '53c87fd0ee7c55d16e4b96e2f5e42a022035427ed72ed4fad3be00f90b1e2d03', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '9e273dc36f78766a845b71d1678a415fbb6344081a5c1dd9bff3d9cf5da4cf15', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -15355,6 +16757,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedule_lines_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_right_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -15411,9 +16815,36 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."payment_schedule_lines" ("dataareaid", "schedule_name", "line_num", "percent", "due_months", "due_days")
+SELECT n."dataareaid",
+       n."schedule_name",
+       n."line_num",
+       n."percent",
+       n."due_months",
+       n."due_days"
+  FROM jsonb_populate_recordset(NULL::"fno"."payment_schedule_lines", p_rows) AS n
+    ON CONFLICT ("dataareaid", "schedule_name", "line_num") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_schedule_lines', 'to_left': write a batch of captured changes into "fno"."payment_schedule_lines".
@@ -16079,8 +17510,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '20fa10d9e9213e691da1c94480d8ac8ca936976a0a1ba4239198177cd67dce5e', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '2ff4ac79ae375170b495c681bdd1cdb480ceb5be26717afe5935e2be87c825fd', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16097,6 +17548,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedule_lines_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16154,9 +17607,36 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_right_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."payment_term" ("companyid", "code", "name", "due_days", "paymentscheduleid", "paymentdayid")
+SELECT n."companyid",
+       n."code",
+       n."name",
+       n."due_days",
+       n."paymentscheduleid",
+       n."paymentdayid"
+  FROM jsonb_populate_recordset(NULL::"cds"."payment_term", p_rows) AS n
+    ON CONFLICT ("companyid", "code") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."payment_terms_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_terms_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'payment_terms', 'to_right': write a batch of captured changes into "cds"."payment_term".
@@ -16864,8 +18344,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_right"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'b666c24ee3588f792306de7134531a2b68e1afa9d5c6bb9524d8132d827b973e', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '39c63aafd0a037eb1c45afe6e32bbf2cbe9943c56bb3fc83e7d51c2b22205ce0', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16882,6 +18382,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_terms_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_right_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16939,9 +18441,36 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."payment_terms" ("dataareaid", "payment_term_id", "description", "net_days", "payment_schedule", "payment_day")
+SELECT n."dataareaid",
+       n."payment_term_id",
+       n."description",
+       n."net_days",
+       n."payment_schedule",
+       n."payment_day"
+  FROM jsonb_populate_recordset(NULL::"fno"."payment_terms", p_rows) AS n
+    ON CONFLICT ("dataareaid", "payment_term_id") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_terms_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_terms_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_terms', 'to_left': write a batch of captured changes into "fno"."payment_terms".
@@ -17649,8 +19178,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '388995332e834599cec27555b56af703517f0accf12be3d63f4ce1789f347299', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '9d5c6c576bd2b607600c2c44abd68f73f34de1ddbf1eb19131ea8cce47349eac', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17667,6 +19216,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_terms_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17732,9 +19283,40 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_right_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."account" ("companyid", "accountnumber", "name", "customergroupid", "paymenttermid", "customerpaymentmethodid", "emailaddress1", "creditlimit", "credit_hold", "relationship_type")
+SELECT n."companyid",
+       n."accountnumber",
+       n."name",
+       n."customergroupid",
+       n."paymenttermid",
+       n."customerpaymentmethodid",
+       n."emailaddress1",
+       n."creditlimit",
+       n."credit_hold",
+       n."relationship_type"
+  FROM jsonb_populate_recordset(NULL::"cds"."account", p_rows) AS n
+    ON CONFLICT ("companyid", "accountnumber") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."customers_organization_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customers_organization_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'customers_organization', 'to_right': write a batch of captured changes into "cds"."account".
@@ -18636,8 +20218,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_right"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '247b12b2d41090e6639783f47b042edb1c6f8f9331965b44d970d8617ca85cb2', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '064cac449615eb58f4f6a58bbc498fabc4be80987c7e74afac88c8c117f1490b', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18654,6 +20256,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customers_organization_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_right_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18719,9 +20323,40 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "payment_method", "email", "credit_limit", "blocked", "party_type")
+SELECT n."dataareaid",
+       n."account_num",
+       n."name",
+       n."customer_group",
+       n."payment_terms",
+       n."payment_method",
+       n."email",
+       n."credit_limit",
+       n."blocked",
+       n."party_type"
+  FROM jsonb_populate_recordset(NULL::"fno"."customers", p_rows) AS n
+    ON CONFLICT ("dataareaid", "account_num") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customers_organization_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_organization_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customers_organization', 'to_left': write a batch of captured changes into "fno"."customers".
@@ -19623,8 +21258,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'dc96ab072f7ec367798cde1097b7b5277e392df6c1b98f18bc3f905bd316bef7', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '55ce3c74369c17b9742924f67174c5899123a907f412c393662b622acd6f8017', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -19641,6 +21296,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customers_organization_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -27560,6 +29217,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('4722049c9449ca4463a8c3b40b3250d04ce0c92083e0feff16d9e7d53b502f9c');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e619e419840e551c664397e4a4b3c2ff75d374f5b8622ad392643cccfe974110');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 4722049c9449: control schema to version 1, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '4722049c9449ca4463a8c3b40b3250d04ce0c92083e0feff16d9e7d53b502f9c'));
+VALUES ('deploy', 'deployed bundle e619e419840e: control schema to version 1, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e619e419840e551c664397e4a4b3c2ff75d374f5b8622ad392643cccfe974110'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 3a6119f48845744acd7912be2fe66fc8cfb6426e934987f6963e776532f70e01: control schema to version 1, 57 to create, 0 to replace, 0 to drop
+-- bundle ccb9ab5a10ffcc078d42617a8ffd772b1c53fb2a76edbd750f5c16082e7bca6e: control schema to version 1, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   create  drift
 --   create  map/companies/to_left/apply
@@ -1141,9 +1141,32 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."companies" ("dataareaid", "name")
+SELECT n."dataareaid",
+       n."name"
+  FROM jsonb_populate_recordset(NULL::"fno"."companies", p_rows) AS n
+    ON CONFLICT ("dataareaid") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."companies_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."companies_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'companies', 'to_left': write a batch of captured changes into "fno"."companies".
@@ -1668,10 +1691,99 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+DECLARE
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb;
+BEGIN
+    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+       OR EXISTS (SELECT FROM "replicator"."error_log"
+                   WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_left') THEN
+        RETURN p_changes;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   CAST("s"."company_code" AS character varying(4)) AS "k_1",
+                   "s"."name" AS "f_1",
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "company_code" character varying(4),
+       "name" character varying(60))
+        ), judged AS (
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
+                   l.insert_only
+                   AND NOT EXISTS (SELECT FROM "fno"."companies" AS t WHERE "t"."dataareaid" = "l"."k_1")
+                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
+                                    WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1")
+                                      AND v.map_name = 'companies' AND v.side = 'left')
+                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                                    WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1") AND q.map_name = 'companies'
+                                      AND q.direction || '' = 'to_right')
+                   AS fresh
+              FROM incoming AS l
+        ), written AS (
+            SELECT "replicator_write"."companies_to_left_sync"(coalesce(jsonb_agg(jsonb_build_object('dataareaid', j."k_1", 'name', j."f_1")), '[]')) AS written
+              FROM judged AS j
+             WHERE j.fresh
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            -- A key inserted here after it was judged: the apply function judges the chunk.
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'companies', 'fno.companies'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
+                      AND q.map_name = 'companies' AND q.direction || '' = 'to_right') THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'companies', 'fno.companies'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'companies' AND direction = 'to_left';
+    END IF;
+    RETURN coalesce(v_rest, '[]');
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'af3573dcb4c04f2ab81c62cff5eae3ea749997bf1a8c6b4a82e6ee13ad7c2047', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'a52959a64ab0c918033a4ced2877484990b3807193f7ceb946e2774b8e031473', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -1729,9 +1841,36 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."contact_persons" ("dataareaid", "contact_person_id", "first_name", "last_name", "email", "customer_account")
+SELECT n."dataareaid",
+       n."contact_person_id",
+       n."first_name",
+       n."last_name",
+       n."email",
+       n."customer_account"
+  FROM jsonb_populate_recordset(NULL::"fno"."contact_persons", p_rows) AS n
+    ON CONFLICT ("dataareaid", "contact_person_id") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."contact_persons_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."contact_persons_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'contact_persons', 'to_left': write a batch of captured changes into "fno"."contact_persons".
@@ -2435,8 +2574,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '217f3114c3f6709ad710598dfa833611e554cef67c22d55caea10b6c649151f0', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'fc325c825d527d4e00ed8ef08316b2f17fa9f7d1dea1f8a4a044a834bd335613', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2453,6 +2612,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_contact_persons_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -2504,9 +2665,33 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."customer_groups" ("dataareaid", "customer_group", "description")
+SELECT n."dataareaid",
+       n."customer_group",
+       n."description"
+  FROM jsonb_populate_recordset(NULL::"fno"."customer_groups", p_rows) AS n
+    ON CONFLICT ("dataareaid", "customer_group") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customer_groups_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_groups_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customer_groups', 'to_left': write a batch of captured changes into "fno"."customer_groups".
@@ -3066,8 +3251,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '5519d68498b7b611f689581223046b5c951496a3a7fb34aae3eafe00b72a1c1f', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '6e53d5b4a56a882cad84c9604e34b47aa19077a5a7445f080c3a056ef5b8958e', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3084,6 +3289,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customer_groups_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -3137,9 +3344,34 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."customer_payment_methods" ("dataareaid", "payment_method", "description", "payment_type")
+SELECT n."dataareaid",
+       n."payment_method",
+       n."description",
+       n."payment_type"
+  FROM jsonb_populate_recordset(NULL::"fno"."customer_payment_methods", p_rows) AS n
+    ON CONFLICT ("dataareaid", "payment_method") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customer_payment_methods', 'to_left': write a batch of captured changes into "fno"."customer_payment_methods".
@@ -3747,8 +3979,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '90fbd9c2fb5ab952944b16e0637d3fcbd60106b503c3d3aef470cf805a7fd931', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'ae251326761d161df228baa1047a2090aa223ceb17add12278942788fc2145aa', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3765,6 +4017,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customer_payment_methods_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -3820,9 +4074,35 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "email", "party_type")
+SELECT n."dataareaid",
+       n."account_num",
+       n."name",
+       n."email",
+       n."party_type"
+  FROM jsonb_populate_recordset(NULL::"fno"."customers", p_rows) AS n
+    ON CONFLICT ("dataareaid", "account_num") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customers_person_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_person_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customers_person', 'to_left': write a batch of captured changes into "fno"."customers".
@@ -4476,8 +4756,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '344ecbd7fc0bb7ce9b8778b4bf820f1711bdcd69e64ec4584cc6ea70157ca4c4', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'd0680c936240118e96e8c6c91df4153cb8da6fa55b783596fee8cad1858c7758', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4494,6 +4794,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customers_person_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -4548,9 +4850,34 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."loyalty_cards" ("card_number", "tier", "issued_on", "blocked")
+SELECT n."card_number",
+       n."tier",
+       n."issued_on",
+       n."blocked"
+  FROM jsonb_populate_recordset(NULL::"fno"."loyalty_cards", p_rows) AS n
+    ON CONFLICT ("card_number") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."loyalty_cards_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."loyalty_cards_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'loyalty_cards', 'to_left': write a batch of captured changes into "fno"."loyalty_cards".
@@ -5171,10 +5498,103 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+DECLARE
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb;
+BEGIN
+    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+       OR EXISTS (SELECT FROM "replicator"."error_log"
+                   WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_left') THEN
+        RETURN p_changes;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   CAST("s"."card_number" AS character varying(20)) AS "k_1",
+                   COALESCE("s"."tier", CAST('Basic' AS character varying(10))) AS "f_1",
+                   "s"."issued_on" AS "f_2",
+                   "s"."is_blocked" AS "f_3",
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "card_number" character varying(20),
+       "tier" character varying(10),
+       "issued_on" date,
+       "is_blocked" boolean)
+        ), judged AS (
+            SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
+                   l.insert_only
+                   AND NOT EXISTS (SELECT FROM "fno"."loyalty_cards" AS t WHERE "t"."card_number" = "l"."k_1")
+                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
+                                    WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
+                                      AND v.map_name = 'loyalty_cards' AND v.side = 'left')
+                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                                    WHERE q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+                                      AND q.direction || '' = 'to_right')
+                   AS fresh
+              FROM incoming AS l
+        ), written AS (
+            SELECT "replicator_write"."loyalty_cards_to_left_sync"(coalesce(jsonb_agg(jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'blocked', j."f_3")), '[]')) AS written
+              FROM judged AS j
+             WHERE j.fresh
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            -- A key inserted here after it was judged: the apply function judges the chunk.
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'loyalty_cards', 'fno.loyalty_cards'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
+                      AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right') THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'loyalty_cards', 'fno.loyalty_cards'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'loyalty_cards' AND direction = 'to_left';
+    END IF;
+    RETURN coalesce(v_rest, '[]');
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '2f4b819c8ddc10d2332c69dd961781e9b83533b48ef13b8f6ff60ad1f5eaf5c3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '4edd9a38b8ed770320cc13988ef91b5b55ffb29bf13fd4f99ce26e198622bd53', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -5226,9 +5646,33 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."name_affixes" ("affix", "affix_type", "description")
+SELECT n."affix",
+       n."affix_type",
+       n."description"
+  FROM jsonb_populate_recordset(NULL::"fno"."name_affixes", p_rows) AS n
+    ON CONFLICT ("affix", "affix_type") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."name_affixes_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."name_affixes_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'name_affixes', 'to_left': write a batch of captured changes into "fno"."name_affixes".
@@ -5761,10 +6205,101 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+DECLARE
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb;
+BEGIN
+    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+       OR EXISTS (SELECT FROM "replicator"."error_log"
+                   WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_left') THEN
+        RETURN p_changes;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   CAST("s"."affix" AS character varying(20)) AS "k_1",
+                   CAST("s"."affix_type" AS character varying(10)) AS "k_2",
+                   "s"."description" AS "f_1",
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "affix" character varying(20),
+       "affix_type" character varying(10),
+       "description" character varying(60))
+        ), judged AS (
+            SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
+                   l.insert_only
+                   AND NOT EXISTS (SELECT FROM "fno"."name_affixes" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2")
+                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
+                                    WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+                                      AND v.map_name = 'name_affixes' AND v.side = 'left')
+                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                                    WHERE q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+                                      AND q.direction || '' = 'to_right')
+                   AS fresh
+              FROM incoming AS l
+        ), written AS (
+            SELECT "replicator_write"."name_affixes_to_left_sync"(coalesce(jsonb_agg(jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1")), '[]')) AS written
+              FROM judged AS j
+             WHERE j.fresh
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            -- A key inserted here after it was judged: the apply function judges the chunk.
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'name_affixes', 'fno.name_affixes'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
+                      AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right') THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'name_affixes', 'fno.name_affixes'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'name_affixes' AND direction = 'to_left';
+    END IF;
+    RETURN coalesce(v_rest, '[]');
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '35a688c9076a23c70738e76d9c23d76561afad1ff842fb12a2ef6f66262d94cd', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '283f63b89157e759c7b172b226fbe3e9450b4d1c093b8b083f6f7e0a8bc8b4ba', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -5816,9 +6351,33 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."payment_days" ("dataareaid", "payment_day_name", "description")
+SELECT n."dataareaid",
+       n."payment_day_name",
+       n."description"
+  FROM jsonb_populate_recordset(NULL::"fno"."payment_days", p_rows) AS n
+    ON CONFLICT ("dataareaid", "payment_day_name") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_days_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_days_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_days', 'to_left': write a batch of captured changes into "fno"."payment_days".
@@ -6378,8 +6937,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '3f38e557bc6057b6a6445706f7cbc39f556b4bfe48b8fc4fcdeb41eab8842cb7', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'c0af4995384f5d4b0fb98c59511dd6cd5ae38cf768386cb8e50df0d52b2aacd0', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6396,6 +6975,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_days_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -6450,9 +7031,35 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."payment_day_lines" ("dataareaid", "payment_day_name", "line_num", "week_day", "day_of_month")
+SELECT n."dataareaid",
+       n."payment_day_name",
+       n."line_num",
+       n."week_day",
+       n."day_of_month"
+  FROM jsonb_populate_recordset(NULL::"fno"."payment_day_lines", p_rows) AS n
+    ON CONFLICT ("dataareaid", "payment_day_name", "line_num") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_day_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_day_lines_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_day_lines', 'to_left': write a batch of captured changes into "fno"."payment_day_lines".
@@ -7070,8 +7677,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'ac940e6191329e6789512b01b29eda54c7b5317a50f5c54aa5b5223b20702634', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '64bdcd2b465001efc1cd514f50820133c5fb09224908aa014d6a1b48d81beb35', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7088,6 +7715,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_day_lines_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7141,9 +7770,34 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."payment_schedules" ("dataareaid", "schedule_name", "description", "allocation")
+SELECT n."dataareaid",
+       n."schedule_name",
+       n."description",
+       n."allocation"
+  FROM jsonb_populate_recordset(NULL::"fno"."payment_schedules", p_rows) AS n
+    ON CONFLICT ("dataareaid", "schedule_name") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_schedules_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedules_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_schedules', 'to_left': write a batch of captured changes into "fno"."payment_schedules".
@@ -7751,8 +8405,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'cc2c07ccadc39bf6d582c1e6e03a08ea0a13059b5a49a434b52255b49c86e365', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '06d98302ef617a02d383a4ff46f817403a42f5228ed769818ddcf5c80f166ae3', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7769,6 +8443,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedules_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7825,9 +8501,36 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."payment_schedule_lines" ("dataareaid", "schedule_name", "line_num", "percent", "due_months", "due_days")
+SELECT n."dataareaid",
+       n."schedule_name",
+       n."line_num",
+       n."percent",
+       n."due_months",
+       n."due_days"
+  FROM jsonb_populate_recordset(NULL::"fno"."payment_schedule_lines", p_rows) AS n
+    ON CONFLICT ("dataareaid", "schedule_name", "line_num") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_schedule_lines', 'to_left': write a batch of captured changes into "fno"."payment_schedule_lines".
@@ -8493,8 +9196,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '20fa10d9e9213e691da1c94480d8ac8ca936976a0a1ba4239198177cd67dce5e', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '2ff4ac79ae375170b495c681bdd1cdb480ceb5be26717afe5935e2be87c825fd', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8511,6 +9234,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedule_lines_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -8568,9 +9293,36 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."payment_terms" ("dataareaid", "payment_term_id", "description", "net_days", "payment_schedule", "payment_day")
+SELECT n."dataareaid",
+       n."payment_term_id",
+       n."description",
+       n."net_days",
+       n."payment_schedule",
+       n."payment_day"
+  FROM jsonb_populate_recordset(NULL::"fno"."payment_terms", p_rows) AS n
+    ON CONFLICT ("dataareaid", "payment_term_id") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_terms_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_terms_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_terms', 'to_left': write a batch of captured changes into "fno"."payment_terms".
@@ -9278,8 +10030,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '388995332e834599cec27555b56af703517f0accf12be3d63f4ce1789f347299', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '9d5c6c576bd2b607600c2c44abd68f73f34de1ddbf1eb19131ea8cce47349eac', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9296,6 +10068,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_terms_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -9361,9 +10135,40 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "payment_method", "email", "credit_limit", "blocked", "party_type")
+SELECT n."dataareaid",
+       n."account_num",
+       n."name",
+       n."customer_group",
+       n."payment_terms",
+       n."payment_method",
+       n."email",
+       n."credit_limit",
+       n."blocked",
+       n."party_type"
+  FROM jsonb_populate_recordset(NULL::"fno"."customers", p_rows) AS n
+    ON CONFLICT ("dataareaid", "account_num") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customers_organization_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_organization_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customers_organization', 'to_left': write a batch of captured changes into "fno"."customers".
@@ -10265,8 +11070,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'dc96ab072f7ec367798cde1097b7b5277e392df6c1b98f18bc3f905bd316bef7', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '55ce3c74369c17b9742924f67174c5899123a907f412c393662b622acd6f8017', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10283,6 +11108,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customers_organization_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -14307,6 +15134,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('3a6119f48845744acd7912be2fe66fc8cfb6426e934987f6963e776532f70e01');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('ccb9ab5a10ffcc078d42617a8ffd772b1c53fb2a76edbd750f5c16082e7bca6e');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 3a6119f48845: control schema to version 1, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '3a6119f48845744acd7912be2fe66fc8cfb6426e934987f6963e776532f70e01'));
+VALUES ('deploy', 'deployed bundle ccb9ab5a10ff: control schema to version 1, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'ccb9ab5a10ffcc078d42617a8ffd772b1c53fb2a76edbd750f5c16082e7bca6e'));

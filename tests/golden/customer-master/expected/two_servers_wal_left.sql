@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle a514309a1807148ffeb8b161024a370bf350d90de712fda1079c1a9294cb784d: control schema to version 1, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle d26830ca49f7fd81e3200a1411e23d55a795cfec185a95a88806203128a3f516: control schema to version 1, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   create  drift
 --   create  map/companies/to_left/apply
@@ -1153,9 +1153,32 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."companies" ("dataareaid", "name")
+SELECT n."dataareaid",
+       n."name"
+  FROM jsonb_populate_recordset(NULL::"fno"."companies", p_rows) AS n
+    ON CONFLICT ("dataareaid") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."companies_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."companies_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'companies', 'to_left': write a batch of captured changes into "fno"."companies".
@@ -1682,10 +1705,99 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+DECLARE
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb;
+BEGIN
+    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+       OR EXISTS (SELECT FROM "replicator"."error_log"
+                   WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_left') THEN
+        RETURN p_changes;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   CAST("s"."company_code" AS character varying(4)) AS "k_1",
+                   "s"."name" AS "f_1",
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "company_code" character varying(4),
+       "name" character varying(60))
+        ), judged AS (
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
+                   l.insert_only
+                   AND NOT EXISTS (SELECT FROM "fno"."companies" AS t WHERE "t"."dataareaid" = "l"."k_1")
+                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
+                                    WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1")
+                                      AND v.map_name = 'companies' AND v.side = 'left')
+                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                                    WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1") AND q.map_name = 'companies'
+                                      AND q.direction || '' = 'to_right')
+                   AS fresh
+              FROM incoming AS l
+        ), written AS (
+            SELECT "replicator_write"."companies_to_left_sync"(coalesce(jsonb_agg(jsonb_build_object('dataareaid', j."k_1", 'name', j."f_1")), '[]')) AS written
+              FROM judged AS j
+             WHERE j.fresh
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            -- A key inserted here after it was judged: the apply function judges the chunk.
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'companies', 'fno.companies'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
+                      AND q.map_name = 'companies' AND q.direction || '' = 'to_right') THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'companies', 'fno.companies'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'companies' AND direction = 'to_left';
+    END IF;
+    RETURN coalesce(v_rest, '[]');
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '8718c420005e44c4e10c9fe7a54779f2fff920ec8c67305007bf35cb0d45370c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '10e76b097058c642e244de783883544cea836440883460330f2f721bfd4747b4', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -1743,9 +1855,36 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."contact_persons" ("dataareaid", "contact_person_id", "first_name", "last_name", "email", "customer_account")
+SELECT n."dataareaid",
+       n."contact_person_id",
+       n."first_name",
+       n."last_name",
+       n."email",
+       n."customer_account"
+  FROM jsonb_populate_recordset(NULL::"fno"."contact_persons", p_rows) AS n
+    ON CONFLICT ("dataareaid", "contact_person_id") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."contact_persons_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."contact_persons_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'contact_persons', 'to_left': write a batch of captured changes into "fno"."contact_persons".
@@ -2451,8 +2590,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '6cae5118d0a12241fbde560534bbbe6e6c612ad155a329ea8640a5b556b60239', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'e0bcb45327bb8c3270151f6d1d364c4fc11a057bde2cf7026a71f21f5b39fd4b', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2469,6 +2628,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_contact_persons_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -2520,9 +2681,33 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."customer_groups" ("dataareaid", "customer_group", "description")
+SELECT n."dataareaid",
+       n."customer_group",
+       n."description"
+  FROM jsonb_populate_recordset(NULL::"fno"."customer_groups", p_rows) AS n
+    ON CONFLICT ("dataareaid", "customer_group") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customer_groups_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_groups_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customer_groups', 'to_left': write a batch of captured changes into "fno"."customer_groups".
@@ -3084,8 +3269,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'd0d262f847d4a4de0a8af7ac1b841adfe05b9ff835447d3e208c0627fa7f4a79', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '1af4434ee06c19a8f148ecd9490c31567d5297a480fc7086351cf490814c974e', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3102,6 +3307,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customer_groups_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -3155,9 +3362,34 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."customer_payment_methods" ("dataareaid", "payment_method", "description", "payment_type")
+SELECT n."dataareaid",
+       n."payment_method",
+       n."description",
+       n."payment_type"
+  FROM jsonb_populate_recordset(NULL::"fno"."customer_payment_methods", p_rows) AS n
+    ON CONFLICT ("dataareaid", "payment_method") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customer_payment_methods', 'to_left': write a batch of captured changes into "fno"."customer_payment_methods".
@@ -3767,8 +3999,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '56b0fd8b1fc5fd7a4b7566871b3451aff38db24346b8ee80f711cac24fcbf8c7', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '1861654cd60dcad7fbcb89f2891c061ee3573defe0ab31844a70b76da3f3724b', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3785,6 +4037,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customer_payment_methods_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -3840,9 +4094,35 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "email", "party_type")
+SELECT n."dataareaid",
+       n."account_num",
+       n."name",
+       n."email",
+       n."party_type"
+  FROM jsonb_populate_recordset(NULL::"fno"."customers", p_rows) AS n
+    ON CONFLICT ("dataareaid", "account_num") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customers_person_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_person_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customers_person', 'to_left': write a batch of captured changes into "fno"."customers".
@@ -4498,8 +4778,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '0868fa852b4b78b2976388b4e83186143d3b28bad6f5c3b5c173f043e246a7b8', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '2d75a52e6a1b50a62da5e0068bcf99cc89cb4eb85d9f598fa463c819ef21c4d3', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4516,6 +4816,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customers_person_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -4570,9 +4872,34 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."loyalty_cards" ("card_number", "tier", "issued_on", "blocked")
+SELECT n."card_number",
+       n."tier",
+       n."issued_on",
+       n."blocked"
+  FROM jsonb_populate_recordset(NULL::"fno"."loyalty_cards", p_rows) AS n
+    ON CONFLICT ("card_number") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."loyalty_cards_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."loyalty_cards_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'loyalty_cards', 'to_left': write a batch of captured changes into "fno"."loyalty_cards".
@@ -5195,10 +5522,103 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+DECLARE
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb;
+BEGIN
+    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+       OR EXISTS (SELECT FROM "replicator"."error_log"
+                   WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_left') THEN
+        RETURN p_changes;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   CAST("s"."card_number" AS character varying(20)) AS "k_1",
+                   COALESCE("s"."tier", CAST('Basic' AS character varying(10))) AS "f_1",
+                   "s"."issued_on" AS "f_2",
+                   "s"."is_blocked" AS "f_3",
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "card_number" character varying(20),
+       "tier" character varying(10),
+       "issued_on" date,
+       "is_blocked" boolean)
+        ), judged AS (
+            SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
+                   l.insert_only
+                   AND NOT EXISTS (SELECT FROM "fno"."loyalty_cards" AS t WHERE "t"."card_number" = "l"."k_1")
+                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
+                                    WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
+                                      AND v.map_name = 'loyalty_cards' AND v.side = 'left')
+                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                                    WHERE q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+                                      AND q.direction || '' = 'to_right')
+                   AS fresh
+              FROM incoming AS l
+        ), written AS (
+            SELECT "replicator_write"."loyalty_cards_to_left_sync"(coalesce(jsonb_agg(jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'blocked', j."f_3")), '[]')) AS written
+              FROM judged AS j
+             WHERE j.fresh
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            -- A key inserted here after it was judged: the apply function judges the chunk.
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'loyalty_cards', 'fno.loyalty_cards'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
+                      AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right') THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'loyalty_cards', 'fno.loyalty_cards'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'loyalty_cards' AND direction = 'to_left';
+    END IF;
+    RETURN coalesce(v_rest, '[]');
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '60994b49114809efb242f4b9cce4e08d03c3e90999130e551726cc568361c2bf', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '3332076cd9889008b7b6093cc29d9d07525c5fa7c0062056c03ba354552ad3f4', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -5250,9 +5670,33 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."name_affixes" ("affix", "affix_type", "description")
+SELECT n."affix",
+       n."affix_type",
+       n."description"
+  FROM jsonb_populate_recordset(NULL::"fno"."name_affixes", p_rows) AS n
+    ON CONFLICT ("affix", "affix_type") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."name_affixes_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."name_affixes_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'name_affixes', 'to_left': write a batch of captured changes into "fno"."name_affixes".
@@ -5787,10 +6231,101 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+DECLARE
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb;
+BEGIN
+    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+       OR EXISTS (SELECT FROM "replicator"."error_log"
+                   WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_left') THEN
+        RETURN p_changes;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   CAST("s"."affix" AS character varying(20)) AS "k_1",
+                   CAST("s"."affix_type" AS character varying(10)) AS "k_2",
+                   "s"."description" AS "f_1",
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "affix" character varying(20),
+       "affix_type" character varying(10),
+       "description" character varying(60))
+        ), judged AS (
+            SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
+                   l.insert_only
+                   AND NOT EXISTS (SELECT FROM "fno"."name_affixes" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2")
+                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
+                                    WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+                                      AND v.map_name = 'name_affixes' AND v.side = 'left')
+                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                                    WHERE q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+                                      AND q.direction || '' = 'to_right')
+                   AS fresh
+              FROM incoming AS l
+        ), written AS (
+            SELECT "replicator_write"."name_affixes_to_left_sync"(coalesce(jsonb_agg(jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1")), '[]')) AS written
+              FROM judged AS j
+             WHERE j.fresh
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            -- A key inserted here after it was judged: the apply function judges the chunk.
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'name_affixes', 'fno.name_affixes'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
+                      AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right') THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'name_affixes', 'fno.name_affixes'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'name_affixes' AND direction = 'to_left';
+    END IF;
+    RETURN coalesce(v_rest, '[]');
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'b920cfb04a63a4a457a8ceb669305d9977bfd8f4296479a800e999b3d9571522', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '12cf6a176f45d4ed40a33cd693cde9f521239484e71dd134aa149035a641a582', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -5842,9 +6377,33 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."payment_days" ("dataareaid", "payment_day_name", "description")
+SELECT n."dataareaid",
+       n."payment_day_name",
+       n."description"
+  FROM jsonb_populate_recordset(NULL::"fno"."payment_days", p_rows) AS n
+    ON CONFLICT ("dataareaid", "payment_day_name") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_days_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_days_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_days', 'to_left': write a batch of captured changes into "fno"."payment_days".
@@ -6406,8 +6965,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'a398aca6fa86fc72a090681f97ee54b5e8fb4bb7af78a82e2afba9f03d1038a9', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'e88f70da92677c2a3c5830b3dac6790b0955f2a4d9ee11d2a6f6232855ed9d9e', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6424,6 +7003,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_days_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -6478,9 +7059,35 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."payment_day_lines" ("dataareaid", "payment_day_name", "line_num", "week_day", "day_of_month")
+SELECT n."dataareaid",
+       n."payment_day_name",
+       n."line_num",
+       n."week_day",
+       n."day_of_month"
+  FROM jsonb_populate_recordset(NULL::"fno"."payment_day_lines", p_rows) AS n
+    ON CONFLICT ("dataareaid", "payment_day_name", "line_num") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_day_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_day_lines_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_day_lines', 'to_left': write a batch of captured changes into "fno"."payment_day_lines".
@@ -7100,8 +7707,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'ee5a1d7c9a5678e763ac39fc15aa0ab6b15ef86ae44cbf6f0c44db06dcdb686c', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'cb59e34ed1620de00614215cc1c2c03966f40e50c7233d07949f2bfe5106d57a', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7118,6 +7745,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_day_lines_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7171,9 +7800,34 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."payment_schedules" ("dataareaid", "schedule_name", "description", "allocation")
+SELECT n."dataareaid",
+       n."schedule_name",
+       n."description",
+       n."allocation"
+  FROM jsonb_populate_recordset(NULL::"fno"."payment_schedules", p_rows) AS n
+    ON CONFLICT ("dataareaid", "schedule_name") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_schedules_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedules_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_schedules', 'to_left': write a batch of captured changes into "fno"."payment_schedules".
@@ -7783,8 +8437,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '3d8e42380f2402c465b1ce662d7e4fce8b9b4b42261a2c1ab195920e6aafadca', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'c7b55ff3c4997bb7d55b2d4bcd218066e36524d7a4aa180e15cedb26a9eb09c9', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7801,6 +8475,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedules_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7857,9 +8533,36 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."payment_schedule_lines" ("dataareaid", "schedule_name", "line_num", "percent", "due_months", "due_days")
+SELECT n."dataareaid",
+       n."schedule_name",
+       n."line_num",
+       n."percent",
+       n."due_months",
+       n."due_days"
+  FROM jsonb_populate_recordset(NULL::"fno"."payment_schedule_lines", p_rows) AS n
+    ON CONFLICT ("dataareaid", "schedule_name", "line_num") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_schedule_lines', 'to_left': write a batch of captured changes into "fno"."payment_schedule_lines".
@@ -8527,8 +9230,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'aa68e72053f82a30dfc8e7ebdd8fe7bcd443452717c9eea735f800c5f7a4c58b', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'aa99c303aa4a25bb1c39b24a1c382d19203f75ff96e67b2904088473185a96ea', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8545,6 +9268,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedule_lines_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -8602,9 +9327,36 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."payment_terms" ("dataareaid", "payment_term_id", "description", "net_days", "payment_schedule", "payment_day")
+SELECT n."dataareaid",
+       n."payment_term_id",
+       n."description",
+       n."net_days",
+       n."payment_schedule",
+       n."payment_day"
+  FROM jsonb_populate_recordset(NULL::"fno"."payment_terms", p_rows) AS n
+    ON CONFLICT ("dataareaid", "payment_term_id") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_terms_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_terms_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_terms', 'to_left': write a batch of captured changes into "fno"."payment_terms".
@@ -9314,8 +10066,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '50cf5caf6c057b2c32a8573488ff2ced264366bc7d8fea002f3d84c7ba9bae89', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '7ea367aa6572dcfe8890eed8f73d5378947481f5b1cd9b1363b0cc34b51bb45f', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9332,6 +10104,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_terms_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -9397,9 +10171,40 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync function below
+-- found them so): inserted in one statement, decoded once. p_rows: the rows, by
+-- target column. Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_left_sync"(p_rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "payment_method", "email", "credit_limit", "blocked", "party_type")
+SELECT n."dataareaid",
+       n."account_num",
+       n."name",
+       n."customer_group",
+       n."payment_terms",
+       n."payment_method",
+       n."email",
+       n."credit_limit",
+       n."blocked",
+       n."party_type"
+  FROM jsonb_populate_recordset(NULL::"fno"."customers", p_rows) AS n
+    ON CONFLICT ("dataareaid", "account_num") DO NOTHING;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customers_organization_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_organization_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customers_organization', 'to_left': write a batch of captured changes into "fno"."customers".
@@ -10303,8 +11108,28 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
+-- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
+-- queued here) are written in one set-based insert, decoded once: for them the apply
+-- function above could decide nothing else, and judges nothing. Returns the changes it
+-- left to the apply function: the rest of the chunk, or all of it when held changes
+-- or open errors wait here (the apply function retries or supersedes those), when the
+-- map has lookups (each parent resolved there), or when the insert met anything else
+-- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_left"(p_changes jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $sync$
+BEGIN
+    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'e6dc3d4efd5ce5e36e5c88812c827bd613e0162363f96a1b6dc9acb178f64cec', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'ee149ddbd741c0d1ac5cc91dc50533e22d48696c4b05b36f4d34bc89110f7c4e', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10321,6 +11146,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customers_organization_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left_sync"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -14504,6 +15331,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('a514309a1807148ffeb8b161024a370bf350d90de712fda1079c1a9294cb784d');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('d26830ca49f7fd81e3200a1411e23d55a795cfec185a95a88806203128a3f516');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle a514309a1807: control schema to version 1, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'a514309a1807148ffeb8b161024a370bf350d90de712fda1079c1a9294cb784d'));
+VALUES ('deploy', 'deployed bundle d26830ca49f7: control schema to version 1, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'd26830ca49f7fd81e3200a1411e23d55a795cfec185a95a88806203128a3f516'));

@@ -10,10 +10,15 @@ copied over (overwriting what differs, each overwrite in the activity log).
 In that order the first pass reads the other side before the sync has written
 anything there, so it cannot bring back a row the winner deleted meanwhile.
 Each pass reads one consistent snapshot of its source in key order, a chunk at
-a time, through the generated snapshot function, and applies each chunk
-set-based through the same apply functions as captured changes, in one target
-transaction with its progress row: a sync killed at any point continues from
-its last chunk. While a map syncs, both its directions are paused, so changes
+a time, through the generated snapshot function, and writes each chunk in one
+target transaction with its progress row: a sync killed at any point continues
+from its last chunk. The generated sync function inserts at once the rows of keys
+the target holds nowhere (no row, no clock, nothing queued); the rest goes
+set-based through the same apply functions as captured changes. Both sides in one
+database, a chunk is read and written by one call there, in the chunk's own
+transaction: the rows as they are then rather than as of the pass's start, which
+changes nothing at the end, since what changes meanwhile is captured and applies
+after the copy either way. While a map syncs, both its directions are paused, so changes
 captured meanwhile apply after the copy, in order, idempotently.
 """
 
@@ -21,9 +26,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from functools import partial
+from typing import Any, TextIO
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -44,7 +50,7 @@ from replicator.operations.syncwinner import (
     stops,
 )
 from replicator.sqlgen.probes import count_sql
-from replicator.sqlgen.snapshot import snapshot_query, sync_query
+from replicator.sqlgen.snapshot import direct_query, snapshot_query, sync_query
 
 Connection = psycopg.Connection[TupleRow]
 
@@ -162,13 +168,13 @@ def _sync_direction(
 ) -> Copied:
     source_side = source_of(direction)
     label = f"{table_map.name} ({config.arrow(direction)})"
+    pass_ = _Pass(table_map, direction, keep_existing, chunk)
     with (
         connect(config, config.database_of(source_side)) as source,
         connect(config, config.database_of(target_of(direction))) as target,
     ):
         under_origin(target, origins.SYNC)
         after, copied, failed = _start(target, table_map.name, direction)
-        keys = [f.column(source_side) or "" for f in table_map.key_fields]
         held: list[int] = []  # ids of this run's rows held for a missing parent
         started = time.monotonic()
         with source.transaction():
@@ -177,23 +183,14 @@ def _sync_direction(
                 count_sql(table_map, source_side, config.side(source_side).schema).encode()
             ).fetchone()
             bar = Progress(out, label, int(total_row[0]) if total_row else 0, done=copied)
-            while True:
-                row = source.execute(
-                    snapshot_query(table_map, direction).encode(),
-                    (json.dumps(after) if after is not None else None, chunk),
-                ).fetchone()
-                batch_text = str(row[0]) if row else "[]"
-                batch = json.loads(batch_text)
-                if not batch:
-                    break
-                after = {k: batch[-1]["image"][k] for k in keys}
-                chunk_failed, chunk_held = _apply_chunk(
-                    target, table_map, direction, keep_existing, batch_text, after, batch
+            if not config.same_database:
+                # Read from the snapshot, chunk by chunk, through the client.
+                copied, failed, held = pass_.run(
+                    target, partial(pass_.snapshot, source), after, copied, failed, bar
                 )
-                failed += chunk_failed
-                held += chunk_held
-                copied += len(batch)
-                bar.advance(len(batch))
+        if config.same_database:
+            # Read and written in one statement here, in each chunk's own transaction.
+            copied, failed, held = pass_.run(target, None, after, copied, failed, bar)
         bar.finish()
         still_held = _still_held(target, direction, held)
         _finish(
@@ -250,47 +247,87 @@ def _start(
     return None, 0, 0
 
 
-def _apply_chunk(
-    conn: psycopg.Connection[TupleRow],
-    table_map: TableMap,
-    direction: Direction,
-    keep_existing: bool,
-    batch_text: str,
-    after: dict[str, object],
-    batch: list[dict[str, object]],
-) -> tuple[int, list[int]]:
-    """Apply one chunk and record it as done, in one transaction; returns the failures
-    (each in the error log) and the ids of the rows held for a parent the target lacks."""
-    map_name = table_map.name
-    with conn.transaction():
-        # Rows of keys the target holds nowhere go in at once; the apply function judges the rest.
-        rest = conn.execute(
-            sync_query(table_map, direction).encode(), (batch_text,)
+@dataclass(frozen=True)
+class _Pass:
+    """One map direction's copy, a chunk a target transaction at a time: the sync
+    function writes the rows of keys the target holds nowhere, apply_batch the rest."""
+
+    table_map: TableMap
+    direction: Direction
+    keep_existing: bool
+    chunk: int
+
+    def snapshot(self, source: Connection, after: object) -> str:
+        """The next chunk from the source's snapshot, as changes (jsonb text)."""
+        row = source.execute(
+            snapshot_query(self.table_map, self.direction).encode(),
+            (json.dumps(after) if after is not None else None, self.chunk),
         ).fetchone()
-        rest_text = str(rest[0]) if rest and rest[0] is not None else batch_text
-        failed = 0
-        if rest_text != "[]":
-            if keep_existing:
-                conn.execute("SET LOCAL replicator.keep_existing = 'on'")
-            else:
-                conn.execute("SELECT set_config('replicator.sync_log', %s, true)", (map_name,))
-            row = conn.execute(
-                "SELECT replicator.apply_batch(%s, %s::jsonb)", (direction, rest_text)
-            ).fetchone()
-            failed = int(row[0]) if row else 0
+        return str(row[0]) if row else "[]"
+
+    def run(
+        self,
+        target: Connection,
+        read: Callable[[object], str] | None,
+        after: object,
+        copied: int,
+        failed: int,
+        bar: Progress,
+    ) -> tuple[int, int, list[int]]:
+        """Copy chunk after chunk until the source has no more; ``read`` gives a chunk
+        from the source, or (None) the target reads it itself (one database)."""
+        held: list[int] = []
+        while True:
+            with target.transaction():
+                if read is None:
+                    query = direct_query(self.table_map, self.direction)
+                    params: tuple[object, ...] = (
+                        json.dumps(after) if after is not None else None,
+                        self.chunk,
+                    )
+                else:
+                    query, params = sync_query(self.table_map, self.direction), (read(after),)
+                row = target.execute(query.encode(), params).fetchone()
+                outcome: dict[str, Any] = row[0] if row else {"read": 0}
+                rows = int(outcome["read"])
+                if not rows:
+                    break
+                after = outcome["last"]
+                chunk_failed, chunk_held = self._apply_rest(target, outcome["rest"])
+                target.execute(
+                    "UPDATE replicator.sync_progress SET last_key = %s::jsonb,"
+                    " copied = copied + %s, failed = failed + %s"
+                    " WHERE map_name = %s AND direction = %s",
+                    (json.dumps(after), rows, chunk_failed, self.table_map.name, self.direction),
+                )
+            failed += chunk_failed
+            held += chunk_held
+            copied += rows
+            bar.advance(rows)
+        return copied, failed, held
+
+    def _apply_rest(self, conn: Connection, rest: list[dict[str, Any]]) -> tuple[int, list[int]]:
+        """apply_batch on the changes the sync function left; returns the failures (each
+        in the error log) and the ids of the rows held for a parent the target lacks."""
+        if not rest:
+            return 0, []
+        if self.keep_existing:
+            conn.execute("SET LOCAL replicator.keep_existing = 'on'")
+        else:
+            conn.execute(
+                "SELECT set_config('replicator.sync_log', %s, true)", (self.table_map.name,)
+            )
+        row = conn.execute(
+            "SELECT replicator.apply_batch(%s, %s::jsonb)", (self.direction, json.dumps(rest))
+        ).fetchone()
         held = [
             int(r[0])
             for r in conn.execute(
                 "SELECT id FROM replicator.held_change WHERE direction = %s AND id = ANY (%s)",
-                (direction, [int(str(change["id"])) for change in batch]),
+                (self.direction, [int(str(change["id"])) for change in rest]),
             )
         ]
-        conn.execute(
-            "UPDATE replicator.sync_progress SET last_key = %s::jsonb, copied = copied + %s,"
-            " failed = failed + %s WHERE map_name = %s AND direction = %s",
-            (json.dumps(after), len(batch), failed, map_name, direction),
-        )
-    return failed, held
+        return (int(row[0]) if row else 0), held
 
 
 def _still_held(conn: psycopg.Connection[TupleRow], direction: Direction, ids: list[int]) -> int:

@@ -31,7 +31,7 @@ from replicator.sqlgen.clocks import (
     keeps_clocks,
     wins_sql,
 )
-from replicator.sqlgen.lookups import lookup_value, unresolved_sql
+from replicator.sqlgen.lookups import capture_refs, lookup_value, unresolved_sql
 from replicator.sqlgen.render import LIST, Artifact, render_template
 from replicator.sqlgen.sqltypes import (
     AllTables,
@@ -125,8 +125,10 @@ def apply_artifact(
         **_writes_context(route),
         **_clocks_context(route),
         **_deletes_context(route),
+        **_sync_context(route),
     }
     sql = render_template("apply.sql.j2", **context)
+    direct = Sql("{}(jsonb, integer)").format(context["sync_direct_function"])
     drop_sql = render_template(
         "drop_functions.sql.j2",
         functions=[
@@ -134,7 +136,8 @@ def apply_artifact(
             Sql("{}(jsonb, boolean)").format(context["write_function"]),
             Sql("{}(jsonb, boolean)").format(context["writer_function"]),
             Sql("{}(jsonb)").format(context["sync_function"]),
-            Sql("{}(jsonb)").format(context["sync_writer_function"]),
+            Sql("{}(anyarray)").format(context["sync_writer_function"]),
+            *([direct] if config.same_database else []),
         ],
         guard_held=bool(route.lookup_fields),  # only maps with lookups hold changes
         map_name=context["map_name"],
@@ -160,6 +163,7 @@ def _names_context(route: ApplyRoute) -> dict[str, Any]:
         "target_table": ident(route.target.schema, route.target.name),
         "writer_function": ident(WRITE_SCHEMA, f"{table_map.name}_{direction}"),
         "sync_function": function_name("sync", table_map, direction),
+        "sync_direct_function": function_name("sync_direct", table_map, direction),
         "sync_writer_function": ident(WRITE_SCHEMA, f"{table_map.name}_{direction}_sync"),
         "map_state": control_function("map_state"),
         "writer": roles.writer(route.to_side) if roles else "the role that deploys",
@@ -175,24 +179,12 @@ def _keys_context(route: ApplyRoute) -> dict[str, Any]:
     key_sources, target_keys, to_side = route.key_sources, route.target_keys, route.to_side
     target_key = route.target.key_for(tuple(f.column(to_side) or "" for f in route.keys))
     assert target_key is not None
-    tables = route.all_tables[route.table_map.name]
-    # In the target's type, whatever the image declares (a user type arrives as text).
-    key_values = [
-        (
-            ident(f"k_{n}"),
-            Sql("CAST({} AS {})").format(
-                value_sql(f, route.direction, tables, route.table_map),
-                type_sql(column_of(route.target, f.column(to_side))),
-            ),
-        )
-        for n, f in enumerate(route.keys, start=1)
-    ]
     return {
         "image_columns": route.declare(list(route.table_map.source_columns(route.direction))),
         "key_columns": route.declare(key_sources),
         "key_order": sql_join([ident("k", n) for n in key_sources]),
         "source_key_of_c": change_key_json(key_sources, Sql("c.image")),
-        "key_values": key_values,
+        "key_values": _key_values(route),
         "key_match": sql_join(
             [Sql("{} = {}").format(ident("t", column), value) for column, value in target_keys],
             " AND ",
@@ -204,6 +196,22 @@ def _keys_context(route: ApplyRoute) -> dict[str, Any]:
         "batch_key": change_key_json(key_sources, Sql("c.value->'image'")),
         "conflict_columns": sql_join([ident(c) for c in target_key.columns]),
     }
+
+
+def _key_values(route: ApplyRoute) -> list[tuple[Sql, Sql]]:
+    """Per key, its alias and its value in the target's type, whatever the image
+    declares (a user type arrives as text)."""
+    tables = route.all_tables[route.table_map.name]
+    return [
+        (
+            ident(f"k_{n}"),
+            Sql("CAST({} AS {})").format(
+                value_sql(f, route.direction, tables, route.table_map),
+                type_sql(column_of(route.target, f.column(route.to_side))),
+            ),
+        )
+        for n, f in enumerate(route.keys, start=1)
+    ]
 
 
 def _lookups_context(route: ApplyRoute) -> dict[str, Any]:
@@ -243,6 +251,7 @@ def _writes_context(route: ApplyRoute) -> dict[str, Any]:
     """What the apply writes into the target row, and what it logs of a row it removes."""
     to_side, fields, keys = route.to_side, route.fields, route.keys
     by_field = {f.column(to_side): fields[n] for n, f in enumerate(route.non_keys)}
+    carried = {f.column(to_side) or "": f for f in route.carried}
     return {
         "fields": fields,
         "insert_columns": sql_join([ident(f.column(to_side) or "") for f in route.carried]),
@@ -251,6 +260,17 @@ def _writes_context(route: ApplyRoute) -> dict[str, Any]:
         ),
         "recordset_values": sql_join(
             [Sql("n.{}").format(ident(f.column(to_side) or "")) for f in route.carried], LIST
+        ),
+        # The row as the sync's fast path writes it, every column of the target in order.
+        "target_row": sql_join(
+            [
+                Sql("j.{}").format(ident(f"k_{keys.index(carried[c.name]) + 1}"))
+                if c.name in carried and carried[c.name].key
+                else Sql("j.{}").format(by_field[c.name].alias("f"))
+                if c.name in carried
+                else Sql("NULL")
+                for c in route.target.columns
+            ]
         ),
         # The row as it is to be written: per target column, its key or final value.
         "written_row": json_object(
@@ -327,3 +347,54 @@ def _deletes_context(route: ApplyRoute) -> dict[str, Any]:
         "mark_column": ident(mark[0]) if (mark := table_map.mark_for(to_side)) else None,
         "mark": mark_sql(table_map, to_side, target),
     }
+
+
+def _sync_context(route: ApplyRoute) -> dict[str, Any]:
+    """replicator sync's fast path, and in one database its read of the source table."""
+    source, from_side, keys = route.source, route.from_side, route.key_sources
+    # With lookups the fast path writes nothing (the values are the apply function's).
+    fast = not route.lookup_fields
+    values = [
+        (alias, value if fast else _null_of(route, field))
+        for (alias, value), field in zip(_key_values(route), route.keys, strict=True)
+    ]
+    values += [
+        (applied.alias("f"), applied.new if fast else _null_of(route, field))
+        for applied, field in zip(route.fields, route.non_keys, strict=True)
+    ]
+    return {
+        "fast_sync": literal(fast),
+        "fast_values": values,
+        "same_database": route.config.same_database,
+        "source_table": ident(source.schema, source.name),
+        "source_filter": filter_sql(route.table_map, from_side, source, "new"),
+        "source_key_order": sql_join([ident("new", k) for k in keys]),
+        "source_key_pairs": sql_join(
+            [Sql("{}, {}").format(literal(k), ident("new", k)) for k in keys]
+        ),
+        "after_key": sql_join(
+            [
+                Sql("CAST(p_after ->> {} AS {})").format(literal(k), type_sql(column_of(source, k)))
+                for k in keys
+            ]
+        ),
+        "image_values": sql_join(
+            [
+                Sql("CAST({} AS {}) AS {}").format(
+                    ident("new", n), image_type_sql(column_of(source, n)), ident(n)
+                )
+                for n in route.table_map.source_columns(route.direction)
+            ],
+            ",\n                               ",
+        ),
+        "direct_refs": capture_refs(
+            route.maps, route.all_tables, route.table_map, route.direction, "new"
+        ),
+    }
+
+
+def _null_of(route: ApplyRoute, field: FieldMap) -> Sql:
+    """A null in the type of the field's target column."""
+    return Sql("CAST(NULL AS {})").format(
+        type_sql(column_of(route.target, field.column(route.to_side)))
+    )

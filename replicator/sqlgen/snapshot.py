@@ -77,6 +77,14 @@ def snapshot_query(table_map: TableMap, direction: Direction) -> Sql:
 
 
 def sync_query(table_map: TableMap, direction: Direction) -> Sql:
-    """replicator sync's fast path for a chunk (on the target): the changes in, those it
-    left to the apply function out."""
-    return Sql("SELECT {}(%s::jsonb)::text").format(function_name("sync", table_map, direction))
+    """replicator sync's fast path for a chunk (on the target): the changes in;
+    {"read", "last", "rest"} out (see templates/apply.sql.j2)."""
+    return Sql("SELECT {}(%s::jsonb)").format(function_name("sync", table_map, direction))
+
+
+def direct_query(table_map: TableMap, direction: Direction) -> Sql:
+    """Both sides in one database: replicator sync's call for a chunk, read and written
+    there: (last key, chunk size) in, {"read", "last", "rest"} out."""
+    return Sql("SELECT {}(%s::jsonb, %s)").format(
+        function_name("sync_direct", table_map, direction)
+    )

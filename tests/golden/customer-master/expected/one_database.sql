@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle e619e419840e551c664397e4a4b3c2ff75d374f5b8622ad392643cccfe974110: control schema to version 1, 109 to create, 0 to replace, 0 to drop
+-- bundle 014dff3401e888da22b90200e9b92fa64b8437c6bfea6d550265921454eb46d0: control schema to version 1, 109 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   create  drift
 --   create  map/companies/to_right/apply
@@ -1194,10 +1194,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."company" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -1209,8 +1211,7 @@ BEGIN
 INSERT INTO "cds"."company" ("company_code", "name")
 SELECT n."company_code",
        n."name"
-  FROM jsonb_populate_recordset(NULL::"cds"."company", p_rows) AS n
-    ON CONFLICT ("company_code") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -1218,7 +1219,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."companies_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."companies_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."companies_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'companies', 'to_right': write a batch of captured changes into "cds"."company".
@@ -1745,73 +1746,98 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
 DECLARE
+    v_fast boolean := true;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
-    v_inserted jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
-       OR EXISTS (SELECT FROM "replicator"."error_log"
-                   WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_right') THEN
-        RETURN p_changes;
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'companies' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
     END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
             SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
                    CAST("s"."dataareaid" AS character varying(4)) AS "k_1",
                    "s"."name" AS "f_1",
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+                   NULL AS nothing
               FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
              CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
                "dataareaid" character varying(4),
        "name" character varying(60))
         ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
             SELECT l.*, jsonb_build_object('company_code', "l"."k_1") AS own_key,
-                   l.insert_only
-                   AND NOT EXISTS (SELECT FROM "cds"."company" AS t WHERE "t"."company_code" = "l"."k_1")
-                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
-                                    WHERE v.key = jsonb_build_object('company_code', "l"."k_1")
-                                      AND v.map_name = 'companies' AND v.side = 'right')
-                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                                    WHERE q.key = jsonb_build_object('company_code', "l"."k_1") AND q.map_name = 'companies'
-                                      AND q.direction || '' = 'to_left')
-                   AS fresh
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."company" AS t WHERE "t"."company_code" = "l"."k_1" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('company_code', "l"."k_1")
+                      AND v.map_name = 'companies' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('company_code', "l"."k_1") AND q.map_name = 'companies'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
         ), written AS (
-            SELECT "replicator_write"."companies_to_right_sync"(coalesce(jsonb_agg(jsonb_build_object('company_code', j."k_1", 'name', j."f_1")), '[]')) AS written
-              FROM judged AS j
-             WHERE j.fresh
+            SELECT "replicator_write"."companies_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."f_1")::"cds"."company"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
-            -- A key inserted here after it was judged: the apply function judges the chunk.
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'companies', 'cds.company'
                 USING ERRCODE = 'serialization_failure';
         END IF;
-        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
-        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
-                      AND q.map_name = 'companies' AND q.direction || '' = 'to_left') THEN
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'companies'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'companies', 'cds.company'
                 USING ERRCODE = 'serialization_failure';
@@ -1820,22 +1846,143 @@ BEGIN
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
         WHEN OTHERS THEN
-            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'companies' AND direction = 'to_right';
     END IF;
-    RETURN coalesce(v_rest, '[]');
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'fno.companies' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_companies_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := true;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'companies' AND q.direction = 'to_left');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST("s"."dataareaid" AS character varying(4)) AS "k_1",
+                       "s"."name" AS "f_1",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid") AS source_key,
+                               CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
+                               CAST("new"."name" AS character varying(60)) AS "name"
+                          FROM "fno"."companies" AS "new"
+                         WHERE coalesce(true, false)
+                           AND (p_after IS NULL OR ("new"."dataareaid") > (CAST(p_after ->> 'dataareaid' AS character varying(4))))
+                         ORDER BY "new"."dataareaid"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('company_code', "l"."k_1") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "cds"."company" AS t WHERE "t"."company_code" = "l"."k_1" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('company_code', "l"."k_1")
+                          AND v.map_name = 'companies' AND v.side = 'right'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('company_code', "l"."k_1") AND q.map_name = 'companies'
+                          AND q.direction || '' = 'to_left'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."companies_to_right_sync"(ARRAY(
+                           SELECT ROW(NULL, j."k_1", j."f_1")::"cds"."company"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'companies',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', NULL,
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'companies', 'cds.company'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'companies'
+                                 AND q.direction || '' = 'to_left'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'companies', 'cds.company'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'companies' AND direction = 'to_right';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '90b3332aa056cee8b10ec30847d5d68017a837fc13f2c9156bfad796da163220', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '23db23470b114ce83f6bb217e0e4f415c938314f61ce6b120048258dc47e7146', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_companies_to_right"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -1887,10 +2034,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."companies" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -1902,8 +2051,7 @@ BEGIN
 INSERT INTO "fno"."companies" ("dataareaid", "name")
 SELECT n."dataareaid",
        n."name"
-  FROM jsonb_populate_recordset(NULL::"fno"."companies", p_rows) AS n
-    ON CONFLICT ("dataareaid") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -1911,7 +2059,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."companies_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."companies_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."companies_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'companies', 'to_left': write a batch of captured changes into "fno"."companies".
@@ -2438,73 +2586,98 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
 DECLARE
+    v_fast boolean := true;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
-    v_inserted jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
-       OR EXISTS (SELECT FROM "replicator"."error_log"
-                   WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_left') THEN
-        RETURN p_changes;
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'companies' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
     END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
             SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
                    CAST("s"."company_code" AS character varying(4)) AS "k_1",
                    "s"."name" AS "f_1",
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+                   NULL AS nothing
               FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
              CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
                "company_code" character varying(4),
        "name" character varying(60))
         ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
             SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
-                   l.insert_only
-                   AND NOT EXISTS (SELECT FROM "fno"."companies" AS t WHERE "t"."dataareaid" = "l"."k_1")
-                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
-                                    WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1")
-                                      AND v.map_name = 'companies' AND v.side = 'left')
-                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                                    WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1") AND q.map_name = 'companies'
-                                      AND q.direction || '' = 'to_right')
-                   AS fresh
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."companies" AS t WHERE "t"."dataareaid" = "l"."k_1" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1")
+                      AND v.map_name = 'companies' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1") AND q.map_name = 'companies'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
         ), written AS (
-            SELECT "replicator_write"."companies_to_left_sync"(coalesce(jsonb_agg(jsonb_build_object('dataareaid', j."k_1", 'name', j."f_1")), '[]')) AS written
-              FROM judged AS j
-             WHERE j.fresh
+            SELECT "replicator_write"."companies_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."f_1")::"fno"."companies"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
-            -- A key inserted here after it was judged: the apply function judges the chunk.
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'companies', 'fno.companies'
                 USING ERRCODE = 'serialization_failure';
         END IF;
-        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
-        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
-                      AND q.map_name = 'companies' AND q.direction || '' = 'to_right') THEN
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'companies'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'companies', 'fno.companies'
                 USING ERRCODE = 'serialization_failure';
@@ -2513,22 +2686,143 @@ BEGIN
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
         WHEN OTHERS THEN
-            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'companies' AND direction = 'to_left';
     END IF;
-    RETURN coalesce(v_rest, '[]');
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'cds.company' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_companies_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := true;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'companies' AND q.direction = 'to_right');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST("s"."company_code" AS character varying(4)) AS "k_1",
+                       "s"."name" AS "f_1",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('company_code', "new"."company_code") AS source_key,
+                               CAST("new"."company_code" AS character varying(4)) AS "company_code",
+                               CAST("new"."name" AS character varying(60)) AS "name"
+                          FROM "cds"."company" AS "new"
+                         WHERE coalesce(true, false)
+                           AND (p_after IS NULL OR ("new"."company_code") > (CAST(p_after ->> 'company_code' AS character varying(4))))
+                         ORDER BY "new"."company_code"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "fno"."companies" AS t WHERE "t"."dataareaid" = "l"."k_1" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1")
+                          AND v.map_name = 'companies' AND v.side = 'left'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1") AND q.map_name = 'companies'
+                          AND q.direction || '' = 'to_right'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."companies_to_left_sync"(ARRAY(
+                           SELECT ROW(j."k_1", j."f_1")::"fno"."companies"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'companies',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', NULL,
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'companies', 'fno.companies'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'companies'
+                                 AND q.direction || '' = 'to_right'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'companies', 'fno.companies'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'companies' AND direction = 'to_left';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'a52959a64ab0c918033a4ced2877484990b3807193f7ceb946e2774b8e031473', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '7ace9b915c73566084130cc460e627647b425e7bc278e027c00a5793cd42fa64', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_companies_to_left"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -2589,10 +2883,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."contact" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -2609,8 +2905,7 @@ SELECT n."companyid",
        n."emailaddress1",
        n."parent_account_number",
        n."is_sellable"
-  FROM jsonb_populate_recordset(NULL::"cds"."contact", p_rows) AS n
-    ON CONFLICT ("companyid", "contactpersonid") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -2618,7 +2913,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."contact_persons_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."contact_persons_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."contact_persons_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'contact_persons', 'to_right': write a batch of captured changes into "cds"."contact".
@@ -3372,26 +3667,256 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'contact_persons' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(20)) AS "k_2",
+                   CAST(NULL AS character varying(50)) AS "f_1",
+                   CAST(NULL AS character varying(50)) AS "f_2",
+                   CAST(NULL AS character varying(80)) AS "f_3",
+                   CAST(NULL AS character varying(20)) AS "f_4",
+                   CAST(NULL AS boolean) AS "f_5",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "dataareaid" character varying(4),
+       "contact_person_id" character varying(20),
+       "first_name" character varying(50),
+       "last_name" character varying(50),
+       "email" character varying(80),
+       "customer_account" character varying(20))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."contact" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
+                      AND v.map_name = 'contact_persons' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AND q.map_name = 'contact_persons'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."contact_persons_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", NULL, j."k_2", j."f_1", NULL, j."f_2", j."f_3", j."f_4", j."f_5")::"cds"."contact"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'contact_persons', 'cds.contact'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'contact_persons'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'contact_persons', 'cds.contact'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'contact_persons' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'fno.contact_persons' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_contact_persons_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := false;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'contact_persons' AND q.direction = 'to_left');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST(NULL AS uuid) AS "k_1",
+                       CAST(NULL AS character varying(20)) AS "k_2",
+                       CAST(NULL AS character varying(50)) AS "f_1",
+                       CAST(NULL AS character varying(50)) AS "f_2",
+                       CAST(NULL AS character varying(80)) AS "f_3",
+                       CAST(NULL AS character varying(20)) AS "f_4",
+                       CAST(NULL AS boolean) AS "f_5",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid", 'contact_person_id', "new"."contact_person_id") AS source_key,
+                               CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
+                               CAST("new"."contact_person_id" AS character varying(20)) AS "contact_person_id",
+                               CAST("new"."first_name" AS character varying(50)) AS "first_name",
+                               CAST("new"."last_name" AS character varying(50)) AS "last_name",
+                               CAST("new"."email" AS character varying(80)) AS "email",
+                               CAST("new"."customer_account" AS character varying(20)) AS "customer_account"
+                          FROM "fno"."contact_persons" AS "new"
+                         WHERE coalesce(true, false)
+                           AND (p_after IS NULL OR ("new"."dataareaid", "new"."contact_person_id") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'contact_person_id' AS character varying(20))))
+                         ORDER BY "new"."dataareaid", "new"."contact_person_id"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "cds"."contact" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
+                          AND v.map_name = 'contact_persons' AND v.side = 'right'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AND q.map_name = 'contact_persons'
+                          AND q.direction || '' = 'to_left'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."contact_persons_to_right_sync"(ARRAY(
+                           SELECT ROW(NULL, j."k_1", NULL, j."k_2", j."f_1", NULL, j."f_2", j."f_3", j."f_4", j."f_5")::"cds"."contact"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'contact_persons',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'contact_persons', 'cds.contact'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'contact_persons'
+                                 AND q.direction || '' = 'to_left'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'contact_persons', 'cds.contact'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'contact_persons' AND direction = 'to_right';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'a94e67c012ed41b61971de1f43ac34620be374ea00adc9c846873047e431254c', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '375cba9f2426009c9f751356f793f7391d67c9a65516bd0838944ca271157aff', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3409,7 +3934,8 @@ DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boo
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_contact_persons_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_right_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_contact_persons_to_right"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -3468,10 +3994,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."contact_persons" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -3487,8 +4015,7 @@ SELECT n."dataareaid",
        n."last_name",
        n."email",
        n."customer_account"
-  FROM jsonb_populate_recordset(NULL::"fno"."contact_persons", p_rows) AS n
-    ON CONFLICT ("dataareaid", "contact_person_id") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -3496,7 +4023,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."contact_persons_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."contact_persons_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."contact_persons_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'contact_persons', 'to_left': write a batch of captured changes into "fno"."contact_persons".
@@ -4202,26 +4729,254 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'contact_persons' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(20)) AS "k_2",
+                   CAST(NULL AS character varying(50)) AS "f_1",
+                   CAST(NULL AS character varying(50)) AS "f_2",
+                   CAST(NULL AS character varying(80)) AS "f_3",
+                   CAST(NULL AS character varying(20)) AS "f_4",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "contactpersonid" character varying(20),
+       "firstname" character varying(50),
+       "lastname" character varying(50),
+       "emailaddress1" character varying(80),
+       "parent_account_number" character varying(20))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."contact_persons" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+                      AND v.map_name = 'contact_persons' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AND q.map_name = 'contact_persons'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."contact_persons_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1", j."f_2", j."f_3", j."f_4", NULL)::"fno"."contact_persons"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'contact_persons', 'fno.contact_persons'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'contact_persons'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'contact_persons', 'fno.contact_persons'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'contact_persons' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'cds.contact' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_contact_persons_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := false;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'contact_persons' AND q.direction = 'to_right');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST(NULL AS character varying(4)) AS "k_1",
+                       CAST(NULL AS character varying(20)) AS "k_2",
+                       CAST(NULL AS character varying(50)) AS "f_1",
+                       CAST(NULL AS character varying(50)) AS "f_2",
+                       CAST(NULL AS character varying(80)) AS "f_3",
+                       CAST(NULL AS character varying(20)) AS "f_4",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('companyid', "new"."companyid", 'contactpersonid', "new"."contactpersonid") AS source_key,
+                               CAST("new"."companyid" AS uuid) AS "companyid",
+                               CAST("new"."contactpersonid" AS character varying(20)) AS "contactpersonid",
+                               CAST("new"."firstname" AS character varying(50)) AS "firstname",
+                               CAST("new"."lastname" AS character varying(50)) AS "lastname",
+                               CAST("new"."emailaddress1" AS character varying(80)) AS "emailaddress1",
+                               CAST("new"."parent_account_number" AS character varying(20)) AS "parent_account_number"
+                          FROM "cds"."contact" AS "new"
+                         WHERE coalesce(("new"."contactpersonid" IS NOT NULL), false)
+                           AND (p_after IS NULL OR ("new"."companyid", "new"."contactpersonid") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'contactpersonid' AS character varying(20))))
+                         ORDER BY "new"."companyid", "new"."contactpersonid"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "fno"."contact_persons" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+                          AND v.map_name = 'contact_persons' AND v.side = 'left'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AND q.map_name = 'contact_persons'
+                          AND q.direction || '' = 'to_right'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."contact_persons_to_left_sync"(ARRAY(
+                           SELECT ROW(j."k_1", j."k_2", j."f_1", j."f_2", j."f_3", j."f_4", NULL)::"fno"."contact_persons"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'contact_persons',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'contact_persons', 'fno.contact_persons'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'contact_persons'
+                                 AND q.direction || '' = 'to_right'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'contact_persons', 'fno.contact_persons'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'contact_persons' AND direction = 'to_left';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'fc325c825d527d4e00ed8ef08316b2f17fa9f7d1dea1f8a4a044a834bd335613', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '3238e4ebb3cf1d0582164c751394cbf6e63b354c958912ec8159f36c33795954', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4239,7 +4994,8 @@ DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, bool
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_contact_persons_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_contact_persons_to_left"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -4292,10 +5048,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."customer_group" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -4308,8 +5066,7 @@ INSERT INTO "cds"."customer_group" ("companyid", "group_code", "name")
 SELECT n."companyid",
        n."group_code",
        n."name"
-  FROM jsonb_populate_recordset(NULL::"cds"."customer_group", p_rows) AS n
-    ON CONFLICT ("companyid", "group_code") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -4317,7 +5074,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."customer_groups_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."customer_groups_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customer_groups_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'customer_groups', 'to_right': write a batch of captured changes into "cds"."customer_group".
@@ -4879,26 +5636,242 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customer_groups' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(10)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "dataareaid" character varying(4),
+       "customer_group" character varying(10),
+       "description" character varying(60))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."customer_group" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
+                      AND v.map_name = 'customer_groups' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AND q.map_name = 'customer_groups'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customer_groups_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."f_1")::"cds"."customer_group"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_groups', 'cds.customer_group'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_groups'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_groups', 'cds.customer_group'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customer_groups' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'fno.customer_groups' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_customer_groups_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := false;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customer_groups' AND q.direction = 'to_left');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST(NULL AS uuid) AS "k_1",
+                       CAST(NULL AS character varying(10)) AS "k_2",
+                       CAST(NULL AS character varying(60)) AS "f_1",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid", 'customer_group', "new"."customer_group") AS source_key,
+                               CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
+                               CAST("new"."customer_group" AS character varying(10)) AS "customer_group",
+                               CAST("new"."description" AS character varying(60)) AS "description"
+                          FROM "fno"."customer_groups" AS "new"
+                         WHERE coalesce(true, false)
+                           AND (p_after IS NULL OR ("new"."dataareaid", "new"."customer_group") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'customer_group' AS character varying(10))))
+                         ORDER BY "new"."dataareaid", "new"."customer_group"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "cds"."customer_group" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
+                          AND v.map_name = 'customer_groups' AND v.side = 'right'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AND q.map_name = 'customer_groups'
+                          AND q.direction || '' = 'to_left'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."customer_groups_to_right_sync"(ARRAY(
+                           SELECT ROW(NULL, j."k_1", j."k_2", j."f_1")::"cds"."customer_group"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_groups',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'customer_groups', 'cds.customer_group'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'customer_groups'
+                                 AND q.direction || '' = 'to_left'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'customer_groups', 'cds.customer_group'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customer_groups' AND direction = 'to_right';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '0747d8c441118bfa03db59393deee937d9edfdba876d83a59fdec46f3f38008f', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '5ac548d94fc7284ae46c84a1b585b04ed69bee623db90af756aeff72d12afbb7', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4916,7 +5889,8 @@ DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boo
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customer_groups_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_right_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_customer_groups_to_right"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -4969,10 +5943,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."customer_groups" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -4985,8 +5961,7 @@ INSERT INTO "fno"."customer_groups" ("dataareaid", "customer_group", "descriptio
 SELECT n."dataareaid",
        n."customer_group",
        n."description"
-  FROM jsonb_populate_recordset(NULL::"fno"."customer_groups", p_rows) AS n
-    ON CONFLICT ("dataareaid", "customer_group") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -4994,7 +5969,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customer_groups_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."customer_groups_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_groups_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customer_groups', 'to_left': write a batch of captured changes into "fno"."customer_groups".
@@ -5556,26 +6531,242 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customer_groups' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(10)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "group_code" character varying(10),
+       "name" character varying(60))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."customer_groups" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+                      AND v.map_name = 'customer_groups' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AND q.map_name = 'customer_groups'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customer_groups_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1")::"fno"."customer_groups"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_groups', 'fno.customer_groups'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_groups'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_groups', 'fno.customer_groups'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customer_groups' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'cds.customer_group' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_customer_groups_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := false;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customer_groups' AND q.direction = 'to_right');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST(NULL AS character varying(4)) AS "k_1",
+                       CAST(NULL AS character varying(10)) AS "k_2",
+                       CAST(NULL AS character varying(60)) AS "f_1",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('companyid', "new"."companyid", 'group_code', "new"."group_code") AS source_key,
+                               CAST("new"."companyid" AS uuid) AS "companyid",
+                               CAST("new"."group_code" AS character varying(10)) AS "group_code",
+                               CAST("new"."name" AS character varying(60)) AS "name"
+                          FROM "cds"."customer_group" AS "new"
+                         WHERE coalesce(true, false)
+                           AND (p_after IS NULL OR ("new"."companyid", "new"."group_code") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'group_code' AS character varying(10))))
+                         ORDER BY "new"."companyid", "new"."group_code"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "fno"."customer_groups" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+                          AND v.map_name = 'customer_groups' AND v.side = 'left'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AND q.map_name = 'customer_groups'
+                          AND q.direction || '' = 'to_right'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."customer_groups_to_left_sync"(ARRAY(
+                           SELECT ROW(j."k_1", j."k_2", j."f_1")::"fno"."customer_groups"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_groups',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'customer_groups', 'fno.customer_groups'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'customer_groups'
+                                 AND q.direction || '' = 'to_right'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'customer_groups', 'fno.customer_groups'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customer_groups' AND direction = 'to_left';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '6e53d5b4a56a882cad84c9604e34b47aa19077a5a7445f080c3a056ef5b8958e', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'ffa05b3d3b1f92a4ca67d59e253416b25fd01cbcd9c000189bf2b8750c766060', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5593,7 +6784,8 @@ DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, bool
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customer_groups_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_customer_groups_to_left"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -5648,10 +6840,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."customer_payment_method" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -5665,8 +6859,7 @@ SELECT n."companyid",
        n."code",
        n."name",
        n."payment_type"
-  FROM jsonb_populate_recordset(NULL::"cds"."customer_payment_method", p_rows) AS n
-    ON CONFLICT ("companyid", "code") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -5674,7 +6867,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."customer_payment_methods_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."customer_payment_methods_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customer_payment_methods_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'customer_payment_methods', 'to_right': write a batch of captured changes into "cds"."customer_payment_method".
@@ -6284,26 +7477,246 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customer_payment_methods' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(10)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   CAST(NULL AS "cds"."payment_type") AS "f_2",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "dataareaid" character varying(4),
+       "payment_method" character varying(10),
+       "description" character varying(60),
+       "payment_type" character varying(12))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."customer_payment_method" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+                      AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AND q.map_name = 'customer_payment_methods'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customer_payment_methods_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."f_1", j."f_2")::"cds"."customer_payment_method"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_payment_methods', 'cds.customer_payment_method'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_payment_methods', 'cds.customer_payment_method'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customer_payment_methods' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'fno.customer_payment_methods' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_customer_payment_methods_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := false;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customer_payment_methods' AND q.direction = 'to_left');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST(NULL AS uuid) AS "k_1",
+                       CAST(NULL AS character varying(10)) AS "k_2",
+                       CAST(NULL AS character varying(60)) AS "f_1",
+                       CAST(NULL AS "cds"."payment_type") AS "f_2",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_method', "new"."payment_method") AS source_key,
+                               CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
+                               CAST("new"."payment_method" AS character varying(10)) AS "payment_method",
+                               CAST("new"."description" AS character varying(60)) AS "description",
+                               CAST("new"."payment_type" AS character varying(12)) AS "payment_type"
+                          FROM "fno"."customer_payment_methods" AS "new"
+                         WHERE coalesce(true, false)
+                           AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_method") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_method' AS character varying(10))))
+                         ORDER BY "new"."dataareaid", "new"."payment_method"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "cds"."customer_payment_method" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+                          AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AND q.map_name = 'customer_payment_methods'
+                          AND q.direction || '' = 'to_left'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."customer_payment_methods_to_right_sync"(ARRAY(
+                           SELECT ROW(NULL, j."k_1", j."k_2", j."f_1", j."f_2")::"cds"."customer_payment_method"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_payment_methods',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'customer_payment_methods', 'cds.customer_payment_method'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
+                                 AND q.direction || '' = 'to_left'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'customer_payment_methods', 'cds.customer_payment_method'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customer_payment_methods' AND direction = 'to_right';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '8be4a7f1c10b6b1b3299f82ada006945267b8383f3eff27c0a156f299bdd4c9c', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '5dcccf09e09ba11bf535a448e3ba110947e75eff7d21222c4cf438f82b4a1b2a', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6321,7 +7734,8 @@ DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(j
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customer_payment_methods_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_right_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_customer_payment_methods_to_right"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -6376,10 +7790,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."customer_payment_methods" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -6393,8 +7809,7 @@ SELECT n."dataareaid",
        n."payment_method",
        n."description",
        n."payment_type"
-  FROM jsonb_populate_recordset(NULL::"fno"."customer_payment_methods", p_rows) AS n
-    ON CONFLICT ("dataareaid", "payment_method") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -6402,7 +7817,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customer_payment_methods', 'to_left': write a batch of captured changes into "fno"."customer_payment_methods".
@@ -7012,26 +8427,246 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customer_payment_methods' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(10)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   CAST(NULL AS character varying(12)) AS "f_2",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "code" character varying(10),
+       "name" character varying(60),
+       "payment_type" text)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."customer_payment_methods" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+                      AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AND q.map_name = 'customer_payment_methods'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customer_payment_methods_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1", j."f_2")::"fno"."customer_payment_methods"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_payment_methods', 'fno.customer_payment_methods'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_payment_methods', 'fno.customer_payment_methods'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'cds.customer_payment_method' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_customer_payment_methods_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := false;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customer_payment_methods' AND q.direction = 'to_right');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST(NULL AS character varying(4)) AS "k_1",
+                       CAST(NULL AS character varying(10)) AS "k_2",
+                       CAST(NULL AS character varying(60)) AS "f_1",
+                       CAST(NULL AS character varying(12)) AS "f_2",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('companyid', "new"."companyid", 'code', "new"."code") AS source_key,
+                               CAST("new"."companyid" AS uuid) AS "companyid",
+                               CAST("new"."code" AS character varying(10)) AS "code",
+                               CAST("new"."name" AS character varying(60)) AS "name",
+                               CAST("new"."payment_type" AS text) AS "payment_type"
+                          FROM "cds"."customer_payment_method" AS "new"
+                         WHERE coalesce(true, false)
+                           AND (p_after IS NULL OR ("new"."companyid", "new"."code") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'code' AS character varying(10))))
+                         ORDER BY "new"."companyid", "new"."code"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "fno"."customer_payment_methods" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+                          AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AND q.map_name = 'customer_payment_methods'
+                          AND q.direction || '' = 'to_right'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."customer_payment_methods_to_left_sync"(ARRAY(
+                           SELECT ROW(j."k_1", j."k_2", j."f_1", j."f_2")::"fno"."customer_payment_methods"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_payment_methods',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'customer_payment_methods', 'fno.customer_payment_methods'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
+                                 AND q.direction || '' = 'to_right'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'customer_payment_methods', 'fno.customer_payment_methods'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'ae251326761d161df228baa1047a2090aa223ceb17add12278942788fc2145aa', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '84069b60680073ed882e8614d775b7b4c55d0a6fc02f1a0db6ac148ff29611ff', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7049,7 +8684,8 @@ DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(js
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customer_payment_methods_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_customer_payment_methods_to_left"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7110,10 +8746,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."contact" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -7130,8 +8768,7 @@ SELECT n."companyid",
        n."lastname",
        n."emailaddress1",
        n."is_sellable"
-  FROM jsonb_populate_recordset(NULL::"cds"."contact", p_rows) AS n
-    ON CONFLICT ("companyid", "customer_number") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -7139,7 +8776,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."customers_person_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."customers_person_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customers_person_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'customers_person', 'to_right': write a batch of captured changes into "cds"."contact".
@@ -7855,26 +9492,252 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customers_person' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(20)) AS "k_2",
+                   CAST(NULL AS character varying(50)) AS "f_1",
+                   CAST(NULL AS character varying(50)) AS "f_2",
+                   CAST(NULL AS character varying(50)) AS "f_3",
+                   CAST(NULL AS character varying(80)) AS "f_4",
+                   CAST(NULL AS boolean) AS "f_5",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "dataareaid" character varying(4),
+       "account_num" character varying(20),
+       "name" character varying(100),
+       "email" character varying(80))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."contact" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
+                      AND v.map_name = 'customers_person' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AND q.map_name = 'customers_person'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customers_person_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", NULL, j."f_1", j."f_2", j."f_3", j."f_4", NULL, j."f_5")::"cds"."contact"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_person', 'cds.contact'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_person'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_person', 'cds.contact'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customers_person' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'fno.customers' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_customers_person_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := false;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customers_person' AND q.direction = 'to_left');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST(NULL AS uuid) AS "k_1",
+                       CAST(NULL AS character varying(20)) AS "k_2",
+                       CAST(NULL AS character varying(50)) AS "f_1",
+                       CAST(NULL AS character varying(50)) AS "f_2",
+                       CAST(NULL AS character varying(50)) AS "f_3",
+                       CAST(NULL AS character varying(80)) AS "f_4",
+                       CAST(NULL AS boolean) AS "f_5",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid", 'account_num', "new"."account_num") AS source_key,
+                               CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
+                               CAST("new"."account_num" AS character varying(20)) AS "account_num",
+                               CAST("new"."name" AS character varying(100)) AS "name",
+                               CAST("new"."email" AS character varying(80)) AS "email"
+                          FROM "fno"."customers" AS "new"
+                         WHERE coalesce(("new"."party_type" = 'Person'), false)
+                           AND (p_after IS NULL OR ("new"."dataareaid", "new"."account_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'account_num' AS character varying(20))))
+                         ORDER BY "new"."dataareaid", "new"."account_num"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "cds"."contact" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
+                          AND v.map_name = 'customers_person' AND v.side = 'right'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AND q.map_name = 'customers_person'
+                          AND q.direction || '' = 'to_left'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."customers_person_to_right_sync"(ARRAY(
+                           SELECT ROW(NULL, j."k_1", j."k_2", NULL, j."f_1", j."f_2", j."f_3", j."f_4", NULL, j."f_5")::"cds"."contact"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_person',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'customers_person', 'cds.contact'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'customers_person'
+                                 AND q.direction || '' = 'to_left'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'customers_person', 'cds.contact'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customers_person' AND direction = 'to_right';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '4e5f584b540a6871e702c81bed68037c092fa88976477b147f777ac0438f44ad', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '5ff3a6dc56853df75ec57374353db6359468a18e91998165558354f39a25e049', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7892,7 +9755,8 @@ DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, bo
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customers_person_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_right_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_customers_person_to_right"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7949,10 +9813,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."customers" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -7967,8 +9833,7 @@ SELECT n."dataareaid",
        n."name",
        n."email",
        n."party_type"
-  FROM jsonb_populate_recordset(NULL::"fno"."customers", p_rows) AS n
-    ON CONFLICT ("dataareaid", "account_num") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -7976,7 +9841,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customers_person_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."customers_person_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_person_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customers_person', 'to_left': write a batch of captured changes into "fno"."customers".
@@ -8632,26 +10497,252 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customers_person' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(20)) AS "k_2",
+                   CAST(NULL AS character varying(100)) AS "f_1",
+                   CAST(NULL AS character varying(80)) AS "f_2",
+                   CAST(NULL AS "fno"."party_type") AS "f_3",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "customer_number" character varying(20),
+       "firstname" character varying(50),
+       "middlename" character varying(50),
+       "lastname" character varying(50),
+       "emailaddress1" character varying(80))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."customers" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+                      AND v.map_name = 'customers_person' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_person'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customers_person_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_3", j."f_1", NULL, NULL, NULL, NULL, NULL, j."f_2", NULL)::"fno"."customers"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_person', 'fno.customers'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_person'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_person', 'fno.customers'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customers_person' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'cds.contact' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_customers_person_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := false;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customers_person' AND q.direction = 'to_right');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST(NULL AS character varying(4)) AS "k_1",
+                       CAST(NULL AS character varying(20)) AS "k_2",
+                       CAST(NULL AS character varying(100)) AS "f_1",
+                       CAST(NULL AS character varying(80)) AS "f_2",
+                       CAST(NULL AS "fno"."party_type") AS "f_3",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('companyid', "new"."companyid", 'customer_number', "new"."customer_number") AS source_key,
+                               CAST("new"."companyid" AS uuid) AS "companyid",
+                               CAST("new"."customer_number" AS character varying(20)) AS "customer_number",
+                               CAST("new"."firstname" AS character varying(50)) AS "firstname",
+                               CAST("new"."middlename" AS character varying(50)) AS "middlename",
+                               CAST("new"."lastname" AS character varying(50)) AS "lastname",
+                               CAST("new"."emailaddress1" AS character varying(80)) AS "emailaddress1"
+                          FROM "cds"."contact" AS "new"
+                         WHERE coalesce(("new"."is_sellable" AND "new"."customer_number" IS NOT NULL), false)
+                           AND (p_after IS NULL OR ("new"."companyid", "new"."customer_number") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'customer_number' AS character varying(20))))
+                         ORDER BY "new"."companyid", "new"."customer_number"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "fno"."customers" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+                          AND v.map_name = 'customers_person' AND v.side = 'left'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_person'
+                          AND q.direction || '' = 'to_right'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."customers_person_to_left_sync"(ARRAY(
+                           SELECT ROW(j."k_1", j."k_2", j."f_3", j."f_1", NULL, NULL, NULL, NULL, NULL, j."f_2", NULL)::"fno"."customers"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_person',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'customers_person', 'fno.customers'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'customers_person'
+                                 AND q.direction || '' = 'to_right'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'customers_person', 'fno.customers'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customers_person' AND direction = 'to_left';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'd0680c936240118e96e8c6c91df4153cb8da6fa55b783596fee8cad1858c7758', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'db7086908c3b70f9779c9f31f988a42f5856e2e8461ee2b025a35d1b90a946cc', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8669,7 +10760,8 @@ DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boo
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customers_person_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_customers_person_to_left"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -8725,10 +10817,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."loyalty_card" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -8742,8 +10836,7 @@ SELECT n."card_number",
        n."tier",
        n."issued_on",
        n."is_blocked"
-  FROM jsonb_populate_recordset(NULL::"cds"."loyalty_card", p_rows) AS n
-    ON CONFLICT ("card_number") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -8751,7 +10844,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."loyalty_cards_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."loyalty_cards_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."loyalty_cards_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'loyalty_cards', 'to_right': write a batch of captured changes into "cds"."loyalty_card".
@@ -9374,39 +11467,53 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
 DECLARE
+    v_fast boolean := true;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
-    v_inserted jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
-       OR EXISTS (SELECT FROM "replicator"."error_log"
-                   WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_right') THEN
-        RETURN p_changes;
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'loyalty_cards' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
     END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
             SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
                    CAST("s"."card_number" AS character varying(20)) AS "k_1",
                    "s"."tier" AS "f_1",
                    "s"."issued_on" AS "f_2",
                    "s"."blocked" AS "f_3",
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+                   NULL AS nothing
               FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
              CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
                "card_number" character varying(20),
@@ -9414,37 +11521,48 @@ BEGIN
        "issued_on" date,
        "blocked" boolean)
         ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
             SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
-                   l.insert_only
-                   AND NOT EXISTS (SELECT FROM "cds"."loyalty_card" AS t WHERE "t"."card_number" = "l"."k_1")
-                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
-                                    WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
-                                      AND v.map_name = 'loyalty_cards' AND v.side = 'right')
-                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                                    WHERE q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
-                                      AND q.direction || '' = 'to_left')
-                   AS fresh
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."loyalty_card" AS t WHERE "t"."card_number" = "l"."k_1" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('card_number', "l"."k_1")
+                      AND v.map_name = 'loyalty_cards' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
         ), written AS (
-            SELECT "replicator_write"."loyalty_cards_to_right_sync"(coalesce(jsonb_agg(jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'is_blocked', j."f_3")), '[]')) AS written
-              FROM judged AS j
-             WHERE j.fresh
+            SELECT "replicator_write"."loyalty_cards_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."f_1", j."f_2", j."f_3")::"cds"."loyalty_card"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
-            -- A key inserted here after it was judged: the apply function judges the chunk.
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'loyalty_cards', 'cds.loyalty_card'
                 USING ERRCODE = 'serialization_failure';
         END IF;
-        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
-        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
-                      AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_left') THEN
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'loyalty_cards', 'cds.loyalty_card'
                 USING ERRCODE = 'serialization_failure';
@@ -9453,22 +11571,147 @@ BEGIN
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
         WHEN OTHERS THEN
-            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'loyalty_cards' AND direction = 'to_right';
     END IF;
-    RETURN coalesce(v_rest, '[]');
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'fno.loyalty_cards' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_loyalty_cards_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := true;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'loyalty_cards' AND q.direction = 'to_left');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST("s"."card_number" AS character varying(20)) AS "k_1",
+                       "s"."tier" AS "f_1",
+                       "s"."issued_on" AS "f_2",
+                       "s"."blocked" AS "f_3",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('card_number', "new"."card_number") AS source_key,
+                               CAST("new"."card_number" AS character varying(20)) AS "card_number",
+                               CAST("new"."tier" AS character varying(10)) AS "tier",
+                               CAST("new"."issued_on" AS date) AS "issued_on",
+                               CAST("new"."blocked" AS boolean) AS "blocked"
+                          FROM "fno"."loyalty_cards" AS "new"
+                         WHERE coalesce(true, false)
+                           AND (p_after IS NULL OR ("new"."card_number") > (CAST(p_after ->> 'card_number' AS character varying(20))))
+                         ORDER BY "new"."card_number"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "cds"."loyalty_card" AS t WHERE "t"."card_number" = "l"."k_1" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('card_number', "l"."k_1")
+                          AND v.map_name = 'loyalty_cards' AND v.side = 'right'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+                          AND q.direction || '' = 'to_left'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."loyalty_cards_to_right_sync"(ARRAY(
+                           SELECT ROW(NULL, j."k_1", j."f_1", j."f_2", j."f_3")::"cds"."loyalty_card"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'loyalty_cards',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', NULL,
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'loyalty_cards', 'cds.loyalty_card'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
+                                 AND q.direction || '' = 'to_left'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'loyalty_cards', 'cds.loyalty_card'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'loyalty_cards' AND direction = 'to_right';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '03efba8c62d9a15718bd382499b43fe61eec9d9b051efe80fef900ff746f5ee4', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '57d75ad6efb394b323e69b663887d25f372fe850868247b0cdf01625335659ff', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_loyalty_cards_to_right"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -9524,10 +11767,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."loyalty_cards" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -9541,8 +11786,7 @@ SELECT n."card_number",
        n."tier",
        n."issued_on",
        n."blocked"
-  FROM jsonb_populate_recordset(NULL::"fno"."loyalty_cards", p_rows) AS n
-    ON CONFLICT ("card_number") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -9550,7 +11794,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."loyalty_cards_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."loyalty_cards_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."loyalty_cards_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'loyalty_cards', 'to_left': write a batch of captured changes into "fno"."loyalty_cards".
@@ -10173,39 +12417,53 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
 DECLARE
+    v_fast boolean := true;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
-    v_inserted jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
-       OR EXISTS (SELECT FROM "replicator"."error_log"
-                   WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_left') THEN
-        RETURN p_changes;
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'loyalty_cards' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
     END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
             SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
                    CAST("s"."card_number" AS character varying(20)) AS "k_1",
                    COALESCE("s"."tier", CAST('Basic' AS character varying(10))) AS "f_1",
                    "s"."issued_on" AS "f_2",
                    "s"."is_blocked" AS "f_3",
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+                   NULL AS nothing
               FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
              CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
                "card_number" character varying(20),
@@ -10213,37 +12471,48 @@ BEGIN
        "issued_on" date,
        "is_blocked" boolean)
         ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
             SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
-                   l.insert_only
-                   AND NOT EXISTS (SELECT FROM "fno"."loyalty_cards" AS t WHERE "t"."card_number" = "l"."k_1")
-                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
-                                    WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
-                                      AND v.map_name = 'loyalty_cards' AND v.side = 'left')
-                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                                    WHERE q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
-                                      AND q.direction || '' = 'to_right')
-                   AS fresh
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."loyalty_cards" AS t WHERE "t"."card_number" = "l"."k_1" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('card_number', "l"."k_1")
+                      AND v.map_name = 'loyalty_cards' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
         ), written AS (
-            SELECT "replicator_write"."loyalty_cards_to_left_sync"(coalesce(jsonb_agg(jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'blocked', j."f_3")), '[]')) AS written
-              FROM judged AS j
-             WHERE j.fresh
+            SELECT "replicator_write"."loyalty_cards_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."f_1", j."f_2", j."f_3")::"fno"."loyalty_cards"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
-            -- A key inserted here after it was judged: the apply function judges the chunk.
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'loyalty_cards', 'fno.loyalty_cards'
                 USING ERRCODE = 'serialization_failure';
         END IF;
-        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
-        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
-                      AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right') THEN
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'loyalty_cards', 'fno.loyalty_cards'
                 USING ERRCODE = 'serialization_failure';
@@ -10252,22 +12521,147 @@ BEGIN
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
         WHEN OTHERS THEN
-            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'loyalty_cards' AND direction = 'to_left';
     END IF;
-    RETURN coalesce(v_rest, '[]');
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'cds.loyalty_card' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_loyalty_cards_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := true;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'loyalty_cards' AND q.direction = 'to_right');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST("s"."card_number" AS character varying(20)) AS "k_1",
+                       COALESCE("s"."tier", CAST('Basic' AS character varying(10))) AS "f_1",
+                       "s"."issued_on" AS "f_2",
+                       "s"."is_blocked" AS "f_3",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('card_number', "new"."card_number") AS source_key,
+                               CAST("new"."card_number" AS character varying(20)) AS "card_number",
+                               CAST("new"."tier" AS character varying(10)) AS "tier",
+                               CAST("new"."issued_on" AS date) AS "issued_on",
+                               CAST("new"."is_blocked" AS boolean) AS "is_blocked"
+                          FROM "cds"."loyalty_card" AS "new"
+                         WHERE coalesce(true, false)
+                           AND (p_after IS NULL OR ("new"."card_number") > (CAST(p_after ->> 'card_number' AS character varying(20))))
+                         ORDER BY "new"."card_number"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "fno"."loyalty_cards" AS t WHERE "t"."card_number" = "l"."k_1" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('card_number', "l"."k_1")
+                          AND v.map_name = 'loyalty_cards' AND v.side = 'left'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+                          AND q.direction || '' = 'to_right'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."loyalty_cards_to_left_sync"(ARRAY(
+                           SELECT ROW(j."k_1", j."f_1", j."f_2", j."f_3")::"fno"."loyalty_cards"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'loyalty_cards',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', NULL,
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'loyalty_cards', 'fno.loyalty_cards'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
+                                 AND q.direction || '' = 'to_right'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'loyalty_cards', 'fno.loyalty_cards'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'loyalty_cards' AND direction = 'to_left';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '4edd9a38b8ed770320cc13988ef91b5b55ffb29bf13fd4f99ce26e198622bd53', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'fd79c1004c4e4bd23e73751dff6212947ab6d14bef7124cf9e7cd5e7fd185d0b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_loyalty_cards_to_left"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -10320,10 +12714,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."name_affix" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -10336,8 +12732,7 @@ INSERT INTO "cds"."name_affix" ("affix", "affix_type", "description")
 SELECT n."affix",
        n."affix_type",
        n."description"
-  FROM jsonb_populate_recordset(NULL::"cds"."name_affix", p_rows) AS n
-    ON CONFLICT ("affix", "affix_type") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -10345,7 +12740,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."name_affixes_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."name_affixes_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."name_affixes_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'name_affixes', 'to_right': write a batch of captured changes into "cds"."name_affix".
@@ -10880,75 +13275,100 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
 DECLARE
+    v_fast boolean := true;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
-    v_inserted jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
-       OR EXISTS (SELECT FROM "replicator"."error_log"
-                   WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_right') THEN
-        RETURN p_changes;
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'name_affixes' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
     END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
             SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
                    CAST("s"."affix" AS character varying(20)) AS "k_1",
                    CAST("s"."affix_type" AS character varying(10)) AS "k_2",
                    "s"."description" AS "f_1",
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+                   NULL AS nothing
               FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
              CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
                "affix" character varying(20),
        "affix_type" character varying(10),
        "description" character varying(60))
         ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
             SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
-                   l.insert_only
-                   AND NOT EXISTS (SELECT FROM "cds"."name_affix" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2")
-                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
-                                    WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
-                                      AND v.map_name = 'name_affixes' AND v.side = 'right')
-                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                                    WHERE q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
-                                      AND q.direction || '' = 'to_left')
-                   AS fresh
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."name_affix" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+                      AND v.map_name = 'name_affixes' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
         ), written AS (
-            SELECT "replicator_write"."name_affixes_to_right_sync"(coalesce(jsonb_agg(jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1")), '[]')) AS written
-              FROM judged AS j
-             WHERE j.fresh
+            SELECT "replicator_write"."name_affixes_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."f_1")::"cds"."name_affix"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
-            -- A key inserted here after it was judged: the apply function judges the chunk.
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'name_affixes', 'cds.name_affix'
                 USING ERRCODE = 'serialization_failure';
         END IF;
-        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
-        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
-                      AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_left') THEN
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'name_affixes'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'name_affixes', 'cds.name_affix'
                 USING ERRCODE = 'serialization_failure';
@@ -10957,22 +13377,145 @@ BEGIN
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
         WHEN OTHERS THEN
-            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'name_affixes' AND direction = 'to_right';
     END IF;
-    RETURN coalesce(v_rest, '[]');
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'fno.name_affixes' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_name_affixes_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := true;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'name_affixes' AND q.direction = 'to_left');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST("s"."affix" AS character varying(20)) AS "k_1",
+                       CAST("s"."affix_type" AS character varying(10)) AS "k_2",
+                       "s"."description" AS "f_1",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('affix', "new"."affix", 'affix_type', "new"."affix_type") AS source_key,
+                               CAST("new"."affix" AS character varying(20)) AS "affix",
+                               CAST("new"."affix_type" AS character varying(10)) AS "affix_type",
+                               CAST("new"."description" AS character varying(60)) AS "description"
+                          FROM "fno"."name_affixes" AS "new"
+                         WHERE coalesce(true, false)
+                           AND (p_after IS NULL OR ("new"."affix", "new"."affix_type") > (CAST(p_after ->> 'affix' AS character varying(20)), CAST(p_after ->> 'affix_type' AS character varying(10))))
+                         ORDER BY "new"."affix", "new"."affix_type"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "cds"."name_affix" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+                          AND v.map_name = 'name_affixes' AND v.side = 'right'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+                          AND q.direction || '' = 'to_left'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."name_affixes_to_right_sync"(ARRAY(
+                           SELECT ROW(NULL, j."k_1", j."k_2", j."f_1")::"cds"."name_affix"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'name_affixes',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', NULL,
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'name_affixes', 'cds.name_affix'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'name_affixes'
+                                 AND q.direction || '' = 'to_left'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'name_affixes', 'cds.name_affix'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'name_affixes' AND direction = 'to_right';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', 'f592327346474a59d28bc6ec72da89181660fb332222002a24a3d0a43ad4f44d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'cac3342727fa0a0ef77f1e2551bf168b1136eee636ab916b8b6b6546aab2382b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_name_affixes_to_right"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -11025,10 +13568,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."name_affixes" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -11041,8 +13586,7 @@ INSERT INTO "fno"."name_affixes" ("affix", "affix_type", "description")
 SELECT n."affix",
        n."affix_type",
        n."description"
-  FROM jsonb_populate_recordset(NULL::"fno"."name_affixes", p_rows) AS n
-    ON CONFLICT ("affix", "affix_type") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -11050,7 +13594,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."name_affixes_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."name_affixes_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."name_affixes_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'name_affixes', 'to_left': write a batch of captured changes into "fno"."name_affixes".
@@ -11585,75 +14129,100 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
 DECLARE
+    v_fast boolean := true;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
-    v_inserted jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
-       OR EXISTS (SELECT FROM "replicator"."error_log"
-                   WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_left') THEN
-        RETURN p_changes;
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'name_affixes' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
     END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
             SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
                    CAST("s"."affix" AS character varying(20)) AS "k_1",
                    CAST("s"."affix_type" AS character varying(10)) AS "k_2",
                    "s"."description" AS "f_1",
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+                   NULL AS nothing
               FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
              CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
                "affix" character varying(20),
        "affix_type" character varying(10),
        "description" character varying(60))
         ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
             SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
-                   l.insert_only
-                   AND NOT EXISTS (SELECT FROM "fno"."name_affixes" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2")
-                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
-                                    WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
-                                      AND v.map_name = 'name_affixes' AND v.side = 'left')
-                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                                    WHERE q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
-                                      AND q.direction || '' = 'to_right')
-                   AS fresh
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."name_affixes" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+                      AND v.map_name = 'name_affixes' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
         ), written AS (
-            SELECT "replicator_write"."name_affixes_to_left_sync"(coalesce(jsonb_agg(jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1")), '[]')) AS written
-              FROM judged AS j
-             WHERE j.fresh
+            SELECT "replicator_write"."name_affixes_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1")::"fno"."name_affixes"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
-            -- A key inserted here after it was judged: the apply function judges the chunk.
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'name_affixes', 'fno.name_affixes'
                 USING ERRCODE = 'serialization_failure';
         END IF;
-        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
-        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
-                      AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right') THEN
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'name_affixes'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'name_affixes', 'fno.name_affixes'
                 USING ERRCODE = 'serialization_failure';
@@ -11662,22 +14231,145 @@ BEGIN
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
         WHEN OTHERS THEN
-            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'name_affixes' AND direction = 'to_left';
     END IF;
-    RETURN coalesce(v_rest, '[]');
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'cds.name_affix' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_name_affixes_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := true;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'name_affixes' AND q.direction = 'to_right');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST("s"."affix" AS character varying(20)) AS "k_1",
+                       CAST("s"."affix_type" AS character varying(10)) AS "k_2",
+                       "s"."description" AS "f_1",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('affix', "new"."affix", 'affix_type', "new"."affix_type") AS source_key,
+                               CAST("new"."affix" AS character varying(20)) AS "affix",
+                               CAST("new"."affix_type" AS character varying(10)) AS "affix_type",
+                               CAST("new"."description" AS character varying(60)) AS "description"
+                          FROM "cds"."name_affix" AS "new"
+                         WHERE coalesce(true, false)
+                           AND (p_after IS NULL OR ("new"."affix", "new"."affix_type") > (CAST(p_after ->> 'affix' AS character varying(20)), CAST(p_after ->> 'affix_type' AS character varying(10))))
+                         ORDER BY "new"."affix", "new"."affix_type"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "fno"."name_affixes" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+                          AND v.map_name = 'name_affixes' AND v.side = 'left'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+                          AND q.direction || '' = 'to_right'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."name_affixes_to_left_sync"(ARRAY(
+                           SELECT ROW(j."k_1", j."k_2", j."f_1")::"fno"."name_affixes"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'name_affixes',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', NULL,
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'name_affixes', 'fno.name_affixes'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'name_affixes'
+                                 AND q.direction || '' = 'to_right'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'name_affixes', 'fno.name_affixes'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'name_affixes' AND direction = 'to_left';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '283f63b89157e759c7b172b226fbe3e9450b4d1c093b8b083f6f7e0a8bc8b4ba', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '60dc6cc7f314d9e02a0d74a45cc7a2c63dc8c28916383043bafa70082f6dabe0', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_name_affixes_to_left"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -11730,10 +14422,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."payment_day" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -11746,8 +14440,7 @@ INSERT INTO "cds"."payment_day" ("companyid", "name", "description")
 SELECT n."companyid",
        n."name",
        n."description"
-  FROM jsonb_populate_recordset(NULL::"cds"."payment_day", p_rows) AS n
-    ON CONFLICT ("companyid", "name") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -11755,7 +14448,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."payment_days_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."payment_days_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_days_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'payment_days', 'to_right': write a batch of captured changes into "cds"."payment_day".
@@ -12317,26 +15010,242 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_days' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "dataareaid" character varying(4),
+       "payment_day_name" character varying(30),
+       "description" character varying(60))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."payment_day" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+                      AND v.map_name = 'payment_days' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AND q.map_name = 'payment_days'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_days_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."f_1")::"cds"."payment_day"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_days', 'cds.payment_day'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_days'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_days', 'cds.payment_day'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_days' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'fno.payment_days' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_payment_days_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := false;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_days' AND q.direction = 'to_left');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST(NULL AS uuid) AS "k_1",
+                       CAST(NULL AS character varying(30)) AS "k_2",
+                       CAST(NULL AS character varying(60)) AS "f_1",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name") AS source_key,
+                               CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
+                               CAST("new"."payment_day_name" AS character varying(30)) AS "payment_day_name",
+                               CAST("new"."description" AS character varying(60)) AS "description"
+                          FROM "fno"."payment_days" AS "new"
+                         WHERE coalesce(true, false)
+                           AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_day_name") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_day_name' AS character varying(30))))
+                         ORDER BY "new"."dataareaid", "new"."payment_day_name"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "cds"."payment_day" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+                          AND v.map_name = 'payment_days' AND v.side = 'right'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AND q.map_name = 'payment_days'
+                          AND q.direction || '' = 'to_left'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."payment_days_to_right_sync"(ARRAY(
+                           SELECT ROW(NULL, j."k_1", j."k_2", j."f_1")::"cds"."payment_day"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_days',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'payment_days', 'cds.payment_day'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'payment_days'
+                                 AND q.direction || '' = 'to_left'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'payment_days', 'cds.payment_day'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_days' AND direction = 'to_right';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'ae07bfe964e5df643648fbb6cf30416a528ced8d3eefdaca897e835a65a460e9', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '731bf6cc2e37d312cc5e1010d0c36d4d595b0cb582de79ece90c118bf69e4f2b', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12354,7 +15263,8 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolea
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_days_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_right_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_payment_days_to_right"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12407,10 +15317,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."payment_days" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -12423,8 +15335,7 @@ INSERT INTO "fno"."payment_days" ("dataareaid", "payment_day_name", "description
 SELECT n."dataareaid",
        n."payment_day_name",
        n."description"
-  FROM jsonb_populate_recordset(NULL::"fno"."payment_days", p_rows) AS n
-    ON CONFLICT ("dataareaid", "payment_day_name") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -12432,7 +15343,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_days_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."payment_days_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_days_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_days', 'to_left': write a batch of captured changes into "fno"."payment_days".
@@ -12994,26 +15905,242 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_days' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "name" character varying(30),
+       "description" character varying(60))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."payment_days" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+                      AND v.map_name = 'payment_days' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AND q.map_name = 'payment_days'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_days_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1")::"fno"."payment_days"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_days', 'fno.payment_days'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_days'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_days', 'fno.payment_days'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_days' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'cds.payment_day' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_payment_days_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := false;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_days' AND q.direction = 'to_right');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST(NULL AS character varying(4)) AS "k_1",
+                       CAST(NULL AS character varying(30)) AS "k_2",
+                       CAST(NULL AS character varying(60)) AS "f_1",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('companyid', "new"."companyid", 'name', "new"."name") AS source_key,
+                               CAST("new"."companyid" AS uuid) AS "companyid",
+                               CAST("new"."name" AS character varying(30)) AS "name",
+                               CAST("new"."description" AS character varying(60)) AS "description"
+                          FROM "cds"."payment_day" AS "new"
+                         WHERE coalesce(true, false)
+                           AND (p_after IS NULL OR ("new"."companyid", "new"."name") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'name' AS character varying(30))))
+                         ORDER BY "new"."companyid", "new"."name"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "fno"."payment_days" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+                          AND v.map_name = 'payment_days' AND v.side = 'left'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AND q.map_name = 'payment_days'
+                          AND q.direction || '' = 'to_right'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."payment_days_to_left_sync"(ARRAY(
+                           SELECT ROW(j."k_1", j."k_2", j."f_1")::"fno"."payment_days"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_days',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'payment_days', 'fno.payment_days'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'payment_days'
+                                 AND q.direction || '' = 'to_right'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'payment_days', 'fno.payment_days'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_days' AND direction = 'to_left';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'c0af4995384f5d4b0fb98c59511dd6cd5ae38cf768386cb8e50df0d52b2aacd0', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'de9d7f0cdc85d2f3fdc6249c7bb948d757f9b0732dd4744ce26bc1bbdea17e32', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13031,7 +16158,8 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_days_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_payment_days_to_left"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13087,10 +16215,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."payment_day_line" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -13105,8 +16235,7 @@ SELECT n."companyid",
        n."line_number",
        n."weekday",
        n."dayofmonth"
-  FROM jsonb_populate_recordset(NULL::"cds"."payment_day_line", p_rows) AS n
-    ON CONFLICT ("companyid", "paymentdayid", "line_number") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -13114,7 +16243,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."payment_day_lines_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."payment_day_lines_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_day_lines_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'payment_day_lines', 'to_right': write a batch of captured changes into "cds"."payment_day_line".
@@ -13734,26 +16863,251 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_day_lines' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS uuid) AS "k_2",
+                   CAST(NULL AS integer) AS "k_3",
+                   CAST(NULL AS "cds"."weekday") AS "f_1",
+                   CAST(NULL AS integer) AS "f_2",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "dataareaid" character varying(4),
+       "payment_day_name" character varying(30),
+       "line_num" integer,
+       "week_day" character varying(10),
+       "day_of_month" integer)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."payment_day_line" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
+                      AND v.map_name = 'payment_day_lines' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AND q.map_name = 'payment_day_lines'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_day_lines_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."k_3", j."f_1", j."f_2")::"cds"."payment_day_line"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_day_lines', 'cds.payment_day_line'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_day_lines', 'cds.payment_day_line'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_day_lines' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'fno.payment_day_lines' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_payment_day_lines_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := false;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_day_lines' AND q.direction = 'to_left');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST(NULL AS uuid) AS "k_1",
+                       CAST(NULL AS uuid) AS "k_2",
+                       CAST(NULL AS integer) AS "k_3",
+                       CAST(NULL AS "cds"."weekday") AS "f_1",
+                       CAST(NULL AS integer) AS "f_2",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name", 'line_num', "new"."line_num") AS source_key,
+                               CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
+                               CAST("new"."payment_day_name" AS character varying(30)) AS "payment_day_name",
+                               CAST("new"."line_num" AS integer) AS "line_num",
+                               CAST("new"."week_day" AS character varying(10)) AS "week_day",
+                               CAST("new"."day_of_month" AS integer) AS "day_of_month"
+                          FROM "fno"."payment_day_lines" AS "new"
+                         WHERE coalesce(true, false)
+                           AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_day_name", "new"."line_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_day_name' AS character varying(30)), CAST(p_after ->> 'line_num' AS integer)))
+                         ORDER BY "new"."dataareaid", "new"."payment_day_name", "new"."line_num"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "cds"."payment_day_line" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
+                          AND v.map_name = 'payment_day_lines' AND v.side = 'right'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AND q.map_name = 'payment_day_lines'
+                          AND q.direction || '' = 'to_left'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."payment_day_lines_to_right_sync"(ARRAY(
+                           SELECT ROW(NULL, j."k_1", j."k_2", j."k_3", j."f_1", j."f_2")::"cds"."payment_day_line"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_day_lines',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END),
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'payment_day_lines', 'cds.payment_day_line'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
+                                 AND q.direction || '' = 'to_left'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'payment_day_lines', 'cds.payment_day_line'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_day_lines' AND direction = 'to_right';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '92569c295465f6318e2da28065448d69cf94f2b7f833ad8e93693e2e9f6bb100', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '4a58870899ce1df81ac8e5a7525f27a373188cc9e74cf556958868a1cacb7b72', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13771,7 +17125,8 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, b
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_day_lines_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_right_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_payment_day_lines_to_right"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13827,10 +17182,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."payment_day_lines" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -13845,8 +17202,7 @@ SELECT n."dataareaid",
        n."line_num",
        n."week_day",
        n."day_of_month"
-  FROM jsonb_populate_recordset(NULL::"fno"."payment_day_lines", p_rows) AS n
-    ON CONFLICT ("dataareaid", "payment_day_name", "line_num") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -13854,7 +17210,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_day_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."payment_day_lines_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_day_lines_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_day_lines', 'to_left': write a batch of captured changes into "fno"."payment_day_lines".
@@ -14474,26 +17830,251 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_day_lines' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS integer) AS "k_3",
+                   CAST(NULL AS character varying(10)) AS "f_1",
+                   CAST(NULL AS integer) AS "f_2",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "paymentdayid" uuid,
+       "line_number" integer,
+       "weekday" text,
+       "dayofmonth" integer)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."payment_day_lines" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+                      AND v.map_name = 'payment_day_lines' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_day_lines'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_day_lines_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."k_3", j."f_1", j."f_2")::"fno"."payment_day_lines"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_day_lines', 'fno.payment_day_lines'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_day_lines', 'fno.payment_day_lines'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'cds.payment_day_line' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_payment_day_lines_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := false;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_day_lines' AND q.direction = 'to_right');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST(NULL AS character varying(4)) AS "k_1",
+                       CAST(NULL AS character varying(30)) AS "k_2",
+                       CAST(NULL AS integer) AS "k_3",
+                       CAST(NULL AS character varying(10)) AS "f_1",
+                       CAST(NULL AS integer) AS "f_2",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('companyid', "new"."companyid", 'paymentdayid', "new"."paymentdayid", 'line_number', "new"."line_number") AS source_key,
+                               CAST("new"."companyid" AS uuid) AS "companyid",
+                               CAST("new"."paymentdayid" AS uuid) AS "paymentdayid",
+                               CAST("new"."line_number" AS integer) AS "line_number",
+                               CAST("new"."weekday" AS text) AS "weekday",
+                               CAST("new"."dayofmonth" AS integer) AS "dayofmonth"
+                          FROM "cds"."payment_day_line" AS "new"
+                         WHERE coalesce(true, false)
+                           AND (p_after IS NULL OR ("new"."companyid", "new"."paymentdayid", "new"."line_number") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'paymentdayid' AS uuid), CAST(p_after ->> 'line_number' AS integer)))
+                         ORDER BY "new"."companyid", "new"."paymentdayid", "new"."line_number"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "fno"."payment_day_lines" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+                          AND v.map_name = 'payment_day_lines' AND v.side = 'left'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_day_lines'
+                          AND q.direction || '' = 'to_right'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."payment_day_lines_to_left_sync"(ARRAY(
+                           SELECT ROW(j."k_1", j."k_2", j."k_3", j."f_1", j."f_2")::"fno"."payment_day_lines"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_day_lines',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
+       'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")),
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'payment_day_lines', 'fno.payment_day_lines'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
+                                 AND q.direction || '' = 'to_right'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'payment_day_lines', 'fno.payment_day_lines'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '64bdcd2b465001efc1cd514f50820133c5fb09224908aa014d6a1b48d81beb35', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '343622b61ea8abb80821dee815b6488d94a80d109dd452727faeddbaa726b9d9', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -14511,7 +18092,8 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, bo
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_day_lines_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_payment_day_lines_to_left"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -14566,10 +18148,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."payment_schedule" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -14583,8 +18167,7 @@ SELECT n."companyid",
        n."name",
        n."description",
        n."allocation"
-  FROM jsonb_populate_recordset(NULL::"cds"."payment_schedule", p_rows) AS n
-    ON CONFLICT ("companyid", "name") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -14592,7 +18175,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."payment_schedules_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."payment_schedules_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_schedules_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'payment_schedules', 'to_right': write a batch of captured changes into "cds"."payment_schedule".
@@ -15202,26 +18785,246 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_schedules' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   CAST(NULL AS "cds"."allocation_type") AS "f_2",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "dataareaid" character varying(4),
+       "schedule_name" character varying(30),
+       "description" character varying(60),
+       "allocation" character varying(10))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."payment_schedule" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+                      AND v.map_name = 'payment_schedules' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AND q.map_name = 'payment_schedules'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_schedules_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."f_1", j."f_2")::"cds"."payment_schedule"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedules', 'cds.payment_schedule'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedules'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedules', 'cds.payment_schedule'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_schedules' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'fno.payment_schedules' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_payment_schedules_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := false;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_schedules' AND q.direction = 'to_left');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST(NULL AS uuid) AS "k_1",
+                       CAST(NULL AS character varying(30)) AS "k_2",
+                       CAST(NULL AS character varying(60)) AS "f_1",
+                       CAST(NULL AS "cds"."allocation_type") AS "f_2",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name") AS source_key,
+                               CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
+                               CAST("new"."schedule_name" AS character varying(30)) AS "schedule_name",
+                               CAST("new"."description" AS character varying(60)) AS "description",
+                               CAST("new"."allocation" AS character varying(10)) AS "allocation"
+                          FROM "fno"."payment_schedules" AS "new"
+                         WHERE coalesce(true, false)
+                           AND (p_after IS NULL OR ("new"."dataareaid", "new"."schedule_name") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'schedule_name' AS character varying(30))))
+                         ORDER BY "new"."dataareaid", "new"."schedule_name"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "cds"."payment_schedule" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+                          AND v.map_name = 'payment_schedules' AND v.side = 'right'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AND q.map_name = 'payment_schedules'
+                          AND q.direction || '' = 'to_left'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."payment_schedules_to_right_sync"(ARRAY(
+                           SELECT ROW(NULL, j."k_1", j."k_2", j."f_1", j."f_2")::"cds"."payment_schedule"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedules',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'payment_schedules', 'cds.payment_schedule'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'payment_schedules'
+                                 AND q.direction || '' = 'to_left'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'payment_schedules', 'cds.payment_schedule'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_schedules' AND direction = 'to_right';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'fb6eb7fcf9c3a47ad739d8b430b4a71db90abdaba536691e6ce3e474a430d9a3', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '5f83da73951e3731d93d4eba4e307911b31b60c340787b0979ba543a21a1c2a5', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -15239,7 +19042,8 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, b
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedules_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_right_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_payment_schedules_to_right"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -15294,10 +19098,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."payment_schedules" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -15311,8 +19117,7 @@ SELECT n."dataareaid",
        n."schedule_name",
        n."description",
        n."allocation"
-  FROM jsonb_populate_recordset(NULL::"fno"."payment_schedules", p_rows) AS n
-    ON CONFLICT ("dataareaid", "schedule_name") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -15320,7 +19125,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_schedules_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."payment_schedules_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedules_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_schedules', 'to_left': write a batch of captured changes into "fno"."payment_schedules".
@@ -15930,26 +19735,246 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_schedules' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   CAST(NULL AS character varying(10)) AS "f_2",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "name" character varying(30),
+       "description" character varying(60),
+       "allocation" text)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."payment_schedules" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+                      AND v.map_name = 'payment_schedules' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AND q.map_name = 'payment_schedules'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_schedules_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1", j."f_2")::"fno"."payment_schedules"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedules', 'fno.payment_schedules'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedules'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedules', 'fno.payment_schedules'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_schedules' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'cds.payment_schedule' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_payment_schedules_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := false;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_schedules' AND q.direction = 'to_right');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST(NULL AS character varying(4)) AS "k_1",
+                       CAST(NULL AS character varying(30)) AS "k_2",
+                       CAST(NULL AS character varying(60)) AS "f_1",
+                       CAST(NULL AS character varying(10)) AS "f_2",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('companyid', "new"."companyid", 'name', "new"."name") AS source_key,
+                               CAST("new"."companyid" AS uuid) AS "companyid",
+                               CAST("new"."name" AS character varying(30)) AS "name",
+                               CAST("new"."description" AS character varying(60)) AS "description",
+                               CAST("new"."allocation" AS text) AS "allocation"
+                          FROM "cds"."payment_schedule" AS "new"
+                         WHERE coalesce(true, false)
+                           AND (p_after IS NULL OR ("new"."companyid", "new"."name") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'name' AS character varying(30))))
+                         ORDER BY "new"."companyid", "new"."name"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "fno"."payment_schedules" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+                          AND v.map_name = 'payment_schedules' AND v.side = 'left'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AND q.map_name = 'payment_schedules'
+                          AND q.direction || '' = 'to_right'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."payment_schedules_to_left_sync"(ARRAY(
+                           SELECT ROW(j."k_1", j."k_2", j."f_1", j."f_2")::"fno"."payment_schedules"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedules',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'payment_schedules', 'fno.payment_schedules'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'payment_schedules'
+                                 AND q.direction || '' = 'to_right'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'payment_schedules', 'fno.payment_schedules'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_schedules' AND direction = 'to_left';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '06d98302ef617a02d383a4ff46f817403a42f5228ed769818ddcf5c80f166ae3', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'df4d52447d55481ec015ea6ffa9500ace6def1e891f4ab6b45bf6eebaec3e981', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -15967,7 +19992,8 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, bo
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedules_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_payment_schedules_to_left"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16025,10 +20051,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."payment_schedule_line" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -16044,8 +20072,7 @@ SELECT n."companyid",
        n."percentage",
        n."months",
        n."days"
-  FROM jsonb_populate_recordset(NULL::"cds"."payment_schedule_line", p_rows) AS n
-    ON CONFLICT ("companyid", "paymentscheduleid", "line_number") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -16053,7 +20080,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'payment_schedule_lines', 'to_right': write a batch of captured changes into "cds"."payment_schedule_line".
@@ -16721,26 +20748,255 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_schedule_lines' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS uuid) AS "k_2",
+                   CAST(NULL AS integer) AS "k_3",
+                   CAST(NULL AS numeric(38,10)) AS "f_1",
+                   CAST(NULL AS integer) AS "f_2",
+                   CAST(NULL AS integer) AS "f_3",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "dataareaid" character varying(4),
+       "schedule_name" character varying(30),
+       "line_num" integer,
+       "percent" numeric(32,6),
+       "due_months" integer,
+       "due_days" integer)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."payment_schedule_line" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
+                      AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AND q.map_name = 'payment_schedule_lines'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_schedule_lines_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."k_3", j."f_1", j."f_2", j."f_3")::"cds"."payment_schedule_line"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedule_lines', 'cds.payment_schedule_line'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedule_lines', 'cds.payment_schedule_line'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'fno.payment_schedule_lines' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_payment_schedule_lines_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := false;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_schedule_lines' AND q.direction = 'to_left');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST(NULL AS uuid) AS "k_1",
+                       CAST(NULL AS uuid) AS "k_2",
+                       CAST(NULL AS integer) AS "k_3",
+                       CAST(NULL AS numeric(38,10)) AS "f_1",
+                       CAST(NULL AS integer) AS "f_2",
+                       CAST(NULL AS integer) AS "f_3",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name", 'line_num', "new"."line_num") AS source_key,
+                               CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
+                               CAST("new"."schedule_name" AS character varying(30)) AS "schedule_name",
+                               CAST("new"."line_num" AS integer) AS "line_num",
+                               CAST("new"."percent" AS numeric(32,6)) AS "percent",
+                               CAST("new"."due_months" AS integer) AS "due_months",
+                               CAST("new"."due_days" AS integer) AS "due_days"
+                          FROM "fno"."payment_schedule_lines" AS "new"
+                         WHERE coalesce(true, false)
+                           AND (p_after IS NULL OR ("new"."dataareaid", "new"."schedule_name", "new"."line_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'schedule_name' AS character varying(30)), CAST(p_after ->> 'line_num' AS integer)))
+                         ORDER BY "new"."dataareaid", "new"."schedule_name", "new"."line_num"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "cds"."payment_schedule_line" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
+                          AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AND q.map_name = 'payment_schedule_lines'
+                          AND q.direction || '' = 'to_left'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."payment_schedule_lines_to_right_sync"(ARRAY(
+                           SELECT ROW(NULL, j."k_1", j."k_2", j."k_3", j."f_1", j."f_2", j."f_3")::"cds"."payment_schedule_line"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedule_lines',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END),
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'payment_schedule_lines', 'cds.payment_schedule_line'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
+                                 AND q.direction || '' = 'to_left'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'payment_schedule_lines', 'cds.payment_schedule_line'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '9e273dc36f78766a845b71d1678a415fbb6344081a5c1dd9bff3d9cf5da4cf15', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '20202a8d05838c6cf7a1589d6b4fb3df0fdad63f6d6d7fa3d5aed52f7d8860fa', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16758,7 +21014,8 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jso
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedule_lines_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_right_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_payment_schedule_lines_to_right"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16816,10 +21073,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."payment_schedule_lines" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -16835,8 +21094,7 @@ SELECT n."dataareaid",
        n."percent",
        n."due_months",
        n."due_days"
-  FROM jsonb_populate_recordset(NULL::"fno"."payment_schedule_lines", p_rows) AS n
-    ON CONFLICT ("dataareaid", "schedule_name", "line_num") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -16844,7 +21102,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_schedule_lines', 'to_left': write a batch of captured changes into "fno"."payment_schedule_lines".
@@ -17512,26 +21770,255 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS integer) AS "k_3",
+                   CAST(NULL AS numeric(32,6)) AS "f_1",
+                   CAST(NULL AS integer) AS "f_2",
+                   CAST(NULL AS integer) AS "f_3",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "paymentscheduleid" uuid,
+       "line_number" integer,
+       "percentage" numeric(38,10),
+       "months" integer,
+       "days" integer)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."payment_schedule_lines" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+                      AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_schedule_lines'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_schedule_lines_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."k_3", j."f_1", j."f_2", j."f_3")::"fno"."payment_schedule_lines"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedule_lines', 'fno.payment_schedule_lines'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedule_lines', 'fno.payment_schedule_lines'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'cds.payment_schedule_line' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_payment_schedule_lines_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := false;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST(NULL AS character varying(4)) AS "k_1",
+                       CAST(NULL AS character varying(30)) AS "k_2",
+                       CAST(NULL AS integer) AS "k_3",
+                       CAST(NULL AS numeric(32,6)) AS "f_1",
+                       CAST(NULL AS integer) AS "f_2",
+                       CAST(NULL AS integer) AS "f_3",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('companyid', "new"."companyid", 'paymentscheduleid', "new"."paymentscheduleid", 'line_number', "new"."line_number") AS source_key,
+                               CAST("new"."companyid" AS uuid) AS "companyid",
+                               CAST("new"."paymentscheduleid" AS uuid) AS "paymentscheduleid",
+                               CAST("new"."line_number" AS integer) AS "line_number",
+                               CAST("new"."percentage" AS numeric(38,10)) AS "percentage",
+                               CAST("new"."months" AS integer) AS "months",
+                               CAST("new"."days" AS integer) AS "days"
+                          FROM "cds"."payment_schedule_line" AS "new"
+                         WHERE coalesce(true, false)
+                           AND (p_after IS NULL OR ("new"."companyid", "new"."paymentscheduleid", "new"."line_number") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'paymentscheduleid' AS uuid), CAST(p_after ->> 'line_number' AS integer)))
+                         ORDER BY "new"."companyid", "new"."paymentscheduleid", "new"."line_number"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "fno"."payment_schedule_lines" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+                          AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_schedule_lines'
+                          AND q.direction || '' = 'to_right'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."payment_schedule_lines_to_left_sync"(ARRAY(
+                           SELECT ROW(j."k_1", j."k_2", j."k_3", j."f_1", j."f_2", j."f_3")::"fno"."payment_schedule_lines"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedule_lines',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
+       'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid")),
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'payment_schedule_lines', 'fno.payment_schedule_lines'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
+                                 AND q.direction || '' = 'to_right'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'payment_schedule_lines', 'fno.payment_schedule_lines'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '2ff4ac79ae375170b495c681bdd1cdb480ceb5be26717afe5935e2be87c825fd', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '2b0dab3675c90fe878a16e911c8e696d0de3a0eabc47ec03e158f80c738f81fd', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17549,7 +22036,8 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(json
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedule_lines_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_payment_schedule_lines_to_left"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17608,10 +22096,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."payment_term" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -17627,8 +22117,7 @@ SELECT n."companyid",
        n."due_days",
        n."paymentscheduleid",
        n."paymentdayid"
-  FROM jsonb_populate_recordset(NULL::"cds"."payment_term", p_rows) AS n
-    ON CONFLICT ("companyid", "code") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -17636,7 +22125,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."payment_terms_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."payment_terms_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_terms_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'payment_terms', 'to_right': write a batch of captured changes into "cds"."payment_term".
@@ -18346,26 +22835,256 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_terms' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(10)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   CAST(NULL AS integer) AS "f_2",
+                   CAST(NULL AS uuid) AS "f_3",
+                   CAST(NULL AS uuid) AS "f_4",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "dataareaid" character varying(4),
+       "payment_term_id" character varying(10),
+       "description" character varying(60),
+       "net_days" integer,
+       "payment_schedule" character varying(30),
+       "payment_day" character varying(30))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."payment_term" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+                      AND v.map_name = 'payment_terms' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AND q.map_name = 'payment_terms'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_terms_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."f_1", j."f_2", j."f_3", j."f_4")::"cds"."payment_term"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_terms', 'cds.payment_term'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_terms'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_terms', 'cds.payment_term'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_terms' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'fno.payment_terms' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_payment_terms_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := false;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_terms' AND q.direction = 'to_left');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST(NULL AS uuid) AS "k_1",
+                       CAST(NULL AS character varying(10)) AS "k_2",
+                       CAST(NULL AS character varying(60)) AS "f_1",
+                       CAST(NULL AS integer) AS "f_2",
+                       CAST(NULL AS uuid) AS "f_3",
+                       CAST(NULL AS uuid) AS "f_4",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_term_id', "new"."payment_term_id") AS source_key,
+                               CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
+                               CAST("new"."payment_term_id" AS character varying(10)) AS "payment_term_id",
+                               CAST("new"."description" AS character varying(60)) AS "description",
+                               CAST("new"."net_days" AS integer) AS "net_days",
+                               CAST("new"."payment_schedule" AS character varying(30)) AS "payment_schedule",
+                               CAST("new"."payment_day" AS character varying(30)) AS "payment_day"
+                          FROM "fno"."payment_terms" AS "new"
+                         WHERE coalesce(true, false)
+                           AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_term_id") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_term_id' AS character varying(10))))
+                         ORDER BY "new"."dataareaid", "new"."payment_term_id"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "cds"."payment_term" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+                          AND v.map_name = 'payment_terms' AND v.side = 'right'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AND q.map_name = 'payment_terms'
+                          AND q.direction || '' = 'to_left'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."payment_terms_to_right_sync"(ARRAY(
+                           SELECT ROW(NULL, j."k_1", j."k_2", j."f_1", j."f_2", j."f_3", j."f_4")::"cds"."payment_term"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_terms',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."payment_schedule") END,
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END),
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'payment_terms', 'cds.payment_term'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'payment_terms'
+                                 AND q.direction || '' = 'to_left'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'payment_terms', 'cds.payment_term'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_terms' AND direction = 'to_right';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '39c63aafd0a037eb1c45afe6e32bbf2cbe9943c56bb3fc83e7d51c2b22205ce0', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'b04b292785c4a6446cc013a3e723c4ad6fca8c29373831881f8129866a2b9396', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18383,7 +23102,8 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boole
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_terms_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_right_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_payment_terms_to_right"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18442,10 +23162,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."payment_terms" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -18461,8 +23183,7 @@ SELECT n."dataareaid",
        n."net_days",
        n."payment_schedule",
        n."payment_day"
-  FROM jsonb_populate_recordset(NULL::"fno"."payment_terms", p_rows) AS n
-    ON CONFLICT ("dataareaid", "payment_term_id") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -18470,7 +23191,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_terms_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."payment_terms_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_terms_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_terms', 'to_left': write a batch of captured changes into "fno"."payment_terms".
@@ -19180,26 +23901,256 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_terms' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(10)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   CAST(NULL AS integer) AS "f_2",
+                   CAST(NULL AS character varying(30)) AS "f_3",
+                   CAST(NULL AS character varying(30)) AS "f_4",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "code" character varying(10),
+       "name" character varying(60),
+       "due_days" integer,
+       "paymentscheduleid" uuid,
+       "paymentdayid" uuid)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."payment_terms" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+                      AND v.map_name = 'payment_terms' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AND q.map_name = 'payment_terms'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_terms_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1", j."f_2", j."f_3", j."f_4")::"fno"."payment_terms"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_terms', 'fno.payment_terms'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_terms'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_terms', 'fno.payment_terms'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_terms' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'cds.payment_term' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_payment_terms_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := false;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_terms' AND q.direction = 'to_right');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST(NULL AS character varying(4)) AS "k_1",
+                       CAST(NULL AS character varying(10)) AS "k_2",
+                       CAST(NULL AS character varying(60)) AS "f_1",
+                       CAST(NULL AS integer) AS "f_2",
+                       CAST(NULL AS character varying(30)) AS "f_3",
+                       CAST(NULL AS character varying(30)) AS "f_4",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('companyid', "new"."companyid", 'code', "new"."code") AS source_key,
+                               CAST("new"."companyid" AS uuid) AS "companyid",
+                               CAST("new"."code" AS character varying(10)) AS "code",
+                               CAST("new"."name" AS character varying(60)) AS "name",
+                               CAST("new"."due_days" AS integer) AS "due_days",
+                               CAST("new"."paymentscheduleid" AS uuid) AS "paymentscheduleid",
+                               CAST("new"."paymentdayid" AS uuid) AS "paymentdayid"
+                          FROM "cds"."payment_term" AS "new"
+                         WHERE coalesce(true, false)
+                           AND (p_after IS NULL OR ("new"."companyid", "new"."code") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'code' AS character varying(10))))
+                         ORDER BY "new"."companyid", "new"."code"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "fno"."payment_terms" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+                          AND v.map_name = 'payment_terms' AND v.side = 'left'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AND q.map_name = 'payment_terms'
+                          AND q.direction || '' = 'to_right'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."payment_terms_to_left_sync"(ARRAY(
+                           SELECT ROW(j."k_1", j."k_2", j."f_1", j."f_2", j."f_3", j."f_4")::"fno"."payment_terms"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_terms',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
+       'payment_schedule', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid"),
+       'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")),
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'payment_terms', 'fno.payment_terms'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'payment_terms'
+                                 AND q.direction || '' = 'to_right'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'payment_terms', 'fno.payment_terms'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_terms' AND direction = 'to_left';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '9d5c6c576bd2b607600c2c44abd68f73f34de1ddbf1eb19131ea8cce47349eac', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'ed974e4bbfc3b281f6e9dd31337f46377d54d8d9a9548ae7b2787c503748212a', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -19217,7 +24168,8 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolea
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_terms_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_payment_terms_to_left"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -19284,10 +24236,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."account" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -19307,8 +24261,7 @@ SELECT n."companyid",
        n."creditlimit",
        n."credit_hold",
        n."relationship_type"
-  FROM jsonb_populate_recordset(NULL::"cds"."account", p_rows) AS n
-    ON CONFLICT ("companyid", "accountnumber") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -19316,7 +24269,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."customers_organization_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."customers_organization_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customers_organization_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'customers_organization', 'to_right': write a batch of captured changes into "cds"."account".
@@ -20220,26 +25173,271 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customers_organization' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(20)) AS "k_2",
+                   CAST(NULL AS character varying(100)) AS "f_1",
+                   CAST(NULL AS uuid) AS "f_2",
+                   CAST(NULL AS uuid) AS "f_3",
+                   CAST(NULL AS uuid) AS "f_4",
+                   CAST(NULL AS character varying(80)) AS "f_5",
+                   CAST(NULL AS numeric(38,4)) AS "f_6",
+                   CAST(NULL AS "cds"."hold_status") AS "f_7",
+                   CAST(NULL AS character varying(20)) AS "f_8",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "dataareaid" character varying(4),
+       "account_num" character varying(20),
+       "name" character varying(100),
+       "customer_group" character varying(10),
+       "payment_terms" character varying(10),
+       "payment_method" character varying(10),
+       "email" character varying(80),
+       "credit_limit" numeric(32,6),
+       "blocked" character varying(10))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."account" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
+                      AND v.map_name = 'customers_organization' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AND q.map_name = 'customers_organization'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customers_organization_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."f_1", j."f_2", j."f_3", j."f_4", j."f_6", j."f_7", j."f_5", j."f_8")::"cds"."account"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_organization', 'cds.account'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_organization'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_organization', 'cds.account'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customers_organization' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'fno.customers' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_customers_organization_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := false;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customers_organization' AND q.direction = 'to_left');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST(NULL AS uuid) AS "k_1",
+                       CAST(NULL AS character varying(20)) AS "k_2",
+                       CAST(NULL AS character varying(100)) AS "f_1",
+                       CAST(NULL AS uuid) AS "f_2",
+                       CAST(NULL AS uuid) AS "f_3",
+                       CAST(NULL AS uuid) AS "f_4",
+                       CAST(NULL AS character varying(80)) AS "f_5",
+                       CAST(NULL AS numeric(38,4)) AS "f_6",
+                       CAST(NULL AS "cds"."hold_status") AS "f_7",
+                       CAST(NULL AS character varying(20)) AS "f_8",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid", 'account_num', "new"."account_num") AS source_key,
+                               CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
+                               CAST("new"."account_num" AS character varying(20)) AS "account_num",
+                               CAST("new"."name" AS character varying(100)) AS "name",
+                               CAST("new"."customer_group" AS character varying(10)) AS "customer_group",
+                               CAST("new"."payment_terms" AS character varying(10)) AS "payment_terms",
+                               CAST("new"."payment_method" AS character varying(10)) AS "payment_method",
+                               CAST("new"."email" AS character varying(80)) AS "email",
+                               CAST("new"."credit_limit" AS numeric(32,6)) AS "credit_limit",
+                               CAST("new"."blocked" AS character varying(10)) AS "blocked"
+                          FROM "fno"."customers" AS "new"
+                         WHERE coalesce(("new"."party_type" = 'Organization'), false)
+                           AND (p_after IS NULL OR ("new"."dataareaid", "new"."account_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'account_num' AS character varying(20))))
+                         ORDER BY "new"."dataareaid", "new"."account_num"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "cds"."account" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
+                          AND v.map_name = 'customers_organization' AND v.side = 'right'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AND q.map_name = 'customers_organization'
+                          AND q.direction || '' = 'to_left'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."customers_organization_to_right_sync"(ARRAY(
+                           SELECT ROW(NULL, j."k_1", j."k_2", j."f_1", j."f_2", j."f_3", j."f_4", j."f_6", j."f_7", j."f_5", j."f_8")::"cds"."account"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_organization',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'customergroupid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'customer_group', "new"."customer_group") END,
+       'paymenttermid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_term_id', "new"."payment_terms") END,
+       'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END),
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'customers_organization', 'cds.account'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'customers_organization'
+                                 AND q.direction || '' = 'to_left'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'customers_organization', 'cds.account'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customers_organization' AND direction = 'to_right';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '064cac449615eb58f4f6a58bbc498fabc4be80987c7e74afac88c8c117f1490b', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '77103098f3df3a5c3b4621c9e46ce737727c78bdcf404c5c499358e312fabc94', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -20257,7 +25455,8 @@ DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jso
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customers_organization_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_right_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_customers_organization_to_right"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -20324,10 +25523,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."customers" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -20347,8 +25548,7 @@ SELECT n."dataareaid",
        n."credit_limit",
        n."blocked",
        n."party_type"
-  FROM jsonb_populate_recordset(NULL::"fno"."customers", p_rows) AS n
-    ON CONFLICT ("dataareaid", "account_num") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -20356,7 +25556,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customers_organization_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."customers_organization_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_organization_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customers_organization', 'to_left': write a batch of captured changes into "fno"."customers".
@@ -21260,26 +26460,271 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customers_organization' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(20)) AS "k_2",
+                   CAST(NULL AS character varying(100)) AS "f_1",
+                   CAST(NULL AS character varying(10)) AS "f_2",
+                   CAST(NULL AS character varying(10)) AS "f_3",
+                   CAST(NULL AS character varying(10)) AS "f_4",
+                   CAST(NULL AS character varying(80)) AS "f_5",
+                   CAST(NULL AS numeric(32,6)) AS "f_6",
+                   CAST(NULL AS character varying(10)) AS "f_7",
+                   CAST(NULL AS "fno"."party_type") AS "f_8",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "accountnumber" character varying(20),
+       "name" character varying(100),
+       "customergroupid" uuid,
+       "paymenttermid" uuid,
+       "customerpaymentmethodid" uuid,
+       "emailaddress1" character varying(80),
+       "creditlimit" numeric(38,4),
+       "credit_hold" text)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."customers" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+                      AND v.map_name = 'customers_organization' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_organization'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customers_organization_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_8", j."f_1", j."f_2", j."f_3", j."f_4", j."f_6", j."f_7", j."f_5", NULL)::"fno"."customers"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_organization', 'fno.customers'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_organization'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_organization', 'fno.customers'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customers_organization' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
+
+-- Both sides in this database: replicator sync reads each chunk of 'cds.account' here,
+-- in its own transaction, and writes it in the same statement, without a round trip
+-- through the client; what the fast path leaves goes out as the snapshot function
+-- gives it, for the apply function. Returns {"read": rows read, "last": the key of the
+-- last, "rest": the changes left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_direct_customers_organization_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $direct$
+DECLARE
+    v_fast boolean := false;
+    v_read bigint;
+    v_last jsonb;
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customers_organization' AND q.direction = 'to_right');
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            WITH incoming AS MATERIALIZED (
+                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                       CAST(NULL AS character varying(4)) AS "k_1",
+                       CAST(NULL AS character varying(20)) AS "k_2",
+                       CAST(NULL AS character varying(100)) AS "f_1",
+                       CAST(NULL AS character varying(10)) AS "f_2",
+                       CAST(NULL AS character varying(10)) AS "f_3",
+                       CAST(NULL AS character varying(10)) AS "f_4",
+                       CAST(NULL AS character varying(80)) AS "f_5",
+                       CAST(NULL AS numeric(32,6)) AS "f_6",
+                       CAST(NULL AS character varying(10)) AS "f_7",
+                       CAST(NULL AS "fno"."party_type") AS "f_8",
+                       NULL AS nothing
+                  -- The columns as a captured image declares them (a user type as text).
+                  FROM (SELECT "new" AS source_row, jsonb_build_object('companyid', "new"."companyid", 'accountnumber', "new"."accountnumber") AS source_key,
+                               CAST("new"."companyid" AS uuid) AS "companyid",
+                               CAST("new"."accountnumber" AS character varying(20)) AS "accountnumber",
+                               CAST("new"."name" AS character varying(100)) AS "name",
+                               CAST("new"."customergroupid" AS uuid) AS "customergroupid",
+                               CAST("new"."paymenttermid" AS uuid) AS "paymenttermid",
+                               CAST("new"."customerpaymentmethodid" AS uuid) AS "customerpaymentmethodid",
+                               CAST("new"."emailaddress1" AS character varying(80)) AS "emailaddress1",
+                               CAST("new"."creditlimit" AS numeric(38,4)) AS "creditlimit",
+                               CAST("new"."credit_hold" AS text) AS "credit_hold"
+                          FROM "cds"."account" AS "new"
+                         WHERE coalesce(("new"."relationship_type" = 'customer'), false)
+                           AND (p_after IS NULL OR ("new"."companyid", "new"."accountnumber") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'accountnumber' AS character varying(20))))
+                         ORDER BY "new"."companyid", "new"."accountnumber"
+                         LIMIT p_limit) AS s
+        ), judged AS (
+                -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+                -- here), so the apply function could only insert the row as it comes.
+                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+                       l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+                  FROM incoming AS l
+                  -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "fno"."customers" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2" LIMIT 1) AS t ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."versions" AS v
+                        WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+                          AND v.map_name = 'customers_organization' AND v.side = 'left'
+                        LIMIT 1) AS v ON true
+                  LEFT JOIN LATERAL (
+                       SELECT true AS held FROM "replicator"."change_queue" AS q
+                        WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_organization'
+                          AND q.direction || '' = 'to_right'
+                        LIMIT 1) AS q ON true
+            ), written AS (
+                SELECT "replicator_write"."customers_organization_to_left_sync"(ARRAY(
+                           SELECT ROW(j."k_1", j."k_2", j."f_8", j."f_1", j."f_2", j."f_3", j."f_4", j."f_6", j."f_7", j."f_5", NULL)::"fno"."customers"
+                             FROM judged AS j
+                            WHERE j.fresh
+                            ORDER BY j.ordinal)) AS written
+            )
+            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+                   count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+                   jsonb_agg(jsonb_build_object(
+                       'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_organization',
+                       'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
+       'customer_group', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'group_code', "p1"."group_code") FROM "cds"."customer_group" AS "p1" WHERE "p1"."customergroupid" = "new"."customergroupid" AND "p1"."companyid" = "new"."companyid"),
+       'payment_terms', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."payment_term" AS "p1" WHERE "p1"."paymenttermid" = "new"."paymenttermid" AND "p1"."companyid" = "new"."companyid"),
+       'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "new"."customerpaymentmethodid" AND "p1"."companyid" = "new"."companyid")),
+                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+              INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
+              FROM judged AS j
+              LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
+        IF v_written < v_wanted THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'customers_organization', 'fno.customers'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            -- A row inserted and deleted here, and both queued, after it was judged.
+            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                        CROSS JOIN LATERAL (
+                              SELECT FROM "replicator"."change_queue" AS q
+                               WHERE q.key = i.key AND q.map_name = 'customers_organization'
+                                 AND q.direction || '' = 'to_right'
+                               LIMIT 1) AS q) THEN
+                RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                    'customers_organization', 'fno.customers'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
+            EXIT;
+        EXCEPTION
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                v_fast := false;  -- undone: read again, all of it for the apply function
+        END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customers_organization' AND direction = 'to_left';
+    END IF;
+    RETURN jsonb_build_object('read', v_read, 'last', v_last, 'rest', coalesce(v_rest, '[]'));
+END
+$direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '55ce3c74369c17b9742924f67174c5899123a907f412c393662b622acd6f8017', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'd9d28ade25e03460d6941c20bb591574b795be1cd8687df190a4cc0b6c380b68', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -21297,7 +26742,8 @@ DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(json
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customers_organization_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left_sync"(anyarray);
+DROP FUNCTION IF EXISTS "replicator"."sync_direct_customers_organization_to_left"(jsonb, integer);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -29217,6 +34663,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e619e419840e551c664397e4a4b3c2ff75d374f5b8622ad392643cccfe974110');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('014dff3401e888da22b90200e9b92fa64b8437c6bfea6d550265921454eb46d0');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle e619e419840e: control schema to version 1, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e619e419840e551c664397e4a4b3c2ff75d374f5b8622ad392643cccfe974110'));
+VALUES ('deploy', 'deployed bundle 014dff3401e8: control schema to version 1, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '014dff3401e888da22b90200e9b92fa64b8437c6bfea6d550265921454eb46d0'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle ccb9ab5a10ffcc078d42617a8ffd772b1c53fb2a76edbd750f5c16082e7bca6e: control schema to version 1, 57 to create, 0 to replace, 0 to drop
+-- bundle 5d8b4a4559e7382e1f37b5e57f4e04c6324148a35120e740b4e2148379663ff9: control schema to version 1, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   create  drift
 --   create  map/companies/to_left/apply
@@ -1142,10 +1142,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."companies" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -1157,8 +1159,7 @@ BEGIN
 INSERT INTO "fno"."companies" ("dataareaid", "name")
 SELECT n."dataareaid",
        n."name"
-  FROM jsonb_populate_recordset(NULL::"fno"."companies", p_rows) AS n
-    ON CONFLICT ("dataareaid") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -1166,7 +1167,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."companies_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."companies_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."companies_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'companies', 'to_left': write a batch of captured changes into "fno"."companies".
@@ -1693,73 +1694,98 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
 DECLARE
+    v_fast boolean := true;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
-    v_inserted jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
-       OR EXISTS (SELECT FROM "replicator"."error_log"
-                   WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_left') THEN
-        RETURN p_changes;
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'companies' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
     END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
             SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
                    CAST("s"."company_code" AS character varying(4)) AS "k_1",
                    "s"."name" AS "f_1",
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+                   NULL AS nothing
               FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
              CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
                "company_code" character varying(4),
        "name" character varying(60))
         ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
             SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
-                   l.insert_only
-                   AND NOT EXISTS (SELECT FROM "fno"."companies" AS t WHERE "t"."dataareaid" = "l"."k_1")
-                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
-                                    WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1")
-                                      AND v.map_name = 'companies' AND v.side = 'left')
-                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                                    WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1") AND q.map_name = 'companies'
-                                      AND q.direction || '' = 'to_right')
-                   AS fresh
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."companies" AS t WHERE "t"."dataareaid" = "l"."k_1" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1")
+                      AND v.map_name = 'companies' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1") AND q.map_name = 'companies'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
         ), written AS (
-            SELECT "replicator_write"."companies_to_left_sync"(coalesce(jsonb_agg(jsonb_build_object('dataareaid', j."k_1", 'name', j."f_1")), '[]')) AS written
-              FROM judged AS j
-             WHERE j.fresh
+            SELECT "replicator_write"."companies_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."f_1")::"fno"."companies"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
-            -- A key inserted here after it was judged: the apply function judges the chunk.
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'companies', 'fno.companies'
                 USING ERRCODE = 'serialization_failure';
         END IF;
-        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
-        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
-                      AND q.map_name = 'companies' AND q.direction || '' = 'to_right') THEN
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'companies'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'companies', 'fno.companies'
                 USING ERRCODE = 'serialization_failure';
@@ -1768,22 +1794,22 @@ BEGIN
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
         WHEN OTHERS THEN
-            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'companies' AND direction = 'to_left';
     END IF;
-    RETURN coalesce(v_rest, '[]');
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'a52959a64ab0c918033a4ced2877484990b3807193f7ceb946e2774b8e031473', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'b0996e6c107990c982760fede1498c1f26d3a5db31721ef3bbdc0455e68375ad', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -1842,10 +1868,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."contact_persons" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -1861,8 +1889,7 @@ SELECT n."dataareaid",
        n."last_name",
        n."email",
        n."customer_account"
-  FROM jsonb_populate_recordset(NULL::"fno"."contact_persons", p_rows) AS n
-    ON CONFLICT ("dataareaid", "contact_person_id") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -1870,7 +1897,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."contact_persons_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."contact_persons_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."contact_persons_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'contact_persons', 'to_left': write a batch of captured changes into "fno"."contact_persons".
@@ -2576,26 +2603,126 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'contact_persons' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(20)) AS "k_2",
+                   CAST(NULL AS character varying(50)) AS "f_1",
+                   CAST(NULL AS character varying(50)) AS "f_2",
+                   CAST(NULL AS character varying(80)) AS "f_3",
+                   CAST(NULL AS character varying(20)) AS "f_4",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "contactpersonid" character varying(20),
+       "firstname" character varying(50),
+       "lastname" character varying(50),
+       "emailaddress1" character varying(80),
+       "parent_account_number" character varying(20))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."contact_persons" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+                      AND v.map_name = 'contact_persons' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AND q.map_name = 'contact_persons'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."contact_persons_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1", j."f_2", j."f_3", j."f_4", NULL)::"fno"."contact_persons"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'contact_persons', 'fno.contact_persons'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'contact_persons'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'contact_persons', 'fno.contact_persons'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'contact_persons' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'fc325c825d527d4e00ed8ef08316b2f17fa9f7d1dea1f8a4a044a834bd335613', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'eed4e830a84e4c1633aadc25c847d17bd69defdf2eaacf84079e2b9a325f3f16', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2613,7 +2740,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, bool
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_contact_persons_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -2666,10 +2793,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."customer_groups" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -2682,8 +2811,7 @@ INSERT INTO "fno"."customer_groups" ("dataareaid", "customer_group", "descriptio
 SELECT n."dataareaid",
        n."customer_group",
        n."description"
-  FROM jsonb_populate_recordset(NULL::"fno"."customer_groups", p_rows) AS n
-    ON CONFLICT ("dataareaid", "customer_group") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -2691,7 +2819,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customer_groups_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."customer_groups_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_groups_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customer_groups', 'to_left': write a batch of captured changes into "fno"."customer_groups".
@@ -3253,26 +3381,120 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customer_groups' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(10)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "group_code" character varying(10),
+       "name" character varying(60))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."customer_groups" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+                      AND v.map_name = 'customer_groups' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AND q.map_name = 'customer_groups'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customer_groups_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1")::"fno"."customer_groups"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_groups', 'fno.customer_groups'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_groups'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_groups', 'fno.customer_groups'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customer_groups' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '6e53d5b4a56a882cad84c9604e34b47aa19077a5a7445f080c3a056ef5b8958e', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '2dde8d71127f438485efadb8f345b40bf9eb2f798de634aad205d51252a66244', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3290,7 +3512,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, bool
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customer_groups_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -3345,10 +3567,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."customer_payment_methods" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -3362,8 +3586,7 @@ SELECT n."dataareaid",
        n."payment_method",
        n."description",
        n."payment_type"
-  FROM jsonb_populate_recordset(NULL::"fno"."customer_payment_methods", p_rows) AS n
-    ON CONFLICT ("dataareaid", "payment_method") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -3371,7 +3594,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customer_payment_methods', 'to_left': write a batch of captured changes into "fno"."customer_payment_methods".
@@ -3981,26 +4204,122 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customer_payment_methods' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(10)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   CAST(NULL AS character varying(12)) AS "f_2",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "code" character varying(10),
+       "name" character varying(60),
+       "payment_type" text)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."customer_payment_methods" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+                      AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AND q.map_name = 'customer_payment_methods'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customer_payment_methods_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1", j."f_2")::"fno"."customer_payment_methods"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_payment_methods', 'fno.customer_payment_methods'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_payment_methods', 'fno.customer_payment_methods'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'ae251326761d161df228baa1047a2090aa223ceb17add12278942788fc2145aa', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '80beb1c724504d227969360d1858fb9cc325d785e015f65a4395f178faf3f765', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4018,7 +4337,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(js
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customer_payment_methods_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -4075,10 +4394,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."customers" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -4093,8 +4414,7 @@ SELECT n."dataareaid",
        n."name",
        n."email",
        n."party_type"
-  FROM jsonb_populate_recordset(NULL::"fno"."customers", p_rows) AS n
-    ON CONFLICT ("dataareaid", "account_num") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -4102,7 +4422,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customers_person_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."customers_person_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_person_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customers_person', 'to_left': write a batch of captured changes into "fno"."customers".
@@ -4758,26 +5078,125 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customers_person' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(20)) AS "k_2",
+                   CAST(NULL AS character varying(100)) AS "f_1",
+                   CAST(NULL AS character varying(80)) AS "f_2",
+                   CAST(NULL AS "fno"."party_type") AS "f_3",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "customer_number" character varying(20),
+       "firstname" character varying(50),
+       "middlename" character varying(50),
+       "lastname" character varying(50),
+       "emailaddress1" character varying(80))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."customers" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+                      AND v.map_name = 'customers_person' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_person'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customers_person_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_3", j."f_1", NULL, NULL, NULL, NULL, NULL, j."f_2", NULL)::"fno"."customers"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_person', 'fno.customers'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_person'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_person', 'fno.customers'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customers_person' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'd0680c936240118e96e8c6c91df4153cb8da6fa55b783596fee8cad1858c7758', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '042494063a7c73c2b922e6e1dd04d0710e100b5d3770e3f3bc142886fd6655fe', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4795,7 +5214,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boo
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customers_person_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -4851,10 +5270,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."loyalty_cards" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -4868,8 +5289,7 @@ SELECT n."card_number",
        n."tier",
        n."issued_on",
        n."blocked"
-  FROM jsonb_populate_recordset(NULL::"fno"."loyalty_cards", p_rows) AS n
-    ON CONFLICT ("card_number") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -4877,7 +5297,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."loyalty_cards_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."loyalty_cards_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."loyalty_cards_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'loyalty_cards', 'to_left': write a batch of captured changes into "fno"."loyalty_cards".
@@ -5500,39 +5920,53 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
 DECLARE
+    v_fast boolean := true;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
-    v_inserted jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
-       OR EXISTS (SELECT FROM "replicator"."error_log"
-                   WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_left') THEN
-        RETURN p_changes;
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'loyalty_cards' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
     END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
             SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
                    CAST("s"."card_number" AS character varying(20)) AS "k_1",
                    COALESCE("s"."tier", CAST('Basic' AS character varying(10))) AS "f_1",
                    "s"."issued_on" AS "f_2",
                    "s"."is_blocked" AS "f_3",
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+                   NULL AS nothing
               FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
              CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
                "card_number" character varying(20),
@@ -5540,37 +5974,48 @@ BEGIN
        "issued_on" date,
        "is_blocked" boolean)
         ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
             SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
-                   l.insert_only
-                   AND NOT EXISTS (SELECT FROM "fno"."loyalty_cards" AS t WHERE "t"."card_number" = "l"."k_1")
-                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
-                                    WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
-                                      AND v.map_name = 'loyalty_cards' AND v.side = 'left')
-                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                                    WHERE q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
-                                      AND q.direction || '' = 'to_right')
-                   AS fresh
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."loyalty_cards" AS t WHERE "t"."card_number" = "l"."k_1" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('card_number', "l"."k_1")
+                      AND v.map_name = 'loyalty_cards' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
         ), written AS (
-            SELECT "replicator_write"."loyalty_cards_to_left_sync"(coalesce(jsonb_agg(jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'blocked', j."f_3")), '[]')) AS written
-              FROM judged AS j
-             WHERE j.fresh
+            SELECT "replicator_write"."loyalty_cards_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."f_1", j."f_2", j."f_3")::"fno"."loyalty_cards"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
-            -- A key inserted here after it was judged: the apply function judges the chunk.
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'loyalty_cards', 'fno.loyalty_cards'
                 USING ERRCODE = 'serialization_failure';
         END IF;
-        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
-        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
-                      AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right') THEN
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'loyalty_cards', 'fno.loyalty_cards'
                 USING ERRCODE = 'serialization_failure';
@@ -5579,22 +6024,22 @@ BEGIN
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
         WHEN OTHERS THEN
-            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'loyalty_cards' AND direction = 'to_left';
     END IF;
-    RETURN coalesce(v_rest, '[]');
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '4edd9a38b8ed770320cc13988ef91b5b55ffb29bf13fd4f99ce26e198622bd53', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '30d8a6c7d21b6047620c70ea71c013d74c463fb66828f46be58c26d17426f37a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -5647,10 +6092,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."name_affixes" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -5663,8 +6110,7 @@ INSERT INTO "fno"."name_affixes" ("affix", "affix_type", "description")
 SELECT n."affix",
        n."affix_type",
        n."description"
-  FROM jsonb_populate_recordset(NULL::"fno"."name_affixes", p_rows) AS n
-    ON CONFLICT ("affix", "affix_type") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -5672,7 +6118,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."name_affixes_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."name_affixes_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."name_affixes_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'name_affixes', 'to_left': write a batch of captured changes into "fno"."name_affixes".
@@ -6207,75 +6653,100 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
 DECLARE
+    v_fast boolean := true;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
-    v_inserted jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
-       OR EXISTS (SELECT FROM "replicator"."error_log"
-                   WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_left') THEN
-        RETURN p_changes;
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'name_affixes' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
     END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
             SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
                    CAST("s"."affix" AS character varying(20)) AS "k_1",
                    CAST("s"."affix_type" AS character varying(10)) AS "k_2",
                    "s"."description" AS "f_1",
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+                   NULL AS nothing
               FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
              CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
                "affix" character varying(20),
        "affix_type" character varying(10),
        "description" character varying(60))
         ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
             SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
-                   l.insert_only
-                   AND NOT EXISTS (SELECT FROM "fno"."name_affixes" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2")
-                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
-                                    WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
-                                      AND v.map_name = 'name_affixes' AND v.side = 'left')
-                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                                    WHERE q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
-                                      AND q.direction || '' = 'to_right')
-                   AS fresh
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."name_affixes" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+                      AND v.map_name = 'name_affixes' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
         ), written AS (
-            SELECT "replicator_write"."name_affixes_to_left_sync"(coalesce(jsonb_agg(jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1")), '[]')) AS written
-              FROM judged AS j
-             WHERE j.fresh
+            SELECT "replicator_write"."name_affixes_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1")::"fno"."name_affixes"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
-            -- A key inserted here after it was judged: the apply function judges the chunk.
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'name_affixes', 'fno.name_affixes'
                 USING ERRCODE = 'serialization_failure';
         END IF;
-        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
-        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
-                      AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right') THEN
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'name_affixes'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'name_affixes', 'fno.name_affixes'
                 USING ERRCODE = 'serialization_failure';
@@ -6284,22 +6755,22 @@ BEGIN
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
         WHEN OTHERS THEN
-            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'name_affixes' AND direction = 'to_left';
     END IF;
-    RETURN coalesce(v_rest, '[]');
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '283f63b89157e759c7b172b226fbe3e9450b4d1c093b8b083f6f7e0a8bc8b4ba', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '415088da634276d7f890f4af568fd7e77672e616fe58aab1752bfe9a0d9e6042', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -6352,10 +6823,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."payment_days" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -6368,8 +6841,7 @@ INSERT INTO "fno"."payment_days" ("dataareaid", "payment_day_name", "description
 SELECT n."dataareaid",
        n."payment_day_name",
        n."description"
-  FROM jsonb_populate_recordset(NULL::"fno"."payment_days", p_rows) AS n
-    ON CONFLICT ("dataareaid", "payment_day_name") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -6377,7 +6849,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_days_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."payment_days_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_days_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_days', 'to_left': write a batch of captured changes into "fno"."payment_days".
@@ -6939,26 +7411,120 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_days' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "name" character varying(30),
+       "description" character varying(60))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."payment_days" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+                      AND v.map_name = 'payment_days' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AND q.map_name = 'payment_days'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_days_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1")::"fno"."payment_days"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_days', 'fno.payment_days'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_days'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_days', 'fno.payment_days'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_days' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'c0af4995384f5d4b0fb98c59511dd6cd5ae38cf768386cb8e50df0d52b2aacd0', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '8eb44505f556aa66e777583fa5a11f9c2d04709d89785e1332d0ca78dfef6d2f', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6976,7 +7542,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_days_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7032,10 +7598,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."payment_day_lines" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -7050,8 +7618,7 @@ SELECT n."dataareaid",
        n."line_num",
        n."week_day",
        n."day_of_month"
-  FROM jsonb_populate_recordset(NULL::"fno"."payment_day_lines", p_rows) AS n
-    ON CONFLICT ("dataareaid", "payment_day_name", "line_num") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -7059,7 +7626,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_day_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."payment_day_lines_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_day_lines_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_day_lines', 'to_left': write a batch of captured changes into "fno"."payment_day_lines".
@@ -7679,26 +8246,124 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_day_lines' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS integer) AS "k_3",
+                   CAST(NULL AS character varying(10)) AS "f_1",
+                   CAST(NULL AS integer) AS "f_2",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "paymentdayid" uuid,
+       "line_number" integer,
+       "weekday" text,
+       "dayofmonth" integer)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."payment_day_lines" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+                      AND v.map_name = 'payment_day_lines' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_day_lines'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_day_lines_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."k_3", j."f_1", j."f_2")::"fno"."payment_day_lines"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_day_lines', 'fno.payment_day_lines'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_day_lines', 'fno.payment_day_lines'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '64bdcd2b465001efc1cd514f50820133c5fb09224908aa014d6a1b48d81beb35', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '9c80059b84d22aefa81f2a315b736b0d86babbcdeba8860400ce80d2d692b727', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7716,7 +8381,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, bo
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_day_lines_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7771,10 +8436,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."payment_schedules" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -7788,8 +8455,7 @@ SELECT n."dataareaid",
        n."schedule_name",
        n."description",
        n."allocation"
-  FROM jsonb_populate_recordset(NULL::"fno"."payment_schedules", p_rows) AS n
-    ON CONFLICT ("dataareaid", "schedule_name") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -7797,7 +8463,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_schedules_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."payment_schedules_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedules_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_schedules', 'to_left': write a batch of captured changes into "fno"."payment_schedules".
@@ -8407,26 +9073,122 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_schedules' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   CAST(NULL AS character varying(10)) AS "f_2",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "name" character varying(30),
+       "description" character varying(60),
+       "allocation" text)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."payment_schedules" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+                      AND v.map_name = 'payment_schedules' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AND q.map_name = 'payment_schedules'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_schedules_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1", j."f_2")::"fno"."payment_schedules"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedules', 'fno.payment_schedules'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedules'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedules', 'fno.payment_schedules'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_schedules' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '06d98302ef617a02d383a4ff46f817403a42f5228ed769818ddcf5c80f166ae3', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '8e9e5dc8a23f673538488c6fc9317bcb814a1b23264e32252fe0d383406ba421', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8444,7 +9206,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, bo
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedules_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -8502,10 +9264,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."payment_schedule_lines" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -8521,8 +9285,7 @@ SELECT n."dataareaid",
        n."percent",
        n."due_months",
        n."due_days"
-  FROM jsonb_populate_recordset(NULL::"fno"."payment_schedule_lines", p_rows) AS n
-    ON CONFLICT ("dataareaid", "schedule_name", "line_num") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -8530,7 +9293,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_schedule_lines', 'to_left': write a batch of captured changes into "fno"."payment_schedule_lines".
@@ -9198,26 +9961,126 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS integer) AS "k_3",
+                   CAST(NULL AS numeric(32,6)) AS "f_1",
+                   CAST(NULL AS integer) AS "f_2",
+                   CAST(NULL AS integer) AS "f_3",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "paymentscheduleid" uuid,
+       "line_number" integer,
+       "percentage" numeric(38,10),
+       "months" integer,
+       "days" integer)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."payment_schedule_lines" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+                      AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_schedule_lines'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_schedule_lines_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."k_3", j."f_1", j."f_2", j."f_3")::"fno"."payment_schedule_lines"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedule_lines', 'fno.payment_schedule_lines'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedule_lines', 'fno.payment_schedule_lines'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '2ff4ac79ae375170b495c681bdd1cdb480ceb5be26717afe5935e2be87c825fd', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '886c11b109849712c2b43f6e04c85812d2411652216aba3468d2affb7e329a5b', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9235,7 +10098,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(json
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedule_lines_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -9294,10 +10157,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."payment_terms" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -9313,8 +10178,7 @@ SELECT n."dataareaid",
        n."net_days",
        n."payment_schedule",
        n."payment_day"
-  FROM jsonb_populate_recordset(NULL::"fno"."payment_terms", p_rows) AS n
-    ON CONFLICT ("dataareaid", "payment_term_id") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -9322,7 +10186,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_terms_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."payment_terms_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_terms_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_terms', 'to_left': write a batch of captured changes into "fno"."payment_terms".
@@ -10032,26 +10896,126 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_terms' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(10)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   CAST(NULL AS integer) AS "f_2",
+                   CAST(NULL AS character varying(30)) AS "f_3",
+                   CAST(NULL AS character varying(30)) AS "f_4",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "code" character varying(10),
+       "name" character varying(60),
+       "due_days" integer,
+       "paymentscheduleid" uuid,
+       "paymentdayid" uuid)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."payment_terms" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+                      AND v.map_name = 'payment_terms' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AND q.map_name = 'payment_terms'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_terms_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1", j."f_2", j."f_3", j."f_4")::"fno"."payment_terms"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_terms', 'fno.payment_terms'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_terms'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_terms', 'fno.payment_terms'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_terms' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '9d5c6c576bd2b607600c2c44abd68f73f34de1ddbf1eb19131ea8cce47349eac', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '903f290c7a0c9675a4e844213301f04306b2888dd21558169539dab0a7097e55', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10069,7 +11033,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolea
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_terms_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -10136,10 +11100,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."customers" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -10159,8 +11125,7 @@ SELECT n."dataareaid",
        n."credit_limit",
        n."blocked",
        n."party_type"
-  FROM jsonb_populate_recordset(NULL::"fno"."customers", p_rows) AS n
-    ON CONFLICT ("dataareaid", "account_num") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -10168,7 +11133,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customers_organization_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."customers_organization_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_organization_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customers_organization', 'to_left': write a batch of captured changes into "fno"."customers".
@@ -11072,26 +12037,133 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customers_organization' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(20)) AS "k_2",
+                   CAST(NULL AS character varying(100)) AS "f_1",
+                   CAST(NULL AS character varying(10)) AS "f_2",
+                   CAST(NULL AS character varying(10)) AS "f_3",
+                   CAST(NULL AS character varying(10)) AS "f_4",
+                   CAST(NULL AS character varying(80)) AS "f_5",
+                   CAST(NULL AS numeric(32,6)) AS "f_6",
+                   CAST(NULL AS character varying(10)) AS "f_7",
+                   CAST(NULL AS "fno"."party_type") AS "f_8",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "accountnumber" character varying(20),
+       "name" character varying(100),
+       "customergroupid" uuid,
+       "paymenttermid" uuid,
+       "customerpaymentmethodid" uuid,
+       "emailaddress1" character varying(80),
+       "creditlimit" numeric(38,4),
+       "credit_hold" text)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."customers" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+                      AND v.map_name = 'customers_organization' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_organization'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customers_organization_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_8", j."f_1", j."f_2", j."f_3", j."f_4", j."f_6", j."f_7", j."f_5", NULL)::"fno"."customers"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_organization', 'fno.customers'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_organization'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_organization', 'fno.customers'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customers_organization' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '55ce3c74369c17b9742924f67174c5899123a907f412c393662b622acd6f8017', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'bab8dc467ab61fdaa356179d4441c7697add438090a74578f68ce63fc73da309', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11109,7 +12181,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(json
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customers_organization_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -15134,6 +16206,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('ccb9ab5a10ffcc078d42617a8ffd772b1c53fb2a76edbd750f5c16082e7bca6e');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('5d8b4a4559e7382e1f37b5e57f4e04c6324148a35120e740b4e2148379663ff9');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle ccb9ab5a10ff: control schema to version 1, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'ccb9ab5a10ffcc078d42617a8ffd772b1c53fb2a76edbd750f5c16082e7bca6e'));
+VALUES ('deploy', 'deployed bundle 5d8b4a4559e7: control schema to version 1, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '5d8b4a4559e7382e1f37b5e57f4e04c6324148a35120e740b4e2148379663ff9'));

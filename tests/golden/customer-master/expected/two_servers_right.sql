@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle ccb9ab5a10ffcc078d42617a8ffd772b1c53fb2a76edbd750f5c16082e7bca6e: control schema to version 1, 57 to create, 0 to replace, 0 to drop
+-- bundle 5d8b4a4559e7382e1f37b5e57f4e04c6324148a35120e740b4e2148379663ff9: control schema to version 1, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   create  drift
 --   create  map/companies/to_right/apply
@@ -1142,10 +1142,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."company" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -1157,8 +1159,7 @@ BEGIN
 INSERT INTO "cds"."company" ("company_code", "name")
 SELECT n."company_code",
        n."name"
-  FROM jsonb_populate_recordset(NULL::"cds"."company", p_rows) AS n
-    ON CONFLICT ("company_code") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -1166,7 +1167,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."companies_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."companies_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."companies_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'companies', 'to_right': write a batch of captured changes into "cds"."company".
@@ -1693,73 +1694,98 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
 DECLARE
+    v_fast boolean := true;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
-    v_inserted jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
-       OR EXISTS (SELECT FROM "replicator"."error_log"
-                   WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_right') THEN
-        RETURN p_changes;
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'companies' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
     END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
             SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
                    CAST("s"."dataareaid" AS character varying(4)) AS "k_1",
                    "s"."name" AS "f_1",
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+                   NULL AS nothing
               FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
              CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
                "dataareaid" character varying(4),
        "name" character varying(60))
         ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
             SELECT l.*, jsonb_build_object('company_code', "l"."k_1") AS own_key,
-                   l.insert_only
-                   AND NOT EXISTS (SELECT FROM "cds"."company" AS t WHERE "t"."company_code" = "l"."k_1")
-                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
-                                    WHERE v.key = jsonb_build_object('company_code', "l"."k_1")
-                                      AND v.map_name = 'companies' AND v.side = 'right')
-                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                                    WHERE q.key = jsonb_build_object('company_code', "l"."k_1") AND q.map_name = 'companies'
-                                      AND q.direction || '' = 'to_left')
-                   AS fresh
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."company" AS t WHERE "t"."company_code" = "l"."k_1" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('company_code', "l"."k_1")
+                      AND v.map_name = 'companies' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('company_code', "l"."k_1") AND q.map_name = 'companies'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
         ), written AS (
-            SELECT "replicator_write"."companies_to_right_sync"(coalesce(jsonb_agg(jsonb_build_object('company_code', j."k_1", 'name', j."f_1")), '[]')) AS written
-              FROM judged AS j
-             WHERE j.fresh
+            SELECT "replicator_write"."companies_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."f_1")::"cds"."company"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
-            -- A key inserted here after it was judged: the apply function judges the chunk.
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'companies', 'cds.company'
                 USING ERRCODE = 'serialization_failure';
         END IF;
-        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
-        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
-                      AND q.map_name = 'companies' AND q.direction || '' = 'to_left') THEN
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'companies'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'companies', 'cds.company'
                 USING ERRCODE = 'serialization_failure';
@@ -1768,22 +1794,22 @@ BEGIN
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
         WHEN OTHERS THEN
-            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'companies' AND direction = 'to_right';
     END IF;
-    RETURN coalesce(v_rest, '[]');
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '90b3332aa056cee8b10ec30847d5d68017a837fc13f2c9156bfad796da163220', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', 'f23864d773732873775e3c8603b1ba1a62d163472c39a340141fc7495267b878', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -1844,10 +1870,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."contact" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -1864,8 +1892,7 @@ SELECT n."companyid",
        n."emailaddress1",
        n."parent_account_number",
        n."is_sellable"
-  FROM jsonb_populate_recordset(NULL::"cds"."contact", p_rows) AS n
-    ON CONFLICT ("companyid", "contactpersonid") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -1873,7 +1900,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."contact_persons_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."contact_persons_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."contact_persons_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'contact_persons', 'to_right': write a batch of captured changes into "cds"."contact".
@@ -2627,26 +2654,127 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'contact_persons' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(20)) AS "k_2",
+                   CAST(NULL AS character varying(50)) AS "f_1",
+                   CAST(NULL AS character varying(50)) AS "f_2",
+                   CAST(NULL AS character varying(80)) AS "f_3",
+                   CAST(NULL AS character varying(20)) AS "f_4",
+                   CAST(NULL AS boolean) AS "f_5",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "dataareaid" character varying(4),
+       "contact_person_id" character varying(20),
+       "first_name" character varying(50),
+       "last_name" character varying(50),
+       "email" character varying(80),
+       "customer_account" character varying(20))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."contact" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
+                      AND v.map_name = 'contact_persons' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AND q.map_name = 'contact_persons'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."contact_persons_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", NULL, j."k_2", j."f_1", NULL, j."f_2", j."f_3", j."f_4", j."f_5")::"cds"."contact"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'contact_persons', 'cds.contact'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'contact_persons'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'contact_persons', 'cds.contact'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'contact_persons' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'a94e67c012ed41b61971de1f43ac34620be374ea00adc9c846873047e431254c', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '817a550158a09fb9cfed4ae43c2e587fac24bcb1c72b97463c317abfb1e7f576', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2664,7 +2792,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boo
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_contact_persons_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -2717,10 +2845,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."customer_group" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -2733,8 +2863,7 @@ INSERT INTO "cds"."customer_group" ("companyid", "group_code", "name")
 SELECT n."companyid",
        n."group_code",
        n."name"
-  FROM jsonb_populate_recordset(NULL::"cds"."customer_group", p_rows) AS n
-    ON CONFLICT ("companyid", "group_code") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -2742,7 +2871,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."customer_groups_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."customer_groups_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customer_groups_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'customer_groups', 'to_right': write a batch of captured changes into "cds"."customer_group".
@@ -3304,26 +3433,120 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customer_groups' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(10)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "dataareaid" character varying(4),
+       "customer_group" character varying(10),
+       "description" character varying(60))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."customer_group" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
+                      AND v.map_name = 'customer_groups' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AND q.map_name = 'customer_groups'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customer_groups_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."f_1")::"cds"."customer_group"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_groups', 'cds.customer_group'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_groups'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_groups', 'cds.customer_group'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customer_groups' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '0747d8c441118bfa03db59393deee937d9edfdba876d83a59fdec46f3f38008f', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', 'dc8b53c97825242c2e2f0bd3e10c992f42019615765b2c1f9175d2af1285cb0f', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3341,7 +3564,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boo
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customer_groups_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -3396,10 +3619,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."customer_payment_method" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -3413,8 +3638,7 @@ SELECT n."companyid",
        n."code",
        n."name",
        n."payment_type"
-  FROM jsonb_populate_recordset(NULL::"cds"."customer_payment_method", p_rows) AS n
-    ON CONFLICT ("companyid", "code") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -3422,7 +3646,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."customer_payment_methods_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."customer_payment_methods_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customer_payment_methods_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'customer_payment_methods', 'to_right': write a batch of captured changes into "cds"."customer_payment_method".
@@ -4032,26 +4256,122 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customer_payment_methods' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(10)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   CAST(NULL AS "cds"."payment_type") AS "f_2",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "dataareaid" character varying(4),
+       "payment_method" character varying(10),
+       "description" character varying(60),
+       "payment_type" character varying(12))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."customer_payment_method" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+                      AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AND q.map_name = 'customer_payment_methods'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customer_payment_methods_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."f_1", j."f_2")::"cds"."customer_payment_method"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_payment_methods', 'cds.customer_payment_method'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_payment_methods', 'cds.customer_payment_method'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customer_payment_methods' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '8be4a7f1c10b6b1b3299f82ada006945267b8383f3eff27c0a156f299bdd4c9c', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'fcd9d23dcd3a830c9d525462fd89083ea0e2920a217d65b473a3ceba0aa1f568', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4069,7 +4389,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(j
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customer_payment_methods_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -4130,10 +4450,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."contact" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -4150,8 +4472,7 @@ SELECT n."companyid",
        n."lastname",
        n."emailaddress1",
        n."is_sellable"
-  FROM jsonb_populate_recordset(NULL::"cds"."contact", p_rows) AS n
-    ON CONFLICT ("companyid", "customer_number") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -4159,7 +4480,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."customers_person_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."customers_person_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customers_person_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'customers_person', 'to_right': write a batch of captured changes into "cds"."contact".
@@ -4875,26 +5196,125 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customers_person' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(20)) AS "k_2",
+                   CAST(NULL AS character varying(50)) AS "f_1",
+                   CAST(NULL AS character varying(50)) AS "f_2",
+                   CAST(NULL AS character varying(50)) AS "f_3",
+                   CAST(NULL AS character varying(80)) AS "f_4",
+                   CAST(NULL AS boolean) AS "f_5",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "dataareaid" character varying(4),
+       "account_num" character varying(20),
+       "name" character varying(100),
+       "email" character varying(80))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."contact" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
+                      AND v.map_name = 'customers_person' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AND q.map_name = 'customers_person'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customers_person_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", NULL, j."f_1", j."f_2", j."f_3", j."f_4", NULL, j."f_5")::"cds"."contact"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_person', 'cds.contact'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_person'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_person', 'cds.contact'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customers_person' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '4e5f584b540a6871e702c81bed68037c092fa88976477b147f777ac0438f44ad', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '3820e4d8dec87a0032d79e83e86cfc0ade0936253fd33b93715d3cbf9ec49291', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4912,7 +5332,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, bo
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customers_person_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -4968,10 +5388,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."loyalty_card" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -4985,8 +5407,7 @@ SELECT n."card_number",
        n."tier",
        n."issued_on",
        n."is_blocked"
-  FROM jsonb_populate_recordset(NULL::"cds"."loyalty_card", p_rows) AS n
-    ON CONFLICT ("card_number") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -4994,7 +5415,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."loyalty_cards_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."loyalty_cards_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."loyalty_cards_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'loyalty_cards', 'to_right': write a batch of captured changes into "cds"."loyalty_card".
@@ -5617,39 +6038,53 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
 DECLARE
+    v_fast boolean := true;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
-    v_inserted jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
-       OR EXISTS (SELECT FROM "replicator"."error_log"
-                   WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_right') THEN
-        RETURN p_changes;
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'loyalty_cards' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
     END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
             SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
                    CAST("s"."card_number" AS character varying(20)) AS "k_1",
                    "s"."tier" AS "f_1",
                    "s"."issued_on" AS "f_2",
                    "s"."blocked" AS "f_3",
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+                   NULL AS nothing
               FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
              CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
                "card_number" character varying(20),
@@ -5657,37 +6092,48 @@ BEGIN
        "issued_on" date,
        "blocked" boolean)
         ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
             SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
-                   l.insert_only
-                   AND NOT EXISTS (SELECT FROM "cds"."loyalty_card" AS t WHERE "t"."card_number" = "l"."k_1")
-                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
-                                    WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
-                                      AND v.map_name = 'loyalty_cards' AND v.side = 'right')
-                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                                    WHERE q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
-                                      AND q.direction || '' = 'to_left')
-                   AS fresh
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."loyalty_card" AS t WHERE "t"."card_number" = "l"."k_1" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('card_number', "l"."k_1")
+                      AND v.map_name = 'loyalty_cards' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
         ), written AS (
-            SELECT "replicator_write"."loyalty_cards_to_right_sync"(coalesce(jsonb_agg(jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'is_blocked', j."f_3")), '[]')) AS written
-              FROM judged AS j
-             WHERE j.fresh
+            SELECT "replicator_write"."loyalty_cards_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."f_1", j."f_2", j."f_3")::"cds"."loyalty_card"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
-            -- A key inserted here after it was judged: the apply function judges the chunk.
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'loyalty_cards', 'cds.loyalty_card'
                 USING ERRCODE = 'serialization_failure';
         END IF;
-        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
-        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
-                      AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_left') THEN
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'loyalty_cards', 'cds.loyalty_card'
                 USING ERRCODE = 'serialization_failure';
@@ -5696,22 +6142,22 @@ BEGIN
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
         WHEN OTHERS THEN
-            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'loyalty_cards' AND direction = 'to_right';
     END IF;
-    RETURN coalesce(v_rest, '[]');
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '03efba8c62d9a15718bd382499b43fe61eec9d9b051efe80fef900ff746f5ee4', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'b87f64e619d8f37efdafa22d5246cc7279e2ce290b041e5a85c2a3a2a4df87fc', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -5764,10 +6210,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."name_affix" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -5780,8 +6228,7 @@ INSERT INTO "cds"."name_affix" ("affix", "affix_type", "description")
 SELECT n."affix",
        n."affix_type",
        n."description"
-  FROM jsonb_populate_recordset(NULL::"cds"."name_affix", p_rows) AS n
-    ON CONFLICT ("affix", "affix_type") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -5789,7 +6236,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."name_affixes_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."name_affixes_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."name_affixes_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'name_affixes', 'to_right': write a batch of captured changes into "cds"."name_affix".
@@ -6324,75 +6771,100 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
 DECLARE
+    v_fast boolean := true;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
-    v_inserted jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
-       OR EXISTS (SELECT FROM "replicator"."error_log"
-                   WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_right') THEN
-        RETURN p_changes;
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'name_affixes' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
     END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
             SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
                    CAST("s"."affix" AS character varying(20)) AS "k_1",
                    CAST("s"."affix_type" AS character varying(10)) AS "k_2",
                    "s"."description" AS "f_1",
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+                   NULL AS nothing
               FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
              CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
                "affix" character varying(20),
        "affix_type" character varying(10),
        "description" character varying(60))
         ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
             SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
-                   l.insert_only
-                   AND NOT EXISTS (SELECT FROM "cds"."name_affix" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2")
-                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
-                                    WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
-                                      AND v.map_name = 'name_affixes' AND v.side = 'right')
-                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                                    WHERE q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
-                                      AND q.direction || '' = 'to_left')
-                   AS fresh
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."name_affix" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+                      AND v.map_name = 'name_affixes' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
         ), written AS (
-            SELECT "replicator_write"."name_affixes_to_right_sync"(coalesce(jsonb_agg(jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1")), '[]')) AS written
-              FROM judged AS j
-             WHERE j.fresh
+            SELECT "replicator_write"."name_affixes_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."f_1")::"cds"."name_affix"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
-            -- A key inserted here after it was judged: the apply function judges the chunk.
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'name_affixes', 'cds.name_affix'
                 USING ERRCODE = 'serialization_failure';
         END IF;
-        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
-        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
-                      AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_left') THEN
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'name_affixes'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'name_affixes', 'cds.name_affix'
                 USING ERRCODE = 'serialization_failure';
@@ -6401,22 +6873,22 @@ BEGIN
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
         WHEN OTHERS THEN
-            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'name_affixes' AND direction = 'to_right';
     END IF;
-    RETURN coalesce(v_rest, '[]');
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', 'f592327346474a59d28bc6ec72da89181660fb332222002a24a3d0a43ad4f44d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '1be12884a987019823aee431df19a34b3fd41e439da2540d93f37f734f0052c6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -6469,10 +6941,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."payment_day" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -6485,8 +6959,7 @@ INSERT INTO "cds"."payment_day" ("companyid", "name", "description")
 SELECT n."companyid",
        n."name",
        n."description"
-  FROM jsonb_populate_recordset(NULL::"cds"."payment_day", p_rows) AS n
-    ON CONFLICT ("companyid", "name") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -6494,7 +6967,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."payment_days_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."payment_days_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_days_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'payment_days', 'to_right': write a batch of captured changes into "cds"."payment_day".
@@ -7056,26 +7529,120 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_days' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "dataareaid" character varying(4),
+       "payment_day_name" character varying(30),
+       "description" character varying(60))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."payment_day" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+                      AND v.map_name = 'payment_days' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AND q.map_name = 'payment_days'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_days_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."f_1")::"cds"."payment_day"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_days', 'cds.payment_day'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_days'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_days', 'cds.payment_day'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_days' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'ae07bfe964e5df643648fbb6cf30416a528ced8d3eefdaca897e835a65a460e9', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '925368d0f84140cb9040033592be3c2e433ea53c75c2d935368b892bf982651d', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7093,7 +7660,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolea
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_days_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7149,10 +7716,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."payment_day_line" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -7167,8 +7736,7 @@ SELECT n."companyid",
        n."line_number",
        n."weekday",
        n."dayofmonth"
-  FROM jsonb_populate_recordset(NULL::"cds"."payment_day_line", p_rows) AS n
-    ON CONFLICT ("companyid", "paymentdayid", "line_number") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -7176,7 +7744,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."payment_day_lines_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."payment_day_lines_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_day_lines_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'payment_day_lines', 'to_right': write a batch of captured changes into "cds"."payment_day_line".
@@ -7796,26 +8364,124 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_day_lines' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS uuid) AS "k_2",
+                   CAST(NULL AS integer) AS "k_3",
+                   CAST(NULL AS "cds"."weekday") AS "f_1",
+                   CAST(NULL AS integer) AS "f_2",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "dataareaid" character varying(4),
+       "payment_day_name" character varying(30),
+       "line_num" integer,
+       "week_day" character varying(10),
+       "day_of_month" integer)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."payment_day_line" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
+                      AND v.map_name = 'payment_day_lines' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AND q.map_name = 'payment_day_lines'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_day_lines_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."k_3", j."f_1", j."f_2")::"cds"."payment_day_line"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_day_lines', 'cds.payment_day_line'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_day_lines', 'cds.payment_day_line'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_day_lines' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '92569c295465f6318e2da28065448d69cf94f2b7f833ad8e93693e2e9f6bb100', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'f1563c131f8db3a726119cfe9dc1a5f2f1956edd7466440dd79a4695ff9aae2b', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7833,7 +8499,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, b
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_day_lines_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7888,10 +8554,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."payment_schedule" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -7905,8 +8573,7 @@ SELECT n."companyid",
        n."name",
        n."description",
        n."allocation"
-  FROM jsonb_populate_recordset(NULL::"cds"."payment_schedule", p_rows) AS n
-    ON CONFLICT ("companyid", "name") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -7914,7 +8581,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."payment_schedules_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."payment_schedules_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_schedules_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'payment_schedules', 'to_right': write a batch of captured changes into "cds"."payment_schedule".
@@ -8524,26 +9191,122 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_schedules' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   CAST(NULL AS "cds"."allocation_type") AS "f_2",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "dataareaid" character varying(4),
+       "schedule_name" character varying(30),
+       "description" character varying(60),
+       "allocation" character varying(10))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."payment_schedule" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+                      AND v.map_name = 'payment_schedules' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AND q.map_name = 'payment_schedules'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_schedules_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."f_1", j."f_2")::"cds"."payment_schedule"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedules', 'cds.payment_schedule'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedules'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedules', 'cds.payment_schedule'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_schedules' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'fb6eb7fcf9c3a47ad739d8b430b4a71db90abdaba536691e6ce3e474a430d9a3', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '1eed8d3cbccd7ed287a39aa4ff9e558b2b837dced8bd7b713386d9c689f22ae5', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8561,7 +9324,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, b
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedules_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -8619,10 +9382,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."payment_schedule_line" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -8638,8 +9403,7 @@ SELECT n."companyid",
        n."percentage",
        n."months",
        n."days"
-  FROM jsonb_populate_recordset(NULL::"cds"."payment_schedule_line", p_rows) AS n
-    ON CONFLICT ("companyid", "paymentscheduleid", "line_number") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -8647,7 +9411,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'payment_schedule_lines', 'to_right': write a batch of captured changes into "cds"."payment_schedule_line".
@@ -9315,26 +10079,126 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_schedule_lines' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS uuid) AS "k_2",
+                   CAST(NULL AS integer) AS "k_3",
+                   CAST(NULL AS numeric(38,10)) AS "f_1",
+                   CAST(NULL AS integer) AS "f_2",
+                   CAST(NULL AS integer) AS "f_3",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "dataareaid" character varying(4),
+       "schedule_name" character varying(30),
+       "line_num" integer,
+       "percent" numeric(32,6),
+       "due_months" integer,
+       "due_days" integer)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."payment_schedule_line" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
+                      AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AND q.map_name = 'payment_schedule_lines'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_schedule_lines_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."k_3", j."f_1", j."f_2", j."f_3")::"cds"."payment_schedule_line"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedule_lines', 'cds.payment_schedule_line'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedule_lines', 'cds.payment_schedule_line'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '9e273dc36f78766a845b71d1678a415fbb6344081a5c1dd9bff3d9cf5da4cf15', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '2771a78da9a5493a617a969e52971bc27659f576d92664b2a82668183cddcff4', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9352,7 +10216,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jso
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedule_lines_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -9411,10 +10275,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."payment_term" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -9430,8 +10296,7 @@ SELECT n."companyid",
        n."due_days",
        n."paymentscheduleid",
        n."paymentdayid"
-  FROM jsonb_populate_recordset(NULL::"cds"."payment_term", p_rows) AS n
-    ON CONFLICT ("companyid", "code") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -9439,7 +10304,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."payment_terms_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."payment_terms_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_terms_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'payment_terms', 'to_right': write a batch of captured changes into "cds"."payment_term".
@@ -10149,26 +11014,126 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_terms' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(10)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   CAST(NULL AS integer) AS "f_2",
+                   CAST(NULL AS uuid) AS "f_3",
+                   CAST(NULL AS uuid) AS "f_4",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "dataareaid" character varying(4),
+       "payment_term_id" character varying(10),
+       "description" character varying(60),
+       "net_days" integer,
+       "payment_schedule" character varying(30),
+       "payment_day" character varying(30))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."payment_term" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+                      AND v.map_name = 'payment_terms' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AND q.map_name = 'payment_terms'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_terms_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."f_1", j."f_2", j."f_3", j."f_4")::"cds"."payment_term"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_terms', 'cds.payment_term'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_terms'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_terms', 'cds.payment_term'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_terms' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '39c63aafd0a037eb1c45afe6e32bbf2cbe9943c56bb3fc83e7d51c2b22205ce0', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'b6d253eddaf0c13f04ca8e16971abe1fe4061d1f7e0c110c434ce6700b5ee2a5', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10186,7 +11151,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boole
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_terms_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -10253,10 +11218,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_right_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."account" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_right_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -10276,8 +11243,7 @@ SELECT n."companyid",
        n."creditlimit",
        n."credit_hold",
        n."relationship_type"
-  FROM jsonb_populate_recordset(NULL::"cds"."account", p_rows) AS n
-    ON CONFLICT ("companyid", "accountnumber") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -10285,7 +11251,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."customers_organization_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
-ALTER FUNCTION "replicator_write"."customers_organization_to_right_sync"(jsonb) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customers_organization_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'customers_organization', 'to_right': write a batch of captured changes into "cds"."account".
@@ -11189,26 +12155,133 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_right"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_right');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customers_organization' AND q.direction = 'to_left');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(20)) AS "k_2",
+                   CAST(NULL AS character varying(100)) AS "f_1",
+                   CAST(NULL AS uuid) AS "f_2",
+                   CAST(NULL AS uuid) AS "f_3",
+                   CAST(NULL AS uuid) AS "f_4",
+                   CAST(NULL AS character varying(80)) AS "f_5",
+                   CAST(NULL AS numeric(38,4)) AS "f_6",
+                   CAST(NULL AS "cds"."hold_status") AS "f_7",
+                   CAST(NULL AS character varying(20)) AS "f_8",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "dataareaid" character varying(4),
+       "account_num" character varying(20),
+       "name" character varying(100),
+       "customer_group" character varying(10),
+       "payment_terms" character varying(10),
+       "payment_method" character varying(10),
+       "email" character varying(80),
+       "credit_limit" numeric(32,6),
+       "blocked" character varying(10))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."account" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
+                      AND v.map_name = 'customers_organization' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AND q.map_name = 'customers_organization'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customers_organization_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."f_1", j."f_2", j."f_3", j."f_4", j."f_6", j."f_7", j."f_5", j."f_8")::"cds"."account"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_organization', 'cds.account'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_organization'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_organization', 'cds.account'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customers_organization' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '064cac449615eb58f4f6a58bbc498fabc4be80987c7e74afac88c8c117f1490b', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', 'bb7872b9718acf1764e6c1520a630c3ae5b9727f17036e506d4d5cc10a2e9acf', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11226,7 +12299,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jso
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customers_organization_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_right_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -15250,6 +16323,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('ccb9ab5a10ffcc078d42617a8ffd772b1c53fb2a76edbd750f5c16082e7bca6e');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('5d8b4a4559e7382e1f37b5e57f4e04c6324148a35120e740b4e2148379663ff9');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle ccb9ab5a10ff: control schema to version 1, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'ccb9ab5a10ffcc078d42617a8ffd772b1c53fb2a76edbd750f5c16082e7bca6e'));
+VALUES ('deploy', 'deployed bundle 5d8b4a4559e7: control schema to version 1, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '5d8b4a4559e7382e1f37b5e57f4e04c6324148a35120e740b4e2148379663ff9'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle d26830ca49f7fd81e3200a1411e23d55a795cfec185a95a88806203128a3f516: control schema to version 1, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 1a663a690785a19aa08a3bbe7252d0c1511e2e502bfb5a6c360a256d16ac8ca1: control schema to version 1, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   create  drift
 --   create  map/companies/to_left/apply
@@ -1154,10 +1154,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."companies" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -1169,8 +1171,7 @@ BEGIN
 INSERT INTO "fno"."companies" ("dataareaid", "name")
 SELECT n."dataareaid",
        n."name"
-  FROM jsonb_populate_recordset(NULL::"fno"."companies", p_rows) AS n
-    ON CONFLICT ("dataareaid") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -1178,7 +1179,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."companies_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."companies_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."companies_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'companies', 'to_left': write a batch of captured changes into "fno"."companies".
@@ -1707,73 +1708,98 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
 DECLARE
+    v_fast boolean := true;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
-    v_inserted jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
-       OR EXISTS (SELECT FROM "replicator"."error_log"
-                   WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_left') THEN
-        RETURN p_changes;
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'companies' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
     END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
             SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
                    CAST("s"."company_code" AS character varying(4)) AS "k_1",
                    "s"."name" AS "f_1",
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+                   NULL AS nothing
               FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
              CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
                "company_code" character varying(4),
        "name" character varying(60))
         ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
             SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
-                   l.insert_only
-                   AND NOT EXISTS (SELECT FROM "fno"."companies" AS t WHERE "t"."dataareaid" = "l"."k_1")
-                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
-                                    WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1")
-                                      AND v.map_name = 'companies' AND v.side = 'left')
-                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                                    WHERE q.key = jsonb_build_object('dataareaid', "l"."k_1") AND q.map_name = 'companies'
-                                      AND q.direction || '' = 'to_right')
-                   AS fresh
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."companies" AS t WHERE "t"."dataareaid" = "l"."k_1" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1")
+                      AND v.map_name = 'companies' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1") AND q.map_name = 'companies'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
         ), written AS (
-            SELECT "replicator_write"."companies_to_left_sync"(coalesce(jsonb_agg(jsonb_build_object('dataareaid', j."k_1", 'name', j."f_1")), '[]')) AS written
-              FROM judged AS j
-             WHERE j.fresh
+            SELECT "replicator_write"."companies_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."f_1")::"fno"."companies"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
-            -- A key inserted here after it was judged: the apply function judges the chunk.
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'companies', 'fno.companies'
                 USING ERRCODE = 'serialization_failure';
         END IF;
-        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
-        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
-                      AND q.map_name = 'companies' AND q.direction || '' = 'to_right') THEN
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'companies'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'companies', 'fno.companies'
                 USING ERRCODE = 'serialization_failure';
@@ -1782,22 +1808,22 @@ BEGIN
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
         WHEN OTHERS THEN
-            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'companies' AND direction = 'to_left';
     END IF;
-    RETURN coalesce(v_rest, '[]');
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '10e76b097058c642e244de783883544cea836440883460330f2f721bfd4747b4', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '9e613080b878d3c31bb08bdb212a61f7391b08b23071d4fe4cd2610bf7a0f9f9', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -1856,10 +1882,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."contact_persons" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -1875,8 +1903,7 @@ SELECT n."dataareaid",
        n."last_name",
        n."email",
        n."customer_account"
-  FROM jsonb_populate_recordset(NULL::"fno"."contact_persons", p_rows) AS n
-    ON CONFLICT ("dataareaid", "contact_person_id") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -1884,7 +1911,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."contact_persons_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."contact_persons_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."contact_persons_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'contact_persons', 'to_left': write a batch of captured changes into "fno"."contact_persons".
@@ -2592,26 +2619,126 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'contact_persons' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(20)) AS "k_2",
+                   CAST(NULL AS character varying(50)) AS "f_1",
+                   CAST(NULL AS character varying(50)) AS "f_2",
+                   CAST(NULL AS character varying(80)) AS "f_3",
+                   CAST(NULL AS character varying(20)) AS "f_4",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "contactpersonid" character varying(20),
+       "firstname" character varying(50),
+       "lastname" character varying(50),
+       "emailaddress1" character varying(80),
+       "parent_account_number" character varying(20))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."contact_persons" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+                      AND v.map_name = 'contact_persons' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AND q.map_name = 'contact_persons'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."contact_persons_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1", j."f_2", j."f_3", j."f_4", NULL)::"fno"."contact_persons"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'contact_persons', 'fno.contact_persons'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'contact_persons'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'contact_persons', 'fno.contact_persons'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'contact_persons' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'e0bcb45327bb8c3270151f6d1d364c4fc11a057bde2cf7026a71f21f5b39fd4b', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '5378164f1e52e31c2e62a81f2852a854ffbf0cf376b2eb27a956f3ff421f98d4', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2629,7 +2756,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, bool
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_contact_persons_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -2682,10 +2809,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."customer_groups" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -2698,8 +2827,7 @@ INSERT INTO "fno"."customer_groups" ("dataareaid", "customer_group", "descriptio
 SELECT n."dataareaid",
        n."customer_group",
        n."description"
-  FROM jsonb_populate_recordset(NULL::"fno"."customer_groups", p_rows) AS n
-    ON CONFLICT ("dataareaid", "customer_group") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -2707,7 +2835,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customer_groups_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."customer_groups_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_groups_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customer_groups', 'to_left': write a batch of captured changes into "fno"."customer_groups".
@@ -3271,26 +3399,120 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customer_groups' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(10)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "group_code" character varying(10),
+       "name" character varying(60))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."customer_groups" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+                      AND v.map_name = 'customer_groups' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AND q.map_name = 'customer_groups'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customer_groups_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1")::"fno"."customer_groups"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_groups', 'fno.customer_groups'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_groups'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_groups', 'fno.customer_groups'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customer_groups' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '1af4434ee06c19a8f148ecd9490c31567d5297a480fc7086351cf490814c974e', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'd5f3db668ed22eb98297042cad0113b2e34c84ff1220eb6da1d801555fe477e6', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3308,7 +3530,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, bool
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customer_groups_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -3363,10 +3585,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."customer_payment_methods" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -3380,8 +3604,7 @@ SELECT n."dataareaid",
        n."payment_method",
        n."description",
        n."payment_type"
-  FROM jsonb_populate_recordset(NULL::"fno"."customer_payment_methods", p_rows) AS n
-    ON CONFLICT ("dataareaid", "payment_method") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -3389,7 +3612,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customer_payment_methods', 'to_left': write a batch of captured changes into "fno"."customer_payment_methods".
@@ -4001,26 +4224,122 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customer_payment_methods' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(10)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   CAST(NULL AS character varying(12)) AS "f_2",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "code" character varying(10),
+       "name" character varying(60),
+       "payment_type" text)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."customer_payment_methods" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+                      AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AND q.map_name = 'customer_payment_methods'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customer_payment_methods_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1", j."f_2")::"fno"."customer_payment_methods"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_payment_methods', 'fno.customer_payment_methods'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_payment_methods', 'fno.customer_payment_methods'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '1861654cd60dcad7fbcb89f2891c061ee3573defe0ab31844a70b76da3f3724b', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'ee35f0a7e034dbcf4bb4f33e87ad70588b67854bef2ec30d6f1745689bcd8fc1', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4038,7 +4357,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(js
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customer_payment_methods_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -4095,10 +4414,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."customers" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -4113,8 +4434,7 @@ SELECT n."dataareaid",
        n."name",
        n."email",
        n."party_type"
-  FROM jsonb_populate_recordset(NULL::"fno"."customers", p_rows) AS n
-    ON CONFLICT ("dataareaid", "account_num") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -4122,7 +4442,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customers_person_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."customers_person_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_person_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customers_person', 'to_left': write a batch of captured changes into "fno"."customers".
@@ -4780,26 +5100,125 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customers_person' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(20)) AS "k_2",
+                   CAST(NULL AS character varying(100)) AS "f_1",
+                   CAST(NULL AS character varying(80)) AS "f_2",
+                   CAST(NULL AS "fno"."party_type") AS "f_3",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "customer_number" character varying(20),
+       "firstname" character varying(50),
+       "middlename" character varying(50),
+       "lastname" character varying(50),
+       "emailaddress1" character varying(80))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."customers" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+                      AND v.map_name = 'customers_person' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_person'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customers_person_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_3", j."f_1", NULL, NULL, NULL, NULL, NULL, j."f_2", NULL)::"fno"."customers"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_person', 'fno.customers'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_person'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_person', 'fno.customers'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customers_person' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '2d75a52e6a1b50a62da5e0068bcf99cc89cb4eb85d9f598fa463c819ef21c4d3', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '0f56c4d70cdb6992fb63e7b12a84946f4ba9a5a6c2bb2d1323b9f66b60cdff84', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4817,7 +5236,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boo
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customers_person_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -4873,10 +5292,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."loyalty_cards" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -4890,8 +5311,7 @@ SELECT n."card_number",
        n."tier",
        n."issued_on",
        n."blocked"
-  FROM jsonb_populate_recordset(NULL::"fno"."loyalty_cards", p_rows) AS n
-    ON CONFLICT ("card_number") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -4899,7 +5319,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."loyalty_cards_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."loyalty_cards_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."loyalty_cards_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'loyalty_cards', 'to_left': write a batch of captured changes into "fno"."loyalty_cards".
@@ -5524,39 +5944,53 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
 DECLARE
+    v_fast boolean := true;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
-    v_inserted jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
-       OR EXISTS (SELECT FROM "replicator"."error_log"
-                   WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_left') THEN
-        RETURN p_changes;
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'loyalty_cards' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
     END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
             SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
                    CAST("s"."card_number" AS character varying(20)) AS "k_1",
                    COALESCE("s"."tier", CAST('Basic' AS character varying(10))) AS "f_1",
                    "s"."issued_on" AS "f_2",
                    "s"."is_blocked" AS "f_3",
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+                   NULL AS nothing
               FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
              CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
                "card_number" character varying(20),
@@ -5564,37 +5998,48 @@ BEGIN
        "issued_on" date,
        "is_blocked" boolean)
         ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
             SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
-                   l.insert_only
-                   AND NOT EXISTS (SELECT FROM "fno"."loyalty_cards" AS t WHERE "t"."card_number" = "l"."k_1")
-                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
-                                    WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
-                                      AND v.map_name = 'loyalty_cards' AND v.side = 'left')
-                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                                    WHERE q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
-                                      AND q.direction || '' = 'to_right')
-                   AS fresh
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."loyalty_cards" AS t WHERE "t"."card_number" = "l"."k_1" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('card_number', "l"."k_1")
+                      AND v.map_name = 'loyalty_cards' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
         ), written AS (
-            SELECT "replicator_write"."loyalty_cards_to_left_sync"(coalesce(jsonb_agg(jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'blocked', j."f_3")), '[]')) AS written
-              FROM judged AS j
-             WHERE j.fresh
+            SELECT "replicator_write"."loyalty_cards_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."f_1", j."f_2", j."f_3")::"fno"."loyalty_cards"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
-            -- A key inserted here after it was judged: the apply function judges the chunk.
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'loyalty_cards', 'fno.loyalty_cards'
                 USING ERRCODE = 'serialization_failure';
         END IF;
-        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
-        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
-                      AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right') THEN
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'loyalty_cards', 'fno.loyalty_cards'
                 USING ERRCODE = 'serialization_failure';
@@ -5603,22 +6048,22 @@ BEGIN
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
         WHEN OTHERS THEN
-            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'loyalty_cards' AND direction = 'to_left';
     END IF;
-    RETURN coalesce(v_rest, '[]');
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '3332076cd9889008b7b6093cc29d9d07525c5fa7c0062056c03ba354552ad3f4', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'adf828448fb73efc23e459f000a029ce6cad15ba476363a8b58dfcff0926a713', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -5671,10 +6116,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."name_affixes" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -5687,8 +6134,7 @@ INSERT INTO "fno"."name_affixes" ("affix", "affix_type", "description")
 SELECT n."affix",
        n."affix_type",
        n."description"
-  FROM jsonb_populate_recordset(NULL::"fno"."name_affixes", p_rows) AS n
-    ON CONFLICT ("affix", "affix_type") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -5696,7 +6142,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."name_affixes_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."name_affixes_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."name_affixes_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'name_affixes', 'to_left': write a batch of captured changes into "fno"."name_affixes".
@@ -6233,75 +6679,100 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
 DECLARE
+    v_fast boolean := true;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
-    v_inserted jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    IF EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
-       OR EXISTS (SELECT FROM "replicator"."error_log"
-                   WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_left') THEN
-        RETURN p_changes;
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'name_affixes' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
     END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
             SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
                    CAST("s"."affix" AS character varying(20)) AS "k_1",
                    CAST("s"."affix_type" AS character varying(10)) AS "k_2",
                    "s"."description" AS "f_1",
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only
+                   NULL AS nothing
               FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
              CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
                "affix" character varying(20),
        "affix_type" character varying(10),
        "description" character varying(60))
         ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
             SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
-                   l.insert_only
-                   AND NOT EXISTS (SELECT FROM "fno"."name_affixes" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2")
-                   AND NOT EXISTS (SELECT FROM "replicator"."versions" AS v
-                                    WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
-                                      AND v.map_name = 'name_affixes' AND v.side = 'left')
-                   AND NOT EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                                    WHERE q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
-                                      AND q.direction || '' = 'to_right')
-                   AS fresh
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."name_affixes" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+                      AND v.map_name = 'name_affixes' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
         ), written AS (
-            SELECT "replicator_write"."name_affixes_to_left_sync"(coalesce(jsonb_agg(jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1")), '[]')) AS written
-              FROM judged AS j
-             WHERE j.fresh
+            SELECT "replicator_write"."name_affixes_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1")::"fno"."name_affixes"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               jsonb_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
-            -- A key inserted here after it was judged: the apply function judges the chunk.
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'name_affixes', 'fno.name_affixes'
                 USING ERRCODE = 'serialization_failure';
         END IF;
-        -- A row inserted and deleted here, and both queued, after it was judged: likewise.
-        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
-                    WHERE q.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_inserted, '[]')) AS x))
-                      AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right') THEN
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'name_affixes'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
             RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
                 'name_affixes', 'fno.name_affixes'
                 USING ERRCODE = 'serialization_failure';
@@ -6310,22 +6781,22 @@ BEGIN
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
         WHEN OTHERS THEN
-            RETURN p_changes;  -- undone: the apply function judges, and logs what fails
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'name_affixes' AND direction = 'to_left';
     END IF;
-    RETURN coalesce(v_rest, '[]');
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '12cf6a176f45d4ed40a33cd693cde9f521239484e71dd134aa149035a641a582', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '4403343ccc59ce5038df7121c7b7d5982077d80ee0af916a52543a0d67c8c5c7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -6378,10 +6849,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."payment_days" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -6394,8 +6867,7 @@ INSERT INTO "fno"."payment_days" ("dataareaid", "payment_day_name", "description
 SELECT n."dataareaid",
        n."payment_day_name",
        n."description"
-  FROM jsonb_populate_recordset(NULL::"fno"."payment_days", p_rows) AS n
-    ON CONFLICT ("dataareaid", "payment_day_name") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -6403,7 +6875,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_days_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."payment_days_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_days_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_days', 'to_left': write a batch of captured changes into "fno"."payment_days".
@@ -6967,26 +7439,120 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_days' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "name" character varying(30),
+       "description" character varying(60))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."payment_days" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+                      AND v.map_name = 'payment_days' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AND q.map_name = 'payment_days'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_days_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1")::"fno"."payment_days"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_days', 'fno.payment_days'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_days'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_days', 'fno.payment_days'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_days' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'e88f70da92677c2a3c5830b3dac6790b0955f2a4d9ee11d2a6f6232855ed9d9e', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '6797984310aee5ca69ef1b4f3d4fbafb8a10f8aa392bc41a83c45e1c2a892be3', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7004,7 +7570,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_days_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7060,10 +7626,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."payment_day_lines" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -7078,8 +7646,7 @@ SELECT n."dataareaid",
        n."line_num",
        n."week_day",
        n."day_of_month"
-  FROM jsonb_populate_recordset(NULL::"fno"."payment_day_lines", p_rows) AS n
-    ON CONFLICT ("dataareaid", "payment_day_name", "line_num") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -7087,7 +7654,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_day_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."payment_day_lines_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_day_lines_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_day_lines', 'to_left': write a batch of captured changes into "fno"."payment_day_lines".
@@ -7709,26 +8276,124 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_day_lines' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS integer) AS "k_3",
+                   CAST(NULL AS character varying(10)) AS "f_1",
+                   CAST(NULL AS integer) AS "f_2",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "paymentdayid" uuid,
+       "line_number" integer,
+       "weekday" text,
+       "dayofmonth" integer)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."payment_day_lines" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+                      AND v.map_name = 'payment_day_lines' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_day_lines'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_day_lines_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."k_3", j."f_1", j."f_2")::"fno"."payment_day_lines"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_day_lines', 'fno.payment_day_lines'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_day_lines', 'fno.payment_day_lines'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'cb59e34ed1620de00614215cc1c2c03966f40e50c7233d07949f2bfe5106d57a', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'c71180955a2fe0946c714f12fcefee5454b23b9b4858f43dd8de8699bb3def12', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7746,7 +8411,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, bo
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_day_lines_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7801,10 +8466,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."payment_schedules" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -7818,8 +8485,7 @@ SELECT n."dataareaid",
        n."schedule_name",
        n."description",
        n."allocation"
-  FROM jsonb_populate_recordset(NULL::"fno"."payment_schedules", p_rows) AS n
-    ON CONFLICT ("dataareaid", "schedule_name") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -7827,7 +8493,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_schedules_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."payment_schedules_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedules_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_schedules', 'to_left': write a batch of captured changes into "fno"."payment_schedules".
@@ -8439,26 +9105,122 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_schedules' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   CAST(NULL AS character varying(10)) AS "f_2",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "name" character varying(30),
+       "description" character varying(60),
+       "allocation" text)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."payment_schedules" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+                      AND v.map_name = 'payment_schedules' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AND q.map_name = 'payment_schedules'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_schedules_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1", j."f_2")::"fno"."payment_schedules"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedules', 'fno.payment_schedules'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedules'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedules', 'fno.payment_schedules'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_schedules' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'c7b55ff3c4997bb7d55b2d4bcd218066e36524d7a4aa180e15cedb26a9eb09c9', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'c53a7531287efb327fd347f41f850303a525a22627911a8787c75700e77e9f30', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8476,7 +9238,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, bo
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedules_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -8534,10 +9296,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."payment_schedule_lines" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -8553,8 +9317,7 @@ SELECT n."dataareaid",
        n."percent",
        n."due_months",
        n."due_days"
-  FROM jsonb_populate_recordset(NULL::"fno"."payment_schedule_lines", p_rows) AS n
-    ON CONFLICT ("dataareaid", "schedule_name", "line_num") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -8562,7 +9325,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_schedule_lines', 'to_left': write a batch of captured changes into "fno"."payment_schedule_lines".
@@ -9232,26 +9995,126 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS integer) AS "k_3",
+                   CAST(NULL AS numeric(32,6)) AS "f_1",
+                   CAST(NULL AS integer) AS "f_2",
+                   CAST(NULL AS integer) AS "f_3",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "paymentscheduleid" uuid,
+       "line_number" integer,
+       "percentage" numeric(38,10),
+       "months" integer,
+       "days" integer)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."payment_schedule_lines" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+                      AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_schedule_lines'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_schedule_lines_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."k_3", j."f_1", j."f_2", j."f_3")::"fno"."payment_schedule_lines"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedule_lines', 'fno.payment_schedule_lines'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedule_lines', 'fno.payment_schedule_lines'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'aa99c303aa4a25bb1c39b24a1c382d19203f75ff96e67b2904088473185a96ea', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '281c72a9ee5320eec737fab43d96398fe461dde3e94dfadfbc6cd64c6408fa1a', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9269,7 +10132,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(json
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedule_lines_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -9328,10 +10191,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."payment_terms" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -9347,8 +10212,7 @@ SELECT n."dataareaid",
        n."net_days",
        n."payment_schedule",
        n."payment_day"
-  FROM jsonb_populate_recordset(NULL::"fno"."payment_terms", p_rows) AS n
-    ON CONFLICT ("dataareaid", "payment_term_id") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -9356,7 +10220,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_terms_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."payment_terms_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_terms_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_terms', 'to_left': write a batch of captured changes into "fno"."payment_terms".
@@ -10068,26 +10932,126 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_terms' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(10)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   CAST(NULL AS integer) AS "f_2",
+                   CAST(NULL AS character varying(30)) AS "f_3",
+                   CAST(NULL AS character varying(30)) AS "f_4",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "code" character varying(10),
+       "name" character varying(60),
+       "due_days" integer,
+       "paymentscheduleid" uuid,
+       "paymentdayid" uuid)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."payment_terms" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+                      AND v.map_name = 'payment_terms' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AND q.map_name = 'payment_terms'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_terms_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1", j."f_2", j."f_3", j."f_4")::"fno"."payment_terms"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_terms', 'fno.payment_terms'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_terms'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_terms', 'fno.payment_terms'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_terms' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '7ea367aa6572dcfe8890eed8f73d5378947481f5b1cd9b1363b0cc34b51bb45f', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'dd9eecdf414d992b8f71eee1ac98df1a0e62b8e789eee3b74d65da3bbb5c825f', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10105,7 +11069,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolea
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_terms_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -10172,10 +11136,12 @@ RETURN v_written;
 END
 $writer$;
 
--- An initial sync's rows for keys this side does not hold (the sync function below
--- found them so): inserted in one statement, decoded once. p_rows: the rows, by
--- target column. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_left_sync"(p_rows jsonb)
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."customers" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_left_sync"(p_rows anyarray)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -10195,8 +11161,7 @@ SELECT n."dataareaid",
        n."credit_limit",
        n."blocked",
        n."party_type"
-  FROM jsonb_populate_recordset(NULL::"fno"."customers", p_rows) AS n
-    ON CONFLICT ("dataareaid", "account_num") DO NOTHING;
+  FROM unnest(p_rows) AS n;
 GET DIAGNOSTICS v_written = ROW_COUNT;
 RETURN v_written;
 END
@@ -10204,7 +11169,7 @@ $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customers_organization_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."customers_organization_to_left_sync"(jsonb) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_organization_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customers_organization', 'to_left': write a batch of captured changes into "fno"."customers".
@@ -11110,26 +12075,133 @@ END
 $apply$;
 
 -- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows whose key this side holds nowhere (no row, no clock, nothing of it
--- queued here) are written in one set-based insert, decoded once: for them the apply
--- function above could decide nothing else, and judges nothing. Returns the changes it
--- left to the apply function: the rest of the chunk, or all of it when held changes
--- or open errors wait here (the apply function retries or supersedes those), when the
--- map has lookups (each parent resolved there), or when the insert met anything else
--- (a row inserted meanwhile, a value refused): the apply function logs what fails.
+-- order), the rows of keys this side holds nowhere are inserted in one statement, as
+-- the writer (its sync function above), decoded once: the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk when
+-- held changes or open errors wait here (it retries or supersedes those), when the map
+-- has lookups (it resolves each parent), or when the insert meets anything at all (a
+-- key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
+-- changes, "last": the key of the last, "rest": the changes left}.
 CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_left"(p_changes jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
 AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
+                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
 BEGIN
-    RETURN p_changes;  -- lookups: the apply function resolves each row's parents
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_left');
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customers_organization' AND q.direction = 'to_right');
+    IF NOT v_fast THEN
+        RETURN v_chunk;
+    END IF;
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            SELECT c.change, c.ordinal,
+                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(20)) AS "k_2",
+                   CAST(NULL AS character varying(100)) AS "f_1",
+                   CAST(NULL AS character varying(10)) AS "f_2",
+                   CAST(NULL AS character varying(10)) AS "f_3",
+                   CAST(NULL AS character varying(10)) AS "f_4",
+                   CAST(NULL AS character varying(80)) AS "f_5",
+                   CAST(NULL AS numeric(32,6)) AS "f_6",
+                   CAST(NULL AS character varying(10)) AS "f_7",
+                   CAST(NULL AS "fno"."party_type") AS "f_8",
+                   NULL AS nothing
+              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
+             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+               "companyid" uuid,
+       "accountnumber" character varying(20),
+       "name" character varying(100),
+       "customergroupid" uuid,
+       "paymenttermid" uuid,
+       "customerpaymentmethodid" uuid,
+       "emailaddress1" character varying(80),
+       "creditlimit" numeric(38,4),
+       "credit_hold" text)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."customers" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2" LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+                      AND v.map_name = 'customers_organization' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_organization'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customers_organization_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_8", j."f_1", j."f_2", j."f_3", j."f_4", j."f_6", j."f_7", j."f_5", NULL)::"fno"."customers"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_organization', 'fno.customers'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_organization'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_organization', 'fno.customers'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customers_organization' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'ee149ddbd741c0d1ac5cc91dc50533e22d48696c4b05b36f4d34bc89110f7c4e', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '3222409e0121b182386e72152da21af1d90dec654e100519c761095a86afc553', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11147,7 +12219,7 @@ DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(json
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customers_organization_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left_sync"(jsonb);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -15331,6 +16403,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('d26830ca49f7fd81e3200a1411e23d55a795cfec185a95a88806203128a3f516');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1a663a690785a19aa08a3bbe7252d0c1511e2e502bfb5a6c360a256d16ac8ca1');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle d26830ca49f7: control schema to version 1, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'd26830ca49f7fd81e3200a1411e23d55a795cfec185a95a88806203128a3f516'));
+VALUES ('deploy', 'deployed bundle 1a663a690785: control schema to version 1, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '1a663a690785a19aa08a3bbe7252d0c1511e2e502bfb5a6c360a256d16ac8ca1'));

@@ -26,9 +26,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, TextIO
 
 import psycopg
@@ -50,7 +49,7 @@ from replicator.operations.syncwinner import (
     stops,
 )
 from replicator.sqlgen.probes import count_sql
-from replicator.sqlgen.snapshot import direct_query, snapshot_query, sync_query
+from replicator.sqlgen.snapshot import direct_query, rows_query, snapshot_query, sync_query
 
 Connection = psycopg.Connection[TupleRow]
 
@@ -185,9 +184,7 @@ def _sync_direction(
             bar = Progress(out, label, int(total_row[0]) if total_row else 0, done=copied)
             if not config.same_database:
                 # Read from the snapshot, chunk by chunk, through the client.
-                copied, failed, held = pass_.run(
-                    target, partial(pass_.snapshot, source), after, copied, failed, bar
-                )
+                copied, failed, held = pass_.run(target, source, after, copied, failed, bar)
         if config.same_database:
             # Read and written in one statement here, in each chunk's own transaction.
             copied, failed, held = pass_.run(target, None, after, copied, failed, bar)
@@ -257,43 +254,25 @@ class _Pass:
     keep_existing: bool
     chunk: int
 
-    def snapshot(self, source: Connection, after: object) -> str:
-        """The next chunk from the source's snapshot, as changes (jsonb text)."""
-        row = source.execute(
-            snapshot_query(self.table_map, self.direction).encode(),
-            (json.dumps(after) if after is not None else None, self.chunk),
-        ).fetchone()
-        return str(row[0]) if row else "[]"
-
     def run(
         self,
         target: Connection,
-        read: Callable[[object], str] | None,
+        source: Connection | None,
         after: object,
         copied: int,
         failed: int,
         bar: Progress,
     ) -> tuple[int, int, list[int]]:
-        """Copy chunk after chunk until the source has no more; ``read`` gives a chunk
-        from the source, or (None) the target reads it itself (one database)."""
+        """Copy chunk after chunk until the source has no more, reading them from
+        ``source``'s snapshot, or (None: one database) in the target's transaction."""
         held: list[int] = []
         while True:
             with target.transaction():
-                if read is None:
-                    query = direct_query(self.table_map, self.direction)
-                    params: tuple[object, ...] = (
-                        json.dumps(after) if after is not None else None,
-                        self.chunk,
-                    )
-                else:
-                    query, params = sync_query(self.table_map, self.direction), (read(after),)
-                row = target.execute(query.encode(), params).fetchone()
-                outcome: dict[str, Any] = row[0] if row else {"read": 0}
-                rows = int(outcome["read"])
+                rows, last, rest = self._read(target, source, after)
                 if not rows:
                     break
-                after = outcome["last"]
-                chunk_failed, chunk_held = self._apply_rest(target, outcome["rest"])
+                after = last
+                chunk_failed, chunk_held = self._apply_rest(target, rest)
                 target.execute(
                     "UPDATE replicator.sync_progress SET last_key = %s::jsonb,"
                     " copied = copied + %s, failed = failed + %s"
@@ -305,6 +284,36 @@ class _Pass:
             copied += rows
             bar.advance(rows)
         return copied, failed, held
+
+    def _read(
+        self, target: Connection, source: Connection | None, after: object
+    ) -> tuple[int, object, list[dict[str, Any]]]:
+        """The next chunk, its rows of keys the target holds nowhere written already:
+        (rows read, the key of the last, the changes left for apply_batch)."""
+        after_json = json.dumps(after) if after is not None else None
+        if source is None:
+            query = direct_query(self.table_map, self.direction)
+            outcome = _one(target.execute(query.encode(), (after_json, self.chunk)))
+            return int(outcome["read"]), outcome["last"], outcome["rest"]
+        if self.table_map.lookup_fields(self.direction):
+            # Each row's parents are resolved by the apply function: no fast path.
+            changes = self._changes(source, after_json)
+            return len(changes), changes[-1]["key"] if changes else None, changes
+        read = _one(
+            source.execute(
+                rows_query(self.table_map, self.direction).encode(), (after_json, self.chunk)
+            )
+        )
+        outcome = _one(target.execute(sync_query(self.table_map, self.direction).encode(), (read,)))
+        left: list[int] = outcome["rest"]
+        # The same snapshot gives the same rows: the changes of those left, by position.
+        changes = self._changes(source, after_json) if left else []
+        return int(outcome["read"]), outcome["last"], [changes[p - 1] for p in left]
+
+    def _changes(self, source: Connection, after_json: str | None) -> list[dict[str, Any]]:
+        """The chunk as changes, as the snapshot function gives them."""
+        query = snapshot_query(self.table_map, self.direction)
+        return list(json.loads(str(_one(source.execute(query.encode(), (after_json, self.chunk))))))
 
     def _apply_rest(self, conn: Connection, rest: list[dict[str, Any]]) -> tuple[int, list[int]]:
         """apply_batch on the changes the sync function left; returns the failures (each
@@ -328,6 +337,13 @@ class _Pass:
             )
         ]
         return (int(row[0]) if row else 0), held
+
+
+def _one(cursor: psycopg.Cursor[TupleRow]) -> Any:
+    """The one value of the one row a call returns."""
+    row = cursor.fetchone()
+    assert row is not None
+    return row[0]
 
 
 def _still_held(conn: psycopg.Connection[TupleRow], direction: Direction, ids: list[int]) -> int:

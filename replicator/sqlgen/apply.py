@@ -31,7 +31,7 @@ from replicator.sqlgen.clocks import (
     keeps_clocks,
     wins_sql,
 )
-from replicator.sqlgen.lookups import capture_refs, lookup_value, unresolved_sql
+from replicator.sqlgen.lookups import lookup_value, unresolved_sql
 from replicator.sqlgen.render import LIST, Artifact, render_template
 from replicator.sqlgen.sqltypes import (
     AllTables,
@@ -42,6 +42,7 @@ from replicator.sqlgen.sqltypes import (
     json_object,
     type_sql,
 )
+from replicator.sqlgen.syncfast import sync_context
 from replicator.sqlgen.values import change_key_json, filter_sql, mark_sql, value_sql
 
 
@@ -100,6 +101,21 @@ class ApplyRoute:
             (f.column(self.to_side) or "", ident("l", f"k_{n}")) for n, f in enumerate(self.keys, 1)
         ]
 
+    def key_values(self) -> list[tuple[Sql, Sql]]:
+        """Per key, its alias and its value in the target's type, whatever the image
+        declares (a user type arrives as text)."""
+        tables = self.all_tables[self.table_map.name]
+        return [
+            (
+                ident(f"k_{n}"),
+                Sql("CAST({} AS {})").format(
+                    value_sql(f, self.direction, tables, self.table_map),
+                    type_sql(column_of(self.target, f.column(self.to_side))),
+                ),
+            )
+            for n, f in enumerate(self.keys, start=1)
+        ]
+
     def declare(self, names: tuple[str, ...] | list[str]) -> Sql:
         """Source columns declared as a captured image declares them."""
         return sql_join(
@@ -125,7 +141,7 @@ def apply_artifact(
         **_writes_context(route),
         **_clocks_context(route),
         **_deletes_context(route),
-        **_sync_context(route),
+        **sync_context(route),
     }
     sql = render_template("apply.sql.j2", **context)
     direct = Sql("{}(jsonb, integer)").format(context["sync_direct_function"])
@@ -135,7 +151,7 @@ def apply_artifact(
             Sql("{}(jsonb, boolean, boolean)").format(context["apply_function"]),
             Sql("{}(jsonb, boolean)").format(context["write_function"]),
             Sql("{}(jsonb, boolean)").format(context["writer_function"]),
-            Sql("{}(jsonb)").format(context["sync_function"]),
+            Sql("{}(json)").format(context["sync_function"]),
             Sql("{}(anyarray)").format(context["sync_writer_function"]),
             *([direct] if config.same_database else []),
         ],
@@ -184,7 +200,7 @@ def _keys_context(route: ApplyRoute) -> dict[str, Any]:
         "key_columns": route.declare(key_sources),
         "key_order": sql_join([ident("k", n) for n in key_sources]),
         "source_key_of_c": change_key_json(key_sources, Sql("c.image")),
-        "key_values": _key_values(route),
+        "key_values": route.key_values(),
         "key_match": sql_join(
             [Sql("{} = {}").format(ident("t", column), value) for column, value in target_keys],
             " AND ",
@@ -196,22 +212,6 @@ def _keys_context(route: ApplyRoute) -> dict[str, Any]:
         "batch_key": change_key_json(key_sources, Sql("c.value->'image'")),
         "conflict_columns": sql_join([ident(c) for c in target_key.columns]),
     }
-
-
-def _key_values(route: ApplyRoute) -> list[tuple[Sql, Sql]]:
-    """Per key, its alias and its value in the target's type, whatever the image
-    declares (a user type arrives as text)."""
-    tables = route.all_tables[route.table_map.name]
-    return [
-        (
-            ident(f"k_{n}"),
-            Sql("CAST({} AS {})").format(
-                value_sql(f, route.direction, tables, route.table_map),
-                type_sql(column_of(route.target, f.column(route.to_side))),
-            ),
-        )
-        for n, f in enumerate(route.keys, start=1)
-    ]
 
 
 def _lookups_context(route: ApplyRoute) -> dict[str, Any]:
@@ -347,54 +347,3 @@ def _deletes_context(route: ApplyRoute) -> dict[str, Any]:
         "mark_column": ident(mark[0]) if (mark := table_map.mark_for(to_side)) else None,
         "mark": mark_sql(table_map, to_side, target),
     }
-
-
-def _sync_context(route: ApplyRoute) -> dict[str, Any]:
-    """replicator sync's fast path, and in one database its read of the source table."""
-    source, from_side, keys = route.source, route.from_side, route.key_sources
-    # With lookups the fast path writes nothing (the values are the apply function's).
-    fast = not route.lookup_fields
-    values = [
-        (alias, value if fast else _null_of(route, field))
-        for (alias, value), field in zip(_key_values(route), route.keys, strict=True)
-    ]
-    values += [
-        (applied.alias("f"), applied.new if fast else _null_of(route, field))
-        for applied, field in zip(route.fields, route.non_keys, strict=True)
-    ]
-    return {
-        "fast_sync": literal(fast),
-        "fast_values": values,
-        "same_database": route.config.same_database,
-        "source_table": ident(source.schema, source.name),
-        "source_filter": filter_sql(route.table_map, from_side, source, "new"),
-        "source_key_order": sql_join([ident("new", k) for k in keys]),
-        "source_key_pairs": sql_join(
-            [Sql("{}, {}").format(literal(k), ident("new", k)) for k in keys]
-        ),
-        "after_key": sql_join(
-            [
-                Sql("CAST(p_after ->> {} AS {})").format(literal(k), type_sql(column_of(source, k)))
-                for k in keys
-            ]
-        ),
-        "image_values": sql_join(
-            [
-                Sql("CAST({} AS {}) AS {}").format(
-                    ident("new", n), image_type_sql(column_of(source, n)), ident(n)
-                )
-                for n in route.table_map.source_columns(route.direction)
-            ],
-            ",\n                               ",
-        ),
-        "direct_refs": capture_refs(
-            route.maps, route.all_tables, route.table_map, route.direction, "new"
-        ),
-    }
-
-
-def _null_of(route: ApplyRoute, field: FieldMap) -> Sql:
-    """A null in the type of the field's target column."""
-    return Sql("CAST(NULL AS {})").format(
-        type_sql(column_of(route.target, field.column(route.to_side)))
-    )

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 5d8b4a4559e7382e1f37b5e57f4e04c6324148a35120e740b4e2148379663ff9: control schema to version 1, 57 to create, 0 to replace, 0 to drop
+-- bundle d8882a66c1ede69c966ca2acca41813253e0bf20775a165172dd5c26a7e01d76: control schema to version 1, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   create  drift
 --   create  map/companies/to_left/apply
@@ -1693,16 +1693,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -1713,8 +1713,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('company_code', p_rows->-1->'company_code'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -1726,21 +1728,20 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'companies' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST("s"."company_code" AS character varying(4)) AS "k_1",
                    "s"."name" AS "f_1",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "company_code" character varying(4),
        "name" character varying(60))
         ), judged AS (
@@ -1770,7 +1771,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -1805,10 +1806,10 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'b0996e6c107990c982760fede1498c1f26d3a5db31721ef3bbdc0455e68375ad', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'fb443071cc0c7106fb56065e3ffa02f1c362a98012640f4859171a40071e03ef', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2602,16 +2603,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -2622,8 +2623,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'contactpersonid', p_rows->-1->'contactpersonid'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -2635,16 +2638,16 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'contact_persons' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS character varying(4)) AS "k_1",
                    CAST(NULL AS character varying(20)) AS "k_2",
                    CAST(NULL AS character varying(50)) AS "f_1",
@@ -2652,8 +2655,7 @@ BEGIN
                    CAST(NULL AS character varying(80)) AS "f_3",
                    CAST(NULL AS character varying(20)) AS "f_4",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "companyid" uuid,
        "contactpersonid" character varying(20),
        "firstname" character varying(50),
@@ -2687,7 +2689,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -2722,7 +2724,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'eed4e830a84e4c1633aadc25c847d17bd69defdf2eaacf84079e2b9a325f3f16', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '3d0ece94f2d818cf62c1fa8baac3201d081d8650c167002800ab1558cf297dfd', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2739,7 +2741,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_contact_persons_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_contact_persons_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -3380,16 +3382,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -3400,8 +3402,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'group_code', p_rows->-1->'group_code'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -3413,22 +3417,21 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customer_groups' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS character varying(4)) AS "k_1",
                    CAST(NULL AS character varying(10)) AS "k_2",
                    CAST(NULL AS character varying(60)) AS "f_1",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "companyid" uuid,
        "group_code" character varying(10),
        "name" character varying(60))
@@ -3459,7 +3462,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -3494,7 +3497,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '2dde8d71127f438485efadb8f345b40bf9eb2f798de634aad205d51252a66244', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'b3fc3a31b100c97d8a253ba26e2445f3aa4f0b0d5cdcd220c75365de4f5a5931', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3511,7 +3514,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_customer_groups_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_customer_groups_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4203,16 +4206,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -4223,8 +4226,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'code', p_rows->-1->'code'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -4236,23 +4241,22 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customer_payment_methods' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS character varying(4)) AS "k_1",
                    CAST(NULL AS character varying(10)) AS "k_2",
                    CAST(NULL AS character varying(60)) AS "f_1",
                    CAST(NULL AS character varying(12)) AS "f_2",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "companyid" uuid,
        "code" character varying(10),
        "name" character varying(60),
@@ -4284,7 +4288,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -4319,7 +4323,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '80beb1c724504d227969360d1858fb9cc325d785e015f65a4395f178faf3f765', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '82d1a059ffa7aa9c6ae16d57f166feee7705a9edd601b0d93d23af3fe4e2b9f8', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4336,7 +4340,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_customer_payment_methods_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_customer_payment_methods_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5077,16 +5081,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -5097,8 +5101,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'customer_number', p_rows->-1->'customer_number'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -5110,24 +5116,23 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customers_person' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS character varying(4)) AS "k_1",
                    CAST(NULL AS character varying(20)) AS "k_2",
                    CAST(NULL AS character varying(100)) AS "f_1",
                    CAST(NULL AS character varying(80)) AS "f_2",
                    CAST(NULL AS "fno"."party_type") AS "f_3",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "companyid" uuid,
        "customer_number" character varying(20),
        "firstname" character varying(50),
@@ -5161,7 +5166,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -5196,7 +5201,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '042494063a7c73c2b922e6e1dd04d0710e100b5d3770e3f3bc142886fd6655fe', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '320d7b33579b801352f2825afbec0410eda2d908f7e7aeb02e4f1616698dde8c', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5213,7 +5218,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_customers_person_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_customers_person_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5919,16 +5924,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -5939,8 +5944,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('card_number', p_rows->-1->'card_number'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -5952,23 +5959,22 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'loyalty_cards' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST("s"."card_number" AS character varying(20)) AS "k_1",
                    COALESCE("s"."tier", CAST('Basic' AS character varying(10))) AS "f_1",
                    "s"."issued_on" AS "f_2",
                    "s"."is_blocked" AS "f_3",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "card_number" character varying(20),
        "tier" character varying(10),
        "issued_on" date,
@@ -6000,7 +6006,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -6035,10 +6041,10 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '30d8a6c7d21b6047620c70ea71c013d74c463fb66828f46be58c26d17426f37a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '887149cbf8b4273a6853a383503682d4fa49034242195d0227bf44945d4cd89e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -6652,16 +6658,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -6672,8 +6678,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('affix', p_rows->-1->'affix', 'affix_type', p_rows->-1->'affix_type'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -6685,22 +6693,21 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'name_affixes' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST("s"."affix" AS character varying(20)) AS "k_1",
                    CAST("s"."affix_type" AS character varying(10)) AS "k_2",
                    "s"."description" AS "f_1",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "affix" character varying(20),
        "affix_type" character varying(10),
        "description" character varying(60))
@@ -6731,7 +6738,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -6766,10 +6773,10 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '415088da634276d7f890f4af568fd7e77672e616fe58aab1752bfe9a0d9e6042', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '9fe1ba7ebdb8814d0c093da103a9a3f5c66f720ce7bf7ae43cf9c726fd3625ac', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -7410,16 +7417,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -7430,8 +7437,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'name', p_rows->-1->'name'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -7443,22 +7452,21 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_days' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS character varying(4)) AS "k_1",
                    CAST(NULL AS character varying(30)) AS "k_2",
                    CAST(NULL AS character varying(60)) AS "f_1",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "companyid" uuid,
        "name" character varying(30),
        "description" character varying(60))
@@ -7489,7 +7497,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -7524,7 +7532,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '8eb44505f556aa66e777583fa5a11f9c2d04709d89785e1332d0ca78dfef6d2f', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'a2ba5818e036be3e4a43ded52a0c5513450684083a7c835838b2515a62b89d5e', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7541,7 +7549,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_payment_days_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_days_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8245,16 +8253,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -8265,8 +8273,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'paymentdayid', p_rows->-1->'paymentdayid', 'line_number', p_rows->-1->'line_number'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -8278,24 +8288,23 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_day_lines' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS character varying(4)) AS "k_1",
                    CAST(NULL AS character varying(30)) AS "k_2",
                    CAST(NULL AS integer) AS "k_3",
                    CAST(NULL AS character varying(10)) AS "f_1",
                    CAST(NULL AS integer) AS "f_2",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "companyid" uuid,
        "paymentdayid" uuid,
        "line_number" integer,
@@ -8328,7 +8337,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -8363,7 +8372,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '9c80059b84d22aefa81f2a315b736b0d86babbcdeba8860400ce80d2d692b727', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'bcd3792083c3623e0493773813b02f741b61ce292ef706e802ee7e189b109f73', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8380,7 +8389,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_payment_day_lines_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_day_lines_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9072,16 +9081,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -9092,8 +9101,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'name', p_rows->-1->'name'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -9105,23 +9116,22 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_schedules' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS character varying(4)) AS "k_1",
                    CAST(NULL AS character varying(30)) AS "k_2",
                    CAST(NULL AS character varying(60)) AS "f_1",
                    CAST(NULL AS character varying(10)) AS "f_2",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "companyid" uuid,
        "name" character varying(30),
        "description" character varying(60),
@@ -9153,7 +9163,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -9188,7 +9198,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '8e9e5dc8a23f673538488c6fc9317bcb814a1b23264e32252fe0d383406ba421', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'c37fba6a5dd1b6b07e8cb5243af6d903122b075302f9a023126e41591f4ab4a5', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9205,7 +9215,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedules_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedules_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9960,16 +9970,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -9980,8 +9990,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'paymentscheduleid', p_rows->-1->'paymentscheduleid', 'line_number', p_rows->-1->'line_number'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -9993,16 +10005,16 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS character varying(4)) AS "k_1",
                    CAST(NULL AS character varying(30)) AS "k_2",
                    CAST(NULL AS integer) AS "k_3",
@@ -10010,8 +10022,7 @@ BEGIN
                    CAST(NULL AS integer) AS "f_2",
                    CAST(NULL AS integer) AS "f_3",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "companyid" uuid,
        "paymentscheduleid" uuid,
        "line_number" integer,
@@ -10045,7 +10056,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -10080,7 +10091,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '886c11b109849712c2b43f6e04c85812d2411652216aba3468d2affb7e329a5b', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '515c2f2b72441d196ca4df1c2531ca84298b09e331e4618a1ff2ecb019d696a3', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10097,7 +10108,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedule_lines_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedule_lines_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -10895,16 +10906,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -10915,8 +10926,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'code', p_rows->-1->'code'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -10928,16 +10941,16 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_terms' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS character varying(4)) AS "k_1",
                    CAST(NULL AS character varying(10)) AS "k_2",
                    CAST(NULL AS character varying(60)) AS "f_1",
@@ -10945,8 +10958,7 @@ BEGIN
                    CAST(NULL AS character varying(30)) AS "f_3",
                    CAST(NULL AS character varying(30)) AS "f_4",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "companyid" uuid,
        "code" character varying(10),
        "name" character varying(60),
@@ -10980,7 +10992,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -11015,7 +11027,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '903f290c7a0c9675a4e844213301f04306b2888dd21558169539dab0a7097e55', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '5415c783ff022bcf886a333133df96e4bdf8164fe29887db814e336fab7e96c0', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11032,7 +11044,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_payment_terms_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_terms_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -12036,16 +12048,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -12056,8 +12068,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'accountnumber', p_rows->-1->'accountnumber'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -12069,16 +12083,16 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customers_organization' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS character varying(4)) AS "k_1",
                    CAST(NULL AS character varying(20)) AS "k_2",
                    CAST(NULL AS character varying(100)) AS "f_1",
@@ -12090,8 +12104,7 @@ BEGIN
                    CAST(NULL AS character varying(10)) AS "f_7",
                    CAST(NULL AS "fno"."party_type") AS "f_8",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "companyid" uuid,
        "accountnumber" character varying(20),
        "name" character varying(100),
@@ -12128,7 +12141,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -12163,7 +12176,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'bab8dc467ab61fdaa356179d4441c7697add438090a74578f68ce63fc73da309', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '4b584363297468fb2c2d33ef614e8aaac319416559409f4e528305091d6f5f52', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12180,7 +12193,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_customers_organization_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_customers_organization_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -12996,6 +13009,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_companies_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid"), '[]')
+      FROM (SELECT * FROM "fno"."companies" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid") > (CAST(p_after ->> 'dataareaid' AS character varying(4))))
+             ORDER BY "new"."dataareaid"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13023,7 +13052,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/snapshot', '390b964c6a09cd2d6b77a8e07e53f80e2214a348b218bf4cbee3229d043c4eeb', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_right"(jsonb, integer);
+VALUES ('map/companies/to_right/snapshot', 'cafa7dc1602a59657de81d329dfda498720b7eac91f14285a495e38a95a076e3', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_companies_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_companies_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13182,6 +13212,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_contact_persons_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."contact_person_id"), '[]')
+      FROM (SELECT * FROM "fno"."contact_persons" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."contact_person_id") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'contact_person_id' AS character varying(20))))
+             ORDER BY "new"."dataareaid", "new"."contact_person_id"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13209,7 +13255,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/snapshot', '4924892c47c62e343c110fbc1598a647f63184f3d5d9837f8492b5810818d634', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_right"(jsonb, integer);
+VALUES ('map/contact_persons/to_right/snapshot', 'd6259f8b6fbf209c300ff57edd5acf5fb73aa659e01332eb8064548e23f18bd0', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_contact_persons_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_contact_persons_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13368,6 +13415,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_customer_groups_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."customer_group"), '[]')
+      FROM (SELECT * FROM "fno"."customer_groups" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."customer_group") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'customer_group' AS character varying(10))))
+             ORDER BY "new"."dataareaid", "new"."customer_group"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13395,7 +13458,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/snapshot', '7d729287947d9a10d572d75e924a73cfdffea5b75b085a4f96497ee0cb35b3ac', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_right"(jsonb, integer);
+VALUES ('map/customer_groups/to_right/snapshot', '7878e4f9b6be772c4637d3e93df0781902e7b014266c43e77b024f04c61b1497', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_customer_groups_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_groups_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13554,6 +13618,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_customer_payment_methods_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."payment_method"), '[]')
+      FROM (SELECT * FROM "fno"."customer_payment_methods" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_method") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_method' AS character varying(10))))
+             ORDER BY "new"."dataareaid", "new"."payment_method"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13581,7 +13661,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/snapshot', 'd94ad2d281de6ead974124db3e5639eca60231904eae4fbd1a701de47fa82e5f', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_right"(jsonb, integer);
+VALUES ('map/customer_payment_methods/to_right/snapshot', 'd9e916d2cb665135cabe9e8d4df82d5cf1695f3302b00a30c72ef41049429672', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_customer_payment_methods_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_payment_methods_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13740,6 +13821,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_customers_person_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."account_num"), '[]')
+      FROM (SELECT * FROM "fno"."customers" AS "new"
+             WHERE coalesce(("new"."party_type" = 'Person'), false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."account_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'account_num' AS character varying(20))))
+             ORDER BY "new"."dataareaid", "new"."account_num"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13767,7 +13864,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/snapshot', '6a19f4965bc23a80bda701afb938c620554fa8dc4c4b4fe93d28e8dd286e166b', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_right"(jsonb, integer);
+VALUES ('map/customers_person/to_right/snapshot', '81449e71d635c38bf52402f6b62616a36c3d34c1d2366138f6ee9304c1d642d8', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_customers_person_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_person_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13926,6 +14024,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_loyalty_cards_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."card_number"), '[]')
+      FROM (SELECT * FROM "fno"."loyalty_cards" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."card_number") > (CAST(p_after ->> 'card_number' AS character varying(20))))
+             ORDER BY "new"."card_number"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13953,7 +14067,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/snapshot', 'af36a0d333c8ead714c1c0e0d7088bdd4e015b66339df6fb67e96c06b276a2b4', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_right"(jsonb, integer);
+VALUES ('map/loyalty_cards/to_right/snapshot', 'b56a2ade6a50dda840d41af81398c94c559d69672ea44e9083e3da57ab0109cc', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_loyalty_cards_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_loyalty_cards_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -14112,6 +14227,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_name_affixes_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."affix", "new"."affix_type"), '[]')
+      FROM (SELECT * FROM "fno"."name_affixes" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."affix", "new"."affix_type") > (CAST(p_after ->> 'affix' AS character varying(20)), CAST(p_after ->> 'affix_type' AS character varying(10))))
+             ORDER BY "new"."affix", "new"."affix_type"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -14139,7 +14270,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/snapshot', 'a09ec816355a3faeda724a0b679a26a8834994a43b6f425cd2838f5d3fe797be', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_right"(jsonb, integer);
+VALUES ('map/name_affixes/to_right/snapshot', 'fad3e4da6bdaeb5246bcfb79713dc57e378e27069cc117b1def4a517bbd91da8', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_name_affixes_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_name_affixes_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -14298,6 +14430,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_days_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."payment_day_name"), '[]')
+      FROM (SELECT * FROM "fno"."payment_days" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_day_name") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_day_name' AS character varying(30))))
+             ORDER BY "new"."dataareaid", "new"."payment_day_name"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -14325,7 +14473,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/snapshot', '028e2f4d73da0c80c8a96f563852a605d8e89b9d33ec361532e329777476c173', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_right"(jsonb, integer);
+VALUES ('map/payment_days/to_right/snapshot', 'f34ae3b77539253d4a296381c17489261e24b414bc8348cdb58b66f5e4132021', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_days_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_days_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -14487,6 +14636,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_day_lines_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."payment_day_name", "new"."line_num"), '[]')
+      FROM (SELECT * FROM "fno"."payment_day_lines" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_day_name", "new"."line_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_day_name' AS character varying(30)), CAST(p_after ->> 'line_num' AS integer)))
+             ORDER BY "new"."dataareaid", "new"."payment_day_name", "new"."line_num"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -14515,7 +14680,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/snapshot', '86afc503a2879d628a97335a9f6d1d6254b7005e61b1361ae60b1a829ee12b48', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_right"(jsonb, integer);
+VALUES ('map/payment_day_lines/to_right/snapshot', '3b424a7ea575c35215bae4ddb31a6285b23198f5eaaabbc302f56a1b69d4d669', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_day_lines_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_day_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -14674,6 +14840,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_schedules_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."schedule_name"), '[]')
+      FROM (SELECT * FROM "fno"."payment_schedules" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."schedule_name") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'schedule_name' AS character varying(30))))
+             ORDER BY "new"."dataareaid", "new"."schedule_name"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -14701,7 +14883,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/snapshot', 'a4e73a11f45a55ddb474f994cb508a463e15e657dd800641d506dba4cbc603a9', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_right"(jsonb, integer);
+VALUES ('map/payment_schedules/to_right/snapshot', 'ea97245dad16bc17eff6555ab674d0be966468ba798bcbe43d2765759f3fbfca', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_schedules_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedules_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -14863,6 +15046,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_schedule_lines_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."schedule_name", "new"."line_num"), '[]')
+      FROM (SELECT * FROM "fno"."payment_schedule_lines" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."schedule_name", "new"."line_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'schedule_name' AS character varying(30)), CAST(p_after ->> 'line_num' AS integer)))
+             ORDER BY "new"."dataareaid", "new"."schedule_name", "new"."line_num"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -14891,7 +15090,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/snapshot', 'e4557fd8bf9db1a9a512b1ca637cb59688ca321bd68b366ce60944a316741f1f', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_right"(jsonb, integer);
+VALUES ('map/payment_schedule_lines/to_right/snapshot', '79899d6d7d1c3f03364601d77b219d12fee24a267ed19bf2f497f869a2100257', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_schedule_lines_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedule_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -15056,6 +15256,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_terms_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."payment_term_id"), '[]')
+      FROM (SELECT * FROM "fno"."payment_terms" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_term_id") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_term_id' AS character varying(10))))
+             ORDER BY "new"."dataareaid", "new"."payment_term_id"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -15085,7 +15301,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/snapshot', '7b7835504448e38c6434556a65a2bf5a82a554326ea5d9ff4b05e2bc480ef26f', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_right"(jsonb, integer);
+VALUES ('map/payment_terms/to_right/snapshot', 'e494e974b5a9cf74a2c84ba4e2421f3ec105f3411d74e00a50c603afc43557d6', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_terms_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_terms_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -15253,6 +15470,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_customers_organization_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."account_num"), '[]')
+      FROM (SELECT * FROM "fno"."customers" AS "new"
+             WHERE coalesce(("new"."party_type" = 'Organization'), false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."account_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'account_num' AS character varying(20))))
+             ORDER BY "new"."dataareaid", "new"."account_num"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -15283,7 +15516,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/snapshot', '5bfe15ed42d38682ecc52a16d4397e3513bf388b72fd7fcf9c445134be75f5de', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_right"(jsonb, integer);
+VALUES ('map/customers_organization/to_right/snapshot', '7e591df57e0119d524bff09e53c1a1ad5d2187b8a75182415148c525ec5f9c1f', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_customers_organization_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_organization_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -16206,6 +16440,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('5d8b4a4559e7382e1f37b5e57f4e04c6324148a35120e740b4e2148379663ff9');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('d8882a66c1ede69c966ca2acca41813253e0bf20775a165172dd5c26a7e01d76');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 5d8b4a4559e7: control schema to version 1, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '5d8b4a4559e7382e1f37b5e57f4e04c6324148a35120e740b4e2148379663ff9'));
+VALUES ('deploy', 'deployed bundle d8882a66c1ed: control schema to version 1, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'd8882a66c1ede69c966ca2acca41813253e0bf20775a165172dd5c26a7e01d76'));

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 5d8b4a4559e7382e1f37b5e57f4e04c6324148a35120e740b4e2148379663ff9: control schema to version 1, 57 to create, 0 to replace, 0 to drop
+-- bundle d8882a66c1ede69c966ca2acca41813253e0bf20775a165172dd5c26a7e01d76: control schema to version 1, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   create  drift
 --   create  map/companies/to_right/apply
@@ -1693,16 +1693,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_right"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -1713,8 +1713,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -1726,21 +1728,20 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'companies' AND q.direction = 'to_left');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST("s"."dataareaid" AS character varying(4)) AS "k_1",
                    "s"."name" AS "f_1",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "dataareaid" character varying(4),
        "name" character varying(60))
         ), judged AS (
@@ -1770,7 +1771,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -1805,10 +1806,10 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'f23864d773732873775e3c8603b1ba1a62d163472c39a340141fc7495267b878', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '402c4a311ed2e1f1098a2d3c1d1bb4d396cadbdae83c6dea801f2ab85f6b88c4', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2653,16 +2654,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_right"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -2673,8 +2674,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'contact_person_id', p_rows->-1->'contact_person_id'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -2686,16 +2689,16 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'contact_persons' AND q.direction = 'to_left');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS uuid) AS "k_1",
                    CAST(NULL AS character varying(20)) AS "k_2",
                    CAST(NULL AS character varying(50)) AS "f_1",
@@ -2704,8 +2707,7 @@ BEGIN
                    CAST(NULL AS character varying(20)) AS "f_4",
                    CAST(NULL AS boolean) AS "f_5",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "dataareaid" character varying(4),
        "contact_person_id" character varying(20),
        "first_name" character varying(50),
@@ -2739,7 +2741,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -2774,7 +2776,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '817a550158a09fb9cfed4ae43c2e587fac24bcb1c72b97463c317abfb1e7f576', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '6e8b17e21bb3b93ef6e79df42e171e53bdf81d2b80b31af48ae5e61760494e5e', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2791,7 +2793,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_right"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_contact_persons_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_contact_persons_to_right"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -3432,16 +3434,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_right"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -3452,8 +3454,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'customer_group', p_rows->-1->'customer_group'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -3465,22 +3469,21 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customer_groups' AND q.direction = 'to_left');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS uuid) AS "k_1",
                    CAST(NULL AS character varying(10)) AS "k_2",
                    CAST(NULL AS character varying(60)) AS "f_1",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "dataareaid" character varying(4),
        "customer_group" character varying(10),
        "description" character varying(60))
@@ -3511,7 +3514,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -3546,7 +3549,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'dc8b53c97825242c2e2f0bd3e10c992f42019615765b2c1f9175d2af1285cb0f', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '5da22a831eba303b86a9a1b1c9e8dd81c9a1c8f53118fb5f767bfe2b6121955f', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3563,7 +3566,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_right"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_customer_groups_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_customer_groups_to_right"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4255,16 +4258,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_right"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -4275,8 +4278,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'payment_method', p_rows->-1->'payment_method'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -4288,23 +4293,22 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customer_payment_methods' AND q.direction = 'to_left');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS uuid) AS "k_1",
                    CAST(NULL AS character varying(10)) AS "k_2",
                    CAST(NULL AS character varying(60)) AS "f_1",
                    CAST(NULL AS "cds"."payment_type") AS "f_2",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "dataareaid" character varying(4),
        "payment_method" character varying(10),
        "description" character varying(60),
@@ -4336,7 +4340,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -4371,7 +4375,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'fcd9d23dcd3a830c9d525462fd89083ea0e2920a217d65b473a3ceba0aa1f568', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '9d7fa9ab499223450b66d9d6e3a2b1df62a38cb126cbda79e1589be8b7403255', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4388,7 +4392,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_right"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_customer_payment_methods_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_customer_payment_methods_to_right"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5195,16 +5199,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_right"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -5215,8 +5219,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'account_num', p_rows->-1->'account_num'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -5228,16 +5234,16 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customers_person' AND q.direction = 'to_left');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS uuid) AS "k_1",
                    CAST(NULL AS character varying(20)) AS "k_2",
                    CAST(NULL AS character varying(50)) AS "f_1",
@@ -5246,8 +5252,7 @@ BEGIN
                    CAST(NULL AS character varying(80)) AS "f_4",
                    CAST(NULL AS boolean) AS "f_5",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "dataareaid" character varying(4),
        "account_num" character varying(20),
        "name" character varying(100),
@@ -5279,7 +5284,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -5314,7 +5319,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '3820e4d8dec87a0032d79e83e86cfc0ade0936253fd33b93715d3cbf9ec49291', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', 'ae279baec0c134c3494a9b82097ee3e37b912f5ee882024a050664e256d17e41', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5331,7 +5336,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_right"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_customers_person_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_customers_person_to_right"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -6037,16 +6042,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_right"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -6057,8 +6062,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('card_number', p_rows->-1->'card_number'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -6070,23 +6077,22 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'loyalty_cards' AND q.direction = 'to_left');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST("s"."card_number" AS character varying(20)) AS "k_1",
                    "s"."tier" AS "f_1",
                    "s"."issued_on" AS "f_2",
                    "s"."blocked" AS "f_3",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "card_number" character varying(20),
        "tier" character varying(10),
        "issued_on" date,
@@ -6118,7 +6124,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -6153,10 +6159,10 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'b87f64e619d8f37efdafa22d5246cc7279e2ce290b041e5a85c2a3a2a4df87fc', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'b68fe938af587be2feaa0533d1bf884bf2c1e680a228ae2155dfb6c5b14d14a7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -6770,16 +6776,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_right"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -6790,8 +6796,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('affix', p_rows->-1->'affix', 'affix_type', p_rows->-1->'affix_type'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -6803,22 +6811,21 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'name_affixes' AND q.direction = 'to_left');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST("s"."affix" AS character varying(20)) AS "k_1",
                    CAST("s"."affix_type" AS character varying(10)) AS "k_2",
                    "s"."description" AS "f_1",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "affix" character varying(20),
        "affix_type" character varying(10),
        "description" character varying(60))
@@ -6849,7 +6856,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -6884,10 +6891,10 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '1be12884a987019823aee431df19a34b3fd41e439da2540d93f37f734f0052c6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'e6459962a184bb81e6f80046ef08eeb05ae5357d2bd644abc4a2a583b92da6a7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -7528,16 +7535,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_right"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -7548,8 +7555,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'payment_day_name', p_rows->-1->'payment_day_name'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -7561,22 +7570,21 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_days' AND q.direction = 'to_left');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS uuid) AS "k_1",
                    CAST(NULL AS character varying(30)) AS "k_2",
                    CAST(NULL AS character varying(60)) AS "f_1",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "dataareaid" character varying(4),
        "payment_day_name" character varying(30),
        "description" character varying(60))
@@ -7607,7 +7615,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -7642,7 +7650,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '925368d0f84140cb9040033592be3c2e433ea53c75c2d935368b892bf982651d', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'a15275c4765657dcdb8638884446558c5655c3abafc50aadd1f75a5222a50754', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7659,7 +7667,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_right"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_payment_days_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_days_to_right"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8363,16 +8371,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_right"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -8383,8 +8391,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'payment_day_name', p_rows->-1->'payment_day_name', 'line_num', p_rows->-1->'line_num'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -8396,24 +8406,23 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_day_lines' AND q.direction = 'to_left');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS uuid) AS "k_1",
                    CAST(NULL AS uuid) AS "k_2",
                    CAST(NULL AS integer) AS "k_3",
                    CAST(NULL AS "cds"."weekday") AS "f_1",
                    CAST(NULL AS integer) AS "f_2",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "dataareaid" character varying(4),
        "payment_day_name" character varying(30),
        "line_num" integer,
@@ -8446,7 +8455,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -8481,7 +8490,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'f1563c131f8db3a726119cfe9dc1a5f2f1956edd7466440dd79a4695ff9aae2b', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '34de368d5fdf7523185b36ff603266b710579de967a1d8da8ada805f24b80bdc', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8498,7 +8507,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_right"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_payment_day_lines_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_day_lines_to_right"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9190,16 +9199,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_right"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -9210,8 +9219,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'schedule_name', p_rows->-1->'schedule_name'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -9223,23 +9234,22 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_schedules' AND q.direction = 'to_left');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS uuid) AS "k_1",
                    CAST(NULL AS character varying(30)) AS "k_2",
                    CAST(NULL AS character varying(60)) AS "f_1",
                    CAST(NULL AS "cds"."allocation_type") AS "f_2",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "dataareaid" character varying(4),
        "schedule_name" character varying(30),
        "description" character varying(60),
@@ -9271,7 +9281,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -9306,7 +9316,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '1eed8d3cbccd7ed287a39aa4ff9e558b2b837dced8bd7b713386d9c689f22ae5', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '640a5880cf1906521c0f9cadd01b69490d0cf49c903df333c3d27bb012287acd', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9323,7 +9333,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_right"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedules_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedules_to_right"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -10078,16 +10088,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_right"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -10098,8 +10108,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'schedule_name', p_rows->-1->'schedule_name', 'line_num', p_rows->-1->'line_num'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -10111,16 +10123,16 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_schedule_lines' AND q.direction = 'to_left');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS uuid) AS "k_1",
                    CAST(NULL AS uuid) AS "k_2",
                    CAST(NULL AS integer) AS "k_3",
@@ -10128,8 +10140,7 @@ BEGIN
                    CAST(NULL AS integer) AS "f_2",
                    CAST(NULL AS integer) AS "f_3",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "dataareaid" character varying(4),
        "schedule_name" character varying(30),
        "line_num" integer,
@@ -10163,7 +10174,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -10198,7 +10209,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '2771a78da9a5493a617a969e52971bc27659f576d92664b2a82668183cddcff4', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', 'f2ec5f5456a6164d578a71cd12d0b466ad595855c3208aba86b98997e48c56b9', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10215,7 +10226,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_right"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedule_lines_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedule_lines_to_right"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -11013,16 +11024,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_right"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -11033,8 +11044,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'payment_term_id', p_rows->-1->'payment_term_id'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -11046,16 +11059,16 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_terms' AND q.direction = 'to_left');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS uuid) AS "k_1",
                    CAST(NULL AS character varying(10)) AS "k_2",
                    CAST(NULL AS character varying(60)) AS "f_1",
@@ -11063,8 +11076,7 @@ BEGIN
                    CAST(NULL AS uuid) AS "f_3",
                    CAST(NULL AS uuid) AS "f_4",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "dataareaid" character varying(4),
        "payment_term_id" character varying(10),
        "description" character varying(60),
@@ -11098,7 +11110,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -11133,7 +11145,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'b6d253eddaf0c13f04ca8e16971abe1fe4061d1f7e0c110c434ce6700b5ee2a5', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '6c0ff2b89d61633dc46e72223856b9e42213b9ff7fadff39af98ab28b0bfe917', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11150,7 +11162,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_right"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_payment_terms_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_terms_to_right"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -12154,16 +12166,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_right"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -12174,8 +12186,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'account_num', p_rows->-1->'account_num'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -12187,16 +12201,16 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customers_organization' AND q.direction = 'to_left');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS uuid) AS "k_1",
                    CAST(NULL AS character varying(20)) AS "k_2",
                    CAST(NULL AS character varying(100)) AS "f_1",
@@ -12208,8 +12222,7 @@ BEGIN
                    CAST(NULL AS "cds"."hold_status") AS "f_7",
                    CAST(NULL AS character varying(20)) AS "f_8",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "dataareaid" character varying(4),
        "account_num" character varying(20),
        "name" character varying(100),
@@ -12246,7 +12259,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -12281,7 +12294,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', 'bb7872b9718acf1764e6c1520a630c3ae5b9727f17036e506d4d5cc10a2e9acf', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '627f330688a802b1a3bc44cf3b8b297311e673178df96603436250828094440d', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12298,7 +12311,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_right"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_customers_organization_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_customers_organization_to_right"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13114,6 +13127,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_companies_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."company_code"), '[]')
+      FROM (SELECT * FROM "cds"."company" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."company_code") > (CAST(p_after ->> 'company_code' AS character varying(4))))
+             ORDER BY "new"."company_code"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13141,7 +13170,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/snapshot', '09450fefcc32470c1f1f21bbcd098d6160adf0972d644156db373213108d6e32', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_left"(jsonb, integer);
+VALUES ('map/companies/to_left/snapshot', '1c2b7376926bcf315da854d98723b44605e94bbbe51be4adcdcf89b2408aaf77', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_companies_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_companies_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13301,6 +13331,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_contact_persons_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."companyid", "new"."contactpersonid"), '[]')
+      FROM (SELECT * FROM "cds"."contact" AS "new"
+             WHERE coalesce(("new"."contactpersonid" IS NOT NULL), false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."contactpersonid") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'contactpersonid' AS character varying(20))))
+             ORDER BY "new"."companyid", "new"."contactpersonid"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13328,7 +13374,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/snapshot', '957c057ff398fbefc7a16c189dbab681c00e75b0e9916a1a4bba392d349f8d73', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_left"(jsonb, integer);
+VALUES ('map/contact_persons/to_left/snapshot', 'ebb7a8e610e1128187f0a2491295aeb3f08c4d03ac76ea99f0198f5daf009c8c', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_contact_persons_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_contact_persons_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13488,6 +13535,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_customer_groups_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."companyid", "new"."group_code"), '[]')
+      FROM (SELECT * FROM "cds"."customer_group" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."group_code") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'group_code' AS character varying(10))))
+             ORDER BY "new"."companyid", "new"."group_code"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13515,7 +13578,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/snapshot', '5a45f22e27acca0e661ef245f1589b4b6685b3d3955956c6be295195516d1ebc', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_left"(jsonb, integer);
+VALUES ('map/customer_groups/to_left/snapshot', 'ce4d3c3483364d44561f2d0d01db3eaf864d1124425e36c81fd2e06b63f49663', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_customer_groups_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_groups_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13675,6 +13739,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_customer_payment_methods_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."companyid", "new"."code"), '[]')
+      FROM (SELECT * FROM "cds"."customer_payment_method" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."code") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'code' AS character varying(10))))
+             ORDER BY "new"."companyid", "new"."code"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13702,7 +13782,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/snapshot', 'a4c02ed4f4dd5aa6f61e831871bd6381fe522c8864f8608920267e671d008ed6', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_left"(jsonb, integer);
+VALUES ('map/customer_payment_methods/to_left/snapshot', '1cad3c7521d43abdd3c023637800d2d77ae09f7506a2e9488fe96719bd8ff5a2', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_customer_payment_methods_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_payment_methods_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13862,6 +13943,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_customers_person_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."companyid", "new"."customer_number"), '[]')
+      FROM (SELECT * FROM "cds"."contact" AS "new"
+             WHERE coalesce(("new"."is_sellable" AND "new"."customer_number" IS NOT NULL), false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."customer_number") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'customer_number' AS character varying(20))))
+             ORDER BY "new"."companyid", "new"."customer_number"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13889,7 +13986,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/snapshot', '742faed9f3aea5c5d68c1652d565fb085fccc2d4540fac2cf42083ea212af32a', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_left"(jsonb, integer);
+VALUES ('map/customers_person/to_left/snapshot', '07114eed6591392d6a0f0012407e71af4476167f0f8e12fd09d9d05baa4fc430', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_customers_person_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_person_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -14048,6 +14146,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_loyalty_cards_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."card_number"), '[]')
+      FROM (SELECT * FROM "cds"."loyalty_card" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."card_number") > (CAST(p_after ->> 'card_number' AS character varying(20))))
+             ORDER BY "new"."card_number"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -14075,7 +14189,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/snapshot', '2015738974caab9357b20a08031c48c6e2711d44a7caff1e7a6690acf20f300c', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_left"(jsonb, integer);
+VALUES ('map/loyalty_cards/to_left/snapshot', '30ef841180646b1033d096782345694f01e858688b56f8dd58c3be8cc0edde40', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_loyalty_cards_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_loyalty_cards_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -14234,6 +14349,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_name_affixes_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."affix", "new"."affix_type"), '[]')
+      FROM (SELECT * FROM "cds"."name_affix" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."affix", "new"."affix_type") > (CAST(p_after ->> 'affix' AS character varying(20)), CAST(p_after ->> 'affix_type' AS character varying(10))))
+             ORDER BY "new"."affix", "new"."affix_type"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -14261,7 +14392,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/snapshot', '40267a97f410218c6c8f9b3dc527cbe496858ad04642e726aa2b5811dc8906f3', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_left"(jsonb, integer);
+VALUES ('map/name_affixes/to_left/snapshot', 'd1bd6a5a251682c95ba80c5430cb4449bcc6ac50b65c3bed0a6d1bf24df614cb', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_name_affixes_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_name_affixes_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -14421,6 +14553,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_days_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."companyid", "new"."name"), '[]')
+      FROM (SELECT * FROM "cds"."payment_day" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."name") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'name' AS character varying(30))))
+             ORDER BY "new"."companyid", "new"."name"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -14448,7 +14596,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/snapshot', 'ec60cd935d6cc14cdb3a19d9e2f2d44d425eafc0c5f2957284ae20a515680fb5', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_left"(jsonb, integer);
+VALUES ('map/payment_days/to_left/snapshot', '08d16f1a1e6bb84a4b658e8fca9a619730bf110453c9471eec71dd67cf0d5c1f', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_days_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_days_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -14612,6 +14761,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_day_lines_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."companyid", "new"."paymentdayid", "new"."line_number"), '[]')
+      FROM (SELECT * FROM "cds"."payment_day_line" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."paymentdayid", "new"."line_number") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'paymentdayid' AS uuid), CAST(p_after ->> 'line_number' AS integer)))
+             ORDER BY "new"."companyid", "new"."paymentdayid", "new"."line_number"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -14640,7 +14805,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/snapshot', '167a13abb3451ed6c46e6136be444707da870ca170c97a1ef33b43b00c0f00c9', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_left"(jsonb, integer);
+VALUES ('map/payment_day_lines/to_left/snapshot', '790cb1af7ea1fe7d4e626f08673c2420f78ba14c612088591744f5dc7c4948fa', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_day_lines_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_day_lines_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -14800,6 +14966,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_schedules_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."companyid", "new"."name"), '[]')
+      FROM (SELECT * FROM "cds"."payment_schedule" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."name") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'name' AS character varying(30))))
+             ORDER BY "new"."companyid", "new"."name"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -14827,7 +15009,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/snapshot', '008685c4c1353b7084e6a634ddee372a54422e54ac6f5e45ceccc9728409a7b6', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_left"(jsonb, integer);
+VALUES ('map/payment_schedules/to_left/snapshot', '7588136421fbc73d293e3020ae8da2fd2a5358d751a7aca734a108301f1ce8f7', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_schedules_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedules_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -14991,6 +15174,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_schedule_lines_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."companyid", "new"."paymentscheduleid", "new"."line_number"), '[]')
+      FROM (SELECT * FROM "cds"."payment_schedule_line" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."paymentscheduleid", "new"."line_number") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'paymentscheduleid' AS uuid), CAST(p_after ->> 'line_number' AS integer)))
+             ORDER BY "new"."companyid", "new"."paymentscheduleid", "new"."line_number"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -15019,7 +15218,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/snapshot', '70f5226dd0f458868f856c1ea71e3f128a3a11f9415a565d73810d7510974ee2', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_left"(jsonb, integer);
+VALUES ('map/payment_schedule_lines/to_left/snapshot', 'affd8373cacd41fbcb1e995170d8c493dc95f503a72ee89cc06892dde3bc7831', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_schedule_lines_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedule_lines_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -15187,6 +15387,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_terms_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."companyid", "new"."code"), '[]')
+      FROM (SELECT * FROM "cds"."payment_term" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."code") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'code' AS character varying(10))))
+             ORDER BY "new"."companyid", "new"."code"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -15216,7 +15432,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/snapshot', '3d1e43e63f1a66df26ebca8cbaee7c2b2a08f4271eb1a9c5d4c90f338492c9f5', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_left"(jsonb, integer);
+VALUES ('map/payment_terms/to_left/snapshot', '59fedc71c56d940627b95b78297dbcf6f2d6ce4617a06b0be31a2c2914a9a5c5', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_terms_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_terms_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -15388,6 +15605,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_customers_organization_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."companyid", "new"."accountnumber"), '[]')
+      FROM (SELECT * FROM "cds"."account" AS "new"
+             WHERE coalesce(("new"."relationship_type" = 'customer'), false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."accountnumber") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'accountnumber' AS character varying(20))))
+             ORDER BY "new"."companyid", "new"."accountnumber"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -15418,7 +15651,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/snapshot', 'b2143d8f93975a8454baf06af53c402e9d12c044b25d420d25f8fd81f401d27c', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_left"(jsonb, integer);
+VALUES ('map/customers_organization/to_left/snapshot', '03030ea124b6fca0e15a5cade781571481627e186c63545fe0e351559714b119', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_customers_organization_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_organization_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -16323,6 +16557,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('5d8b4a4559e7382e1f37b5e57f4e04c6324148a35120e740b4e2148379663ff9');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('d8882a66c1ede69c966ca2acca41813253e0bf20775a165172dd5c26a7e01d76');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 5d8b4a4559e7: control schema to version 1, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '5d8b4a4559e7382e1f37b5e57f4e04c6324148a35120e740b4e2148379663ff9'));
+VALUES ('deploy', 'deployed bundle d8882a66c1ed: control schema to version 1, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'd8882a66c1ede69c966ca2acca41813253e0bf20775a165172dd5c26a7e01d76'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 1a663a690785a19aa08a3bbe7252d0c1511e2e502bfb5a6c360a256d16ac8ca1: control schema to version 1, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 0781230e0590db6911c31395a991b44b33ec8c12deb133d5b62e93458fed30b9: control schema to version 1, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   create  drift
 --   create  map/companies/to_left/apply
@@ -1707,16 +1707,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -1727,8 +1727,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('company_code', p_rows->-1->'company_code'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -1740,21 +1742,20 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'companies' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST("s"."company_code" AS character varying(4)) AS "k_1",
                    "s"."name" AS "f_1",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "company_code" character varying(4),
        "name" character varying(60))
         ), judged AS (
@@ -1784,7 +1785,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -1819,10 +1820,10 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '9e613080b878d3c31bb08bdb212a61f7391b08b23071d4fe4cd2610bf7a0f9f9', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '07052f033b28edd89b65a338e27e516a539df992a5eccf3d1b1cb6b70e1a95e5', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2618,16 +2619,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -2638,8 +2639,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'contactpersonid', p_rows->-1->'contactpersonid'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -2651,16 +2654,16 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'contact_persons' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS character varying(4)) AS "k_1",
                    CAST(NULL AS character varying(20)) AS "k_2",
                    CAST(NULL AS character varying(50)) AS "f_1",
@@ -2668,8 +2671,7 @@ BEGIN
                    CAST(NULL AS character varying(80)) AS "f_3",
                    CAST(NULL AS character varying(20)) AS "f_4",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "companyid" uuid,
        "contactpersonid" character varying(20),
        "firstname" character varying(50),
@@ -2703,7 +2705,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -2738,7 +2740,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '5378164f1e52e31c2e62a81f2852a854ffbf0cf376b2eb27a956f3ff421f98d4', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'b51510f2bf5d5774046845b2efe95951e8a25e080d065151e2649aff94d65bb9', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2755,7 +2757,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_contact_persons_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_contact_persons_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -3398,16 +3400,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -3418,8 +3420,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'group_code', p_rows->-1->'group_code'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -3431,22 +3435,21 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customer_groups' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS character varying(4)) AS "k_1",
                    CAST(NULL AS character varying(10)) AS "k_2",
                    CAST(NULL AS character varying(60)) AS "f_1",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "companyid" uuid,
        "group_code" character varying(10),
        "name" character varying(60))
@@ -3477,7 +3480,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -3512,7 +3515,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'd5f3db668ed22eb98297042cad0113b2e34c84ff1220eb6da1d801555fe477e6', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '2f4b3c906d68187017b02071644849c21e5ae6075950d3a5e2887f7e4667d0e3', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3529,7 +3532,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_customer_groups_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_customer_groups_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4223,16 +4226,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -4243,8 +4246,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'code', p_rows->-1->'code'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -4256,23 +4261,22 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customer_payment_methods' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS character varying(4)) AS "k_1",
                    CAST(NULL AS character varying(10)) AS "k_2",
                    CAST(NULL AS character varying(60)) AS "f_1",
                    CAST(NULL AS character varying(12)) AS "f_2",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "companyid" uuid,
        "code" character varying(10),
        "name" character varying(60),
@@ -4304,7 +4308,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -4339,7 +4343,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'ee35f0a7e034dbcf4bb4f33e87ad70588b67854bef2ec30d6f1745689bcd8fc1', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'fbe50cf1e6c3cace329ea77e2ede06b988d05d1c459745d9d96cf51b01a44f20', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4356,7 +4360,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_customer_payment_methods_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_customer_payment_methods_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5099,16 +5103,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -5119,8 +5123,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'customer_number', p_rows->-1->'customer_number'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -5132,24 +5138,23 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customers_person' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS character varying(4)) AS "k_1",
                    CAST(NULL AS character varying(20)) AS "k_2",
                    CAST(NULL AS character varying(100)) AS "f_1",
                    CAST(NULL AS character varying(80)) AS "f_2",
                    CAST(NULL AS "fno"."party_type") AS "f_3",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "companyid" uuid,
        "customer_number" character varying(20),
        "firstname" character varying(50),
@@ -5183,7 +5188,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -5218,7 +5223,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '0f56c4d70cdb6992fb63e7b12a84946f4ba9a5a6c2bb2d1323b9f66b60cdff84', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'ec8040e61e14b3b6b1424ea8688ba44efbd5603d2200f4616f514ec50c98faf4', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5235,7 +5240,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_customers_person_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_customers_person_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5943,16 +5948,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -5963,8 +5968,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('card_number', p_rows->-1->'card_number'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -5976,23 +5983,22 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'loyalty_cards' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST("s"."card_number" AS character varying(20)) AS "k_1",
                    COALESCE("s"."tier", CAST('Basic' AS character varying(10))) AS "f_1",
                    "s"."issued_on" AS "f_2",
                    "s"."is_blocked" AS "f_3",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "card_number" character varying(20),
        "tier" character varying(10),
        "issued_on" date,
@@ -6024,7 +6030,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -6059,10 +6065,10 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'adf828448fb73efc23e459f000a029ce6cad15ba476363a8b58dfcff0926a713', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'cbd13f2aeb3524b29a01a13f62a1fe372051de223e879b04882322b054270ce7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -6678,16 +6684,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -6698,8 +6704,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('affix', p_rows->-1->'affix', 'affix_type', p_rows->-1->'affix_type'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -6711,22 +6719,21 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'name_affixes' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST("s"."affix" AS character varying(20)) AS "k_1",
                    CAST("s"."affix_type" AS character varying(10)) AS "k_2",
                    "s"."description" AS "f_1",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "affix" character varying(20),
        "affix_type" character varying(10),
        "description" character varying(60))
@@ -6757,7 +6764,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -6792,10 +6799,10 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '4403343ccc59ce5038df7121c7b7d5982077d80ee0af916a52543a0d67c8c5c7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '86de58af3e2b4a63b11f4560fdaacda16749a0ad7cad1ddea0d3deb03981dbfc', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -7438,16 +7445,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -7458,8 +7465,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'name', p_rows->-1->'name'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -7471,22 +7480,21 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_days' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS character varying(4)) AS "k_1",
                    CAST(NULL AS character varying(30)) AS "k_2",
                    CAST(NULL AS character varying(60)) AS "f_1",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "companyid" uuid,
        "name" character varying(30),
        "description" character varying(60))
@@ -7517,7 +7525,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -7552,7 +7560,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '6797984310aee5ca69ef1b4f3d4fbafb8a10f8aa392bc41a83c45e1c2a892be3', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '4480efeddae30131f3646719df51aaca7ab1cb8c49f14f0ab20ae41129fa3db1', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7569,7 +7577,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_payment_days_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_days_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8275,16 +8283,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -8295,8 +8303,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'paymentdayid', p_rows->-1->'paymentdayid', 'line_number', p_rows->-1->'line_number'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -8308,24 +8318,23 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_day_lines' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS character varying(4)) AS "k_1",
                    CAST(NULL AS character varying(30)) AS "k_2",
                    CAST(NULL AS integer) AS "k_3",
                    CAST(NULL AS character varying(10)) AS "f_1",
                    CAST(NULL AS integer) AS "f_2",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "companyid" uuid,
        "paymentdayid" uuid,
        "line_number" integer,
@@ -8358,7 +8367,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -8393,7 +8402,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'c71180955a2fe0946c714f12fcefee5454b23b9b4858f43dd8de8699bb3def12', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '3714aaea97b7aee0871d5b8d767e7030f24a446007fc5493ae548be254a9bf7c', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8410,7 +8419,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_payment_day_lines_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_day_lines_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9104,16 +9113,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -9124,8 +9133,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'name', p_rows->-1->'name'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -9137,23 +9148,22 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_schedules' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS character varying(4)) AS "k_1",
                    CAST(NULL AS character varying(30)) AS "k_2",
                    CAST(NULL AS character varying(60)) AS "f_1",
                    CAST(NULL AS character varying(10)) AS "f_2",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "companyid" uuid,
        "name" character varying(30),
        "description" character varying(60),
@@ -9185,7 +9195,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -9220,7 +9230,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'c53a7531287efb327fd347f41f850303a525a22627911a8787c75700e77e9f30', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '50e69e3629b6b6a8243e6079ef36c513f5b983ef836c1587f48039206bbff085', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9237,7 +9247,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedules_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedules_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9994,16 +10004,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -10014,8 +10024,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'paymentscheduleid', p_rows->-1->'paymentscheduleid', 'line_number', p_rows->-1->'line_number'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -10027,16 +10039,16 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS character varying(4)) AS "k_1",
                    CAST(NULL AS character varying(30)) AS "k_2",
                    CAST(NULL AS integer) AS "k_3",
@@ -10044,8 +10056,7 @@ BEGIN
                    CAST(NULL AS integer) AS "f_2",
                    CAST(NULL AS integer) AS "f_3",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "companyid" uuid,
        "paymentscheduleid" uuid,
        "line_number" integer,
@@ -10079,7 +10090,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -10114,7 +10125,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '281c72a9ee5320eec737fab43d96398fe461dde3e94dfadfbc6cd64c6408fa1a', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'fc31cbfa5452904ce2236b7c6e7d3bedde6a35b8fd6a7749267f9ce7db62739d', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10131,7 +10142,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedule_lines_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedule_lines_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -10931,16 +10942,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -10951,8 +10962,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'code', p_rows->-1->'code'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -10964,16 +10977,16 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_terms' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS character varying(4)) AS "k_1",
                    CAST(NULL AS character varying(10)) AS "k_2",
                    CAST(NULL AS character varying(60)) AS "f_1",
@@ -10981,8 +10994,7 @@ BEGIN
                    CAST(NULL AS character varying(30)) AS "f_3",
                    CAST(NULL AS character varying(30)) AS "f_4",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "companyid" uuid,
        "code" character varying(10),
        "name" character varying(60),
@@ -11016,7 +11028,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -11051,7 +11063,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'dd9eecdf414d992b8f71eee1ac98df1a0e62b8e789eee3b74d65da3bbb5c825f', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'fc1db74967b2811dbdb229eccf3ebda4dc8ff59d24bf6322da58d4fd72140850', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11068,7 +11080,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_payment_terms_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_terms_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -12074,16 +12086,16 @@ BEGIN
 END
 $apply$;
 
--- replicator sync's fast path: of a chunk of an initial sync (forced inserts, in key
--- order), the rows of keys this side holds nowhere are inserted in one statement, as
--- the writer (its sync function above), decoded once: the apply function could decide
--- nothing else for them. The rest is left to the apply function: all of the chunk when
--- held changes or open errors wait here (it retries or supersedes those), when the map
--- has lookups (it resolves each parent), or when the insert meets anything at all (a
--- key inserted meanwhile, a refused value): it then judges, and logs what fails.
--- p_changes: the chunk as the snapshot function gives it. Returns {"read": its
--- changes, "last": the key of the last, "rest": the changes left}.
-CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_left"(p_changes jsonb)
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -12094,8 +12106,10 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_chunk jsonb := jsonb_build_object('read', jsonb_array_length(p_changes),
-                                        'last', p_changes->-1->'key', 'rest', p_changes);
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'accountnumber', p_rows->-1->'accountnumber'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -12107,16 +12121,16 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customers_organization' AND q.direction = 'to_right');
-    IF NOT v_fast THEN
-        RETURN v_chunk;
-    END IF;
     BEGIN
         WITH incoming AS MATERIALIZED (
-            SELECT c.change, c.ordinal,
-                   c.change->>'op' = 'I' AND coalesce((c.change->>'force')::boolean, false) AS insert_only,
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
                    CAST(NULL AS character varying(4)) AS "k_1",
                    CAST(NULL AS character varying(20)) AS "k_2",
                    CAST(NULL AS character varying(100)) AS "f_1",
@@ -12128,8 +12142,7 @@ BEGIN
                    CAST(NULL AS character varying(10)) AS "f_7",
                    CAST(NULL AS "fno"."party_type") AS "f_8",
                    NULL AS nothing
-              FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c(change, ordinal)
-             CROSS JOIN LATERAL jsonb_to_record(c.change->'image') AS s(
+              FROM json_to_recordset(p_rows) AS s(
                "companyid" uuid,
        "accountnumber" character varying(20),
        "name" character varying(100),
@@ -12166,7 +12179,7 @@ BEGIN
                         ORDER BY j.ordinal)) AS written
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
-               jsonb_agg(j.change ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
                array_agg(j.own_key) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
@@ -12201,7 +12214,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '3222409e0121b182386e72152da21af1d90dec654e100519c761095a86afc553', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '3dced42bbfeec40ef699aa4cf5c02a1d9ba8607422bd8c2584fa51af8d44f6d6', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12218,7 +12231,7 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator"."sync_customers_organization_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."sync_customers_organization_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13019,6 +13032,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_companies_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid"), '[]')
+      FROM (SELECT * FROM "fno"."companies" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid") > (CAST(p_after ->> 'dataareaid' AS character varying(4))))
+             ORDER BY "new"."dataareaid"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13046,7 +13075,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/snapshot', '390b964c6a09cd2d6b77a8e07e53f80e2214a348b218bf4cbee3229d043c4eeb', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_right"(jsonb, integer);
+VALUES ('map/companies/to_right/snapshot', 'cafa7dc1602a59657de81d329dfda498720b7eac91f14285a495e38a95a076e3', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_companies_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_companies_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13190,6 +13220,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_contact_persons_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."contact_person_id"), '[]')
+      FROM (SELECT * FROM "fno"."contact_persons" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."contact_person_id") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'contact_person_id' AS character varying(20))))
+             ORDER BY "new"."dataareaid", "new"."contact_person_id"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13217,7 +13263,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/snapshot', '4924892c47c62e343c110fbc1598a647f63184f3d5d9837f8492b5810818d634', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_right"(jsonb, integer);
+VALUES ('map/contact_persons/to_right/snapshot', 'd6259f8b6fbf209c300ff57edd5acf5fb73aa659e01332eb8064548e23f18bd0', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_contact_persons_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_contact_persons_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13361,6 +13408,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_customer_groups_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."customer_group"), '[]')
+      FROM (SELECT * FROM "fno"."customer_groups" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."customer_group") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'customer_group' AS character varying(10))))
+             ORDER BY "new"."dataareaid", "new"."customer_group"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13388,7 +13451,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/snapshot', '7d729287947d9a10d572d75e924a73cfdffea5b75b085a4f96497ee0cb35b3ac', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_right"(jsonb, integer);
+VALUES ('map/customer_groups/to_right/snapshot', '7878e4f9b6be772c4637d3e93df0781902e7b014266c43e77b024f04c61b1497', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_customer_groups_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_groups_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13532,6 +13596,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_customer_payment_methods_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."payment_method"), '[]')
+      FROM (SELECT * FROM "fno"."customer_payment_methods" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_method") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_method' AS character varying(10))))
+             ORDER BY "new"."dataareaid", "new"."payment_method"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13559,7 +13639,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/snapshot', 'd94ad2d281de6ead974124db3e5639eca60231904eae4fbd1a701de47fa82e5f', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_right"(jsonb, integer);
+VALUES ('map/customer_payment_methods/to_right/snapshot', 'd9e916d2cb665135cabe9e8d4df82d5cf1695f3302b00a30c72ef41049429672', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_customer_payment_methods_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_payment_methods_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13703,6 +13784,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_customers_person_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."account_num"), '[]')
+      FROM (SELECT * FROM "fno"."customers" AS "new"
+             WHERE coalesce(("new"."party_type" = 'Person'), false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."account_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'account_num' AS character varying(20))))
+             ORDER BY "new"."dataareaid", "new"."account_num"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13730,7 +13827,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/snapshot', '6a19f4965bc23a80bda701afb938c620554fa8dc4c4b4fe93d28e8dd286e166b', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_right"(jsonb, integer);
+VALUES ('map/customers_person/to_right/snapshot', '81449e71d635c38bf52402f6b62616a36c3d34c1d2366138f6ee9304c1d642d8', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_customers_person_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_person_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13874,6 +13972,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_loyalty_cards_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."card_number"), '[]')
+      FROM (SELECT * FROM "fno"."loyalty_cards" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."card_number") > (CAST(p_after ->> 'card_number' AS character varying(20))))
+             ORDER BY "new"."card_number"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13901,7 +14015,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/snapshot', 'af36a0d333c8ead714c1c0e0d7088bdd4e015b66339df6fb67e96c06b276a2b4', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_right"(jsonb, integer);
+VALUES ('map/loyalty_cards/to_right/snapshot', 'b56a2ade6a50dda840d41af81398c94c559d69672ea44e9083e3da57ab0109cc', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_loyalty_cards_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_loyalty_cards_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -14045,6 +14160,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_name_affixes_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."affix", "new"."affix_type"), '[]')
+      FROM (SELECT * FROM "fno"."name_affixes" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."affix", "new"."affix_type") > (CAST(p_after ->> 'affix' AS character varying(20)), CAST(p_after ->> 'affix_type' AS character varying(10))))
+             ORDER BY "new"."affix", "new"."affix_type"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -14072,7 +14203,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/snapshot', 'a09ec816355a3faeda724a0b679a26a8834994a43b6f425cd2838f5d3fe797be', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_right"(jsonb, integer);
+VALUES ('map/name_affixes/to_right/snapshot', 'fad3e4da6bdaeb5246bcfb79713dc57e378e27069cc117b1def4a517bbd91da8', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_name_affixes_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_name_affixes_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -14216,6 +14348,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_days_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."payment_day_name"), '[]')
+      FROM (SELECT * FROM "fno"."payment_days" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_day_name") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_day_name' AS character varying(30))))
+             ORDER BY "new"."dataareaid", "new"."payment_day_name"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -14243,7 +14391,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/snapshot', '028e2f4d73da0c80c8a96f563852a605d8e89b9d33ec361532e329777476c173', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_right"(jsonb, integer);
+VALUES ('map/payment_days/to_right/snapshot', 'f34ae3b77539253d4a296381c17489261e24b414bc8348cdb58b66f5e4132021', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_days_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_days_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -14391,6 +14540,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_day_lines_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."payment_day_name", "new"."line_num"), '[]')
+      FROM (SELECT * FROM "fno"."payment_day_lines" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_day_name", "new"."line_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_day_name' AS character varying(30)), CAST(p_after ->> 'line_num' AS integer)))
+             ORDER BY "new"."dataareaid", "new"."payment_day_name", "new"."line_num"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -14419,7 +14584,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/snapshot', '86afc503a2879d628a97335a9f6d1d6254b7005e61b1361ae60b1a829ee12b48', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_right"(jsonb, integer);
+VALUES ('map/payment_day_lines/to_right/snapshot', '3b424a7ea575c35215bae4ddb31a6285b23198f5eaaabbc302f56a1b69d4d669', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_day_lines_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_day_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -14563,6 +14729,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_schedules_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."schedule_name"), '[]')
+      FROM (SELECT * FROM "fno"."payment_schedules" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."schedule_name") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'schedule_name' AS character varying(30))))
+             ORDER BY "new"."dataareaid", "new"."schedule_name"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -14590,7 +14772,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/snapshot', 'a4e73a11f45a55ddb474f994cb508a463e15e657dd800641d506dba4cbc603a9', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_right"(jsonb, integer);
+VALUES ('map/payment_schedules/to_right/snapshot', 'ea97245dad16bc17eff6555ab674d0be966468ba798bcbe43d2765759f3fbfca', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_schedules_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedules_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -14738,6 +14921,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_schedule_lines_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."schedule_name", "new"."line_num"), '[]')
+      FROM (SELECT * FROM "fno"."payment_schedule_lines" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."schedule_name", "new"."line_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'schedule_name' AS character varying(30)), CAST(p_after ->> 'line_num' AS integer)))
+             ORDER BY "new"."dataareaid", "new"."schedule_name", "new"."line_num"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -14766,7 +14965,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/snapshot', 'e4557fd8bf9db1a9a512b1ca637cb59688ca321bd68b366ce60944a316741f1f', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_right"(jsonb, integer);
+VALUES ('map/payment_schedule_lines/to_right/snapshot', '79899d6d7d1c3f03364601d77b219d12fee24a267ed19bf2f497f869a2100257', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_schedule_lines_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedule_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -14918,6 +15118,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_terms_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."payment_term_id"), '[]')
+      FROM (SELECT * FROM "fno"."payment_terms" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_term_id") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_term_id' AS character varying(10))))
+             ORDER BY "new"."dataareaid", "new"."payment_term_id"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -14947,7 +15163,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/snapshot', '7b7835504448e38c6434556a65a2bf5a82a554326ea5d9ff4b05e2bc480ef26f', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_right"(jsonb, integer);
+VALUES ('map/payment_terms/to_right/snapshot', 'e494e974b5a9cf74a2c84ba4e2421f3ec105f3411d74e00a50c603afc43557d6', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_terms_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_terms_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -15103,6 +15320,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_customers_organization_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."account_num"), '[]')
+      FROM (SELECT * FROM "fno"."customers" AS "new"
+             WHERE coalesce(("new"."party_type" = 'Organization'), false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."account_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'account_num' AS character varying(20))))
+             ORDER BY "new"."dataareaid", "new"."account_num"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -15133,7 +15366,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/snapshot', '5bfe15ed42d38682ecc52a16d4397e3513bf388b72fd7fcf9c445134be75f5de', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_right"(jsonb, integer);
+VALUES ('map/customers_organization/to_right/snapshot', '7e591df57e0119d524bff09e53c1a1ad5d2187b8a75182415148c525ec5f9c1f', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_customers_organization_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_organization_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -16403,6 +16637,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1a663a690785a19aa08a3bbe7252d0c1511e2e502bfb5a6c360a256d16ac8ca1');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('0781230e0590db6911c31395a991b44b33ec8c12deb133d5b62e93458fed30b9');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 1a663a690785: control schema to version 1, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '1a663a690785a19aa08a3bbe7252d0c1511e2e502bfb5a6c360a256d16ac8ca1'));
+VALUES ('deploy', 'deployed bundle 0781230e0590: control schema to version 1, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '0781230e0590db6911c31395a991b44b33ec8c12deb133d5b62e93458fed30b9'));

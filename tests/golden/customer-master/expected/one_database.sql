@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 3306404588655ef332decc510fdb62b0da675d663d70fbc1ed004ae1c3641e5d: control schema to version 1, 109 to create, 0 to replace, 0 to drop
+-- bundle 16812e64b82245443e999e7ece888c58555ddc5386bfb499b9d186462cc97177: control schema to version 1, 109 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   create  drift
 --   create  map/companies/to_right/apply
@@ -1775,6 +1775,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -1786,6 +1790,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'companies' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -1804,7 +1809,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."company" AS t WHERE "t"."company_code" = "l"."k_1" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."company" AS t
+                    WHERE v_probe AND "t"."company_code" = "l"."k_1"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('company_code', "l"."k_1")
@@ -1833,7 +1840,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'companies' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'companies'
@@ -1843,12 +1852,19 @@ BEGIN
                 'companies', 'cds.company'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -1882,6 +1898,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -1890,7 +1910,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'companies' AND q.direction = 'to_left');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -1914,7 +1934,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "cds"."company" AS t WHERE "t"."company_code" = "l"."k_1" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "cds"."company" AS t
+                        WHERE v_probe AND "t"."company_code" = "l"."k_1"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('company_code', "l"."k_1")
@@ -1948,7 +1970,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'companies' AND q.direction = 'to_left')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'companies'
@@ -1962,6 +1986,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -1978,7 +2009,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '7914afe67b1134670892de13efc9dfce8edf2a1c42fe20c60b936e7adbba6f53', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '4d4eadf891cdcaaee882099947b2ebe457f0502a18d1d80879bbb3c271e13d5c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -2616,6 +2647,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -2627,6 +2662,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'companies' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -2645,7 +2681,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."companies" AS t WHERE "t"."dataareaid" = "l"."k_1" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."companies" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1")
@@ -2674,7 +2712,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'companies' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'companies'
@@ -2684,12 +2724,19 @@ BEGIN
                 'companies', 'fno.companies'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -2723,6 +2770,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -2731,7 +2782,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'companies' AND q.direction = 'to_right');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -2755,7 +2806,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "fno"."companies" AS t WHERE "t"."dataareaid" = "l"."k_1" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "fno"."companies" AS t
+                        WHERE v_probe AND "t"."dataareaid" = "l"."k_1"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1")
@@ -2789,7 +2842,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'companies' AND q.direction = 'to_right')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'companies'
@@ -2803,6 +2858,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -2819,7 +2881,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '9a3de90ad71c97c122aaa3685a81da51f5026964df703a8b6a7b1b2a73bdef0d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '680846cbe6912d5ee5aa11c31cd20a14b57ec10892d590754654b5116d70dd64', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -3698,6 +3760,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -3709,6 +3775,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'contact_persons' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -3736,7 +3803,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."contact" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."contact" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
@@ -3765,7 +3834,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'contact_persons' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'contact_persons'
@@ -3775,12 +3846,19 @@ BEGIN
                 'contact_persons', 'cds.contact'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -3814,6 +3892,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -3822,7 +3904,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'contact_persons' AND q.direction = 'to_left');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -3855,7 +3937,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "cds"."contact" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "cds"."contact" AS t
+                        WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
@@ -3889,7 +3973,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'contact_persons' AND q.direction = 'to_left')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'contact_persons'
@@ -3903,6 +3989,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -3919,7 +4012,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'aaf3534e6aa3e28a2db74926d4b8709515109e36dba237dedbea81ec7619d877', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '1e93f35867aa3f1adcd1814f84b63ffa9bb3b0a158d27562893b41c88cadc021', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4761,6 +4854,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -4772,6 +4869,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'contact_persons' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -4798,7 +4896,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."contact_persons" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."contact_persons" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
@@ -4827,7 +4927,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'contact_persons' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'contact_persons'
@@ -4837,12 +4939,19 @@ BEGIN
                 'contact_persons', 'fno.contact_persons'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -4876,6 +4985,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -4884,7 +4997,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'contact_persons' AND q.direction = 'to_right');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -4916,7 +5029,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "fno"."contact_persons" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "fno"."contact_persons" AS t
+                        WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
@@ -4950,7 +5065,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'contact_persons' AND q.direction = 'to_right')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'contact_persons'
@@ -4964,6 +5081,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -4980,7 +5104,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '002fa4247f0fce4f93c5f4172f1d079112dc43bdfe0c47dc9fab77bf91147d26', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'ce4929d9289f2d2b9f95bdfb38ae927d3cba483ac0021c9fce97858258b9d8b7', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5669,6 +5793,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -5680,6 +5808,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customer_groups' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -5700,7 +5829,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."customer_group" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."customer_group" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
@@ -5729,7 +5860,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customer_groups' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customer_groups'
@@ -5739,12 +5872,19 @@ BEGIN
                 'customer_groups', 'cds.customer_group'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -5778,6 +5918,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -5786,7 +5930,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customer_groups' AND q.direction = 'to_left');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -5812,7 +5956,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "cds"."customer_group" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "cds"."customer_group" AS t
+                        WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
@@ -5846,7 +5992,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'customer_groups' AND q.direction = 'to_left')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'customer_groups'
@@ -5860,6 +6008,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -5876,7 +6031,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '78480c6b239c683ec17cb67bad52b2244735573638bc21f361c19a6be1463d37', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '9bcc3a75317e5dcd70f3e1bc24188b3d30089102ce25b5f04d9b7b2f392ebbab', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6565,6 +6720,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -6576,6 +6735,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customer_groups' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -6596,7 +6756,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."customer_groups" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."customer_groups" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
@@ -6625,7 +6787,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customer_groups' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customer_groups'
@@ -6635,12 +6799,19 @@ BEGIN
                 'customer_groups', 'fno.customer_groups'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -6674,6 +6845,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -6682,7 +6857,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customer_groups' AND q.direction = 'to_right');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -6708,7 +6883,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "fno"."customer_groups" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "fno"."customer_groups" AS t
+                        WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
@@ -6742,7 +6919,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'customer_groups' AND q.direction = 'to_right')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'customer_groups'
@@ -6756,6 +6935,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -6772,7 +6958,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '970d31f8d3f9a7f24054e7d78aea00ab3f3c31be27533355007cee5d9eb89f52', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'c422bb5b4ba16ada29aa32b718761d6b991e9d309687ca15837d553025a30fd0', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7512,6 +7698,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -7523,6 +7713,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customer_payment_methods' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -7545,7 +7736,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."customer_payment_method" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."customer_payment_method" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
@@ -7574,7 +7767,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
@@ -7584,12 +7779,19 @@ BEGIN
                 'customer_payment_methods', 'cds.customer_payment_method'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -7623,6 +7825,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -7631,7 +7837,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customer_payment_methods' AND q.direction = 'to_left');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -7659,7 +7865,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "cds"."customer_payment_method" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "cds"."customer_payment_method" AS t
+                        WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
@@ -7693,7 +7901,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_left')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
@@ -7707,6 +7917,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -7723,7 +7940,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '7afa3f2a4d14e9f48a5ac926892b4abc5fcec6dac331205b16f9f9cf663771a8', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'fa3a4653926981bcc02339229a823912ef10668b1856cfe273e1b58013b1247e', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8463,6 +8680,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -8474,6 +8695,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customer_payment_methods' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -8496,7 +8718,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."customer_payment_methods" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."customer_payment_methods" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
@@ -8525,7 +8749,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
@@ -8535,12 +8761,19 @@ BEGIN
                 'customer_payment_methods', 'fno.customer_payment_methods'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -8574,6 +8807,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -8582,7 +8819,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customer_payment_methods' AND q.direction = 'to_right');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -8610,7 +8847,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "fno"."customer_payment_methods" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "fno"."customer_payment_methods" AS t
+                        WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
@@ -8644,7 +8883,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_right')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
@@ -8658,6 +8899,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -8674,7 +8922,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '003cb99f3d6f0b632f7364c98f15f3c7b10e28141219ad7d9e47a54e48487dd8', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'd6d4ed54c48b92d1ee422e105b22f78a208def9bbc36703c025687c0bcfdd470', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9529,6 +9777,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -9540,6 +9792,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customers_person' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -9565,7 +9818,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."contact" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."contact" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
@@ -9594,7 +9849,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customers_person' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customers_person'
@@ -9604,12 +9861,19 @@ BEGIN
                 'customers_person', 'cds.contact'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -9643,6 +9907,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -9651,7 +9919,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customers_person' AND q.direction = 'to_left');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -9682,7 +9950,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "cds"."contact" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "cds"."contact" AS t
+                        WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
@@ -9716,7 +9986,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'customers_person' AND q.direction = 'to_left')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'customers_person'
@@ -9730,6 +10002,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -9746,7 +10025,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '45d2045f9f95bee83d93ade30b1428739fa005d5d36dab7dd2680e17f9d8a65f', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '1c0c2a1e2489402162994c27503aa459aff9348cd53f89baf6ded73adde93a45', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10535,6 +10814,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -10546,6 +10829,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customers_person' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -10571,7 +10855,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."customers" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."customers" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
@@ -10600,7 +10886,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customers_person' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customers_person'
@@ -10610,12 +10898,19 @@ BEGIN
                 'customers_person', 'fno.customers'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -10649,6 +10944,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -10657,7 +10956,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customers_person' AND q.direction = 'to_right');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -10688,7 +10987,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "fno"."customers" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "fno"."customers" AS t
+                        WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
@@ -10722,7 +11023,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'customers_person' AND q.direction = 'to_right')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'customers_person'
@@ -10736,6 +11039,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -10752,7 +11062,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '24fe47fa1a2b37c51f5e9591ad0a0c4cf7995f2dc25ab5b075b0f9a2bc233399', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '026a071b1ebc0ab4fe29a1a0b8fda6f34f66ce6af30a8e729205e6cc8e055fe0', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11506,6 +11816,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -11517,6 +11831,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'loyalty_cards' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -11539,7 +11854,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."loyalty_card" AS t WHERE "t"."card_number" = "l"."k_1" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."loyalty_card" AS t
+                    WHERE v_probe AND "t"."card_number" = "l"."k_1"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('card_number', "l"."k_1")
@@ -11568,7 +11885,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'loyalty_cards' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
@@ -11578,12 +11897,19 @@ BEGIN
                 'loyalty_cards', 'cds.loyalty_card'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -11617,6 +11943,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -11625,7 +11955,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'loyalty_cards' AND q.direction = 'to_left');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -11653,7 +11983,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "cds"."loyalty_card" AS t WHERE "t"."card_number" = "l"."k_1" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "cds"."loyalty_card" AS t
+                        WHERE v_probe AND "t"."card_number" = "l"."k_1"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('card_number', "l"."k_1")
@@ -11687,7 +12019,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'loyalty_cards' AND q.direction = 'to_left')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
@@ -11701,6 +12035,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -11717,7 +12058,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '05bbff12a3d5dd6fec809eac5445735104fc1712d5fdf4790bd4b4c3c052daff', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '7480f3e7e460744c2ed4d9a76592632655288252466818772a13a14d5cc2b717', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -12457,6 +12798,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -12468,6 +12813,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'loyalty_cards' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -12490,7 +12836,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."loyalty_cards" AS t WHERE "t"."card_number" = "l"."k_1" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."loyalty_cards" AS t
+                    WHERE v_probe AND "t"."card_number" = "l"."k_1"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('card_number', "l"."k_1")
@@ -12519,7 +12867,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'loyalty_cards' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
@@ -12529,12 +12879,19 @@ BEGIN
                 'loyalty_cards', 'fno.loyalty_cards'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -12568,6 +12925,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -12576,7 +12937,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'loyalty_cards' AND q.direction = 'to_right');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -12604,7 +12965,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "fno"."loyalty_cards" AS t WHERE "t"."card_number" = "l"."k_1" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "fno"."loyalty_cards" AS t
+                        WHERE v_probe AND "t"."card_number" = "l"."k_1"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('card_number', "l"."k_1")
@@ -12638,7 +13001,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'loyalty_cards' AND q.direction = 'to_right')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
@@ -12652,6 +13017,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -12668,7 +13040,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '211da30b09f76c72a48232ff465141a6c0cc82a3458f29daaec234a01da674fc', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '665ee5c8f4f3a6cd1e84c7bec83359788d332694bde4f29b504af9037e455742', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -13316,6 +13688,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -13327,6 +13703,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'name_affixes' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -13347,7 +13724,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."name_affix" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."name_affix" AS t
+                    WHERE v_probe AND "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
@@ -13376,7 +13755,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'name_affixes' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'name_affixes'
@@ -13386,12 +13767,19 @@ BEGIN
                 'name_affixes', 'cds.name_affix'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -13425,6 +13813,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -13433,7 +13825,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'name_affixes' AND q.direction = 'to_left');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -13459,7 +13851,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "cds"."name_affix" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "cds"."name_affix" AS t
+                        WHERE v_probe AND "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
@@ -13493,7 +13887,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'name_affixes' AND q.direction = 'to_left')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'name_affixes'
@@ -13507,6 +13903,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -13523,7 +13926,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '1c2a73823fb3e683350a53e5b686cba233ea8ba3d33f9db1083a05a289481ca8', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'feff2e725535540962a4bbb2823d1358ef79de29d0f395a8b325c4d2b4b6c15d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -14171,6 +14574,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -14182,6 +14589,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'name_affixes' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -14202,7 +14610,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."name_affixes" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."name_affixes" AS t
+                    WHERE v_probe AND "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
@@ -14231,7 +14641,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'name_affixes' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'name_affixes'
@@ -14241,12 +14653,19 @@ BEGIN
                 'name_affixes', 'fno.name_affixes'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -14280,6 +14699,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -14288,7 +14711,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'name_affixes' AND q.direction = 'to_right');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -14314,7 +14737,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "fno"."name_affixes" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "fno"."name_affixes" AS t
+                        WHERE v_probe AND "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
@@ -14348,7 +14773,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'name_affixes' AND q.direction = 'to_right')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'name_affixes'
@@ -14362,6 +14789,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -14378,7 +14812,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '6c32e7a68adc681eb6f183753a5c39079b1c6682d4a0d24b940c38e5a4d62e65', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'ede3241864785778df791da7c9164799a40a3fb4b08ec5032a8fc4af0c1459c7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -15053,6 +15487,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -15064,6 +15502,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_days' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -15084,7 +15523,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."payment_day" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."payment_day" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
@@ -15113,7 +15554,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_days' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_days'
@@ -15123,12 +15566,19 @@ BEGIN
                 'payment_days', 'cds.payment_day'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -15162,6 +15612,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -15170,7 +15624,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_days' AND q.direction = 'to_left');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -15196,7 +15650,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "cds"."payment_day" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "cds"."payment_day" AS t
+                        WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
@@ -15230,7 +15686,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'payment_days' AND q.direction = 'to_left')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'payment_days'
@@ -15244,6 +15702,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -15260,7 +15725,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'aab3a000aa699160eb47a882035ee9d2eb263353b82da4aa6ac30de0a3eca096', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '261e833f6a50de66d8ba5fca709b4e63caf48d1111ecdcd16c0b2d18a88d216d', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -15949,6 +16414,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -15960,6 +16429,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_days' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -15980,7 +16450,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."payment_days" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."payment_days" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
@@ -16009,7 +16481,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_days' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_days'
@@ -16019,12 +16493,19 @@ BEGIN
                 'payment_days', 'fno.payment_days'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -16058,6 +16539,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -16066,7 +16551,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_days' AND q.direction = 'to_right');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -16092,7 +16577,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "fno"."payment_days" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "fno"."payment_days" AS t
+                        WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
@@ -16126,7 +16613,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'payment_days' AND q.direction = 'to_right')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'payment_days'
@@ -16140,6 +16629,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -16156,7 +16652,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '0d399926a528363eb0992d817c6fb3dca598f372125c85050e425d11c3eae4b3', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '0708314aa0e615c5e583ce00c07a9d5a97ddcb65e1076c707330e66938d67578', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16908,6 +17404,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -16919,6 +17419,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_day_lines' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -16943,7 +17444,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."payment_day_line" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."payment_day_line" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
@@ -16972,7 +17475,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_day_lines' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
@@ -16982,12 +17487,19 @@ BEGIN
                 'payment_day_lines', 'cds.payment_day_line'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -17021,6 +17533,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -17029,7 +17545,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_day_lines' AND q.direction = 'to_left');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -17059,7 +17575,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "cds"."payment_day_line" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "cds"."payment_day_line" AS t
+                        WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
@@ -17094,7 +17612,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'payment_day_lines' AND q.direction = 'to_left')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
@@ -17108,6 +17628,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -17124,7 +17651,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'b43952924afd9b220b80ac6921dfef882dcbf52eb5e94c2cf5e38398a0a98c91', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'b1e222bb09dbedd91265b172727b2672c4d5ec089e79e96826405084e0918d9b', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17876,6 +18403,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -17887,6 +18418,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_day_lines' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -17911,7 +18443,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."payment_day_lines" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."payment_day_lines" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
@@ -17940,7 +18474,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_day_lines' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
@@ -17950,12 +18486,19 @@ BEGIN
                 'payment_day_lines', 'fno.payment_day_lines'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -17989,6 +18532,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -17997,7 +18544,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_day_lines' AND q.direction = 'to_right');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -18027,7 +18574,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "fno"."payment_day_lines" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "fno"."payment_day_lines" AS t
+                        WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
@@ -18062,7 +18611,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'payment_day_lines' AND q.direction = 'to_right')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
@@ -18076,6 +18627,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -18092,7 +18650,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'c670a32cac8f57ce93cf0f48ba9fb7c9ab42ecbe89995ac66d084c046a86bf63', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '12ea685ec27fdfd6e091c915327f53be0a1527c0a65918278cade31944de98f9', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18832,6 +19390,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -18843,6 +19405,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_schedules' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -18865,7 +19428,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."payment_schedule" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."payment_schedule" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
@@ -18894,7 +19459,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_schedules' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_schedules'
@@ -18904,12 +19471,19 @@ BEGIN
                 'payment_schedules', 'cds.payment_schedule'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -18943,6 +19517,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -18951,7 +19529,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_schedules' AND q.direction = 'to_left');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -18979,7 +19557,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "cds"."payment_schedule" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "cds"."payment_schedule" AS t
+                        WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
@@ -19013,7 +19593,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'payment_schedules' AND q.direction = 'to_left')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'payment_schedules'
@@ -19027,6 +19609,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -19043,7 +19632,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'f9d28ee2d20e2044ef365e331b04f9c30d6b8e1b84ac5a625bc78536df75943d', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'fd860a1774e23e4ea9c8d1c2ea48b654e624f6f9329d6bbbe73c78c9b165cd3a', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -19783,6 +20372,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -19794,6 +20387,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_schedules' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -19816,7 +20410,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."payment_schedules" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."payment_schedules" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
@@ -19845,7 +20441,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_schedules' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_schedules'
@@ -19855,12 +20453,19 @@ BEGIN
                 'payment_schedules', 'fno.payment_schedules'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -19894,6 +20499,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -19902,7 +20511,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_schedules' AND q.direction = 'to_right');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -19930,7 +20539,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "fno"."payment_schedules" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "fno"."payment_schedules" AS t
+                        WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
@@ -19964,7 +20575,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'payment_schedules' AND q.direction = 'to_right')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'payment_schedules'
@@ -19978,6 +20591,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -19994,7 +20614,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '265e1a3d65385f94652d310b2f4e8079f4a24874cf38905c213cfc19cac2f440', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'e08e07d4d3fb870f4e0a78d54aca1bf8d43712080297ffe53392d28d28223355', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -20797,6 +21417,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -20808,6 +21432,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_schedule_lines' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -20834,7 +21459,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."payment_schedule_line" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."payment_schedule_line" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
@@ -20863,7 +21490,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
@@ -20873,12 +21502,19 @@ BEGIN
                 'payment_schedule_lines', 'cds.payment_schedule_line'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -20912,6 +21548,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -20920,7 +21560,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_schedule_lines' AND q.direction = 'to_left');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -20952,7 +21592,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "cds"."payment_schedule_line" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "cds"."payment_schedule_line" AS t
+                        WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
@@ -20987,7 +21629,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_left')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
@@ -21001,6 +21645,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -21017,7 +21668,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '41b334ee40196c8f88216261deae0237c67e0a331eb972d4db7857163c745559', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '289973fe2ac79a3aaa63ed0a6df441afc95a33656bbde47c701aed5ea8a52562', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -21820,6 +22471,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -21831,6 +22486,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -21857,7 +22513,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."payment_schedule_lines" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."payment_schedule_lines" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
@@ -21886,7 +22544,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
@@ -21896,12 +22556,19 @@ BEGIN
                 'payment_schedule_lines', 'fno.payment_schedule_lines'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -21935,6 +22602,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -21943,7 +22614,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -21975,7 +22646,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "fno"."payment_schedule_lines" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "fno"."payment_schedule_lines" AS t
+                        WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
@@ -22010,7 +22683,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
@@ -22024,6 +22699,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -22040,7 +22722,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'a46fe4b3b356b009e72d527ca85390b13d2fee616cb2ad49a7ffdb3d5fd71029', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '9e2e5c29d9030ff1fca6f8683de536b5dae5d1d9853961ce717872d0c24d5842', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -22886,6 +23568,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -22897,6 +23583,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_terms' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -22923,7 +23610,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."payment_term" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."payment_term" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
@@ -22952,7 +23641,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_terms' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_terms'
@@ -22962,12 +23653,19 @@ BEGIN
                 'payment_terms', 'cds.payment_term'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -23001,6 +23699,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -23009,7 +23711,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_terms' AND q.direction = 'to_left');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -23041,7 +23743,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "cds"."payment_term" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "cds"."payment_term" AS t
+                        WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
@@ -23077,7 +23781,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'payment_terms' AND q.direction = 'to_left')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'payment_terms'
@@ -23091,6 +23797,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -23107,7 +23820,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '5b2842842ebaaaff0df41f625f615dd61f79ef0cca6eb3e75ae41faeb5267593', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '3b95af5019834d6f2c5cc5ea94f87a610c9d271ad32d0feb62a933f572e8cbaf', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -23953,6 +24666,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -23964,6 +24681,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_terms' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -23990,7 +24708,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."payment_terms" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."payment_terms" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
@@ -24019,7 +24739,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_terms' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_terms'
@@ -24029,12 +24751,19 @@ BEGIN
                 'payment_terms', 'fno.payment_terms'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -24068,6 +24797,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -24076,7 +24809,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_terms' AND q.direction = 'to_right');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -24108,7 +24841,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "fno"."payment_terms" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "fno"."payment_terms" AS t
+                        WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
@@ -24144,7 +24879,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'payment_terms' AND q.direction = 'to_right')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'payment_terms'
@@ -24158,6 +24895,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -24174,7 +24918,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'aea9b5c25e4472d9c008af1f0b431dcd42d49850439c617d6997ca6e5419bf68', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '265b46649bd2f41fdb0560239bb99cc404d251839418a52a130b9a3c253eb58b', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -25226,6 +25970,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -25237,6 +25985,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customers_organization' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -25270,7 +26019,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."account" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."account" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
@@ -25299,7 +26050,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customers_organization' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customers_organization'
@@ -25309,12 +26062,19 @@ BEGIN
                 'customers_organization', 'cds.account'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -25348,6 +26108,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -25356,7 +26120,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customers_organization' AND q.direction = 'to_left');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -25395,7 +26159,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "cds"."account" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "cds"."account" AS t
+                        WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
@@ -25432,7 +26198,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'customers_organization' AND q.direction = 'to_left')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'customers_organization'
@@ -25446,6 +26214,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -25462,7 +26237,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '0424251cd2be8c08baad75910d54e843681edf6567de511335666c0d6c88bfa7', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '23e15707d7f964100f7a49239672f9a83340e99a9286b8db99ae528c6b115f85', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -26514,6 +27289,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -26525,6 +27304,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customers_organization' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -26558,7 +27338,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."customers" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."customers" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
@@ -26587,7 +27369,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customers_organization' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customers_organization'
@@ -26597,12 +27381,19 @@ BEGIN
                 'customers_organization', 'fno.customers'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -26636,6 +27427,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -26644,7 +27439,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customers_organization' AND q.direction = 'to_right');
-    FOR attempt IN 1..2 LOOP
+    LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
                 SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
@@ -26683,7 +27478,9 @@ BEGIN
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
                   LEFT JOIN LATERAL (
-                       SELECT true AS held FROM "fno"."customers" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2" LIMIT 1) AS t ON true
+                       SELECT true AS held FROM "fno"."customers" AS t
+                        WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+                        LIMIT 1) AS t ON true
                   LEFT JOIN LATERAL (
                        SELECT true AS held FROM "replicator"."versions" AS v
                         WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
@@ -26720,7 +27517,9 @@ BEGIN
                     USING ERRCODE = 'serialization_failure';
             END IF;
             -- A row inserted and deleted here, and both queued, after it was judged.
-            IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+            IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                        WHERE q.id > v_mark AND q.map_name = 'customers_organization' AND q.direction = 'to_right')
+               AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                         CROSS JOIN LATERAL (
                               SELECT FROM "replicator"."change_queue" AS q
                                WHERE q.key = i.key AND q.map_name = 'customers_organization'
@@ -26734,6 +27533,13 @@ BEGIN
         EXCEPTION
             WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
+            WHEN unique_violation THEN
+                IF NOT v_fast THEN
+                    RAISE;
+                END IF;
+                -- Undone: read again, looking up each key, or all of it for the apply function.
+                v_fast := v_probe;
+                v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
                     RAISE;
@@ -26750,7 +27556,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '96dcfa1dec0f907e4fc219ce88af3bc7635eb0a846dbfc00d97306a736fbebb3', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'a0e23d1319013fd18101070dd419039ab89ee777704f33ba4073ddb8869ff4bd', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -35131,6 +35937,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('3306404588655ef332decc510fdb62b0da675d663d70fbc1ed004ae1c3641e5d');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('16812e64b82245443e999e7ece888c58555ddc5386bfb499b9d186462cc97177');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 330640458865: control schema to version 1, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '3306404588655ef332decc510fdb62b0da675d663d70fbc1ed004ae1c3641e5d'));
+VALUES ('deploy', 'deployed bundle 16812e64b822: control schema to version 1, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '16812e64b82245443e999e7ece888c58555ddc5386bfb499b9d186462cc97177'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle d8882a66c1ede69c966ca2acca41813253e0bf20775a165172dd5c26a7e01d76: control schema to version 1, 57 to create, 0 to replace, 0 to drop
+-- bundle 342029b32ad57e90a4ecb2b24b859cf47a31f7fda811726da9bec7a0359292f5: control schema to version 1, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   create  drift
 --   create  map/companies/to_left/apply
@@ -1723,6 +1723,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -1734,6 +1738,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'companies' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -1752,7 +1757,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."companies" AS t WHERE "t"."dataareaid" = "l"."k_1" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."companies" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1")
@@ -1781,7 +1788,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'companies' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'companies'
@@ -1791,12 +1800,19 @@ BEGIN
                 'companies', 'fno.companies'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -1806,7 +1822,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'fb443071cc0c7106fb56065e3ffa02f1c362a98012640f4859171a40071e03ef', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '478bbf51b746e63849f045efedbcd2d500290e555bbcae76bbe6501152961575', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -2633,6 +2649,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -2644,6 +2664,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'contact_persons' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -2670,7 +2691,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."contact_persons" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."contact_persons" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
@@ -2699,7 +2722,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'contact_persons' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'contact_persons'
@@ -2709,12 +2734,19 @@ BEGIN
                 'contact_persons', 'fno.contact_persons'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -2724,7 +2756,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '3d0ece94f2d818cf62c1fa8baac3201d081d8650c167002800ab1558cf297dfd', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'f8724f211bfaf41b72d897bca33df4194f65e772cefcc7403287066b01c40d4a', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3412,6 +3444,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -3423,6 +3459,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customer_groups' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -3443,7 +3480,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."customer_groups" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."customer_groups" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
@@ -3472,7 +3511,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customer_groups' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customer_groups'
@@ -3482,12 +3523,19 @@ BEGIN
                 'customer_groups', 'fno.customer_groups'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -3497,7 +3545,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'b3fc3a31b100c97d8a253ba26e2445f3aa4f0b0d5cdcd220c75365de4f5a5931', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'f67ba60f091b0b4a25050aa59a41e245275b3975ea6d11d9ebcf3a387e538ef2', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4236,6 +4284,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -4247,6 +4299,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customer_payment_methods' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -4269,7 +4322,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."customer_payment_methods" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."customer_payment_methods" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
@@ -4298,7 +4353,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
@@ -4308,12 +4365,19 @@ BEGIN
                 'customer_payment_methods', 'fno.customer_payment_methods'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -4323,7 +4387,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '82d1a059ffa7aa9c6ae16d57f166feee7705a9edd601b0d93d23af3fe4e2b9f8', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '3903189b8b942463db4ebb0ba65ed8dda8b470a3da3db3be7dbae82640f0f6a0', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5111,6 +5175,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -5122,6 +5190,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customers_person' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -5147,7 +5216,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."customers" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."customers" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
@@ -5176,7 +5247,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customers_person' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customers_person'
@@ -5186,12 +5259,19 @@ BEGIN
                 'customers_person', 'fno.customers'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -5201,7 +5281,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '320d7b33579b801352f2825afbec0410eda2d908f7e7aeb02e4f1616698dde8c', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '5d8807b782c50add2832c928e5ecd0e384c7b133385a1d43ffb88859b367b42b', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5954,6 +6034,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -5965,6 +6049,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'loyalty_cards' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -5987,7 +6072,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."loyalty_cards" AS t WHERE "t"."card_number" = "l"."k_1" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."loyalty_cards" AS t
+                    WHERE v_probe AND "t"."card_number" = "l"."k_1"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('card_number', "l"."k_1")
@@ -6016,7 +6103,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'loyalty_cards' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
@@ -6026,12 +6115,19 @@ BEGIN
                 'loyalty_cards', 'fno.loyalty_cards'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -6041,7 +6137,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '887149cbf8b4273a6853a383503682d4fa49034242195d0227bf44945d4cd89e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '79493d633b9f954849a7b4744bea9b080f4f8cf3ffa1a319d400992846700414', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -6688,6 +6784,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -6699,6 +6799,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'name_affixes' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -6719,7 +6820,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."name_affixes" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."name_affixes" AS t
+                    WHERE v_probe AND "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
@@ -6748,7 +6851,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'name_affixes' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'name_affixes'
@@ -6758,12 +6863,19 @@ BEGIN
                 'name_affixes', 'fno.name_affixes'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -6773,7 +6885,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '9fe1ba7ebdb8814d0c093da103a9a3f5c66f720ce7bf7ae43cf9c726fd3625ac', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'acbfbae31081651c97a911733615eff71bb14460eb02112184c35e479bede133', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -7447,6 +7559,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -7458,6 +7574,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_days' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -7478,7 +7595,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."payment_days" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."payment_days" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
@@ -7507,7 +7626,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_days' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_days'
@@ -7517,12 +7638,19 @@ BEGIN
                 'payment_days', 'fno.payment_days'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -7532,7 +7660,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'a2ba5818e036be3e4a43ded52a0c5513450684083a7c835838b2515a62b89d5e', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'bf03606ddf165f128bd3215062038ce4f1ed3f3f6b0ae2d7af7ffef699a2d1bd', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8283,6 +8411,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -8294,6 +8426,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_day_lines' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -8318,7 +8451,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."payment_day_lines" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."payment_day_lines" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
@@ -8347,7 +8482,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_day_lines' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
@@ -8357,12 +8494,19 @@ BEGIN
                 'payment_day_lines', 'fno.payment_day_lines'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -8372,7 +8516,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'bcd3792083c3623e0493773813b02f741b61ce292ef706e802ee7e189b109f73', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '77b62ee16511b5081a600d9dfb477a0a67374706bfeae924a7dea438dd675b9d', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9111,6 +9255,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -9122,6 +9270,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_schedules' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -9144,7 +9293,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."payment_schedules" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."payment_schedules" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
@@ -9173,7 +9324,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_schedules' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_schedules'
@@ -9183,12 +9336,19 @@ BEGIN
                 'payment_schedules', 'fno.payment_schedules'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -9198,7 +9358,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'c37fba6a5dd1b6b07e8cb5243af6d903122b075302f9a023126e41591f4ab4a5', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'd1f64bf0e4e1260a32287f1b0cb016c37f9cac86080f40e90f4f9891331577c8', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10000,6 +10160,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -10011,6 +10175,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -10037,7 +10202,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."payment_schedule_lines" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."payment_schedule_lines" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
@@ -10066,7 +10233,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
@@ -10076,12 +10245,19 @@ BEGIN
                 'payment_schedule_lines', 'fno.payment_schedule_lines'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -10091,7 +10267,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '515c2f2b72441d196ca4df1c2531ca84298b09e331e4618a1ff2ecb019d696a3', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'b4eeb77bddf5ee58cfd7ef112907acdeb39a9ac3f1e56aeefee65012513d16f2', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10936,6 +11112,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -10947,6 +11127,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_terms' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -10973,7 +11154,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."payment_terms" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."payment_terms" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
@@ -11002,7 +11185,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_terms' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_terms'
@@ -11012,12 +11197,19 @@ BEGIN
                 'payment_terms', 'fno.payment_terms'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -11027,7 +11219,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '5415c783ff022bcf886a333133df96e4bdf8164fe29887db814e336fab7e96c0', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '924de68486bfb7cbd5782ef624aa9c40eb9c12a0171c601850ec108947391a73', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12078,6 +12270,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -12089,6 +12285,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customers_organization' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -12122,7 +12319,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."customers" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."customers" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
@@ -12151,7 +12350,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customers_organization' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customers_organization'
@@ -12161,12 +12362,19 @@ BEGIN
                 'customers_organization', 'fno.customers'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -12176,7 +12384,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '4b584363297468fb2c2d33ef614e8aaac319416559409f4e528305091d6f5f52', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '5153214c9853ebe60127f4c65a2af913bd83463405bf13c27d279777b2d6258b', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16440,6 +16648,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('d8882a66c1ede69c966ca2acca41813253e0bf20775a165172dd5c26a7e01d76');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('342029b32ad57e90a4ecb2b24b859cf47a31f7fda811726da9bec7a0359292f5');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle d8882a66c1ed: control schema to version 1, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'd8882a66c1ede69c966ca2acca41813253e0bf20775a165172dd5c26a7e01d76'));
+VALUES ('deploy', 'deployed bundle 342029b32ad5: control schema to version 1, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '342029b32ad57e90a4ecb2b24b859cf47a31f7fda811726da9bec7a0359292f5'));

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle d8882a66c1ede69c966ca2acca41813253e0bf20775a165172dd5c26a7e01d76: control schema to version 1, 57 to create, 0 to replace, 0 to drop
+-- bundle 342029b32ad57e90a4ecb2b24b859cf47a31f7fda811726da9bec7a0359292f5: control schema to version 1, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   create  drift
 --   create  map/companies/to_right/apply
@@ -1723,6 +1723,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -1734,6 +1738,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'companies' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -1752,7 +1757,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."company" AS t WHERE "t"."company_code" = "l"."k_1" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."company" AS t
+                    WHERE v_probe AND "t"."company_code" = "l"."k_1"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('company_code', "l"."k_1")
@@ -1781,7 +1788,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'companies' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'companies'
@@ -1791,12 +1800,19 @@ BEGIN
                 'companies', 'cds.company'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -1806,7 +1822,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '402c4a311ed2e1f1098a2d3c1d1bb4d396cadbdae83c6dea801f2ab85f6b88c4', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '02987c0da0b093d1ccaf76042f199385c5a0819e959e84733197ea35c78df445', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -2684,6 +2700,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -2695,6 +2715,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'contact_persons' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -2722,7 +2743,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."contact" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."contact" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
@@ -2751,7 +2774,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'contact_persons' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'contact_persons'
@@ -2761,12 +2786,19 @@ BEGIN
                 'contact_persons', 'cds.contact'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -2776,7 +2808,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '6e8b17e21bb3b93ef6e79df42e171e53bdf81d2b80b31af48ae5e61760494e5e', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'daaf0426c5e91846ad70b1dcacf797555e70e47abaa07d7a2b4b2a8aa0a3d400', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3464,6 +3496,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -3475,6 +3511,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customer_groups' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -3495,7 +3532,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."customer_group" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."customer_group" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
@@ -3524,7 +3563,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customer_groups' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customer_groups'
@@ -3534,12 +3575,19 @@ BEGIN
                 'customer_groups', 'cds.customer_group'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -3549,7 +3597,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '5da22a831eba303b86a9a1b1c9e8dd81c9a1c8f53118fb5f767bfe2b6121955f', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '0ff06c5ff1506330827e52fe9f2fb47c6b84d3113d502b6f091c512cb4c4e9e4', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4288,6 +4336,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -4299,6 +4351,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customer_payment_methods' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -4321,7 +4374,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."customer_payment_method" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."customer_payment_method" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
@@ -4350,7 +4405,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
@@ -4360,12 +4417,19 @@ BEGIN
                 'customer_payment_methods', 'cds.customer_payment_method'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -4375,7 +4439,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '9d7fa9ab499223450b66d9d6e3a2b1df62a38cb126cbda79e1589be8b7403255', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'fe32395ed61a4cbc632d78f83a12dc298b6af9d6672f1ee9e0720a375d1ef7dc', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5229,6 +5293,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -5240,6 +5308,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customers_person' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -5265,7 +5334,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."contact" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."contact" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
@@ -5294,7 +5365,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customers_person' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customers_person'
@@ -5304,12 +5377,19 @@ BEGIN
                 'customers_person', 'cds.contact'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -5319,7 +5399,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', 'ae279baec0c134c3494a9b82097ee3e37b912f5ee882024a050664e256d17e41', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', 'e4903a0a3fb6cc97c653d9294a0cb8e8e72838c39f6f0fb3f5c15e2dce56fcc2', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6072,6 +6152,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -6083,6 +6167,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'loyalty_cards' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -6105,7 +6190,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."loyalty_card" AS t WHERE "t"."card_number" = "l"."k_1" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."loyalty_card" AS t
+                    WHERE v_probe AND "t"."card_number" = "l"."k_1"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('card_number', "l"."k_1")
@@ -6134,7 +6221,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'loyalty_cards' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
@@ -6144,12 +6233,19 @@ BEGIN
                 'loyalty_cards', 'cds.loyalty_card'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -6159,7 +6255,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'b68fe938af587be2feaa0533d1bf884bf2c1e680a228ae2155dfb6c5b14d14a7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '31595fab5bc393ea7b33ee6a603cf773f4f1606e287e212104b836e938be546b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -6806,6 +6902,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -6817,6 +6917,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'name_affixes' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -6837,7 +6938,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."name_affix" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."name_affix" AS t
+                    WHERE v_probe AND "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
@@ -6866,7 +6969,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'name_affixes' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'name_affixes'
@@ -6876,12 +6981,19 @@ BEGIN
                 'name_affixes', 'cds.name_affix'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -6891,7 +7003,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', 'e6459962a184bb81e6f80046ef08eeb05ae5357d2bd644abc4a2a583b92da6a7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'cd4c43c32a4d804bf83b75c0c8a5a40a2abaa45906a9e5d1166a0f90e185fb9f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -7565,6 +7677,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -7576,6 +7692,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_days' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -7596,7 +7713,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."payment_day" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."payment_day" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
@@ -7625,7 +7744,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_days' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_days'
@@ -7635,12 +7756,19 @@ BEGIN
                 'payment_days', 'cds.payment_day'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -7650,7 +7778,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'a15275c4765657dcdb8638884446558c5655c3abafc50aadd1f75a5222a50754', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'e0a38714b955d81896bd078ebaa462dc7a39b0c825135afcd25195ec7393032f', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8401,6 +8529,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -8412,6 +8544,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_day_lines' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -8436,7 +8569,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."payment_day_line" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."payment_day_line" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
@@ -8465,7 +8600,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_day_lines' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
@@ -8475,12 +8612,19 @@ BEGIN
                 'payment_day_lines', 'cds.payment_day_line'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -8490,7 +8634,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '34de368d5fdf7523185b36ff603266b710579de967a1d8da8ada805f24b80bdc', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'cae4c546a6a248373334055b8a542ee2bc685f5122cba2aa00b6c911b80e36ae', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9229,6 +9373,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -9240,6 +9388,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_schedules' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -9262,7 +9411,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."payment_schedule" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."payment_schedule" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
@@ -9291,7 +9442,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_schedules' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_schedules'
@@ -9301,12 +9454,19 @@ BEGIN
                 'payment_schedules', 'cds.payment_schedule'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -9316,7 +9476,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '640a5880cf1906521c0f9cadd01b69490d0cf49c903df333c3d27bb012287acd', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '3ad5f8627c6e886f475a5e6353df526ed3cf958ecfadd526a46a4eef9cb294b1', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10118,6 +10278,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -10129,6 +10293,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_schedule_lines' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -10155,7 +10320,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."payment_schedule_line" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."payment_schedule_line" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
@@ -10184,7 +10351,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
@@ -10194,12 +10363,19 @@ BEGIN
                 'payment_schedule_lines', 'cds.payment_schedule_line'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -10209,7 +10385,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'f2ec5f5456a6164d578a71cd12d0b466ad595855c3208aba86b98997e48c56b9', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '70a47e3c5ce6dc156da3699e1f414d5cd9a536bfe07a79c45652d28d9695dc43', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11054,6 +11230,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -11065,6 +11245,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_terms' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -11091,7 +11272,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."payment_term" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."payment_term" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
@@ -11120,7 +11303,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_terms' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_terms'
@@ -11130,12 +11315,19 @@ BEGIN
                 'payment_terms', 'cds.payment_term'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -11145,7 +11337,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '6c0ff2b89d61633dc46e72223856b9e42213b9ff7fadff39af98ab28b0bfe917', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'd892577e4d8a79615e96a6b91fd5920e583c695ac45594b128e9ec3d6f4407b5', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12196,6 +12388,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
@@ -12207,6 +12403,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customers_organization' AND q.direction = 'to_left');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -12240,7 +12437,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "cds"."account" AS t WHERE "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "cds"."account" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
@@ -12269,7 +12468,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customers_organization' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customers_organization'
@@ -12279,12 +12480,19 @@ BEGIN
                 'customers_organization', 'cds.account'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -12294,7 +12502,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '627f330688a802b1a3bc44cf3b8b297311e673178df96603436250828094440d', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '0da7cc395edf0b581b6e2797ad510547dc6b7dd60aa26086defa4638a214931d', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16557,6 +16765,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('d8882a66c1ede69c966ca2acca41813253e0bf20775a165172dd5c26a7e01d76');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('342029b32ad57e90a4ecb2b24b859cf47a31f7fda811726da9bec7a0359292f5');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle d8882a66c1ed: control schema to version 1, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'd8882a66c1ede69c966ca2acca41813253e0bf20775a165172dd5c26a7e01d76'));
+VALUES ('deploy', 'deployed bundle 342029b32ad5: control schema to version 1, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '342029b32ad57e90a4ecb2b24b859cf47a31f7fda811726da9bec7a0359292f5'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 0781230e0590db6911c31395a991b44b33ec8c12deb133d5b62e93458fed30b9: control schema to version 1, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 16ac84168c68b23c5528a34c4d4bbe070c58b40b1c1b39c0394b4fba2e46bdcb: control schema to version 1, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   create  drift
 --   create  map/companies/to_left/apply
@@ -1737,6 +1737,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -1748,6 +1752,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'companies' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -1766,7 +1771,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."companies" AS t WHERE "t"."dataareaid" = "l"."k_1" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."companies" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1")
@@ -1795,7 +1802,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'companies' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'companies'
@@ -1805,12 +1814,19 @@ BEGIN
                 'companies', 'fno.companies'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -1820,7 +1836,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '07052f033b28edd89b65a338e27e516a539df992a5eccf3d1b1cb6b70e1a95e5', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'ca4e609fb441990995c0ecd53dcdccd33dd9cdf3d9152b71f6ecd05f44fa7170', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -2649,6 +2665,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -2660,6 +2680,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'contact_persons' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -2686,7 +2707,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."contact_persons" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."contact_persons" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
@@ -2715,7 +2738,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'contact_persons' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'contact_persons'
@@ -2725,12 +2750,19 @@ BEGIN
                 'contact_persons', 'fno.contact_persons'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -2740,7 +2772,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'b51510f2bf5d5774046845b2efe95951e8a25e080d065151e2649aff94d65bb9', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'f3f40bef4425760c86db637f513b53c408799e951a40e7960324887ad9dbf978', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3430,6 +3462,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -3441,6 +3477,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customer_groups' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -3461,7 +3498,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."customer_groups" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."customer_groups" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
@@ -3490,7 +3529,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customer_groups' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customer_groups'
@@ -3500,12 +3541,19 @@ BEGIN
                 'customer_groups', 'fno.customer_groups'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -3515,7 +3563,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '2f4b3c906d68187017b02071644849c21e5ae6075950d3a5e2887f7e4667d0e3', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'bca8281431170074437df60fada08ca930dc30bf3bd1e49c0b35fde24d113366', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4256,6 +4304,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -4267,6 +4319,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customer_payment_methods' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -4289,7 +4342,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."customer_payment_methods" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."customer_payment_methods" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
@@ -4318,7 +4373,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
@@ -4328,12 +4385,19 @@ BEGIN
                 'customer_payment_methods', 'fno.customer_payment_methods'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -4343,7 +4407,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'fbe50cf1e6c3cace329ea77e2ede06b988d05d1c459745d9d96cf51b01a44f20', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '71a39ec898be9ca64711de1803c676c4bd628edb6c8da76017fd3cc7af523792', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5133,6 +5197,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -5144,6 +5212,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customers_person' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -5169,7 +5238,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."customers" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."customers" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
@@ -5198,7 +5269,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customers_person' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customers_person'
@@ -5208,12 +5281,19 @@ BEGIN
                 'customers_person', 'fno.customers'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -5223,7 +5303,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'ec8040e61e14b3b6b1424ea8688ba44efbd5603d2200f4616f514ec50c98faf4', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '6ddc691ac541cfae61994e48c4e694442bd1ca68dcc2313aefedc99ccf622b6d', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5978,6 +6058,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -5989,6 +6073,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'loyalty_cards' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -6011,7 +6096,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."loyalty_cards" AS t WHERE "t"."card_number" = "l"."k_1" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."loyalty_cards" AS t
+                    WHERE v_probe AND "t"."card_number" = "l"."k_1"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('card_number', "l"."k_1")
@@ -6040,7 +6127,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'loyalty_cards' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
@@ -6050,12 +6139,19 @@ BEGIN
                 'loyalty_cards', 'fno.loyalty_cards'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -6065,7 +6161,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'cbd13f2aeb3524b29a01a13f62a1fe372051de223e879b04882322b054270ce7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'f874d9d1e34b9efe247fdc7f048a2a3eb98c09b37fdfb821cc136ec26943dcc8', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -6714,6 +6810,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -6725,6 +6825,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'name_affixes' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -6745,7 +6846,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."name_affixes" AS t WHERE "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."name_affixes" AS t
+                    WHERE v_probe AND "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
@@ -6774,7 +6877,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'name_affixes' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'name_affixes'
@@ -6784,12 +6889,19 @@ BEGIN
                 'name_affixes', 'fno.name_affixes'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -6799,7 +6911,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '86de58af3e2b4a63b11f4560fdaacda16749a0ad7cad1ddea0d3deb03981dbfc', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'b9aeece4db9cb555ca4f4926478f4ac7217854d3214ebe3bb53f2b6887d98407', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -7475,6 +7587,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -7486,6 +7602,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_days' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -7506,7 +7623,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."payment_days" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."payment_days" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
@@ -7535,7 +7654,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_days' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_days'
@@ -7545,12 +7666,19 @@ BEGIN
                 'payment_days', 'fno.payment_days'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -7560,7 +7688,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '4480efeddae30131f3646719df51aaca7ab1cb8c49f14f0ab20ae41129fa3db1', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '64201ffbfbbf5dd97a436339b6461a39bc05eb144a9a7ff1ae769d3b191ec86e', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8313,6 +8441,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -8324,6 +8456,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_day_lines' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -8348,7 +8481,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."payment_day_lines" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."payment_day_lines" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
@@ -8377,7 +8512,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_day_lines' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
@@ -8387,12 +8524,19 @@ BEGIN
                 'payment_day_lines', 'fno.payment_day_lines'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -8402,7 +8546,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '3714aaea97b7aee0871d5b8d767e7030f24a446007fc5493ae548be254a9bf7c', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'a4c7b2cd9b4defba6635a917c9d01164881dd051ed9d6c1e27b33cced9ee54bf', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9143,6 +9287,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -9154,6 +9302,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_schedules' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -9176,7 +9325,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."payment_schedules" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."payment_schedules" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
@@ -9205,7 +9356,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_schedules' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_schedules'
@@ -9215,12 +9368,19 @@ BEGIN
                 'payment_schedules', 'fno.payment_schedules'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -9230,7 +9390,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '50e69e3629b6b6a8243e6079ef36c513f5b983ef836c1587f48039206bbff085', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '314637ec88217147104e7953d1891a3e540937e081d516936953e6a5235ca4e7', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10034,6 +10194,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -10045,6 +10209,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -10071,7 +10236,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."payment_schedule_lines" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."payment_schedule_lines" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
@@ -10100,7 +10267,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
@@ -10110,12 +10279,19 @@ BEGIN
                 'payment_schedule_lines', 'fno.payment_schedule_lines'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -10125,7 +10301,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'fc31cbfa5452904ce2236b7c6e7d3bedde6a35b8fd6a7749267f9ce7db62739d', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '559255f0a94e80c3dce3b991c38b4cf4dae0192ca42248804ca46ab434f7b9c6', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10972,6 +11148,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -10983,6 +11163,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'payment_terms' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -11009,7 +11190,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."payment_terms" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."payment_terms" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
@@ -11038,7 +11221,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_terms' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'payment_terms'
@@ -11048,12 +11233,19 @@ BEGIN
                 'payment_terms', 'fno.payment_terms'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -11063,7 +11255,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'fc1db74967b2811dbdb229eccf3ebda4dc8ff59d24bf6322da58d4fd72140850', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '4415e1f60e3da07f5a96014a92445fe80234d6666481199555c533e3f98316f7', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12116,6 +12308,10 @@ DECLARE
     v_inserted jsonb[];
     v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
     v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
 BEGIN
     v_fast := v_fast
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
@@ -12127,6 +12323,7 @@ BEGIN
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
                          WHERE q.map_name = 'customers_organization' AND q.direction = 'to_right');
+    LOOP
     BEGIN
         WITH incoming AS MATERIALIZED (
             -- (A function scan keeps the array's order.)
@@ -12160,7 +12357,9 @@ BEGIN
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
               LEFT JOIN LATERAL (
-                   SELECT true AS held FROM "fno"."customers" AS t WHERE "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2" LIMIT 1) AS t ON true
+                   SELECT true AS held FROM "fno"."customers" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+                    LIMIT 1) AS t ON true
               LEFT JOIN LATERAL (
                    SELECT true AS held FROM "replicator"."versions" AS v
                     WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
@@ -12189,7 +12388,9 @@ BEGIN
                 USING ERRCODE = 'serialization_failure';
         END IF;
         -- A row inserted and deleted here, and both queued, after it was judged.
-        IF EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customers_organization' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
                     CROSS JOIN LATERAL (
                           SELECT FROM "replicator"."change_queue" AS q
                            WHERE q.key = i.key AND q.map_name = 'customers_organization'
@@ -12199,12 +12400,19 @@ BEGIN
                 'customers_organization', 'fno.customers'
                 USING ERRCODE = 'serialization_failure';
         END IF;
+        EXIT;
     EXCEPTION
         WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
             RETURN v_chunk;  -- undone: the apply function judges the chunk
     END;
+    END LOOP;
     IF v_wanted > 0 THEN
         UPDATE "replicator"."map_state"
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
@@ -12214,7 +12422,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '3dced42bbfeec40ef699aa4cf5c02a1d9ba8607422bd8c2584fa51af8d44f6d6', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'de46675ce2d124d1b2ac6e488f659ebca824f64641a54af8db3b440f9a4794d0', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16637,6 +16845,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('0781230e0590db6911c31395a991b44b33ec8c12deb133d5b62e93458fed30b9');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('16ac84168c68b23c5528a34c4d4bbe070c58b40b1c1b39c0394b4fba2e46bdcb');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 0781230e0590: control schema to version 1, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '0781230e0590db6911c31395a991b44b33ec8c12deb133d5b62e93458fed30b9'));
+VALUES ('deploy', 'deployed bundle 16ac84168c68: control schema to version 1, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '16ac84168c68b23c5528a34c4d4bbe070c58b40b1c1b39c0394b4fba2e46bdcb'));

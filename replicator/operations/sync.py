@@ -24,9 +24,9 @@ captured meanwhile apply after the copy, in order, idempotently.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -40,7 +40,6 @@ from replicator.inspect.connections import connect, every_database, under_origin
 from replicator.maps.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
 from replicator.operations import activity, states
 from replicator.operations.syncwinner import (
-    Stop,
     Winner,
     choose,
     direction_out_of,
@@ -109,50 +108,52 @@ def passes(table_map: TableMap, winner: Side) -> list[tuple[Direction, bool]]:
 def _sync_map(
     config: Config, table_map: TableMap, winner: Winner, chunk: int, out: TextIO
 ) -> list[Copied]:
-    paused: list[Direction] = []
-    for direction in table_map.directions:
-        with connect(config, config.database_of(source_of(direction))) as conn:
-            if _pause(conn, config, table_map, direction):
-                paused.append(direction)
-    steps = passes(table_map, winner.side)
-    # A run killed part-way is continued; otherwise the map starts afresh.
-    begun = {d: _progress(config, table_map.name, d) for d, _ in steps}
-    resuming = any(state == "unfinished" for state in begun.values())
-    results: list[Copied] = []
-    for direction, keep_existing in steps:
-        if resuming and begun[direction] == "finished":
-            continue
-        results.append(
-            _sync_direction(config, table_map, direction, winner, keep_existing, chunk, out)
-        )
-    for direction in paused:
-        with connect(config, config.database_of(source_of(direction))) as conn:
-            states.change_state(conn, config, table_map, direction, "resume", "initial sync done")
-    _settle(config, table_map, winner.stops)
-    return results
+    # One connection per database for the map's states and progress, kept for the copy.
+    with every_database(config) as control:
 
+        def on(side: Side) -> Connection:
+            return control[config.database_of(side)]
 
-def _settle(config: Config, table_map: TableMap, copied_after: Sequence[Stop]) -> None:
-    """Forget the stops this sync copied after: not one made since it read them, nor one
-    of a direction still stopped (what its source changes now is still not captured)."""
-    for stop in copied_after:
-        with connect(config, config.database_of(source_of(stop.direction))) as conn:
-            conn.execute(
+        paused = [d for d in table_map.directions if _pause(on(source_of(d)), config, table_map, d)]
+        steps = passes(table_map, winner.side)
+        # A run killed part-way is continued; otherwise the map starts afresh.
+        begun = {d: _progress(on(target_of(d)), table_map.name, d) for d, _ in steps}
+        resuming = any(state == "unfinished" for state in begun.values())
+        results: list[Copied] = []
+        for direction, keep_existing in steps:
+            if resuming and begun[direction] == "finished":
+                continue
+            results.append(
+                _sync_direction(config, table_map, direction, winner, keep_existing, chunk, out)
+            )
+        for direction in paused:
+            states.change_state(
+                on(source_of(direction)),
+                config,
+                table_map,
+                direction,
+                "resume",
+                "initial sync done",
+            )
+        # Forget the stops this sync copied after: not one made since it read them, nor
+        # one of a direction still stopped (what its source changes now is still not captured).
+        for stop in winner.stops:
+            on(source_of(stop.direction)).execute(
                 "UPDATE replicator.map_state SET stopped_at = NULL"
                 " WHERE map_name = %s AND direction = %s AND stopped_at = %s"
                 " AND state <> 'stopped'",
                 (table_map.name, stop.direction, stop.at),
             )
+    return results
 
 
-def _progress(config: Config, map_name: str, direction: Direction) -> str:
+def _progress(conn: Connection, map_name: str, direction: Direction) -> str:
     """none, unfinished or finished: where this map direction's last sync got to."""
-    with connect(config, config.database_of(target_of(direction))) as conn:
-        row = conn.execute(
-            "SELECT finished_at IS NOT NULL FROM replicator.sync_progress"
-            " WHERE map_name = %s AND direction = %s",
-            (map_name, direction),
-        ).fetchone()
+    row = conn.execute(
+        "SELECT finished_at IS NOT NULL FROM replicator.sync_progress"
+        " WHERE map_name = %s AND direction = %s",
+        (map_name, direction),
+    ).fetchone()
     return "none" if row is None else "finished" if row[0] else "unfinished"
 
 
@@ -168,10 +169,14 @@ def _sync_direction(
     source_side = source_of(direction)
     label = f"{table_map.name} ({config.arrow(direction)})"
     pass_ = _Pass(table_map, direction, keep_existing, chunk)
-    with (
-        connect(config, config.database_of(source_side)) as source,
-        connect(config, config.database_of(target_of(direction))) as target,
-    ):
+    with contextlib.ExitStack() as stack:
+        target = stack.enter_context(connect(config, config.database_of(target_of(direction))))
+        # One database: the count is read here, and each chunk in the target's transaction.
+        source = (
+            target
+            if config.same_database
+            else stack.enter_context(connect(config, config.database_of(source_side)))
+        )
         under_origin(target, origins.SYNC)
         after, copied, failed = _start(target, table_map.name, direction)
         held: list[int] = []  # ids of this run's rows held for a missing parent

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 16812e64b82245443e999e7ece888c58555ddc5386bfb499b9d186462cc97177: control schema to version 1, 109 to create, 0 to replace, 0 to drop
+-- bundle 8d4a25d4a694bbb29d3a2e55ea447087f6536a4c6c94a2d6f3284950c96c5b90: control schema to version 1, 109 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   create  drift
 --   create  map/companies/to_right/apply
@@ -1991,7 +1991,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -2009,7 +2009,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '4d4eadf891cdcaaee882099947b2ebe457f0502a18d1d80879bbb3c271e13d5c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', 'e73c8459d8bce18e00d6127b8bc91c4165c5273efee4fc90767d9f443a21f2a3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -2863,7 +2863,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -2881,7 +2881,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '680846cbe6912d5ee5aa11c31cd20a14b57ec10892d590754654b5116d70dd64', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '5aa73ad1fab841f081dbfb6f3aa62455cf29d2cf5c8221a369326870aa53d7c2', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -3994,7 +3994,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -4012,7 +4012,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '1e93f35867aa3f1adcd1814f84b63ffa9bb3b0a158d27562893b41c88cadc021', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '6b133971845a7fb1704907e5b905e4054bfb374733fe58e34ebcbc2093e01676', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5086,7 +5086,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -5104,7 +5104,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'ce4929d9289f2d2b9f95bdfb38ae927d3cba483ac0021c9fce97858258b9d8b7', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '8c0b5e6dfb2f90a6ba2cb0623bd9c1c156e44cd2f5d9ab9f5730eda9233a0a4a', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6013,7 +6013,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -6031,7 +6031,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '9bcc3a75317e5dcd70f3e1bc24188b3d30089102ce25b5f04d9b7b2f392ebbab', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '864d741817404c2bb930a34aa10322d47740f68562eb91601e7ded36cf887a1e', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6940,7 +6940,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -6958,7 +6958,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'c422bb5b4ba16ada29aa32b718761d6b991e9d309687ca15837d553025a30fd0', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'aba468e5bdbfdf74b5476424528efc56e9e2233e468725f9e6aae77dccc87a2e', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7922,7 +7922,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -7940,7 +7940,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'fa3a4653926981bcc02339229a823912ef10668b1856cfe273e1b58013b1247e', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '7c8fb916cf9801753cc12c554b30c8fcea74d72e95dbb3f058196353f5a2f0fa', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8904,7 +8904,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -8922,7 +8922,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'd6d4ed54c48b92d1ee422e105b22f78a208def9bbc36703c025687c0bcfdd470', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'd993244d0b55539a829b99b775b61dec4028844d43d7691c4e2989cb12b7a61f', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10007,7 +10007,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -10025,7 +10025,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '1c0c2a1e2489402162994c27503aa459aff9348cd53f89baf6ded73adde93a45', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', 'abdfb370dd2d280b500f65ac097d8f4b6b89ec4d567a65b1ab6762f8b2544d72', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11044,7 +11044,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -11062,7 +11062,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '026a071b1ebc0ab4fe29a1a0b8fda6f34f66ce6af30a8e729205e6cc8e055fe0', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'd3c9285b6b7277c1a5e074829df89009c9f4be4f6fc637e53947036f8909ef9d', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12040,7 +12040,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -12058,7 +12058,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '7480f3e7e460744c2ed4d9a76592632655288252466818772a13a14d5cc2b717', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '1a3c003832039f47e784188c0467c0f85424a8d2715686b9a96f677ad0a24630', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -13022,7 +13022,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -13040,7 +13040,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '665ee5c8f4f3a6cd1e84c7bec83359788d332694bde4f29b504af9037e455742', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '309abcbddcadb9f28670ea564ab33aa0ce2db55454e685a898d79e111b9c8ffa', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -13908,7 +13908,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -13926,7 +13926,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', 'feff2e725535540962a4bbb2823d1358ef79de29d0f395a8b325c4d2b4b6c15d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '8ef420dcf289b6b34492292d7ff14729da050ccc82ca7f314d5617dad66af624', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -14794,7 +14794,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -14812,7 +14812,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'ede3241864785778df791da7c9164799a40a3fb4b08ec5032a8fc4af0c1459c7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '196e737b7a606c41bba0bd5ec94ba79dbf7eb9e96a8195c4fbbd8a4388b1e9fc', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -15707,7 +15707,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -15725,7 +15725,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '261e833f6a50de66d8ba5fca709b4e63caf48d1111ecdcd16c0b2d18a88d216d', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '5f2729c2a0fb636cf7bcf640f86cf50168d4a63e50ee2de8c8a101daf6a2ed0f', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16634,7 +16634,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -16652,7 +16652,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '0708314aa0e615c5e583ce00c07a9d5a97ddcb65e1076c707330e66938d67578', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '010249d672cd57b4fdef8b44cfa3f94554fa290ad1793005a4e5951441303c41', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17633,7 +17633,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -17651,7 +17651,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'b1e222bb09dbedd91265b172727b2672c4d5ec089e79e96826405084e0918d9b', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '4079bb8738363421979b2540abda90b083852227bb78f7accf74ee021fa0c632', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18632,7 +18632,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -18650,7 +18650,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '12ea685ec27fdfd6e091c915327f53be0a1527c0a65918278cade31944de98f9', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '0e17441c804f86e0e010c0160e954a8b975072559911664e5b7a0c4bef9a0498', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -19614,7 +19614,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -19632,7 +19632,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'fd860a1774e23e4ea9c8d1c2ea48b654e624f6f9329d6bbbe73c78c9b165cd3a', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '1c42f9e588ed6e0461090216dffb3fe5da46d1358a1838015d3de35c9140decc', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -20596,7 +20596,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -20614,7 +20614,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'e08e07d4d3fb870f4e0a78d54aca1bf8d43712080297ffe53392d28d28223355', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '7426f41cbcc25669eebc33038412a94075be9c87d6da787e4e3979e9b9f12ab3', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -21650,7 +21650,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -21668,7 +21668,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '289973fe2ac79a3aaa63ed0a6df441afc95a33656bbde47c701aed5ea8a52562', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '61a6dd07940a672079f2d6a9de4e8edfef97d9c8745a79605e01498f896c3f70', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -22704,7 +22704,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -22722,7 +22722,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '9e2e5c29d9030ff1fca6f8683de536b5dae5d1d9853961ce717872d0c24d5842', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'c2e86777b3a1d6a11c0ad2942db76bc59e549f0dab74c951704bf566ba1f03f6', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -23802,7 +23802,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -23820,7 +23820,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '3b95af5019834d6f2c5cc5ea94f87a610c9d271ad32d0feb62a933f572e8cbaf', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '66ccf98314d7b49d089b4c8d9fa28704fd4369e613c17fe51a936691610eea1e', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -24900,7 +24900,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -24918,7 +24918,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '265b46649bd2f41fdb0560239bb99cc404d251839418a52a130b9a3c253eb58b', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '04a27cf52fdef994774ac6288132a3ac0b8e94f0206fdf5295e512b38dbe6cff', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -26219,7 +26219,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -26237,7 +26237,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '23e15707d7f964100f7a49239672f9a83340e99a9286b8db99ae528c6b115f85', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '5fd8c15ca7719dacc37f3ba2eb6bc3389b06a44f98e161ec7ee225e78d5754df', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -27538,7 +27538,7 @@ BEGIN
                     RAISE;
                 END IF;
                 -- Undone: read again, looking up each key, or all of it for the apply function.
-                v_fast := v_probe;
+                v_fast := NOT v_probe;
                 v_probe := true;
             WHEN OTHERS THEN
                 IF NOT v_fast THEN
@@ -27556,7 +27556,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'a0e23d1319013fd18101070dd419039ab89ee777704f33ba4073ddb8869ff4bd', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'b501b9a36f7328e32b8d2cb417c2d701d8577f111e72b239dc0f95e055a4581a', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -35937,6 +35937,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('16812e64b82245443e999e7ece888c58555ddc5386bfb499b9d186462cc97177');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('8d4a25d4a694bbb29d3a2e55ea447087f6536a4c6c94a2d6f3284950c96c5b90');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 16812e64b822: control schema to version 1, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '16812e64b82245443e999e7ece888c58555ddc5386bfb499b9d186462cc97177'));
+VALUES ('deploy', 'deployed bundle 8d4a25d4a694: control schema to version 1, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '8d4a25d4a694bbb29d3a2e55ea447087f6536a4c6c94a2d6f3284950c96c5b90'));

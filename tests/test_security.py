@@ -173,7 +173,7 @@ def test_the_applier_runs_as_the_runtime_role_which_holds_nothing_on_the_applica
     assert crm_accounts(project) == [("US-RUNTIME",)]
 
 
-def test_every_generated_function_pins_its_search_path_and_only_capture_and_apply_run_as_owner(
+def test_every_generated_function_pins_its_search_path_and_only_capture_apply_and_sync_run_as_owner(
     project: Project,
 ) -> None:
     functions = rows(
@@ -185,11 +185,15 @@ def test_every_generated_function_pins_its_search_path_and_only_capture_and_appl
         "  FROM pg_proc p WHERE p.pronamespace = 'replicator'::regnamespace ORDER BY 1",
     )
     maps = load_maps(project.config().maps_dir, project.root)
+    kinds: tuple[str, ...] = ("apply", "write", "capture", "snapshot", "resend", "absorb")
+    kinds += ("sync", "sync_rows")  # replicator sync's fast path and its read of rows
+    if project.left_url == project.right_url:
+        kinds += ("sync_direct",)  # replicator sync's read and write in one database
     per_map = {
         f"{kind}_{table_map.name}_{direction}"
         for table_map in maps.maps
         for direction in table_map.directions
-        for kind in ("apply", "write", "capture", "snapshot", "resend", "absorb")
+        for kind in kinds
     }
     assert {str(name) for name, *_ in functions} == per_map | CONTROL_FUNCTIONS
     unpinned = [name for name, _, _, pinned, _ in functions if not pinned]
@@ -198,8 +202,9 @@ def test_every_generated_function_pins_its_search_path_and_only_capture_and_appl
     definers = {str(name).split("_")[0] for name, definer, _, _, _ in functions if definer}
     assert (unpinned, public, owners) == ([], [], {"replicator_owner"})
     # Those that act on the applications' tables for someone who may not: the capture
-    # triggers (fired by the applications), the apply functions (called by the applier).
-    assert definers == {"capture", "write"}
+    # triggers (fired by the applications), the apply functions (called by the applier),
+    # the sync functions (sync's fast path, called by replicator sync).
+    assert definers == {"capture", "write", "sync"}
     # The writes themselves: each map direction's, by the writer of its target side.
     writers = rows(
         project.left_url,
@@ -211,7 +216,7 @@ def test_every_generated_function_pins_its_search_path_and_only_capture_and_appl
     )
     assert writers == sorted(
         (
-            f"{table_map.name}_{direction}",
+            f"{table_map.name}_{direction}{suffix}",
             True,
             f"replicator_{'right' if direction == 'to_right' else 'left'}_writer",
             True,
@@ -219,6 +224,7 @@ def test_every_generated_function_pins_its_search_path_and_only_capture_and_appl
         )
         for table_map in maps.maps
         for direction in table_map.directions
+        for suffix in ("", "_sync")  # the apply's writes, and the sync's fast path's inserts
     )
 
 

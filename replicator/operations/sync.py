@@ -10,20 +10,25 @@ copied over (overwriting what differs, each overwrite in the activity log).
 In that order the first pass reads the other side before the sync has written
 anything there, so it cannot bring back a row the winner deleted meanwhile.
 Each pass reads one consistent snapshot of its source in key order, a chunk at
-a time, through the generated snapshot function, and applies each chunk
-set-based through the same apply functions as captured changes, in one target
-transaction with its progress row: a sync killed at any point continues from
-its last chunk. While a map syncs, both its directions are paused, so changes
+a time, through the generated snapshot function, and writes each chunk in one
+target transaction with its progress row: a sync killed at any point continues
+from its last chunk. The generated sync function inserts at once the rows of keys
+the target holds nowhere (no row, no clock, nothing queued); the rest goes
+set-based through the same apply functions as captured changes. Both sides in one
+database, a chunk is read and written by one call there, in the chunk's own
+transaction: the rows as they are then rather than as of the pass's start, which
+changes nothing at the end, since what changes meanwhile is captured and applies
+after the copy either way. While a map syncs, both its directions are paused, so changes
 captured meanwhile apply after the copy, in order, idempotently.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -35,7 +40,6 @@ from replicator.inspect.connections import connect, every_database, under_origin
 from replicator.maps.model import Config, Direction, MapSet, Side, TableMap, source_of, target_of
 from replicator.operations import activity, states
 from replicator.operations.syncwinner import (
-    Stop,
     Winner,
     choose,
     direction_out_of,
@@ -44,7 +48,7 @@ from replicator.operations.syncwinner import (
     stops,
 )
 from replicator.sqlgen.probes import count_sql
-from replicator.sqlgen.snapshot import snapshot_query
+from replicator.sqlgen.snapshot import direct_query, rows_query, snapshot_query, sync_query
 
 Connection = psycopg.Connection[TupleRow]
 
@@ -104,50 +108,52 @@ def passes(table_map: TableMap, winner: Side) -> list[tuple[Direction, bool]]:
 def _sync_map(
     config: Config, table_map: TableMap, winner: Winner, chunk: int, out: TextIO
 ) -> list[Copied]:
-    paused: list[Direction] = []
-    for direction in table_map.directions:
-        with connect(config, config.database_of(source_of(direction))) as conn:
-            if _pause(conn, config, table_map, direction):
-                paused.append(direction)
-    steps = passes(table_map, winner.side)
-    # A run killed part-way is continued; otherwise the map starts afresh.
-    begun = {d: _progress(config, table_map.name, d) for d, _ in steps}
-    resuming = any(state == "unfinished" for state in begun.values())
-    results: list[Copied] = []
-    for direction, keep_existing in steps:
-        if resuming and begun[direction] == "finished":
-            continue
-        results.append(
-            _sync_direction(config, table_map, direction, winner, keep_existing, chunk, out)
-        )
-    for direction in paused:
-        with connect(config, config.database_of(source_of(direction))) as conn:
-            states.change_state(conn, config, table_map, direction, "resume", "initial sync done")
-    _settle(config, table_map, winner.stops)
-    return results
+    # One connection per database for the map's states and progress, kept for the copy.
+    with every_database(config) as control:
 
+        def on(side: Side) -> Connection:
+            return control[config.database_of(side)]
 
-def _settle(config: Config, table_map: TableMap, copied_after: Sequence[Stop]) -> None:
-    """Forget the stops this sync copied after: not one made since it read them, nor one
-    of a direction still stopped (what its source changes now is still not captured)."""
-    for stop in copied_after:
-        with connect(config, config.database_of(source_of(stop.direction))) as conn:
-            conn.execute(
+        paused = [d for d in table_map.directions if _pause(on(source_of(d)), config, table_map, d)]
+        steps = passes(table_map, winner.side)
+        # A run killed part-way is continued; otherwise the map starts afresh.
+        begun = {d: _progress(on(target_of(d)), table_map.name, d) for d, _ in steps}
+        resuming = any(state == "unfinished" for state in begun.values())
+        results: list[Copied] = []
+        for direction, keep_existing in steps:
+            if resuming and begun[direction] == "finished":
+                continue
+            results.append(
+                _sync_direction(config, table_map, direction, winner, keep_existing, chunk, out)
+            )
+        for direction in paused:
+            states.change_state(
+                on(source_of(direction)),
+                config,
+                table_map,
+                direction,
+                "resume",
+                "initial sync done",
+            )
+        # Forget the stops this sync copied after: not one made since it read them, nor
+        # one of a direction still stopped (what its source changes now is still not captured).
+        for stop in winner.stops:
+            on(source_of(stop.direction)).execute(
                 "UPDATE replicator.map_state SET stopped_at = NULL"
                 " WHERE map_name = %s AND direction = %s AND stopped_at = %s"
                 " AND state <> 'stopped'",
                 (table_map.name, stop.direction, stop.at),
             )
+    return results
 
 
-def _progress(config: Config, map_name: str, direction: Direction) -> str:
+def _progress(conn: Connection, map_name: str, direction: Direction) -> str:
     """none, unfinished or finished: where this map direction's last sync got to."""
-    with connect(config, config.database_of(target_of(direction))) as conn:
-        row = conn.execute(
-            "SELECT finished_at IS NOT NULL FROM replicator.sync_progress"
-            " WHERE map_name = %s AND direction = %s",
-            (map_name, direction),
-        ).fetchone()
+    row = conn.execute(
+        "SELECT finished_at IS NOT NULL FROM replicator.sync_progress"
+        " WHERE map_name = %s AND direction = %s",
+        (map_name, direction),
+    ).fetchone()
     return "none" if row is None else "finished" if row[0] else "unfinished"
 
 
@@ -162,13 +168,17 @@ def _sync_direction(
 ) -> Copied:
     source_side = source_of(direction)
     label = f"{table_map.name} ({config.arrow(direction)})"
-    with (
-        connect(config, config.database_of(source_side)) as source,
-        connect(config, config.database_of(target_of(direction))) as target,
-    ):
+    pass_ = _Pass(table_map, direction, keep_existing, chunk)
+    with contextlib.ExitStack() as stack:
+        target = stack.enter_context(connect(config, config.database_of(target_of(direction))))
+        # One database: the count is read here, and each chunk in the target's transaction.
+        source = (
+            target
+            if config.same_database
+            else stack.enter_context(connect(config, config.database_of(source_side)))
+        )
         under_origin(target, origins.SYNC)
         after, copied, failed = _start(target, table_map.name, direction)
-        keys = [f.column(source_side) or "" for f in table_map.key_fields]
         held: list[int] = []  # ids of this run's rows held for a missing parent
         started = time.monotonic()
         with source.transaction():
@@ -177,23 +187,12 @@ def _sync_direction(
                 count_sql(table_map, source_side, config.side(source_side).schema).encode()
             ).fetchone()
             bar = Progress(out, label, int(total_row[0]) if total_row else 0, done=copied)
-            while True:
-                row = source.execute(
-                    snapshot_query(table_map, direction).encode(),
-                    (json.dumps(after) if after is not None else None, chunk),
-                ).fetchone()
-                batch_text = str(row[0]) if row else "[]"
-                batch = json.loads(batch_text)
-                if not batch:
-                    break
-                after = {k: batch[-1]["image"][k] for k in keys}
-                chunk_failed, chunk_held = _apply_chunk(
-                    target, table_map.name, direction, keep_existing, batch_text, after, batch
-                )
-                failed += chunk_failed
-                held += chunk_held
-                copied += len(batch)
-                bar.advance(len(batch))
+            if not config.same_database:
+                # Read from the snapshot, chunk by chunk, through the client.
+                copied, failed, held = pass_.run(target, source, after, copied, failed, bar)
+        if config.same_database:
+            # Read and written in one statement here, in each chunk's own transaction.
+            copied, failed, held = pass_.run(target, None, after, copied, failed, bar)
         bar.finish()
         still_held = _still_held(target, direction, held)
         _finish(
@@ -250,39 +249,106 @@ def _start(
     return None, 0, 0
 
 
-def _apply_chunk(
-    conn: psycopg.Connection[TupleRow],
-    map_name: str,
-    direction: Direction,
-    keep_existing: bool,
-    batch_text: str,
-    after: dict[str, object],
-    batch: list[dict[str, object]],
-) -> tuple[int, list[int]]:
-    """Apply one chunk and record it as done, in one transaction; returns the failures
-    (each in the error log) and the ids of the rows held for a parent the target lacks."""
-    with conn.transaction():
-        if keep_existing:
+@dataclass(frozen=True)
+class _Pass:
+    """One map direction's copy, a chunk a target transaction at a time: the sync
+    function writes the rows of keys the target holds nowhere, apply_batch the rest."""
+
+    table_map: TableMap
+    direction: Direction
+    keep_existing: bool
+    chunk: int
+
+    def run(
+        self,
+        target: Connection,
+        source: Connection | None,
+        after: object,
+        copied: int,
+        failed: int,
+        bar: Progress,
+    ) -> tuple[int, int, list[int]]:
+        """Copy chunk after chunk until the source has no more, reading them from
+        ``source``'s snapshot, or (None: one database) in the target's transaction."""
+        held: list[int] = []
+        while True:
+            with target.transaction():
+                rows, last, rest = self._read(target, source, after)
+                if not rows:
+                    break
+                after = last
+                chunk_failed, chunk_held = self._apply_rest(target, rest)
+                target.execute(
+                    "UPDATE replicator.sync_progress SET last_key = %s::jsonb,"
+                    " copied = copied + %s, failed = failed + %s"
+                    " WHERE map_name = %s AND direction = %s",
+                    (json.dumps(after), rows, chunk_failed, self.table_map.name, self.direction),
+                )
+            failed += chunk_failed
+            held += chunk_held
+            copied += rows
+            bar.advance(rows)
+        return copied, failed, held
+
+    def _read(
+        self, target: Connection, source: Connection | None, after: object
+    ) -> tuple[int, object, list[dict[str, Any]]]:
+        """The next chunk, its rows of keys the target holds nowhere written already:
+        (rows read, the key of the last, the changes left for apply_batch)."""
+        after_json = json.dumps(after) if after is not None else None
+        if source is None:
+            query = direct_query(self.table_map, self.direction)
+            outcome = _one(target.execute(query.encode(), (after_json, self.chunk)))
+            return int(outcome["read"]), outcome["last"], outcome["rest"]
+        if self.table_map.lookup_fields(self.direction):
+            # Each row's parents are resolved by the apply function: no fast path.
+            changes = self._changes(source, after_json)
+            return len(changes), changes[-1]["key"] if changes else None, changes
+        read = _one(
+            source.execute(
+                rows_query(self.table_map, self.direction).encode(), (after_json, self.chunk)
+            )
+        )
+        outcome = _one(target.execute(sync_query(self.table_map, self.direction).encode(), (read,)))
+        left: list[int] = outcome["rest"]
+        # The same snapshot gives the same rows: the changes of those left, by position.
+        changes = self._changes(source, after_json) if left else []
+        return int(outcome["read"]), outcome["last"], [changes[p - 1] for p in left]
+
+    def _changes(self, source: Connection, after_json: str | None) -> list[dict[str, Any]]:
+        """The chunk as changes, as the snapshot function gives them."""
+        query = snapshot_query(self.table_map, self.direction)
+        return list(json.loads(str(_one(source.execute(query.encode(), (after_json, self.chunk))))))
+
+    def _apply_rest(self, conn: Connection, rest: list[dict[str, Any]]) -> tuple[int, list[int]]:
+        """apply_batch on the changes the sync function left; returns the failures (each
+        in the error log) and the ids of the rows held for a parent the target lacks."""
+        if not rest:
+            return 0, []
+        if self.keep_existing:
             conn.execute("SET LOCAL replicator.keep_existing = 'on'")
         else:
-            conn.execute("SELECT set_config('replicator.sync_log', %s, true)", (map_name,))
+            conn.execute(
+                "SELECT set_config('replicator.sync_log', %s, true)", (self.table_map.name,)
+            )
         row = conn.execute(
-            "SELECT replicator.apply_batch(%s, %s::jsonb)", (direction, batch_text)
+            "SELECT replicator.apply_batch(%s, %s::jsonb)", (self.direction, json.dumps(rest))
         ).fetchone()
-        failed = int(row[0]) if row else 0
         held = [
             int(r[0])
             for r in conn.execute(
                 "SELECT id FROM replicator.held_change WHERE direction = %s AND id = ANY (%s)",
-                (direction, [int(str(change["id"])) for change in batch]),
+                (self.direction, [int(str(change["id"])) for change in rest]),
             )
         ]
-        conn.execute(
-            "UPDATE replicator.sync_progress SET last_key = %s::jsonb, copied = copied + %s,"
-            " failed = failed + %s WHERE map_name = %s AND direction = %s",
-            (json.dumps(after), len(batch), failed, map_name, direction),
-        )
-    return failed, held
+        return (int(row[0]) if row else 0), held
+
+
+def _one(cursor: psycopg.Cursor[TupleRow]) -> Any:
+    """The one value of the one row a call returns."""
+    row = cursor.fetchone()
+    assert row is not None
+    return row[0]
 
 
 def _still_held(conn: psycopg.Connection[TupleRow], direction: Direction, ids: list[int]) -> int:

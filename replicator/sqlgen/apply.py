@@ -42,6 +42,7 @@ from replicator.sqlgen.sqltypes import (
     json_object,
     type_sql,
 )
+from replicator.sqlgen.syncfast import sync_context
 from replicator.sqlgen.values import change_key_json, filter_sql, mark_sql, value_sql
 
 
@@ -100,6 +101,21 @@ class ApplyRoute:
             (f.column(self.to_side) or "", ident("l", f"k_{n}")) for n, f in enumerate(self.keys, 1)
         ]
 
+    def key_values(self) -> list[tuple[Sql, Sql]]:
+        """Per key, its alias and its value in the target's type, whatever the image
+        declares (a user type arrives as text)."""
+        tables = self.all_tables[self.table_map.name]
+        return [
+            (
+                ident(f"k_{n}"),
+                Sql("CAST({} AS {})").format(
+                    value_sql(f, self.direction, tables, self.table_map),
+                    type_sql(column_of(self.target, f.column(self.to_side))),
+                ),
+            )
+            for n, f in enumerate(self.keys, start=1)
+        ]
+
     def declare(self, names: tuple[str, ...] | list[str]) -> Sql:
         """Source columns declared as a captured image declares them."""
         return sql_join(
@@ -125,14 +141,19 @@ def apply_artifact(
         **_writes_context(route),
         **_clocks_context(route),
         **_deletes_context(route),
+        **sync_context(route),
     }
     sql = render_template("apply.sql.j2", **context)
+    direct = Sql("{}(jsonb, integer)").format(context["sync_direct_function"])
     drop_sql = render_template(
         "drop_functions.sql.j2",
         functions=[
             Sql("{}(jsonb, boolean, boolean)").format(context["apply_function"]),
             Sql("{}(jsonb, boolean)").format(context["write_function"]),
             Sql("{}(jsonb, boolean)").format(context["writer_function"]),
+            Sql("{}(json)").format(context["sync_function"]),
+            Sql("{}(anyarray)").format(context["sync_writer_function"]),
+            *([direct] if config.same_database else []),
         ],
         guard_held=bool(route.lookup_fields),  # only maps with lookups hold changes
         map_name=context["map_name"],
@@ -157,6 +178,10 @@ def _names_context(route: ApplyRoute) -> dict[str, Any]:
         "conflict_log": control_function("conflict_log"),
         "target_table": ident(route.target.schema, route.target.name),
         "writer_function": ident(WRITE_SCHEMA, f"{table_map.name}_{direction}"),
+        "sync_function": function_name("sync", table_map, direction),
+        "sync_direct_function": function_name("sync_direct", table_map, direction),
+        "sync_writer_function": ident(WRITE_SCHEMA, f"{table_map.name}_{direction}_sync"),
+        "map_state": control_function("map_state"),
         "writer": roles.writer(route.to_side) if roles else "the role that deploys",
         "owned_by": ident(roles.writer(route.to_side)) if roles else None,
         "write_schema": ident(WRITE_SCHEMA),
@@ -170,24 +195,12 @@ def _keys_context(route: ApplyRoute) -> dict[str, Any]:
     key_sources, target_keys, to_side = route.key_sources, route.target_keys, route.to_side
     target_key = route.target.key_for(tuple(f.column(to_side) or "" for f in route.keys))
     assert target_key is not None
-    tables = route.all_tables[route.table_map.name]
-    # In the target's type, whatever the image declares (a user type arrives as text).
-    key_values = [
-        (
-            ident(f"k_{n}"),
-            Sql("CAST({} AS {})").format(
-                value_sql(f, route.direction, tables, route.table_map),
-                type_sql(column_of(route.target, f.column(to_side))),
-            ),
-        )
-        for n, f in enumerate(route.keys, start=1)
-    ]
     return {
         "image_columns": route.declare(list(route.table_map.source_columns(route.direction))),
         "key_columns": route.declare(key_sources),
         "key_order": sql_join([ident("k", n) for n in key_sources]),
         "source_key_of_c": change_key_json(key_sources, Sql("c.image")),
-        "key_values": key_values,
+        "key_values": route.key_values(),
         "key_match": sql_join(
             [Sql("{} = {}").format(ident("t", column), value) for column, value in target_keys],
             " AND ",
@@ -238,11 +251,26 @@ def _writes_context(route: ApplyRoute) -> dict[str, Any]:
     """What the apply writes into the target row, and what it logs of a row it removes."""
     to_side, fields, keys = route.to_side, route.fields, route.keys
     by_field = {f.column(to_side): fields[n] for n, f in enumerate(route.non_keys)}
+    carried = {f.column(to_side) or "": f for f in route.carried}
     return {
         "fields": fields,
         "insert_columns": sql_join([ident(f.column(to_side) or "") for f in route.carried]),
         "insert_values": sql_join(
             [Sql("(r.n).{}").format(ident(f.column(to_side) or "")) for f in route.carried], LIST
+        ),
+        "recordset_values": sql_join(
+            [Sql("n.{}").format(ident(f.column(to_side) or "")) for f in route.carried], LIST
+        ),
+        # The row as the sync's fast path writes it, every column of the target in order.
+        "target_row": sql_join(
+            [
+                Sql("j.{}").format(ident(f"k_{keys.index(carried[c.name]) + 1}"))
+                if c.name in carried and carried[c.name].key
+                else Sql("j.{}").format(by_field[c.name].alias("f"))
+                if c.name in carried
+                else Sql("NULL")
+                for c in route.target.columns
+            ]
         ),
         # The row as it is to be written: per target column, its key or final value.
         "written_row": json_object(

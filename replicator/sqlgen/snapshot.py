@@ -31,12 +31,14 @@ def snapshot_artifact(
     keys = [(f.column(from_side) or "") for f in table_map.key_fields]
     function = function_name("snapshot", table_map, direction)
     resend = function_name("resend", table_map, direction)
+    rows = function_name("sync_rows", table_map, direction)
     sql = render_template(
         "snapshot.sql.j2",
         map_name=literal(table_map.name),
         direction=literal(direction),
         snapshot_function=function,
         resend_function=resend,
+        rows_function=rows,
         queue=control_function("change_queue"),
         key_of_p_key=sql_join(
             [
@@ -58,7 +60,11 @@ def snapshot_artifact(
     )
     drop_sql = render_template(
         "drop_functions.sql.j2",
-        functions=[Sql("{}(jsonb, integer)").format(function), Sql("{}(jsonb)").format(resend)],
+        functions=[
+            Sql("{}(jsonb, integer)").format(function),
+            Sql("{}(jsonb, integer)").format(rows),
+            Sql("{}(jsonb)").format(resend),
+        ],
         guard_held=False,
     )
     return Artifact(f"map/{table_map.name}/{direction}/snapshot", sql, drop_sql)
@@ -73,4 +79,26 @@ def snapshot_query(table_map: TableMap, direction: Direction) -> Sql:
     """The call replicator sync makes for each chunk: (last key, chunk size) in, jsonb out."""
     return Sql("SELECT {}(%s::jsonb, %s)::text").format(
         function_name("snapshot", table_map, direction)
+    )
+
+
+def rows_query(table_map: TableMap, direction: Direction) -> Sql:
+    """replicator sync's read of a chunk as plain rows: (last key, chunk size) in, a
+    json array out."""
+    return Sql("SELECT {}(%s::jsonb, %s)::text").format(
+        function_name("sync_rows", table_map, direction)
+    )
+
+
+def sync_query(table_map: TableMap, direction: Direction) -> Sql:
+    """replicator sync's fast path for a chunk of rows (on the target): the rows in;
+    {"read", "last", "rest": the positions of the rows it left} out (apply.sql.j2)."""
+    return Sql("SELECT {}(%s::json)").format(function_name("sync", table_map, direction))
+
+
+def direct_query(table_map: TableMap, direction: Direction) -> Sql:
+    """Both sides in one database: replicator sync's call for a chunk, read and written
+    there: (last key, chunk size) in, {"read", "last", "rest"} out."""
+    return Sql("SELECT {}(%s::jsonb, %s)").format(
+        function_name("sync_direct", table_map, direction)
     )

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle da0961241bf9d697ef83171bab551e1ecbb5419aa2ea7aa68ced4e4d0b17cf77: control schema to version 2, 57 to create, 0 to replace, 0 to drop
+-- bundle da5a8db482b2f406ba6bded714058168465d90b857fc1cba58a28dcbc89e074b: control schema to version 2, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   create  drift
@@ -1151,9 +1151,33 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."company" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_right_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."company" ("company_code", "name")
+SELECT n."company_code",
+       n."name"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."companies_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."companies_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'companies', 'to_right': write a batch of captured changes into "cds"."company".
@@ -1688,10 +1712,141 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_right"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := true;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'companies' AND q.direction = 'to_left');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST("s"."dataareaid" AS character varying(4)) AS "k_1",
+                   "s"."name" AS "f_1",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "dataareaid" character varying(4),
+       "name" character varying(60))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('company_code', "l"."k_1") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."company" AS t
+                    WHERE v_probe AND "t"."company_code" = "l"."k_1"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('company_code', "l"."k_1")
+                      AND v.map_name = 'companies' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('company_code', "l"."k_1") AND q.map_name = 'companies'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."companies_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."f_1")::"cds"."company"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'companies', 'cds.company'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'companies' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'companies'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'companies', 'cds.company'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'companies' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '4288ab227b4eae652b1e081362334e99cd9840633b54090bd91c1d74dc7c756d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', 'd9fe50fa49068c99762820ea3770c677b1c91fe8eb52041e452d7e33fa91fff7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -1751,9 +1906,38 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."contact" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_right_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."contact" ("companyid", "contactpersonid", "firstname", "lastname", "emailaddress1", "parent_account_number", "is_sellable")
+SELECT n."companyid",
+       n."contactpersonid",
+       n."firstname",
+       n."lastname",
+       n."emailaddress1",
+       n."parent_account_number",
+       n."is_sellable"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."contact_persons_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."contact_persons_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'contact_persons', 'to_right': write a batch of captured changes into "cds"."contact".
@@ -2515,8 +2699,146 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_right"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'contact_person_id', p_rows->-1->'contact_person_id'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'contact_persons' AND q.direction = 'to_left');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(20)) AS "k_2",
+                   CAST(NULL AS character varying(50)) AS "f_1",
+                   CAST(NULL AS character varying(50)) AS "f_2",
+                   CAST(NULL AS character varying(80)) AS "f_3",
+                   CAST(NULL AS character varying(20)) AS "f_4",
+                   CAST(NULL AS boolean) AS "f_5",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "dataareaid" character varying(4),
+       "contact_person_id" character varying(20),
+       "first_name" character varying(50),
+       "last_name" character varying(50),
+       "email" character varying(80),
+       "customer_account" character varying(20))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."contact" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
+                      AND v.map_name = 'contact_persons' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AND q.map_name = 'contact_persons'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."contact_persons_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", NULL, j."k_2", j."f_1", NULL, j."f_2", j."f_3", j."f_4", j."f_5")::"cds"."contact"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'contact_persons', 'cds.contact'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'contact_persons' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'contact_persons'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'contact_persons', 'cds.contact'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'contact_persons' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'b318a28ca73f49bf582aaf8927b6704da99e77a64fd2bb6642434c90afca5019', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '93b96abf71640bcb319a7daae0b672f1e4da617f13f5d7f1d202d3e80ec0a821', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2533,6 +2855,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_contact_persons_to_right"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -2584,9 +2908,34 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."customer_group" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_right_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."customer_group" ("companyid", "group_code", "name")
+SELECT n."companyid",
+       n."group_code",
+       n."name"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."customer_groups_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customer_groups_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'customer_groups', 'to_right': write a batch of captured changes into "cds"."customer_group".
@@ -3156,8 +3505,139 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_right"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'customer_group', p_rows->-1->'customer_group'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customer_groups' AND q.direction = 'to_left');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(10)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "dataareaid" character varying(4),
+       "customer_group" character varying(10),
+       "description" character varying(60))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."customer_group" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
+                      AND v.map_name = 'customer_groups' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AND q.map_name = 'customer_groups'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customer_groups_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."f_1")::"cds"."customer_group"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_groups', 'cds.customer_group'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customer_groups' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_groups'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_groups', 'cds.customer_group'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customer_groups' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '2ece14cf7a834e50beaf823dbc9fc4a9f4685b9fc6c6bdce7ec0eec9cf9b8828', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '591469b43d617408589975d7d4e4e5196dba1f38e3c07ab81072c782b6480d11', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3174,6 +3654,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customer_groups_to_right"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -3227,9 +3709,35 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."customer_payment_method" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_right_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."customer_payment_method" ("companyid", "code", "name", "payment_type")
+SELECT n."companyid",
+       n."code",
+       n."name",
+       n."payment_type"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."customer_payment_methods_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customer_payment_methods_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'customer_payment_methods', 'to_right': write a batch of captured changes into "cds"."customer_payment_method".
@@ -3847,8 +4355,141 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_right"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'payment_method', p_rows->-1->'payment_method'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customer_payment_methods' AND q.direction = 'to_left');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(10)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   CAST(NULL AS "cds"."payment_type") AS "f_2",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "dataareaid" character varying(4),
+       "payment_method" character varying(10),
+       "description" character varying(60),
+       "payment_type" character varying(12))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."customer_payment_method" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+                      AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AND q.map_name = 'customer_payment_methods'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customer_payment_methods_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."f_1", j."f_2")::"cds"."customer_payment_method"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_payment_methods', 'cds.customer_payment_method'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_payment_methods', 'cds.customer_payment_method'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customer_payment_methods' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '8dd3471322f6dec6b17fdd6c9cb312a75643f1d28721e9753f7a5f741854f45b', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'd596aa6a3f4c1be2d243c6e69198cb26bb356fb1ef8196fdb936886ab4706a9d', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3865,6 +4506,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customer_payment_methods_to_right"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -3924,9 +4567,38 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."contact" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_right_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."contact" ("companyid", "customer_number", "firstname", "middlename", "lastname", "emailaddress1", "is_sellable")
+SELECT n."companyid",
+       n."customer_number",
+       n."firstname",
+       n."middlename",
+       n."lastname",
+       n."emailaddress1",
+       n."is_sellable"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."customers_person_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customers_person_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'customers_person', 'to_right': write a batch of captured changes into "cds"."contact".
@@ -4650,8 +5322,144 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_right"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'account_num', p_rows->-1->'account_num'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customers_person' AND q.direction = 'to_left');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(20)) AS "k_2",
+                   CAST(NULL AS character varying(50)) AS "f_1",
+                   CAST(NULL AS character varying(50)) AS "f_2",
+                   CAST(NULL AS character varying(50)) AS "f_3",
+                   CAST(NULL AS character varying(80)) AS "f_4",
+                   CAST(NULL AS boolean) AS "f_5",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "dataareaid" character varying(4),
+       "account_num" character varying(20),
+       "name" character varying(100),
+       "email" character varying(80))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."contact" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
+                      AND v.map_name = 'customers_person' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AND q.map_name = 'customers_person'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customers_person_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", NULL, j."f_1", j."f_2", j."f_3", j."f_4", NULL, j."f_5")::"cds"."contact"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_person', 'cds.contact'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customers_person' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_person'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_person', 'cds.contact'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customers_person' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '6480814be71613d762dbcbee994b96de49cc78b768b1458c5d9d4b75e568287d', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '68d5579e0863884fd71733e57169ab46f9cb6c955b69f1df6e2a2d1fffa8023a', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4668,6 +5476,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customers_person_to_right"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -4722,9 +5532,35 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."loyalty_card" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_right_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."loyalty_card" ("card_number", "tier", "issued_on", "is_blocked")
+SELECT n."card_number",
+       n."tier",
+       n."issued_on",
+       n."is_blocked"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."loyalty_cards_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."loyalty_cards_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'loyalty_cards', 'to_right': write a batch of captured changes into "cds"."loyalty_card".
@@ -5355,10 +6191,145 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_right"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := true;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('card_number', p_rows->-1->'card_number'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'loyalty_cards' AND q.direction = 'to_left');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST("s"."card_number" AS character varying(20)) AS "k_1",
+                   "s"."tier" AS "f_1",
+                   "s"."issued_on" AS "f_2",
+                   "s"."blocked" AS "f_3",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "card_number" character varying(20),
+       "tier" character varying(10),
+       "issued_on" date,
+       "blocked" boolean)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."loyalty_card" AS t
+                    WHERE v_probe AND "t"."card_number" = "l"."k_1"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('card_number', "l"."k_1")
+                      AND v.map_name = 'loyalty_cards' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."loyalty_cards_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."f_1", j."f_2", j."f_3")::"cds"."loyalty_card"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'loyalty_cards', 'cds.loyalty_card'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'loyalty_cards' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'loyalty_cards', 'cds.loyalty_card'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'loyalty_cards' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '71908582acbfedf1968687a84a7bea3254dd2b4705d7e14170f56fc99461011b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '06050fa2af78166b85dd0699178e32b410a4a14d2841865b6209eb701eb9c4e6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -5410,9 +6381,34 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."name_affix" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_right_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."name_affix" ("affix", "affix_type", "description")
+SELECT n."affix",
+       n."affix_type",
+       n."description"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."name_affixes_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."name_affixes_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'name_affixes', 'to_right': write a batch of captured changes into "cds"."name_affix".
@@ -5955,10 +6951,143 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_right"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := true;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('affix', p_rows->-1->'affix', 'affix_type', p_rows->-1->'affix_type'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'name_affixes' AND q.direction = 'to_left');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST("s"."affix" AS character varying(20)) AS "k_1",
+                   CAST("s"."affix_type" AS character varying(10)) AS "k_2",
+                   "s"."description" AS "f_1",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "affix" character varying(20),
+       "affix_type" character varying(10),
+       "description" character varying(60))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."name_affix" AS t
+                    WHERE v_probe AND "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+                      AND v.map_name = 'name_affixes' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."name_affixes_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."f_1")::"cds"."name_affix"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'name_affixes', 'cds.name_affix'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'name_affixes' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'name_affixes'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'name_affixes', 'cds.name_affix'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'name_affixes' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', 'b78a4fbda75d3e4f38f12e0eb7bd22e4d81279c712103aef8b977e87d7e57ab9', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '637ab0c2db6340518802f6b28befaa0ad16142249a341507fbefc297ae11e7ac', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -6010,9 +7139,34 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."payment_day" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_right_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."payment_day" ("companyid", "name", "description")
+SELECT n."companyid",
+       n."name",
+       n."description"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."payment_days_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_days_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'payment_days', 'to_right': write a batch of captured changes into "cds"."payment_day".
@@ -6582,8 +7736,139 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_right"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'payment_day_name', p_rows->-1->'payment_day_name'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_days' AND q.direction = 'to_left');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "dataareaid" character varying(4),
+       "payment_day_name" character varying(30),
+       "description" character varying(60))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."payment_day" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+                      AND v.map_name = 'payment_days' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AND q.map_name = 'payment_days'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_days_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."f_1")::"cds"."payment_day"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_days', 'cds.payment_day'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_days' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_days'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_days', 'cds.payment_day'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_days' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '8a0f5e2fff3c6da3a522bb3cc151812bd0f70b82c2ea331928e83a1cb33defdb', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '43f8e88044aa2ced270dc6c36304cd566f79ce06ee6745e4373fd17b57d37eb1', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6600,6 +7885,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_days_to_right"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -6654,9 +7941,36 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."payment_day_line" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_right_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."payment_day_line" ("companyid", "paymentdayid", "line_number", "weekday", "dayofmonth")
+SELECT n."companyid",
+       n."paymentdayid",
+       n."line_number",
+       n."weekday",
+       n."dayofmonth"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."payment_day_lines_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_day_lines_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'payment_day_lines', 'to_right': write a batch of captured changes into "cds"."payment_day_line".
@@ -7284,8 +8598,143 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_right"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'payment_day_name', p_rows->-1->'payment_day_name', 'line_num', p_rows->-1->'line_num'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_day_lines' AND q.direction = 'to_left');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS uuid) AS "k_2",
+                   CAST(NULL AS integer) AS "k_3",
+                   CAST(NULL AS "cds"."weekday") AS "f_1",
+                   CAST(NULL AS integer) AS "f_2",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "dataareaid" character varying(4),
+       "payment_day_name" character varying(30),
+       "line_num" integer,
+       "week_day" character varying(10),
+       "day_of_month" integer)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."payment_day_line" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
+                      AND v.map_name = 'payment_day_lines' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AND q.map_name = 'payment_day_lines'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_day_lines_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."k_3", j."f_1", j."f_2")::"cds"."payment_day_line"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_day_lines', 'cds.payment_day_line'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_day_lines' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_day_lines', 'cds.payment_day_line'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_day_lines' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '4f1b0c18a1d6f263954573ae52628941f6685de932355da6e0575004a73643ab', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '76c4d08058ddb425db3b70b09f0c3aeed63bbe96f89a7c1ac0ef55bd72626234', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7302,6 +8751,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_day_lines_to_right"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7355,9 +8806,35 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."payment_schedule" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_right_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."payment_schedule" ("companyid", "name", "description", "allocation")
+SELECT n."companyid",
+       n."name",
+       n."description",
+       n."allocation"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."payment_schedules_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_schedules_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'payment_schedules', 'to_right': write a batch of captured changes into "cds"."payment_schedule".
@@ -7975,8 +9452,141 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_right"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'schedule_name', p_rows->-1->'schedule_name'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_schedules' AND q.direction = 'to_left');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   CAST(NULL AS "cds"."allocation_type") AS "f_2",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "dataareaid" character varying(4),
+       "schedule_name" character varying(30),
+       "description" character varying(60),
+       "allocation" character varying(10))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."payment_schedule" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+                      AND v.map_name = 'payment_schedules' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AND q.map_name = 'payment_schedules'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_schedules_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."f_1", j."f_2")::"cds"."payment_schedule"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedules', 'cds.payment_schedule'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_schedules' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedules'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedules', 'cds.payment_schedule'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_schedules' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '1b77def3d73554570266c1cabcc0796e75cceaf9ec9f9a11997892568667f9b5', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'd9a441f6235be8c23d323e5793d3e03f8bae5185bb75c75e0c242d787e8b822f', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7993,6 +9603,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedules_to_right"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -8049,9 +9661,37 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."payment_schedule_line" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_right_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."payment_schedule_line" ("companyid", "paymentscheduleid", "line_number", "percentage", "months", "days")
+SELECT n."companyid",
+       n."paymentscheduleid",
+       n."line_number",
+       n."percentage",
+       n."months",
+       n."days"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'payment_schedule_lines', 'to_right': write a batch of captured changes into "cds"."payment_schedule_line".
@@ -8727,8 +10367,145 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_right"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'schedule_name', p_rows->-1->'schedule_name', 'line_num', p_rows->-1->'line_num'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_schedule_lines' AND q.direction = 'to_left');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS uuid) AS "k_2",
+                   CAST(NULL AS integer) AS "k_3",
+                   CAST(NULL AS numeric(38,10)) AS "f_1",
+                   CAST(NULL AS integer) AS "f_2",
+                   CAST(NULL AS integer) AS "f_3",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "dataareaid" character varying(4),
+       "schedule_name" character varying(30),
+       "line_num" integer,
+       "percent" numeric(32,6),
+       "due_months" integer,
+       "due_days" integer)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."payment_schedule_line" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
+                      AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AND q.map_name = 'payment_schedule_lines'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_schedule_lines_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."k_3", j."f_1", j."f_2", j."f_3")::"cds"."payment_schedule_line"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedule_lines', 'cds.payment_schedule_line'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedule_lines', 'cds.payment_schedule_line'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '270f3cb02015bd41fae5f70f26bd583b86c1881e0005d100de1da01810dfdfde', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '893743a0edf758fa581dfcb1416885ac2e8f7af838947aa8d0643c14413fa726', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8745,6 +10522,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedule_lines_to_right"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -8802,9 +10581,37 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."payment_term" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_right_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."payment_term" ("companyid", "code", "name", "due_days", "paymentscheduleid", "paymentdayid")
+SELECT n."companyid",
+       n."code",
+       n."name",
+       n."due_days",
+       n."paymentscheduleid",
+       n."paymentdayid"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."payment_terms_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."payment_terms_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'payment_terms', 'to_right': write a batch of captured changes into "cds"."payment_term".
@@ -9522,8 +11329,145 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_right"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'payment_term_id', p_rows->-1->'payment_term_id'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_terms' AND q.direction = 'to_left');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(10)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   CAST(NULL AS integer) AS "f_2",
+                   CAST(NULL AS uuid) AS "f_3",
+                   CAST(NULL AS uuid) AS "f_4",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "dataareaid" character varying(4),
+       "payment_term_id" character varying(10),
+       "description" character varying(60),
+       "net_days" integer,
+       "payment_schedule" character varying(30),
+       "payment_day" character varying(30))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."payment_term" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+                      AND v.map_name = 'payment_terms' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AND q.map_name = 'payment_terms'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_terms_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."f_1", j."f_2", j."f_3", j."f_4")::"cds"."payment_term"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_terms', 'cds.payment_term'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_terms' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_terms'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_terms', 'cds.payment_term'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_terms' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '17312e0df7d79139b4bf114f23b8dacf26b60c00e4de073bf853c20cee471bd0', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'eea36688d6d134740a1849196bc6d64313197bac7958fc807ae1948a55f4851a', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9540,6 +11484,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_terms_to_right"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -9605,9 +11551,41 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "cds"."account" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_right_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "cds"."account" ("companyid", "accountnumber", "name", "customergroupid", "paymenttermid", "customerpaymentmethodid", "emailaddress1", "creditlimit", "credit_hold", "relationship_type")
+SELECT n."companyid",
+       n."accountnumber",
+       n."name",
+       n."customergroupid",
+       n."paymenttermid",
+       n."customerpaymentmethodid",
+       n."emailaddress1",
+       n."creditlimit",
+       n."credit_hold",
+       n."relationship_type"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_right_writer";
 ALTER FUNCTION "replicator_write"."customers_organization_to_right"(jsonb, boolean) OWNER TO "replicator_right_writer";
+ALTER FUNCTION "replicator_write"."customers_organization_to_right_sync"(anyarray) OWNER TO "replicator_right_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_right_writer";
 
 -- Map 'customers_organization', 'to_right': write a batch of captured changes into "cds"."account".
@@ -10519,8 +12497,152 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_right"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'account_num', p_rows->-1->'account_num'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_right');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'right');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customers_organization' AND q.direction = 'to_left');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST(NULL AS uuid) AS "k_1",
+                   CAST(NULL AS character varying(20)) AS "k_2",
+                   CAST(NULL AS character varying(100)) AS "f_1",
+                   CAST(NULL AS uuid) AS "f_2",
+                   CAST(NULL AS uuid) AS "f_3",
+                   CAST(NULL AS uuid) AS "f_4",
+                   CAST(NULL AS character varying(80)) AS "f_5",
+                   CAST(NULL AS numeric(38,4)) AS "f_6",
+                   CAST(NULL AS "cds"."hold_status") AS "f_7",
+                   CAST(NULL AS character varying(20)) AS "f_8",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "dataareaid" character varying(4),
+       "account_num" character varying(20),
+       "name" character varying(100),
+       "customer_group" character varying(10),
+       "payment_terms" character varying(10),
+       "payment_method" character varying(10),
+       "email" character varying(80),
+       "credit_limit" numeric(32,6),
+       "blocked" character varying(10))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "cds"."account" AS t
+                    WHERE v_probe AND "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
+                      AND v.map_name = 'customers_organization' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AND q.map_name = 'customers_organization'
+                      AND q.direction || '' = 'to_left'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customers_organization_to_right_sync"(ARRAY(
+                       SELECT ROW(NULL, j."k_1", j."k_2", j."f_1", j."f_2", j."f_3", j."f_4", j."f_6", j."f_7", j."f_5", j."f_8")::"cds"."account"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_organization', 'cds.account'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customers_organization' AND q.direction = 'to_left')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_organization'
+                             AND q.direction || '' = 'to_left'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_organization', 'cds.account'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customers_organization' AND direction = 'to_right';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '45eda98b06dd9583f42cc35cccbd41cd800df903a77e19a9c09abcf61770d800', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', 'd7910c7b3b0757864148d30b63833e6aa38f0e5704116d2325e7cc7da091c646', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10537,6 +12659,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customers_organization_to_right"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_right_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -11351,6 +13475,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_companies_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."company_code"), '[]')
+      FROM (SELECT * FROM "cds"."company" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."company_code") > (CAST(p_after ->> 'company_code' AS character varying(4))))
+             ORDER BY "new"."company_code"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -11378,7 +13518,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/snapshot', '09450fefcc32470c1f1f21bbcd098d6160adf0972d644156db373213108d6e32', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_left"(jsonb, integer);
+VALUES ('map/companies/to_left/snapshot', '1c2b7376926bcf315da854d98723b44605e94bbbe51be4adcdcf89b2408aaf77', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_companies_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_companies_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -11538,6 +13679,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_contact_persons_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."companyid", "new"."contactpersonid"), '[]')
+      FROM (SELECT * FROM "cds"."contact" AS "new"
+             WHERE coalesce(("new"."contactpersonid" IS NOT NULL), false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."contactpersonid") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'contactpersonid' AS character varying(20))))
+             ORDER BY "new"."companyid", "new"."contactpersonid"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -11565,7 +13722,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/snapshot', '957c057ff398fbefc7a16c189dbab681c00e75b0e9916a1a4bba392d349f8d73', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_left"(jsonb, integer);
+VALUES ('map/contact_persons/to_left/snapshot', 'ebb7a8e610e1128187f0a2491295aeb3f08c4d03ac76ea99f0198f5daf009c8c', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_contact_persons_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_contact_persons_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -11725,6 +13883,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_customer_groups_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."companyid", "new"."group_code"), '[]')
+      FROM (SELECT * FROM "cds"."customer_group" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."group_code") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'group_code' AS character varying(10))))
+             ORDER BY "new"."companyid", "new"."group_code"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -11752,7 +13926,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/snapshot', '5a45f22e27acca0e661ef245f1589b4b6685b3d3955956c6be295195516d1ebc', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_left"(jsonb, integer);
+VALUES ('map/customer_groups/to_left/snapshot', 'ce4d3c3483364d44561f2d0d01db3eaf864d1124425e36c81fd2e06b63f49663', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_customer_groups_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_groups_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -11912,6 +14087,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_customer_payment_methods_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."companyid", "new"."code"), '[]')
+      FROM (SELECT * FROM "cds"."customer_payment_method" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."code") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'code' AS character varying(10))))
+             ORDER BY "new"."companyid", "new"."code"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -11939,7 +14130,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/snapshot', 'a4c02ed4f4dd5aa6f61e831871bd6381fe522c8864f8608920267e671d008ed6', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_left"(jsonb, integer);
+VALUES ('map/customer_payment_methods/to_left/snapshot', '1cad3c7521d43abdd3c023637800d2d77ae09f7506a2e9488fe96719bd8ff5a2', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_customer_payment_methods_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_payment_methods_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -12099,6 +14291,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_customers_person_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."companyid", "new"."customer_number"), '[]')
+      FROM (SELECT * FROM "cds"."contact" AS "new"
+             WHERE coalesce(("new"."is_sellable" AND "new"."customer_number" IS NOT NULL), false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."customer_number") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'customer_number' AS character varying(20))))
+             ORDER BY "new"."companyid", "new"."customer_number"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -12126,7 +14334,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/snapshot', '742faed9f3aea5c5d68c1652d565fb085fccc2d4540fac2cf42083ea212af32a', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_left"(jsonb, integer);
+VALUES ('map/customers_person/to_left/snapshot', '07114eed6591392d6a0f0012407e71af4476167f0f8e12fd09d9d05baa4fc430', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_customers_person_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_person_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -12285,6 +14494,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_loyalty_cards_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."card_number"), '[]')
+      FROM (SELECT * FROM "cds"."loyalty_card" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."card_number") > (CAST(p_after ->> 'card_number' AS character varying(20))))
+             ORDER BY "new"."card_number"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -12312,7 +14537,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/snapshot', '2015738974caab9357b20a08031c48c6e2711d44a7caff1e7a6690acf20f300c', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_left"(jsonb, integer);
+VALUES ('map/loyalty_cards/to_left/snapshot', '30ef841180646b1033d096782345694f01e858688b56f8dd58c3be8cc0edde40', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_loyalty_cards_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_loyalty_cards_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -12471,6 +14697,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_name_affixes_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."affix", "new"."affix_type"), '[]')
+      FROM (SELECT * FROM "cds"."name_affix" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."affix", "new"."affix_type") > (CAST(p_after ->> 'affix' AS character varying(20)), CAST(p_after ->> 'affix_type' AS character varying(10))))
+             ORDER BY "new"."affix", "new"."affix_type"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -12498,7 +14740,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/snapshot', '40267a97f410218c6c8f9b3dc527cbe496858ad04642e726aa2b5811dc8906f3', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_left"(jsonb, integer);
+VALUES ('map/name_affixes/to_left/snapshot', 'd1bd6a5a251682c95ba80c5430cb4449bcc6ac50b65c3bed0a6d1bf24df614cb', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_name_affixes_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_name_affixes_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -12658,6 +14901,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_days_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."companyid", "new"."name"), '[]')
+      FROM (SELECT * FROM "cds"."payment_day" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."name") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'name' AS character varying(30))))
+             ORDER BY "new"."companyid", "new"."name"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -12685,7 +14944,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/snapshot', 'ec60cd935d6cc14cdb3a19d9e2f2d44d425eafc0c5f2957284ae20a515680fb5', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_left"(jsonb, integer);
+VALUES ('map/payment_days/to_left/snapshot', '08d16f1a1e6bb84a4b658e8fca9a619730bf110453c9471eec71dd67cf0d5c1f', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_days_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_days_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -12849,6 +15109,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_day_lines_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."companyid", "new"."paymentdayid", "new"."line_number"), '[]')
+      FROM (SELECT * FROM "cds"."payment_day_line" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."paymentdayid", "new"."line_number") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'paymentdayid' AS uuid), CAST(p_after ->> 'line_number' AS integer)))
+             ORDER BY "new"."companyid", "new"."paymentdayid", "new"."line_number"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -12877,7 +15153,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/snapshot', '167a13abb3451ed6c46e6136be444707da870ca170c97a1ef33b43b00c0f00c9', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_left"(jsonb, integer);
+VALUES ('map/payment_day_lines/to_left/snapshot', '790cb1af7ea1fe7d4e626f08673c2420f78ba14c612088591744f5dc7c4948fa', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_day_lines_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_day_lines_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13037,6 +15314,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_schedules_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."companyid", "new"."name"), '[]')
+      FROM (SELECT * FROM "cds"."payment_schedule" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."name") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'name' AS character varying(30))))
+             ORDER BY "new"."companyid", "new"."name"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13064,7 +15357,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/snapshot', '008685c4c1353b7084e6a634ddee372a54422e54ac6f5e45ceccc9728409a7b6', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_left"(jsonb, integer);
+VALUES ('map/payment_schedules/to_left/snapshot', '7588136421fbc73d293e3020ae8da2fd2a5358d751a7aca734a108301f1ce8f7', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_schedules_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedules_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13228,6 +15522,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_schedule_lines_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."companyid", "new"."paymentscheduleid", "new"."line_number"), '[]')
+      FROM (SELECT * FROM "cds"."payment_schedule_line" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."paymentscheduleid", "new"."line_number") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'paymentscheduleid' AS uuid), CAST(p_after ->> 'line_number' AS integer)))
+             ORDER BY "new"."companyid", "new"."paymentscheduleid", "new"."line_number"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13256,7 +15566,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/snapshot', '70f5226dd0f458868f856c1ea71e3f128a3a11f9415a565d73810d7510974ee2', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_left"(jsonb, integer);
+VALUES ('map/payment_schedule_lines/to_left/snapshot', 'affd8373cacd41fbcb1e995170d8c493dc95f503a72ee89cc06892dde3bc7831', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_schedule_lines_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedule_lines_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13424,6 +15735,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_terms_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."companyid", "new"."code"), '[]')
+      FROM (SELECT * FROM "cds"."payment_term" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."code") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'code' AS character varying(10))))
+             ORDER BY "new"."companyid", "new"."code"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13453,7 +15780,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/snapshot', '3d1e43e63f1a66df26ebca8cbaee7c2b2a08f4271eb1a9c5d4c90f338492c9f5', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_left"(jsonb, integer);
+VALUES ('map/payment_terms/to_left/snapshot', '59fedc71c56d940627b95b78297dbcf6f2d6ce4617a06b0be31a2c2914a9a5c5', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_terms_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_terms_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13625,6 +15953,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_customers_organization_to_left"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."companyid", "new"."accountnumber"), '[]')
+      FROM (SELECT * FROM "cds"."account" AS "new"
+             WHERE coalesce(("new"."relationship_type" = 'customer'), false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."accountnumber") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'accountnumber' AS character varying(20))))
+             ORDER BY "new"."companyid", "new"."accountnumber"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13655,7 +15999,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/snapshot', 'b2143d8f93975a8454baf06af53c402e9d12c044b25d420d25f8fd81f401d27c', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_left"(jsonb, integer);
+VALUES ('map/customers_organization/to_left/snapshot', '03030ea124b6fca0e15a5cade781571481627e186c63545fe0e351559714b119', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_left"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_customers_organization_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_organization_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -14638,6 +16983,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('da0961241bf9d697ef83171bab551e1ecbb5419aa2ea7aa68ced4e4d0b17cf77');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('da5a8db482b2f406ba6bded714058168465d90b857fc1cba58a28dcbc89e074b');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle da0961241bf9: control schema to version 2, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'da0961241bf9d697ef83171bab551e1ecbb5419aa2ea7aa68ced4e4d0b17cf77'));
+VALUES ('deploy', 'deployed bundle da5a8db482b2: control schema to version 2, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'da5a8db482b2f406ba6bded714058168465d90b857fc1cba58a28dcbc89e074b'));

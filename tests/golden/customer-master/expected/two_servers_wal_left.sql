@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 9545c33f215f432f0f408e778f3a1fdadb1d89bbdf5429350b19eba8201a5baa: control schema to version 2, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 6335ad1484f6da36d39fa05486fb1530ea96cc6e0990b9d4fd0bc2500d43c471: control schema to version 2, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   create  drift
@@ -1163,9 +1163,33 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."companies" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_left_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."companies" ("dataareaid", "name")
+SELECT n."dataareaid",
+       n."name"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."companies_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."companies_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'companies', 'to_left': write a batch of captured changes into "fno"."companies".
@@ -1702,10 +1726,141 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_left"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := true;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('company_code', p_rows->-1->'company_code'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'companies' AND q.direction = 'to_right');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST("s"."company_code" AS character varying(4)) AS "k_1",
+                   "s"."name" AS "f_1",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "company_code" character varying(4),
+       "name" character varying(60))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."companies" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1")
+                      AND v.map_name = 'companies' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1") AND q.map_name = 'companies'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."companies_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."f_1")::"fno"."companies"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'companies', 'fno.companies'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'companies' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'companies'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'companies', 'fno.companies'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'companies' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '827e246d64789450906e8159dd1ffc912f6037fe7407497d26d4b7338613619e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'e7cb2323055c29a3c3a3ed85bf9d2201a1b9c8633efd12b4a75d3af648cca6ca', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -1763,9 +1918,37 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."contact_persons" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_left_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."contact_persons" ("dataareaid", "contact_person_id", "first_name", "last_name", "email", "customer_account")
+SELECT n."dataareaid",
+       n."contact_person_id",
+       n."first_name",
+       n."last_name",
+       n."email",
+       n."customer_account"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."contact_persons_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."contact_persons_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'contact_persons', 'to_left': write a batch of captured changes into "fno"."contact_persons".
@@ -2481,8 +2664,145 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_left"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'contactpersonid', p_rows->-1->'contactpersonid'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'contact_persons' AND q.direction = 'to_right');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(20)) AS "k_2",
+                   CAST(NULL AS character varying(50)) AS "f_1",
+                   CAST(NULL AS character varying(50)) AS "f_2",
+                   CAST(NULL AS character varying(80)) AS "f_3",
+                   CAST(NULL AS character varying(20)) AS "f_4",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "companyid" uuid,
+       "contactpersonid" character varying(20),
+       "firstname" character varying(50),
+       "lastname" character varying(50),
+       "emailaddress1" character varying(80),
+       "parent_account_number" character varying(20))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."contact_persons" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+                      AND v.map_name = 'contact_persons' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AND q.map_name = 'contact_persons'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."contact_persons_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1", j."f_2", j."f_3", j."f_4", NULL)::"fno"."contact_persons"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'contact_persons', 'fno.contact_persons'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'contact_persons' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'contact_persons'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'contact_persons', 'fno.contact_persons'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'contact_persons' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'e7caf2255427e8206112bf9fd164268f47db1c7740f12000b66a86d0da174802', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '2fd0a213effda74b719a80219663a814cc2b8b45fb026612dd720e86d27973af', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2499,6 +2819,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_contact_persons_to_left"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -2550,9 +2872,34 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."customer_groups" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_left_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."customer_groups" ("dataareaid", "customer_group", "description")
+SELECT n."dataareaid",
+       n."customer_group",
+       n."description"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customer_groups_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_groups_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customer_groups', 'to_left': write a batch of captured changes into "fno"."customer_groups".
@@ -3124,8 +3471,139 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_left"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'group_code', p_rows->-1->'group_code'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customer_groups' AND q.direction = 'to_right');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(10)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "companyid" uuid,
+       "group_code" character varying(10),
+       "name" character varying(60))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."customer_groups" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+                      AND v.map_name = 'customer_groups' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AND q.map_name = 'customer_groups'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customer_groups_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1")::"fno"."customer_groups"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_groups', 'fno.customer_groups'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customer_groups' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_groups'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_groups', 'fno.customer_groups'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customer_groups' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '33efd9cf3f50c78feba01b1a0d23eff29aed0014607bb2ef7c2e2b97e56407c5', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'b6e7587b695399b38d02ab15d1c0e141ccbfae3278fa78b1f0caf87822651c62', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3142,6 +3620,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customer_groups_to_left"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -3195,9 +3675,35 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."customer_payment_methods" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_left_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."customer_payment_methods" ("dataareaid", "payment_method", "description", "payment_type")
+SELECT n."dataareaid",
+       n."payment_method",
+       n."description",
+       n."payment_type"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customer_payment_methods', 'to_left': write a batch of captured changes into "fno"."customer_payment_methods".
@@ -3817,8 +4323,141 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_left"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'code', p_rows->-1->'code'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customer_payment_methods' AND q.direction = 'to_right');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(10)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   CAST(NULL AS character varying(12)) AS "f_2",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "companyid" uuid,
+       "code" character varying(10),
+       "name" character varying(60),
+       "payment_type" text)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."customer_payment_methods" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+                      AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AND q.map_name = 'customer_payment_methods'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customer_payment_methods_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1", j."f_2")::"fno"."customer_payment_methods"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_payment_methods', 'fno.customer_payment_methods'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customer_payment_methods', 'fno.customer_payment_methods'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '404839dcc8d22c6b4ba6f7f3142233c1e5ce9bc820fdcdbaedb8662bd12124a6', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '2c0c8617b027dea91b24c88a8acebb9838c1a1a83404c647347b98d7d4c44739', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3835,6 +4474,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customer_payment_methods_to_left"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -3890,9 +4531,36 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."customers" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_left_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "email", "party_type")
+SELECT n."dataareaid",
+       n."account_num",
+       n."name",
+       n."email",
+       n."party_type"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customers_person_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_person_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customers_person', 'to_left': write a batch of captured changes into "fno"."customers".
@@ -4558,8 +5226,144 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_left"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'customer_number', p_rows->-1->'customer_number'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customers_person' AND q.direction = 'to_right');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(20)) AS "k_2",
+                   CAST(NULL AS character varying(100)) AS "f_1",
+                   CAST(NULL AS character varying(80)) AS "f_2",
+                   CAST(NULL AS "fno"."party_type") AS "f_3",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "companyid" uuid,
+       "customer_number" character varying(20),
+       "firstname" character varying(50),
+       "middlename" character varying(50),
+       "lastname" character varying(50),
+       "emailaddress1" character varying(80))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."customers" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+                      AND v.map_name = 'customers_person' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_person'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customers_person_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_3", j."f_1", NULL, NULL, NULL, NULL, NULL, j."f_2", NULL)::"fno"."customers"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_person', 'fno.customers'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customers_person' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_person'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_person', 'fno.customers'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customers_person' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '915491a88b079fdda52e1146b7f0f51f4e79dbc264f3baf61d68aefb182d67d5', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '7962268bef35bf53e5a5f96091df9a3fb32f0fd8a0bfb65e4fd6d0d7ae69f7e3', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4576,6 +5380,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customers_person_to_left"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -4630,9 +5436,35 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."loyalty_cards" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_left_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."loyalty_cards" ("card_number", "tier", "issued_on", "blocked")
+SELECT n."card_number",
+       n."tier",
+       n."issued_on",
+       n."blocked"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."loyalty_cards_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."loyalty_cards_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'loyalty_cards', 'to_left': write a batch of captured changes into "fno"."loyalty_cards".
@@ -5265,10 +6097,145 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_left"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := true;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('card_number', p_rows->-1->'card_number'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'loyalty_cards' AND q.direction = 'to_right');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST("s"."card_number" AS character varying(20)) AS "k_1",
+                   COALESCE("s"."tier", CAST('Basic' AS character varying(10))) AS "f_1",
+                   "s"."issued_on" AS "f_2",
+                   "s"."is_blocked" AS "f_3",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "card_number" character varying(20),
+       "tier" character varying(10),
+       "issued_on" date,
+       "is_blocked" boolean)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."loyalty_cards" AS t
+                    WHERE v_probe AND "t"."card_number" = "l"."k_1"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('card_number', "l"."k_1")
+                      AND v.map_name = 'loyalty_cards' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('card_number', "l"."k_1") AND q.map_name = 'loyalty_cards'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."loyalty_cards_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."f_1", j."f_2", j."f_3")::"fno"."loyalty_cards"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'loyalty_cards', 'fno.loyalty_cards'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'loyalty_cards' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'loyalty_cards', 'fno.loyalty_cards'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'loyalty_cards' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '2720833a4706b61486b86cb2530d87efb7edcb30918cbf215ffc70f9b2d9083b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '5a71829c98ff75f7f7cbc643162ee4fcd1af10a7c124dfb8a84aefedf2fd1f8d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -5320,9 +6287,34 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."name_affixes" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_left_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."name_affixes" ("affix", "affix_type", "description")
+SELECT n."affix",
+       n."affix_type",
+       n."description"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."name_affixes_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."name_affixes_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'name_affixes', 'to_left': write a batch of captured changes into "fno"."name_affixes".
@@ -5867,10 +6859,143 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_left"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := true;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('affix', p_rows->-1->'affix', 'affix_type', p_rows->-1->'affix_type'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'name_affixes' AND q.direction = 'to_right');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST("s"."affix" AS character varying(20)) AS "k_1",
+                   CAST("s"."affix_type" AS character varying(10)) AS "k_2",
+                   "s"."description" AS "f_1",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "affix" character varying(20),
+       "affix_type" character varying(10),
+       "description" character varying(60))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."name_affixes" AS t
+                    WHERE v_probe AND "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+                      AND v.map_name = 'name_affixes' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AND q.map_name = 'name_affixes'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."name_affixes_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1")::"fno"."name_affixes"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'name_affixes', 'fno.name_affixes'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'name_affixes' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'name_affixes'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'name_affixes', 'fno.name_affixes'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'name_affixes' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'cd6658bb571e7ad950c402cf2f08834acecd38431db061dfb09f272403a32395', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '935b99ed333c0527e6bf27bbb8d02cad6e34d6898bc7e4a57095d83b8bb611c6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -5922,9 +7047,34 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."payment_days" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_left_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."payment_days" ("dataareaid", "payment_day_name", "description")
+SELECT n."dataareaid",
+       n."payment_day_name",
+       n."description"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_days_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_days_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_days', 'to_left': write a batch of captured changes into "fno"."payment_days".
@@ -6496,8 +7646,139 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_left"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'name', p_rows->-1->'name'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_days' AND q.direction = 'to_right');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "companyid" uuid,
+       "name" character varying(30),
+       "description" character varying(60))
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."payment_days" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+                      AND v.map_name = 'payment_days' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AND q.map_name = 'payment_days'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_days_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1")::"fno"."payment_days"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_days', 'fno.payment_days'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_days' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_days'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_days', 'fno.payment_days'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_days' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '897d0181002d9d433a3e7df25fb6f38c6dd0cd94e4ceab17b9cacea3a68e46ef', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'f1d7d1e42a2d3e730c6e728038810c3ada231fc83f00738523ed488f87f26062', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6514,6 +7795,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_days_to_left"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -6568,9 +7851,36 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."payment_day_lines" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_left_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."payment_day_lines" ("dataareaid", "payment_day_name", "line_num", "week_day", "day_of_month")
+SELECT n."dataareaid",
+       n."payment_day_name",
+       n."line_num",
+       n."week_day",
+       n."day_of_month"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_day_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_day_lines_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_day_lines', 'to_left': write a batch of captured changes into "fno"."payment_day_lines".
@@ -7200,8 +8510,143 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_left"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'paymentdayid', p_rows->-1->'paymentdayid', 'line_number', p_rows->-1->'line_number'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_day_lines' AND q.direction = 'to_right');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS integer) AS "k_3",
+                   CAST(NULL AS character varying(10)) AS "f_1",
+                   CAST(NULL AS integer) AS "f_2",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "companyid" uuid,
+       "paymentdayid" uuid,
+       "line_number" integer,
+       "weekday" text,
+       "dayofmonth" integer)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."payment_day_lines" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+                      AND v.map_name = 'payment_day_lines' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_day_lines'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_day_lines_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."k_3", j."f_1", j."f_2")::"fno"."payment_day_lines"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_day_lines', 'fno.payment_day_lines'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_day_lines' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_day_lines', 'fno.payment_day_lines'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '541c124f90b6eebe542a74c92184864e1c160f3879fe9be7b8a29add1d1c6ab5', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '9e11c65699a55547660d65db1d8bf4c184b8c264b24aa8ff8e2e4d92e8e6b406', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7218,6 +8663,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_day_lines_to_left"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7271,9 +8718,35 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."payment_schedules" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_left_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."payment_schedules" ("dataareaid", "schedule_name", "description", "allocation")
+SELECT n."dataareaid",
+       n."schedule_name",
+       n."description",
+       n."allocation"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_schedules_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedules_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_schedules', 'to_left': write a batch of captured changes into "fno"."payment_schedules".
@@ -7893,8 +9366,141 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_left"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'name', p_rows->-1->'name'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_schedules' AND q.direction = 'to_right');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   CAST(NULL AS character varying(10)) AS "f_2",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "companyid" uuid,
+       "name" character varying(30),
+       "description" character varying(60),
+       "allocation" text)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."payment_schedules" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+                      AND v.map_name = 'payment_schedules' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AND q.map_name = 'payment_schedules'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_schedules_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1", j."f_2")::"fno"."payment_schedules"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedules', 'fno.payment_schedules'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_schedules' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedules'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedules', 'fno.payment_schedules'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_schedules' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '42e6cf61a8537cf30c27a49859904e7f7a1163e0ffc00cc912ce50edb950793c', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'b98b0d28f31d3f8158f45a0b442c3e19dfe2a6dd5edbd50db7127b55b6ef48ab', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7911,6 +9517,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedules_to_left"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7967,9 +9575,37 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."payment_schedule_lines" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_left_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."payment_schedule_lines" ("dataareaid", "schedule_name", "line_num", "percent", "due_months", "due_days")
+SELECT n."dataareaid",
+       n."schedule_name",
+       n."line_num",
+       n."percent",
+       n."due_months",
+       n."due_days"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_schedule_lines', 'to_left': write a batch of captured changes into "fno"."payment_schedule_lines".
@@ -8647,8 +10283,145 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_left"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'paymentscheduleid', p_rows->-1->'paymentscheduleid', 'line_number', p_rows->-1->'line_number'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(30)) AS "k_2",
+                   CAST(NULL AS integer) AS "k_3",
+                   CAST(NULL AS numeric(32,6)) AS "f_1",
+                   CAST(NULL AS integer) AS "f_2",
+                   CAST(NULL AS integer) AS "f_3",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "companyid" uuid,
+       "paymentscheduleid" uuid,
+       "line_number" integer,
+       "percentage" numeric(38,10),
+       "months" integer,
+       "days" integer)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."payment_schedule_lines" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+                      AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AND q.map_name = 'payment_schedule_lines'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_schedule_lines_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."k_3", j."f_1", j."f_2", j."f_3")::"fno"."payment_schedule_lines"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedule_lines', 'fno.payment_schedule_lines'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_schedule_lines', 'fno.payment_schedule_lines'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'a6182d17dc5eb0db75d8a10c1a86737127ef43f22a2d31d835572e3cf5b300c5', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '4f06dd43bead910344d572d514a74f186af3287f473ad918ecdf9db98d996f65', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8665,6 +10438,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedule_lines_to_left"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -8722,9 +10497,37 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."payment_terms" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_left_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."payment_terms" ("dataareaid", "payment_term_id", "description", "net_days", "payment_schedule", "payment_day")
+SELECT n."dataareaid",
+       n."payment_term_id",
+       n."description",
+       n."net_days",
+       n."payment_schedule",
+       n."payment_day"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_terms_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_terms_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'payment_terms', 'to_left': write a batch of captured changes into "fno"."payment_terms".
@@ -9444,8 +11247,145 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_left"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'code', p_rows->-1->'code'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'payment_terms' AND q.direction = 'to_right');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(10)) AS "k_2",
+                   CAST(NULL AS character varying(60)) AS "f_1",
+                   CAST(NULL AS integer) AS "f_2",
+                   CAST(NULL AS character varying(30)) AS "f_3",
+                   CAST(NULL AS character varying(30)) AS "f_4",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "companyid" uuid,
+       "code" character varying(10),
+       "name" character varying(60),
+       "due_days" integer,
+       "paymentscheduleid" uuid,
+       "paymentdayid" uuid)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."payment_terms" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+                      AND v.map_name = 'payment_terms' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AND q.map_name = 'payment_terms'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."payment_terms_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_1", j."f_2", j."f_3", j."f_4")::"fno"."payment_terms"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_terms', 'fno.payment_terms'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'payment_terms' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_terms'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'payment_terms', 'fno.payment_terms'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'payment_terms' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'c9c0d94ac223f5df9180ab8a8454d0e1e6427919f7d77e086c5216e096f18068', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '38fa7c2d59ee4fe0c4aaa837e80757986c119c7bf0a6a1dbe96e1bc800ea8b7c', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9462,6 +11402,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_payment_terms_to_left"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -9527,9 +11469,41 @@ SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM inserted) + (SELEC
 RETURN v_written;
 END
 $writer$;
+
+-- An initial sync's rows for keys this side does not hold (the sync functions below
+-- found them so): inserted in one plain statement. A key inserted meanwhile raises
+-- (unique_violation), and the caller hands the chunk to the apply function instead.
+-- p_rows: an array of "fno"."customers" rows (anyarray: the table's row type in
+-- the signature would keep the table from being dropped). Returns the rows written.
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_left_sync"(p_rows anyarray)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $writer$
+DECLARE
+    v_written bigint;
+BEGIN
+INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "payment_method", "email", "credit_limit", "blocked", "party_type")
+SELECT n."dataareaid",
+       n."account_num",
+       n."name",
+       n."customer_group",
+       n."payment_terms",
+       n."payment_method",
+       n."email",
+       n."credit_limit",
+       n."blocked",
+       n."party_type"
+  FROM unnest(p_rows) AS n;
+GET DIAGNOSTICS v_written = ROW_COUNT;
+RETURN v_written;
+END
+$writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customers_organization_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_organization_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
 -- Map 'customers_organization', 'to_left': write a batch of captured changes into "fno"."customers".
@@ -10443,8 +12417,152 @@ BEGIN
     RETURN v_failed;
 END
 $apply$;
+
+-- replicator sync's fast path: of a chunk of an initial sync (rows of the source to
+-- copy, in key order), the rows of keys this side holds nowhere are inserted in one
+-- statement, as the writer (its sync function above): the apply function could decide
+-- nothing else for them. The rest is left to the apply function: all of the chunk
+-- when held changes or open errors wait here (it retries or supersedes those), when
+-- the map has lookups (it resolves each parent), or when the insert meets anything at
+-- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
+-- p_rows: the chunk as the other server's sync_rows function gives it. Returns
+-- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_left"(p_rows json)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+-- Compiling a chunk's plan costs more than the chunk.
+SET jit = off
+AS $sync$
+DECLARE
+    v_fast boolean := false;
+    v_read integer := json_array_length(p_rows);
+    v_chunk jsonb := jsonb_build_object('read', v_read,
+                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'accountnumber', p_rows->-1->'accountnumber'),
+                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
+    v_wanted bigint;
+    v_written bigint;
+    v_rest jsonb;
+    v_inserted jsonb[];
+    v_clocked boolean := false;  -- any clock of the map here: a row's is looked for
+    v_queued boolean := false;   -- any change of the map queued here: a row's is looked for
+    -- First the rows are inserted as they come (the table's unique key refuses a key it
+    -- holds); if one is there, again with each key looked up; then not at all.
+    v_probe boolean := false;
+    v_mark bigint := (SELECT coalesce(max(id), 0) FROM "replicator"."change_queue");  -- queued before the judging
+BEGIN
+    v_fast := v_fast
+              AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
+              AND NOT EXISTS (SELECT FROM "replicator"."error_log"
+                               WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_left');
+    IF NOT v_fast OR v_read = 0 THEN
+        RETURN v_chunk;
+    END IF;
+    v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'left');
+    v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                         WHERE q.map_name = 'customers_organization' AND q.direction = 'to_right');
+    LOOP
+    BEGIN
+        WITH incoming AS MATERIALIZED (
+            -- (A function scan keeps the array's order.)
+            SELECT row_number() OVER () AS ordinal, true AS insert_only,
+                   CAST(NULL AS character varying(4)) AS "k_1",
+                   CAST(NULL AS character varying(20)) AS "k_2",
+                   CAST(NULL AS character varying(100)) AS "f_1",
+                   CAST(NULL AS character varying(10)) AS "f_2",
+                   CAST(NULL AS character varying(10)) AS "f_3",
+                   CAST(NULL AS character varying(10)) AS "f_4",
+                   CAST(NULL AS character varying(80)) AS "f_5",
+                   CAST(NULL AS numeric(32,6)) AS "f_6",
+                   CAST(NULL AS character varying(10)) AS "f_7",
+                   CAST(NULL AS "fno"."party_type") AS "f_8",
+                   NULL AS nothing
+              FROM json_to_recordset(p_rows) AS s(
+               "companyid" uuid,
+       "accountnumber" character varying(20),
+       "name" character varying(100),
+       "customergroupid" uuid,
+       "paymenttermid" uuid,
+       "customerpaymentmethodid" uuid,
+       "emailaddress1" character varying(80),
+       "creditlimit" numeric(38,4),
+       "credit_hold" text)
+        ), judged AS (
+            -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
+            -- here), so the apply function could only insert the row as it comes.
+            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+                   l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
+              FROM incoming AS l
+              -- LIMIT: one index probe per row, whatever the planner made of the sizes.
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "fno"."customers" AS t
+                    WHERE v_probe AND "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+                    LIMIT 1) AS t ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."versions" AS v
+                    WHERE v_clocked AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+                      AND v.map_name = 'customers_organization' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
+              LEFT JOIN LATERAL (
+                   SELECT true AS held FROM "replicator"."change_queue" AS q
+                    WHERE v_queued AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AND q.map_name = 'customers_organization'
+                      AND q.direction || '' = 'to_right'
+                    LIMIT 1) AS q ON true
+        ), written AS (
+            SELECT "replicator_write"."customers_organization_to_left_sync"(ARRAY(
+                       SELECT ROW(j."k_1", j."k_2", j."f_8", j."f_1", j."f_2", j."f_3", j."f_4", j."f_6", j."f_7", j."f_5", NULL)::"fno"."customers"
+                         FROM judged AS j
+                        WHERE j.fresh
+                        ORDER BY j.ordinal)) AS written
+        )
+        SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
+               jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+               array_agg(j.own_key) FILTER (WHERE j.fresh)
+          INTO v_wanted, v_written, v_rest, v_inserted
+          FROM judged AS j;
+        IF v_written < v_wanted THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_organization', 'fno.customers'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        -- A row inserted and deleted here, and both queued, after it was judged.
+        IF EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                    WHERE q.id > v_mark AND q.map_name = 'customers_organization' AND q.direction = 'to_right')
+           AND EXISTS (SELECT FROM unnest(v_inserted) AS i(key)
+                    CROSS JOIN LATERAL (
+                          SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_organization'
+                             AND q.direction || '' = 'to_right'
+                           LIMIT 1) AS q) THEN
+            RAISE EXCEPTION 'replicator: map %: a row of % changed while a chunk was synced to it',
+                'customers_organization', 'fno.customers'
+                USING ERRCODE = 'serialization_failure';
+        END IF;
+        EXIT;
+    EXCEPTION
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;
+        WHEN unique_violation THEN
+            IF v_probe THEN
+                RETURN v_chunk;  -- undone: the apply function judges the chunk
+            END IF;
+            v_probe := true;  -- undone: again, looking up each key
+        WHEN OTHERS THEN
+            RETURN v_chunk;  -- undone: the apply function judges the chunk
+    END;
+    END LOOP;
+    IF v_wanted > 0 THEN
+        UPDATE "replicator"."map_state"
+           SET applied_total = applied_total + v_wanted, last_applied_at = now()
+         WHERE map_name = 'customers_organization' AND direction = 'to_left';
+    END IF;
+    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+END
+$sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '4588999e5e861be40ede166caefc216a3dd2dd66aaabcb56285ff7eae13d462f', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '516be54e16ec8874ac04b9831b4f19a3793596acd7de9077311f65d1bede5b88', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10461,6 +12579,8 @@ $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."sync_customers_organization_to_left"(json);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left_sync"(anyarray);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -11260,6 +13380,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_companies_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid"), '[]')
+      FROM (SELECT * FROM "fno"."companies" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid") > (CAST(p_after ->> 'dataareaid' AS character varying(4))))
+             ORDER BY "new"."dataareaid"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -11287,7 +13423,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/snapshot', '390b964c6a09cd2d6b77a8e07e53f80e2214a348b218bf4cbee3229d043c4eeb', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_right"(jsonb, integer);
+VALUES ('map/companies/to_right/snapshot', 'cafa7dc1602a59657de81d329dfda498720b7eac91f14285a495e38a95a076e3', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_companies_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_companies_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -11431,6 +13568,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_contact_persons_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."contact_person_id"), '[]')
+      FROM (SELECT * FROM "fno"."contact_persons" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."contact_person_id") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'contact_person_id' AS character varying(20))))
+             ORDER BY "new"."dataareaid", "new"."contact_person_id"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -11458,7 +13611,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/snapshot', '4924892c47c62e343c110fbc1598a647f63184f3d5d9837f8492b5810818d634', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_right"(jsonb, integer);
+VALUES ('map/contact_persons/to_right/snapshot', 'd6259f8b6fbf209c300ff57edd5acf5fb73aa659e01332eb8064548e23f18bd0', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_contact_persons_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_contact_persons_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -11602,6 +13756,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_customer_groups_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."customer_group"), '[]')
+      FROM (SELECT * FROM "fno"."customer_groups" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."customer_group") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'customer_group' AS character varying(10))))
+             ORDER BY "new"."dataareaid", "new"."customer_group"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -11629,7 +13799,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/snapshot', '7d729287947d9a10d572d75e924a73cfdffea5b75b085a4f96497ee0cb35b3ac', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_right"(jsonb, integer);
+VALUES ('map/customer_groups/to_right/snapshot', '7878e4f9b6be772c4637d3e93df0781902e7b014266c43e77b024f04c61b1497', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_customer_groups_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_groups_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -11773,6 +13944,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_customer_payment_methods_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."payment_method"), '[]')
+      FROM (SELECT * FROM "fno"."customer_payment_methods" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_method") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_method' AS character varying(10))))
+             ORDER BY "new"."dataareaid", "new"."payment_method"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -11800,7 +13987,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/snapshot', 'd94ad2d281de6ead974124db3e5639eca60231904eae4fbd1a701de47fa82e5f', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_right"(jsonb, integer);
+VALUES ('map/customer_payment_methods/to_right/snapshot', 'd9e916d2cb665135cabe9e8d4df82d5cf1695f3302b00a30c72ef41049429672', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_customer_payment_methods_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_payment_methods_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -11944,6 +14132,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_customers_person_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."account_num"), '[]')
+      FROM (SELECT * FROM "fno"."customers" AS "new"
+             WHERE coalesce(("new"."party_type" = 'Person'), false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."account_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'account_num' AS character varying(20))))
+             ORDER BY "new"."dataareaid", "new"."account_num"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -11971,7 +14175,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/snapshot', '6a19f4965bc23a80bda701afb938c620554fa8dc4c4b4fe93d28e8dd286e166b', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_right"(jsonb, integer);
+VALUES ('map/customers_person/to_right/snapshot', '81449e71d635c38bf52402f6b62616a36c3d34c1d2366138f6ee9304c1d642d8', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_customers_person_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_person_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -12115,6 +14320,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_loyalty_cards_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."card_number"), '[]')
+      FROM (SELECT * FROM "fno"."loyalty_cards" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."card_number") > (CAST(p_after ->> 'card_number' AS character varying(20))))
+             ORDER BY "new"."card_number"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -12142,7 +14363,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/snapshot', 'af36a0d333c8ead714c1c0e0d7088bdd4e015b66339df6fb67e96c06b276a2b4', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_right"(jsonb, integer);
+VALUES ('map/loyalty_cards/to_right/snapshot', 'b56a2ade6a50dda840d41af81398c94c559d69672ea44e9083e3da57ab0109cc', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_loyalty_cards_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_loyalty_cards_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -12286,6 +14508,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_name_affixes_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."affix", "new"."affix_type"), '[]')
+      FROM (SELECT * FROM "fno"."name_affixes" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."affix", "new"."affix_type") > (CAST(p_after ->> 'affix' AS character varying(20)), CAST(p_after ->> 'affix_type' AS character varying(10))))
+             ORDER BY "new"."affix", "new"."affix_type"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -12313,7 +14551,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/snapshot', 'a09ec816355a3faeda724a0b679a26a8834994a43b6f425cd2838f5d3fe797be', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_right"(jsonb, integer);
+VALUES ('map/name_affixes/to_right/snapshot', 'fad3e4da6bdaeb5246bcfb79713dc57e378e27069cc117b1def4a517bbd91da8', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_name_affixes_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_name_affixes_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -12457,6 +14696,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_days_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."payment_day_name"), '[]')
+      FROM (SELECT * FROM "fno"."payment_days" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_day_name") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_day_name' AS character varying(30))))
+             ORDER BY "new"."dataareaid", "new"."payment_day_name"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -12484,7 +14739,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/snapshot', '028e2f4d73da0c80c8a96f563852a605d8e89b9d33ec361532e329777476c173', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_right"(jsonb, integer);
+VALUES ('map/payment_days/to_right/snapshot', 'f34ae3b77539253d4a296381c17489261e24b414bc8348cdb58b66f5e4132021', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_days_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_days_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -12632,6 +14888,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_day_lines_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."payment_day_name", "new"."line_num"), '[]')
+      FROM (SELECT * FROM "fno"."payment_day_lines" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_day_name", "new"."line_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_day_name' AS character varying(30)), CAST(p_after ->> 'line_num' AS integer)))
+             ORDER BY "new"."dataareaid", "new"."payment_day_name", "new"."line_num"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -12660,7 +14932,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/snapshot', '86afc503a2879d628a97335a9f6d1d6254b7005e61b1361ae60b1a829ee12b48', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_right"(jsonb, integer);
+VALUES ('map/payment_day_lines/to_right/snapshot', '3b424a7ea575c35215bae4ddb31a6285b23198f5eaaabbc302f56a1b69d4d669', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_day_lines_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_day_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -12804,6 +15077,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_schedules_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."schedule_name"), '[]')
+      FROM (SELECT * FROM "fno"."payment_schedules" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."schedule_name") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'schedule_name' AS character varying(30))))
+             ORDER BY "new"."dataareaid", "new"."schedule_name"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -12831,7 +15120,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/snapshot', 'a4e73a11f45a55ddb474f994cb508a463e15e657dd800641d506dba4cbc603a9', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_right"(jsonb, integer);
+VALUES ('map/payment_schedules/to_right/snapshot', 'ea97245dad16bc17eff6555ab674d0be966468ba798bcbe43d2765759f3fbfca', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_schedules_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedules_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -12979,6 +15269,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_schedule_lines_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."schedule_name", "new"."line_num"), '[]')
+      FROM (SELECT * FROM "fno"."payment_schedule_lines" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."schedule_name", "new"."line_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'schedule_name' AS character varying(30)), CAST(p_after ->> 'line_num' AS integer)))
+             ORDER BY "new"."dataareaid", "new"."schedule_name", "new"."line_num"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13007,7 +15313,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/snapshot', 'e4557fd8bf9db1a9a512b1ca637cb59688ca321bd68b366ce60944a316741f1f', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_right"(jsonb, integer);
+VALUES ('map/payment_schedule_lines/to_right/snapshot', '79899d6d7d1c3f03364601d77b219d12fee24a267ed19bf2f497f869a2100257', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_schedule_lines_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedule_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13159,6 +15466,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_payment_terms_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."payment_term_id"), '[]')
+      FROM (SELECT * FROM "fno"."payment_terms" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_term_id") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_term_id' AS character varying(10))))
+             ORDER BY "new"."dataareaid", "new"."payment_term_id"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13188,7 +15511,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/snapshot', '7b7835504448e38c6434556a65a2bf5a82a554326ea5d9ff4b05e2bc480ef26f', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_right"(jsonb, integer);
+VALUES ('map/payment_terms/to_right/snapshot', 'e494e974b5a9cf74a2c84ba4e2421f3ec105f3411d74e00a50c603afc43557d6', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_payment_terms_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_terms_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -13344,6 +15668,22 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
+-- The same chunk as plain rows, for replicator sync's fast path on the other server
+-- (its sync function): cheaper to build, send and decode than changes; the changes
+-- are read only for the rows the fast path leaves.
+CREATE OR REPLACE FUNCTION "replicator"."sync_rows_customers_organization_to_right"(p_after jsonb, p_limit integer)
+RETURNS json
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $rows$
+    SELECT coalesce(json_agg("new" ORDER BY "new"."dataareaid", "new"."account_num"), '[]')
+      FROM (SELECT * FROM "fno"."customers" AS "new"
+             WHERE coalesce(("new"."party_type" = 'Organization'), false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."account_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'account_num' AS character varying(20))))
+             ORDER BY "new"."dataareaid", "new"."account_num"
+             LIMIT p_limit) AS "new"
+$rows$;
+
 -- replicator resolve: queue the row of this key as it is now (a delete if it is gone
 -- or filtered out), as a write of every field made here: it has seen what the other
 -- side wrote to the row, so it wins there.
@@ -13374,7 +15714,8 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/snapshot', '5bfe15ed42d38682ecc52a16d4397e3513bf388b72fd7fcf9c445134be75f5de', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_right"(jsonb, integer);
+VALUES ('map/customers_organization/to_right/snapshot', '7e591df57e0119d524bff09e53c1a1ad5d2187b8a75182415148c525ec5f9c1f', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."sync_rows_customers_organization_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_organization_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -14722,6 +17063,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('9545c33f215f432f0f408e778f3a1fdadb1d89bbdf5429350b19eba8201a5baa');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('6335ad1484f6da36d39fa05486fb1530ea96cc6e0990b9d4fd0bc2500d43c471');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 9545c33f215f: control schema to version 2, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '9545c33f215f432f0f408e778f3a1fdadb1d89bbdf5429350b19eba8201a5baa'));
+VALUES ('deploy', 'deployed bundle 6335ad1484f6: control schema to version 2, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '6335ad1484f6da36d39fa05486fb1530ea96cc6e0990b9d4fd0bc2500d43c471'));

@@ -46,6 +46,7 @@ CONTROL_FUNCTIONS = {
     "log_batch",
     "log_error",
     "outgoing",
+    "outgoing_rows",
     "peek_batch",
     "record_dependency",
     "refused_null",

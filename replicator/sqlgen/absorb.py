@@ -33,6 +33,7 @@ def absorb_artifact(all_tables: AllTables, table_map: TableMap, direction: Direc
         source_table=ident(tables[from_side].schema, tables[from_side].name),
         absorb_function=function,
         versions=control_function("versions"),
+        outgoing_rows=control_function("outgoing_rows"),
         own_side=literal(from_side),
         fields=[
             replace(
@@ -52,7 +53,7 @@ def absorb_artifact(all_tables: AllTables, table_map: TableMap, direction: Direc
         ),
     )
     drop_sql = render_template(
-        "drop_functions.sql.j2", functions=[Sql("{}(jsonb)").format(function)], guard_held=False
+        "drop_functions.sql.j2", functions=[Sql("{}(bigint[])").format(function)], guard_held=False
     )
     return Artifact(f"map/{table_map.name}/{direction}/absorb", sql, drop_sql)
 
@@ -61,6 +62,7 @@ def absorb_batch_artifact(routes: list[tuple[TableMap, Direction]]) -> Artifact:
     sql = render_template(
         "absorb_batch.sql.j2",
         absorb_batch=control_function("absorb_batch"),
+        queue=control_function("change_queue"),
         routes=[
             {
                 "map_name": literal(m.name),

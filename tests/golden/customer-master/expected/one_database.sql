@@ -1,7 +1,8 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 7414542f7caeefe7984ef42b7589adbd4186c7c34d8dfa1de7d2d186d35bd6bf: control schema to version 2, 109 to create, 0 to replace, 0 to drop
+-- bundle 421cd51a14cbece9799d3f38c56c62be67f70e83880fa470ebb49a685f8ae815: control schema to version 3, 109 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
+--   migrate control/0003_absorb_by_ids
 --   create  drift
 --   create  map/companies/to_right/apply
 --   create  map/companies/to_left/apply
@@ -801,6 +802,95 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
 -- the row back started from the delete's image and lost the merge (issue 17).
 ALTER TABLE replicator.versions ADD COLUMN IF NOT EXISTS gone_as_of bigint;
 
+-- ==== migrate control/0003_absorb_by_ids ====
+-- Changes cross recorded in their rows' clocks straight from the queue: absorb reads
+-- the crossing changes by id, typed, instead of the batch as JSON split by map and
+-- parsed again (and, between two servers, built a second time when acknowledged).
+-- outgoing_rows is what outgoing sends, as rows; p_map: only that map's.
+CREATE OR REPLACE FUNCTION replicator.outgoing_rows(p_direction text, p_ids bigint[],
+                                                    p_map text DEFAULT NULL)
+RETURNS TABLE (id bigint, map_name text, op text, image jsonb, refs jsonb, before jsonb,
+               key jsonb, seen bigint, stamp bigint)
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT q.id, q.map_name, q.op, q.image, q.refs, q.before, q.key,
+           coalesce(q.seen, (v.clock->''->>s.other)::bigint, 0),
+           greatest(max(replicator.commit_stamp(q.xid))
+                        OVER (PARTITION BY q.map_name, q.key ORDER BY q.id),
+                    (v.clock->''->>s.own_stamp)::bigint)
+      FROM replicator.change_queue AS q
+     CROSS JOIN (SELECT CASE p_direction WHEN 'to_right' THEN 'left' ELSE 'right' END,
+                        CASE p_direction WHEN 'to_right' THEN 1 ELSE 0 END,
+                        CASE p_direction WHEN 'to_right' THEN 2 ELSE 3 END)
+             AS s(side, other, own_stamp)
+      -- By primary key (LIMIT: a plan made while the table looked small would
+      -- otherwise read every clock for each change).
+      LEFT JOIN LATERAL (
+           SELECT v.clock FROM replicator.versions AS v
+            WHERE v.key = q.key AND v.map_name = q.map_name AND v.side = s.side
+            LIMIT 1) AS v ON true
+     WHERE q.direction = p_direction AND q.id = ANY (p_ids)
+       AND (p_map IS NULL OR q.map_name = p_map)
+$$;
+
+CREATE OR REPLACE FUNCTION replicator.outgoing(p_direction text, p_ids bigint[])
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', c.id, 'map', c.map_name, 'op', c.op, 'image', c.image, 'refs', c.refs,
+               'before', c.before, 'key', c.key, 'seen', c.seen, 'stamp', c.stamp)
+             ORDER BY c.id), '[]')
+      FROM replicator.outgoing_rows(p_direction, p_ids) AS c
+$$;
+
+CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
+                                                   p_final boolean DEFAULT false,
+                                                   OUT taken integer, OUT failed integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- Batches range from one change to thousands: a plan cached for a small one
+-- (plpgsql caches after a few calls) made large ones several times slower.
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    v_ids bigint[] := replicator.runnable_ids(p_direction, p_limit);
+    v_batch jsonb;
+    v_started timestamptz := clock_timestamp();
+BEGIN
+    taken := cardinality(v_ids);
+    failed := 0;
+    IF taken > 0 THEN
+        v_batch := replicator.outgoing(p_direction, v_ids);
+        PERFORM replicator.absorb_batch(p_direction, v_ids);
+        DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (v_ids);
+        failed := replicator.apply_batch(p_direction, v_batch, p_final);
+        PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
+        PERFORM replicator.caught_up(p_direction);
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[])
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_gone integer;
+BEGIN
+    PERFORM replicator.absorb_batch(p_direction, p_ids);
+    DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids);
+    GET DIAGNOSTICS v_gone = ROW_COUNT;
+    PERFORM replicator.caught_up(p_direction);
+    RETURN v_gone;
+END
+$$;
+
 -- ==== the control schema's version ====
 -- The control schema's version: one row per numbered migration (sql/migrations/) that
 -- ran here. Deploy runs the missing ones, in order, in its transaction, and records
@@ -816,6 +906,8 @@ INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (1, 'baseline', 'fbeb9b000f6afedc2d1f05707d24c6017f56b2266c6f595fff93cce2e5971c9e');
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (2, 'gone_as_of', 'b8e5cf580ea366db1672c98a73a43bddf6674c4031c1a8bd195700056fd039df');
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (3, 'absorb_by_ids', '3cd63437c4d49100ff6bb6ea59742caa0c718690ffc356ab8ed71246390b9062');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -34451,7 +34543,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -34472,8 +34565,7 @@ AS $absorb$
                        AS "t_1",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'companies') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -34490,7 +34582,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', 'b58ddad34e07e5c7a7348fe5c88aa34f20ecfbddc44f4ce17dd16195a8625540', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
+VALUES ('map/companies/to_right/absorb', 'd17e190d02e3751fa21f045644f25691288589b825f35ad480a0f6e143592d46', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -34502,7 +34594,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_left"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_left"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -34523,8 +34616,7 @@ AS $absorb$
                        AS "t_1",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_left', p_ids, 'companies') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -34541,7 +34633,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/absorb', 'bc68b2d9a95275eb88cead2f6cffae8a12e8565c37edf309478b70f34b4df2d4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(jsonb);
+VALUES ('map/companies/to_left/absorb', 'f86b50979615fd88cf32658fb43ee7eef7301211afcab6a0002cd63a9f7102b3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -34553,7 +34645,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -34598,8 +34691,7 @@ AS $absorb$
                        AS "t_5",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'contact_persons') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -34616,7 +34708,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', '6332f84ba6db09cfe7e60718816c84ce592354498b722d3926ada309c6cea69d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
+VALUES ('map/contact_persons/to_right/absorb', 'e783d0854ae144ff94a63af1d4be8fabfa63c64155a63c000ab33736e43cf6b7', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -34628,7 +34720,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_left"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_left"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -34667,8 +34760,7 @@ AS $absorb$
                        AS "t_4",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_left', p_ids, 'contact_persons') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -34685,7 +34777,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/absorb', '7a03f7008fca44e49c8e7a7557e9d09fbfbcc6a2e7118cb1a0893eccb2f6b72d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(jsonb);
+VALUES ('map/contact_persons/to_left/absorb', '8440c920c694b39da648c6b1037692ad506844c10095548c817f436e48b8ed77', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -34697,7 +34789,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -34718,8 +34811,7 @@ AS $absorb$
                        AS "t_1",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'customer_groups') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -34736,7 +34828,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', '00ee4a8fb43919ebf88cad033a12b2508c15f7d03839569290b06fc54bf5c0d1', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
+VALUES ('map/customer_groups/to_right/absorb', 'b0a93b86edab46fd2e204d28683a0ddc24c50fab951957abcbab7aa433b2a1f2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -34748,7 +34840,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_left"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_left"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -34769,8 +34862,7 @@ AS $absorb$
                        AS "t_1",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_left', p_ids, 'customer_groups') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -34787,7 +34879,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/absorb', 'd822478758a60ae228604b82592b9f43dd3cb459321f5f08870e4d1cec769e41', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(jsonb);
+VALUES ('map/customer_groups/to_left/absorb', 'b517691122e55d6d09bcd35aed02720eb7bf63e0746566371975790dcc3533ee', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -34799,7 +34891,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -34826,8 +34919,7 @@ AS $absorb$
                        AS "t_2",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'customer_payment_methods') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -34844,7 +34936,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '3a6336c1e383ebe357e1a779244166b0b3b888a0d635f68ef91f8318845619f1', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
+VALUES ('map/customer_payment_methods/to_right/absorb', '5300f7115f40df36491178b62cdfac2ed154758fa467857523c469ae49384cfa', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -34856,7 +34948,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_left"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_left"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -34883,8 +34976,7 @@ AS $absorb$
                        AS "t_2",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_left', p_ids, 'customer_payment_methods') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -34901,7 +34993,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/absorb', 'c10edc65f045ffc5574b250fa01eb3a23635e9c6174e06b23e975a7a45510cbe', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(jsonb);
+VALUES ('map/customer_payment_methods/to_left/absorb', 'a09231f93ea0d6ed44574fbb3a51e15ad7a07ebdf7697db1e4a14c873a7dca9b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -34913,7 +35005,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -34958,8 +35051,7 @@ AS $absorb$
                        AS "t_5",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'customers_person') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -34976,7 +35068,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', '81b223109b1b19c5fe0a2ef12e1ac814379ed4e0d4cd335d6866ce86586d8d11', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
+VALUES ('map/customers_person/to_right/absorb', 'd28d3230d7ade4794bae0d9b9bac7d22099f314189bf376074f61f5f7f4db115', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -34988,7 +35080,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_left"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_left"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -35021,8 +35114,7 @@ AS $absorb$
                        AS "t_3",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_left', p_ids, 'customers_person') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -35039,7 +35131,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/absorb', '756ecb80f6ab0a11e41c1013cc4ff298579233aabb4c77dd103b57dc76ef845c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(jsonb);
+VALUES ('map/customers_person/to_left/absorb', '4967ca78ec9b1e283c9c0698e56537e1d442eaafa947fdfc27f4f3f500cb3393', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35051,7 +35143,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -35084,8 +35177,7 @@ AS $absorb$
                        AS "t_3",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'loyalty_cards') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -35102,7 +35194,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', '02fe707a1091477eda3116b2eab6828669bc9f671cf91f63881d3a7e73394224', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
+VALUES ('map/loyalty_cards/to_right/absorb', '7d6b4aa5e17cefbeac74bcfadbc1a64cff05361d9c10cffaa61cb348a56a2dab', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35114,7 +35206,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_left"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_left"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -35147,8 +35240,7 @@ AS $absorb$
                        AS "t_3",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_left', p_ids, 'loyalty_cards') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -35165,7 +35257,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/absorb', '3fadaf46c4a626f08020c183e94d867b77dc5af24511954007c19468c4e27b33', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(jsonb);
+VALUES ('map/loyalty_cards/to_left/absorb', '0a1edffba7048e2d60ece08a74a0750692ad627bd7ef811eaaf0be8e4abdd818', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35177,7 +35269,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -35198,8 +35291,7 @@ AS $absorb$
                        AS "t_1",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'name_affixes') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -35216,7 +35308,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', '97cadf09dc2801e81e965202833e45e9a2a724c3398ae7e6b7bcae998dd115ac', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
+VALUES ('map/name_affixes/to_right/absorb', 'a26e66ed1e035e4346a60891ee56294f70626fe7314db4db9ca8a3f3bce875b6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35228,7 +35320,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_left"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_left"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -35249,8 +35342,7 @@ AS $absorb$
                        AS "t_1",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_left', p_ids, 'name_affixes') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -35267,7 +35359,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/absorb', 'fe5142d50f8fc38ede00d5335d326f45a3aa2b9f3474d667428b1e5e20835fa2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(jsonb);
+VALUES ('map/name_affixes/to_left/absorb', '541ad9247aedfce84e42a7e8e646074270058e174d5f8caf5e915584f34566ba', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35279,7 +35371,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -35300,8 +35393,7 @@ AS $absorb$
                        AS "t_1",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'payment_days') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -35318,7 +35410,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', '35ea9b046c3e1a7a4c5fae5e579302cd9820860f4eec8194abd17eeaeb8def2f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
+VALUES ('map/payment_days/to_right/absorb', '86def87625760a83213f2ecea009a75989997ec47ced9182f2564da1677fcbbb', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35330,7 +35422,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_left"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_left"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -35351,8 +35444,7 @@ AS $absorb$
                        AS "t_1",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_left', p_ids, 'payment_days') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -35369,7 +35461,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/absorb', '7416a1818a32ccbaffb45dd516dd18e282ef0007e72227fa8a8fb73eb612d857', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(jsonb);
+VALUES ('map/payment_days/to_left/absorb', 'f1367f790c0529c8b107aee552ea13362c2d8b305a45af51fa51181506240042', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35381,7 +35473,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -35408,8 +35501,7 @@ AS $absorb$
                        AS "t_2",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'payment_day_lines') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -35426,7 +35518,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', '6d4ad97f8e108e8caac06b75322b83b29bae189bcb3f6c8391431e0313c3fd22', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
+VALUES ('map/payment_day_lines/to_right/absorb', '278aa00eb60b7c23d05b49a758c44b5824f5b2ef9bce60b985e2e0fce896646b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35438,7 +35530,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_left"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_left"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -35465,8 +35558,7 @@ AS $absorb$
                        AS "t_2",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_left', p_ids, 'payment_day_lines') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -35483,7 +35575,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/absorb', 'aee79023e8e7c27d323d2ab53995d2b6163f0bfc0e173c3bec21beb9bc188bf6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(jsonb);
+VALUES ('map/payment_day_lines/to_left/absorb', '8f3ebc80239bb8a9d2b36525d87a34889cc73487282f6a3d09968b8a6db55187', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35495,7 +35587,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -35522,8 +35615,7 @@ AS $absorb$
                        AS "t_2",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'payment_schedules') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -35540,7 +35632,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', '851bd4aac42a9aa7a7626bbbb935ef91276276b92aeb3619640e2e22d36e660b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
+VALUES ('map/payment_schedules/to_right/absorb', '452ff19b25c69fde389464d3360664a4ac9cc33f7eaaca6ced1cd4f2ef2da682', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35552,7 +35644,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_left"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_left"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -35579,8 +35672,7 @@ AS $absorb$
                        AS "t_2",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_left', p_ids, 'payment_schedules') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -35597,7 +35689,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/absorb', '3ee47ee0b011e40a18c4336810b38fe33dc0259b296e8e3b669e1ef6c7f8553b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(jsonb);
+VALUES ('map/payment_schedules/to_left/absorb', 'b5fe19689e18ac910b183a99f5d463fba44bbc49523677fd37fa921460df18cf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35609,7 +35701,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -35642,8 +35735,7 @@ AS $absorb$
                        AS "t_3",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'payment_schedule_lines') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -35660,7 +35752,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', 'ae5643b550d55718463f57c985ab405f75a04f2d8b5bdb75dd67733a76caf367', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
+VALUES ('map/payment_schedule_lines/to_right/absorb', '5e11a428dd4982e91b668777a3a249f5a9e734ce8b47344bd49d1854727139d5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35672,7 +35764,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_left"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_left"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -35705,8 +35798,7 @@ AS $absorb$
                        AS "t_3",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_left', p_ids, 'payment_schedule_lines') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -35723,7 +35815,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/absorb', 'fa0b6be5bd63c5497f18da6bf9fc294c8ab5bef073f55f262fc8d2a9e2130cc5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(jsonb);
+VALUES ('map/payment_schedule_lines/to_left/absorb', '5102c1f8c18df7e97fddff50e6b8ee87c0dfa4a51029ab5e0ef4b2eecf7e39ac', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35735,7 +35827,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -35774,8 +35867,7 @@ AS $absorb$
                        AS "t_4",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'payment_terms') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -35792,7 +35884,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', 'b203e69a9f47a214eaa262f66f3c1652ab1dad90be4235f99d838f36c864e77b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
+VALUES ('map/payment_terms/to_right/absorb', 'fdf27a1e3a407c099f3b4a8ab8ab2ea4043d17490fd01c81bb87fca47181dcc6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35804,7 +35896,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_left"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_left"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -35843,8 +35936,7 @@ AS $absorb$
                        AS "t_4",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_left', p_ids, 'payment_terms') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -35861,7 +35953,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/absorb', '9125e9e4ed5a6f71e0aacdcc653c9f1b7108da52fcc0d9532ca6488ab4ed0113', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(jsonb);
+VALUES ('map/payment_terms/to_left/absorb', 'aed9b84dd7d7a2104c7361d9e3d5a4a4f2bfcba1892915440735320f60708190', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35873,7 +35965,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -35936,8 +36029,7 @@ AS $absorb$
                        AS "t_8",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'customers_organization') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -35954,7 +36046,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', '2a3e049839842b5299da515a541bfc1a9ba7891d30eb4bccc55255e2cdf3ba61', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
+VALUES ('map/customers_organization/to_right/absorb', 'c04a9e33f53e36a04e75ac8072e77938206af415211e00582960939e7227cfd2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35966,7 +36058,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_left"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_left"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -36029,8 +36122,7 @@ AS $absorb$
                        AS "t_8",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_left', p_ids, 'customers_organization') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -36047,108 +36139,107 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/absorb', 'c3f91778b2234c1cef31b9dc24b13973ca0053cea74623b038825f170a7bee06', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(jsonb);
+VALUES ('map/customers_organization/to_left/absorb', '7a7654ce2f45a5149339b7cfa29f860602c972f9a4049cc43f202d13669e040d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create absorb ====
--- Changes captured here that crossed (replicator.apply_queued, replicator.ack_batch):
--- each map records them in its rows' clocks.
-CREATE OR REPLACE FUNCTION "replicator"."absorb_batch"(p_direction text, p_batch jsonb)
+-- Changes captured here that crossed (replicator.apply_queued, replicator.ack_batch),
+-- by id: each map records its own in its rows' clocks.
+DROP FUNCTION IF EXISTS "replicator"."absorb_batch"(text, jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_batch"(p_direction text, p_ids bigint[])
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
 DECLARE
-    v_by_map jsonb;  -- per map, its changes: the batch is split once
+    v_maps text[];  -- the maps the batch holds changes of
 BEGIN
-    SELECT jsonb_object_agg(per_map.map_name, per_map.changes) INTO v_by_map
-      FROM (SELECT c.value->>'map' AS map_name, jsonb_agg(c.value) AS changes
-              FROM jsonb_array_elements(p_batch) AS c
-             GROUP BY 1) AS per_map;
-    IF p_direction = 'to_right' AND v_by_map ? 'companies' THEN
-        PERFORM "replicator"."absorb_companies_to_right"(v_by_map->'companies');
+    v_maps := ARRAY(SELECT DISTINCT q.map_name FROM "replicator"."change_queue" AS q
+                     WHERE q.direction = p_direction AND q.id = ANY (p_ids));
+    IF p_direction = 'to_right' AND 'companies' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_companies_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_left' AND v_by_map ? 'companies' THEN
-        PERFORM "replicator"."absorb_companies_to_left"(v_by_map->'companies');
+    IF p_direction = 'to_left' AND 'companies' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_companies_to_left"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'contact_persons' THEN
-        PERFORM "replicator"."absorb_contact_persons_to_right"(v_by_map->'contact_persons');
+    IF p_direction = 'to_right' AND 'contact_persons' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_contact_persons_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_left' AND v_by_map ? 'contact_persons' THEN
-        PERFORM "replicator"."absorb_contact_persons_to_left"(v_by_map->'contact_persons');
+    IF p_direction = 'to_left' AND 'contact_persons' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_contact_persons_to_left"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'customer_groups' THEN
-        PERFORM "replicator"."absorb_customer_groups_to_right"(v_by_map->'customer_groups');
+    IF p_direction = 'to_right' AND 'customer_groups' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_customer_groups_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_left' AND v_by_map ? 'customer_groups' THEN
-        PERFORM "replicator"."absorb_customer_groups_to_left"(v_by_map->'customer_groups');
+    IF p_direction = 'to_left' AND 'customer_groups' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_customer_groups_to_left"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'customer_payment_methods' THEN
-        PERFORM "replicator"."absorb_customer_payment_methods_to_right"(v_by_map->'customer_payment_methods');
+    IF p_direction = 'to_right' AND 'customer_payment_methods' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_customer_payment_methods_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_left' AND v_by_map ? 'customer_payment_methods' THEN
-        PERFORM "replicator"."absorb_customer_payment_methods_to_left"(v_by_map->'customer_payment_methods');
+    IF p_direction = 'to_left' AND 'customer_payment_methods' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_customer_payment_methods_to_left"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'customers_person' THEN
-        PERFORM "replicator"."absorb_customers_person_to_right"(v_by_map->'customers_person');
+    IF p_direction = 'to_right' AND 'customers_person' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_customers_person_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_left' AND v_by_map ? 'customers_person' THEN
-        PERFORM "replicator"."absorb_customers_person_to_left"(v_by_map->'customers_person');
+    IF p_direction = 'to_left' AND 'customers_person' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_customers_person_to_left"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'loyalty_cards' THEN
-        PERFORM "replicator"."absorb_loyalty_cards_to_right"(v_by_map->'loyalty_cards');
+    IF p_direction = 'to_right' AND 'loyalty_cards' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_loyalty_cards_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_left' AND v_by_map ? 'loyalty_cards' THEN
-        PERFORM "replicator"."absorb_loyalty_cards_to_left"(v_by_map->'loyalty_cards');
+    IF p_direction = 'to_left' AND 'loyalty_cards' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_loyalty_cards_to_left"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'name_affixes' THEN
-        PERFORM "replicator"."absorb_name_affixes_to_right"(v_by_map->'name_affixes');
+    IF p_direction = 'to_right' AND 'name_affixes' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_name_affixes_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_left' AND v_by_map ? 'name_affixes' THEN
-        PERFORM "replicator"."absorb_name_affixes_to_left"(v_by_map->'name_affixes');
+    IF p_direction = 'to_left' AND 'name_affixes' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_name_affixes_to_left"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'payment_days' THEN
-        PERFORM "replicator"."absorb_payment_days_to_right"(v_by_map->'payment_days');
+    IF p_direction = 'to_right' AND 'payment_days' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_payment_days_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_left' AND v_by_map ? 'payment_days' THEN
-        PERFORM "replicator"."absorb_payment_days_to_left"(v_by_map->'payment_days');
+    IF p_direction = 'to_left' AND 'payment_days' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_payment_days_to_left"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'payment_day_lines' THEN
-        PERFORM "replicator"."absorb_payment_day_lines_to_right"(v_by_map->'payment_day_lines');
+    IF p_direction = 'to_right' AND 'payment_day_lines' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_payment_day_lines_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_left' AND v_by_map ? 'payment_day_lines' THEN
-        PERFORM "replicator"."absorb_payment_day_lines_to_left"(v_by_map->'payment_day_lines');
+    IF p_direction = 'to_left' AND 'payment_day_lines' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_payment_day_lines_to_left"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'payment_schedules' THEN
-        PERFORM "replicator"."absorb_payment_schedules_to_right"(v_by_map->'payment_schedules');
+    IF p_direction = 'to_right' AND 'payment_schedules' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_payment_schedules_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_left' AND v_by_map ? 'payment_schedules' THEN
-        PERFORM "replicator"."absorb_payment_schedules_to_left"(v_by_map->'payment_schedules');
+    IF p_direction = 'to_left' AND 'payment_schedules' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_payment_schedules_to_left"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'payment_schedule_lines' THEN
-        PERFORM "replicator"."absorb_payment_schedule_lines_to_right"(v_by_map->'payment_schedule_lines');
+    IF p_direction = 'to_right' AND 'payment_schedule_lines' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_payment_schedule_lines_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_left' AND v_by_map ? 'payment_schedule_lines' THEN
-        PERFORM "replicator"."absorb_payment_schedule_lines_to_left"(v_by_map->'payment_schedule_lines');
+    IF p_direction = 'to_left' AND 'payment_schedule_lines' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_payment_schedule_lines_to_left"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'payment_terms' THEN
-        PERFORM "replicator"."absorb_payment_terms_to_right"(v_by_map->'payment_terms');
+    IF p_direction = 'to_right' AND 'payment_terms' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_payment_terms_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_left' AND v_by_map ? 'payment_terms' THEN
-        PERFORM "replicator"."absorb_payment_terms_to_left"(v_by_map->'payment_terms');
+    IF p_direction = 'to_left' AND 'payment_terms' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_payment_terms_to_left"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'customers_organization' THEN
-        PERFORM "replicator"."absorb_customers_organization_to_right"(v_by_map->'customers_organization');
+    IF p_direction = 'to_right' AND 'customers_organization' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_customers_organization_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_left' AND v_by_map ? 'customers_organization' THEN
-        PERFORM "replicator"."absorb_customers_organization_to_left"(v_by_map->'customers_organization');
+    IF p_direction = 'to_left' AND 'customers_organization' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_customers_organization_to_left"(p_ids);
     END IF;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('absorb', '2650069ed8026eee7dc26266fcd2073911f6c59e4186ce90694df3a833075180', $sql$$sql$)
+VALUES ('absorb', '6a4d6d04d250031b8867cfe505f7aafb596d771502fefa235171c97cd593a797', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -36363,6 +36454,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('7414542f7caeefe7984ef42b7589adbd4186c7c34d8dfa1de7d2d186d35bd6bf');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('421cd51a14cbece9799d3f38c56c62be67f70e83880fa470ebb49a685f8ae815');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 7414542f7cae: control schema to version 2, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '7414542f7caeefe7984ef42b7589adbd4186c7c34d8dfa1de7d2d186d35bd6bf'));
+VALUES ('deploy', 'deployed bundle 421cd51a14cb: control schema to version 3, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '421cd51a14cbece9799d3f38c56c62be67f70e83880fa470ebb49a685f8ae815'));

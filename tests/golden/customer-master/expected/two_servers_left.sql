@@ -1,7 +1,8 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle da5a8db482b2f406ba6bded714058168465d90b857fc1cba58a28dcbc89e074b: control schema to version 2, 57 to create, 0 to replace, 0 to drop
+-- bundle 26f9ec9a72c551bc5a6776c3db889f3cbb78702b94a8e3ef854930707417c4d7: control schema to version 3, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
+--   migrate control/0003_absorb_by_ids
 --   create  drift
 --   create  map/companies/to_left/apply
 --   create  map/contact_persons/to_left/apply
@@ -749,6 +750,95 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
 -- the row back started from the delete's image and lost the merge (issue 17).
 ALTER TABLE replicator.versions ADD COLUMN IF NOT EXISTS gone_as_of bigint;
 
+-- ==== migrate control/0003_absorb_by_ids ====
+-- Changes cross recorded in their rows' clocks straight from the queue: absorb reads
+-- the crossing changes by id, typed, instead of the batch as JSON split by map and
+-- parsed again (and, between two servers, built a second time when acknowledged).
+-- outgoing_rows is what outgoing sends, as rows; p_map: only that map's.
+CREATE OR REPLACE FUNCTION replicator.outgoing_rows(p_direction text, p_ids bigint[],
+                                                    p_map text DEFAULT NULL)
+RETURNS TABLE (id bigint, map_name text, op text, image jsonb, refs jsonb, before jsonb,
+               key jsonb, seen bigint, stamp bigint)
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT q.id, q.map_name, q.op, q.image, q.refs, q.before, q.key,
+           coalesce(q.seen, (v.clock->''->>s.other)::bigint, 0),
+           greatest(max(replicator.commit_stamp(q.xid))
+                        OVER (PARTITION BY q.map_name, q.key ORDER BY q.id),
+                    (v.clock->''->>s.own_stamp)::bigint)
+      FROM replicator.change_queue AS q
+     CROSS JOIN (SELECT CASE p_direction WHEN 'to_right' THEN 'left' ELSE 'right' END,
+                        CASE p_direction WHEN 'to_right' THEN 1 ELSE 0 END,
+                        CASE p_direction WHEN 'to_right' THEN 2 ELSE 3 END)
+             AS s(side, other, own_stamp)
+      -- By primary key (LIMIT: a plan made while the table looked small would
+      -- otherwise read every clock for each change).
+      LEFT JOIN LATERAL (
+           SELECT v.clock FROM replicator.versions AS v
+            WHERE v.key = q.key AND v.map_name = q.map_name AND v.side = s.side
+            LIMIT 1) AS v ON true
+     WHERE q.direction = p_direction AND q.id = ANY (p_ids)
+       AND (p_map IS NULL OR q.map_name = p_map)
+$$;
+
+CREATE OR REPLACE FUNCTION replicator.outgoing(p_direction text, p_ids bigint[])
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', c.id, 'map', c.map_name, 'op', c.op, 'image', c.image, 'refs', c.refs,
+               'before', c.before, 'key', c.key, 'seen', c.seen, 'stamp', c.stamp)
+             ORDER BY c.id), '[]')
+      FROM replicator.outgoing_rows(p_direction, p_ids) AS c
+$$;
+
+CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
+                                                   p_final boolean DEFAULT false,
+                                                   OUT taken integer, OUT failed integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- Batches range from one change to thousands: a plan cached for a small one
+-- (plpgsql caches after a few calls) made large ones several times slower.
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    v_ids bigint[] := replicator.runnable_ids(p_direction, p_limit);
+    v_batch jsonb;
+    v_started timestamptz := clock_timestamp();
+BEGIN
+    taken := cardinality(v_ids);
+    failed := 0;
+    IF taken > 0 THEN
+        v_batch := replicator.outgoing(p_direction, v_ids);
+        PERFORM replicator.absorb_batch(p_direction, v_ids);
+        DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (v_ids);
+        failed := replicator.apply_batch(p_direction, v_batch, p_final);
+        PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
+        PERFORM replicator.caught_up(p_direction);
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[])
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_gone integer;
+BEGIN
+    PERFORM replicator.absorb_batch(p_direction, p_ids);
+    DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids);
+    GET DIAGNOSTICS v_gone = ROW_COUNT;
+    PERFORM replicator.caught_up(p_direction);
+    RETURN v_gone;
+END
+$$;
+
 -- ==== the control schema's version ====
 -- The control schema's version: one row per numbered migration (sql/migrations/) that
 -- ran here. Deploy runs the missing ones, in order, in its transaction, and records
@@ -764,6 +854,8 @@ INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (1, 'baseline', 'fbeb9b000f6afedc2d1f05707d24c6017f56b2266c6f595fff93cce2e5971c9e');
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (2, 'gone_as_of', 'b8e5cf580ea366db1672c98a73a43bddf6674c4031c1a8bd195700056fd039df');
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (3, 'absorb_by_ids', '3cd63437c4d49100ff6bb6ea59742caa0c718690ffc356ab8ed71246390b9062');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -15878,7 +15970,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -15899,8 +15992,7 @@ AS $absorb$
                        AS "t_1",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'companies') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -15917,7 +16009,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', 'b58ddad34e07e5c7a7348fe5c88aa34f20ecfbddc44f4ce17dd16195a8625540', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
+VALUES ('map/companies/to_right/absorb', 'd17e190d02e3751fa21f045644f25691288589b825f35ad480a0f6e143592d46', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -15929,7 +16021,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -15974,8 +16067,7 @@ AS $absorb$
                        AS "t_5",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'contact_persons') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -15992,7 +16084,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', '6332f84ba6db09cfe7e60718816c84ce592354498b722d3926ada309c6cea69d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
+VALUES ('map/contact_persons/to_right/absorb', 'e783d0854ae144ff94a63af1d4be8fabfa63c64155a63c000ab33736e43cf6b7', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16004,7 +16096,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -16025,8 +16118,7 @@ AS $absorb$
                        AS "t_1",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'customer_groups') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -16043,7 +16135,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', '00ee4a8fb43919ebf88cad033a12b2508c15f7d03839569290b06fc54bf5c0d1', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
+VALUES ('map/customer_groups/to_right/absorb', 'b0a93b86edab46fd2e204d28683a0ddc24c50fab951957abcbab7aa433b2a1f2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16055,7 +16147,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -16082,8 +16175,7 @@ AS $absorb$
                        AS "t_2",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'customer_payment_methods') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -16100,7 +16192,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '3a6336c1e383ebe357e1a779244166b0b3b888a0d635f68ef91f8318845619f1', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
+VALUES ('map/customer_payment_methods/to_right/absorb', '5300f7115f40df36491178b62cdfac2ed154758fa467857523c469ae49384cfa', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16112,7 +16204,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -16157,8 +16250,7 @@ AS $absorb$
                        AS "t_5",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'customers_person') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -16175,7 +16267,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', '81b223109b1b19c5fe0a2ef12e1ac814379ed4e0d4cd335d6866ce86586d8d11', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
+VALUES ('map/customers_person/to_right/absorb', 'd28d3230d7ade4794bae0d9b9bac7d22099f314189bf376074f61f5f7f4db115', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16187,7 +16279,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -16220,8 +16313,7 @@ AS $absorb$
                        AS "t_3",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'loyalty_cards') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -16238,7 +16330,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', '02fe707a1091477eda3116b2eab6828669bc9f671cf91f63881d3a7e73394224', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
+VALUES ('map/loyalty_cards/to_right/absorb', '7d6b4aa5e17cefbeac74bcfadbc1a64cff05361d9c10cffaa61cb348a56a2dab', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16250,7 +16342,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -16271,8 +16364,7 @@ AS $absorb$
                        AS "t_1",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'name_affixes') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -16289,7 +16381,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', '97cadf09dc2801e81e965202833e45e9a2a724c3398ae7e6b7bcae998dd115ac', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
+VALUES ('map/name_affixes/to_right/absorb', 'a26e66ed1e035e4346a60891ee56294f70626fe7314db4db9ca8a3f3bce875b6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16301,7 +16393,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -16322,8 +16415,7 @@ AS $absorb$
                        AS "t_1",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'payment_days') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -16340,7 +16432,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', '35ea9b046c3e1a7a4c5fae5e579302cd9820860f4eec8194abd17eeaeb8def2f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
+VALUES ('map/payment_days/to_right/absorb', '86def87625760a83213f2ecea009a75989997ec47ced9182f2564da1677fcbbb', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16352,7 +16444,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -16379,8 +16472,7 @@ AS $absorb$
                        AS "t_2",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'payment_day_lines') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -16397,7 +16489,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', '6d4ad97f8e108e8caac06b75322b83b29bae189bcb3f6c8391431e0313c3fd22', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
+VALUES ('map/payment_day_lines/to_right/absorb', '278aa00eb60b7c23d05b49a758c44b5824f5b2ef9bce60b985e2e0fce896646b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16409,7 +16501,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -16436,8 +16529,7 @@ AS $absorb$
                        AS "t_2",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'payment_schedules') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -16454,7 +16546,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', '851bd4aac42a9aa7a7626bbbb935ef91276276b92aeb3619640e2e22d36e660b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
+VALUES ('map/payment_schedules/to_right/absorb', '452ff19b25c69fde389464d3360664a4ac9cc33f7eaaca6ced1cd4f2ef2da682', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16466,7 +16558,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -16499,8 +16592,7 @@ AS $absorb$
                        AS "t_3",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'payment_schedule_lines') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -16517,7 +16609,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', 'ae5643b550d55718463f57c985ab405f75a04f2d8b5bdb75dd67733a76caf367', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
+VALUES ('map/payment_schedule_lines/to_right/absorb', '5e11a428dd4982e91b668777a3a249f5a9e734ce8b47344bd49d1854727139d5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16529,7 +16621,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -16568,8 +16661,7 @@ AS $absorb$
                        AS "t_4",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'payment_terms') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -16586,7 +16678,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', 'b203e69a9f47a214eaa262f66f3c1652ab1dad90be4235f99d838f36c864e77b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
+VALUES ('map/payment_terms/to_right/absorb', 'fdf27a1e3a407c099f3b4a8ab8ab2ea4043d17490fd01c81bb87fca47181dcc6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16598,7 +16690,8 @@ ON CONFLICT (name) DO UPDATE
 -- merged into the deleted row since. (A newer insert or update leaves the deleted row
 -- there: the replicator may have deleted the row since, and a row that exists is never
 -- judged by it.)
-CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_right"(p_changes jsonb)
+DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_right"(p_ids bigint[])
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -16661,8 +16754,7 @@ AS $absorb$
                        AS "t_8",
                    (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM jsonb_to_recordset(p_changes)
-                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'customers_organization') AS c
               -- One lookup by primary key per change (LIMIT: a plan made while the table
               -- looked small would otherwise read every clock of the map for each one).
               LEFT JOIN LATERAL (
@@ -16679,69 +16771,68 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', '2a3e049839842b5299da515a541bfc1a9ba7891d30eb4bccc55255e2cdf3ba61', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
+VALUES ('map/customers_organization/to_right/absorb', 'c04a9e33f53e36a04e75ac8072e77938206af415211e00582960939e7227cfd2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create absorb ====
--- Changes captured here that crossed (replicator.apply_queued, replicator.ack_batch):
--- each map records them in its rows' clocks.
-CREATE OR REPLACE FUNCTION "replicator"."absorb_batch"(p_direction text, p_batch jsonb)
+-- Changes captured here that crossed (replicator.apply_queued, replicator.ack_batch),
+-- by id: each map records its own in its rows' clocks.
+DROP FUNCTION IF EXISTS "replicator"."absorb_batch"(text, jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."absorb_batch"(p_direction text, p_ids bigint[])
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
 DECLARE
-    v_by_map jsonb;  -- per map, its changes: the batch is split once
+    v_maps text[];  -- the maps the batch holds changes of
 BEGIN
-    SELECT jsonb_object_agg(per_map.map_name, per_map.changes) INTO v_by_map
-      FROM (SELECT c.value->>'map' AS map_name, jsonb_agg(c.value) AS changes
-              FROM jsonb_array_elements(p_batch) AS c
-             GROUP BY 1) AS per_map;
-    IF p_direction = 'to_right' AND v_by_map ? 'companies' THEN
-        PERFORM "replicator"."absorb_companies_to_right"(v_by_map->'companies');
+    v_maps := ARRAY(SELECT DISTINCT q.map_name FROM "replicator"."change_queue" AS q
+                     WHERE q.direction = p_direction AND q.id = ANY (p_ids));
+    IF p_direction = 'to_right' AND 'companies' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_companies_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'contact_persons' THEN
-        PERFORM "replicator"."absorb_contact_persons_to_right"(v_by_map->'contact_persons');
+    IF p_direction = 'to_right' AND 'contact_persons' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_contact_persons_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'customer_groups' THEN
-        PERFORM "replicator"."absorb_customer_groups_to_right"(v_by_map->'customer_groups');
+    IF p_direction = 'to_right' AND 'customer_groups' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_customer_groups_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'customer_payment_methods' THEN
-        PERFORM "replicator"."absorb_customer_payment_methods_to_right"(v_by_map->'customer_payment_methods');
+    IF p_direction = 'to_right' AND 'customer_payment_methods' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_customer_payment_methods_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'customers_person' THEN
-        PERFORM "replicator"."absorb_customers_person_to_right"(v_by_map->'customers_person');
+    IF p_direction = 'to_right' AND 'customers_person' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_customers_person_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'loyalty_cards' THEN
-        PERFORM "replicator"."absorb_loyalty_cards_to_right"(v_by_map->'loyalty_cards');
+    IF p_direction = 'to_right' AND 'loyalty_cards' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_loyalty_cards_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'name_affixes' THEN
-        PERFORM "replicator"."absorb_name_affixes_to_right"(v_by_map->'name_affixes');
+    IF p_direction = 'to_right' AND 'name_affixes' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_name_affixes_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'payment_days' THEN
-        PERFORM "replicator"."absorb_payment_days_to_right"(v_by_map->'payment_days');
+    IF p_direction = 'to_right' AND 'payment_days' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_payment_days_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'payment_day_lines' THEN
-        PERFORM "replicator"."absorb_payment_day_lines_to_right"(v_by_map->'payment_day_lines');
+    IF p_direction = 'to_right' AND 'payment_day_lines' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_payment_day_lines_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'payment_schedules' THEN
-        PERFORM "replicator"."absorb_payment_schedules_to_right"(v_by_map->'payment_schedules');
+    IF p_direction = 'to_right' AND 'payment_schedules' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_payment_schedules_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'payment_schedule_lines' THEN
-        PERFORM "replicator"."absorb_payment_schedule_lines_to_right"(v_by_map->'payment_schedule_lines');
+    IF p_direction = 'to_right' AND 'payment_schedule_lines' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_payment_schedule_lines_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'payment_terms' THEN
-        PERFORM "replicator"."absorb_payment_terms_to_right"(v_by_map->'payment_terms');
+    IF p_direction = 'to_right' AND 'payment_terms' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_payment_terms_to_right"(p_ids);
     END IF;
-    IF p_direction = 'to_right' AND v_by_map ? 'customers_organization' THEN
-        PERFORM "replicator"."absorb_customers_organization_to_right"(v_by_map->'customers_organization');
+    IF p_direction = 'to_right' AND 'customers_organization' = ANY (v_maps) THEN
+        PERFORM "replicator"."absorb_customers_organization_to_right"(p_ids);
     END IF;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('absorb', '92eac2ab407c076212c732bb4419f6132b8e9c2154f9edc3e8443e04c478940a', $sql$$sql$)
+VALUES ('absorb', 'cc264855bc70dc05ef9d551c041ee733b037057dd292fe8361cc594c22e4e174', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -16866,6 +16957,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('da5a8db482b2f406ba6bded714058168465d90b857fc1cba58a28dcbc89e074b');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('26f9ec9a72c551bc5a6776c3db889f3cbb78702b94a8e3ef854930707417c4d7');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle da5a8db482b2: control schema to version 2, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'da5a8db482b2f406ba6bded714058168465d90b857fc1cba58a28dcbc89e074b'));
+VALUES ('deploy', 'deployed bundle 26f9ec9a72c5: control schema to version 3, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '26f9ec9a72c551bc5a6776c3db889f3cbb78702b94a8e3ef854930707417c4d7'));

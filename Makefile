@@ -68,9 +68,10 @@ PYTEST = rc=0; $(BIN)/pytest -q $(1) $(PYTEST_ARGS) || rc=$$?; \
 	fi; \
 	exit $$rc
 
-# make test spreads its tests over two pytest-xdist workers (each with its own
-# servers and templates); TEST_WORKERS=0 runs them in one process.
-TEST_WORKERS ?= 2
+# make test spreads its tests over three pytest-xdist workers (each with its own
+# servers and templates; on two cores a third keeps them busy while tests wait on
+# PostgreSQL); TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= 3
 
 test: postgres install
 	@$(call PYTEST,-m "not slow" -n $(TEST_WORKERS))

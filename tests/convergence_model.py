@@ -49,7 +49,8 @@ class Replica:
     side: Side
     rows: dict[str, Row] = field(default_factory=dict)
     gone: dict[str, Row] = field(default_factory=dict)
-    gone_as_of: dict[str, int] = field(default_factory=dict)  # this side's newest change then
+    # As of which of this side's changes gone was decided (by an apply or a crossing).
+    gone_as_of: dict[str, int] = field(default_factory=dict)
     clocks: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     queue: list[Change] = field(default_factory=list)
 
@@ -145,9 +146,14 @@ class Model:
                 entry[own], entry[own_stamp] = max(entry[own], change.id), change.stamp
             newest[change.key] = change
         for key, change in newest.items():
-            # An incoming change may have been merged into the deleted row since.
-            if change.op == "D" and change.id > here.gone_as_of.get(key, 0):
-                here.gone[key], here.gone_as_of[key] = dict(change.image), change.id
+            # Unless an incoming change was applied to the row since (and left there
+            # what it decided): deleted, the row as it was; inserted or updated, none.
+            if change.id > here.gone_as_of.get(key, 0):
+                here.gone_as_of[key] = change.id
+                if change.op == "D":
+                    here.gone[key] = dict(change.image)
+                else:
+                    here.gone.pop(key, None)
 
     def _apply(self, here: Replica, batch: list[Change]) -> None:
         by_key: dict[str, list[Change]] = {}
@@ -201,9 +207,11 @@ class Model:
                 final[name] = base[name]
         if exists:
             here.rows[key] = final
+            here.gone.pop(key, None)
         else:
             here.rows.pop(key, None)
-            here.gone[key], here.gone_as_of[key] = final, own_newest(ROW)[0]
+            here.gone[key] = final
+        here.gone_as_of[key] = own_newest(ROW)[0]
         for name in (ROW, *self.fields):
             writers = changes if name == ROW else [c for c in changes if name in c.wrote]
             if writers:

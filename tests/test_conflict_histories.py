@@ -208,6 +208,31 @@ def test_a_change_merged_into_a_row_deleted_here_is_kept_when_the_row_comes_back
     assert both(project) == ([(1, 5, "y")], [(1, 5, "y")])
 
 
+def test_purge_keeps_the_clock_of_a_row_deleted_and_inserted_again(
+    make: Callable[..., Project],
+) -> None:
+    """purge forgets the clocks of rows deleted long ago. A row the left deleted and
+    inserted again is not one: with its clock gone, the left's next write would not say
+    it had seen the right's, and the right (winning concurrent writes) would keep its
+    own value while the left kept the new one."""
+    project = make("right_wins")
+    seeded(project)
+    sql(project, "r", "UPDATE r.t SET b = 'z'")
+    run(project)
+    sql(project, "l", "DELETE FROM l.t")
+    run(project)
+    sql(project, "l", "INSERT INTO l.t VALUES (1, 0, 'x')")
+    run(project)
+    purged = cli(project, "purge", "--older-than", "0s")
+    assert purged.returncode == 0, purged.stderr
+    for url in (project.left_url, project.right_url):
+        assert rows(url, "SELECT count(*) FROM replicator.versions") == [(1,)]
+    sql(project, "l", "UPDATE l.t SET b = 'w'")  # it had seen the right's b = 'z'
+    run(project)
+    run(project)
+    assert both(project) == ([(1, 0, "w")], [(1, 0, "w")])
+
+
 def test_a_delete_against_an_update_goes_to_the_policy_on_both_sides(
     make: Callable[..., Project],
 ) -> None:

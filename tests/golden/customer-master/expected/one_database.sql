@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 421cd51a14cbece9799d3f38c56c62be67f70e83880fa470ebb49a685f8ae815: control schema to version 3, 109 to create, 0 to replace, 0 to drop
+-- bundle 28495f508b7b0caa7938c41ca025b20e4a90b19fbe30a6bb62fae44b8f51fd89: control schema to version 3, 109 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -796,10 +796,12 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
 );
 
 -- ==== migrate control/0002_gone_as_of ====
--- Versions: as of which of this side's own changes the deleted row in `gone` holds.
--- A change from the other side merged into a row deleted here (the delete still queued,
--- or crossed) is newer than the delete's image; without this a later change that brings
--- the row back started from the delete's image and lost the merge (issue 17).
+-- Versions: as of which of this side's own changes `gone` was decided (by an incoming
+-- change applied to the row, or by this side's newest change crossing). A change from
+-- the other side merged into a row deleted here (the delete still queued, or crossed)
+-- is newer than the delete's image; without this a later change that brings the row
+-- back started from the delete's image and lost the merge (issue 17). And a row that
+-- exists again keeps no deleted row, so purge does not forget its clock.
 ALTER TABLE replicator.versions ADD COLUMN IF NOT EXISTS gone_as_of bigint;
 
 -- ==== migrate control/0003_absorb_by_ids ====
@@ -905,7 +907,7 @@ CREATE TABLE replicator.schema_migration (
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (1, 'baseline', 'fbeb9b000f6afedc2d1f05707d24c6017f56b2266c6f595fff93cce2e5971c9e');
 INSERT INTO replicator.schema_migration (version, name, sha256)
-VALUES (2, 'gone_as_of', 'b8e5cf580ea366db1672c98a73a43bddf6674c4031c1a8bd195700056fd039df');
+VALUES (2, 'gone_as_of', '1d5ee8ab301236bbe603f960861bb523d3f6c221d5b1ba82487c4b17cc77f2d8');
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (3, 'absorb_by_ids', '3cd63437c4d49100ff6bb6ea59742caa0c718690ffc356ab8ed71246390b9062');
 
@@ -1503,7 +1505,7 @@ WITH incoming AS (
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), "j"."t_1", j.clock->'name'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -1701,7 +1703,7 @@ WITH incoming AS (
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), "j"."t_1", j.clock->'name'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -2121,7 +2123,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '6b4407d75759b7c447b220d86bbc053c9d28b8d1cb39274e2ae845bfe462c3b8', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', 'f35f20816ff2ed9607c4a7a4a22a859fad04b62bd879f678f9ec9dca52cae28a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -2385,7 +2387,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -2583,7 +2585,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -3003,7 +3005,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'ff095490badca33632a6e8b7074af6dfd40fa1f756a64fee86cda2dce0221402', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '95eafb0a74d4ed40a81067398a2de346f167f456627ed60c8ef80e1dd799b1db', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -3372,7 +3374,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_account'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'customer_account'->1, to_jsonb(0)), "j"."t_4", j.clock->'customer_account'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), "j"."t_5", j.clock->'is_sellable'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -3675,7 +3677,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_account'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'customer_account'->1, to_jsonb(0)), "j"."t_4", j.clock->'customer_account'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), "j"."t_5", j.clock->'is_sellable'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -4144,7 +4146,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'ebf26c4bb72458b6cae92f7e0498ba4707008d0241a4310ad5543897e8eac6e1', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'efe299fc848b0db58654b2cadb20c280564580b8c6ddf8664baa92ce82f653e9', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4508,7 +4510,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_3"), j.clock->'email'->2, "j"."t_3") END,
                'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
                     ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), "j"."i_4"), j.clock->'customer_account'->2, "j"."t_4") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -4787,7 +4789,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_3"), j.clock->'email'->2, "j"."t_3") END,
                'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
                     ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), "j"."i_4"), j.clock->'customer_account'->2, "j"."t_4") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -5246,7 +5248,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'b80abb1c827c147ec8d338c77de6a4a6e165f2c2ba1daed8d0a8d32214240f82', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'fe12fb338cae883f96b45e7bb85cfe79e50ea65f0402db151cd3ea4f12e8457e', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5535,7 +5537,7 @@ WITH incoming AS (
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -5742,7 +5744,7 @@ WITH incoming AS (
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -6183,7 +6185,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'b2f815937783f928a9d16f8f7b8ab40c7f84ffad56296a2a418f1d76ff0a76e0', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', 'e685a00660cf9cfa5f8c2e2f7fa425be15531eabf16581407372f1fc38cf001a', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6472,7 +6474,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -6679,7 +6681,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -7120,7 +7122,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '67d2ce1079cc7b8aedf9bed022ece275e7fe4b60d0eea1a958863c4b787349ee', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '56a3af7ee82ace431ef90007a33e7c5351d0ec0281348975baaa689b1632f7fe', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7434,7 +7436,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_type'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'payment_type'->1, to_jsonb(0)), "j"."t_2", j.clock->'payment_type'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -7665,7 +7667,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_type'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'payment_type'->1, to_jsonb(0)), "j"."t_2", j.clock->'payment_type'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -8112,7 +8114,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'c7098d991aa4589af4c67db42f0cce26340b3abfc35819a7bb219ee98e4ba07d', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '27eb662a7f08d96604e341b877b267866a592aacb3bff6e58f4c8b0237906464', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8426,7 +8428,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), "j"."i_2"), j.clock->'payment_type'->2, "j"."t_2") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -8657,7 +8659,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), "j"."i_2"), j.clock->'payment_type'->2, "j"."t_2") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -9104,7 +9106,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '6bb9eca23e306536ef1253a0fa4b193a648264431f27798b10a67f5295b891e3', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '6da09416d34c920702668c62509997deb66c643c22ebd61b435d054ba38ac85f', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9468,7 +9470,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'email'->1, to_jsonb(0)), "j"."t_4", j.clock->'email'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), "j"."t_5", j.clock->'is_sellable'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -9752,7 +9754,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'email'->1, to_jsonb(0)), "j"."t_4", j.clock->'email'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), "j"."t_5", j.clock->'is_sellable'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -10217,7 +10219,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '91bce65fd44f4991f3662a09cacf6e98811ec49ab05e05971c704e182b92004b', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '85e0ecbf2c61b1f304caa5f1f112e761a846792f7b0b5ed5811f846a20b4e704', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10549,7 +10551,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_2"), j.clock->'email'->2, "j"."t_2") END,
                'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_3"), j.clock->'party_type'->2, "j"."t_3") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -10803,7 +10805,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_2"), j.clock->'email'->2, "j"."t_2") END,
                'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_3"), j.clock->'party_type'->2, "j"."t_3") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -11264,7 +11266,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '892ac79e221fe21f1fa90e0422b88d568dacd30ef8b03864180365faa8a466d4', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '79ca123ec0561c7362217a7e4a2fd4df3c5e4a2b470d51649f828ba270dd912b', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11592,7 +11594,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'issued_on'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'issued_on'->1, to_jsonb(0)), "j"."t_2", j.clock->'issued_on'->3) END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), "j"."t_3", j.clock->'blocked'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -11838,7 +11840,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'issued_on'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'issued_on'->1, to_jsonb(0)), "j"."t_2", j.clock->'issued_on'->3) END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), "j"."t_3", j.clock->'blocked'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -12270,7 +12272,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '4dba1ea7d804ca7304b33c8885ed87f191bbddba3539ca256310d2cd1aeaeb8a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'e444b060fb3f1d3cda83c36dc7b57f2c14a767fd851c797e574c7afdc430cd8c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -12584,7 +12586,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), "j"."i_2"), j.clock->'issued_on'->2, "j"."t_2") END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_3"), j.clock->'blocked'->2, "j"."t_3") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -12830,7 +12832,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), "j"."i_2"), j.clock->'issued_on'->2, "j"."t_2") END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_3"), j.clock->'blocked'->2, "j"."t_3") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -13262,7 +13264,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '8640de22e631f60cc684ae617bcb5019fb6862aaaee4c341bc1e447a8a1f163f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'f5a9f8f2715c7ab2ff2ee0e8222f14f3fd62355312cc5a649e064563cf4ce072', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -13532,7 +13534,7 @@ WITH incoming AS (
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -13734,7 +13736,7 @@ WITH incoming AS (
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -14158,7 +14160,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', 'c1c56b6920526e416e3e8a7236b3f42a69e768400ffd4a95c2e7ae09c2e4c67b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'af525177e72a674ce099ecd1fa4d4fc70725fea35fff19e02e058e4673a5f7ba', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -14428,7 +14430,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -14630,7 +14632,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -15054,7 +15056,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'bafec17d086a809a0009488224cc62754dc6ee5d148ac111cd609e1b786e1ca9', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'be8568747e6cefd2274b8f749acbc97010daf4fa916a7301b0445a285a75eeaf', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -15329,7 +15331,7 @@ WITH incoming AS (
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -15536,7 +15538,7 @@ WITH incoming AS (
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -15977,7 +15979,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '15ace61b9cdac2a5200cc6ea1961bee606ff86fa337147f2619c8e64b816256c', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '44e5edaff6fa0f264473dc657dde0565bf79d2eed1d619f0449f42fd36cd6f5f', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16266,7 +16268,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -16473,7 +16475,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -16914,7 +16916,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '52b744828f9f17c21593080dcf2745eb93ade314dc060aa55e717a5e9d73e7a4', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '602ba3f794912033de16232422e8bec5f2bf52febcf52cfba71034d1b5966e09', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17235,7 +17237,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'week_day'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'week_day'->1, to_jsonb(0)), "j"."t_1", j.clock->'week_day'->3) END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'day_of_month'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'day_of_month'->1, to_jsonb(0)), "j"."t_2", j.clock->'day_of_month'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -17471,7 +17473,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'week_day'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'week_day'->1, to_jsonb(0)), "j"."t_1", j.clock->'week_day'->3) END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'day_of_month'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'day_of_month'->1, to_jsonb(0)), "j"."t_2", j.clock->'day_of_month'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -17923,7 +17925,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '3936280ab1773edb4688844f612b7ea048814423cfd9bd0e63b4ec1a8b52c002', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '79369212b5f90cf960c6519c7a690c511f95aa072cafa13579fa950472f83f31', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18244,7 +18246,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), "j"."i_1"), j.clock->'week_day'->2, "j"."t_1") END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), "j"."i_2"), j.clock->'day_of_month'->2, "j"."t_2") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -18480,7 +18482,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), "j"."i_1"), j.clock->'week_day'->2, "j"."t_1") END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), "j"."i_2"), j.clock->'day_of_month'->2, "j"."t_2") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -18932,7 +18934,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '7a2831fbd00a15e15cbb2d759aa6c598d4c813a96cf211f63ffb18a1d1743b04', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'c4e93e233833b981975fa675c924828a0aac9839c72acf9a496a07ba92cfaf9d', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -19246,7 +19248,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'allocation'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'allocation'->1, to_jsonb(0)), "j"."t_2", j.clock->'allocation'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -19477,7 +19479,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'allocation'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'allocation'->1, to_jsonb(0)), "j"."t_2", j.clock->'allocation'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -19924,7 +19926,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '14f9984b015dba8005257fe26da794f38168433c638c86deaef89e1e05aaa57d', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '0740877578adf847cec1fcbdca637f75579561b127bc2f2a7f427541dd97a951', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -20238,7 +20240,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), "j"."i_2"), j.clock->'allocation'->2, "j"."t_2") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -20469,7 +20471,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), "j"."i_2"), j.clock->'allocation'->2, "j"."t_2") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -20916,7 +20918,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '75dfdb577587623956ff84d6ef0e299af2caf4a12eab6fb502ae92a2d1bee8be', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '52a1329583944cbf497f798f76eb565f01d1692029474de22e787b0ec74309b7', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -21262,7 +21264,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_months'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'due_months'->1, to_jsonb(0)), "j"."t_2", j.clock->'due_months'->3) END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_days'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'due_days'->1, to_jsonb(0)), "j"."t_3", j.clock->'due_days'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -21522,7 +21524,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_months'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'due_months'->1, to_jsonb(0)), "j"."t_2", j.clock->'due_months'->3) END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_days'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'due_days'->1, to_jsonb(0)), "j"."t_3", j.clock->'due_days'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -21980,7 +21982,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '6a710c0ff16e548f6e82f8b7f2c05f170c14d91d8caaf1179006bedaf8ee1218', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '93ab18be2b8900a765dd47082531c27d1c5fae822fa23646b806dba48bf94034', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -22326,7 +22328,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), "j"."i_2"), j.clock->'due_months'->2, "j"."t_2") END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), "j"."i_3"), j.clock->'due_days'->2, "j"."t_3") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -22586,7 +22588,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), "j"."i_2"), j.clock->'due_months'->2, "j"."t_2") END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), "j"."i_3"), j.clock->'due_days'->2, "j"."t_3") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -23044,7 +23046,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '7e921ec143da1ac49e5a6ca62df834fe846f348d05afbe50e1e46b32028f9cd1', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '7c374d7453118be6bd8a7bab91ad0433cf14d9e5e2cce5b5168815b867d4e912', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -23410,7 +23412,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_schedule'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'payment_schedule'->1, to_jsonb(0)), "j"."t_3", j.clock->'payment_schedule'->3) END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_day'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'payment_day'->1, to_jsonb(0)), "j"."t_4", j.clock->'payment_day'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -23691,7 +23693,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_schedule'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'payment_schedule'->1, to_jsonb(0)), "j"."t_3", j.clock->'payment_schedule'->3) END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_day'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'payment_day'->1, to_jsonb(0)), "j"."t_4", j.clock->'payment_day'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -24152,7 +24154,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '7226d8efe518555ae34bcc214548bbc9b191e6bd2389d5608d0994f31afb86fe', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'eb42d6f6c05a7bf9fda4ebb4a9d8a63ef02eab7c281c74cf9d057ebe0dae1d6b', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -24518,7 +24520,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_schedule'->2, "j"."t_3") END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_day'->2, "j"."t_4") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -24799,7 +24801,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_schedule'->2, "j"."t_3") END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_day'->2, "j"."t_4") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -25260,7 +25262,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '91c7c816ba6486855984ba13b7f468e2aed8d5ec87a09b6f1ecdb5b36eba4902', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '9ee26253cc597135d0f2986956d5f9bb45fe495ab0671c2e6fdbfdd861970682', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -25721,7 +25723,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), "j"."i_7"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), "j"."t_7", j.clock->'blocked'->3) END,
                'relationship_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'relationship_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'relationship_type'->>0)::bigint, 0), "j"."i_8"), coalesce(j.clock->'relationship_type'->1, to_jsonb(0)), "j"."t_8", j.clock->'relationship_type'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -26099,7 +26101,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), "j"."i_7"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), "j"."t_7", j.clock->'blocked'->3) END,
                'relationship_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'relationship_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'relationship_type'->>0)::bigint, 0), "j"."i_8"), coalesce(j.clock->'relationship_type'->1, to_jsonb(0)), "j"."t_8", j.clock->'relationship_type'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -26589,7 +26591,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', 'e4e7b47157c5291dd56f6774b9e4aded2c10db49ea753cb37bf07b4bbac0424e', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '4749e48f6a58be1fbc5ed9cd75dcd14502a87073271b4953604a4d56aa1a42c6', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -27050,7 +27052,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_7"), j.clock->'blocked'->2, "j"."t_7") END,
                'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_8"), j.clock->'party_type'->2, "j"."t_8") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -27428,7 +27430,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_7"), j.clock->'blocked'->2, "j"."t_7") END,
                'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_8"), j.clock->'party_type'->2, "j"."t_8") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -27918,7 +27920,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '8b8ce5505be7dfcafb2358c9cbf2aca48c80c53bec22e0c538da1e87d2fc960d', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '3abf531a2ece25938a2dd7137568bbd72e15d16d0cb6bd25b9180903b8a8abd0', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -34539,10 +34541,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/companies/to_right/absorb ====
 -- Map 'companies', 'to_right': changes of "fno"."companies" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_right"(p_ids bigint[])
 RETURNS void
@@ -34555,8 +34557,7 @@ AS $absorb$
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), j."t_1", j.clock->'name'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -34582,7 +34583,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', 'd17e190d02e3751fa21f045644f25691288589b825f35ad480a0f6e143592d46', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
+VALUES ('map/companies/to_right/absorb', 'a5c9cdefbc88de8034a8e756429bb4c2d9caecc725286f9ecaa83d6a1ec959ba', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -34590,10 +34591,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/companies/to_left/absorb ====
 -- Map 'companies', 'to_left': changes of "cds"."company" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_left"(p_ids bigint[])
 RETURNS void
@@ -34606,8 +34607,7 @@ AS $absorb$
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), j."i_1"), j.clock->'name'->2, j."t_1") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -34633,7 +34633,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/absorb', 'f86b50979615fd88cf32658fb43ee7eef7301211afcab6a0002cd63a9f7102b3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(bigint[]);
+VALUES ('map/companies/to_left/absorb', '8f36a324fec802a3f0900538dfec6f53827f274cde664b4574840ee8d8a752c4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -34641,10 +34641,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/contact_persons/to_right/absorb ====
 -- Map 'contact_persons', 'to_right': changes of "fno"."contact_persons" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_right"(p_ids bigint[])
 RETURNS void
@@ -34665,8 +34665,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_account'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'customer_account'->1, to_jsonb(0)), j."t_4", j.clock->'customer_account'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), j."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), j."t_5", j.clock->'is_sellable'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'first_name' IS DISTINCT FROM c.image->'first_name')))
@@ -34708,7 +34707,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', 'e783d0854ae144ff94a63af1d4be8fabfa63c64155a63c000ab33736e43cf6b7', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
+VALUES ('map/contact_persons/to_right/absorb', 'a74136db6f48d20bcc7eeebb2d07d18db1deaf37328a9345a07096ea511d6765', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -34716,10 +34715,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/contact_persons/to_left/absorb ====
 -- Map 'contact_persons', 'to_left': changes of "cds"."contact" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_left"(p_ids bigint[])
 RETURNS void
@@ -34738,8 +34737,7 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), j."i_3"), j.clock->'email'->2, j."t_3") END,
                'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
                     ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), j."i_4"), j.clock->'customer_account'->2, j."t_4") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'firstname' IS DISTINCT FROM c.image->'firstname')))
@@ -34777,7 +34775,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/absorb', '8440c920c694b39da648c6b1037692ad506844c10095548c817f436e48b8ed77', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(bigint[]);
+VALUES ('map/contact_persons/to_left/absorb', 'd1c767a5645d1b3d7dde019f8cfcb1c409ef63708a883c054fad66435c32a02b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -34785,10 +34783,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customer_groups/to_right/absorb ====
 -- Map 'customer_groups', 'to_right': changes of "fno"."customer_groups" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_right"(p_ids bigint[])
 RETURNS void
@@ -34801,8 +34799,7 @@ AS $absorb$
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -34828,7 +34825,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', 'b0a93b86edab46fd2e204d28683a0ddc24c50fab951957abcbab7aa433b2a1f2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
+VALUES ('map/customer_groups/to_right/absorb', '5e84b174fdf535452c03525f4f5cda6233cca641162bad9d1b5fab1e079369a7', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -34836,10 +34833,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customer_groups/to_left/absorb ====
 -- Map 'customer_groups', 'to_left': changes of "cds"."customer_group" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_left"(p_ids bigint[])
 RETURNS void
@@ -34852,8 +34849,7 @@ AS $absorb$
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -34879,7 +34875,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/absorb', 'b517691122e55d6d09bcd35aed02720eb7bf63e0746566371975790dcc3533ee', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(bigint[]);
+VALUES ('map/customer_groups/to_left/absorb', '0f63b5b589f1043520baa366d773ed640b7d8d82853a49020a65a99e58ddc0bf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -34887,10 +34883,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customer_payment_methods/to_right/absorb ====
 -- Map 'customer_payment_methods', 'to_right': changes of "fno"."customer_payment_methods" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_right"(p_ids bigint[])
 RETURNS void
@@ -34905,8 +34901,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_type'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'payment_type'->1, to_jsonb(0)), j."t_2", j.clock->'payment_type'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -34936,7 +34931,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '5300f7115f40df36491178b62cdfac2ed154758fa467857523c469ae49384cfa', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
+VALUES ('map/customer_payment_methods/to_right/absorb', '08b1705f271624bbb3f608ce6768bf6b2d2c7ffe8616ed976fb12615841716ff', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -34944,10 +34939,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customer_payment_methods/to_left/absorb ====
 -- Map 'customer_payment_methods', 'to_left': changes of "cds"."customer_payment_method" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_left"(p_ids bigint[])
 RETURNS void
@@ -34962,8 +34957,7 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), j."i_2"), j.clock->'payment_type'->2, j."t_2") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -34993,7 +34987,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/absorb', 'a09231f93ea0d6ed44574fbb3a51e15ad7a07ebdf7697db1e4a14c873a7dca9b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(bigint[]);
+VALUES ('map/customer_payment_methods/to_left/absorb', '9f4b7dce5be40a9fb649d0fb2ff65f2fc14c5b75deecb34c34d3fa451e44434c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35001,10 +34995,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_person/to_right/absorb ====
 -- Map 'customers_person', 'to_right': changes of "fno"."customers" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_right"(p_ids bigint[])
 RETURNS void
@@ -35025,8 +35019,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'email'->1, to_jsonb(0)), j."t_4", j.clock->'email'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), j."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), j."t_5", j.clock->'is_sellable'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -35068,7 +35061,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', 'd28d3230d7ade4794bae0d9b9bac7d22099f314189bf376074f61f5f7f4db115', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
+VALUES ('map/customers_person/to_right/absorb', '625d0043e9340c7d842fbbc5ad23a63a025679d120fb086612a23daa551f03ac', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35076,10 +35069,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_person/to_left/absorb ====
 -- Map 'customers_person', 'to_left': changes of "cds"."contact" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_left"(p_ids bigint[])
 RETURNS void
@@ -35096,8 +35089,7 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), j."i_2"), j.clock->'email'->2, j."t_2") END,
                'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), j."i_3"), j.clock->'party_type'->2, j."t_3") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'firstname' IS DISTINCT FROM c.image->'firstname' OR c.before->'middlename' IS DISTINCT FROM c.image->'middlename' OR c.before->'lastname' IS DISTINCT FROM c.image->'lastname')))
@@ -35131,7 +35123,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/absorb', '4967ca78ec9b1e283c9c0698e56537e1d442eaafa947fdfc27f4f3f500cb3393', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(bigint[]);
+VALUES ('map/customers_person/to_left/absorb', '224226116f48213c416b4d38746c29975c4c6e5e800e0059f7b79db7a8ec43de', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35139,10 +35131,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/loyalty_cards/to_right/absorb ====
 -- Map 'loyalty_cards', 'to_right': changes of "fno"."loyalty_cards" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_right"(p_ids bigint[])
 RETURNS void
@@ -35159,8 +35151,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'issued_on'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'issued_on'->1, to_jsonb(0)), j."t_2", j.clock->'issued_on'->3) END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), j."t_3", j.clock->'blocked'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')))
@@ -35194,7 +35185,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', '7d6b4aa5e17cefbeac74bcfadbc1a64cff05361d9c10cffaa61cb348a56a2dab', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
+VALUES ('map/loyalty_cards/to_right/absorb', '70edd1119adca9e5513ad3cb885c81424fd2a278d486b161fb399bd60e0f0fd2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35202,10 +35193,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/loyalty_cards/to_left/absorb ====
 -- Map 'loyalty_cards', 'to_left': changes of "cds"."loyalty_card" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_left"(p_ids bigint[])
 RETURNS void
@@ -35222,8 +35213,7 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), j."i_2"), j.clock->'issued_on'->2, j."t_2") END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), j."i_3"), j.clock->'blocked'->2, j."t_3") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')))
@@ -35257,7 +35247,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/absorb', '0a1edffba7048e2d60ece08a74a0750692ad627bd7ef811eaaf0be8e4abdd818', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(bigint[]);
+VALUES ('map/loyalty_cards/to_left/absorb', 'db830140299f878f1e38c950f6a607c9428b5e151bc59d7c70ed65c223ef9d01', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35265,10 +35255,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/name_affixes/to_right/absorb ====
 -- Map 'name_affixes', 'to_right': changes of "fno"."name_affixes" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_right"(p_ids bigint[])
 RETURNS void
@@ -35281,8 +35271,7 @@ AS $absorb$
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -35308,7 +35297,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', 'a26e66ed1e035e4346a60891ee56294f70626fe7314db4db9ca8a3f3bce875b6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
+VALUES ('map/name_affixes/to_right/absorb', '3aa8b17930a6e63f62a9ba803b4ef57809a8eafbe65d93fb975b42a1e680841d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35316,10 +35305,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/name_affixes/to_left/absorb ====
 -- Map 'name_affixes', 'to_left': changes of "cds"."name_affix" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_left"(p_ids bigint[])
 RETURNS void
@@ -35332,8 +35321,7 @@ AS $absorb$
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -35359,7 +35347,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/absorb', '541ad9247aedfce84e42a7e8e646074270058e174d5f8caf5e915584f34566ba', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(bigint[]);
+VALUES ('map/name_affixes/to_left/absorb', '17cc93188341ef7e1a36155e52df86de3966f75fd1151a5ecf6e6ef5926c91a5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35367,10 +35355,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_days/to_right/absorb ====
 -- Map 'payment_days', 'to_right': changes of "fno"."payment_days" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_right"(p_ids bigint[])
 RETURNS void
@@ -35383,8 +35371,7 @@ AS $absorb$
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -35410,7 +35397,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', '86def87625760a83213f2ecea009a75989997ec47ced9182f2564da1677fcbbb', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
+VALUES ('map/payment_days/to_right/absorb', 'ee3c2513c54e3eb8b4cf5ccc9fa1c605ef72cbfdd46bdd3ab2bba70974d57583', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35418,10 +35405,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_days/to_left/absorb ====
 -- Map 'payment_days', 'to_left': changes of "cds"."payment_day" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_left"(p_ids bigint[])
 RETURNS void
@@ -35434,8 +35421,7 @@ AS $absorb$
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -35461,7 +35447,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/absorb', 'f1367f790c0529c8b107aee552ea13362c2d8b305a45af51fa51181506240042', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(bigint[]);
+VALUES ('map/payment_days/to_left/absorb', '66951b28636f41b0f63cdd59e9ff32455644d2efcdbb3d724e084cb053326ba7', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35469,10 +35455,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_day_lines/to_right/absorb ====
 -- Map 'payment_day_lines', 'to_right': changes of "fno"."payment_day_lines" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_right"(p_ids bigint[])
 RETURNS void
@@ -35487,8 +35473,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'week_day'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'week_day'->1, to_jsonb(0)), j."t_1", j.clock->'week_day'->3) END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'day_of_month'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'day_of_month'->1, to_jsonb(0)), j."t_2", j.clock->'day_of_month'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'week_day' IS DISTINCT FROM c.image->'week_day')))
@@ -35518,7 +35503,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', '278aa00eb60b7c23d05b49a758c44b5824f5b2ef9bce60b985e2e0fce896646b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
+VALUES ('map/payment_day_lines/to_right/absorb', '3d6b5dde55ab97b6c80470cd8c8cf2f0805845fc30eb2773fb033cac45744fcf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35526,10 +35511,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_day_lines/to_left/absorb ====
 -- Map 'payment_day_lines', 'to_left': changes of "cds"."payment_day_line" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_left"(p_ids bigint[])
 RETURNS void
@@ -35544,8 +35529,7 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), j."i_1"), j.clock->'week_day'->2, j."t_1") END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), j."i_2"), j.clock->'day_of_month'->2, j."t_2") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'weekday' IS DISTINCT FROM c.image->'weekday')))
@@ -35575,7 +35559,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/absorb', '8f3ebc80239bb8a9d2b36525d87a34889cc73487282f6a3d09968b8a6db55187', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(bigint[]);
+VALUES ('map/payment_day_lines/to_left/absorb', '1f32d3f4b48b448f0db6848da1487a4ba0caaebfda8e8950d3bd0a9597e19ae5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35583,10 +35567,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_schedules/to_right/absorb ====
 -- Map 'payment_schedules', 'to_right': changes of "fno"."payment_schedules" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_right"(p_ids bigint[])
 RETURNS void
@@ -35601,8 +35585,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'allocation'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'allocation'->1, to_jsonb(0)), j."t_2", j.clock->'allocation'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -35632,7 +35615,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', '452ff19b25c69fde389464d3360664a4ac9cc33f7eaaca6ced1cd4f2ef2da682', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
+VALUES ('map/payment_schedules/to_right/absorb', '89acf3d53deae7a9a41ad0ed1d22690357580a1985b0c0cbeffbd2bc54fffd2e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35640,10 +35623,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_schedules/to_left/absorb ====
 -- Map 'payment_schedules', 'to_left': changes of "cds"."payment_schedule" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_left"(p_ids bigint[])
 RETURNS void
@@ -35658,8 +35641,7 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), j."i_2"), j.clock->'allocation'->2, j."t_2") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -35689,7 +35671,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/absorb', 'b5fe19689e18ac910b183a99f5d463fba44bbc49523677fd37fa921460df18cf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(bigint[]);
+VALUES ('map/payment_schedules/to_left/absorb', '16417de2f0e94494433ce36a5f25cc22d8597e77a494275097e5de12695b8610', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35697,10 +35679,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_schedule_lines/to_right/absorb ====
 -- Map 'payment_schedule_lines', 'to_right': changes of "fno"."payment_schedule_lines" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_right"(p_ids bigint[])
 RETURNS void
@@ -35717,8 +35699,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_months'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'due_months'->1, to_jsonb(0)), j."t_2", j.clock->'due_months'->3) END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_days'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'due_days'->1, to_jsonb(0)), j."t_3", j.clock->'due_days'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percent' IS DISTINCT FROM c.image->'percent')))
@@ -35752,7 +35733,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', '5e11a428dd4982e91b668777a3a249f5a9e734ce8b47344bd49d1854727139d5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_right/absorb', 'ae44ea0b23d5295946ffb6cd8a045dc8cf041bfecdd747e7c39bb24701f18153', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35760,10 +35741,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_schedule_lines/to_left/absorb ====
 -- Map 'payment_schedule_lines', 'to_left': changes of "cds"."payment_schedule_line" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_left"(p_ids bigint[])
 RETURNS void
@@ -35780,8 +35761,7 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), j."i_2"), j.clock->'due_months'->2, j."t_2") END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), j."i_3"), j.clock->'due_days'->2, j."t_3") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percentage' IS DISTINCT FROM c.image->'percentage')))
@@ -35815,7 +35795,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/absorb', '5102c1f8c18df7e97fddff50e6b8ee87c0dfa4a51029ab5e0ef4b2eecf7e39ac', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_left/absorb', '14fb209707d77c4385d02563e8cf5d8624cfc59c6116cba10220f340559a32e8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35823,10 +35803,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_terms/to_right/absorb ====
 -- Map 'payment_terms', 'to_right': changes of "fno"."payment_terms" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_right"(p_ids bigint[])
 RETURNS void
@@ -35845,8 +35825,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_schedule'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'payment_schedule'->1, to_jsonb(0)), j."t_3", j.clock->'payment_schedule'->3) END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_day'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'payment_day'->1, to_jsonb(0)), j."t_4", j.clock->'payment_day'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -35884,7 +35863,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', 'fdf27a1e3a407c099f3b4a8ab8ab2ea4043d17490fd01c81bb87fca47181dcc6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
+VALUES ('map/payment_terms/to_right/absorb', '9e159dc550fab9c6e808567dcf5956b4cb71c4a5f491e1232facc4805ea253e0', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35892,10 +35871,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_terms/to_left/absorb ====
 -- Map 'payment_terms', 'to_left': changes of "cds"."payment_term" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_left"(p_ids bigint[])
 RETURNS void
@@ -35914,8 +35893,7 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), j."i_3"), j.clock->'payment_schedule'->2, j."t_3") END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), j."i_4"), j.clock->'payment_day'->2, j."t_4") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -35953,7 +35931,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/absorb', 'aed9b84dd7d7a2104c7361d9e3d5a4a4f2bfcba1892915440735320f60708190', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(bigint[]);
+VALUES ('map/payment_terms/to_left/absorb', 'fd3a267f284127f9909ec88ffac6c539a4da153268539e410c1f9d3934d2e501', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35961,10 +35939,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_organization/to_right/absorb ====
 -- Map 'customers_organization', 'to_right': changes of "fno"."customers" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_right"(p_ids bigint[])
 RETURNS void
@@ -35991,8 +35969,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), j."i_7"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), j."t_7", j.clock->'blocked'->3) END,
                'relationship_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'relationship_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'relationship_type'->>0)::bigint, 0), j."i_8"), coalesce(j.clock->'relationship_type'->1, to_jsonb(0)), j."t_8", j.clock->'relationship_type'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -36046,7 +36023,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', 'c04a9e33f53e36a04e75ac8072e77938206af415211e00582960939e7227cfd2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
+VALUES ('map/customers_organization/to_right/absorb', '65688f3deeeba3f3fef933d51a1bd30c63a2800c05c4c37baf01dffdba09fc91', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -36054,10 +36031,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_organization/to_left/absorb ====
 -- Map 'customers_organization', 'to_left': changes of "cds"."account" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_left"(p_ids bigint[])
 RETURNS void
@@ -36084,8 +36061,7 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), j."i_7"), j.clock->'blocked'->2, j."t_7") END,
                'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), j."i_8"), j.clock->'party_type'->2, j."t_8") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -36139,7 +36115,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/absorb', '7a7654ce2f45a5149339b7cfa29f860602c972f9a4049cc43f202d13669e040d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(bigint[]);
+VALUES ('map/customers_organization/to_left/absorb', '677a564b3a3311e3cff64d2c1feed6fdb4ce0e59f51c698faa5a3883d1c867b6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -36454,6 +36430,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('421cd51a14cbece9799d3f38c56c62be67f70e83880fa470ebb49a685f8ae815');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('28495f508b7b0caa7938c41ca025b20e4a90b19fbe30a6bb62fae44b8f51fd89');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 421cd51a14cb: control schema to version 3, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '421cd51a14cbece9799d3f38c56c62be67f70e83880fa470ebb49a685f8ae815'));
+VALUES ('deploy', 'deployed bundle 28495f508b7b: control schema to version 3, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '28495f508b7b0caa7938c41ca025b20e4a90b19fbe30a6bb62fae44b8f51fd89'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 26f9ec9a72c551bc5a6776c3db889f3cbb78702b94a8e3ef854930707417c4d7: control schema to version 3, 57 to create, 0 to replace, 0 to drop
+-- bundle ca07ff8164d04193f27e94eac79218f09d452917ac52a7275ffa5c8e25d618e6: control schema to version 3, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -744,10 +744,12 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
 );
 
 -- ==== migrate control/0002_gone_as_of ====
--- Versions: as of which of this side's own changes the deleted row in `gone` holds.
--- A change from the other side merged into a row deleted here (the delete still queued,
--- or crossed) is newer than the delete's image; without this a later change that brings
--- the row back started from the delete's image and lost the merge (issue 17).
+-- Versions: as of which of this side's own changes `gone` was decided (by an incoming
+-- change applied to the row, or by this side's newest change crossing). A change from
+-- the other side merged into a row deleted here (the delete still queued, or crossed)
+-- is newer than the delete's image; without this a later change that brings the row
+-- back started from the delete's image and lost the merge (issue 17). And a row that
+-- exists again keeps no deleted row, so purge does not forget its clock.
 ALTER TABLE replicator.versions ADD COLUMN IF NOT EXISTS gone_as_of bigint;
 
 -- ==== migrate control/0003_absorb_by_ids ====
@@ -853,7 +855,7 @@ CREATE TABLE replicator.schema_migration (
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (1, 'baseline', 'fbeb9b000f6afedc2d1f05707d24c6017f56b2266c6f595fff93cce2e5971c9e');
 INSERT INTO replicator.schema_migration (version, name, sha256)
-VALUES (2, 'gone_as_of', 'b8e5cf580ea366db1672c98a73a43bddf6674c4031c1a8bd195700056fd039df');
+VALUES (2, 'gone_as_of', '1d5ee8ab301236bbe603f960861bb523d3f6c221d5b1ba82487c4b17cc77f2d8');
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (3, 'absorb_by_ids', '3cd63437c4d49100ff6bb6ea59742caa0c718690ffc356ab8ed71246390b9062');
 
@@ -1451,7 +1453,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -1649,7 +1651,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -1934,7 +1936,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'c5791aa34e7df013378035fc0a50bb1c85407cd9e130339ba9fa31d803630a2e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'b11b82bbf06eb4ecd76116d0653006a3870e783bbc12ec429f68627105ec22c1', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -2283,7 +2285,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_3"), j.clock->'email'->2, "j"."t_3") END,
                'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
                     ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), "j"."i_4"), j.clock->'customer_account'->2, "j"."t_4") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -2562,7 +2564,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_3"), j.clock->'email'->2, "j"."t_3") END,
                'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
                     ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), "j"."i_4"), j.clock->'customer_account'->2, "j"."t_4") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -2878,7 +2880,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '298ab84a8b9a4d2263b1e777d2d22c99e83a416a0b262d5af38bacbdd39b9fdd', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'a3ce1aeb0c730439de2ea6d98a46f4ca5952eef90eb7753e424a5d469430a53e', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3166,7 +3168,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -3373,7 +3375,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -3677,7 +3679,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '56d0b03c6c6a64430f5c717a97d9a002d177d8523a9fa5a0ad0a7f614dfb8504', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'b46b6ee888ee458d531bcfd84256a8b81ba7a2806538abfda4edabc8f9d8f6de', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3990,7 +3992,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), "j"."i_2"), j.clock->'payment_type'->2, "j"."t_2") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -4221,7 +4223,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), "j"."i_2"), j.clock->'payment_type'->2, "j"."t_2") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -4529,7 +4531,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '72f1113c739369012e4a3776dc7b3b34d1ffec944d40be4df22a76c0589ec922', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '4d08a173739b599344c63ea32f4092d0f0d35cd9e76cfdf04e498a527e3ac4f2', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4860,7 +4862,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_2"), j.clock->'email'->2, "j"."t_2") END,
                'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_3"), j.clock->'party_type'->2, "j"."t_3") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -5114,7 +5116,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_2"), j.clock->'email'->2, "j"."t_2") END,
                'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_3"), j.clock->'party_type'->2, "j"."t_3") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -5433,7 +5435,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '570183974ac678ecdc73826e892d92993739b4ca72c9edf45c3b50b3d64e0f62', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '285913d41d534d23499661c932733d9306ac330f61b4d2b7334a9677ffb1c19c', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5760,7 +5762,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), "j"."i_2"), j.clock->'issued_on'->2, "j"."t_2") END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_3"), j.clock->'blocked'->2, "j"."t_3") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -6006,7 +6008,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), "j"."i_2"), j.clock->'issued_on'->2, "j"."t_2") END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_3"), j.clock->'blocked'->2, "j"."t_3") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -6299,7 +6301,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '8a1775b684b5a2b98f9940c86f9ad8cf5294f79ec5348dd617090017fdc893fe', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '2d6fcaa8f2cf2f9d4ee814e9278ca61ced9b35dcc91ce20fcf4924660a91944c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -6568,7 +6570,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -6770,7 +6772,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -7057,7 +7059,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '7de22129b885e6a4710b81ec220ca8650e4006b6ed1d0837d3ae9ffd17252fbb', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '19fcce349f375b975d4c43a01b9e1c88562d3b40263599acc9c6001648ee1401', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -7331,7 +7333,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -7538,7 +7540,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -7842,7 +7844,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'de72ef7336b9f2112698c275d7f85c3438568599fe4a853908879c70fcb12a4c', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '5c394b54c4e847560797ac6a11e3277ce284337cd2af12f1dd4a3d254d3a6b0b', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8162,7 +8164,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), "j"."i_1"), j.clock->'week_day'->2, "j"."t_1") END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), "j"."i_2"), j.clock->'day_of_month'->2, "j"."t_2") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -8398,7 +8400,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), "j"."i_1"), j.clock->'week_day'->2, "j"."t_1") END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), "j"."i_2"), j.clock->'day_of_month'->2, "j"."t_2") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -8708,7 +8710,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '441a98151be592a9b281af3173c1787211326c08344961bffa653c5b8e1ca4d9', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '7badef05cb30723c9678b4356bd83c8b2f263c96ea8c22d336169f4ca2f4a1a3', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9021,7 +9023,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), "j"."i_2"), j.clock->'allocation'->2, "j"."t_2") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -9252,7 +9254,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), "j"."i_2"), j.clock->'allocation'->2, "j"."t_2") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -9560,7 +9562,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'c6215dc7032d2578ebfe59171533d96de5b0df55e10dfa1602e638e856467265', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'b257bdb385d372920dae6a67067d6590ab9bc5673f0a2be913daae6eedac89bb', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9905,7 +9907,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), "j"."i_2"), j.clock->'due_months'->2, "j"."t_2") END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), "j"."i_3"), j.clock->'due_days'->2, "j"."t_3") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -10165,7 +10167,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), "j"."i_2"), j.clock->'due_months'->2, "j"."t_2") END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), "j"."i_3"), j.clock->'due_days'->2, "j"."t_3") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -10479,7 +10481,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '1d10968863f764f5991cd58039b76b5eb26e5deced8ec131c54bbff817207270', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'b110dccd7830e1ea73db3e0f6da1d8618668d51efd31bdfbbd66caf3d1a78424', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10844,7 +10846,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_schedule'->2, "j"."t_3") END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_day'->2, "j"."t_4") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -11125,7 +11127,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_schedule'->2, "j"."t_3") END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_day'->2, "j"."t_4") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -11441,7 +11443,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '60a96a67c9569123eeb34ddccfdedb2917da082ec3ef6f15bda8c9b2f7efdf6f', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '3b12c0b9c5d5888e9042f1853c1462d51b4b040b45436bfcccc918b6ccc0b524', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11901,7 +11903,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_7"), j.clock->'blocked'->2, "j"."t_7") END,
                'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_8"), j.clock->'party_type'->2, "j"."t_8") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -12279,7 +12281,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_7"), j.clock->'blocked'->2, "j"."t_7") END,
                'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_8"), j.clock->'party_type'->2, "j"."t_8") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -12616,7 +12618,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'f7ed15478d1dcff773fbfdcb06fff2ea901283da2c9914eb492ce745a6e80708', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'b2ae2dd21e05f540594ac9afd6db5ded7b419d07c35d786f4545d7a568b32013', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -15966,10 +15968,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/companies/to_right/absorb ====
 -- Map 'companies', 'to_right': changes of "fno"."companies" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_right"(p_ids bigint[])
 RETURNS void
@@ -15982,8 +15984,7 @@ AS $absorb$
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), j."t_1", j.clock->'name'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -16009,7 +16010,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', 'd17e190d02e3751fa21f045644f25691288589b825f35ad480a0f6e143592d46', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
+VALUES ('map/companies/to_right/absorb', 'a5c9cdefbc88de8034a8e756429bb4c2d9caecc725286f9ecaa83d6a1ec959ba', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16017,10 +16018,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/contact_persons/to_right/absorb ====
 -- Map 'contact_persons', 'to_right': changes of "fno"."contact_persons" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_right"(p_ids bigint[])
 RETURNS void
@@ -16041,8 +16042,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_account'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'customer_account'->1, to_jsonb(0)), j."t_4", j.clock->'customer_account'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), j."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), j."t_5", j.clock->'is_sellable'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'first_name' IS DISTINCT FROM c.image->'first_name')))
@@ -16084,7 +16084,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', 'e783d0854ae144ff94a63af1d4be8fabfa63c64155a63c000ab33736e43cf6b7', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
+VALUES ('map/contact_persons/to_right/absorb', 'a74136db6f48d20bcc7eeebb2d07d18db1deaf37328a9345a07096ea511d6765', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16092,10 +16092,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customer_groups/to_right/absorb ====
 -- Map 'customer_groups', 'to_right': changes of "fno"."customer_groups" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_right"(p_ids bigint[])
 RETURNS void
@@ -16108,8 +16108,7 @@ AS $absorb$
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -16135,7 +16134,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', 'b0a93b86edab46fd2e204d28683a0ddc24c50fab951957abcbab7aa433b2a1f2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
+VALUES ('map/customer_groups/to_right/absorb', '5e84b174fdf535452c03525f4f5cda6233cca641162bad9d1b5fab1e079369a7', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16143,10 +16142,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customer_payment_methods/to_right/absorb ====
 -- Map 'customer_payment_methods', 'to_right': changes of "fno"."customer_payment_methods" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_right"(p_ids bigint[])
 RETURNS void
@@ -16161,8 +16160,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_type'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'payment_type'->1, to_jsonb(0)), j."t_2", j.clock->'payment_type'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -16192,7 +16190,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '5300f7115f40df36491178b62cdfac2ed154758fa467857523c469ae49384cfa', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
+VALUES ('map/customer_payment_methods/to_right/absorb', '08b1705f271624bbb3f608ce6768bf6b2d2c7ffe8616ed976fb12615841716ff', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16200,10 +16198,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_person/to_right/absorb ====
 -- Map 'customers_person', 'to_right': changes of "fno"."customers" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_right"(p_ids bigint[])
 RETURNS void
@@ -16224,8 +16222,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'email'->1, to_jsonb(0)), j."t_4", j.clock->'email'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), j."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), j."t_5", j.clock->'is_sellable'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -16267,7 +16264,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', 'd28d3230d7ade4794bae0d9b9bac7d22099f314189bf376074f61f5f7f4db115', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
+VALUES ('map/customers_person/to_right/absorb', '625d0043e9340c7d842fbbc5ad23a63a025679d120fb086612a23daa551f03ac', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16275,10 +16272,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/loyalty_cards/to_right/absorb ====
 -- Map 'loyalty_cards', 'to_right': changes of "fno"."loyalty_cards" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_right"(p_ids bigint[])
 RETURNS void
@@ -16295,8 +16292,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'issued_on'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'issued_on'->1, to_jsonb(0)), j."t_2", j.clock->'issued_on'->3) END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), j."t_3", j.clock->'blocked'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')))
@@ -16330,7 +16326,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', '7d6b4aa5e17cefbeac74bcfadbc1a64cff05361d9c10cffaa61cb348a56a2dab', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
+VALUES ('map/loyalty_cards/to_right/absorb', '70edd1119adca9e5513ad3cb885c81424fd2a278d486b161fb399bd60e0f0fd2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16338,10 +16334,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/name_affixes/to_right/absorb ====
 -- Map 'name_affixes', 'to_right': changes of "fno"."name_affixes" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_right"(p_ids bigint[])
 RETURNS void
@@ -16354,8 +16350,7 @@ AS $absorb$
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -16381,7 +16376,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', 'a26e66ed1e035e4346a60891ee56294f70626fe7314db4db9ca8a3f3bce875b6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
+VALUES ('map/name_affixes/to_right/absorb', '3aa8b17930a6e63f62a9ba803b4ef57809a8eafbe65d93fb975b42a1e680841d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16389,10 +16384,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_days/to_right/absorb ====
 -- Map 'payment_days', 'to_right': changes of "fno"."payment_days" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_right"(p_ids bigint[])
 RETURNS void
@@ -16405,8 +16400,7 @@ AS $absorb$
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -16432,7 +16426,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', '86def87625760a83213f2ecea009a75989997ec47ced9182f2564da1677fcbbb', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
+VALUES ('map/payment_days/to_right/absorb', 'ee3c2513c54e3eb8b4cf5ccc9fa1c605ef72cbfdd46bdd3ab2bba70974d57583', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16440,10 +16434,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_day_lines/to_right/absorb ====
 -- Map 'payment_day_lines', 'to_right': changes of "fno"."payment_day_lines" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_right"(p_ids bigint[])
 RETURNS void
@@ -16458,8 +16452,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'week_day'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'week_day'->1, to_jsonb(0)), j."t_1", j.clock->'week_day'->3) END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'day_of_month'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'day_of_month'->1, to_jsonb(0)), j."t_2", j.clock->'day_of_month'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'week_day' IS DISTINCT FROM c.image->'week_day')))
@@ -16489,7 +16482,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', '278aa00eb60b7c23d05b49a758c44b5824f5b2ef9bce60b985e2e0fce896646b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
+VALUES ('map/payment_day_lines/to_right/absorb', '3d6b5dde55ab97b6c80470cd8c8cf2f0805845fc30eb2773fb033cac45744fcf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16497,10 +16490,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_schedules/to_right/absorb ====
 -- Map 'payment_schedules', 'to_right': changes of "fno"."payment_schedules" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_right"(p_ids bigint[])
 RETURNS void
@@ -16515,8 +16508,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'allocation'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'allocation'->1, to_jsonb(0)), j."t_2", j.clock->'allocation'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -16546,7 +16538,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', '452ff19b25c69fde389464d3360664a4ac9cc33f7eaaca6ced1cd4f2ef2da682', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
+VALUES ('map/payment_schedules/to_right/absorb', '89acf3d53deae7a9a41ad0ed1d22690357580a1985b0c0cbeffbd2bc54fffd2e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16554,10 +16546,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_schedule_lines/to_right/absorb ====
 -- Map 'payment_schedule_lines', 'to_right': changes of "fno"."payment_schedule_lines" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_right"(p_ids bigint[])
 RETURNS void
@@ -16574,8 +16566,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_months'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'due_months'->1, to_jsonb(0)), j."t_2", j.clock->'due_months'->3) END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_days'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'due_days'->1, to_jsonb(0)), j."t_3", j.clock->'due_days'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percent' IS DISTINCT FROM c.image->'percent')))
@@ -16609,7 +16600,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', '5e11a428dd4982e91b668777a3a249f5a9e734ce8b47344bd49d1854727139d5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_right/absorb', 'ae44ea0b23d5295946ffb6cd8a045dc8cf041bfecdd747e7c39bb24701f18153', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16617,10 +16608,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_terms/to_right/absorb ====
 -- Map 'payment_terms', 'to_right': changes of "fno"."payment_terms" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_right"(p_ids bigint[])
 RETURNS void
@@ -16639,8 +16630,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_schedule'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'payment_schedule'->1, to_jsonb(0)), j."t_3", j.clock->'payment_schedule'->3) END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_day'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'payment_day'->1, to_jsonb(0)), j."t_4", j.clock->'payment_day'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -16678,7 +16668,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', 'fdf27a1e3a407c099f3b4a8ab8ab2ea4043d17490fd01c81bb87fca47181dcc6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
+VALUES ('map/payment_terms/to_right/absorb', '9e159dc550fab9c6e808567dcf5956b4cb71c4a5f491e1232facc4805ea253e0', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16686,10 +16676,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_organization/to_right/absorb ====
 -- Map 'customers_organization', 'to_right': changes of "fno"."customers" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_right"(p_ids bigint[])
 RETURNS void
@@ -16716,8 +16706,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), j."i_7"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), j."t_7", j.clock->'blocked'->3) END,
                'relationship_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'relationship_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'relationship_type'->>0)::bigint, 0), j."i_8"), coalesce(j.clock->'relationship_type'->1, to_jsonb(0)), j."t_8", j.clock->'relationship_type'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -16771,7 +16760,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', 'c04a9e33f53e36a04e75ac8072e77938206af415211e00582960939e7227cfd2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
+VALUES ('map/customers_organization/to_right/absorb', '65688f3deeeba3f3fef933d51a1bd30c63a2800c05c4c37baf01dffdba09fc91', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16957,6 +16946,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('26f9ec9a72c551bc5a6776c3db889f3cbb78702b94a8e3ef854930707417c4d7');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('ca07ff8164d04193f27e94eac79218f09d452917ac52a7275ffa5c8e25d618e6');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 26f9ec9a72c5: control schema to version 3, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '26f9ec9a72c551bc5a6776c3db889f3cbb78702b94a8e3ef854930707417c4d7'));
+VALUES ('deploy', 'deployed bundle ca07ff8164d0: control schema to version 3, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'ca07ff8164d04193f27e94eac79218f09d452917ac52a7275ffa5c8e25d618e6'));

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 26f9ec9a72c551bc5a6776c3db889f3cbb78702b94a8e3ef854930707417c4d7: control schema to version 3, 57 to create, 0 to replace, 0 to drop
+-- bundle ca07ff8164d04193f27e94eac79218f09d452917ac52a7275ffa5c8e25d618e6: control schema to version 3, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -744,10 +744,12 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
 );
 
 -- ==== migrate control/0002_gone_as_of ====
--- Versions: as of which of this side's own changes the deleted row in `gone` holds.
--- A change from the other side merged into a row deleted here (the delete still queued,
--- or crossed) is newer than the delete's image; without this a later change that brings
--- the row back started from the delete's image and lost the merge (issue 17).
+-- Versions: as of which of this side's own changes `gone` was decided (by an incoming
+-- change applied to the row, or by this side's newest change crossing). A change from
+-- the other side merged into a row deleted here (the delete still queued, or crossed)
+-- is newer than the delete's image; without this a later change that brings the row
+-- back started from the delete's image and lost the merge (issue 17). And a row that
+-- exists again keeps no deleted row, so purge does not forget its clock.
 ALTER TABLE replicator.versions ADD COLUMN IF NOT EXISTS gone_as_of bigint;
 
 -- ==== migrate control/0003_absorb_by_ids ====
@@ -853,7 +855,7 @@ CREATE TABLE replicator.schema_migration (
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (1, 'baseline', 'fbeb9b000f6afedc2d1f05707d24c6017f56b2266c6f595fff93cce2e5971c9e');
 INSERT INTO replicator.schema_migration (version, name, sha256)
-VALUES (2, 'gone_as_of', 'b8e5cf580ea366db1672c98a73a43bddf6674c4031c1a8bd195700056fd039df');
+VALUES (2, 'gone_as_of', '1d5ee8ab301236bbe603f960861bb523d3f6c221d5b1ba82487c4b17cc77f2d8');
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (3, 'absorb_by_ids', '3cd63437c4d49100ff6bb6ea59742caa0c718690ffc356ab8ed71246390b9062');
 
@@ -1451,7 +1453,7 @@ WITH incoming AS (
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), "j"."t_1", j.clock->'name'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -1649,7 +1651,7 @@ WITH incoming AS (
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), "j"."t_1", j.clock->'name'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -1934,7 +1936,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'd9fe50fa49068c99762820ea3770c677b1c91fe8eb52041e452d7e33fa91fff7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', 'bc9534c9b889c7efd491bc8fc699606ef443825de2e8d6a224732167d0182a8b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -2302,7 +2304,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_account'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'customer_account'->1, to_jsonb(0)), "j"."t_4", j.clock->'customer_account'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), "j"."t_5", j.clock->'is_sellable'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -2605,7 +2607,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_account'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'customer_account'->1, to_jsonb(0)), "j"."t_4", j.clock->'customer_account'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), "j"."t_5", j.clock->'is_sellable'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -2930,7 +2932,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '93b96abf71640bcb319a7daae0b672f1e4da617f13f5d7f1d202d3e80ec0a821', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '0b5c49993bce8cc3a7ba794fe1a048c59f6f7b6b941f1a20bee728370d76bf11', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3218,7 +3220,7 @@ WITH incoming AS (
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -3425,7 +3427,7 @@ WITH incoming AS (
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -3729,7 +3731,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '591469b43d617408589975d7d4e4e5196dba1f38e3c07ab81072c782b6480d11', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '03529d8bd7f4524b5341e698fe3ab7f77a2d216846fe70b8077a16fdc7ad70da', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4042,7 +4044,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_type'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'payment_type'->1, to_jsonb(0)), "j"."t_2", j.clock->'payment_type'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -4273,7 +4275,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_type'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'payment_type'->1, to_jsonb(0)), "j"."t_2", j.clock->'payment_type'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -4581,7 +4583,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'd596aa6a3f4c1be2d243c6e69198cb26bb356fb1ef8196fdb936886ab4706a9d', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '71968f4170b641bf955b607d23e15d84b3fcfd2503784c221cb7d4236b25b2ed', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4944,7 +4946,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'email'->1, to_jsonb(0)), "j"."t_4", j.clock->'email'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), "j"."t_5", j.clock->'is_sellable'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -5228,7 +5230,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'email'->1, to_jsonb(0)), "j"."t_4", j.clock->'email'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), "j"."t_5", j.clock->'is_sellable'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -5551,7 +5553,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '68d5579e0863884fd71733e57169ab46f9cb6c955b69f1df6e2a2d1fffa8023a', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '9e05cacc5d0c151ac0b972f02a8c18d7516cf4ccec12bb391afd880a99949801', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5878,7 +5880,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'issued_on'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'issued_on'->1, to_jsonb(0)), "j"."t_2", j.clock->'issued_on'->3) END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), "j"."t_3", j.clock->'blocked'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -6124,7 +6126,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'issued_on'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'issued_on'->1, to_jsonb(0)), "j"."t_2", j.clock->'issued_on'->3) END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), "j"."t_3", j.clock->'blocked'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -6417,7 +6419,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '06050fa2af78166b85dd0699178e32b410a4a14d2841865b6209eb701eb9c4e6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '32808ac47537ca50ab1a7c1498c8d45a85849c3ad717e01db9d29c6644e1d699', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -6686,7 +6688,7 @@ WITH incoming AS (
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -6888,7 +6890,7 @@ WITH incoming AS (
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -7175,7 +7177,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '637ab0c2db6340518802f6b28befaa0ad16142249a341507fbefc297ae11e7ac', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '6bf066e4730573b2eb14dd9012d6dcf193d69c7b08da65ec7d795f83677bb1a9', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -7449,7 +7451,7 @@ WITH incoming AS (
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -7656,7 +7658,7 @@ WITH incoming AS (
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -7960,7 +7962,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '43f8e88044aa2ced270dc6c36304cd566f79ce06ee6745e4373fd17b57d37eb1', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '1571fa0a99f74f51ef3ad615a00e0f75491a271e225d1e705fddc9186c9d7ec2', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8280,7 +8282,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'week_day'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'week_day'->1, to_jsonb(0)), "j"."t_1", j.clock->'week_day'->3) END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'day_of_month'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'day_of_month'->1, to_jsonb(0)), "j"."t_2", j.clock->'day_of_month'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -8516,7 +8518,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'week_day'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'week_day'->1, to_jsonb(0)), "j"."t_1", j.clock->'week_day'->3) END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'day_of_month'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'day_of_month'->1, to_jsonb(0)), "j"."t_2", j.clock->'day_of_month'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -8826,7 +8828,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '76c4d08058ddb425db3b70b09f0c3aeed63bbe96f89a7c1ac0ef55bd72626234', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'e2f2095087361539b233826864e857e4355f5c9c5c2df244286c6643825f1e52', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9139,7 +9141,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'allocation'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'allocation'->1, to_jsonb(0)), "j"."t_2", j.clock->'allocation'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -9370,7 +9372,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'allocation'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'allocation'->1, to_jsonb(0)), "j"."t_2", j.clock->'allocation'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -9678,7 +9680,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'd9a441f6235be8c23d323e5793d3e03f8bae5185bb75c75e0c242d787e8b822f', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '7c69c946d24369ad921d1d8a4c481636f63b46494653b74ce96692b0f1fbaa3d', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10023,7 +10025,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_months'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'due_months'->1, to_jsonb(0)), "j"."t_2", j.clock->'due_months'->3) END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_days'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'due_days'->1, to_jsonb(0)), "j"."t_3", j.clock->'due_days'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -10283,7 +10285,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_months'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'due_months'->1, to_jsonb(0)), "j"."t_2", j.clock->'due_months'->3) END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_days'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'due_days'->1, to_jsonb(0)), "j"."t_3", j.clock->'due_days'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -10597,7 +10599,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '893743a0edf758fa581dfcb1416885ac2e8f7af838947aa8d0643c14413fa726', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '7c61870585ffa80a3a6112d680a68fad5315dd86e34c3a5b6a59466482b1345f', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10962,7 +10964,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_schedule'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'payment_schedule'->1, to_jsonb(0)), "j"."t_3", j.clock->'payment_schedule'->3) END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_day'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'payment_day'->1, to_jsonb(0)), "j"."t_4", j.clock->'payment_day'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -11243,7 +11245,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_schedule'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'payment_schedule'->1, to_jsonb(0)), "j"."t_3", j.clock->'payment_schedule'->3) END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_day'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'payment_day'->1, to_jsonb(0)), "j"."t_4", j.clock->'payment_day'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -11559,7 +11561,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'eea36688d6d134740a1849196bc6d64313197bac7958fc807ae1948a55f4851a', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '37d55ffb739bdbdaa795b21a60d196d2280cbb8f053860ed0fbd90293a6b8ed6', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12019,7 +12021,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), "j"."i_7"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), "j"."t_7", j.clock->'blocked'->3) END,
                'relationship_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'relationship_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'relationship_type'->>0)::bigint, 0), "j"."i_8"), coalesce(j.clock->'relationship_type'->1, to_jsonb(0)), "j"."t_8", j.clock->'relationship_type'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -12397,7 +12399,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), "j"."i_7"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), "j"."t_7", j.clock->'blocked'->3) END,
                'relationship_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'relationship_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'relationship_type'->>0)::bigint, 0), "j"."i_8"), coalesce(j.clock->'relationship_type'->1, to_jsonb(0)), "j"."t_8", j.clock->'relationship_type'->3) END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -12734,7 +12736,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', 'd7910c7b3b0757864148d30b63833e6aa38f0e5704116d2325e7cc7da091c646', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '6c4392e674c326d10ac7a0e0ff42e573a9470c190eb6147c5493b8c2ad118480', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16101,10 +16103,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/companies/to_left/absorb ====
 -- Map 'companies', 'to_left': changes of "cds"."company" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_left"(p_ids bigint[])
 RETURNS void
@@ -16117,8 +16119,7 @@ AS $absorb$
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), j."i_1"), j.clock->'name'->2, j."t_1") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -16144,7 +16145,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/absorb', 'f86b50979615fd88cf32658fb43ee7eef7301211afcab6a0002cd63a9f7102b3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(bigint[]);
+VALUES ('map/companies/to_left/absorb', '8f36a324fec802a3f0900538dfec6f53827f274cde664b4574840ee8d8a752c4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16152,10 +16153,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/contact_persons/to_left/absorb ====
 -- Map 'contact_persons', 'to_left': changes of "cds"."contact" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_left"(p_ids bigint[])
 RETURNS void
@@ -16174,8 +16175,7 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), j."i_3"), j.clock->'email'->2, j."t_3") END,
                'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
                     ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), j."i_4"), j.clock->'customer_account'->2, j."t_4") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'firstname' IS DISTINCT FROM c.image->'firstname')))
@@ -16213,7 +16213,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/absorb', '8440c920c694b39da648c6b1037692ad506844c10095548c817f436e48b8ed77', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(bigint[]);
+VALUES ('map/contact_persons/to_left/absorb', 'd1c767a5645d1b3d7dde019f8cfcb1c409ef63708a883c054fad66435c32a02b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16221,10 +16221,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customer_groups/to_left/absorb ====
 -- Map 'customer_groups', 'to_left': changes of "cds"."customer_group" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_left"(p_ids bigint[])
 RETURNS void
@@ -16237,8 +16237,7 @@ AS $absorb$
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -16264,7 +16263,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/absorb', 'b517691122e55d6d09bcd35aed02720eb7bf63e0746566371975790dcc3533ee', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(bigint[]);
+VALUES ('map/customer_groups/to_left/absorb', '0f63b5b589f1043520baa366d773ed640b7d8d82853a49020a65a99e58ddc0bf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16272,10 +16271,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customer_payment_methods/to_left/absorb ====
 -- Map 'customer_payment_methods', 'to_left': changes of "cds"."customer_payment_method" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_left"(p_ids bigint[])
 RETURNS void
@@ -16290,8 +16289,7 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), j."i_2"), j.clock->'payment_type'->2, j."t_2") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -16321,7 +16319,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/absorb', 'a09231f93ea0d6ed44574fbb3a51e15ad7a07ebdf7697db1e4a14c873a7dca9b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(bigint[]);
+VALUES ('map/customer_payment_methods/to_left/absorb', '9f4b7dce5be40a9fb649d0fb2ff65f2fc14c5b75deecb34c34d3fa451e44434c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16329,10 +16327,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_person/to_left/absorb ====
 -- Map 'customers_person', 'to_left': changes of "cds"."contact" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_left"(p_ids bigint[])
 RETURNS void
@@ -16349,8 +16347,7 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), j."i_2"), j.clock->'email'->2, j."t_2") END,
                'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), j."i_3"), j.clock->'party_type'->2, j."t_3") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'firstname' IS DISTINCT FROM c.image->'firstname' OR c.before->'middlename' IS DISTINCT FROM c.image->'middlename' OR c.before->'lastname' IS DISTINCT FROM c.image->'lastname')))
@@ -16384,7 +16381,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/absorb', '4967ca78ec9b1e283c9c0698e56537e1d442eaafa947fdfc27f4f3f500cb3393', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(bigint[]);
+VALUES ('map/customers_person/to_left/absorb', '224226116f48213c416b4d38746c29975c4c6e5e800e0059f7b79db7a8ec43de', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16392,10 +16389,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/loyalty_cards/to_left/absorb ====
 -- Map 'loyalty_cards', 'to_left': changes of "cds"."loyalty_card" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_left"(p_ids bigint[])
 RETURNS void
@@ -16412,8 +16409,7 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), j."i_2"), j.clock->'issued_on'->2, j."t_2") END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), j."i_3"), j.clock->'blocked'->2, j."t_3") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')))
@@ -16447,7 +16443,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/absorb', '0a1edffba7048e2d60ece08a74a0750692ad627bd7ef811eaaf0be8e4abdd818', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(bigint[]);
+VALUES ('map/loyalty_cards/to_left/absorb', 'db830140299f878f1e38c950f6a607c9428b5e151bc59d7c70ed65c223ef9d01', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16455,10 +16451,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/name_affixes/to_left/absorb ====
 -- Map 'name_affixes', 'to_left': changes of "cds"."name_affix" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_left"(p_ids bigint[])
 RETURNS void
@@ -16471,8 +16467,7 @@ AS $absorb$
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -16498,7 +16493,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/absorb', '541ad9247aedfce84e42a7e8e646074270058e174d5f8caf5e915584f34566ba', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(bigint[]);
+VALUES ('map/name_affixes/to_left/absorb', '17cc93188341ef7e1a36155e52df86de3966f75fd1151a5ecf6e6ef5926c91a5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16506,10 +16501,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_days/to_left/absorb ====
 -- Map 'payment_days', 'to_left': changes of "cds"."payment_day" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_left"(p_ids bigint[])
 RETURNS void
@@ -16522,8 +16517,7 @@ AS $absorb$
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -16549,7 +16543,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/absorb', 'f1367f790c0529c8b107aee552ea13362c2d8b305a45af51fa51181506240042', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(bigint[]);
+VALUES ('map/payment_days/to_left/absorb', '66951b28636f41b0f63cdd59e9ff32455644d2efcdbb3d724e084cb053326ba7', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16557,10 +16551,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_day_lines/to_left/absorb ====
 -- Map 'payment_day_lines', 'to_left': changes of "cds"."payment_day_line" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_left"(p_ids bigint[])
 RETURNS void
@@ -16575,8 +16569,7 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), j."i_1"), j.clock->'week_day'->2, j."t_1") END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), j."i_2"), j.clock->'day_of_month'->2, j."t_2") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'weekday' IS DISTINCT FROM c.image->'weekday')))
@@ -16606,7 +16599,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/absorb', '8f3ebc80239bb8a9d2b36525d87a34889cc73487282f6a3d09968b8a6db55187', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(bigint[]);
+VALUES ('map/payment_day_lines/to_left/absorb', '1f32d3f4b48b448f0db6848da1487a4ba0caaebfda8e8950d3bd0a9597e19ae5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16614,10 +16607,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_schedules/to_left/absorb ====
 -- Map 'payment_schedules', 'to_left': changes of "cds"."payment_schedule" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_left"(p_ids bigint[])
 RETURNS void
@@ -16632,8 +16625,7 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), j."i_2"), j.clock->'allocation'->2, j."t_2") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -16663,7 +16655,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/absorb', 'b5fe19689e18ac910b183a99f5d463fba44bbc49523677fd37fa921460df18cf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(bigint[]);
+VALUES ('map/payment_schedules/to_left/absorb', '16417de2f0e94494433ce36a5f25cc22d8597e77a494275097e5de12695b8610', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16671,10 +16663,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_schedule_lines/to_left/absorb ====
 -- Map 'payment_schedule_lines', 'to_left': changes of "cds"."payment_schedule_line" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_left"(p_ids bigint[])
 RETURNS void
@@ -16691,8 +16683,7 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), j."i_2"), j.clock->'due_months'->2, j."t_2") END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), j."i_3"), j.clock->'due_days'->2, j."t_3") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percentage' IS DISTINCT FROM c.image->'percentage')))
@@ -16726,7 +16717,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/absorb', '5102c1f8c18df7e97fddff50e6b8ee87c0dfa4a51029ab5e0ef4b2eecf7e39ac', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_left/absorb', '14fb209707d77c4385d02563e8cf5d8624cfc59c6116cba10220f340559a32e8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16734,10 +16725,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_terms/to_left/absorb ====
 -- Map 'payment_terms', 'to_left': changes of "cds"."payment_term" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_left"(p_ids bigint[])
 RETURNS void
@@ -16756,8 +16747,7 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), j."i_3"), j.clock->'payment_schedule'->2, j."t_3") END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), j."i_4"), j.clock->'payment_day'->2, j."t_4") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -16795,7 +16785,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/absorb', 'aed9b84dd7d7a2104c7361d9e3d5a4a4f2bfcba1892915440735320f60708190', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(bigint[]);
+VALUES ('map/payment_terms/to_left/absorb', 'fd3a267f284127f9909ec88ffac6c539a4da153268539e410c1f9d3934d2e501', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16803,10 +16793,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_organization/to_left/absorb ====
 -- Map 'customers_organization', 'to_left': changes of "cds"."account" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_left"(p_ids bigint[])
 RETURNS void
@@ -16833,8 +16823,7 @@ AS $absorb$
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), j."i_7"), j.clock->'blocked'->2, j."t_7") END,
                'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), j."i_8"), j.clock->'party_type'->2, j."t_8") END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -16888,7 +16877,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/absorb', '7a7654ce2f45a5149339b7cfa29f860602c972f9a4049cc43f202d13669e040d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(bigint[]);
+VALUES ('map/customers_organization/to_left/absorb', '677a564b3a3311e3cff64d2c1feed6fdb4ce0e59f51c698faa5a3883d1c867b6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17074,6 +17063,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('26f9ec9a72c551bc5a6776c3db889f3cbb78702b94a8e3ef854930707417c4d7');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('ca07ff8164d04193f27e94eac79218f09d452917ac52a7275ffa5c8e25d618e6');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 26f9ec9a72c5: control schema to version 3, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '26f9ec9a72c551bc5a6776c3db889f3cbb78702b94a8e3ef854930707417c4d7'));
+VALUES ('deploy', 'deployed bundle ca07ff8164d0: control schema to version 3, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'ca07ff8164d04193f27e94eac79218f09d452917ac52a7275ffa5c8e25d618e6'));

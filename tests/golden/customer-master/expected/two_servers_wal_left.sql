@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 2262e42be73c49edf910538eaee802a5fea64c928670a65fdd70fbfec33434aa: control schema to version 3, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 3ec56d6ba0dc86581417edb5cbb7965661e3bafe44cc1ebb0f8ecfede6e4fcb6: control schema to version 3, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -756,10 +756,12 @@ CREATE TABLE IF NOT EXISTS replicator.applier_heartbeat (
 );
 
 -- ==== migrate control/0002_gone_as_of ====
--- Versions: as of which of this side's own changes the deleted row in `gone` holds.
--- A change from the other side merged into a row deleted here (the delete still queued,
--- or crossed) is newer than the delete's image; without this a later change that brings
--- the row back started from the delete's image and lost the merge (issue 17).
+-- Versions: as of which of this side's own changes `gone` was decided (by an incoming
+-- change applied to the row, or by this side's newest change crossing). A change from
+-- the other side merged into a row deleted here (the delete still queued, or crossed)
+-- is newer than the delete's image; without this a later change that brings the row
+-- back started from the delete's image and lost the merge (issue 17). And a row that
+-- exists again keeps no deleted row, so purge does not forget its clock.
 ALTER TABLE replicator.versions ADD COLUMN IF NOT EXISTS gone_as_of bigint;
 
 -- ==== migrate control/0003_absorb_by_ids ====
@@ -865,7 +867,7 @@ CREATE TABLE replicator.schema_migration (
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (1, 'baseline', 'fbeb9b000f6afedc2d1f05707d24c6017f56b2266c6f595fff93cce2e5971c9e');
 INSERT INTO replicator.schema_migration (version, name, sha256)
-VALUES (2, 'gone_as_of', 'b8e5cf580ea366db1672c98a73a43bddf6674c4031c1a8bd195700056fd039df');
+VALUES (2, 'gone_as_of', '1d5ee8ab301236bbe603f960861bb523d3f6c221d5b1ba82487c4b17cc77f2d8');
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (3, 'absorb_by_ids', '3cd63437c4d49100ff6bb6ea59742caa0c718690ffc356ab8ed71246390b9062');
 
@@ -1463,7 +1465,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -1667,7 +1669,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -1948,7 +1950,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'e7cb2323055c29a3c3a3ed85bf9d2201a1b9c8633efd12b4a75d3af648cca6ca', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '3e99d64d16800ddedb84a263c2a9c5491f8d83614d003e656558754d066f9082', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -2297,7 +2299,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_3"), j.clock->'email'->2, "j"."t_3") END,
                'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
                     ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), "j"."i_4"), j.clock->'customer_account'->2, "j"."t_4") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -2582,7 +2584,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_3"), j.clock->'email'->2, "j"."t_3") END,
                'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
                     ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), "j"."i_4"), j.clock->'customer_account'->2, "j"."t_4") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -2894,7 +2896,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '2fd0a213effda74b719a80219663a814cc2b8b45fb026612dd720e86d27973af', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '8648cf5c49a54fb980ed04c83a26f4a6e854dfb449d63f2e5a84eb3461aed106', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3182,7 +3184,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -3395,7 +3397,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -3695,7 +3697,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'b6e7587b695399b38d02ab15d1c0e141ccbfae3278fa78b1f0caf87822651c62', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'c9aca89e53d26de125113317eb4d499b86120802002ee1c2f25635ccd93f729a', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4008,7 +4010,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), "j"."i_2"), j.clock->'payment_type'->2, "j"."t_2") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -4245,7 +4247,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), "j"."i_2"), j.clock->'payment_type'->2, "j"."t_2") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -4549,7 +4551,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '2c0c8617b027dea91b24c88a8acebb9838c1a1a83404c647347b98d7d4c44739', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '1e47b252c2c748b0a7b7f8bded421c51f39e860c41c241134e4b47002d83df4a', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4880,7 +4882,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_2"), j.clock->'email'->2, "j"."t_2") END,
                'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_3"), j.clock->'party_type'->2, "j"."t_3") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -5140,7 +5142,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_2"), j.clock->'email'->2, "j"."t_2") END,
                'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_3"), j.clock->'party_type'->2, "j"."t_3") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -5455,7 +5457,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '7962268bef35bf53e5a5f96091df9a3fb32f0fd8a0bfb65e4fd6d0d7ae69f7e3', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '8f5dc8ad350fe2581f93576c240d994f3e79b8956469e76c1fdf872c878055ff', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5782,7 +5784,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), "j"."i_2"), j.clock->'issued_on'->2, "j"."t_2") END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_3"), j.clock->'blocked'->2, "j"."t_3") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -6034,7 +6036,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), "j"."i_2"), j.clock->'issued_on'->2, "j"."t_2") END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_3"), j.clock->'blocked'->2, "j"."t_3") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -6323,7 +6325,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '5a71829c98ff75f7f7cbc643162ee4fcd1af10a7c124dfb8a84aefedf2fd1f8d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'abc670b5a0585d796516ae007c61211cb6f7195c41332c8c91b2e8a8d7191c99', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -6592,7 +6594,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -6800,7 +6802,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -7083,7 +7085,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '935b99ed333c0527e6bf27bbb8d02cad6e34d6898bc7e4a57095d83b8bb611c6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '24b802f9eae5c26fa21155d2feb2addd5470e3bce81dc920c50f99c726d39ad7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -7357,7 +7359,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -7570,7 +7572,7 @@ WITH incoming AS (
                '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -7870,7 +7872,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'f1d7d1e42a2d3e730c6e728038810c3ada231fc83f00738523ed488f87f26062', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'b1b37f188425b6c536361fc61b9e22d4dfe71742cba3bb1e39965a8abb27d704', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8190,7 +8192,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), "j"."i_1"), j.clock->'week_day'->2, "j"."t_1") END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), "j"."i_2"), j.clock->'day_of_month'->2, "j"."t_2") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -8432,7 +8434,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), "j"."i_1"), j.clock->'week_day'->2, "j"."t_1") END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), "j"."i_2"), j.clock->'day_of_month'->2, "j"."t_2") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -8738,7 +8740,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '9e11c65699a55547660d65db1d8bf4c184b8c264b24aa8ff8e2e4d92e8e6b406', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '48d68b2a53350a64ad8f490b6366a5273df06216abd4989d1f50c674111eb5fb', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9051,7 +9053,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), "j"."i_2"), j.clock->'allocation'->2, "j"."t_2") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -9288,7 +9290,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), "j"."i_2"), j.clock->'allocation'->2, "j"."t_2") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -9592,7 +9594,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'b98b0d28f31d3f8158f45a0b442c3e19dfe2a6dd5edbd50db7127b55b6ef48ab', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'd3c040f5452cb62fd6c3cac837a62fecaa6b5be6e38fed01fcf2dad9c6a14339', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9937,7 +9939,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), "j"."i_2"), j.clock->'due_months'->2, "j"."t_2") END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), "j"."i_3"), j.clock->'due_days'->2, "j"."t_3") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -10203,7 +10205,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), "j"."i_2"), j.clock->'due_months'->2, "j"."t_2") END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), "j"."i_3"), j.clock->'due_days'->2, "j"."t_3") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -10513,7 +10515,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '4f06dd43bead910344d572d514a74f186af3287f473ad918ecdf9db98d996f65', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '7006a3acbe0d9943ce2bdb3d3c84fdec5ad1c23702c688bcc68ad5e3b0517b90', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10878,7 +10880,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_schedule'->2, "j"."t_3") END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_day'->2, "j"."t_4") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -11165,7 +11167,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_schedule'->2, "j"."t_3") END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_day'->2, "j"."t_4") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -11477,7 +11479,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '38fa7c2d59ee4fe0c4aaa837e80757986c119c7bf0a6a1dbe96e1bc800ea8b7c', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'c697a913ea667b67c503b6253fe2fbfbe198f205cd5e9b71b8e2049a812e9944', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11937,7 +11939,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_7"), j.clock->'blocked'->2, "j"."t_7") END,
                'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_8"), j.clock->'party_type'->2, "j"."t_8") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -12321,7 +12323,7 @@ WITH incoming AS (
                     ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_7"), j.clock->'blocked'->2, "j"."t_7") END,
                'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
                     ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_8"), j.clock->'party_type'->2, "j"."t_8") END),
-           j.gone_after, CASE WHEN j.gone_after IS NOT NULL THEN j.o_0 END, now()
+           j.gone_after, j.o_0, now()
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
@@ -12654,7 +12656,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '516be54e16ec8874ac04b9831b4f19a3793596acd7de9077311f65d1bede5b88', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '78bab56e68f008e686af95231ca3156e16cd1044ba6a3b2ea5abef52aaa03fef', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -15816,10 +15818,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/companies/to_right/absorb ====
 -- Map 'companies', 'to_right': changes of "fno"."companies" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_right"(p_ids bigint[])
 RETURNS void
@@ -15832,8 +15834,7 @@ AS $absorb$
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), j."t_1", j.clock->'name'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -15859,7 +15860,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', 'd17e190d02e3751fa21f045644f25691288589b825f35ad480a0f6e143592d46', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
+VALUES ('map/companies/to_right/absorb', 'a5c9cdefbc88de8034a8e756429bb4c2d9caecc725286f9ecaa83d6a1ec959ba', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -15867,10 +15868,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/contact_persons/to_right/absorb ====
 -- Map 'contact_persons', 'to_right': changes of "fno"."contact_persons" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_right"(p_ids bigint[])
 RETURNS void
@@ -15891,8 +15892,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_account'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'customer_account'->1, to_jsonb(0)), j."t_4", j.clock->'customer_account'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), j."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), j."t_5", j.clock->'is_sellable'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'first_name' IS DISTINCT FROM c.image->'first_name')))
@@ -15934,7 +15934,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', 'e783d0854ae144ff94a63af1d4be8fabfa63c64155a63c000ab33736e43cf6b7', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
+VALUES ('map/contact_persons/to_right/absorb', 'a74136db6f48d20bcc7eeebb2d07d18db1deaf37328a9345a07096ea511d6765', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -15942,10 +15942,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customer_groups/to_right/absorb ====
 -- Map 'customer_groups', 'to_right': changes of "fno"."customer_groups" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_right"(p_ids bigint[])
 RETURNS void
@@ -15958,8 +15958,7 @@ AS $absorb$
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -15985,7 +15984,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', 'b0a93b86edab46fd2e204d28683a0ddc24c50fab951957abcbab7aa433b2a1f2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
+VALUES ('map/customer_groups/to_right/absorb', '5e84b174fdf535452c03525f4f5cda6233cca641162bad9d1b5fab1e079369a7', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -15993,10 +15992,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customer_payment_methods/to_right/absorb ====
 -- Map 'customer_payment_methods', 'to_right': changes of "fno"."customer_payment_methods" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_right"(p_ids bigint[])
 RETURNS void
@@ -16011,8 +16010,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END,
                'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_type'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'payment_type'->1, to_jsonb(0)), j."t_2", j.clock->'payment_type'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -16042,7 +16040,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '5300f7115f40df36491178b62cdfac2ed154758fa467857523c469ae49384cfa', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
+VALUES ('map/customer_payment_methods/to_right/absorb', '08b1705f271624bbb3f608ce6768bf6b2d2c7ffe8616ed976fb12615841716ff', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16050,10 +16048,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_person/to_right/absorb ====
 -- Map 'customers_person', 'to_right': changes of "fno"."customers" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_right"(p_ids bigint[])
 RETURNS void
@@ -16074,8 +16072,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'email'->1, to_jsonb(0)), j."t_4", j.clock->'email'->3) END,
                'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), j."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), j."t_5", j.clock->'is_sellable'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -16117,7 +16114,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', 'd28d3230d7ade4794bae0d9b9bac7d22099f314189bf376074f61f5f7f4db115', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
+VALUES ('map/customers_person/to_right/absorb', '625d0043e9340c7d842fbbc5ad23a63a025679d120fb086612a23daa551f03ac', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16125,10 +16122,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/loyalty_cards/to_right/absorb ====
 -- Map 'loyalty_cards', 'to_right': changes of "fno"."loyalty_cards" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_right"(p_ids bigint[])
 RETURNS void
@@ -16145,8 +16142,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'issued_on'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'issued_on'->1, to_jsonb(0)), j."t_2", j.clock->'issued_on'->3) END,
                'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), j."t_3", j.clock->'blocked'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')))
@@ -16180,7 +16176,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', '7d6b4aa5e17cefbeac74bcfadbc1a64cff05361d9c10cffaa61cb348a56a2dab', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
+VALUES ('map/loyalty_cards/to_right/absorb', '70edd1119adca9e5513ad3cb885c81424fd2a278d486b161fb399bd60e0f0fd2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16188,10 +16184,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/name_affixes/to_right/absorb ====
 -- Map 'name_affixes', 'to_right': changes of "fno"."name_affixes" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_right"(p_ids bigint[])
 RETURNS void
@@ -16204,8 +16200,7 @@ AS $absorb$
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -16231,7 +16226,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', 'a26e66ed1e035e4346a60891ee56294f70626fe7314db4db9ca8a3f3bce875b6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
+VALUES ('map/name_affixes/to_right/absorb', '3aa8b17930a6e63f62a9ba803b4ef57809a8eafbe65d93fb975b42a1e680841d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16239,10 +16234,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_days/to_right/absorb ====
 -- Map 'payment_days', 'to_right': changes of "fno"."payment_days" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_right"(p_ids bigint[])
 RETURNS void
@@ -16255,8 +16250,7 @@ AS $absorb$
                '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
                'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -16282,7 +16276,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', '86def87625760a83213f2ecea009a75989997ec47ced9182f2564da1677fcbbb', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
+VALUES ('map/payment_days/to_right/absorb', 'ee3c2513c54e3eb8b4cf5ccc9fa1c605ef72cbfdd46bdd3ab2bba70974d57583', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16290,10 +16284,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_day_lines/to_right/absorb ====
 -- Map 'payment_day_lines', 'to_right': changes of "fno"."payment_day_lines" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_right"(p_ids bigint[])
 RETURNS void
@@ -16308,8 +16302,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'week_day'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'week_day'->1, to_jsonb(0)), j."t_1", j.clock->'week_day'->3) END,
                'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'day_of_month'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'day_of_month'->1, to_jsonb(0)), j."t_2", j.clock->'day_of_month'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'week_day' IS DISTINCT FROM c.image->'week_day')))
@@ -16339,7 +16332,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', '278aa00eb60b7c23d05b49a758c44b5824f5b2ef9bce60b985e2e0fce896646b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
+VALUES ('map/payment_day_lines/to_right/absorb', '3d6b5dde55ab97b6c80470cd8c8cf2f0805845fc30eb2773fb033cac45744fcf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16347,10 +16340,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_schedules/to_right/absorb ====
 -- Map 'payment_schedules', 'to_right': changes of "fno"."payment_schedules" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_right"(p_ids bigint[])
 RETURNS void
@@ -16365,8 +16358,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END,
                'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'allocation'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'allocation'->1, to_jsonb(0)), j."t_2", j.clock->'allocation'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -16396,7 +16388,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', '452ff19b25c69fde389464d3360664a4ac9cc33f7eaaca6ced1cd4f2ef2da682', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
+VALUES ('map/payment_schedules/to_right/absorb', '89acf3d53deae7a9a41ad0ed1d22690357580a1985b0c0cbeffbd2bc54fffd2e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16404,10 +16396,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_schedule_lines/to_right/absorb ====
 -- Map 'payment_schedule_lines', 'to_right': changes of "fno"."payment_schedule_lines" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_right"(p_ids bigint[])
 RETURNS void
@@ -16424,8 +16416,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_months'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'due_months'->1, to_jsonb(0)), j."t_2", j.clock->'due_months'->3) END,
                'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_days'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'due_days'->1, to_jsonb(0)), j."t_3", j.clock->'due_days'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percent' IS DISTINCT FROM c.image->'percent')))
@@ -16459,7 +16450,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', '5e11a428dd4982e91b668777a3a249f5a9e734ce8b47344bd49d1854727139d5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_right/absorb', 'ae44ea0b23d5295946ffb6cd8a045dc8cf041bfecdd747e7c39bb24701f18153', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16467,10 +16458,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_terms/to_right/absorb ====
 -- Map 'payment_terms', 'to_right': changes of "fno"."payment_terms" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_right"(p_ids bigint[])
 RETURNS void
@@ -16489,8 +16480,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_schedule'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'payment_schedule'->1, to_jsonb(0)), j."t_3", j.clock->'payment_schedule'->3) END,
                'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_day'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'payment_day'->1, to_jsonb(0)), j."t_4", j.clock->'payment_day'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
@@ -16528,7 +16518,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', 'fdf27a1e3a407c099f3b4a8ab8ab2ea4043d17490fd01c81bb87fca47181dcc6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
+VALUES ('map/payment_terms/to_right/absorb', '9e159dc550fab9c6e808567dcf5956b4cb71c4a5f491e1232facc4805ea253e0', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16536,10 +16526,10 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_organization/to_right/absorb ====
 -- Map 'customers_organization', 'to_right': changes of "fno"."customers" that crossed, recorded in their rows'
 -- clocks here: per field and for the row itself, this side's newest change of it, and
--- the row as it was deleted, if its newest change deleted it and no incoming change was
--- merged into the deleted row since. (A newer insert or update leaves the deleted row
--- there: the replicator may have deleted the row since, and a row that exists is never
--- judged by it.)
+-- the row as it was deleted if its newest change deleted it (none if it inserted or
+-- updated it) -- unless an incoming change was applied to the row since, which left
+-- there what it decided (gone_as_of says as of which of this side's changes). A row
+-- that exists keeps no deleted row: purge forgets only the clocks of deleted rows.
 DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_right"(p_ids bigint[])
 RETURNS void
@@ -16566,8 +16556,7 @@ AS $absorb$
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), j."i_7"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), j."t_7", j.clock->'blocked'->3) END,
                'relationship_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'relationship_type'
                     ELSE jsonb_build_array(greatest(coalesce((j.clock->'relationship_type'->>0)::bigint, 0), j."i_8"), coalesce(j.clock->'relationship_type'->1, to_jsonb(0)), j."t_8", j.clock->'relationship_type'->3) END),
-           CASE WHEN j.newest_op = 'D' THEN j.newest_image END,
-           CASE WHEN j.newest_op = 'D' THEN j.id END, now()
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
       FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
                    max(c.id) AS id, max(c.stamp) AS t_0,
                    max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
@@ -16621,7 +16610,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', 'c04a9e33f53e36a04e75ac8072e77938206af415211e00582960939e7227cfd2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
+VALUES ('map/customers_organization/to_right/absorb', '65688f3deeeba3f3fef933d51a1bd30c63a2800c05c4c37baf01dffdba09fc91', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17154,6 +17143,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('2262e42be73c49edf910538eaee802a5fea64c928670a65fdd70fbfec33434aa');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('3ec56d6ba0dc86581417edb5cbb7965661e3bafe44cc1ebb0f8ecfede6e4fcb6');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 2262e42be73c: control schema to version 3, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '2262e42be73c49edf910538eaee802a5fea64c928670a65fdd70fbfec33434aa'));
+VALUES ('deploy', 'deployed bundle 3ec56d6ba0dc: control schema to version 3, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '3ec56d6ba0dc86581417edb5cbb7965661e3bafe44cc1ebb0f8ecfede6e4fcb6'));

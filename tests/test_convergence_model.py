@@ -96,7 +96,7 @@ def machine(policies: tuple[Policy, Policy], one_database: bool) -> type[RuleBas
 
 def cases() -> list[object]:
     """make test: newest_wins (whose rule found the divergence) between two servers; the
-    rest, a thousand histories each, in make test-slow."""
+    rest, 500 histories each, in make test-slow."""
     found: list[object] = []
     for policies in POLICIES:
         for one_database in (True, False):
@@ -123,7 +123,7 @@ def test_any_history_of_the_model_ends_with_both_sides_equal(
     run_state_machine_as_test(
         machine(policies, one_database),
         settings=settings(
-            max_examples=EXAMPLES or (1000 if slow else 300),
+            max_examples=EXAMPLES or (500 if slow else 300),
             stateful_step_count=60,
             deadline=None,
             suppress_health_check=list(HealthCheck),

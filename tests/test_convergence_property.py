@@ -195,6 +195,14 @@ class History(RuleBasedStateMachine):
             one_database=RIG.setting[0] == "one_database",
         )
         self.paused: set[Direction] = set()
+        # Changes captured from a WAL slot's side that no listener has read yet: a
+        # round of the applier reads them, then applies as many (see Applier._one_round).
+        self.wal_sides = {
+            side
+            for side, capture in zip(("left", "right"), CAPTURES[RIG.setting[1]], strict=True)
+            if capture == "wal"
+        }
+        self.unread = 0
         self.applier: Applier | None = None
         self.failed = True  # until the final check passes
 
@@ -232,6 +240,7 @@ class History(RuleBasedStateMachine):
         of it (an update after an insert, a re-insert after a delete)."""
         stamp = self.model.commit()
         rows_written: list[Row | None] = [None if delete else self.model.upserted(side, key, values)]
+        queued = len(self.model.replica(side).queue)
         with psycopg.connect(self.url(side)) as conn:
             conn.execute(*self.statement(side, key, rows_written[0]))
             self.model.write(side, key, rows_written[0], stamp)
@@ -240,6 +249,8 @@ class History(RuleBasedStateMachine):
                 conn.execute(*self.statement(side, key, second))
                 self.model.write(side, key, second, stamp)
             conn.commit()
+        if side in self.wal_sides:
+            self.unread += len(self.model.replica(side).queue) - queued
 
     # -- the applier ---------------------------------------------------------------------
 
@@ -259,12 +270,20 @@ class History(RuleBasedStateMachine):
 
     @rule(limit=st.integers(min_value=1, max_value=6))
     def run(self, limit: int) -> None:
-        """One round of the applier: a batch of at most ``limit`` changes each way."""
+        """One round of the applier: its listeners read what the slots hold, then it
+        applies batches of at most ``limit`` changes, one each way in turn, until they
+        took as many changes as were read (without slots: one batch each way)."""
         self.flush()
         self.open_applier(limit)._one_round()
-        for direction in DIRECTIONS:
-            if direction not in self.paused:
-                self.model.cross(source_of(direction), limit)
+        read, self.unread, taken = self.unread, 0, 0
+        while True:
+            moved = False
+            for direction in DIRECTIONS:
+                if direction not in self.paused:
+                    crossed = len(self.model.cross(source_of(direction), limit))
+                    taken, moved = taken + crossed, moved or crossed > 0
+            if not moved or taken >= read:
+                break
 
     @rule(limit=st.integers(min_value=1, max_value=6), direction=st.sampled_from(DIRECTIONS))
     def killed_before_dequeue(self, limit: int, direction: Direction) -> None:
@@ -276,6 +295,7 @@ class History(RuleBasedStateMachine):
         applier = self.open_applier(limit)
         for listener in applier._listeners.values():
             listener.queue_committed(applier.read_per_round)
+        self.unread = 0
         source, target = applier._conn(source_of(direction)), applier._conn(target_of(direction))
         peeked = source.execute(
             "SELECT ids, batch::text FROM replicator.peek_batch(%s, %s)", (direction, limit)

@@ -60,10 +60,14 @@ def test_metrics_show_backlog_lag_applied_errors_and_batch_durations(project: Pr
             "the batch",
         )
         groups = 'direction="to_right",map="customer_groups"'
-        wait_for(
-            lambda: scrape(port).get(f"replicator_errors_open{{{groups}}}") == 1,
-            "the error to show",
-        )
+        batches = 'replicator_batch_duration_seconds_count{direction="to_right"}'
+        # The applier times the batch once it committed (after a drift check, since a
+        # change failed): the rows and the error can show a moment before the batch.
+        def shown() -> bool:
+            samples = scrape(port)
+            return samples.get(f"replicator_errors_open{{{groups}}}") == 1 and batches in samples
+
+        wait_for(shown, "the error and the batch to show")
         samples = scrape(port)
         assert samples[f"replicator_applied_total{{{groups}}}"] == 1
         assert samples[f"replicator_backlog{{{groups}}}"] == 0
@@ -71,7 +75,7 @@ def test_metrics_show_backlog_lag_applied_errors_and_batch_durations(project: Pr
         assert samples[f"replicator_errors_total{{{groups}}}"] == 1
         assert samples[f'replicator_state{{{groups},state="running"}}'] == 1
         # The two rows were one transaction: one batch.
-        assert samples['replicator_batch_duration_seconds_count{direction="to_right"}'] == 1
+        assert samples[batches] == 1
         assert (
             samples['replicator_batch_duration_seconds_bucket{direction="to_right",le="+Inf"}'] == 1
         )

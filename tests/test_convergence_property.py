@@ -34,7 +34,13 @@ from replicator.maps.model import DIRECTIONS, Direction, source_of, target_of
 from replicator.operations.states import Action
 from replicator.runtime.applier import Applier
 from tests.convergence_model import Model, Policy, Row, Side
-from tests.support import Project, remake_wal_capture, rows, wait_for_wal_flush
+from tests.support import (
+    Project,
+    remake_wal_capture,
+    rows,
+    wait_for_applier_gone,
+    wait_for_wal_flush,
+)
 
 KEYS = ("k1", "k2", "k3")
 FIELDS = ("a", "b", "c")
@@ -239,7 +245,9 @@ class History(RuleBasedStateMachine):
         """One transaction: a delete or an upsert of one row, and maybe a second upsert
         of it (an update after an insert, a re-insert after a delete)."""
         stamp = self.model.commit()
-        rows_written: list[Row | None] = [None if delete else self.model.upserted(side, key, values)]
+        rows_written: list[Row | None] = [
+            None if delete else self.model.upserted(side, key, values)
+        ]
         queued = len(self.model.replica(side).queue)
         with psycopg.connect(self.url(side)) as conn:
             conn.execute(*self.statement(side, key, rows_written[0]))
@@ -261,6 +269,13 @@ class History(RuleBasedStateMachine):
             self.applier._connect()
         self.applier.batch_size = limit
         return self.applier
+
+    def close_applier(self) -> None:
+        if self.applier is not None:
+            self.applier._close()
+            self.applier = None
+            for role in ("left", "right"):
+                wait_for_applier_gone(self.url(role))
 
     def flush(self) -> None:
         config = self.project.config()
@@ -303,8 +318,7 @@ class History(RuleBasedStateMachine):
         assert peeked is not None
         if peeked[0]:
             target.execute("SELECT replicator.apply_remote(%s, %s::jsonb)", (direction, peeked[1]))
-        applier._close()
-        self.applier = None
+        self.close_applier()
         self.model.cross(source_of(direction), limit)
 
     @rule(direction=st.sampled_from(DIRECTIONS))
@@ -337,9 +351,7 @@ class History(RuleBasedStateMachine):
     def check(self) -> None:
         for direction in list(self.paused):
             self.resume(direction)
-        if self.applier is not None:
-            self.applier._close()
-            self.applier = None
+        self.close_applier()
         self.flush()
         self.project.drain()
         for _ in range(2):

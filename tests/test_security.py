@@ -4,8 +4,9 @@ it up from the README's security chapter.
 
 The application may fire the capture triggers and nothing more: it cannot read or
 change the queue and the logs, call the apply functions, or hide a write from capture
-by setting the replicator's marker. Every generated function pins its search_path, so
-a function or table planted earlier on a writer's path is never used."""
+by setting the replicator's marker. Every generated function pins its search_path (or
+binds its names when it is created), so a function or table planted earlier on a
+writer's path is never used."""
 
 from __future__ import annotations
 
@@ -46,7 +47,6 @@ CONTROL_FUNCTIONS = {
     "log_batch",
     "log_error",
     "outgoing",
-    "outgoing_rows",
     "peek_batch",
     "record_dependency",
     "refused_null",
@@ -180,7 +180,10 @@ def test_every_generated_function_pins_its_search_path_and_only_capture_apply_an
     functions = rows(
         project.left_url,
         "SELECT p.proname, p.prosecdef, pg_get_userbyid(p.proowner),"
-        "       coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false),"
+        # A standard-SQL body (commit_stamp's) binds its names when it is created, under
+        # the deploying session's pinned path: it needs none of its own, and so inlines.
+        "       coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)"
+        "       OR p.prosqlbody IS NOT NULL,"
         "       EXISTS (SELECT FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a"
         "                WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')"
         "  FROM pg_proc p WHERE p.pronamespace = 'replicator'::regnamespace ORDER BY 1",

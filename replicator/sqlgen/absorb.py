@@ -4,15 +4,21 @@ the rows' clocks once they crossed, and the batch function routing to them.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from replicator.core.quoting import Sql, ident, literal
 from replicator.maps.model import (
     Direction,
     TableMap,
     source_of,
 )
-from replicator.sqlgen.clocks import ROW_ENTRY, apply_fields, clock_entry
+from replicator.sqlgen.clocks import (
+    CLOCK_STAMP,
+    ROW_ENTRY,
+    ClockWrite,
+    apply_fields,
+    clock_entry,
+    clock_sql,
+    kept_labels,
+)
 from replicator.sqlgen.render import Artifact, render_template
 from replicator.sqlgen.sqltypes import AllTables, control_function, function_name
 
@@ -33,23 +39,39 @@ def absorb_artifact(all_tables: AllTables, table_map: TableMap, direction: Direc
         source_table=ident(tables[from_side].schema, tables[from_side].name),
         absorb_function=function,
         versions=control_function("versions"),
-        outgoing_rows=control_function("outgoing_rows"),
+        queue=control_function("change_queue"),
+        commit_stamp=control_function("commit_stamp"),
         own_side=literal(from_side),
-        fields=[
-            replace(
-                f,
-                entry=clock_entry(
-                    from_side,
-                    Sql("j.clock"),
-                    f.label,
-                    Sql("j.{}").format(f.alias("i")),
-                    Sql("j.{}").format(f.alias("t")),
-                ),
-            )
-            for f in fields
-        ],
+        own_stamp=CLOCK_STAMP[from_side],
+        clock=clock_sql(
+            Sql("j.clock"),
+            Sql("r.entry"),
+            Sql("j.id"),
+            Sql("j.t_0"),
+            [
+                ClockWrite(
+                    label=f.label,
+                    entry=clock_entry(
+                        from_side,
+                        Sql("j.clock"),
+                        f.label,
+                        Sql("j.{}").format(f.alias("i")),
+                        Sql("greatest(j.{}, j.clock_stamp)").format(f.alias("t")),
+                    ),
+                    change=Sql("j.{}").format(f.alias("i")),
+                    stamp=Sql("j.{}").format(f.alias("t")),
+                )
+                for f in fields
+            ],
+            kept_labels(table_map, direction),
+        ),
+        fields=fields,
         row_entry=clock_entry(
-            from_side, Sql("j.clock"), literal(ROW_ENTRY), Sql("j.id"), Sql("j.t_0")
+            from_side,
+            Sql("j.clock"),
+            literal(ROW_ENTRY),
+            Sql("j.id"),
+            Sql("greatest(j.t_0, j.clock_stamp)"),
         ),
     )
     drop_sql = render_template(

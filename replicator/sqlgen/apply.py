@@ -26,9 +26,12 @@ from replicator.sqlgen.clocks import (
     CLOCK_STAMP,
     ROW_ENTRY,
     ApplyField,
+    ClockWrite,
     apply_fields,
     clock_entry,
+    clock_sql,
     keeps_clocks,
+    kept_labels,
     wins_sql,
 )
 from replicator.sqlgen.lookups import lookup_value, unresolved_sql
@@ -39,7 +42,6 @@ from replicator.sqlgen.sqltypes import (
     control_function,
     function_name,
     image_type_sql,
-    json_object,
     type_sql,
 )
 from replicator.sqlgen.syncfast import sync_context
@@ -150,7 +152,7 @@ def apply_artifact(
         functions=[
             Sql("{}(jsonb, boolean, boolean)").format(context["apply_function"]),
             Sql("{}(jsonb, boolean)").format(context["write_function"]),
-            Sql("{}(jsonb, boolean)").format(context["writer_function"]),
+            Sql("{}(text[], tid[], xid[], anyarray, boolean)").format(context["writer_function"]),
             Sql("{}(json)").format(context["sync_function"]),
             Sql("{}(anyarray)").format(context["sync_writer_function"]),
             *([direct] if config.same_database else []),
@@ -261,7 +263,8 @@ def _writes_context(route: ApplyRoute) -> dict[str, Any]:
         "recordset_values": sql_join(
             [Sql("n.{}").format(ident(f.column(to_side) or "")) for f in route.carried], LIST
         ),
-        # The row as the sync's fast path writes it, every column of the target in order.
+        # The row as it is to be written (by the writer, by the sync's fast path): every
+        # column of the target in order, its key or final value, null where not mapped.
         "target_row": sql_join(
             [
                 Sql("j.{}").format(ident(f"k_{keys.index(carried[c.name]) + 1}"))
@@ -270,18 +273,6 @@ def _writes_context(route: ApplyRoute) -> dict[str, Any]:
                 if c.name in carried
                 else Sql("NULL")
                 for c in route.target.columns
-            ]
-        ),
-        # The row as it is to be written: per target column, its key or final value.
-        "written_row": json_object(
-            [
-                (
-                    literal(f.column(to_side) or ""),
-                    Sql("j.{}").format(ident(f"k_{keys.index(f) + 1}"))
-                    if f.key
-                    else Sql("j.{}").format(by_field[f.column(to_side)].alias("f")),
-                )
-                for f in route.carried
             ]
         ),
         "update_set": sql_join(
@@ -326,6 +317,17 @@ def _clocks_context(route: ApplyRoute) -> dict[str, Any]:
         "row_manual": literal(policy == "manual"),
         "row_entry": clock_entry(
             from_side, Sql("j.clock"), literal(ROW_ENTRY), Sql("j.id"), Sql("j.t_0")
+        ),
+        "clock": clock_sql(
+            Sql("j.clock"),
+            Sql("r.entry"),
+            Sql("j.id"),
+            Sql("j.t_0"),
+            [
+                ClockWrite(f.label, f.entry, ident("j", f"i_{f.index}"), ident("j", f"t_{f.index}"))
+                for f in route.fields
+            ],
+            kept_labels(route.table_map, route.direction),
         ),
         "map_policy": literal(policy),
     }

@@ -20,6 +20,7 @@ from replicator.maps.model import (
     source_of,
     target_of,
 )
+from replicator.sqlgen.sqltypes import json_object
 from replicator.sqlgen.values import updated_sql, value_sql
 
 # A row's clock entry, per field and for the row itself ("" in replicator.versions):
@@ -33,10 +34,24 @@ CLOCK_STAMP = {"left": 2, "right": 3}
 ROW_ENTRY = ""
 
 
+# A field the clock holds no entry for has the row's: most writes (an insert, an update
+# of every field) leave every field's entry equal to the row's, and the clock is then
+# one entry, not one per field (building those was most of what a clock cost). A field
+# never written has [] (so an absent one is never mistaken for it).
+NEVER_WRITTEN = Sql("'[]'::jsonb")
+
+
+def clock_field(clock: Sql, label: Sql) -> Sql:
+    """The entry of field ``label`` in ``clock``: its own, or else the row's."""
+    if label == literal(ROW_ENTRY):
+        return Sql("{}->{}").format(clock, label)
+    return Sql("coalesce({}->{}, {}->{})").format(clock, label, clock, literal(ROW_ENTRY))
+
+
 def clock_entry(writer: Side, clock: Sql, label: Sql, change: Sql, stamp: Sql) -> Sql:
     """The entry of ``label`` in ``clock`` once it holds ``change`` (with its ``stamp``)
     written on side ``writer``: that side's id and stamp move to it, the other's stay."""
-    entry = Sql("{}->{}").format(clock, label)
+    entry = clock_field(clock, label)
     parts: list[Sql] = []
     for side in SIDES:
         position = CLOCK_ID[side]
@@ -48,6 +63,75 @@ def clock_entry(writer: Side, clock: Sql, label: Sql, change: Sql, stamp: Sql) -
     for side in SIDES:
         parts.append(stamp if side == writer else Sql("{}->{}").format(entry, CLOCK_STAMP[side]))
     return Sql("jsonb_build_array({})").format(sql_join(parts))
+
+
+@dataclass(frozen=True)
+class ClockWrite:
+    """A field as a clock records the changes of a batch: its entry once they are
+    recorded, and whether the newest of them wrote it (``change`` and ``stamp``: the
+    newest change that wrote it, null if none did)."""
+
+    label: Sql
+    entry: Sql
+    change: Sql
+    stamp: Sql
+
+
+def clock_sql(
+    clock: Sql, row: Sql, row_change: Sql, row_stamp: Sql, writes: list[ClockWrite], kept: list[Sql]
+) -> Sql:
+    """``clock`` once the row's entry is ``row`` (its newest change ``row_change``, with
+    ``row_stamp``) and the fields' are ``writes``; the fields in ``kept`` (the map's
+    others: carried the other way only) keep theirs. Only entries that differ from the
+    row's are kept, so one clock has one spelling and both sides' can be compared."""
+
+    def unless_row(entry: Sql) -> Sql:
+        return Sql("nullif({}, {})").format(entry, row)
+
+    def as_was(label: Sql) -> Sql:
+        # An entry kept as it was; a null one (written so before clocks left out the
+        # entries equal to the row's) is a field never written.
+        return unless_row(
+            Sql("coalesce(nullif({}, 'null'::jsonb), {})").format(
+                clock_field(clock, label), NEVER_WRITTEN
+            )
+        )
+
+    entries = [
+        (
+            write.label,
+            Sql(
+                "CASE WHEN {} IS NULL THEN {}\n"
+                "                    WHEN {} = {} AND {} IS NOT DISTINCT FROM {} AND {}->{} IS NULL THEN NULL\n"
+                "                    ELSE {} END"
+            ).format(
+                write.change,
+                as_was(write.label),
+                write.change,
+                row_change,
+                write.stamp,
+                row_stamp,
+                clock,
+                write.label,
+                unless_row(write.entry),
+            ),
+        )
+        for write in writes
+    ]
+    entries += [(label, as_was(label)) for label in kept]
+    return Sql("jsonb_strip_nulls({})").format(json_object([(literal(ROW_ENTRY), row), *entries]))
+
+
+def kept_labels(table_map: TableMap, direction: Direction) -> list[Sql]:
+    """The labels of the map's fields a clock holds that ``direction`` does not carry."""
+    carried = {f.label for f in table_map.carried_fields(direction) if not f.key}
+    others = [
+        f.label
+        for d in table_map.directions
+        for f in table_map.carried_fields(d)
+        if not f.key and f.label not in carried
+    ]
+    return [literal(label) for label in dict.fromkeys(others)]
 
 
 def wins_sql(policy: ConflictPolicy, from_side: Side, stamps: tuple[Sql, Sql]) -> Sql:

@@ -31,8 +31,8 @@ def json_object(pairs: list[tuple[Sql, Sql]]) -> Sql:
     chunks = [pairs[i : i + 50] for i in range(0, len(pairs), 50)] or [[]]
     return sql_join(
         [
-            Sql("jsonb_build_object({})").format(
-                sql_join([Sql("{}, {}").format(k, v) for k, v in chunk])
+            Sql("jsonb_build_object(\n               {})").format(
+                sql_join([Sql("{}, {}").format(k, v) for k, v in chunk], ",\n               ")
             )
             for chunk in chunks
         ],

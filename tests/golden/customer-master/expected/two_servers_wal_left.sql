@@ -1,8 +1,9 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 3ec56d6ba0dc86581417edb5cbb7965661e3bafe44cc1ebb0f8ecfede6e4fcb6: control schema to version 3, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 962c61540606b00fa0a85c7d13be78ec3c8e3bac0541d4a8c877f9e2d3b59a6b: control schema to version 4, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
+--   migrate control/0004_crossing_cost
 --   create  drift
 --   create  map/companies/to_left/apply
 --   create  map/contact_persons/to_left/apply
@@ -853,6 +854,54 @@ BEGIN
 END
 $$;
 
+-- ==== migrate control/0004_crossing_cost ====
+-- What a change costs as it crosses, made smaller.
+--
+-- commit_stamp, inlined where it is called: a SET clause kept the planner from
+-- inlining it, and each call then saved and restored search_path (about 3 us a
+-- change). A standard-SQL body binds its names when it is created, so it needs no
+-- search_path of its own. VOLATILE as pg_xact_commit_timestamp is: a STABLE function
+-- is not inlined around a volatile one.
+CREATE OR REPLACE FUNCTION replicator.commit_stamp(p_xid xid)
+RETURNS bigint
+LANGUAGE sql
+VOLATILE
+RETURN CASE WHEN pg_catalog.current_setting('track_commit_timestamp')::boolean
+            THEN (EXTRACT(epoch FROM pg_catalog.pg_xact_commit_timestamp(p_xid)) * 1000000)::bigint END;
+
+-- outgoing reads the crossing changes itself again, as before 0003: the absorb
+-- functions, the other readers of outgoing_rows, read the queue directly (they need
+-- neither what the other side judges a change by nor a clock per change).
+CREATE OR REPLACE FUNCTION replicator.outgoing(p_direction text, p_ids bigint[])
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', c.id, 'map', c.map_name, 'op', c.op, 'image', c.image, 'refs', c.refs,
+               'before', c.before, 'key', c.key, 'seen', c.seen, 'stamp', c.stamp)
+             ORDER BY c.id), '[]')
+      FROM (SELECT q.id, q.map_name, q.op, q.image, q.refs, q.before, q.key,
+                   coalesce(q.seen, (v.clock->''->>s.other)::bigint, 0) AS seen,
+                   greatest(max(replicator.commit_stamp(q.xid))
+                                OVER (PARTITION BY q.map_name, q.key ORDER BY q.id),
+                            (v.clock->''->>s.own_stamp)::bigint) AS stamp
+              FROM replicator.change_queue AS q
+             CROSS JOIN (SELECT CASE p_direction WHEN 'to_right' THEN 'left' ELSE 'right' END,
+                                CASE p_direction WHEN 'to_right' THEN 1 ELSE 0 END,
+                                CASE p_direction WHEN 'to_right' THEN 2 ELSE 3 END)
+                     AS s(side, other, own_stamp)
+              -- By primary key (LIMIT: a plan made while the table looked small would
+              -- otherwise read every clock for each change).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM replicator.versions AS v
+                    WHERE v.key = q.key AND v.map_name = q.map_name AND v.side = s.side
+                    LIMIT 1) AS v ON true
+             WHERE q.direction = p_direction AND q.id = ANY (p_ids)) AS c
+$$;
+DROP FUNCTION IF EXISTS replicator.outgoing_rows(text, bigint[], text);
+
 -- ==== the control schema's version ====
 -- The control schema's version: one row per numbered migration (sql/migrations/) that
 -- ran here. Deploy runs the missing ones, in order, in its transaction, and records
@@ -870,6 +919,8 @@ INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (2, 'gone_as_of', '1d5ee8ab301236bbe603f960861bb523d3f6c221d5b1ba82487c4b17cc77f2d8');
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (3, 'absorb_by_ids', '3cd63437c4d49100ff6bb6ea59742caa0c718690ffc356ab8ed71246390b9062');
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (4, 'crossing_cost', '2321672c2cb3a4bd1baf5f6a66fac7bf7202265232ce5189cd487e3e66492fb5');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -1217,10 +1268,15 @@ ON CONFLICT (name) DO UPDATE
 -- the rows to write; the writes themselves run as replicator_left_writer, which holds
 -- this side's mapped tables and nothing else. So an application's trigger on the
 -- table fires with those rights, never with the owner's (the queue, the logs, the
--- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
--- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
--- p_truncate: every row the map covers here goes. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_left"(p_rows jsonb, p_truncate boolean)
+-- other side). Per row to write, one element of each array: p_ops, D (delete) | M (mark)
+-- | I (insert) | U (update); p_tids, p_xmins, the row as judged (one changed since is
+-- not written); p_rows, the row as it is to be, an array of "fno"."companies" rows
+-- (anyarray: the table's row type in the signature would keep the table from being
+-- dropped; typed rather than JSON, which took longer to build and read than the
+-- writes). p_truncate: every row the map covers here goes. Returns the rows written.
+DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator_write"."companies_to_left"(p_ops text[], p_tids tid[], p_xmins xid[],
+                                                  p_rows anyarray, p_truncate boolean)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -1230,8 +1286,12 @@ DECLARE
     v_written bigint;
 BEGIN
 WITH r AS MATERIALIZED (
-    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."companies", x."row") AS n
-      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+    -- The rows beside their ops, by position (not p_rows[i]: a plan made for these
+    -- arrays holds p_rows as a constant, and finding its i-th row reads the i - 1 before).
+    SELECT x."do", x.tid, x.txmin, n.n
+      FROM unnest(p_ops, p_tids, p_xmins) WITH ORDINALITY AS x("do", tid, txmin, i)
+      LEFT JOIN (SELECT u AS n, row_number() OVER () AS i FROM unnest(p_rows) AS u) AS n
+        ON n.i = x.i
 ), removed AS (
     DELETE FROM "fno"."companies" AS t
      USING r
@@ -1282,7 +1342,7 @@ END
 $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."companies_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean) OWNER TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."companies_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
@@ -1378,8 +1438,8 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'name'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'name', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'name', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -1461,12 +1521,16 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
-                    ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'name', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'name', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'name' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'name', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'name', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'name', j.clock->'')->2, "j"."t_1"), r.entry) END)),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -1503,8 +1567,8 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    SELECT "replicator_write"."companies_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
-                                 false) AS written
+    SELECT "replicator_write"."companies_to_left"(array_agg('D'::text), array_agg(j.tid), array_agg(j.txmin),
+                                 NULL::"fno"."companies"[], false) AS written
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
@@ -1582,8 +1646,8 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'name'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'name', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'name', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -1665,12 +1729,16 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
-                    ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'name', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'name', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'name' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'name', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'name', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'name', j.clock->'')->2, "j"."t_1"), r.entry) END)),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -1708,10 +1776,9 @@ WITH incoming AS (
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
-    SELECT "replicator_write"."companies_to_left"(coalesce(jsonb_agg(
-               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'name', j."f_1"))
-                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'name', j."f_1")) END), '[]'),
-               false) AS written
+    SELECT "replicator_write"."companies_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
+                                 array_agg(j.tid), array_agg(j.txmin),
+                                 array_agg(ROW(j."k_1", j."f_1")::"fno"."companies"), false) AS written
       FROM planned AS j
      WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
@@ -1950,9 +2017,9 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '3e99d64d16800ddedb84a263c2a9c5491f8d83614d003e656558754d066f9082', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '201424fb7eadec9a023a6e29e4ca41c8e3a8911518507294032132850b0bdddb', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left_sync"(anyarray);
 $sql$)
@@ -1965,10 +2032,15 @@ ON CONFLICT (name) DO UPDATE
 -- the rows to write; the writes themselves run as replicator_left_writer, which holds
 -- this side's mapped tables and nothing else. So an application's trigger on the
 -- table fires with those rights, never with the owner's (the queue, the logs, the
--- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
--- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
--- p_truncate: every row the map covers here goes. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_left"(p_rows jsonb, p_truncate boolean)
+-- other side). Per row to write, one element of each array: p_ops, D (delete) | M (mark)
+-- | I (insert) | U (update); p_tids, p_xmins, the row as judged (one changed since is
+-- not written); p_rows, the row as it is to be, an array of "fno"."contact_persons" rows
+-- (anyarray: the table's row type in the signature would keep the table from being
+-- dropped; typed rather than JSON, which took longer to build and read than the
+-- writes). p_truncate: every row the map covers here goes. Returns the rows written.
+DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator_write"."contact_persons_to_left"(p_ops text[], p_tids tid[], p_xmins xid[],
+                                                  p_rows anyarray, p_truncate boolean)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -1978,8 +2050,12 @@ DECLARE
     v_written bigint;
 BEGIN
 WITH r AS MATERIALIZED (
-    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."contact_persons", x."row") AS n
-      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+    -- The rows beside their ops, by position (not p_rows[i]: a plan made for these
+    -- arrays holds p_rows as a constant, and finding its i-th row reads the i - 1 before).
+    SELECT x."do", x.tid, x.txmin, n.n
+      FROM unnest(p_ops, p_tids, p_xmins) WITH ORDINALITY AS x("do", tid, txmin, i)
+      LEFT JOIN (SELECT u AS n, row_number() OVER () AS i FROM unnest(p_rows) AS u) AS n
+        ON n.i = x.i
 ), removed AS (
     DELETE FROM "fno"."contact_persons" AS t
      USING r
@@ -2041,7 +2117,7 @@ END
 $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."contact_persons_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."contact_persons_to_left"(text[], tid[], xid[], anyarray, boolean) OWNER TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."contact_persons_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
@@ -2160,14 +2236,14 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'first_name'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'first_name'->>2)::bigint, q."ot_1") AS "ot_1",
-           greatest((v.clock->'last_name'->>0)::bigint, q."o_2", 0) AS "o_2",
-           greatest((v.clock->'last_name'->>2)::bigint, q."ot_2") AS "ot_2",
-           greatest((v.clock->'email'->>0)::bigint, q."o_3", 0) AS "o_3",
-           greatest((v.clock->'email'->>2)::bigint, q."ot_3") AS "ot_3",
-           greatest((v.clock->'customer_account'->>0)::bigint, q."o_4", 0) AS "o_4",
-           greatest((v.clock->'customer_account'->>2)::bigint, q."ot_4") AS "ot_4",
+           greatest((coalesce(v.clock->'first_name', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'first_name', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'last_name', v.clock->'')->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((coalesce(v.clock->'last_name', v.clock->'')->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((coalesce(v.clock->'email', v.clock->'')->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((coalesce(v.clock->'email', v.clock->'')->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((coalesce(v.clock->'customer_account', v.clock->'')->>0)::bigint, q."o_4", 0) AS "o_4",
+           greatest((coalesce(v.clock->'customer_account', v.clock->'')->>2)::bigint, q."ot_4") AS "ot_4",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -2289,18 +2365,26 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'first_name', CASE WHEN j."i_1" IS NULL THEN j.clock->'first_name'
-                    ELSE jsonb_build_array(coalesce(j.clock->'first_name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'first_name'->>1)::bigint, 0), "j"."i_1"), j.clock->'first_name'->2, "j"."t_1") END,
-               'last_name', CASE WHEN j."i_2" IS NULL THEN j.clock->'last_name'
-                    ELSE jsonb_build_array(coalesce(j.clock->'last_name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'last_name'->>1)::bigint, 0), "j"."i_2"), j.clock->'last_name'->2, "j"."t_2") END,
-               'email', CASE WHEN j."i_3" IS NULL THEN j.clock->'email'
-                    ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_3"), j.clock->'email'->2, "j"."t_3") END,
-               'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
-                    ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), "j"."i_4"), j.clock->'customer_account'->2, "j"."t_4") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'first_name', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'first_name', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'first_name' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'first_name', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'first_name', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'first_name', j.clock->'')->2, "j"."t_1"), r.entry) END,
+               'last_name', CASE WHEN "j"."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'last_name', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_2" = j.id AND "j"."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'last_name' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'last_name', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'last_name', j.clock->'')->>1)::bigint, 0), "j"."i_2"), coalesce(j.clock->'last_name', j.clock->'')->2, "j"."t_2"), r.entry) END,
+               'email', CASE WHEN "j"."i_3" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'email', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_3" = j.id AND "j"."t_3" IS NOT DISTINCT FROM j.t_0 AND j.clock->'email' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'email', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'email', j.clock->'')->>1)::bigint, 0), "j"."i_3"), coalesce(j.clock->'email', j.clock->'')->2, "j"."t_3"), r.entry) END,
+               'customer_account', CASE WHEN "j"."i_4" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'customer_account', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_4" = j.id AND "j"."t_4" IS NOT DISTINCT FROM j.t_0 AND j.clock->'customer_account' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'customer_account', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'customer_account', j.clock->'')->>1)::bigint, 0), "j"."i_4"), coalesce(j.clock->'customer_account', j.clock->'')->2, "j"."t_4"), r.entry) END,
+               'is_sellable', nullif(coalesce(nullif(coalesce(j.clock->'is_sellable', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry))),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -2343,8 +2427,8 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    SELECT "replicator_write"."contact_persons_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
-                                 false) AS written
+    SELECT "replicator_write"."contact_persons_to_left"(array_agg('D'::text), array_agg(j.tid), array_agg(j.txmin),
+                                 NULL::"fno"."contact_persons"[], false) AS written
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
@@ -2445,14 +2529,14 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'first_name'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'first_name'->>2)::bigint, q."ot_1") AS "ot_1",
-           greatest((v.clock->'last_name'->>0)::bigint, q."o_2", 0) AS "o_2",
-           greatest((v.clock->'last_name'->>2)::bigint, q."ot_2") AS "ot_2",
-           greatest((v.clock->'email'->>0)::bigint, q."o_3", 0) AS "o_3",
-           greatest((v.clock->'email'->>2)::bigint, q."ot_3") AS "ot_3",
-           greatest((v.clock->'customer_account'->>0)::bigint, q."o_4", 0) AS "o_4",
-           greatest((v.clock->'customer_account'->>2)::bigint, q."ot_4") AS "ot_4",
+           greatest((coalesce(v.clock->'first_name', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'first_name', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'last_name', v.clock->'')->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((coalesce(v.clock->'last_name', v.clock->'')->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((coalesce(v.clock->'email', v.clock->'')->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((coalesce(v.clock->'email', v.clock->'')->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((coalesce(v.clock->'customer_account', v.clock->'')->>0)::bigint, q."o_4", 0) AS "o_4",
+           greatest((coalesce(v.clock->'customer_account', v.clock->'')->>2)::bigint, q."ot_4") AS "ot_4",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -2574,18 +2658,26 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'first_name', CASE WHEN j."i_1" IS NULL THEN j.clock->'first_name'
-                    ELSE jsonb_build_array(coalesce(j.clock->'first_name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'first_name'->>1)::bigint, 0), "j"."i_1"), j.clock->'first_name'->2, "j"."t_1") END,
-               'last_name', CASE WHEN j."i_2" IS NULL THEN j.clock->'last_name'
-                    ELSE jsonb_build_array(coalesce(j.clock->'last_name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'last_name'->>1)::bigint, 0), "j"."i_2"), j.clock->'last_name'->2, "j"."t_2") END,
-               'email', CASE WHEN j."i_3" IS NULL THEN j.clock->'email'
-                    ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_3"), j.clock->'email'->2, "j"."t_3") END,
-               'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
-                    ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), "j"."i_4"), j.clock->'customer_account'->2, "j"."t_4") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'first_name', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'first_name', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'first_name' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'first_name', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'first_name', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'first_name', j.clock->'')->2, "j"."t_1"), r.entry) END,
+               'last_name', CASE WHEN "j"."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'last_name', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_2" = j.id AND "j"."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'last_name' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'last_name', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'last_name', j.clock->'')->>1)::bigint, 0), "j"."i_2"), coalesce(j.clock->'last_name', j.clock->'')->2, "j"."t_2"), r.entry) END,
+               'email', CASE WHEN "j"."i_3" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'email', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_3" = j.id AND "j"."t_3" IS NOT DISTINCT FROM j.t_0 AND j.clock->'email' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'email', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'email', j.clock->'')->>1)::bigint, 0), "j"."i_3"), coalesce(j.clock->'email', j.clock->'')->2, "j"."t_3"), r.entry) END,
+               'customer_account', CASE WHEN "j"."i_4" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'customer_account', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_4" = j.id AND "j"."t_4" IS NOT DISTINCT FROM j.t_0 AND j.clock->'customer_account' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'customer_account', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'customer_account', j.clock->'')->>1)::bigint, 0), "j"."i_4"), coalesce(j.clock->'customer_account', j.clock->'')->2, "j"."t_4"), r.entry) END,
+               'is_sellable', nullif(coalesce(nullif(coalesce(j.clock->'is_sellable', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry))),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -2646,10 +2738,9 @@ WITH incoming AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
-    SELECT "replicator_write"."contact_persons_to_left"(coalesce(jsonb_agg(
-               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2", 'first_name', j."f_1", 'last_name', j."f_2", 'email', j."f_3", 'customer_account', j."f_4"))
-                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2", 'first_name', j."f_1", 'last_name', j."f_2", 'email', j."f_3", 'customer_account', j."f_4")) END), '[]'),
-               false) AS written
+    SELECT "replicator_write"."contact_persons_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
+                                 array_agg(j.tid), array_agg(j.txmin),
+                                 array_agg(ROW(j."k_1", j."k_2", j."f_1", j."f_2", j."f_3", j."f_4", NULL)::"fno"."contact_persons"), false) AS written
       FROM planned AS j
      WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))
 )
@@ -2896,7 +2987,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '8648cf5c49a54fb980ed04c83a26f4a6e854dfb449d63f2e5a84eb3461aed106', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '3d592b69169e6642eb7e47f77f5dea1d2c7882bdd4545a77eb96975ed94e5053', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2912,7 +3003,7 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_contact_persons_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."contact_persons_to_left_sync"(anyarray);
 $sql$)
@@ -2925,10 +3016,15 @@ ON CONFLICT (name) DO UPDATE
 -- the rows to write; the writes themselves run as replicator_left_writer, which holds
 -- this side's mapped tables and nothing else. So an application's trigger on the
 -- table fires with those rights, never with the owner's (the queue, the logs, the
--- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
--- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
--- p_truncate: every row the map covers here goes. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_left"(p_rows jsonb, p_truncate boolean)
+-- other side). Per row to write, one element of each array: p_ops, D (delete) | M (mark)
+-- | I (insert) | U (update); p_tids, p_xmins, the row as judged (one changed since is
+-- not written); p_rows, the row as it is to be, an array of "fno"."customer_groups" rows
+-- (anyarray: the table's row type in the signature would keep the table from being
+-- dropped; typed rather than JSON, which took longer to build and read than the
+-- writes). p_truncate: every row the map covers here goes. Returns the rows written.
+DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_groups_to_left"(p_ops text[], p_tids tid[], p_xmins xid[],
+                                                  p_rows anyarray, p_truncate boolean)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -2938,8 +3034,12 @@ DECLARE
     v_written bigint;
 BEGIN
 WITH r AS MATERIALIZED (
-    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."customer_groups", x."row") AS n
-      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+    -- The rows beside their ops, by position (not p_rows[i]: a plan made for these
+    -- arrays holds p_rows as a constant, and finding its i-th row reads the i - 1 before).
+    SELECT x."do", x.tid, x.txmin, n.n
+      FROM unnest(p_ops, p_tids, p_xmins) WITH ORDINALITY AS x("do", tid, txmin, i)
+      LEFT JOIN (SELECT u AS n, row_number() OVER () AS i FROM unnest(p_rows) AS u) AS n
+        ON n.i = x.i
 ), removed AS (
     DELETE FROM "fno"."customer_groups" AS t
      USING r
@@ -2992,7 +3092,7 @@ END
 $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."customer_groups_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_groups_to_left"(text[], tid[], xid[], anyarray, boolean) OWNER TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customer_groups_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
@@ -3096,8 +3196,8 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -3180,12 +3280,16 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
-                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'description', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'description', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'description' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'description', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'description', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description', j.clock->'')->2, "j"."t_1"), r.entry) END)),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -3222,8 +3326,8 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    SELECT "replicator_write"."customer_groups_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
-                                 false) AS written
+    SELECT "replicator_write"."customer_groups_to_left"(array_agg('D'::text), array_agg(j.tid), array_agg(j.txmin),
+                                 NULL::"fno"."customer_groups"[], false) AS written
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
@@ -3309,8 +3413,8 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -3393,12 +3497,16 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
-                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'description', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'description', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'description' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'description', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'description', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description', j.clock->'')->2, "j"."t_1"), r.entry) END)),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -3453,10 +3561,9 @@ WITH incoming AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
-    SELECT "replicator_write"."customer_groups_to_left"(coalesce(jsonb_agg(
-               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2", 'description', j."f_1"))
-                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2", 'description', j."f_1")) END), '[]'),
-               false) AS written
+    SELECT "replicator_write"."customer_groups_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
+                                 array_agg(j.tid), array_agg(j.txmin),
+                                 array_agg(ROW(j."k_1", j."k_2", j."f_1")::"fno"."customer_groups"), false) AS written
       FROM planned AS j
      WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
@@ -3697,7 +3804,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'c9aca89e53d26de125113317eb4d499b86120802002ee1c2f25635ccd93f729a', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '2d8682800fe6c42384fbed87fae919d8d394804a831d3abc175a184bbdcd1f9d', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3713,7 +3820,7 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customer_groups_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_groups_to_left_sync"(anyarray);
 $sql$)
@@ -3726,10 +3833,15 @@ ON CONFLICT (name) DO UPDATE
 -- the rows to write; the writes themselves run as replicator_left_writer, which holds
 -- this side's mapped tables and nothing else. So an application's trigger on the
 -- table fires with those rights, never with the owner's (the queue, the logs, the
--- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
--- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
--- p_truncate: every row the map covers here goes. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_left"(p_rows jsonb, p_truncate boolean)
+-- other side). Per row to write, one element of each array: p_ops, D (delete) | M (mark)
+-- | I (insert) | U (update); p_tids, p_xmins, the row as judged (one changed since is
+-- not written); p_rows, the row as it is to be, an array of "fno"."customer_payment_methods" rows
+-- (anyarray: the table's row type in the signature would keep the table from being
+-- dropped; typed rather than JSON, which took longer to build and read than the
+-- writes). p_truncate: every row the map covers here goes. Returns the rows written.
+DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator_write"."customer_payment_methods_to_left"(p_ops text[], p_tids tid[], p_xmins xid[],
+                                                  p_rows anyarray, p_truncate boolean)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -3739,8 +3851,12 @@ DECLARE
     v_written bigint;
 BEGIN
 WITH r AS MATERIALIZED (
-    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."customer_payment_methods", x."row") AS n
-      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+    -- The rows beside their ops, by position (not p_rows[i]: a plan made for these
+    -- arrays holds p_rows as a constant, and finding its i-th row reads the i - 1 before).
+    SELECT x."do", x.tid, x.txmin, n.n
+      FROM unnest(p_ops, p_tids, p_xmins) WITH ORDINALITY AS x("do", tid, txmin, i)
+      LEFT JOIN (SELECT u AS n, row_number() OVER () AS i FROM unnest(p_rows) AS u) AS n
+        ON n.i = x.i
 ), removed AS (
     DELETE FROM "fno"."customer_payment_methods" AS t
      USING r
@@ -3796,7 +3912,7 @@ END
 $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left"(text[], tid[], xid[], anyarray, boolean) OWNER TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customer_payment_methods_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
@@ -3905,10 +4021,10 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
-           greatest((v.clock->'payment_type'->>0)::bigint, q."o_2", 0) AS "o_2",
-           greatest((v.clock->'payment_type'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'payment_type', v.clock->'')->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((coalesce(v.clock->'payment_type', v.clock->'')->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -4004,14 +4120,19 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
-                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
-               'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
-                    ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), "j"."i_2"), j.clock->'payment_type'->2, "j"."t_2") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'description', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'description', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'description' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'description', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'description', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description', j.clock->'')->2, "j"."t_1"), r.entry) END,
+               'payment_type', CASE WHEN "j"."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'payment_type', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_2" = j.id AND "j"."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'payment_type' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'payment_type', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'payment_type', j.clock->'')->>1)::bigint, 0), "j"."i_2"), coalesce(j.clock->'payment_type', j.clock->'')->2, "j"."t_2"), r.entry) END)),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -4050,8 +4171,8 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    SELECT "replicator_write"."customer_payment_methods_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
-                                 false) AS written
+    SELECT "replicator_write"."customer_payment_methods_to_left"(array_agg('D'::text), array_agg(j.tid), array_agg(j.txmin),
+                                 NULL::"fno"."customer_payment_methods"[], false) AS written
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
@@ -4142,10 +4263,10 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
-           greatest((v.clock->'payment_type'->>0)::bigint, q."o_2", 0) AS "o_2",
-           greatest((v.clock->'payment_type'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'payment_type', v.clock->'')->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((coalesce(v.clock->'payment_type', v.clock->'')->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -4241,14 +4362,19 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
-                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
-               'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
-                    ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), "j"."i_2"), j.clock->'payment_type'->2, "j"."t_2") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'description', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'description', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'description' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'description', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'description', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description', j.clock->'')->2, "j"."t_1"), r.entry) END,
+               'payment_type', CASE WHEN "j"."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'payment_type', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_2" = j.id AND "j"."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'payment_type' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'payment_type', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'payment_type', j.clock->'')->>1)::bigint, 0), "j"."i_2"), coalesce(j.clock->'payment_type', j.clock->'')->2, "j"."t_2"), r.entry) END)),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -4305,10 +4431,9 @@ WITH incoming AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
-    SELECT "replicator_write"."customer_payment_methods_to_left"(coalesce(jsonb_agg(
-               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2", 'description', j."f_1", 'payment_type', j."f_2"))
-                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2", 'description', j."f_1", 'payment_type', j."f_2")) END), '[]'),
-               false) AS written
+    SELECT "replicator_write"."customer_payment_methods_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
+                                 array_agg(j.tid), array_agg(j.txmin),
+                                 array_agg(ROW(j."k_1", j."k_2", j."f_1", j."f_2")::"fno"."customer_payment_methods"), false) AS written
       FROM planned AS j
      WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))
 )
@@ -4551,7 +4676,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '1e47b252c2c748b0a7b7f8bded421c51f39e860c41c241134e4b47002d83df4a', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'dd0789e8245163bce9705aa3d3ff40f89e2ff2a41bebac5fbeebd9eb5987abf7', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4567,7 +4692,7 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customer_payment_methods_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."customer_payment_methods_to_left_sync"(anyarray);
 $sql$)
@@ -4580,10 +4705,15 @@ ON CONFLICT (name) DO UPDATE
 -- the rows to write; the writes themselves run as replicator_left_writer, which holds
 -- this side's mapped tables and nothing else. So an application's trigger on the
 -- table fires with those rights, never with the owner's (the queue, the logs, the
--- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
--- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
--- p_truncate: every row the map covers here goes. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_left"(p_rows jsonb, p_truncate boolean)
+-- other side). Per row to write, one element of each array: p_ops, D (delete) | M (mark)
+-- | I (insert) | U (update); p_tids, p_xmins, the row as judged (one changed since is
+-- not written); p_rows, the row as it is to be, an array of "fno"."customers" rows
+-- (anyarray: the table's row type in the signature would keep the table from being
+-- dropped; typed rather than JSON, which took longer to build and read than the
+-- writes). p_truncate: every row the map covers here goes. Returns the rows written.
+DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_person_to_left"(p_ops text[], p_tids tid[], p_xmins xid[],
+                                                  p_rows anyarray, p_truncate boolean)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -4593,8 +4723,12 @@ DECLARE
     v_written bigint;
 BEGIN
 WITH r AS MATERIALIZED (
-    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."customers", x."row") AS n
-      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+    -- The rows beside their ops, by position (not p_rows[i]: a plan made for these
+    -- arrays holds p_rows as a constant, and finding its i-th row reads the i - 1 before).
+    SELECT x."do", x.tid, x.txmin, n.n
+      FROM unnest(p_ops, p_tids, p_xmins) WITH ORDINALITY AS x("do", tid, txmin, i)
+      LEFT JOIN (SELECT u AS n, row_number() OVER () AS i FROM unnest(p_rows) AS u) AS n
+        ON n.i = x.i
 ), removed AS (
     DELETE FROM "fno"."customers" AS t
      USING r
@@ -4653,7 +4787,7 @@ END
 $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."customers_person_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_person_to_left"(text[], tid[], xid[], anyarray, boolean) OWNER TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customers_person_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
@@ -4769,8 +4903,8 @@ WITH incoming AS (
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
-           greatest((v.clock->'email'->>0)::bigint, q."o_2", 0) AS "o_2",
-           greatest((v.clock->'email'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((coalesce(v.clock->'email', v.clock->'')->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((coalesce(v.clock->'email', v.clock->'')->>2)::bigint, q."ot_2") AS "ot_2",
            0::bigint AS "o_3", NULL::bigint AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
@@ -4874,16 +5008,26 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
-                    ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END,
-               'email', CASE WHEN j."i_2" IS NULL THEN j.clock->'email'
-                    ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_2"), j.clock->'email'->2, "j"."t_2") END,
-               'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
-                    ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_3"), j.clock->'party_type'->2, "j"."t_3") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'name', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'name', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'name' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'name', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'name', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'name', j.clock->'')->2, "j"."t_1"), r.entry) END,
+               'email', CASE WHEN "j"."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'email', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_2" = j.id AND "j"."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'email' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'email', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'email', j.clock->'')->>1)::bigint, 0), "j"."i_2"), coalesce(j.clock->'email', j.clock->'')->2, "j"."t_2"), r.entry) END,
+               'party_type', CASE WHEN "j"."i_3" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'party_type', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_3" = j.id AND "j"."t_3" IS NOT DISTINCT FROM j.t_0 AND j.clock->'party_type' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'party_type', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'party_type', j.clock->'')->>1)::bigint, 0), "j"."i_3"), coalesce(j.clock->'party_type', j.clock->'')->2, "j"."t_3"), r.entry) END,
+               'firstname', nullif(coalesce(nullif(coalesce(j.clock->'firstname', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry),
+               'middlename', nullif(coalesce(nullif(coalesce(j.clock->'middlename', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry),
+               'lastname', nullif(coalesce(nullif(coalesce(j.clock->'lastname', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry),
+               'is_sellable', nullif(coalesce(nullif(coalesce(j.clock->'is_sellable', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry))),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -4924,8 +5068,8 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    SELECT "replicator_write"."customers_person_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
-                                 false) AS written
+    SELECT "replicator_write"."customers_person_to_left"(array_agg('D'::text), array_agg(j.tid), array_agg(j.txmin),
+                                 NULL::"fno"."customers"[], false) AS written
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
@@ -5029,8 +5173,8 @@ WITH incoming AS (
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
            0::bigint AS "o_1", NULL::bigint AS "ot_1",
-           greatest((v.clock->'email'->>0)::bigint, q."o_2", 0) AS "o_2",
-           greatest((v.clock->'email'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((coalesce(v.clock->'email', v.clock->'')->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((coalesce(v.clock->'email', v.clock->'')->>2)::bigint, q."ot_2") AS "ot_2",
            0::bigint AS "o_3", NULL::bigint AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
@@ -5134,16 +5278,26 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
-                    ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END,
-               'email', CASE WHEN j."i_2" IS NULL THEN j.clock->'email'
-                    ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_2"), j.clock->'email'->2, "j"."t_2") END,
-               'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
-                    ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_3"), j.clock->'party_type'->2, "j"."t_3") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'name', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'name', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'name' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'name', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'name', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'name', j.clock->'')->2, "j"."t_1"), r.entry) END,
+               'email', CASE WHEN "j"."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'email', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_2" = j.id AND "j"."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'email' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'email', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'email', j.clock->'')->>1)::bigint, 0), "j"."i_2"), coalesce(j.clock->'email', j.clock->'')->2, "j"."t_2"), r.entry) END,
+               'party_type', CASE WHEN "j"."i_3" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'party_type', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_3" = j.id AND "j"."t_3" IS NOT DISTINCT FROM j.t_0 AND j.clock->'party_type' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'party_type', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'party_type', j.clock->'')->>1)::bigint, 0), "j"."i_3"), coalesce(j.clock->'party_type', j.clock->'')->2, "j"."t_3"), r.entry) END,
+               'firstname', nullif(coalesce(nullif(coalesce(j.clock->'firstname', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry),
+               'middlename', nullif(coalesce(nullif(coalesce(j.clock->'middlename', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry),
+               'lastname', nullif(coalesce(nullif(coalesce(j.clock->'lastname', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry),
+               'is_sellable', nullif(coalesce(nullif(coalesce(j.clock->'is_sellable', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry))),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -5202,10 +5356,9 @@ WITH incoming AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
-    SELECT "replicator_write"."customers_person_to_left"(coalesce(jsonb_agg(
-               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'email', j."f_2", 'party_type', j."f_3"))
-                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'email', j."f_2", 'party_type', j."f_3")) END), '[]'),
-               false) AS written
+    SELECT "replicator_write"."customers_person_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
+                                 array_agg(j.tid), array_agg(j.txmin),
+                                 array_agg(ROW(j."k_1", j."k_2", j."f_3", j."f_1", NULL, NULL, NULL, NULL, NULL, j."f_2", NULL)::"fno"."customers"), false) AS written
       FROM planned AS j
      WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))
 )
@@ -5457,7 +5610,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '8f5dc8ad350fe2581f93576c240d994f3e79b8956469e76c1fdf872c878055ff', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '2c189480ee382ba87669fab02069f4287e09232f54e1b37dbb959d4953157059', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5473,7 +5626,7 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customers_person_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_person_to_left_sync"(anyarray);
 $sql$)
@@ -5486,10 +5639,15 @@ ON CONFLICT (name) DO UPDATE
 -- the rows to write; the writes themselves run as replicator_left_writer, which holds
 -- this side's mapped tables and nothing else. So an application's trigger on the
 -- table fires with those rights, never with the owner's (the queue, the logs, the
--- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
--- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
--- p_truncate: every row the map covers here goes. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_left"(p_rows jsonb, p_truncate boolean)
+-- other side). Per row to write, one element of each array: p_ops, D (delete) | M (mark)
+-- | I (insert) | U (update); p_tids, p_xmins, the row as judged (one changed since is
+-- not written); p_rows, the row as it is to be, an array of "fno"."loyalty_cards" rows
+-- (anyarray: the table's row type in the signature would keep the table from being
+-- dropped; typed rather than JSON, which took longer to build and read than the
+-- writes). p_truncate: every row the map covers here goes. Returns the rows written.
+DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator_write"."loyalty_cards_to_left"(p_ops text[], p_tids tid[], p_xmins xid[],
+                                                  p_rows anyarray, p_truncate boolean)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -5499,8 +5657,12 @@ DECLARE
     v_written bigint;
 BEGIN
 WITH r AS MATERIALIZED (
-    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."loyalty_cards", x."row") AS n
-      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+    -- The rows beside their ops, by position (not p_rows[i]: a plan made for these
+    -- arrays holds p_rows as a constant, and finding its i-th row reads the i - 1 before).
+    SELECT x."do", x.tid, x.txmin, n.n
+      FROM unnest(p_ops, p_tids, p_xmins) WITH ORDINALITY AS x("do", tid, txmin, i)
+      LEFT JOIN (SELECT u AS n, row_number() OVER () AS i FROM unnest(p_rows) AS u) AS n
+        ON n.i = x.i
 ), removed AS (
     DELETE FROM "fno"."loyalty_cards" AS t
      USING r
@@ -5557,7 +5719,7 @@ END
 $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."loyalty_cards_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean) OWNER TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."loyalty_cards_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
@@ -5663,12 +5825,12 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'tier'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'tier'->>2)::bigint, q."ot_1") AS "ot_1",
-           greatest((v.clock->'issued_on'->>0)::bigint, q."o_2", 0) AS "o_2",
-           greatest((v.clock->'issued_on'->>2)::bigint, q."ot_2") AS "ot_2",
-           greatest((v.clock->'blocked'->>0)::bigint, q."o_3", 0) AS "o_3",
-           greatest((v.clock->'blocked'->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((coalesce(v.clock->'tier', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'tier', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'issued_on', v.clock->'')->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((coalesce(v.clock->'issued_on', v.clock->'')->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((coalesce(v.clock->'blocked', v.clock->'')->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((coalesce(v.clock->'blocked', v.clock->'')->>2)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -5776,16 +5938,22 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'tier', CASE WHEN j."i_1" IS NULL THEN j.clock->'tier'
-                    ELSE jsonb_build_array(coalesce(j.clock->'tier'->0, to_jsonb(0)), greatest(coalesce((j.clock->'tier'->>1)::bigint, 0), "j"."i_1"), j.clock->'tier'->2, "j"."t_1") END,
-               'issued_on', CASE WHEN j."i_2" IS NULL THEN j.clock->'issued_on'
-                    ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), "j"."i_2"), j.clock->'issued_on'->2, "j"."t_2") END,
-               'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
-                    ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_3"), j.clock->'blocked'->2, "j"."t_3") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'tier', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'tier', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'tier' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'tier', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'tier', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'tier', j.clock->'')->2, "j"."t_1"), r.entry) END,
+               'issued_on', CASE WHEN "j"."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'issued_on', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_2" = j.id AND "j"."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'issued_on' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'issued_on', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'issued_on', j.clock->'')->>1)::bigint, 0), "j"."i_2"), coalesce(j.clock->'issued_on', j.clock->'')->2, "j"."t_2"), r.entry) END,
+               'blocked', CASE WHEN "j"."i_3" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'blocked', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_3" = j.id AND "j"."t_3" IS NOT DISTINCT FROM j.t_0 AND j.clock->'blocked' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'blocked', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'blocked', j.clock->'')->>1)::bigint, 0), "j"."i_3"), coalesce(j.clock->'blocked', j.clock->'')->2, "j"."t_3"), r.entry) END)),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -5826,8 +5994,8 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    SELECT "replicator_write"."loyalty_cards_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
-                                 false) AS written
+    SELECT "replicator_write"."loyalty_cards_to_left"(array_agg('D'::text), array_agg(j.tid), array_agg(j.txmin),
+                                 NULL::"fno"."loyalty_cards"[], false) AS written
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
@@ -5915,12 +6083,12 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'tier'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'tier'->>2)::bigint, q."ot_1") AS "ot_1",
-           greatest((v.clock->'issued_on'->>0)::bigint, q."o_2", 0) AS "o_2",
-           greatest((v.clock->'issued_on'->>2)::bigint, q."ot_2") AS "ot_2",
-           greatest((v.clock->'blocked'->>0)::bigint, q."o_3", 0) AS "o_3",
-           greatest((v.clock->'blocked'->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((coalesce(v.clock->'tier', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'tier', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'issued_on', v.clock->'')->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((coalesce(v.clock->'issued_on', v.clock->'')->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((coalesce(v.clock->'blocked', v.clock->'')->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((coalesce(v.clock->'blocked', v.clock->'')->>2)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -6028,16 +6196,22 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'tier', CASE WHEN j."i_1" IS NULL THEN j.clock->'tier'
-                    ELSE jsonb_build_array(coalesce(j.clock->'tier'->0, to_jsonb(0)), greatest(coalesce((j.clock->'tier'->>1)::bigint, 0), "j"."i_1"), j.clock->'tier'->2, "j"."t_1") END,
-               'issued_on', CASE WHEN j."i_2" IS NULL THEN j.clock->'issued_on'
-                    ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), "j"."i_2"), j.clock->'issued_on'->2, "j"."t_2") END,
-               'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
-                    ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_3"), j.clock->'blocked'->2, "j"."t_3") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'tier', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'tier', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'tier' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'tier', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'tier', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'tier', j.clock->'')->2, "j"."t_1"), r.entry) END,
+               'issued_on', CASE WHEN "j"."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'issued_on', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_2" = j.id AND "j"."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'issued_on' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'issued_on', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'issued_on', j.clock->'')->>1)::bigint, 0), "j"."i_2"), coalesce(j.clock->'issued_on', j.clock->'')->2, "j"."t_2"), r.entry) END,
+               'blocked', CASE WHEN "j"."i_3" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'blocked', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_3" = j.id AND "j"."t_3" IS NOT DISTINCT FROM j.t_0 AND j.clock->'blocked' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'blocked', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'blocked', j.clock->'')->>1)::bigint, 0), "j"."i_3"), coalesce(j.clock->'blocked', j.clock->'')->2, "j"."t_3"), r.entry) END)),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -6079,10 +6253,9 @@ WITH incoming AS (
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
-    SELECT "replicator_write"."loyalty_cards_to_left"(coalesce(jsonb_agg(
-               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'blocked', j."f_3"))
-                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'blocked', j."f_3")) END), '[]'),
-               false) AS written
+    SELECT "replicator_write"."loyalty_cards_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
+                                 array_agg(j.tid), array_agg(j.txmin),
+                                 array_agg(ROW(j."k_1", j."f_1", j."f_2", j."f_3")::"fno"."loyalty_cards"), false) AS written
       FROM planned AS j
      WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))
 )
@@ -6325,9 +6498,9 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'abc670b5a0585d796516ae007c61211cb6f7195c41332c8c91b2e8a8d7191c99', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '728965d72f591abf1154fadc61b68a5a0d8fa2369f7ca74a837347ede59fb160', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left_sync"(anyarray);
 $sql$)
@@ -6340,10 +6513,15 @@ ON CONFLICT (name) DO UPDATE
 -- the rows to write; the writes themselves run as replicator_left_writer, which holds
 -- this side's mapped tables and nothing else. So an application's trigger on the
 -- table fires with those rights, never with the owner's (the queue, the logs, the
--- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
--- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
--- p_truncate: every row the map covers here goes. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_left"(p_rows jsonb, p_truncate boolean)
+-- other side). Per row to write, one element of each array: p_ops, D (delete) | M (mark)
+-- | I (insert) | U (update); p_tids, p_xmins, the row as judged (one changed since is
+-- not written); p_rows, the row as it is to be, an array of "fno"."name_affixes" rows
+-- (anyarray: the table's row type in the signature would keep the table from being
+-- dropped; typed rather than JSON, which took longer to build and read than the
+-- writes). p_truncate: every row the map covers here goes. Returns the rows written.
+DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator_write"."name_affixes_to_left"(p_ops text[], p_tids tid[], p_xmins xid[],
+                                                  p_rows anyarray, p_truncate boolean)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -6353,8 +6531,12 @@ DECLARE
     v_written bigint;
 BEGIN
 WITH r AS MATERIALIZED (
-    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."name_affixes", x."row") AS n
-      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+    -- The rows beside their ops, by position (not p_rows[i]: a plan made for these
+    -- arrays holds p_rows as a constant, and finding its i-th row reads the i - 1 before).
+    SELECT x."do", x.tid, x.txmin, n.n
+      FROM unnest(p_ops, p_tids, p_xmins) WITH ORDINALITY AS x("do", tid, txmin, i)
+      LEFT JOIN (SELECT u AS n, row_number() OVER () AS i FROM unnest(p_rows) AS u) AS n
+        ON n.i = x.i
 ), removed AS (
     DELETE FROM "fno"."name_affixes" AS t
      USING r
@@ -6407,7 +6589,7 @@ END
 $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."name_affixes_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean) OWNER TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."name_affixes_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
@@ -6506,8 +6688,8 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -6590,12 +6772,16 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
-                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'description', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'description', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'description' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'description', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'description', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description', j.clock->'')->2, "j"."t_1"), r.entry) END)),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -6632,8 +6818,8 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    SELECT "replicator_write"."name_affixes_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
-                                 false) AS written
+    SELECT "replicator_write"."name_affixes_to_left"(array_agg('D'::text), array_agg(j.tid), array_agg(j.txmin),
+                                 NULL::"fno"."name_affixes"[], false) AS written
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
@@ -6714,8 +6900,8 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -6798,12 +6984,16 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
-                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'description', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'description', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'description' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'description', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'description', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description', j.clock->'')->2, "j"."t_1"), r.entry) END)),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -6841,10 +7031,9 @@ WITH incoming AS (
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
-    SELECT "replicator_write"."name_affixes_to_left"(coalesce(jsonb_agg(
-               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1"))
-                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1")) END), '[]'),
-               false) AS written
+    SELECT "replicator_write"."name_affixes_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
+                                 array_agg(j.tid), array_agg(j.txmin),
+                                 array_agg(ROW(j."k_1", j."k_2", j."f_1")::"fno"."name_affixes"), false) AS written
       FROM planned AS j
      WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
@@ -7085,9 +7274,9 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '24b802f9eae5c26fa21155d2feb2addd5470e3bce81dc920c50f99c726d39ad7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '8754d7b844c4c64d7df655daa1733b1bdd937c11e80a297036545c06ca83cedf', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left_sync"(anyarray);
 $sql$)
@@ -7100,10 +7289,15 @@ ON CONFLICT (name) DO UPDATE
 -- the rows to write; the writes themselves run as replicator_left_writer, which holds
 -- this side's mapped tables and nothing else. So an application's trigger on the
 -- table fires with those rights, never with the owner's (the queue, the logs, the
--- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
--- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
--- p_truncate: every row the map covers here goes. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_left"(p_rows jsonb, p_truncate boolean)
+-- other side). Per row to write, one element of each array: p_ops, D (delete) | M (mark)
+-- | I (insert) | U (update); p_tids, p_xmins, the row as judged (one changed since is
+-- not written); p_rows, the row as it is to be, an array of "fno"."payment_days" rows
+-- (anyarray: the table's row type in the signature would keep the table from being
+-- dropped; typed rather than JSON, which took longer to build and read than the
+-- writes). p_truncate: every row the map covers here goes. Returns the rows written.
+DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_days_to_left"(p_ops text[], p_tids tid[], p_xmins xid[],
+                                                  p_rows anyarray, p_truncate boolean)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -7113,8 +7307,12 @@ DECLARE
     v_written bigint;
 BEGIN
 WITH r AS MATERIALIZED (
-    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."payment_days", x."row") AS n
-      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+    -- The rows beside their ops, by position (not p_rows[i]: a plan made for these
+    -- arrays holds p_rows as a constant, and finding its i-th row reads the i - 1 before).
+    SELECT x."do", x.tid, x.txmin, n.n
+      FROM unnest(p_ops, p_tids, p_xmins) WITH ORDINALITY AS x("do", tid, txmin, i)
+      LEFT JOIN (SELECT u AS n, row_number() OVER () AS i FROM unnest(p_rows) AS u) AS n
+        ON n.i = x.i
 ), removed AS (
     DELETE FROM "fno"."payment_days" AS t
      USING r
@@ -7167,7 +7365,7 @@ END
 $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."payment_days_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_days_to_left"(text[], tid[], xid[], anyarray, boolean) OWNER TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_days_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
@@ -7271,8 +7469,8 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -7355,12 +7553,16 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
-                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'description', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'description', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'description' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'description', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'description', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description', j.clock->'')->2, "j"."t_1"), r.entry) END)),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -7397,8 +7599,8 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    SELECT "replicator_write"."payment_days_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
-                                 false) AS written
+    SELECT "replicator_write"."payment_days_to_left"(array_agg('D'::text), array_agg(j.tid), array_agg(j.txmin),
+                                 NULL::"fno"."payment_days"[], false) AS written
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
@@ -7484,8 +7686,8 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -7568,12 +7770,16 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
-                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'description', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'description', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'description' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'description', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'description', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description', j.clock->'')->2, "j"."t_1"), r.entry) END)),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -7628,10 +7834,9 @@ WITH incoming AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
-    SELECT "replicator_write"."payment_days_to_left"(coalesce(jsonb_agg(
-               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'description', j."f_1"))
-                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'description', j."f_1")) END), '[]'),
-               false) AS written
+    SELECT "replicator_write"."payment_days_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
+                                 array_agg(j.tid), array_agg(j.txmin),
+                                 array_agg(ROW(j."k_1", j."k_2", j."f_1")::"fno"."payment_days"), false) AS written
       FROM planned AS j
      WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1") IS DISTINCT FROM (j."c_1"))
 )
@@ -7872,7 +8077,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'b1b37f188425b6c536361fc61b9e22d4dfe71742cba3bb1e39965a8abb27d704', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'c5a9f60d8c3f60eb42c357c5e0c2f8c64fd76acb586298ad2c51f1773d4ad43e', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7888,7 +8093,7 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_days_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_days_to_left_sync"(anyarray);
 $sql$)
@@ -7901,10 +8106,15 @@ ON CONFLICT (name) DO UPDATE
 -- the rows to write; the writes themselves run as replicator_left_writer, which holds
 -- this side's mapped tables and nothing else. So an application's trigger on the
 -- table fires with those rights, never with the owner's (the queue, the logs, the
--- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
--- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
--- p_truncate: every row the map covers here goes. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_left"(p_rows jsonb, p_truncate boolean)
+-- other side). Per row to write, one element of each array: p_ops, D (delete) | M (mark)
+-- | I (insert) | U (update); p_tids, p_xmins, the row as judged (one changed since is
+-- not written); p_rows, the row as it is to be, an array of "fno"."payment_day_lines" rows
+-- (anyarray: the table's row type in the signature would keep the table from being
+-- dropped; typed rather than JSON, which took longer to build and read than the
+-- writes). p_truncate: every row the map covers here goes. Returns the rows written.
+DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_day_lines_to_left"(p_ops text[], p_tids tid[], p_xmins xid[],
+                                                  p_rows anyarray, p_truncate boolean)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -7914,8 +8124,12 @@ DECLARE
     v_written bigint;
 BEGIN
 WITH r AS MATERIALIZED (
-    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."payment_day_lines", x."row") AS n
-      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+    -- The rows beside their ops, by position (not p_rows[i]: a plan made for these
+    -- arrays holds p_rows as a constant, and finding its i-th row reads the i - 1 before).
+    SELECT x."do", x.tid, x.txmin, n.n
+      FROM unnest(p_ops, p_tids, p_xmins) WITH ORDINALITY AS x("do", tid, txmin, i)
+      LEFT JOIN (SELECT u AS n, row_number() OVER () AS i FROM unnest(p_rows) AS u) AS n
+        ON n.i = x.i
 ), removed AS (
     DELETE FROM "fno"."payment_day_lines" AS t
      USING r
@@ -7973,7 +8187,7 @@ END
 $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."payment_day_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_day_lines_to_left"(text[], tid[], xid[], anyarray, boolean) OWNER TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_day_lines_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
@@ -8086,10 +8300,10 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'week_day'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'week_day'->>2)::bigint, q."ot_1") AS "ot_1",
-           greatest((v.clock->'day_of_month'->>0)::bigint, q."o_2", 0) AS "o_2",
-           greatest((v.clock->'day_of_month'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((coalesce(v.clock->'week_day', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'week_day', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'day_of_month', v.clock->'')->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((coalesce(v.clock->'day_of_month', v.clock->'')->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -8186,14 +8400,19 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'week_day', CASE WHEN j."i_1" IS NULL THEN j.clock->'week_day'
-                    ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), "j"."i_1"), j.clock->'week_day'->2, "j"."t_1") END,
-               'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
-                    ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), "j"."i_2"), j.clock->'day_of_month'->2, "j"."t_2") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'week_day', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'week_day', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'week_day' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'week_day', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'week_day', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'week_day', j.clock->'')->2, "j"."t_1"), r.entry) END,
+               'day_of_month', CASE WHEN "j"."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'day_of_month', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_2" = j.id AND "j"."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'day_of_month' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'day_of_month', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'day_of_month', j.clock->'')->>1)::bigint, 0), "j"."i_2"), coalesce(j.clock->'day_of_month', j.clock->'')->2, "j"."t_2"), r.entry) END)),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -8232,8 +8451,8 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    SELECT "replicator_write"."payment_day_lines_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
-                                 false) AS written
+    SELECT "replicator_write"."payment_day_lines_to_left"(array_agg('D'::text), array_agg(j.tid), array_agg(j.txmin),
+                                 NULL::"fno"."payment_day_lines"[], false) AS written
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
@@ -8328,10 +8547,10 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'week_day'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'week_day'->>2)::bigint, q."ot_1") AS "ot_1",
-           greatest((v.clock->'day_of_month'->>0)::bigint, q."o_2", 0) AS "o_2",
-           greatest((v.clock->'day_of_month'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((coalesce(v.clock->'week_day', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'week_day', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'day_of_month', v.clock->'')->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((coalesce(v.clock->'day_of_month', v.clock->'')->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -8428,14 +8647,19 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'week_day', CASE WHEN j."i_1" IS NULL THEN j.clock->'week_day'
-                    ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), "j"."i_1"), j.clock->'week_day'->2, "j"."t_1") END,
-               'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
-                    ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), "j"."i_2"), j.clock->'day_of_month'->2, "j"."t_2") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'week_day', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'week_day', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'week_day' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'week_day', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'week_day', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'week_day', j.clock->'')->2, "j"."t_1"), r.entry) END,
+               'day_of_month', CASE WHEN "j"."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'day_of_month', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_2" = j.id AND "j"."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'day_of_month' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'day_of_month', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'day_of_month', j.clock->'')->>1)::bigint, 0), "j"."i_2"), coalesce(j.clock->'day_of_month', j.clock->'')->2, "j"."t_2"), r.entry) END)),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -8492,10 +8716,9 @@ WITH incoming AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
-    SELECT "replicator_write"."payment_day_lines_to_left"(coalesce(jsonb_agg(
-               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3", 'week_day', j."f_1", 'day_of_month', j."f_2"))
-                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3", 'week_day', j."f_1", 'day_of_month', j."f_2")) END), '[]'),
-               false) AS written
+    SELECT "replicator_write"."payment_day_lines_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
+                                 array_agg(j.tid), array_agg(j.txmin),
+                                 array_agg(ROW(j."k_1", j."k_2", j."k_3", j."f_1", j."f_2")::"fno"."payment_day_lines"), false) AS written
       FROM planned AS j
      WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))
 )
@@ -8740,7 +8963,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '48d68b2a53350a64ad8f490b6366a5273df06216abd4989d1f50c674111eb5fb', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '6dcef9b1eb9c0628e101dc06d366730c25666396fe84f849f7cec043979c9637', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8756,7 +8979,7 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_day_lines_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_day_lines_to_left_sync"(anyarray);
 $sql$)
@@ -8769,10 +8992,15 @@ ON CONFLICT (name) DO UPDATE
 -- the rows to write; the writes themselves run as replicator_left_writer, which holds
 -- this side's mapped tables and nothing else. So an application's trigger on the
 -- table fires with those rights, never with the owner's (the queue, the logs, the
--- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
--- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
--- p_truncate: every row the map covers here goes. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_left"(p_rows jsonb, p_truncate boolean)
+-- other side). Per row to write, one element of each array: p_ops, D (delete) | M (mark)
+-- | I (insert) | U (update); p_tids, p_xmins, the row as judged (one changed since is
+-- not written); p_rows, the row as it is to be, an array of "fno"."payment_schedules" rows
+-- (anyarray: the table's row type in the signature would keep the table from being
+-- dropped; typed rather than JSON, which took longer to build and read than the
+-- writes). p_truncate: every row the map covers here goes. Returns the rows written.
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedules_to_left"(p_ops text[], p_tids tid[], p_xmins xid[],
+                                                  p_rows anyarray, p_truncate boolean)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -8782,8 +9010,12 @@ DECLARE
     v_written bigint;
 BEGIN
 WITH r AS MATERIALIZED (
-    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."payment_schedules", x."row") AS n
-      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+    -- The rows beside their ops, by position (not p_rows[i]: a plan made for these
+    -- arrays holds p_rows as a constant, and finding its i-th row reads the i - 1 before).
+    SELECT x."do", x.tid, x.txmin, n.n
+      FROM unnest(p_ops, p_tids, p_xmins) WITH ORDINALITY AS x("do", tid, txmin, i)
+      LEFT JOIN (SELECT u AS n, row_number() OVER () AS i FROM unnest(p_rows) AS u) AS n
+        ON n.i = x.i
 ), removed AS (
     DELETE FROM "fno"."payment_schedules" AS t
      USING r
@@ -8839,7 +9071,7 @@ END
 $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."payment_schedules_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedules_to_left"(text[], tid[], xid[], anyarray, boolean) OWNER TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_schedules_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
@@ -8948,10 +9180,10 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
-           greatest((v.clock->'allocation'->>0)::bigint, q."o_2", 0) AS "o_2",
-           greatest((v.clock->'allocation'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'allocation', v.clock->'')->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((coalesce(v.clock->'allocation', v.clock->'')->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -9047,14 +9279,19 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
-                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
-               'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
-                    ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), "j"."i_2"), j.clock->'allocation'->2, "j"."t_2") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'description', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'description', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'description' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'description', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'description', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description', j.clock->'')->2, "j"."t_1"), r.entry) END,
+               'allocation', CASE WHEN "j"."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'allocation', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_2" = j.id AND "j"."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'allocation' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'allocation', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'allocation', j.clock->'')->>1)::bigint, 0), "j"."i_2"), coalesce(j.clock->'allocation', j.clock->'')->2, "j"."t_2"), r.entry) END)),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -9093,8 +9330,8 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    SELECT "replicator_write"."payment_schedules_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
-                                 false) AS written
+    SELECT "replicator_write"."payment_schedules_to_left"(array_agg('D'::text), array_agg(j.tid), array_agg(j.txmin),
+                                 NULL::"fno"."payment_schedules"[], false) AS written
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
@@ -9185,10 +9422,10 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
-           greatest((v.clock->'allocation'->>0)::bigint, q."o_2", 0) AS "o_2",
-           greatest((v.clock->'allocation'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'allocation', v.clock->'')->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((coalesce(v.clock->'allocation', v.clock->'')->>2)::bigint, q."ot_2") AS "ot_2",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -9284,14 +9521,19 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
-                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
-               'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
-                    ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), "j"."i_2"), j.clock->'allocation'->2, "j"."t_2") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'description', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'description', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'description' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'description', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'description', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description', j.clock->'')->2, "j"."t_1"), r.entry) END,
+               'allocation', CASE WHEN "j"."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'allocation', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_2" = j.id AND "j"."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'allocation' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'allocation', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'allocation', j.clock->'')->>1)::bigint, 0), "j"."i_2"), coalesce(j.clock->'allocation', j.clock->'')->2, "j"."t_2"), r.entry) END)),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -9348,10 +9590,9 @@ WITH incoming AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
-    SELECT "replicator_write"."payment_schedules_to_left"(coalesce(jsonb_agg(
-               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'description', j."f_1", 'allocation', j."f_2"))
-                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'description', j."f_1", 'allocation', j."f_2")) END), '[]'),
-               false) AS written
+    SELECT "replicator_write"."payment_schedules_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
+                                 array_agg(j.tid), array_agg(j.txmin),
+                                 array_agg(ROW(j."k_1", j."k_2", j."f_1", j."f_2")::"fno"."payment_schedules"), false) AS written
       FROM planned AS j
      WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))
 )
@@ -9594,7 +9835,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'd3c040f5452cb62fd6c3cac837a62fecaa6b5be6e38fed01fcf2dad9c6a14339', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '4549af721d65e35d2fd9a02cf0dcd398344f56fbd6512f69d50893e4ac12c945', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9610,7 +9851,7 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedules_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedules_to_left_sync"(anyarray);
 $sql$)
@@ -9623,10 +9864,15 @@ ON CONFLICT (name) DO UPDATE
 -- the rows to write; the writes themselves run as replicator_left_writer, which holds
 -- this side's mapped tables and nothing else. So an application's trigger on the
 -- table fires with those rights, never with the owner's (the queue, the logs, the
--- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
--- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
--- p_truncate: every row the map covers here goes. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_left"(p_rows jsonb, p_truncate boolean)
+-- other side). Per row to write, one element of each array: p_ops, D (delete) | M (mark)
+-- | I (insert) | U (update); p_tids, p_xmins, the row as judged (one changed since is
+-- not written); p_rows, the row as it is to be, an array of "fno"."payment_schedule_lines" rows
+-- (anyarray: the table's row type in the signature would keep the table from being
+-- dropped; typed rather than JSON, which took longer to build and read than the
+-- writes). p_truncate: every row the map covers here goes. Returns the rows written.
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_schedule_lines_to_left"(p_ops text[], p_tids tid[], p_xmins xid[],
+                                                  p_rows anyarray, p_truncate boolean)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -9636,8 +9882,12 @@ DECLARE
     v_written bigint;
 BEGIN
 WITH r AS MATERIALIZED (
-    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."payment_schedule_lines", x."row") AS n
-      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+    -- The rows beside their ops, by position (not p_rows[i]: a plan made for these
+    -- arrays holds p_rows as a constant, and finding its i-th row reads the i - 1 before).
+    SELECT x."do", x.tid, x.txmin, n.n
+      FROM unnest(p_ops, p_tids, p_xmins) WITH ORDINALITY AS x("do", tid, txmin, i)
+      LEFT JOIN (SELECT u AS n, row_number() OVER () AS i FROM unnest(p_rows) AS u) AS n
+        ON n.i = x.i
 ), removed AS (
     DELETE FROM "fno"."payment_schedule_lines" AS t
      USING r
@@ -9698,7 +9948,7 @@ END
 $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left"(text[], tid[], xid[], anyarray, boolean) OWNER TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_schedule_lines_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
@@ -9816,12 +10066,12 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'percent'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'percent'->>2)::bigint, q."ot_1") AS "ot_1",
-           greatest((v.clock->'due_months'->>0)::bigint, q."o_2", 0) AS "o_2",
-           greatest((v.clock->'due_months'->>2)::bigint, q."ot_2") AS "ot_2",
-           greatest((v.clock->'due_days'->>0)::bigint, q."o_3", 0) AS "o_3",
-           greatest((v.clock->'due_days'->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((coalesce(v.clock->'percent', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'percent', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'due_months', v.clock->'')->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((coalesce(v.clock->'due_months', v.clock->'')->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((coalesce(v.clock->'due_days', v.clock->'')->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((coalesce(v.clock->'due_days', v.clock->'')->>2)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -9931,16 +10181,22 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'percent', CASE WHEN j."i_1" IS NULL THEN j.clock->'percent'
-                    ELSE jsonb_build_array(coalesce(j.clock->'percent'->0, to_jsonb(0)), greatest(coalesce((j.clock->'percent'->>1)::bigint, 0), "j"."i_1"), j.clock->'percent'->2, "j"."t_1") END,
-               'due_months', CASE WHEN j."i_2" IS NULL THEN j.clock->'due_months'
-                    ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), "j"."i_2"), j.clock->'due_months'->2, "j"."t_2") END,
-               'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
-                    ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), "j"."i_3"), j.clock->'due_days'->2, "j"."t_3") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'percent', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'percent', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'percent' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'percent', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'percent', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'percent', j.clock->'')->2, "j"."t_1"), r.entry) END,
+               'due_months', CASE WHEN "j"."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'due_months', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_2" = j.id AND "j"."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'due_months' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'due_months', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'due_months', j.clock->'')->>1)::bigint, 0), "j"."i_2"), coalesce(j.clock->'due_months', j.clock->'')->2, "j"."t_2"), r.entry) END,
+               'due_days', CASE WHEN "j"."i_3" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'due_days', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_3" = j.id AND "j"."t_3" IS NOT DISTINCT FROM j.t_0 AND j.clock->'due_days' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'due_days', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'due_days', j.clock->'')->>1)::bigint, 0), "j"."i_3"), coalesce(j.clock->'due_days', j.clock->'')->2, "j"."t_3"), r.entry) END)),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -9981,8 +10237,8 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    SELECT "replicator_write"."payment_schedule_lines_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
-                                 false) AS written
+    SELECT "replicator_write"."payment_schedule_lines_to_left"(array_agg('D'::text), array_agg(j.tid), array_agg(j.txmin),
+                                 NULL::"fno"."payment_schedule_lines"[], false) AS written
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
@@ -10082,12 +10338,12 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'percent'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'percent'->>2)::bigint, q."ot_1") AS "ot_1",
-           greatest((v.clock->'due_months'->>0)::bigint, q."o_2", 0) AS "o_2",
-           greatest((v.clock->'due_months'->>2)::bigint, q."ot_2") AS "ot_2",
-           greatest((v.clock->'due_days'->>0)::bigint, q."o_3", 0) AS "o_3",
-           greatest((v.clock->'due_days'->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((coalesce(v.clock->'percent', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'percent', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'due_months', v.clock->'')->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((coalesce(v.clock->'due_months', v.clock->'')->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((coalesce(v.clock->'due_days', v.clock->'')->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((coalesce(v.clock->'due_days', v.clock->'')->>2)::bigint, q."ot_3") AS "ot_3",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -10197,16 +10453,22 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'percent', CASE WHEN j."i_1" IS NULL THEN j.clock->'percent'
-                    ELSE jsonb_build_array(coalesce(j.clock->'percent'->0, to_jsonb(0)), greatest(coalesce((j.clock->'percent'->>1)::bigint, 0), "j"."i_1"), j.clock->'percent'->2, "j"."t_1") END,
-               'due_months', CASE WHEN j."i_2" IS NULL THEN j.clock->'due_months'
-                    ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), "j"."i_2"), j.clock->'due_months'->2, "j"."t_2") END,
-               'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
-                    ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), "j"."i_3"), j.clock->'due_days'->2, "j"."t_3") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'percent', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'percent', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'percent' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'percent', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'percent', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'percent', j.clock->'')->2, "j"."t_1"), r.entry) END,
+               'due_months', CASE WHEN "j"."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'due_months', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_2" = j.id AND "j"."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'due_months' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'due_months', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'due_months', j.clock->'')->>1)::bigint, 0), "j"."i_2"), coalesce(j.clock->'due_months', j.clock->'')->2, "j"."t_2"), r.entry) END,
+               'due_days', CASE WHEN "j"."i_3" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'due_days', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_3" = j.id AND "j"."t_3" IS NOT DISTINCT FROM j.t_0 AND j.clock->'due_days' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'due_days', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'due_days', j.clock->'')->>1)::bigint, 0), "j"."i_3"), coalesce(j.clock->'due_days', j.clock->'')->2, "j"."t_3"), r.entry) END)),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -10265,10 +10527,9 @@ WITH incoming AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
-    SELECT "replicator_write"."payment_schedule_lines_to_left"(coalesce(jsonb_agg(
-               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3", 'percent', j."f_1", 'due_months', j."f_2", 'due_days', j."f_3"))
-                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3", 'percent', j."f_1", 'due_months', j."f_2", 'due_days', j."f_3")) END), '[]'),
-               false) AS written
+    SELECT "replicator_write"."payment_schedule_lines_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
+                                 array_agg(j.tid), array_agg(j.txmin),
+                                 array_agg(ROW(j."k_1", j."k_2", j."k_3", j."f_1", j."f_2", j."f_3")::"fno"."payment_schedule_lines"), false) AS written
       FROM planned AS j
      WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))
 )
@@ -10515,7 +10776,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '7006a3acbe0d9943ce2bdb3d3c84fdec5ad1c23702c688bcc68ad5e3b0517b90', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '0ebd43b70f976cd92b7adc8b9aa50755ad75e6151a5e547590bc5d6e38f758c7', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10531,7 +10792,7 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_schedule_lines_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_schedule_lines_to_left_sync"(anyarray);
 $sql$)
@@ -10544,10 +10805,15 @@ ON CONFLICT (name) DO UPDATE
 -- the rows to write; the writes themselves run as replicator_left_writer, which holds
 -- this side's mapped tables and nothing else. So an application's trigger on the
 -- table fires with those rights, never with the owner's (the queue, the logs, the
--- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
--- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
--- p_truncate: every row the map covers here goes. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_left"(p_rows jsonb, p_truncate boolean)
+-- other side). Per row to write, one element of each array: p_ops, D (delete) | M (mark)
+-- | I (insert) | U (update); p_tids, p_xmins, the row as judged (one changed since is
+-- not written); p_rows, the row as it is to be, an array of "fno"."payment_terms" rows
+-- (anyarray: the table's row type in the signature would keep the table from being
+-- dropped; typed rather than JSON, which took longer to build and read than the
+-- writes). p_truncate: every row the map covers here goes. Returns the rows written.
+DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator_write"."payment_terms_to_left"(p_ops text[], p_tids tid[], p_xmins xid[],
+                                                  p_rows anyarray, p_truncate boolean)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -10557,8 +10823,12 @@ DECLARE
     v_written bigint;
 BEGIN
 WITH r AS MATERIALIZED (
-    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."payment_terms", x."row") AS n
-      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+    -- The rows beside their ops, by position (not p_rows[i]: a plan made for these
+    -- arrays holds p_rows as a constant, and finding its i-th row reads the i - 1 before).
+    SELECT x."do", x.tid, x.txmin, n.n
+      FROM unnest(p_ops, p_tids, p_xmins) WITH ORDINALITY AS x("do", tid, txmin, i)
+      LEFT JOIN (SELECT u AS n, row_number() OVER () AS i FROM unnest(p_rows) AS u) AS n
+        ON n.i = x.i
 ), removed AS (
     DELETE FROM "fno"."payment_terms" AS t
      USING r
@@ -10620,7 +10890,7 @@ END
 $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."payment_terms_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."payment_terms_to_left"(text[], tid[], xid[], anyarray, boolean) OWNER TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."payment_terms_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
@@ -10741,14 +11011,14 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
-           greatest((v.clock->'net_days'->>0)::bigint, q."o_2", 0) AS "o_2",
-           greatest((v.clock->'net_days'->>2)::bigint, q."ot_2") AS "ot_2",
-           greatest((v.clock->'payment_schedule'->>0)::bigint, q."o_3", 0) AS "o_3",
-           greatest((v.clock->'payment_schedule'->>2)::bigint, q."ot_3") AS "ot_3",
-           greatest((v.clock->'payment_day'->>0)::bigint, q."o_4", 0) AS "o_4",
-           greatest((v.clock->'payment_day'->>2)::bigint, q."ot_4") AS "ot_4",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'net_days', v.clock->'')->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((coalesce(v.clock->'net_days', v.clock->'')->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((coalesce(v.clock->'payment_schedule', v.clock->'')->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((coalesce(v.clock->'payment_schedule', v.clock->'')->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((coalesce(v.clock->'payment_day', v.clock->'')->>0)::bigint, q."o_4", 0) AS "o_4",
+           greatest((coalesce(v.clock->'payment_day', v.clock->'')->>2)::bigint, q."ot_4") AS "ot_4",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -10870,18 +11140,25 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
-                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
-               'net_days', CASE WHEN j."i_2" IS NULL THEN j.clock->'net_days'
-                    ELSE jsonb_build_array(coalesce(j.clock->'net_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'net_days'->>1)::bigint, 0), "j"."i_2"), j.clock->'net_days'->2, "j"."t_2") END,
-               'payment_schedule', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_schedule'
-                    ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_schedule'->2, "j"."t_3") END,
-               'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
-                    ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_day'->2, "j"."t_4") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'description', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'description', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'description' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'description', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'description', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description', j.clock->'')->2, "j"."t_1"), r.entry) END,
+               'net_days', CASE WHEN "j"."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'net_days', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_2" = j.id AND "j"."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'net_days' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'net_days', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'net_days', j.clock->'')->>1)::bigint, 0), "j"."i_2"), coalesce(j.clock->'net_days', j.clock->'')->2, "j"."t_2"), r.entry) END,
+               'payment_schedule', CASE WHEN "j"."i_3" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'payment_schedule', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_3" = j.id AND "j"."t_3" IS NOT DISTINCT FROM j.t_0 AND j.clock->'payment_schedule' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'payment_schedule', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'payment_schedule', j.clock->'')->>1)::bigint, 0), "j"."i_3"), coalesce(j.clock->'payment_schedule', j.clock->'')->2, "j"."t_3"), r.entry) END,
+               'payment_day', CASE WHEN "j"."i_4" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'payment_day', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_4" = j.id AND "j"."t_4" IS NOT DISTINCT FROM j.t_0 AND j.clock->'payment_day' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'payment_day', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'payment_day', j.clock->'')->>1)::bigint, 0), "j"."i_4"), coalesce(j.clock->'payment_day', j.clock->'')->2, "j"."t_4"), r.entry) END)),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -10924,8 +11201,8 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    SELECT "replicator_write"."payment_terms_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
-                                 false) AS written
+    SELECT "replicator_write"."payment_terms_to_left"(array_agg('D'::text), array_agg(j.tid), array_agg(j.txmin),
+                                 NULL::"fno"."payment_terms"[], false) AS written
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
@@ -11028,14 +11305,14 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
-           greatest((v.clock->'net_days'->>0)::bigint, q."o_2", 0) AS "o_2",
-           greatest((v.clock->'net_days'->>2)::bigint, q."ot_2") AS "ot_2",
-           greatest((v.clock->'payment_schedule'->>0)::bigint, q."o_3", 0) AS "o_3",
-           greatest((v.clock->'payment_schedule'->>2)::bigint, q."ot_3") AS "ot_3",
-           greatest((v.clock->'payment_day'->>0)::bigint, q."o_4", 0) AS "o_4",
-           greatest((v.clock->'payment_day'->>2)::bigint, q."ot_4") AS "ot_4",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'description', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'net_days', v.clock->'')->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((coalesce(v.clock->'net_days', v.clock->'')->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((coalesce(v.clock->'payment_schedule', v.clock->'')->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((coalesce(v.clock->'payment_schedule', v.clock->'')->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((coalesce(v.clock->'payment_day', v.clock->'')->>0)::bigint, q."o_4", 0) AS "o_4",
+           greatest((coalesce(v.clock->'payment_day', v.clock->'')->>2)::bigint, q."ot_4") AS "ot_4",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       -- The row here, by its key (LIMIT: one index probe per row, whatever the planner
@@ -11157,18 +11434,25 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
-                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
-               'net_days', CASE WHEN j."i_2" IS NULL THEN j.clock->'net_days'
-                    ELSE jsonb_build_array(coalesce(j.clock->'net_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'net_days'->>1)::bigint, 0), "j"."i_2"), j.clock->'net_days'->2, "j"."t_2") END,
-               'payment_schedule', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_schedule'
-                    ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_schedule'->2, "j"."t_3") END,
-               'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
-                    ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_day'->2, "j"."t_4") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'description', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'description', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'description' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'description', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'description', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description', j.clock->'')->2, "j"."t_1"), r.entry) END,
+               'net_days', CASE WHEN "j"."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'net_days', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_2" = j.id AND "j"."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'net_days' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'net_days', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'net_days', j.clock->'')->>1)::bigint, 0), "j"."i_2"), coalesce(j.clock->'net_days', j.clock->'')->2, "j"."t_2"), r.entry) END,
+               'payment_schedule', CASE WHEN "j"."i_3" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'payment_schedule', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_3" = j.id AND "j"."t_3" IS NOT DISTINCT FROM j.t_0 AND j.clock->'payment_schedule' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'payment_schedule', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'payment_schedule', j.clock->'')->>1)::bigint, 0), "j"."i_3"), coalesce(j.clock->'payment_schedule', j.clock->'')->2, "j"."t_3"), r.entry) END,
+               'payment_day', CASE WHEN "j"."i_4" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'payment_day', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_4" = j.id AND "j"."t_4" IS NOT DISTINCT FROM j.t_0 AND j.clock->'payment_day' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'payment_day', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'payment_day', j.clock->'')->>1)::bigint, 0), "j"."i_4"), coalesce(j.clock->'payment_day', j.clock->'')->2, "j"."t_4"), r.entry) END)),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -11229,10 +11513,9 @@ WITH incoming AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
-    SELECT "replicator_write"."payment_terms_to_left"(coalesce(jsonb_agg(
-               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2", 'description', j."f_1", 'net_days', j."f_2", 'payment_schedule', j."f_3", 'payment_day', j."f_4"))
-                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2", 'description', j."f_1", 'net_days', j."f_2", 'payment_schedule', j."f_3", 'payment_day', j."f_4")) END), '[]'),
-               false) AS written
+    SELECT "replicator_write"."payment_terms_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
+                                 array_agg(j.tid), array_agg(j.txmin),
+                                 array_agg(ROW(j."k_1", j."k_2", j."f_1", j."f_2", j."f_3", j."f_4")::"fno"."payment_terms"), false) AS written
       FROM planned AS j
      WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))
 )
@@ -11479,7 +11762,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'c697a913ea667b67c503b6253fe2fbfbe198f205cd5e9b71b8e2049a812e9944', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '3e2ef7ac04eb99d3538ba41c5d27cc224874a6dced01a12ac87418b993351f6e', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11495,7 +11778,7 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_payment_terms_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."payment_terms_to_left_sync"(anyarray);
 $sql$)
@@ -11508,10 +11791,15 @@ ON CONFLICT (name) DO UPDATE
 -- the rows to write; the writes themselves run as replicator_left_writer, which holds
 -- this side's mapped tables and nothing else. So an application's trigger on the
 -- table fires with those rights, never with the owner's (the queue, the logs, the
--- other side). p_rows: [{"do": D (delete) | M (mark) | I (insert) | U (update),
--- "tid", "txmin" (the row as judged: one changed since is not written), "row"}];
--- p_truncate: every row the map covers here goes. Returns the rows written.
-CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_left"(p_rows jsonb, p_truncate boolean)
+-- other side). Per row to write, one element of each array: p_ops, D (delete) | M (mark)
+-- | I (insert) | U (update); p_tids, p_xmins, the row as judged (one changed since is
+-- not written); p_rows, the row as it is to be, an array of "fno"."customers" rows
+-- (anyarray: the table's row type in the signature would keep the table from being
+-- dropped; typed rather than JSON, which took longer to build and read than the
+-- writes). p_truncate: every row the map covers here goes. Returns the rows written.
+DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator_write"."customers_organization_to_left"(p_ops text[], p_tids tid[], p_xmins xid[],
+                                                  p_rows anyarray, p_truncate boolean)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -11521,8 +11809,12 @@ DECLARE
     v_written bigint;
 BEGIN
 WITH r AS MATERIALIZED (
-    SELECT x."do", x.tid, x.txmin, jsonb_populate_record(NULL::"fno"."customers", x."row") AS n
-      FROM jsonb_to_recordset(p_rows) AS x("do" text, tid tid, txmin xid, "row" jsonb)
+    -- The rows beside their ops, by position (not p_rows[i]: a plan made for these
+    -- arrays holds p_rows as a constant, and finding its i-th row reads the i - 1 before).
+    SELECT x."do", x.tid, x.txmin, n.n
+      FROM unnest(p_ops, p_tids, p_xmins) WITH ORDINALITY AS x("do", tid, txmin, i)
+      LEFT JOIN (SELECT u AS n, row_number() OVER () AS i FROM unnest(p_rows) AS u) AS n
+        ON n.i = x.i
 ), removed AS (
     DELETE FROM "fno"."customers" AS t
      USING r
@@ -11596,7 +11888,7 @@ END
 $writer$;
 -- PostgreSQL asks the new owner for CREATE on the schema; the writer holds it only here.
 GRANT CREATE ON SCHEMA "replicator_write" TO "replicator_left_writer";
-ALTER FUNCTION "replicator_write"."customers_organization_to_left"(jsonb, boolean) OWNER TO "replicator_left_writer";
+ALTER FUNCTION "replicator_write"."customers_organization_to_left"(text[], tid[], xid[], anyarray, boolean) OWNER TO "replicator_left_writer";
 ALTER FUNCTION "replicator_write"."customers_organization_to_left_sync"(anyarray) OWNER TO "replicator_left_writer";
 REVOKE CREATE ON SCHEMA "replicator_write" FROM "replicator_left_writer";
 
@@ -11737,20 +12029,20 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'name'->>2)::bigint, q."ot_1") AS "ot_1",
-           greatest((v.clock->'customer_group'->>0)::bigint, q."o_2", 0) AS "o_2",
-           greatest((v.clock->'customer_group'->>2)::bigint, q."ot_2") AS "ot_2",
-           greatest((v.clock->'payment_terms'->>0)::bigint, q."o_3", 0) AS "o_3",
-           greatest((v.clock->'payment_terms'->>2)::bigint, q."ot_3") AS "ot_3",
-           greatest((v.clock->'payment_method'->>0)::bigint, q."o_4", 0) AS "o_4",
-           greatest((v.clock->'payment_method'->>2)::bigint, q."ot_4") AS "ot_4",
-           greatest((v.clock->'email'->>0)::bigint, q."o_5", 0) AS "o_5",
-           greatest((v.clock->'email'->>2)::bigint, q."ot_5") AS "ot_5",
-           greatest((v.clock->'credit_limit'->>0)::bigint, q."o_6", 0) AS "o_6",
-           greatest((v.clock->'credit_limit'->>2)::bigint, q."ot_6") AS "ot_6",
-           greatest((v.clock->'blocked'->>0)::bigint, q."o_7", 0) AS "o_7",
-           greatest((v.clock->'blocked'->>2)::bigint, q."ot_7") AS "ot_7",
+           greatest((coalesce(v.clock->'name', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'name', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'customer_group', v.clock->'')->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((coalesce(v.clock->'customer_group', v.clock->'')->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((coalesce(v.clock->'payment_terms', v.clock->'')->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((coalesce(v.clock->'payment_terms', v.clock->'')->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((coalesce(v.clock->'payment_method', v.clock->'')->>0)::bigint, q."o_4", 0) AS "o_4",
+           greatest((coalesce(v.clock->'payment_method', v.clock->'')->>2)::bigint, q."ot_4") AS "ot_4",
+           greatest((coalesce(v.clock->'email', v.clock->'')->>0)::bigint, q."o_5", 0) AS "o_5",
+           greatest((coalesce(v.clock->'email', v.clock->'')->>2)::bigint, q."ot_5") AS "ot_5",
+           greatest((coalesce(v.clock->'credit_limit', v.clock->'')->>0)::bigint, q."o_6", 0) AS "o_6",
+           greatest((coalesce(v.clock->'credit_limit', v.clock->'')->>2)::bigint, q."ot_6") AS "ot_6",
+           greatest((coalesce(v.clock->'blocked', v.clock->'')->>0)::bigint, q."o_7", 0) AS "o_7",
+           greatest((coalesce(v.clock->'blocked', v.clock->'')->>2)::bigint, q."ot_7") AS "ot_7",
            0::bigint AS "o_8", NULL::bigint AS "ot_8",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
@@ -11921,26 +12213,38 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
-                    ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END,
-               'customer_group', CASE WHEN j."i_2" IS NULL THEN j.clock->'customer_group'
-                    ELSE jsonb_build_array(coalesce(j.clock->'customer_group'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_group'->>1)::bigint, 0), "j"."i_2"), j.clock->'customer_group'->2, "j"."t_2") END,
-               'payment_terms', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_terms'
-                    ELSE jsonb_build_array(coalesce(j.clock->'payment_terms'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_terms'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_terms'->2, "j"."t_3") END,
-               'payment_method', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_method'
-                    ELSE jsonb_build_array(coalesce(j.clock->'payment_method'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_method'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_method'->2, "j"."t_4") END,
-               'email', CASE WHEN j."i_5" IS NULL THEN j.clock->'email'
-                    ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_5"), j.clock->'email'->2, "j"."t_5") END,
-               'credit_limit', CASE WHEN j."i_6" IS NULL THEN j.clock->'credit_limit'
-                    ELSE jsonb_build_array(coalesce(j.clock->'credit_limit'->0, to_jsonb(0)), greatest(coalesce((j.clock->'credit_limit'->>1)::bigint, 0), "j"."i_6"), j.clock->'credit_limit'->2, "j"."t_6") END,
-               'blocked', CASE WHEN j."i_7" IS NULL THEN j.clock->'blocked'
-                    ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_7"), j.clock->'blocked'->2, "j"."t_7") END,
-               'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
-                    ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_8"), j.clock->'party_type'->2, "j"."t_8") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'name', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'name', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'name' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'name', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'name', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'name', j.clock->'')->2, "j"."t_1"), r.entry) END,
+               'customer_group', CASE WHEN "j"."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'customer_group', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_2" = j.id AND "j"."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'customer_group' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'customer_group', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'customer_group', j.clock->'')->>1)::bigint, 0), "j"."i_2"), coalesce(j.clock->'customer_group', j.clock->'')->2, "j"."t_2"), r.entry) END,
+               'payment_terms', CASE WHEN "j"."i_3" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'payment_terms', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_3" = j.id AND "j"."t_3" IS NOT DISTINCT FROM j.t_0 AND j.clock->'payment_terms' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'payment_terms', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'payment_terms', j.clock->'')->>1)::bigint, 0), "j"."i_3"), coalesce(j.clock->'payment_terms', j.clock->'')->2, "j"."t_3"), r.entry) END,
+               'payment_method', CASE WHEN "j"."i_4" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'payment_method', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_4" = j.id AND "j"."t_4" IS NOT DISTINCT FROM j.t_0 AND j.clock->'payment_method' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'payment_method', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'payment_method', j.clock->'')->>1)::bigint, 0), "j"."i_4"), coalesce(j.clock->'payment_method', j.clock->'')->2, "j"."t_4"), r.entry) END,
+               'email', CASE WHEN "j"."i_5" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'email', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_5" = j.id AND "j"."t_5" IS NOT DISTINCT FROM j.t_0 AND j.clock->'email' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'email', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'email', j.clock->'')->>1)::bigint, 0), "j"."i_5"), coalesce(j.clock->'email', j.clock->'')->2, "j"."t_5"), r.entry) END,
+               'credit_limit', CASE WHEN "j"."i_6" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'credit_limit', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_6" = j.id AND "j"."t_6" IS NOT DISTINCT FROM j.t_0 AND j.clock->'credit_limit' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'credit_limit', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'credit_limit', j.clock->'')->>1)::bigint, 0), "j"."i_6"), coalesce(j.clock->'credit_limit', j.clock->'')->2, "j"."t_6"), r.entry) END,
+               'blocked', CASE WHEN "j"."i_7" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'blocked', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_7" = j.id AND "j"."t_7" IS NOT DISTINCT FROM j.t_0 AND j.clock->'blocked' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'blocked', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'blocked', j.clock->'')->>1)::bigint, 0), "j"."i_7"), coalesce(j.clock->'blocked', j.clock->'')->2, "j"."t_7"), r.entry) END,
+               'party_type', CASE WHEN "j"."i_8" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'party_type', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_8" = j.id AND "j"."t_8" IS NOT DISTINCT FROM j.t_0 AND j.clock->'party_type' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'party_type', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'party_type', j.clock->'')->>1)::bigint, 0), "j"."i_8"), coalesce(j.clock->'party_type', j.clock->'')->2, "j"."t_8"), r.entry) END,
+               'relationship_type', nullif(coalesce(nullif(coalesce(j.clock->'relationship_type', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry))),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -11991,8 +12295,8 @@ WITH incoming AS (
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
 ), removed AS (
-    SELECT "replicator_write"."customers_organization_to_left"(coalesce(jsonb_agg(jsonb_build_object('do', 'D', 'tid', j.tid, 'txmin', j.txmin)), '[]'),
-                                 false) AS written
+    SELECT "replicator_write"."customers_organization_to_left"(array_agg('D'::text), array_agg(j.tid), array_agg(j.txmin),
+                                 NULL::"fno"."customers"[], false) AS written
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding
 )
@@ -12121,20 +12425,20 @@ WITH incoming AS (
            END AS gone,
            greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
            greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
-           greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
-           greatest((v.clock->'name'->>2)::bigint, q."ot_1") AS "ot_1",
-           greatest((v.clock->'customer_group'->>0)::bigint, q."o_2", 0) AS "o_2",
-           greatest((v.clock->'customer_group'->>2)::bigint, q."ot_2") AS "ot_2",
-           greatest((v.clock->'payment_terms'->>0)::bigint, q."o_3", 0) AS "o_3",
-           greatest((v.clock->'payment_terms'->>2)::bigint, q."ot_3") AS "ot_3",
-           greatest((v.clock->'payment_method'->>0)::bigint, q."o_4", 0) AS "o_4",
-           greatest((v.clock->'payment_method'->>2)::bigint, q."ot_4") AS "ot_4",
-           greatest((v.clock->'email'->>0)::bigint, q."o_5", 0) AS "o_5",
-           greatest((v.clock->'email'->>2)::bigint, q."ot_5") AS "ot_5",
-           greatest((v.clock->'credit_limit'->>0)::bigint, q."o_6", 0) AS "o_6",
-           greatest((v.clock->'credit_limit'->>2)::bigint, q."ot_6") AS "ot_6",
-           greatest((v.clock->'blocked'->>0)::bigint, q."o_7", 0) AS "o_7",
-           greatest((v.clock->'blocked'->>2)::bigint, q."ot_7") AS "ot_7",
+           greatest((coalesce(v.clock->'name', v.clock->'')->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((coalesce(v.clock->'name', v.clock->'')->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((coalesce(v.clock->'customer_group', v.clock->'')->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((coalesce(v.clock->'customer_group', v.clock->'')->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((coalesce(v.clock->'payment_terms', v.clock->'')->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((coalesce(v.clock->'payment_terms', v.clock->'')->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((coalesce(v.clock->'payment_method', v.clock->'')->>0)::bigint, q."o_4", 0) AS "o_4",
+           greatest((coalesce(v.clock->'payment_method', v.clock->'')->>2)::bigint, q."ot_4") AS "ot_4",
+           greatest((coalesce(v.clock->'email', v.clock->'')->>0)::bigint, q."o_5", 0) AS "o_5",
+           greatest((coalesce(v.clock->'email', v.clock->'')->>2)::bigint, q."ot_5") AS "ot_5",
+           greatest((coalesce(v.clock->'credit_limit', v.clock->'')->>0)::bigint, q."o_6", 0) AS "o_6",
+           greatest((coalesce(v.clock->'credit_limit', v.clock->'')->>2)::bigint, q."ot_6") AS "ot_6",
+           greatest((coalesce(v.clock->'blocked', v.clock->'')->>0)::bigint, q."o_7", 0) AS "o_7",
+           greatest((coalesce(v.clock->'blocked', v.clock->'')->>2)::bigint, q."ot_7") AS "ot_7",
            0::bigint AS "o_8", NULL::bigint AS "ot_8",
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
@@ -12305,26 +12609,38 @@ WITH incoming AS (
     -- (an initial sync, a repair) leaves it as it was.
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'left', j.own_key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
-               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
-                    ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END,
-               'customer_group', CASE WHEN j."i_2" IS NULL THEN j.clock->'customer_group'
-                    ELSE jsonb_build_array(coalesce(j.clock->'customer_group'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_group'->>1)::bigint, 0), "j"."i_2"), j.clock->'customer_group'->2, "j"."t_2") END,
-               'payment_terms', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_terms'
-                    ELSE jsonb_build_array(coalesce(j.clock->'payment_terms'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_terms'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_terms'->2, "j"."t_3") END,
-               'payment_method', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_method'
-                    ELSE jsonb_build_array(coalesce(j.clock->'payment_method'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_method'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_method'->2, "j"."t_4") END,
-               'email', CASE WHEN j."i_5" IS NULL THEN j.clock->'email'
-                    ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_5"), j.clock->'email'->2, "j"."t_5") END,
-               'credit_limit', CASE WHEN j."i_6" IS NULL THEN j.clock->'credit_limit'
-                    ELSE jsonb_build_array(coalesce(j.clock->'credit_limit'->0, to_jsonb(0)), greatest(coalesce((j.clock->'credit_limit'->>1)::bigint, 0), "j"."i_6"), j.clock->'credit_limit'->2, "j"."t_6") END,
-               'blocked', CASE WHEN j."i_7" IS NULL THEN j.clock->'blocked'
-                    ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_7"), j.clock->'blocked'->2, "j"."t_7") END,
-               'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
-                    ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_8"), j.clock->'party_type'->2, "j"."t_8") END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'name', CASE WHEN "j"."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'name', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_1" = j.id AND "j"."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'name' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'name', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'name', j.clock->'')->>1)::bigint, 0), "j"."i_1"), coalesce(j.clock->'name', j.clock->'')->2, "j"."t_1"), r.entry) END,
+               'customer_group', CASE WHEN "j"."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'customer_group', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_2" = j.id AND "j"."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'customer_group' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'customer_group', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'customer_group', j.clock->'')->>1)::bigint, 0), "j"."i_2"), coalesce(j.clock->'customer_group', j.clock->'')->2, "j"."t_2"), r.entry) END,
+               'payment_terms', CASE WHEN "j"."i_3" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'payment_terms', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_3" = j.id AND "j"."t_3" IS NOT DISTINCT FROM j.t_0 AND j.clock->'payment_terms' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'payment_terms', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'payment_terms', j.clock->'')->>1)::bigint, 0), "j"."i_3"), coalesce(j.clock->'payment_terms', j.clock->'')->2, "j"."t_3"), r.entry) END,
+               'payment_method', CASE WHEN "j"."i_4" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'payment_method', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_4" = j.id AND "j"."t_4" IS NOT DISTINCT FROM j.t_0 AND j.clock->'payment_method' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'payment_method', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'payment_method', j.clock->'')->>1)::bigint, 0), "j"."i_4"), coalesce(j.clock->'payment_method', j.clock->'')->2, "j"."t_4"), r.entry) END,
+               'email', CASE WHEN "j"."i_5" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'email', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_5" = j.id AND "j"."t_5" IS NOT DISTINCT FROM j.t_0 AND j.clock->'email' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'email', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'email', j.clock->'')->>1)::bigint, 0), "j"."i_5"), coalesce(j.clock->'email', j.clock->'')->2, "j"."t_5"), r.entry) END,
+               'credit_limit', CASE WHEN "j"."i_6" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'credit_limit', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_6" = j.id AND "j"."t_6" IS NOT DISTINCT FROM j.t_0 AND j.clock->'credit_limit' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'credit_limit', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'credit_limit', j.clock->'')->>1)::bigint, 0), "j"."i_6"), coalesce(j.clock->'credit_limit', j.clock->'')->2, "j"."t_6"), r.entry) END,
+               'blocked', CASE WHEN "j"."i_7" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'blocked', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_7" = j.id AND "j"."t_7" IS NOT DISTINCT FROM j.t_0 AND j.clock->'blocked' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'blocked', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'blocked', j.clock->'')->>1)::bigint, 0), "j"."i_7"), coalesce(j.clock->'blocked', j.clock->'')->2, "j"."t_7"), r.entry) END,
+               'party_type', CASE WHEN "j"."i_8" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'party_type', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN "j"."i_8" = j.id AND "j"."t_8" IS NOT DISTINCT FROM j.t_0 AND j.clock->'party_type' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(coalesce(coalesce(j.clock->'party_type', j.clock->'')->0, to_jsonb(0)), greatest(coalesce((coalesce(j.clock->'party_type', j.clock->'')->>1)::bigint, 0), "j"."i_8"), coalesce(j.clock->'party_type', j.clock->'')->2, "j"."t_8"), r.entry) END,
+               'relationship_type', nullif(coalesce(nullif(coalesce(j.clock->'relationship_type', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry))),
            j.gone_after, j.o_0, now()
       FROM planned AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0) AS entry) AS r
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
@@ -12393,10 +12709,9 @@ WITH incoming AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
-    SELECT "replicator_write"."customers_organization_to_left"(coalesce(jsonb_agg(
-               CASE WHEN j.present THEN jsonb_build_object('do', 'U', 'tid', j.tid, 'txmin', j.txmin, 'row', jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'customer_group', j."f_2", 'payment_terms', j."f_3", 'payment_method', j."f_4", 'email', j."f_5", 'credit_limit', j."f_6", 'blocked', j."f_7", 'party_type', j."f_8"))
-                    ELSE jsonb_build_object('do', 'I', 'row', jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'customer_group', j."f_2", 'payment_terms', j."f_3", 'payment_method', j."f_4", 'email', j."f_5", 'credit_limit', j."f_6", 'blocked', j."f_7", 'party_type', j."f_8")) END), '[]'),
-               false) AS written
+    SELECT "replicator_write"."customers_organization_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
+                                 array_agg(j.tid), array_agg(j.txmin),
+                                 array_agg(ROW(j."k_1", j."k_2", j."f_8", j."f_1", j."f_2", j."f_3", j."f_4", j."f_6", j."f_7", j."f_5", NULL)::"fno"."customers"), false) AS written
       FROM planned AS j
      WHERE j.exists_after AND NOT j.holding AND (NOT j.present           OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8"))
 )
@@ -12656,7 +12971,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '78bab56e68f008e686af95231ca3156e16cd1044ba6a3b2ea5abef52aaa03fef', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '9af7eee3fe99c645a0cca2927f04fca3535af17875835d74a88093c6357111fa', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12672,7 +12987,7 @@ END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
-DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_customers_organization_to_left"(json);
 DROP FUNCTION IF EXISTS "replicator_write"."customers_organization_to_left_sync"(anyarray);
 $sql$)
@@ -12699,9 +13014,14 @@ DECLARE
     v_failed integer := 0;
     v_delete_failed jsonb := '{}';
     v_applied text[] := '{}';  -- maps that wrote rows in this batch
-    -- Per map: its changes in order, how many came in this batch, and whether any
-    -- deletes; the batch is split once, not read again for every map.
-    v_by_map jsonb;
+    -- Per map (v_maps), in arrays: its changes in order, how many came in this batch, and
+    -- whether any deletes. The batch is split once, not read again for every map, and
+    -- not nested in one JSON value, which took longer to build than the split itself.
+    v_maps text[];
+    v_map_changes jsonb[];
+    v_map_counts bigint[];
+    v_map_deletes boolean[];
+    v_at integer;  -- the map's position in them
 BEGIN
     -- A row's earlier changes that are waiting here (held for a parent, or in the error
     -- log) are applied with its new ones: each may have written fields the new ones
@@ -12726,9 +13046,8 @@ BEGIN
           JOIN batch_keys AS b ON e.map_name = b.map_name AND e.key = b.key
          WHERE e.state = 'open' AND e.direction = p_direction AND e.op <> 'T'
     )
-    SELECT coalesce(jsonb_object_agg(map_name, jsonb_build_object(
-               'changes', changes, 'count', counted, 'deletes', deletes)), '{}')
-      INTO v_by_map
+    SELECT array_agg(map_name), array_agg(changes), array_agg(counted), array_agg(deletes)
+      INTO v_maps, v_map_changes, v_map_counts, v_map_deletes
       FROM (SELECT e.map_name, jsonb_agg(e.change ORDER BY (e.change->>'id')::bigint) AS changes,
                    count(*) FILTER (WHERE e.change->'earlier' IS NULL) AS counted,
                    bool_or(e.change->>'op' IN ('D', 'T')) AS deletes
@@ -12737,98 +13056,112 @@ BEGIN
              GROUP BY e.map_name) AS per_map;
     -- All of the map's changes, if any deletes: each row's outcome is decided from all
     -- of its changes.
-    IF p_direction = 'to_left' AND (v_by_map->'customers_organization'->>'deletes')::boolean THEN
-        v_map_failed := "replicator"."apply_customers_organization_to_left"(v_by_map->'customers_organization'->'changes', true, p_final);
+    v_at := array_position(v_maps, 'customers_organization');
+    IF p_direction = 'to_left' AND v_map_deletes[v_at] THEN
+        v_map_failed := "replicator"."apply_customers_organization_to_left"(v_map_changes[v_at], true, p_final);
         v_failed := v_failed + v_map_failed;
         v_delete_failed := v_delete_failed || jsonb_build_object('customers_organization', v_map_failed);
     END IF;
     -- All of the map's changes, if any deletes: each row's outcome is decided from all
     -- of its changes.
-    IF p_direction = 'to_left' AND (v_by_map->'payment_terms'->>'deletes')::boolean THEN
-        v_map_failed := "replicator"."apply_payment_terms_to_left"(v_by_map->'payment_terms'->'changes', true, p_final);
+    v_at := array_position(v_maps, 'payment_terms');
+    IF p_direction = 'to_left' AND v_map_deletes[v_at] THEN
+        v_map_failed := "replicator"."apply_payment_terms_to_left"(v_map_changes[v_at], true, p_final);
         v_failed := v_failed + v_map_failed;
         v_delete_failed := v_delete_failed || jsonb_build_object('payment_terms', v_map_failed);
     END IF;
     -- All of the map's changes, if any deletes: each row's outcome is decided from all
     -- of its changes.
-    IF p_direction = 'to_left' AND (v_by_map->'payment_schedule_lines'->>'deletes')::boolean THEN
-        v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_by_map->'payment_schedule_lines'->'changes', true, p_final);
+    v_at := array_position(v_maps, 'payment_schedule_lines');
+    IF p_direction = 'to_left' AND v_map_deletes[v_at] THEN
+        v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_map_changes[v_at], true, p_final);
         v_failed := v_failed + v_map_failed;
         v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedule_lines', v_map_failed);
     END IF;
     -- All of the map's changes, if any deletes: each row's outcome is decided from all
     -- of its changes.
-    IF p_direction = 'to_left' AND (v_by_map->'payment_schedules'->>'deletes')::boolean THEN
-        v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_by_map->'payment_schedules'->'changes', true, p_final);
+    v_at := array_position(v_maps, 'payment_schedules');
+    IF p_direction = 'to_left' AND v_map_deletes[v_at] THEN
+        v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_map_changes[v_at], true, p_final);
         v_failed := v_failed + v_map_failed;
         v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedules', v_map_failed);
     END IF;
     -- All of the map's changes, if any deletes: each row's outcome is decided from all
     -- of its changes.
-    IF p_direction = 'to_left' AND (v_by_map->'payment_day_lines'->>'deletes')::boolean THEN
-        v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_by_map->'payment_day_lines'->'changes', true, p_final);
+    v_at := array_position(v_maps, 'payment_day_lines');
+    IF p_direction = 'to_left' AND v_map_deletes[v_at] THEN
+        v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_map_changes[v_at], true, p_final);
         v_failed := v_failed + v_map_failed;
         v_delete_failed := v_delete_failed || jsonb_build_object('payment_day_lines', v_map_failed);
     END IF;
     -- All of the map's changes, if any deletes: each row's outcome is decided from all
     -- of its changes.
-    IF p_direction = 'to_left' AND (v_by_map->'payment_days'->>'deletes')::boolean THEN
-        v_map_failed := "replicator"."apply_payment_days_to_left"(v_by_map->'payment_days'->'changes', true, p_final);
+    v_at := array_position(v_maps, 'payment_days');
+    IF p_direction = 'to_left' AND v_map_deletes[v_at] THEN
+        v_map_failed := "replicator"."apply_payment_days_to_left"(v_map_changes[v_at], true, p_final);
         v_failed := v_failed + v_map_failed;
         v_delete_failed := v_delete_failed || jsonb_build_object('payment_days', v_map_failed);
     END IF;
     -- All of the map's changes, if any deletes: each row's outcome is decided from all
     -- of its changes.
-    IF p_direction = 'to_left' AND (v_by_map->'name_affixes'->>'deletes')::boolean THEN
-        v_map_failed := "replicator"."apply_name_affixes_to_left"(v_by_map->'name_affixes'->'changes', true, p_final);
+    v_at := array_position(v_maps, 'name_affixes');
+    IF p_direction = 'to_left' AND v_map_deletes[v_at] THEN
+        v_map_failed := "replicator"."apply_name_affixes_to_left"(v_map_changes[v_at], true, p_final);
         v_failed := v_failed + v_map_failed;
         v_delete_failed := v_delete_failed || jsonb_build_object('name_affixes', v_map_failed);
     END IF;
     -- All of the map's changes, if any deletes: each row's outcome is decided from all
     -- of its changes.
-    IF p_direction = 'to_left' AND (v_by_map->'loyalty_cards'->>'deletes')::boolean THEN
-        v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_by_map->'loyalty_cards'->'changes', true, p_final);
+    v_at := array_position(v_maps, 'loyalty_cards');
+    IF p_direction = 'to_left' AND v_map_deletes[v_at] THEN
+        v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_map_changes[v_at], true, p_final);
         v_failed := v_failed + v_map_failed;
         v_delete_failed := v_delete_failed || jsonb_build_object('loyalty_cards', v_map_failed);
     END IF;
     -- All of the map's changes, if any deletes: each row's outcome is decided from all
     -- of its changes.
-    IF p_direction = 'to_left' AND (v_by_map->'customers_person'->>'deletes')::boolean THEN
-        v_map_failed := "replicator"."apply_customers_person_to_left"(v_by_map->'customers_person'->'changes', true, p_final);
+    v_at := array_position(v_maps, 'customers_person');
+    IF p_direction = 'to_left' AND v_map_deletes[v_at] THEN
+        v_map_failed := "replicator"."apply_customers_person_to_left"(v_map_changes[v_at], true, p_final);
         v_failed := v_failed + v_map_failed;
         v_delete_failed := v_delete_failed || jsonb_build_object('customers_person', v_map_failed);
     END IF;
     -- All of the map's changes, if any deletes: each row's outcome is decided from all
     -- of its changes.
-    IF p_direction = 'to_left' AND (v_by_map->'customer_payment_methods'->>'deletes')::boolean THEN
-        v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_by_map->'customer_payment_methods'->'changes', true, p_final);
+    v_at := array_position(v_maps, 'customer_payment_methods');
+    IF p_direction = 'to_left' AND v_map_deletes[v_at] THEN
+        v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_map_changes[v_at], true, p_final);
         v_failed := v_failed + v_map_failed;
         v_delete_failed := v_delete_failed || jsonb_build_object('customer_payment_methods', v_map_failed);
     END IF;
     -- All of the map's changes, if any deletes: each row's outcome is decided from all
     -- of its changes.
-    IF p_direction = 'to_left' AND (v_by_map->'customer_groups'->>'deletes')::boolean THEN
-        v_map_failed := "replicator"."apply_customer_groups_to_left"(v_by_map->'customer_groups'->'changes', true, p_final);
+    v_at := array_position(v_maps, 'customer_groups');
+    IF p_direction = 'to_left' AND v_map_deletes[v_at] THEN
+        v_map_failed := "replicator"."apply_customer_groups_to_left"(v_map_changes[v_at], true, p_final);
         v_failed := v_failed + v_map_failed;
         v_delete_failed := v_delete_failed || jsonb_build_object('customer_groups', v_map_failed);
     END IF;
     -- All of the map's changes, if any deletes: each row's outcome is decided from all
     -- of its changes.
-    IF p_direction = 'to_left' AND (v_by_map->'contact_persons'->>'deletes')::boolean THEN
-        v_map_failed := "replicator"."apply_contact_persons_to_left"(v_by_map->'contact_persons'->'changes', true, p_final);
+    v_at := array_position(v_maps, 'contact_persons');
+    IF p_direction = 'to_left' AND v_map_deletes[v_at] THEN
+        v_map_failed := "replicator"."apply_contact_persons_to_left"(v_map_changes[v_at], true, p_final);
         v_failed := v_failed + v_map_failed;
         v_delete_failed := v_delete_failed || jsonb_build_object('contact_persons', v_map_failed);
     END IF;
     -- All of the map's changes, if any deletes: each row's outcome is decided from all
     -- of its changes.
-    IF p_direction = 'to_left' AND (v_by_map->'companies'->>'deletes')::boolean THEN
-        v_map_failed := "replicator"."apply_companies_to_left"(v_by_map->'companies'->'changes', true, p_final);
+    v_at := array_position(v_maps, 'companies');
+    IF p_direction = 'to_left' AND v_map_deletes[v_at] THEN
+        v_map_failed := "replicator"."apply_companies_to_left"(v_map_changes[v_at], true, p_final);
         v_failed := v_failed + v_map_failed;
         v_delete_failed := v_delete_failed || jsonb_build_object('companies', v_map_failed);
     END IF;
     IF p_direction = 'to_left' THEN
-        v_changes := v_by_map->'companies'->'changes';
-        v_count := coalesce((v_by_map->'companies'->>'count')::integer, 0);
+        v_at := array_position(v_maps, 'companies');
+        v_changes := v_map_changes[v_at];
+        v_count := coalesce(v_map_counts[v_at], 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_companies_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -12842,8 +13175,9 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        v_changes := v_by_map->'contact_persons'->'changes';
-        v_count := coalesce((v_by_map->'contact_persons'->>'count')::integer, 0);
+        v_at := array_position(v_maps, 'contact_persons');
+        v_changes := v_map_changes[v_at];
+        v_count := coalesce(v_map_counts[v_at], 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -12887,8 +13221,9 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        v_changes := v_by_map->'customer_groups'->'changes';
-        v_count := coalesce((v_by_map->'customer_groups'->>'count')::integer, 0);
+        v_at := array_position(v_maps, 'customer_groups');
+        v_changes := v_map_changes[v_at];
+        v_count := coalesce(v_map_counts[v_at], 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -12932,8 +13267,9 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        v_changes := v_by_map->'customer_payment_methods'->'changes';
-        v_count := coalesce((v_by_map->'customer_payment_methods'->>'count')::integer, 0);
+        v_at := array_position(v_maps, 'customer_payment_methods');
+        v_changes := v_map_changes[v_at];
+        v_count := coalesce(v_map_counts[v_at], 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -12977,8 +13313,9 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        v_changes := v_by_map->'customers_person'->'changes';
-        v_count := coalesce((v_by_map->'customers_person'->>'count')::integer, 0);
+        v_at := array_position(v_maps, 'customers_person');
+        v_changes := v_map_changes[v_at];
+        v_count := coalesce(v_map_counts[v_at], 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -13022,8 +13359,9 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        v_changes := v_by_map->'loyalty_cards'->'changes';
-        v_count := coalesce((v_by_map->'loyalty_cards'->>'count')::integer, 0);
+        v_at := array_position(v_maps, 'loyalty_cards');
+        v_changes := v_map_changes[v_at];
+        v_count := coalesce(v_map_counts[v_at], 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -13037,8 +13375,9 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        v_changes := v_by_map->'name_affixes'->'changes';
-        v_count := coalesce((v_by_map->'name_affixes'->>'count')::integer, 0);
+        v_at := array_position(v_maps, 'name_affixes');
+        v_changes := v_map_changes[v_at];
+        v_count := coalesce(v_map_counts[v_at], 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -13052,8 +13391,9 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        v_changes := v_by_map->'payment_days'->'changes';
-        v_count := coalesce((v_by_map->'payment_days'->>'count')::integer, 0);
+        v_at := array_position(v_maps, 'payment_days');
+        v_changes := v_map_changes[v_at];
+        v_count := coalesce(v_map_counts[v_at], 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -13097,8 +13437,9 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        v_changes := v_by_map->'payment_day_lines'->'changes';
-        v_count := coalesce((v_by_map->'payment_day_lines'->>'count')::integer, 0);
+        v_at := array_position(v_maps, 'payment_day_lines');
+        v_changes := v_map_changes[v_at];
+        v_count := coalesce(v_map_counts[v_at], 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -13142,8 +13483,9 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        v_changes := v_by_map->'payment_schedules'->'changes';
-        v_count := coalesce((v_by_map->'payment_schedules'->>'count')::integer, 0);
+        v_at := array_position(v_maps, 'payment_schedules');
+        v_changes := v_map_changes[v_at];
+        v_count := coalesce(v_map_counts[v_at], 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -13187,8 +13529,9 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        v_changes := v_by_map->'payment_schedule_lines'->'changes';
-        v_count := coalesce((v_by_map->'payment_schedule_lines'->>'count')::integer, 0);
+        v_at := array_position(v_maps, 'payment_schedule_lines');
+        v_changes := v_map_changes[v_at];
+        v_count := coalesce(v_map_counts[v_at], 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -13232,8 +13575,9 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        v_changes := v_by_map->'payment_terms'->'changes';
-        v_count := coalesce((v_by_map->'payment_terms'->>'count')::integer, 0);
+        v_at := array_position(v_maps, 'payment_terms');
+        v_changes := v_map_changes[v_at];
+        v_count := coalesce(v_map_counts[v_at], 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -13277,8 +13621,9 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        v_changes := v_by_map->'customers_organization'->'changes';
-        v_count := coalesce((v_by_map->'customers_organization'->>'count')::integer, 0);
+        v_at := array_position(v_maps, 'customers_organization');
+        v_changes := v_map_changes[v_at];
+        v_count := coalesce(v_map_counts[v_at], 0);
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
@@ -13332,7 +13677,7 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', 'd8e45ef2efafe3704e6304f766a15ba2dd027f21dc76981f8217cffb3aa549c8', $sql$$sql$)
+VALUES ('dispatch', 'e38b2184fd5a22b5b0d3d68b58eabb6c26ca7348c247ef7f43083dcf32c446c2', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -15830,28 +16175,42 @@ SET search_path = pg_catalog, pg_temp
 AS $absorb$
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'left', j.key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
-               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), j."t_1", j.clock->'name'->3) END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'name', CASE WHEN j."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'name', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_1" = j.id AND j."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'name' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'name', j.clock->'')->>0)::bigint, 0), j."i_1"), coalesce(coalesce(j.clock->'name', j.clock->'')->1, to_jsonb(0)), greatest(j."t_1", j.clock_stamp), coalesce(j.clock->'name', j.clock->'')->3), r.entry) END)),
            CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
-      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
-                   max(c.id) AS id, max(c.stamp) AS t_0,
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
-                       AS "i_1",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
-                       AS "t_1",
-                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
-                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'companies') AS c
-              -- One lookup by primary key per change (LIMIT: a plan made while the table
-              -- looked small would otherwise read every clock of the map for each one).
+      FROM (SELECT c.*, coalesce(v.clock, '{}') AS clock,
+                   -- A row's stamps on this side only grow: none below the clock's.
+                   (v.clock->''->>2)::bigint AS clock_stamp
+              FROM (SELECT c.key, max(c.id) AS id, max(c.stamp) AS t_0,
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                               AS "i_1",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                               AS "t_1",
+                           (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                           (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+                      -- The crossing changes, read from the queue here (no clock per change:
+                      -- absorb needs none of what the other side judges them by), each
+                      -- stamped with the newest commit of its row up to it.
+                      FROM (SELECT q.id, q.op, q.image, q.before, q.key,
+                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                              FROM "replicator"."change_queue" AS q
+                             -- By id (map_name || '': not by the index by map, which would read
+                             -- every queued change of the map and test each against the ids).
+                             WHERE q.direction = 'to_right' AND q.id = ANY (p_ids)
+                               AND q.map_name || '' = 'companies' AND q.op <> 'T' AND q.key IS NOT NULL) AS c
+                     GROUP BY c.key) AS c
+              -- The row's clock, by primary key (LIMIT: a plan made while the table looked
+              -- small would otherwise read every clock of the map for each row).
               LEFT JOIN LATERAL (
                    SELECT v.clock FROM "replicator"."versions" AS v
                     WHERE v.key = c.key AND v.map_name = 'companies' AND v.side = 'left'
-                    LIMIT 1) AS v ON true
-             WHERE c.op <> 'T' AND c.key IS NOT NULL
-             GROUP BY c.key, v.clock) AS j
+                    LIMIT 1) AS v ON true) AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), greatest(j.t_0, j.clock_stamp), j.clock->''->3) AS entry) AS r
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock,
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
@@ -15860,7 +16219,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', 'a5c9cdefbc88de8034a8e756429bb4c2d9caecc725286f9ecaa83d6a1ec959ba', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
+VALUES ('map/companies/to_right/absorb', '12eb2a8f9c866acb526890dd5c11235768e2cd2b3f41e438c5d3591c09320558', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -15880,52 +16239,70 @@ SET search_path = pg_catalog, pg_temp
 AS $absorb$
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'left', j.key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
-               'first_name', CASE WHEN j."i_1" IS NULL THEN j.clock->'first_name'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'first_name'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'first_name'->1, to_jsonb(0)), j."t_1", j.clock->'first_name'->3) END,
-               'last_name', CASE WHEN j."i_2" IS NULL THEN j.clock->'last_name'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'last_name'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'last_name'->1, to_jsonb(0)), j."t_2", j.clock->'last_name'->3) END,
-               'email', CASE WHEN j."i_3" IS NULL THEN j.clock->'email'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'email'->1, to_jsonb(0)), j."t_3", j.clock->'email'->3) END,
-               'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_account'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'customer_account'->1, to_jsonb(0)), j."t_4", j.clock->'customer_account'->3) END,
-               'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), j."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), j."t_5", j.clock->'is_sellable'->3) END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'first_name', CASE WHEN j."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'first_name', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_1" = j.id AND j."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'first_name' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'first_name', j.clock->'')->>0)::bigint, 0), j."i_1"), coalesce(coalesce(j.clock->'first_name', j.clock->'')->1, to_jsonb(0)), greatest(j."t_1", j.clock_stamp), coalesce(j.clock->'first_name', j.clock->'')->3), r.entry) END,
+               'last_name', CASE WHEN j."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'last_name', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_2" = j.id AND j."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'last_name' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'last_name', j.clock->'')->>0)::bigint, 0), j."i_2"), coalesce(coalesce(j.clock->'last_name', j.clock->'')->1, to_jsonb(0)), greatest(j."t_2", j.clock_stamp), coalesce(j.clock->'last_name', j.clock->'')->3), r.entry) END,
+               'email', CASE WHEN j."i_3" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'email', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_3" = j.id AND j."t_3" IS NOT DISTINCT FROM j.t_0 AND j.clock->'email' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'email', j.clock->'')->>0)::bigint, 0), j."i_3"), coalesce(coalesce(j.clock->'email', j.clock->'')->1, to_jsonb(0)), greatest(j."t_3", j.clock_stamp), coalesce(j.clock->'email', j.clock->'')->3), r.entry) END,
+               'customer_account', CASE WHEN j."i_4" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'customer_account', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_4" = j.id AND j."t_4" IS NOT DISTINCT FROM j.t_0 AND j.clock->'customer_account' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'customer_account', j.clock->'')->>0)::bigint, 0), j."i_4"), coalesce(coalesce(j.clock->'customer_account', j.clock->'')->1, to_jsonb(0)), greatest(j."t_4", j.clock_stamp), coalesce(j.clock->'customer_account', j.clock->'')->3), r.entry) END,
+               'is_sellable', CASE WHEN j."i_5" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'is_sellable', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_5" = j.id AND j."t_5" IS NOT DISTINCT FROM j.t_0 AND j.clock->'is_sellable' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'is_sellable', j.clock->'')->>0)::bigint, 0), j."i_5"), coalesce(coalesce(j.clock->'is_sellable', j.clock->'')->1, to_jsonb(0)), greatest(j."t_5", j.clock_stamp), coalesce(j.clock->'is_sellable', j.clock->'')->3), r.entry) END)),
            CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
-      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
-                   max(c.id) AS id, max(c.stamp) AS t_0,
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'first_name' IS DISTINCT FROM c.image->'first_name')))
-                       AS "i_1",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'first_name' IS DISTINCT FROM c.image->'first_name')))
-                       AS "t_1",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'last_name' IS DISTINCT FROM c.image->'last_name')))
-                       AS "i_2",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'last_name' IS DISTINCT FROM c.image->'last_name')))
-                       AS "t_2",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
-                       AS "i_3",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
-                       AS "t_3",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customer_account' IS DISTINCT FROM c.image->'customer_account')))
-                       AS "i_4",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customer_account' IS DISTINCT FROM c.image->'customer_account')))
-                       AS "t_4",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
-                       AS "i_5",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
-                       AS "t_5",
-                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
-                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'contact_persons') AS c
-              -- One lookup by primary key per change (LIMIT: a plan made while the table
-              -- looked small would otherwise read every clock of the map for each one).
+      FROM (SELECT c.*, coalesce(v.clock, '{}') AS clock,
+                   -- A row's stamps on this side only grow: none below the clock's.
+                   (v.clock->''->>2)::bigint AS clock_stamp
+              FROM (SELECT c.key, max(c.id) AS id, max(c.stamp) AS t_0,
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'first_name' IS DISTINCT FROM c.image->'first_name')))
+                               AS "i_1",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'first_name' IS DISTINCT FROM c.image->'first_name')))
+                               AS "t_1",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'last_name' IS DISTINCT FROM c.image->'last_name')))
+                               AS "i_2",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'last_name' IS DISTINCT FROM c.image->'last_name')))
+                               AS "t_2",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
+                               AS "i_3",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
+                               AS "t_3",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customer_account' IS DISTINCT FROM c.image->'customer_account')))
+                               AS "i_4",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customer_account' IS DISTINCT FROM c.image->'customer_account')))
+                               AS "t_4",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                               AS "i_5",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                               AS "t_5",
+                           (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                           (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+                      -- The crossing changes, read from the queue here (no clock per change:
+                      -- absorb needs none of what the other side judges them by), each
+                      -- stamped with the newest commit of its row up to it.
+                      FROM (SELECT q.id, q.op, q.image, q.before, q.key,
+                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                              FROM "replicator"."change_queue" AS q
+                             -- By id (map_name || '': not by the index by map, which would read
+                             -- every queued change of the map and test each against the ids).
+                             WHERE q.direction = 'to_right' AND q.id = ANY (p_ids)
+                               AND q.map_name || '' = 'contact_persons' AND q.op <> 'T' AND q.key IS NOT NULL) AS c
+                     GROUP BY c.key) AS c
+              -- The row's clock, by primary key (LIMIT: a plan made while the table looked
+              -- small would otherwise read every clock of the map for each row).
               LEFT JOIN LATERAL (
                    SELECT v.clock FROM "replicator"."versions" AS v
                     WHERE v.key = c.key AND v.map_name = 'contact_persons' AND v.side = 'left'
-                    LIMIT 1) AS v ON true
-             WHERE c.op <> 'T' AND c.key IS NOT NULL
-             GROUP BY c.key, v.clock) AS j
+                    LIMIT 1) AS v ON true) AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), greatest(j.t_0, j.clock_stamp), j.clock->''->3) AS entry) AS r
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock,
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
@@ -15934,7 +16311,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', 'a74136db6f48d20bcc7eeebb2d07d18db1deaf37328a9345a07096ea511d6765', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
+VALUES ('map/contact_persons/to_right/absorb', '07ea0a5cd9ff85a2c5ad810f6c2a62c7a22cc8e8ccff7698df9395aa63aaf720', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -15954,28 +16331,42 @@ SET search_path = pg_catalog, pg_temp
 AS $absorb$
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'left', j.key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
-               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'description', CASE WHEN j."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'description', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_1" = j.id AND j."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'description' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'description', j.clock->'')->>0)::bigint, 0), j."i_1"), coalesce(coalesce(j.clock->'description', j.clock->'')->1, to_jsonb(0)), greatest(j."t_1", j.clock_stamp), coalesce(j.clock->'description', j.clock->'')->3), r.entry) END)),
            CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
-      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
-                   max(c.id) AS id, max(c.stamp) AS t_0,
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
-                       AS "i_1",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
-                       AS "t_1",
-                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
-                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'customer_groups') AS c
-              -- One lookup by primary key per change (LIMIT: a plan made while the table
-              -- looked small would otherwise read every clock of the map for each one).
+      FROM (SELECT c.*, coalesce(v.clock, '{}') AS clock,
+                   -- A row's stamps on this side only grow: none below the clock's.
+                   (v.clock->''->>2)::bigint AS clock_stamp
+              FROM (SELECT c.key, max(c.id) AS id, max(c.stamp) AS t_0,
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                               AS "i_1",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                               AS "t_1",
+                           (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                           (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+                      -- The crossing changes, read from the queue here (no clock per change:
+                      -- absorb needs none of what the other side judges them by), each
+                      -- stamped with the newest commit of its row up to it.
+                      FROM (SELECT q.id, q.op, q.image, q.before, q.key,
+                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                              FROM "replicator"."change_queue" AS q
+                             -- By id (map_name || '': not by the index by map, which would read
+                             -- every queued change of the map and test each against the ids).
+                             WHERE q.direction = 'to_right' AND q.id = ANY (p_ids)
+                               AND q.map_name || '' = 'customer_groups' AND q.op <> 'T' AND q.key IS NOT NULL) AS c
+                     GROUP BY c.key) AS c
+              -- The row's clock, by primary key (LIMIT: a plan made while the table looked
+              -- small would otherwise read every clock of the map for each row).
               LEFT JOIN LATERAL (
                    SELECT v.clock FROM "replicator"."versions" AS v
                     WHERE v.key = c.key AND v.map_name = 'customer_groups' AND v.side = 'left'
-                    LIMIT 1) AS v ON true
-             WHERE c.op <> 'T' AND c.key IS NOT NULL
-             GROUP BY c.key, v.clock) AS j
+                    LIMIT 1) AS v ON true) AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), greatest(j.t_0, j.clock_stamp), j.clock->''->3) AS entry) AS r
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock,
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
@@ -15984,7 +16375,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', '5e84b174fdf535452c03525f4f5cda6233cca641162bad9d1b5fab1e079369a7', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
+VALUES ('map/customer_groups/to_right/absorb', '96fc69b2dd94dcb4d84f90427f3580dab4b6930b399c05341048f6b2b6c10383', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16004,34 +16395,49 @@ SET search_path = pg_catalog, pg_temp
 AS $absorb$
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'left', j.key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
-               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END,
-               'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_type'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'payment_type'->1, to_jsonb(0)), j."t_2", j.clock->'payment_type'->3) END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'description', CASE WHEN j."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'description', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_1" = j.id AND j."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'description' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'description', j.clock->'')->>0)::bigint, 0), j."i_1"), coalesce(coalesce(j.clock->'description', j.clock->'')->1, to_jsonb(0)), greatest(j."t_1", j.clock_stamp), coalesce(j.clock->'description', j.clock->'')->3), r.entry) END,
+               'payment_type', CASE WHEN j."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'payment_type', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_2" = j.id AND j."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'payment_type' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'payment_type', j.clock->'')->>0)::bigint, 0), j."i_2"), coalesce(coalesce(j.clock->'payment_type', j.clock->'')->1, to_jsonb(0)), greatest(j."t_2", j.clock_stamp), coalesce(j.clock->'payment_type', j.clock->'')->3), r.entry) END)),
            CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
-      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
-                   max(c.id) AS id, max(c.stamp) AS t_0,
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
-                       AS "i_1",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
-                       AS "t_1",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_type' IS DISTINCT FROM c.image->'payment_type')))
-                       AS "i_2",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_type' IS DISTINCT FROM c.image->'payment_type')))
-                       AS "t_2",
-                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
-                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'customer_payment_methods') AS c
-              -- One lookup by primary key per change (LIMIT: a plan made while the table
-              -- looked small would otherwise read every clock of the map for each one).
+      FROM (SELECT c.*, coalesce(v.clock, '{}') AS clock,
+                   -- A row's stamps on this side only grow: none below the clock's.
+                   (v.clock->''->>2)::bigint AS clock_stamp
+              FROM (SELECT c.key, max(c.id) AS id, max(c.stamp) AS t_0,
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                               AS "i_1",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                               AS "t_1",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_type' IS DISTINCT FROM c.image->'payment_type')))
+                               AS "i_2",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_type' IS DISTINCT FROM c.image->'payment_type')))
+                               AS "t_2",
+                           (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                           (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+                      -- The crossing changes, read from the queue here (no clock per change:
+                      -- absorb needs none of what the other side judges them by), each
+                      -- stamped with the newest commit of its row up to it.
+                      FROM (SELECT q.id, q.op, q.image, q.before, q.key,
+                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                              FROM "replicator"."change_queue" AS q
+                             -- By id (map_name || '': not by the index by map, which would read
+                             -- every queued change of the map and test each against the ids).
+                             WHERE q.direction = 'to_right' AND q.id = ANY (p_ids)
+                               AND q.map_name || '' = 'customer_payment_methods' AND q.op <> 'T' AND q.key IS NOT NULL) AS c
+                     GROUP BY c.key) AS c
+              -- The row's clock, by primary key (LIMIT: a plan made while the table looked
+              -- small would otherwise read every clock of the map for each row).
               LEFT JOIN LATERAL (
                    SELECT v.clock FROM "replicator"."versions" AS v
                     WHERE v.key = c.key AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
-                    LIMIT 1) AS v ON true
-             WHERE c.op <> 'T' AND c.key IS NOT NULL
-             GROUP BY c.key, v.clock) AS j
+                    LIMIT 1) AS v ON true) AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), greatest(j.t_0, j.clock_stamp), j.clock->''->3) AS entry) AS r
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock,
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
@@ -16040,7 +16446,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '08b1705f271624bbb3f608ce6768bf6b2d2c7ffe8616ed976fb12615841716ff', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
+VALUES ('map/customer_payment_methods/to_right/absorb', '51ad1b9d7d6d84f951799beb76ed5fbade2328bc424d13c4cf9cde6d81e574f0', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16060,52 +16466,72 @@ SET search_path = pg_catalog, pg_temp
 AS $absorb$
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'left', j.key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
-               'firstname', CASE WHEN j."i_1" IS NULL THEN j.clock->'firstname'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'firstname'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'firstname'->1, to_jsonb(0)), j."t_1", j.clock->'firstname'->3) END,
-               'middlename', CASE WHEN j."i_2" IS NULL THEN j.clock->'middlename'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'middlename'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'middlename'->1, to_jsonb(0)), j."t_2", j.clock->'middlename'->3) END,
-               'lastname', CASE WHEN j."i_3" IS NULL THEN j.clock->'lastname'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'lastname'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'lastname'->1, to_jsonb(0)), j."t_3", j.clock->'lastname'->3) END,
-               'email', CASE WHEN j."i_4" IS NULL THEN j.clock->'email'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'email'->1, to_jsonb(0)), j."t_4", j.clock->'email'->3) END,
-               'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), j."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), j."t_5", j.clock->'is_sellable'->3) END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'firstname', CASE WHEN j."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'firstname', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_1" = j.id AND j."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'firstname' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'firstname', j.clock->'')->>0)::bigint, 0), j."i_1"), coalesce(coalesce(j.clock->'firstname', j.clock->'')->1, to_jsonb(0)), greatest(j."t_1", j.clock_stamp), coalesce(j.clock->'firstname', j.clock->'')->3), r.entry) END,
+               'middlename', CASE WHEN j."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'middlename', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_2" = j.id AND j."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'middlename' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'middlename', j.clock->'')->>0)::bigint, 0), j."i_2"), coalesce(coalesce(j.clock->'middlename', j.clock->'')->1, to_jsonb(0)), greatest(j."t_2", j.clock_stamp), coalesce(j.clock->'middlename', j.clock->'')->3), r.entry) END,
+               'lastname', CASE WHEN j."i_3" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'lastname', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_3" = j.id AND j."t_3" IS NOT DISTINCT FROM j.t_0 AND j.clock->'lastname' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'lastname', j.clock->'')->>0)::bigint, 0), j."i_3"), coalesce(coalesce(j.clock->'lastname', j.clock->'')->1, to_jsonb(0)), greatest(j."t_3", j.clock_stamp), coalesce(j.clock->'lastname', j.clock->'')->3), r.entry) END,
+               'email', CASE WHEN j."i_4" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'email', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_4" = j.id AND j."t_4" IS NOT DISTINCT FROM j.t_0 AND j.clock->'email' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'email', j.clock->'')->>0)::bigint, 0), j."i_4"), coalesce(coalesce(j.clock->'email', j.clock->'')->1, to_jsonb(0)), greatest(j."t_4", j.clock_stamp), coalesce(j.clock->'email', j.clock->'')->3), r.entry) END,
+               'is_sellable', CASE WHEN j."i_5" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'is_sellable', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_5" = j.id AND j."t_5" IS NOT DISTINCT FROM j.t_0 AND j.clock->'is_sellable' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'is_sellable', j.clock->'')->>0)::bigint, 0), j."i_5"), coalesce(coalesce(j.clock->'is_sellable', j.clock->'')->1, to_jsonb(0)), greatest(j."t_5", j.clock_stamp), coalesce(j.clock->'is_sellable', j.clock->'')->3), r.entry) END,
+               'name', nullif(coalesce(nullif(coalesce(j.clock->'name', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry),
+               'party_type', nullif(coalesce(nullif(coalesce(j.clock->'party_type', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry))),
            CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
-      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
-                   max(c.id) AS id, max(c.stamp) AS t_0,
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
-                       AS "i_1",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
-                       AS "t_1",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
-                       AS "i_2",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
-                       AS "t_2",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
-                       AS "i_3",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
-                       AS "t_3",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
-                       AS "i_4",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
-                       AS "t_4",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
-                       AS "i_5",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
-                       AS "t_5",
-                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
-                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'customers_person') AS c
-              -- One lookup by primary key per change (LIMIT: a plan made while the table
-              -- looked small would otherwise read every clock of the map for each one).
+      FROM (SELECT c.*, coalesce(v.clock, '{}') AS clock,
+                   -- A row's stamps on this side only grow: none below the clock's.
+                   (v.clock->''->>2)::bigint AS clock_stamp
+              FROM (SELECT c.key, max(c.id) AS id, max(c.stamp) AS t_0,
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                               AS "i_1",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                               AS "t_1",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                               AS "i_2",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                               AS "t_2",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                               AS "i_3",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                               AS "t_3",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
+                               AS "i_4",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
+                               AS "t_4",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                               AS "i_5",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                               AS "t_5",
+                           (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                           (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+                      -- The crossing changes, read from the queue here (no clock per change:
+                      -- absorb needs none of what the other side judges them by), each
+                      -- stamped with the newest commit of its row up to it.
+                      FROM (SELECT q.id, q.op, q.image, q.before, q.key,
+                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                              FROM "replicator"."change_queue" AS q
+                             -- By id (map_name || '': not by the index by map, which would read
+                             -- every queued change of the map and test each against the ids).
+                             WHERE q.direction = 'to_right' AND q.id = ANY (p_ids)
+                               AND q.map_name || '' = 'customers_person' AND q.op <> 'T' AND q.key IS NOT NULL) AS c
+                     GROUP BY c.key) AS c
+              -- The row's clock, by primary key (LIMIT: a plan made while the table looked
+              -- small would otherwise read every clock of the map for each row).
               LEFT JOIN LATERAL (
                    SELECT v.clock FROM "replicator"."versions" AS v
                     WHERE v.key = c.key AND v.map_name = 'customers_person' AND v.side = 'left'
-                    LIMIT 1) AS v ON true
-             WHERE c.op <> 'T' AND c.key IS NOT NULL
-             GROUP BY c.key, v.clock) AS j
+                    LIMIT 1) AS v ON true) AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), greatest(j.t_0, j.clock_stamp), j.clock->''->3) AS entry) AS r
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock,
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
@@ -16114,7 +16540,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', '625d0043e9340c7d842fbbc5ad23a63a025679d120fb086612a23daa551f03ac', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
+VALUES ('map/customers_person/to_right/absorb', 'e14db4e84d9291668411ae648a167d2e30b0a9a82ecd58597c11882c15b5aca4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16134,40 +16560,56 @@ SET search_path = pg_catalog, pg_temp
 AS $absorb$
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'left', j.key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
-               'tier', CASE WHEN j."i_1" IS NULL THEN j.clock->'tier'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'tier'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'tier'->1, to_jsonb(0)), j."t_1", j.clock->'tier'->3) END,
-               'issued_on', CASE WHEN j."i_2" IS NULL THEN j.clock->'issued_on'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'issued_on'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'issued_on'->1, to_jsonb(0)), j."t_2", j.clock->'issued_on'->3) END,
-               'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), j."t_3", j.clock->'blocked'->3) END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'tier', CASE WHEN j."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'tier', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_1" = j.id AND j."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'tier' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'tier', j.clock->'')->>0)::bigint, 0), j."i_1"), coalesce(coalesce(j.clock->'tier', j.clock->'')->1, to_jsonb(0)), greatest(j."t_1", j.clock_stamp), coalesce(j.clock->'tier', j.clock->'')->3), r.entry) END,
+               'issued_on', CASE WHEN j."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'issued_on', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_2" = j.id AND j."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'issued_on' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'issued_on', j.clock->'')->>0)::bigint, 0), j."i_2"), coalesce(coalesce(j.clock->'issued_on', j.clock->'')->1, to_jsonb(0)), greatest(j."t_2", j.clock_stamp), coalesce(j.clock->'issued_on', j.clock->'')->3), r.entry) END,
+               'blocked', CASE WHEN j."i_3" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'blocked', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_3" = j.id AND j."t_3" IS NOT DISTINCT FROM j.t_0 AND j.clock->'blocked' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'blocked', j.clock->'')->>0)::bigint, 0), j."i_3"), coalesce(coalesce(j.clock->'blocked', j.clock->'')->1, to_jsonb(0)), greatest(j."t_3", j.clock_stamp), coalesce(j.clock->'blocked', j.clock->'')->3), r.entry) END)),
            CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
-      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
-                   max(c.id) AS id, max(c.stamp) AS t_0,
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')))
-                       AS "i_1",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')))
-                       AS "t_1",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'issued_on' IS DISTINCT FROM c.image->'issued_on')))
-                       AS "i_2",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'issued_on' IS DISTINCT FROM c.image->'issued_on')))
-                       AS "t_2",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'blocked' IS DISTINCT FROM c.image->'blocked')))
-                       AS "i_3",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'blocked' IS DISTINCT FROM c.image->'blocked')))
-                       AS "t_3",
-                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
-                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'loyalty_cards') AS c
-              -- One lookup by primary key per change (LIMIT: a plan made while the table
-              -- looked small would otherwise read every clock of the map for each one).
+      FROM (SELECT c.*, coalesce(v.clock, '{}') AS clock,
+                   -- A row's stamps on this side only grow: none below the clock's.
+                   (v.clock->''->>2)::bigint AS clock_stamp
+              FROM (SELECT c.key, max(c.id) AS id, max(c.stamp) AS t_0,
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')))
+                               AS "i_1",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')))
+                               AS "t_1",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'issued_on' IS DISTINCT FROM c.image->'issued_on')))
+                               AS "i_2",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'issued_on' IS DISTINCT FROM c.image->'issued_on')))
+                               AS "t_2",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'blocked' IS DISTINCT FROM c.image->'blocked')))
+                               AS "i_3",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'blocked' IS DISTINCT FROM c.image->'blocked')))
+                               AS "t_3",
+                           (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                           (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+                      -- The crossing changes, read from the queue here (no clock per change:
+                      -- absorb needs none of what the other side judges them by), each
+                      -- stamped with the newest commit of its row up to it.
+                      FROM (SELECT q.id, q.op, q.image, q.before, q.key,
+                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                              FROM "replicator"."change_queue" AS q
+                             -- By id (map_name || '': not by the index by map, which would read
+                             -- every queued change of the map and test each against the ids).
+                             WHERE q.direction = 'to_right' AND q.id = ANY (p_ids)
+                               AND q.map_name || '' = 'loyalty_cards' AND q.op <> 'T' AND q.key IS NOT NULL) AS c
+                     GROUP BY c.key) AS c
+              -- The row's clock, by primary key (LIMIT: a plan made while the table looked
+              -- small would otherwise read every clock of the map for each row).
               LEFT JOIN LATERAL (
                    SELECT v.clock FROM "replicator"."versions" AS v
                     WHERE v.key = c.key AND v.map_name = 'loyalty_cards' AND v.side = 'left'
-                    LIMIT 1) AS v ON true
-             WHERE c.op <> 'T' AND c.key IS NOT NULL
-             GROUP BY c.key, v.clock) AS j
+                    LIMIT 1) AS v ON true) AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), greatest(j.t_0, j.clock_stamp), j.clock->''->3) AS entry) AS r
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock,
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
@@ -16176,7 +16618,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', '70edd1119adca9e5513ad3cb885c81424fd2a278d486b161fb399bd60e0f0fd2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
+VALUES ('map/loyalty_cards/to_right/absorb', '5a5ecc7914891d06203d7a1a8ecbe29037950f3962bc3be59552ed3171677e63', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16196,28 +16638,42 @@ SET search_path = pg_catalog, pg_temp
 AS $absorb$
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'left', j.key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
-               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'description', CASE WHEN j."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'description', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_1" = j.id AND j."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'description' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'description', j.clock->'')->>0)::bigint, 0), j."i_1"), coalesce(coalesce(j.clock->'description', j.clock->'')->1, to_jsonb(0)), greatest(j."t_1", j.clock_stamp), coalesce(j.clock->'description', j.clock->'')->3), r.entry) END)),
            CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
-      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
-                   max(c.id) AS id, max(c.stamp) AS t_0,
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
-                       AS "i_1",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
-                       AS "t_1",
-                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
-                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'name_affixes') AS c
-              -- One lookup by primary key per change (LIMIT: a plan made while the table
-              -- looked small would otherwise read every clock of the map for each one).
+      FROM (SELECT c.*, coalesce(v.clock, '{}') AS clock,
+                   -- A row's stamps on this side only grow: none below the clock's.
+                   (v.clock->''->>2)::bigint AS clock_stamp
+              FROM (SELECT c.key, max(c.id) AS id, max(c.stamp) AS t_0,
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                               AS "i_1",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                               AS "t_1",
+                           (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                           (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+                      -- The crossing changes, read from the queue here (no clock per change:
+                      -- absorb needs none of what the other side judges them by), each
+                      -- stamped with the newest commit of its row up to it.
+                      FROM (SELECT q.id, q.op, q.image, q.before, q.key,
+                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                              FROM "replicator"."change_queue" AS q
+                             -- By id (map_name || '': not by the index by map, which would read
+                             -- every queued change of the map and test each against the ids).
+                             WHERE q.direction = 'to_right' AND q.id = ANY (p_ids)
+                               AND q.map_name || '' = 'name_affixes' AND q.op <> 'T' AND q.key IS NOT NULL) AS c
+                     GROUP BY c.key) AS c
+              -- The row's clock, by primary key (LIMIT: a plan made while the table looked
+              -- small would otherwise read every clock of the map for each row).
               LEFT JOIN LATERAL (
                    SELECT v.clock FROM "replicator"."versions" AS v
                     WHERE v.key = c.key AND v.map_name = 'name_affixes' AND v.side = 'left'
-                    LIMIT 1) AS v ON true
-             WHERE c.op <> 'T' AND c.key IS NOT NULL
-             GROUP BY c.key, v.clock) AS j
+                    LIMIT 1) AS v ON true) AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), greatest(j.t_0, j.clock_stamp), j.clock->''->3) AS entry) AS r
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock,
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
@@ -16226,7 +16682,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', '3aa8b17930a6e63f62a9ba803b4ef57809a8eafbe65d93fb975b42a1e680841d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
+VALUES ('map/name_affixes/to_right/absorb', '612856b96fcd12a9a94bf480ab7c74bd75103ba1d7e8d46c22c32829e10f5c62', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16246,28 +16702,42 @@ SET search_path = pg_catalog, pg_temp
 AS $absorb$
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'left', j.key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
-               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'description', CASE WHEN j."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'description', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_1" = j.id AND j."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'description' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'description', j.clock->'')->>0)::bigint, 0), j."i_1"), coalesce(coalesce(j.clock->'description', j.clock->'')->1, to_jsonb(0)), greatest(j."t_1", j.clock_stamp), coalesce(j.clock->'description', j.clock->'')->3), r.entry) END)),
            CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
-      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
-                   max(c.id) AS id, max(c.stamp) AS t_0,
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
-                       AS "i_1",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
-                       AS "t_1",
-                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
-                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'payment_days') AS c
-              -- One lookup by primary key per change (LIMIT: a plan made while the table
-              -- looked small would otherwise read every clock of the map for each one).
+      FROM (SELECT c.*, coalesce(v.clock, '{}') AS clock,
+                   -- A row's stamps on this side only grow: none below the clock's.
+                   (v.clock->''->>2)::bigint AS clock_stamp
+              FROM (SELECT c.key, max(c.id) AS id, max(c.stamp) AS t_0,
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                               AS "i_1",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                               AS "t_1",
+                           (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                           (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+                      -- The crossing changes, read from the queue here (no clock per change:
+                      -- absorb needs none of what the other side judges them by), each
+                      -- stamped with the newest commit of its row up to it.
+                      FROM (SELECT q.id, q.op, q.image, q.before, q.key,
+                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                              FROM "replicator"."change_queue" AS q
+                             -- By id (map_name || '': not by the index by map, which would read
+                             -- every queued change of the map and test each against the ids).
+                             WHERE q.direction = 'to_right' AND q.id = ANY (p_ids)
+                               AND q.map_name || '' = 'payment_days' AND q.op <> 'T' AND q.key IS NOT NULL) AS c
+                     GROUP BY c.key) AS c
+              -- The row's clock, by primary key (LIMIT: a plan made while the table looked
+              -- small would otherwise read every clock of the map for each row).
               LEFT JOIN LATERAL (
                    SELECT v.clock FROM "replicator"."versions" AS v
                     WHERE v.key = c.key AND v.map_name = 'payment_days' AND v.side = 'left'
-                    LIMIT 1) AS v ON true
-             WHERE c.op <> 'T' AND c.key IS NOT NULL
-             GROUP BY c.key, v.clock) AS j
+                    LIMIT 1) AS v ON true) AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), greatest(j.t_0, j.clock_stamp), j.clock->''->3) AS entry) AS r
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock,
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
@@ -16276,7 +16746,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', 'ee3c2513c54e3eb8b4cf5ccc9fa1c605ef72cbfdd46bdd3ab2bba70974d57583', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
+VALUES ('map/payment_days/to_right/absorb', '61b19e795b43f692e10fdb4d84d7f97905415fcbd8cae34372b9666d69b77791', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16296,34 +16766,49 @@ SET search_path = pg_catalog, pg_temp
 AS $absorb$
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'left', j.key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
-               'week_day', CASE WHEN j."i_1" IS NULL THEN j.clock->'week_day'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'week_day'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'week_day'->1, to_jsonb(0)), j."t_1", j.clock->'week_day'->3) END,
-               'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'day_of_month'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'day_of_month'->1, to_jsonb(0)), j."t_2", j.clock->'day_of_month'->3) END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'week_day', CASE WHEN j."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'week_day', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_1" = j.id AND j."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'week_day' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'week_day', j.clock->'')->>0)::bigint, 0), j."i_1"), coalesce(coalesce(j.clock->'week_day', j.clock->'')->1, to_jsonb(0)), greatest(j."t_1", j.clock_stamp), coalesce(j.clock->'week_day', j.clock->'')->3), r.entry) END,
+               'day_of_month', CASE WHEN j."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'day_of_month', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_2" = j.id AND j."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'day_of_month' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'day_of_month', j.clock->'')->>0)::bigint, 0), j."i_2"), coalesce(coalesce(j.clock->'day_of_month', j.clock->'')->1, to_jsonb(0)), greatest(j."t_2", j.clock_stamp), coalesce(j.clock->'day_of_month', j.clock->'')->3), r.entry) END)),
            CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
-      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
-                   max(c.id) AS id, max(c.stamp) AS t_0,
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'week_day' IS DISTINCT FROM c.image->'week_day')))
-                       AS "i_1",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'week_day' IS DISTINCT FROM c.image->'week_day')))
-                       AS "t_1",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'day_of_month' IS DISTINCT FROM c.image->'day_of_month')))
-                       AS "i_2",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'day_of_month' IS DISTINCT FROM c.image->'day_of_month')))
-                       AS "t_2",
-                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
-                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'payment_day_lines') AS c
-              -- One lookup by primary key per change (LIMIT: a plan made while the table
-              -- looked small would otherwise read every clock of the map for each one).
+      FROM (SELECT c.*, coalesce(v.clock, '{}') AS clock,
+                   -- A row's stamps on this side only grow: none below the clock's.
+                   (v.clock->''->>2)::bigint AS clock_stamp
+              FROM (SELECT c.key, max(c.id) AS id, max(c.stamp) AS t_0,
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'week_day' IS DISTINCT FROM c.image->'week_day')))
+                               AS "i_1",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'week_day' IS DISTINCT FROM c.image->'week_day')))
+                               AS "t_1",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'day_of_month' IS DISTINCT FROM c.image->'day_of_month')))
+                               AS "i_2",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'day_of_month' IS DISTINCT FROM c.image->'day_of_month')))
+                               AS "t_2",
+                           (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                           (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+                      -- The crossing changes, read from the queue here (no clock per change:
+                      -- absorb needs none of what the other side judges them by), each
+                      -- stamped with the newest commit of its row up to it.
+                      FROM (SELECT q.id, q.op, q.image, q.before, q.key,
+                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                              FROM "replicator"."change_queue" AS q
+                             -- By id (map_name || '': not by the index by map, which would read
+                             -- every queued change of the map and test each against the ids).
+                             WHERE q.direction = 'to_right' AND q.id = ANY (p_ids)
+                               AND q.map_name || '' = 'payment_day_lines' AND q.op <> 'T' AND q.key IS NOT NULL) AS c
+                     GROUP BY c.key) AS c
+              -- The row's clock, by primary key (LIMIT: a plan made while the table looked
+              -- small would otherwise read every clock of the map for each row).
               LEFT JOIN LATERAL (
                    SELECT v.clock FROM "replicator"."versions" AS v
                     WHERE v.key = c.key AND v.map_name = 'payment_day_lines' AND v.side = 'left'
-                    LIMIT 1) AS v ON true
-             WHERE c.op <> 'T' AND c.key IS NOT NULL
-             GROUP BY c.key, v.clock) AS j
+                    LIMIT 1) AS v ON true) AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), greatest(j.t_0, j.clock_stamp), j.clock->''->3) AS entry) AS r
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock,
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
@@ -16332,7 +16817,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', '3d6b5dde55ab97b6c80470cd8c8cf2f0805845fc30eb2773fb033cac45744fcf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
+VALUES ('map/payment_day_lines/to_right/absorb', '2eab16daa4849c58b5c52765e61dd804c0dfa07545e2df174bd3148dfa0fc9e7', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16352,34 +16837,49 @@ SET search_path = pg_catalog, pg_temp
 AS $absorb$
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'left', j.key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
-               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END,
-               'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'allocation'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'allocation'->1, to_jsonb(0)), j."t_2", j.clock->'allocation'->3) END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'description', CASE WHEN j."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'description', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_1" = j.id AND j."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'description' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'description', j.clock->'')->>0)::bigint, 0), j."i_1"), coalesce(coalesce(j.clock->'description', j.clock->'')->1, to_jsonb(0)), greatest(j."t_1", j.clock_stamp), coalesce(j.clock->'description', j.clock->'')->3), r.entry) END,
+               'allocation', CASE WHEN j."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'allocation', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_2" = j.id AND j."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'allocation' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'allocation', j.clock->'')->>0)::bigint, 0), j."i_2"), coalesce(coalesce(j.clock->'allocation', j.clock->'')->1, to_jsonb(0)), greatest(j."t_2", j.clock_stamp), coalesce(j.clock->'allocation', j.clock->'')->3), r.entry) END)),
            CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
-      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
-                   max(c.id) AS id, max(c.stamp) AS t_0,
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
-                       AS "i_1",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
-                       AS "t_1",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'allocation' IS DISTINCT FROM c.image->'allocation')))
-                       AS "i_2",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'allocation' IS DISTINCT FROM c.image->'allocation')))
-                       AS "t_2",
-                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
-                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'payment_schedules') AS c
-              -- One lookup by primary key per change (LIMIT: a plan made while the table
-              -- looked small would otherwise read every clock of the map for each one).
+      FROM (SELECT c.*, coalesce(v.clock, '{}') AS clock,
+                   -- A row's stamps on this side only grow: none below the clock's.
+                   (v.clock->''->>2)::bigint AS clock_stamp
+              FROM (SELECT c.key, max(c.id) AS id, max(c.stamp) AS t_0,
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                               AS "i_1",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                               AS "t_1",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'allocation' IS DISTINCT FROM c.image->'allocation')))
+                               AS "i_2",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'allocation' IS DISTINCT FROM c.image->'allocation')))
+                               AS "t_2",
+                           (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                           (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+                      -- The crossing changes, read from the queue here (no clock per change:
+                      -- absorb needs none of what the other side judges them by), each
+                      -- stamped with the newest commit of its row up to it.
+                      FROM (SELECT q.id, q.op, q.image, q.before, q.key,
+                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                              FROM "replicator"."change_queue" AS q
+                             -- By id (map_name || '': not by the index by map, which would read
+                             -- every queued change of the map and test each against the ids).
+                             WHERE q.direction = 'to_right' AND q.id = ANY (p_ids)
+                               AND q.map_name || '' = 'payment_schedules' AND q.op <> 'T' AND q.key IS NOT NULL) AS c
+                     GROUP BY c.key) AS c
+              -- The row's clock, by primary key (LIMIT: a plan made while the table looked
+              -- small would otherwise read every clock of the map for each row).
               LEFT JOIN LATERAL (
                    SELECT v.clock FROM "replicator"."versions" AS v
                     WHERE v.key = c.key AND v.map_name = 'payment_schedules' AND v.side = 'left'
-                    LIMIT 1) AS v ON true
-             WHERE c.op <> 'T' AND c.key IS NOT NULL
-             GROUP BY c.key, v.clock) AS j
+                    LIMIT 1) AS v ON true) AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), greatest(j.t_0, j.clock_stamp), j.clock->''->3) AS entry) AS r
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock,
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
@@ -16388,7 +16888,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', '89acf3d53deae7a9a41ad0ed1d22690357580a1985b0c0cbeffbd2bc54fffd2e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
+VALUES ('map/payment_schedules/to_right/absorb', '06b8865c17996d86ca371b1d4d4b4efe40206d5b603ba8fb87633fec61cb5aa5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16408,40 +16908,56 @@ SET search_path = pg_catalog, pg_temp
 AS $absorb$
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'left', j.key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
-               'percent', CASE WHEN j."i_1" IS NULL THEN j.clock->'percent'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'percent'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'percent'->1, to_jsonb(0)), j."t_1", j.clock->'percent'->3) END,
-               'due_months', CASE WHEN j."i_2" IS NULL THEN j.clock->'due_months'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_months'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'due_months'->1, to_jsonb(0)), j."t_2", j.clock->'due_months'->3) END,
-               'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_days'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'due_days'->1, to_jsonb(0)), j."t_3", j.clock->'due_days'->3) END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'percent', CASE WHEN j."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'percent', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_1" = j.id AND j."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'percent' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'percent', j.clock->'')->>0)::bigint, 0), j."i_1"), coalesce(coalesce(j.clock->'percent', j.clock->'')->1, to_jsonb(0)), greatest(j."t_1", j.clock_stamp), coalesce(j.clock->'percent', j.clock->'')->3), r.entry) END,
+               'due_months', CASE WHEN j."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'due_months', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_2" = j.id AND j."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'due_months' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'due_months', j.clock->'')->>0)::bigint, 0), j."i_2"), coalesce(coalesce(j.clock->'due_months', j.clock->'')->1, to_jsonb(0)), greatest(j."t_2", j.clock_stamp), coalesce(j.clock->'due_months', j.clock->'')->3), r.entry) END,
+               'due_days', CASE WHEN j."i_3" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'due_days', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_3" = j.id AND j."t_3" IS NOT DISTINCT FROM j.t_0 AND j.clock->'due_days' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'due_days', j.clock->'')->>0)::bigint, 0), j."i_3"), coalesce(coalesce(j.clock->'due_days', j.clock->'')->1, to_jsonb(0)), greatest(j."t_3", j.clock_stamp), coalesce(j.clock->'due_days', j.clock->'')->3), r.entry) END)),
            CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
-      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
-                   max(c.id) AS id, max(c.stamp) AS t_0,
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percent' IS DISTINCT FROM c.image->'percent')))
-                       AS "i_1",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percent' IS DISTINCT FROM c.image->'percent')))
-                       AS "t_1",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_months' IS DISTINCT FROM c.image->'due_months')))
-                       AS "i_2",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_months' IS DISTINCT FROM c.image->'due_months')))
-                       AS "t_2",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_days' IS DISTINCT FROM c.image->'due_days')))
-                       AS "i_3",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_days' IS DISTINCT FROM c.image->'due_days')))
-                       AS "t_3",
-                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
-                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'payment_schedule_lines') AS c
-              -- One lookup by primary key per change (LIMIT: a plan made while the table
-              -- looked small would otherwise read every clock of the map for each one).
+      FROM (SELECT c.*, coalesce(v.clock, '{}') AS clock,
+                   -- A row's stamps on this side only grow: none below the clock's.
+                   (v.clock->''->>2)::bigint AS clock_stamp
+              FROM (SELECT c.key, max(c.id) AS id, max(c.stamp) AS t_0,
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percent' IS DISTINCT FROM c.image->'percent')))
+                               AS "i_1",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percent' IS DISTINCT FROM c.image->'percent')))
+                               AS "t_1",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_months' IS DISTINCT FROM c.image->'due_months')))
+                               AS "i_2",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_months' IS DISTINCT FROM c.image->'due_months')))
+                               AS "t_2",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_days' IS DISTINCT FROM c.image->'due_days')))
+                               AS "i_3",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_days' IS DISTINCT FROM c.image->'due_days')))
+                               AS "t_3",
+                           (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                           (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+                      -- The crossing changes, read from the queue here (no clock per change:
+                      -- absorb needs none of what the other side judges them by), each
+                      -- stamped with the newest commit of its row up to it.
+                      FROM (SELECT q.id, q.op, q.image, q.before, q.key,
+                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                              FROM "replicator"."change_queue" AS q
+                             -- By id (map_name || '': not by the index by map, which would read
+                             -- every queued change of the map and test each against the ids).
+                             WHERE q.direction = 'to_right' AND q.id = ANY (p_ids)
+                               AND q.map_name || '' = 'payment_schedule_lines' AND q.op <> 'T' AND q.key IS NOT NULL) AS c
+                     GROUP BY c.key) AS c
+              -- The row's clock, by primary key (LIMIT: a plan made while the table looked
+              -- small would otherwise read every clock of the map for each row).
               LEFT JOIN LATERAL (
                    SELECT v.clock FROM "replicator"."versions" AS v
                     WHERE v.key = c.key AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
-                    LIMIT 1) AS v ON true
-             WHERE c.op <> 'T' AND c.key IS NOT NULL
-             GROUP BY c.key, v.clock) AS j
+                    LIMIT 1) AS v ON true) AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), greatest(j.t_0, j.clock_stamp), j.clock->''->3) AS entry) AS r
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock,
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
@@ -16450,7 +16966,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', 'ae44ea0b23d5295946ffb6cd8a045dc8cf041bfecdd747e7c39bb24701f18153', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_right/absorb', '8b8898fb6210f975e7e96ff75ffef91c5890dc07e10f708e1afc4ba42ac58d62', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16470,46 +16986,63 @@ SET search_path = pg_catalog, pg_temp
 AS $absorb$
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'left', j.key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
-               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END,
-               'net_days', CASE WHEN j."i_2" IS NULL THEN j.clock->'net_days'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'net_days'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'net_days'->1, to_jsonb(0)), j."t_2", j.clock->'net_days'->3) END,
-               'payment_schedule', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_schedule'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_schedule'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'payment_schedule'->1, to_jsonb(0)), j."t_3", j.clock->'payment_schedule'->3) END,
-               'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_day'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'payment_day'->1, to_jsonb(0)), j."t_4", j.clock->'payment_day'->3) END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'description', CASE WHEN j."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'description', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_1" = j.id AND j."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'description' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'description', j.clock->'')->>0)::bigint, 0), j."i_1"), coalesce(coalesce(j.clock->'description', j.clock->'')->1, to_jsonb(0)), greatest(j."t_1", j.clock_stamp), coalesce(j.clock->'description', j.clock->'')->3), r.entry) END,
+               'net_days', CASE WHEN j."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'net_days', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_2" = j.id AND j."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'net_days' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'net_days', j.clock->'')->>0)::bigint, 0), j."i_2"), coalesce(coalesce(j.clock->'net_days', j.clock->'')->1, to_jsonb(0)), greatest(j."t_2", j.clock_stamp), coalesce(j.clock->'net_days', j.clock->'')->3), r.entry) END,
+               'payment_schedule', CASE WHEN j."i_3" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'payment_schedule', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_3" = j.id AND j."t_3" IS NOT DISTINCT FROM j.t_0 AND j.clock->'payment_schedule' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'payment_schedule', j.clock->'')->>0)::bigint, 0), j."i_3"), coalesce(coalesce(j.clock->'payment_schedule', j.clock->'')->1, to_jsonb(0)), greatest(j."t_3", j.clock_stamp), coalesce(j.clock->'payment_schedule', j.clock->'')->3), r.entry) END,
+               'payment_day', CASE WHEN j."i_4" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'payment_day', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_4" = j.id AND j."t_4" IS NOT DISTINCT FROM j.t_0 AND j.clock->'payment_day' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'payment_day', j.clock->'')->>0)::bigint, 0), j."i_4"), coalesce(coalesce(j.clock->'payment_day', j.clock->'')->1, to_jsonb(0)), greatest(j."t_4", j.clock_stamp), coalesce(j.clock->'payment_day', j.clock->'')->3), r.entry) END)),
            CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
-      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
-                   max(c.id) AS id, max(c.stamp) AS t_0,
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
-                       AS "i_1",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
-                       AS "t_1",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'net_days' IS DISTINCT FROM c.image->'net_days')))
-                       AS "i_2",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'net_days' IS DISTINCT FROM c.image->'net_days')))
-                       AS "t_2",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_schedule' IS DISTINCT FROM c.image->'payment_schedule')))
-                       AS "i_3",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_schedule' IS DISTINCT FROM c.image->'payment_schedule')))
-                       AS "t_3",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_day' IS DISTINCT FROM c.image->'payment_day')))
-                       AS "i_4",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_day' IS DISTINCT FROM c.image->'payment_day')))
-                       AS "t_4",
-                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
-                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'payment_terms') AS c
-              -- One lookup by primary key per change (LIMIT: a plan made while the table
-              -- looked small would otherwise read every clock of the map for each one).
+      FROM (SELECT c.*, coalesce(v.clock, '{}') AS clock,
+                   -- A row's stamps on this side only grow: none below the clock's.
+                   (v.clock->''->>2)::bigint AS clock_stamp
+              FROM (SELECT c.key, max(c.id) AS id, max(c.stamp) AS t_0,
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                               AS "i_1",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                               AS "t_1",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'net_days' IS DISTINCT FROM c.image->'net_days')))
+                               AS "i_2",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'net_days' IS DISTINCT FROM c.image->'net_days')))
+                               AS "t_2",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_schedule' IS DISTINCT FROM c.image->'payment_schedule')))
+                               AS "i_3",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_schedule' IS DISTINCT FROM c.image->'payment_schedule')))
+                               AS "t_3",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_day' IS DISTINCT FROM c.image->'payment_day')))
+                               AS "i_4",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_day' IS DISTINCT FROM c.image->'payment_day')))
+                               AS "t_4",
+                           (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                           (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+                      -- The crossing changes, read from the queue here (no clock per change:
+                      -- absorb needs none of what the other side judges them by), each
+                      -- stamped with the newest commit of its row up to it.
+                      FROM (SELECT q.id, q.op, q.image, q.before, q.key,
+                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                              FROM "replicator"."change_queue" AS q
+                             -- By id (map_name || '': not by the index by map, which would read
+                             -- every queued change of the map and test each against the ids).
+                             WHERE q.direction = 'to_right' AND q.id = ANY (p_ids)
+                               AND q.map_name || '' = 'payment_terms' AND q.op <> 'T' AND q.key IS NOT NULL) AS c
+                     GROUP BY c.key) AS c
+              -- The row's clock, by primary key (LIMIT: a plan made while the table looked
+              -- small would otherwise read every clock of the map for each row).
               LEFT JOIN LATERAL (
                    SELECT v.clock FROM "replicator"."versions" AS v
                     WHERE v.key = c.key AND v.map_name = 'payment_terms' AND v.side = 'left'
-                    LIMIT 1) AS v ON true
-             WHERE c.op <> 'T' AND c.key IS NOT NULL
-             GROUP BY c.key, v.clock) AS j
+                    LIMIT 1) AS v ON true) AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), greatest(j.t_0, j.clock_stamp), j.clock->''->3) AS entry) AS r
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock,
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
@@ -16518,7 +17051,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', '9e159dc550fab9c6e808567dcf5956b4cb71c4a5f491e1232facc4805ea253e0', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
+VALUES ('map/payment_terms/to_right/absorb', '73067ea81f9898df3d7a351095b165159e221627d75007faa098925c15d4e6e9', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16538,70 +17071,92 @@ SET search_path = pg_catalog, pg_temp
 AS $absorb$
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'left', j.key,
-           j.clock || jsonb_build_object(
-               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
-               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), j."t_1", j.clock->'name'->3) END,
-               'customer_group', CASE WHEN j."i_2" IS NULL THEN j.clock->'customer_group'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_group'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'customer_group'->1, to_jsonb(0)), j."t_2", j.clock->'customer_group'->3) END,
-               'payment_terms', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_terms'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_terms'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'payment_terms'->1, to_jsonb(0)), j."t_3", j.clock->'payment_terms'->3) END,
-               'payment_method', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_method'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_method'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'payment_method'->1, to_jsonb(0)), j."t_4", j.clock->'payment_method'->3) END,
-               'email', CASE WHEN j."i_5" IS NULL THEN j.clock->'email'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), j."i_5"), coalesce(j.clock->'email'->1, to_jsonb(0)), j."t_5", j.clock->'email'->3) END,
-               'credit_limit', CASE WHEN j."i_6" IS NULL THEN j.clock->'credit_limit'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'credit_limit'->>0)::bigint, 0), j."i_6"), coalesce(j.clock->'credit_limit'->1, to_jsonb(0)), j."t_6", j.clock->'credit_limit'->3) END,
-               'blocked', CASE WHEN j."i_7" IS NULL THEN j.clock->'blocked'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), j."i_7"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), j."t_7", j.clock->'blocked'->3) END,
-               'relationship_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'relationship_type'
-                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'relationship_type'->>0)::bigint, 0), j."i_8"), coalesce(j.clock->'relationship_type'->1, to_jsonb(0)), j."t_8", j.clock->'relationship_type'->3) END),
+           jsonb_strip_nulls(jsonb_build_object(
+               '', r.entry,
+               'name', CASE WHEN j."i_1" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'name', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_1" = j.id AND j."t_1" IS NOT DISTINCT FROM j.t_0 AND j.clock->'name' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'name', j.clock->'')->>0)::bigint, 0), j."i_1"), coalesce(coalesce(j.clock->'name', j.clock->'')->1, to_jsonb(0)), greatest(j."t_1", j.clock_stamp), coalesce(j.clock->'name', j.clock->'')->3), r.entry) END,
+               'customer_group', CASE WHEN j."i_2" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'customer_group', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_2" = j.id AND j."t_2" IS NOT DISTINCT FROM j.t_0 AND j.clock->'customer_group' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'customer_group', j.clock->'')->>0)::bigint, 0), j."i_2"), coalesce(coalesce(j.clock->'customer_group', j.clock->'')->1, to_jsonb(0)), greatest(j."t_2", j.clock_stamp), coalesce(j.clock->'customer_group', j.clock->'')->3), r.entry) END,
+               'payment_terms', CASE WHEN j."i_3" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'payment_terms', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_3" = j.id AND j."t_3" IS NOT DISTINCT FROM j.t_0 AND j.clock->'payment_terms' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'payment_terms', j.clock->'')->>0)::bigint, 0), j."i_3"), coalesce(coalesce(j.clock->'payment_terms', j.clock->'')->1, to_jsonb(0)), greatest(j."t_3", j.clock_stamp), coalesce(j.clock->'payment_terms', j.clock->'')->3), r.entry) END,
+               'payment_method', CASE WHEN j."i_4" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'payment_method', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_4" = j.id AND j."t_4" IS NOT DISTINCT FROM j.t_0 AND j.clock->'payment_method' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'payment_method', j.clock->'')->>0)::bigint, 0), j."i_4"), coalesce(coalesce(j.clock->'payment_method', j.clock->'')->1, to_jsonb(0)), greatest(j."t_4", j.clock_stamp), coalesce(j.clock->'payment_method', j.clock->'')->3), r.entry) END,
+               'email', CASE WHEN j."i_5" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'email', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_5" = j.id AND j."t_5" IS NOT DISTINCT FROM j.t_0 AND j.clock->'email' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'email', j.clock->'')->>0)::bigint, 0), j."i_5"), coalesce(coalesce(j.clock->'email', j.clock->'')->1, to_jsonb(0)), greatest(j."t_5", j.clock_stamp), coalesce(j.clock->'email', j.clock->'')->3), r.entry) END,
+               'credit_limit', CASE WHEN j."i_6" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'credit_limit', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_6" = j.id AND j."t_6" IS NOT DISTINCT FROM j.t_0 AND j.clock->'credit_limit' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'credit_limit', j.clock->'')->>0)::bigint, 0), j."i_6"), coalesce(coalesce(j.clock->'credit_limit', j.clock->'')->1, to_jsonb(0)), greatest(j."t_6", j.clock_stamp), coalesce(j.clock->'credit_limit', j.clock->'')->3), r.entry) END,
+               'blocked', CASE WHEN j."i_7" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'blocked', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_7" = j.id AND j."t_7" IS NOT DISTINCT FROM j.t_0 AND j.clock->'blocked' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'blocked', j.clock->'')->>0)::bigint, 0), j."i_7"), coalesce(coalesce(j.clock->'blocked', j.clock->'')->1, to_jsonb(0)), greatest(j."t_7", j.clock_stamp), coalesce(j.clock->'blocked', j.clock->'')->3), r.entry) END,
+               'relationship_type', CASE WHEN j."i_8" IS NULL THEN nullif(coalesce(nullif(coalesce(j.clock->'relationship_type', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry)
+                    WHEN j."i_8" = j.id AND j."t_8" IS NOT DISTINCT FROM j.t_0 AND j.clock->'relationship_type' IS NULL THEN NULL
+                    ELSE nullif(jsonb_build_array(greatest(coalesce((coalesce(j.clock->'relationship_type', j.clock->'')->>0)::bigint, 0), j."i_8"), coalesce(coalesce(j.clock->'relationship_type', j.clock->'')->1, to_jsonb(0)), greatest(j."t_8", j.clock_stamp), coalesce(j.clock->'relationship_type', j.clock->'')->3), r.entry) END,
+               'party_type', nullif(coalesce(nullif(coalesce(j.clock->'party_type', j.clock->''), 'null'::jsonb), '[]'::jsonb), r.entry))),
            CASE WHEN j.newest_op = 'D' THEN j.newest_image END, j.id, now()
-      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
-                   max(c.id) AS id, max(c.stamp) AS t_0,
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
-                       AS "i_1",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
-                       AS "t_1",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customer_group' IS DISTINCT FROM c.image->'customer_group')))
-                       AS "i_2",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customer_group' IS DISTINCT FROM c.image->'customer_group')))
-                       AS "t_2",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_terms' IS DISTINCT FROM c.image->'payment_terms')))
-                       AS "i_3",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_terms' IS DISTINCT FROM c.image->'payment_terms')))
-                       AS "t_3",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_method' IS DISTINCT FROM c.image->'payment_method')))
-                       AS "i_4",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_method' IS DISTINCT FROM c.image->'payment_method')))
-                       AS "t_4",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
-                       AS "i_5",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
-                       AS "t_5",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'credit_limit' IS DISTINCT FROM c.image->'credit_limit')))
-                       AS "i_6",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'credit_limit' IS DISTINCT FROM c.image->'credit_limit')))
-                       AS "t_6",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'blocked' IS DISTINCT FROM c.image->'blocked')))
-                       AS "i_7",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'blocked' IS DISTINCT FROM c.image->'blocked')))
-                       AS "t_7",
-                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
-                       AS "i_8",
-                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
-                       AS "t_8",
-                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
-                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
-              FROM "replicator"."outgoing_rows"('to_right', p_ids, 'customers_organization') AS c
-              -- One lookup by primary key per change (LIMIT: a plan made while the table
-              -- looked small would otherwise read every clock of the map for each one).
+      FROM (SELECT c.*, coalesce(v.clock, '{}') AS clock,
+                   -- A row's stamps on this side only grow: none below the clock's.
+                   (v.clock->''->>2)::bigint AS clock_stamp
+              FROM (SELECT c.key, max(c.id) AS id, max(c.stamp) AS t_0,
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                               AS "i_1",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                               AS "t_1",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customer_group' IS DISTINCT FROM c.image->'customer_group')))
+                               AS "i_2",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customer_group' IS DISTINCT FROM c.image->'customer_group')))
+                               AS "t_2",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_terms' IS DISTINCT FROM c.image->'payment_terms')))
+                               AS "i_3",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_terms' IS DISTINCT FROM c.image->'payment_terms')))
+                               AS "t_3",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_method' IS DISTINCT FROM c.image->'payment_method')))
+                               AS "i_4",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_method' IS DISTINCT FROM c.image->'payment_method')))
+                               AS "t_4",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
+                               AS "i_5",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
+                               AS "t_5",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'credit_limit' IS DISTINCT FROM c.image->'credit_limit')))
+                               AS "i_6",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'credit_limit' IS DISTINCT FROM c.image->'credit_limit')))
+                               AS "t_6",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'blocked' IS DISTINCT FROM c.image->'blocked')))
+                               AS "i_7",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'blocked' IS DISTINCT FROM c.image->'blocked')))
+                               AS "t_7",
+                           max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                               AS "i_8",
+                           max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                               AS "t_8",
+                           (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                           (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+                      -- The crossing changes, read from the queue here (no clock per change:
+                      -- absorb needs none of what the other side judges them by), each
+                      -- stamped with the newest commit of its row up to it.
+                      FROM (SELECT q.id, q.op, q.image, q.before, q.key,
+                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                              FROM "replicator"."change_queue" AS q
+                             -- By id (map_name || '': not by the index by map, which would read
+                             -- every queued change of the map and test each against the ids).
+                             WHERE q.direction = 'to_right' AND q.id = ANY (p_ids)
+                               AND q.map_name || '' = 'customers_organization' AND q.op <> 'T' AND q.key IS NOT NULL) AS c
+                     GROUP BY c.key) AS c
+              -- The row's clock, by primary key (LIMIT: a plan made while the table looked
+              -- small would otherwise read every clock of the map for each row).
               LEFT JOIN LATERAL (
                    SELECT v.clock FROM "replicator"."versions" AS v
                     WHERE v.key = c.key AND v.map_name = 'customers_organization' AND v.side = 'left'
-                    LIMIT 1) AS v ON true
-             WHERE c.op <> 'T' AND c.key IS NOT NULL
-             GROUP BY c.key, v.clock) AS j
+                    LIMIT 1) AS v ON true) AS j
+     -- The row's entry, once. A field's is kept only where it differs from the row's; one
+     -- the newest change wrote, and that was the row's before, is the row's again.
+     CROSS JOIN LATERAL (SELECT jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), greatest(j.t_0, j.clock_stamp), j.clock->''->3) AS entry) AS r
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock,
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
@@ -16610,7 +17165,7 @@ AS $absorb$
                       touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', '65688f3deeeba3f3fef933d51a1bd30c63a2800c05c4c37baf01dffdba09fc91', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
+VALUES ('map/customers_organization/to_right/absorb', '281787d1d72f245efdae2769dd692f0f6d5b419233bbd42c45f166fb8d969444', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17143,6 +17698,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('3ec56d6ba0dc86581417edb5cbb7965661e3bafe44cc1ebb0f8ecfede6e4fcb6');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('962c61540606b00fa0a85c7d13be78ec3c8e3bac0541d4a8c877f9e2d3b59a6b');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 3ec56d6ba0dc: control schema to version 3, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '3ec56d6ba0dc86581417edb5cbb7965661e3bafe44cc1ebb0f8ecfede6e4fcb6'));
+VALUES ('deploy', 'deployed bundle 962c61540606: control schema to version 4, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '962c61540606b00fa0a85c7d13be78ec3c8e3bac0541d4a8c877f9e2d3b59a6b'));

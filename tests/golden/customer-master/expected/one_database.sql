@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle bc385cee548afdb12b3b3f8ffc2161a02af91622ca504c4780d1c94881b9ddcf: control schema to version 4, 109 to create, 0 to replace, 0 to drop
+-- bundle 6efe305098c3873b92e4b317f93d0820040d8b55ac10be678d94b452ad9ee132: control schema to version 4, 109 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1580,7 +1580,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -1782,7 +1783,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -2190,7 +2192,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '603e81d98e877e00fddbdcff8dca9322678e99dc0422d2fb7e9e49699fa0b207', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '62d7a781c5fa383729deb23c099e13c66bbab7adef6c420e406789cfdda16409', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -2478,7 +2480,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -2680,7 +2683,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -3088,7 +3092,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '82c3ae93d0bdf86e0746fddd2738e12c3bf64f5aac6eb84a915d95e6d8f5abb9', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '5ce1db3981f928686b915f1ece58bcc39f33c7af621c769a564c63d026952b3a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -3485,7 +3489,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -3796,7 +3801,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -4253,7 +4259,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '57d4d1821903bfe87356d9245f3c7fd276c501720eb92ca0dc545f2275ab2a66', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '5281fe017bb55d14ba4ed060ea2cfc1f8270c9f67702e98dbe3ad57007881fb7', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4645,7 +4651,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -4932,7 +4939,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -5379,7 +5387,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'edbc54a303f53d453ed168a75a82369debeb37c66db12a872a72a37682404d83', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '35fcc878c7336c59cf08e39ecf07b95f49b93771e96831fb2b57e97b1e8e5e4f', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5692,7 +5700,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -5903,7 +5912,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -6332,7 +6342,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '284ae987f36002ca3dc6bc20df49fabe73fbfe5fff645d543133e61ce463aa7b', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '2b2d6e2f883c56919f6abb0d6ffbf063f7a2bf6766419a0f2db44321dbcaf3b6', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6645,7 +6655,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -6856,7 +6867,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -7285,7 +7297,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '162de4a886f09d215562752ad66df64f149fc299d446c85c8185e48be6e106f2', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '448676cbd9ededb0628890547583eff9be5d890ec2895868feafb1ca0c50861d', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7624,7 +7636,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -7860,7 +7873,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -8295,7 +8309,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '9196d616a356854ae6bbc4ced8b15f895d7871eddfa9e0a3e031dd53942c0188', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '9c6d57c27058665062b5135240ff4fde8e129213cfc8afb1be2addc139b89428', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8634,7 +8648,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -8870,7 +8885,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -9305,7 +9321,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'a78b5e8c819e9a6a82f537492593c7bd07722d2aebd29875a0c58fa95a11740f', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '25f571898c2f254b06ec26b3132ab60325e31d6de4a7c988db78da5c576b01f7', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9699,7 +9715,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -9993,7 +10010,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -10446,7 +10464,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', 'fa71787fb93a051766f3d37777d3dc28e982a4d5985d58eb0ab827e000de463e', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '192ff5506f3c0155bff92d8a725ea1f67433d9ef5bc9743f1daf361b2928bdaa', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10808,7 +10826,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -11072,7 +11091,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -11521,7 +11541,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'ec265f1edc561ea97e5856e4ca5c666a2f11cb2601eb558983eea504a5bec75c', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'd499e68b569be896c6a1b7c24d0db209cd28ceec19b9b3da048ef0960c1eb6e0', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11875,7 +11895,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -12127,7 +12148,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -12547,7 +12569,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '60c7f0b8366285151a9f8c67557e5edeca82b2441bfe47ea3a7d9dbd118ac321', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'c60cf87ee96bdc372fb6d1a015556f30075cc9396f4f9d3559b4cf6b520a6f3b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -12887,7 +12909,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -13139,7 +13162,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -13559,7 +13583,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '6df148ba8d788178f51e703176974f2e1f85063bf86b88b6bd1483dd90cab196', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '7a43c50f004ead83ba891584a22f7e243e2dd53b511eccc12c45e3053acbff0b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -13853,7 +13877,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -14059,7 +14084,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -14471,7 +14497,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', 'b8ac2ddde1f924209ca5fca58449ea5227b8ab94132bd3d0701c799bb9834897', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'e3aec96a618586c22660e2b261a256e0fc27ae4d9b530365ac71e735251fd90e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -14765,7 +14791,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -14971,7 +14998,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -15383,7 +15411,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'ae93eade81b4bd426abe6cbdf64102d8ac15166b9ea7cfc41f388e79a63eedba', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '82a1824d3655136e70b6a7879d0cd713aba0e2f17b5aeec0634a1838fa16041b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -15682,7 +15710,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -15893,7 +15922,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -16322,7 +16352,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '424fac7eb8d9a1ea9048b11af4fe0654281181a170a35f5dc5742cc4d6e6b523', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '747294cb05e0dbc40e99fbe4993659ec9a795f21a6250d7148f61cf49bed2c00', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16635,7 +16665,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -16846,7 +16877,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -17275,7 +17307,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'a2e933810f322335b73ff2bc68b4e5323a364afd4075655dffb7b8802743f9ec', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '01e8d5fd032db6795895024262510b3bdce44acdfb8da89d773cd12bdd09c8eb', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17621,7 +17653,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -17862,7 +17895,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -18302,7 +18336,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'fdef028a46817a87f666089d7d3fce0066f38d41b1021fa34412321ce336ddd6', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '9db9ff9addba9bb9b9dd08a8d923913d5ea6d25a36fece16c8ccf055e3889286', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18648,7 +18682,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -18889,7 +18924,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -19329,7 +19365,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'e36bf638a9f6bf9a26a04bdb6583b13207f42a190c60b1407d9ba8c398e22b0a', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '533ae9ec96201864040f359b0130770561ebe03d3a5754a1c18e3cf0b63f08d7', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -19668,7 +19704,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -19904,7 +19941,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -20339,7 +20377,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '88216baa56d4e5397192a417384a74a43b7d6a2715e01c0964a9e07eaba46126', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'ad312f271da4bcf578f8209e518875b8089503688cea08ef158ac6c525d69e48', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -20678,7 +20716,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -20914,7 +20953,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -21349,7 +21389,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'e52e24c98e4b1f2451379305f3df79db2cf1f6cb5aa09c5a51dc666572c6d546', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'f1a1909b677ff7e7d4fe6a0af354d1b63b4aca0deeff4f257c5583aa5c059eff', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -21721,7 +21761,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -21987,7 +22028,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -22433,7 +22475,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '68b82da1849279b63bd28d1de9dbc3f39a2d14d90e5f4c4f733caf3577a05630', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '651fcaf5ff4c0a2c6d3aa57c21fa09e32f1960d39a9291ef8dfc05e5dbfd73ec', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -22805,7 +22847,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -23071,7 +23114,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -23517,7 +23561,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '6949a9f5cfc9947cf004d9a44cf8ee642affc34c4fe6bd7f80ce95e71d9fe19c', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '87ed94ed6834a79481321bc11681284f6fc80fe7538f611427250bd66d30d0da', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -23910,7 +23954,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -24198,7 +24243,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -24647,7 +24693,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'f88c987809bdb1f4170ed65b618968009a7516c87b6a279873f339ce19c89735', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'ff426d6a557487d0f07559b3a6f7a78889bf8d2a894df2b6b5f88f17f5104545', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -25040,7 +25086,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -25328,7 +25375,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -25777,7 +25825,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '9710978ca87a79024dd6b24d39a356ec83276813542f5c5f68b86224a0f040fa', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'f576dffaa875c7a5dc1cd556cff9ffdc03ac1668198affe77715329e14dafeae', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -26270,7 +26318,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -26660,7 +26709,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -27138,7 +27188,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', 'c2e4363fa239b3cc96e2ddc4b616ae2573edafae30f72eb3f0ace494a1a72cf9', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', 'a878ef7b03680b12986cc8dcb1da4ea941bf12fb760ae0a03395393b81121e71', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -27631,7 +27681,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -28021,7 +28072,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -28499,7 +28551,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '3d6cbbb70a6f06c07c316d17b8753a069e453eb93a74b2f4e645a6491811153c', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'e9339db43985414c42f65b0f057a25f475ef33ff669af5a1f8949c7deefd1607', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -37485,6 +37537,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('bc385cee548afdb12b3b3f8ffc2161a02af91622ca504c4780d1c94881b9ddcf');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('6efe305098c3873b92e4b317f93d0820040d8b55ac10be678d94b452ad9ee132');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle bc385cee548a: control schema to version 4, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'bc385cee548afdb12b3b3f8ffc2161a02af91622ca504c4780d1c94881b9ddcf'));
+VALUES ('deploy', 'deployed bundle 6efe305098c3: control schema to version 4, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '6efe305098c3873b92e4b317f93d0820040d8b55ac10be678d94b452ad9ee132'));

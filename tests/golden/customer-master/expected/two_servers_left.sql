@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 1bf53a38a90d1a8138442ec0408792933f84c5c3e6486b0939aa2367d52967c3: control schema to version 4, 57 to create, 0 to replace, 0 to drop
+-- bundle e70a54daa38b82e46e305c9db7e1bd93e98f4362229309df7cb7907b8e5c7a74: control schema to version 4, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1528,7 +1528,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -1730,7 +1731,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -2003,7 +2005,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'f07db27c649ea8d663d36bb9eec00465b3688637f98eb367365cec02b8a1681b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '3f4cc770753c61fe0376132be0c70f9d87a4e5001e32a25a74f7ac864884877d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -2380,7 +2382,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -2667,7 +2670,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -2971,7 +2975,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '91d397f72efc3d6df8e70f24e71a6e5790c25f7600c2b78d8779be3a2059a8a7', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '108c61339e344acaf0b542efb75afc3329d94d5154fb6339df296cbbe8222210', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3283,7 +3287,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -3494,7 +3499,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -3786,7 +3792,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '6ae1d43026c79ae1fdfd1eee8c200c076db4de006ba46b361c5c197352789cfe', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '890f09f10f977e29c2e30d9356aa8d5264c00748d9d3d7f6419dca291762cb47', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4124,7 +4130,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -4360,7 +4367,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -4656,7 +4664,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '77f174d2eb888c78b8c30d5470016eab57dd8f7424de554cd4a36e593bfc87ee', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'dc569f5ab7ba1586c6758b4cd2890b51ca27593cf8d6c1cc09aeb41b246d51b6', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5017,7 +5025,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -5281,7 +5290,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -5588,7 +5598,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '463137f37eea120b08d13b80747fcc2fd82cf0094bab2179c2b9e592189a6d81', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '189c233b140f458697bc256d97684544f2c2f6063484baa2fd6d8a4846305a4e', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5941,7 +5951,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -6193,7 +6204,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -6474,7 +6486,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '7640b161951f70b84dce3cca5f45d09a0deac92af21039f76b6e13ec3a3dcbe4', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '2e2efb02c0bd121d45486ea3742ee65d45dc96f696c774e29b42ea0fc5f469ad', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -6767,7 +6779,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -6973,7 +6986,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -7248,7 +7262,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '46fd82bcde64135c13d014271524d260deef3853d05c582dc1c6048aa0d21788', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '0fbbb7a665909f274b67111c785667fc58521e85abf4a76ec96f8575f295f2ff', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -7546,7 +7560,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -7757,7 +7772,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -8049,7 +8065,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'aa589ea570ebd446a6005489d12b02c5a64159b7e24f0ac24a15a553b906877b', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'c68262d74da00fb4c38f17e9d0c4d1739b6234513b362f34df14fb7a0a1b7b06', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8394,7 +8410,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -8635,7 +8652,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -8933,7 +8951,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '358b7a755c883fa2c3b0afc51e32c33d7654df909828dbaa5efa73e85eef7307', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '7a84eaf8351c45e3f3d5bd1b4391281b54cf602e93b0af125656c5cb998cacc5', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9271,7 +9289,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -9507,7 +9526,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -9803,7 +9823,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'b4a8c112759e518961a842be48858b729276e173cc9e96e1b1c3fe43e34803b7', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'b6665af38ce898cf915221faa54b003b9333374817774266deebe54a1eea7f8d', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10174,7 +10194,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -10440,7 +10461,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -10742,7 +10764,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '23c0d8c7918dab4712ab27c3cf803d81d38288ea518d236ee90f5e8f11f8a009', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '93ff674c745c0ac5a84abc83fc9ae6fe14f6ec58fbcf6314e9386c305ad56b2b', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11134,7 +11156,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -11422,7 +11445,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -11726,7 +11750,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'd518c6686aeeed7dd1cf04960007f1c8db3b75aa4bcd6d6cf425a5e7edb927ec', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'f71a27fe7891e329b15655b9943e8a1c5247bb7410710f95345bb47eac758924', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12218,7 +12242,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -12608,7 +12633,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -12933,7 +12959,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '35f32bb987a00bbfa1c7f869db066e59e43169ff242992d967a26fba1193ae18', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '00b412afefb41fb7ac59545e2532b418e3bcb3c610f635b7fe998674ca1545e4', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17501,6 +17527,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1bf53a38a90d1a8138442ec0408792933f84c5c3e6486b0939aa2367d52967c3');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e70a54daa38b82e46e305c9db7e1bd93e98f4362229309df7cb7907b8e5c7a74');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 1bf53a38a90d: control schema to version 4, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '1bf53a38a90d1a8138442ec0408792933f84c5c3e6486b0939aa2367d52967c3'));
+VALUES ('deploy', 'deployed bundle e70a54daa38b: control schema to version 4, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e70a54daa38b82e46e305c9db7e1bd93e98f4362229309df7cb7907b8e5c7a74'));

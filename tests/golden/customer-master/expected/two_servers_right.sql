@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 1bf53a38a90d1a8138442ec0408792933f84c5c3e6486b0939aa2367d52967c3: control schema to version 4, 57 to create, 0 to replace, 0 to drop
+-- bundle e70a54daa38b82e46e305c9db7e1bd93e98f4362229309df7cb7907b8e5c7a74: control schema to version 4, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1528,7 +1528,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -1730,7 +1731,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -2003,7 +2005,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '14c22ed235cc6b60ac3e2406f349e4b457917d62e85e812ace09522d5fc37335', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '2a43953c1e38aa47c6e6522e72deffb2a1efcd512910b0c6c5cf94f2eae23ca3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -2399,7 +2401,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -2710,7 +2713,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -3023,7 +3027,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '4e929f3153263c5a2df3619cc5ffc0422a0f5382df21d157febc3420f8a90e09', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '16b768792cae982ebfa0b1b1382fa9e503f378f851b695577a92b7abd856abdf', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3335,7 +3339,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -3546,7 +3551,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -3838,7 +3844,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'b7f9d31d345d85d1d4c0fea1bb84735e31f8103b962637db347f30f3f72eddac', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', 'd399f215b2d2cf0aebb66188dce8828452f2640453dc2d6c3e7a32ed702eaa89', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4176,7 +4182,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -4412,7 +4419,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -4708,7 +4716,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '61bc37494ba63e6e62caf350bcc12324ddc477e4856368ee4b3ab653d655fdfc', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '523be23da00c6479217678d68ab7f603fc63657b6b3d65d060f47f2b32e35524', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5101,7 +5109,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -5395,7 +5404,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -5706,7 +5716,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '9712560c37f4e3a01fe8480cb037e91ddc5847bd8fcacb28ce87895102c82ae4', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '93e3c6f329a89e48f5bbf42741783c71b277fddb966b6c226d1bf69e2dc25d36', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6059,7 +6069,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -6311,7 +6322,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -6592,7 +6604,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'e6d4572a7041342463e7d70099e224140086f36107a496605f4540ad312a3e39', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '979d74747f799335c60b0b1c8cd7889a8df006f1e4b8515e821334081b5c0323', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -6885,7 +6897,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -7091,7 +7104,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -7366,7 +7380,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', 'ef8ce4e8fe91f9ff2dac8d8d57e81b15d2a2f9a77107f3124607e6d088c1ed21', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '661bb7e61e9854c8aab405367b71f950c6da62627eb3268ada5bd6c57459c26a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -7664,7 +7678,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -7875,7 +7890,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -8167,7 +8183,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'c91b9da77a98318ea14ba7d441cee7537bf34283138d34b483e4dcd94864a8b9', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '9779aa88f97de5e16aa9a45bdf12462f0f4ddc593ebbe2a7cb6444fd49d55212', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8512,7 +8528,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -8753,7 +8770,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -9051,7 +9069,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'f9dc09d0e1329bb6bd7c0f3a6456c636dd5c59c286d7951abfd28f5ed899591f', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '54032ba20b270488bdaef84fa28f2726751375e0fe237cbe32a1ab8ab31db20d', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9389,7 +9407,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -9625,7 +9644,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -9921,7 +9941,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '79e1ef843b787bde2bf03362e7a8e4bce074b21a404fb92c1dbd8c7de556cf8d', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '327d4521382cfd40bde912fd64ce2870dff4338179de5f9c01bcae7fb8ea219d', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10292,7 +10312,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -10558,7 +10579,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -10860,7 +10882,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '3a73bceb4fdd76aea7397559295be8923422701529ed2e9f491cbf738897f261', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', 'b17fd25287790fa90686c796841b80546746570c0223d4d182a0d380d065e74a', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11252,7 +11274,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -11540,7 +11563,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -11844,7 +11868,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'db7c48b1e65a44eec4a0d9b2f499f3d7803d99b2487fd0e9da5cd7f3e94c3477', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '12d6e819ced758795fd7820b45568a9c3c693995c2f247b42274c85b5942f757', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12336,7 +12360,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -12726,7 +12751,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_left'
        AND q.seen IS NULL
 ), logged AS (
@@ -13051,7 +13077,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '4df2bedc115413bc321b89d57265e1db4d3921e96b1d50c5f1cc09bef3f277c1', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '6637db9f41de1d4efa293ff709c13041d3af7a4ea643e72c01bc7c27813e0be7', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17618,6 +17644,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1bf53a38a90d1a8138442ec0408792933f84c5c3e6486b0939aa2367d52967c3');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e70a54daa38b82e46e305c9db7e1bd93e98f4362229309df7cb7907b8e5c7a74');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 1bf53a38a90d: control schema to version 4, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '1bf53a38a90d1a8138442ec0408792933f84c5c3e6486b0939aa2367d52967c3'));
+VALUES ('deploy', 'deployed bundle e70a54daa38b: control schema to version 4, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e70a54daa38b82e46e305c9db7e1bd93e98f4362229309df7cb7907b8e5c7a74'));

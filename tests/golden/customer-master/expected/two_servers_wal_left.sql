@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 962c61540606b00fa0a85c7d13be78ec3c8e3bac0541d4a8c877f9e2d3b59a6b: control schema to version 4, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle d03d2f5d6747ad2b78238e534b3233733d2e6d5aeeedd3b33a4c72e69b8b55a9: control schema to version 4, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1540,7 +1540,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -1748,7 +1749,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -2017,7 +2019,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '201424fb7eadec9a023a6e29e4ca41c8e3a8911518507294032132850b0bdddb', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'd5981a2e764dec224354a945587baba6b240fd73a124ab491837e97fabf4afcd', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -2394,7 +2396,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -2687,7 +2690,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -2987,7 +2991,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '3d592b69169e6642eb7e47f77f5dea1d2c7882bdd4545a77eb96975ed94e5053', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '1e0558d00de1e6c42d0f88171e726485256f01aee5564249545200461822ffb8', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3299,7 +3303,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -3516,7 +3521,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -3804,7 +3810,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '2d8682800fe6c42384fbed87fae919d8d394804a831d3abc175a184bbdcd1f9d', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '2aafe1adb1e517799f37eb7ba64c7a8588b5a4dd0f175c230347e0371f473f49', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4142,7 +4148,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -4384,7 +4391,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -4676,7 +4684,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'dd0789e8245163bce9705aa3d3ff40f89e2ff2a41bebac5fbeebd9eb5987abf7', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '0a1c90e6ddb0eccfcf674a4f5062bb98b6f09724e5a668a298cac7746d1ffafd', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5037,7 +5045,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -5307,7 +5316,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -5610,7 +5620,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '2c189480ee382ba87669fab02069f4287e09232f54e1b37dbb959d4953157059', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '964ee9f90e47fcaac4263f04e77f0ecbf7dc1f6568254c3b0555e5b127b107ca', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5963,7 +5973,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -6221,7 +6232,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -6498,7 +6510,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '728965d72f591abf1154fadc61b68a5a0d8fa2369f7ca74a837347ede59fb160', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '6b0f61ee1218ae62b47369a98e1293397fe0fa4131d273da558eff266f2aabdb', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -6791,7 +6803,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -7003,7 +7016,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -7274,7 +7288,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '8754d7b844c4c64d7df655daa1733b1bdd937c11e80a297036545c06ca83cedf', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '26a08ce5029805d28aab2794a923cfe8bbfe81eee37cfabddeccace180a1e448', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -7572,7 +7586,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -7789,7 +7804,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -8077,7 +8093,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'c5a9f60d8c3f60eb42c357c5e0c2f8c64fd76acb586298ad2c51f1773d4ad43e', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '54b4fb1cdb640bec9d34a8d88b4aba583fd135f4268a0990fc75513d7a6fb4ec', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8422,7 +8438,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -8669,7 +8686,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -8963,7 +8981,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '6dcef9b1eb9c0628e101dc06d366730c25666396fe84f849f7cec043979c9637', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '8a31a073adb52d2910799631531973e9a0a04ce2d4c87586cebed862ec5b2649', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9301,7 +9319,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -9543,7 +9562,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -9835,7 +9855,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '4549af721d65e35d2fd9a02cf0dcd398344f56fbd6512f69d50893e4ac12c945', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'd0feec9f13d6f0b32cd1493fdca5be1d8990168b5150df2817dcd4212e135c5d', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10206,7 +10226,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -10478,7 +10499,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -10776,7 +10798,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '0ebd43b70f976cd92b7adc8b9aa50755ad75e6151a5e547590bc5d6e38f758c7', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'cba02b5a59f49c7f7668e6f4be352204b78566c5e4ded075ede69f950f9ad8a9', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11168,7 +11190,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -11462,7 +11485,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -11762,7 +11786,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '3e2ef7ac04eb99d3538ba41c5d27cc224874a6dced01a12ac87418b993351f6e', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '22526d0dcbc6b2bc6c6a8e450cdab74799be30e99121f244f8e14c12560416d2', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12254,7 +12278,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -12650,7 +12675,8 @@ WITH incoming AS (
     UPDATE "replicator"."change_queue" AS q
        SET seen = j.seen_before
       FROM planned AS j
-     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+     -- (Only rows that had any queued: none can have come since, in this statement's snapshot.)
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced AND j.queued_upto > 0
        AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction || '' = 'to_right'
        AND q.seen IS NULL
 ), logged AS (
@@ -12971,7 +12997,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '9af7eee3fe99c645a0cca2927f04fca3535af17875835d74a88093c6357111fa', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '9b92a9648b21755528bc51995d414f59b27cafa576bca9ee6fe223ab3ae672eb', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17698,6 +17724,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('962c61540606b00fa0a85c7d13be78ec3c8e3bac0541d4a8c877f9e2d3b59a6b');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('d03d2f5d6747ad2b78238e534b3233733d2e6d5aeeedd3b33a4c72e69b8b55a9');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 962c61540606: control schema to version 4, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '962c61540606b00fa0a85c7d13be78ec3c8e3bac0541d4a8c877f9e2d3b59a6b'));
+VALUES ('deploy', 'deployed bundle d03d2f5d6747: control schema to version 4, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'd03d2f5d6747ad2b78238e534b3233733d2e6d5aeeedd3b33a4c72e69b8b55a9'));

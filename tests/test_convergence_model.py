@@ -21,21 +21,14 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 
 from tests.convergence_model import Model, Policy, Side
+from tests.history_steps import FIELDS, KEYS, SIDES, some_values
 
-KEYS = ("k1", "k2", "k3")
-FIELDS = ("a", "b", "c")
-VALUES = ("x", "y", "z")
-SIDES: tuple[Side, Side] = ("left", "right")
 EXAMPLES = int(os.environ.get("REPLICATOR_MODEL_EXAMPLES", "0"))
 POLICIES: tuple[tuple[Policy, Policy], ...] = (
     ("left_wins", "right_wins"),
     ("right_wins", "left_wins"),
     ("newest_wins", "newest_wins"),
 )
-
-optional_value = st.none() | st.sampled_from(VALUES)
-some_values = st.fixed_dictionaries({f: optional_value for f in FIELDS})
-
 
 def machine(policies: tuple[Policy, Policy], one_database: bool) -> type[RuleBasedStateMachine]:
     """The history machine for a map whose policy is ``policies[0]`` and field c's

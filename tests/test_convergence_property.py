@@ -34,6 +34,7 @@ from replicator.maps.model import DIRECTIONS, Direction, source_of, target_of
 from replicator.operations.states import Action
 from replicator.runtime.applier import Applier
 from tests.convergence_model import Model, Policy, Row, Side
+from tests.history_steps import FIELDS, KEYS, SIDES, some_values
 from tests.support import (
     Project,
     remake_wal_capture,
@@ -42,9 +43,6 @@ from tests.support import (
     wait_for_wal_flush,
 )
 
-KEYS = ("k1", "k2", "k3")
-FIELDS = ("a", "b", "c")
-VALUES = ("x", "y", "z")  # few values: same-value writes and A-B-A come often
 SCHEMAS: dict[Side, str] = {"left": "erp", "right": "crm"}
 CAPTURES: dict[str, tuple[str, str]] = {
     "trigger": ("trigger", "trigger"),
@@ -184,9 +182,6 @@ class Rig:
 
 RIG: Rig | None = None  # the rig of the test running now (Hypothesis builds the machine)
 
-optional_value = st.none() | st.sampled_from(VALUES)
-
-
 class History(RuleBasedStateMachine):
     """One history: writes on both sides, pauses, batches, kills; checked at the end."""
 
@@ -228,11 +223,11 @@ class History(RuleBasedStateMachine):
         )
 
     @rule(
-        side=st.sampled_from(("left", "right")),
+        side=st.sampled_from(SIDES),
         key=st.sampled_from(KEYS),
         delete=st.booleans(),
-        values=st.fixed_dictionaries({f: optional_value for f in FIELDS}),
-        again=st.none() | st.fixed_dictionaries({f: optional_value for f in FIELDS}),
+        values=some_values,
+        again=st.none() | some_values,
     )
     def write(
         self,

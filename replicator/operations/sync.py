@@ -9,16 +9,16 @@ added from the other side (never overwriting), then the winning side's rows are
 copied over (overwriting what differs, each overwrite in the activity log).
 In that order the first pass reads the other side before the sync has written
 anything there, so it cannot bring back a row the winner deleted meanwhile.
-Each pass reads one consistent snapshot of its source in key order, a chunk at
-a time, through the generated snapshot function, and writes each chunk in one
-target transaction with its progress row: a sync killed at any point continues
-from its last chunk. The generated sync function inserts at once the rows of keys
-the target holds nowhere (no row, no clock, nothing queued); the rest goes
-set-based through the same apply functions as captured changes. Both sides in one
-database, a chunk is read and written by one call there, in the chunk's own
+Between two servers, each pass reads one consistent snapshot of its source in
+key order, a chunk at a time, through the generated snapshot function; both sides
+in one database, a chunk is read and written by one call there, in the chunk's own
 transaction: the rows as they are then rather than as of the pass's start, which
 changes nothing at the end, since what changes meanwhile is captured and applies
-after the copy either way. While a map syncs, both its directions are paused, so changes
+after the copy either way. Each chunk is written in one target transaction with
+its progress row: a sync killed at any point continues from its last chunk. The
+generated sync function inserts at once the rows of keys the target holds nowhere
+(no row, no clock, nothing queued); the rest goes set-based through the same apply
+functions as captured changes. While a map syncs, both its directions are paused, so changes
 captured meanwhile apply after the copy, in order, idempotently.
 """
 

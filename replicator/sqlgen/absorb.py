@@ -19,6 +19,7 @@ from replicator.sqlgen.clocks import (
     clock_sql,
     kept_labels,
 )
+from replicator.sqlgen.plans import plan_mode_sql
 from replicator.sqlgen.render import Artifact, render_template
 from replicator.sqlgen.sqltypes import AllTables, control_function, function_name
 
@@ -84,6 +85,7 @@ def absorb_batch_artifact(routes: list[tuple[TableMap, Direction]]) -> Artifact:
     sql = render_template(
         "absorb_batch.sql.j2",
         absorb_batch=control_function("absorb_batch"),
+        plan_mode=plan_mode_sql(Sql("cardinality(p_ids)")),
         queue=control_function("change_queue"),
         routes=[
             {

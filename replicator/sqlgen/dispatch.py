@@ -9,6 +9,7 @@ from replicator.maps.model import (
     Direction,
     MapSet,
 )
+from replicator.sqlgen.plans import plan_mode_sql
 from replicator.sqlgen.render import Artifact, render_template
 from replicator.sqlgen.sqltypes import control_function, function_name
 
@@ -50,6 +51,7 @@ def dispatch_artifact(maps: MapSet, incoming: list[Direction]) -> Artifact:
         error_log=control_function("error_log"),
         map_state=control_function("map_state"),
         held=control_function("held_change"),
+        plan_mode=plan_mode_sql(Sql("jsonb_array_length(p_batch)")),
     )
     return Artifact("dispatch", sql, "")
 

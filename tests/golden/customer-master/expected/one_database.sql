@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 6efe305098c3873b92e4b317f93d0820040d8b55ac10be678d94b452ad9ee132: control schema to version 4, 109 to create, 0 to replace, 0 to drop
+-- bundle 0a01d269fe296588cc72a5691d148aefbea9a72147c212af1de641dfc25537a4: control schema to version 4, 109 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -28586,6 +28586,7 @@ CREATE OR REPLACE FUNCTION "replicator"."apply_batch"(p_direction text, p_batch 
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $dispatch$
 DECLARE
     v_changes jsonb;
@@ -28604,6 +28605,11 @@ DECLARE
     v_map_deletes boolean[];
     v_at integer;  -- the map's position in them
 BEGIN
+    -- The apply functions' statements are large: planning one anew takes longer than
+    -- running it on a few changes, so a small batch runs on plans made once.
+    PERFORM set_config('plan_cache_mode',
+                       CASE WHEN jsonb_array_length(p_batch) <= 16 THEN 'force_generic_plan'
+                            ELSE 'force_custom_plan' END, true);
     -- A row's earlier changes that are waiting here (held for a parent, or in the error
     -- log) are applied with its new ones: each may have written fields the new ones
     -- did not, and coming later on their own they would overtake them.
@@ -29870,7 +29876,7 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', 'e07b24aa38fe1d633bbe62da5d257a80f0f575009764459685484cc12206da16', $sql$$sql$)
+VALUES ('dispatch', '1d7132783aa12537dbace8a508a0f34c9a27f85587dca2cf541d141a8043a3e3', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -35235,9 +35241,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -35281,10 +35288,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', '12eb2a8f9c866acb526890dd5c11235768e2cd2b3f41e438c5d3591c09320558', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
+VALUES ('map/companies/to_right/absorb', '995f32bb00c6a7b4d675e47d0c1633dd59846784128d7c7593ab8abc765f6faf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35299,9 +35307,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -35345,10 +35354,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/absorb', '99392bc983852f3d3b1e9d8d57bd285dd8e3b25df2297445756736b0a957900e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(bigint[]);
+VALUES ('map/companies/to_left/absorb', 'c31398b93fde459bcdf374d25168c0714ff376a116f6566204d6e87b6bd92c25', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35363,9 +35373,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -35437,10 +35448,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', '07ea0a5cd9ff85a2c5ad810f6c2a62c7a22cc8e8ccff7698df9395aa63aaf720', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
+VALUES ('map/contact_persons/to_right/absorb', '6b9ddf24835a75b278b0c6c3d1c4ace51847ce1e5b4e899bdf548d65a75634b3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35455,9 +35467,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -35523,10 +35536,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/absorb', '359147ffbf75fb7dfad2a589439ecca48b47d48d92faf42cf22c0a6b74522155', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(bigint[]);
+VALUES ('map/contact_persons/to_left/absorb', '24770d7bb994feaad4a0542c7adb294d14126ece1b4a13e4ddc91d9e82f86e53', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35541,9 +35555,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -35587,10 +35602,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', '96fc69b2dd94dcb4d84f90427f3580dab4b6930b399c05341048f6b2b6c10383', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
+VALUES ('map/customer_groups/to_right/absorb', 'd8139fcd479f3e04d35d06a34b3266e4787791df5d93b8971743762d87ef17cf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35605,9 +35621,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -35651,10 +35668,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/absorb', '209e5ae6b443deb0e84c930dc2f1e43a257a5c947542a215337d0f8bb18040bb', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(bigint[]);
+VALUES ('map/customer_groups/to_left/absorb', '294a8ac90503959acfef50c6372b5ce2c8227ddd7d35f412d97399be21581420', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35669,9 +35687,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -35722,10 +35741,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '51ad1b9d7d6d84f951799beb76ed5fbade2328bc424d13c4cf9cde6d81e574f0', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
+VALUES ('map/customer_payment_methods/to_right/absorb', '7fd2755ef3428292482dbcf498bbcffcb692abd6acf18abbc6b2be8832817fa3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35740,9 +35760,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -35793,10 +35814,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/absorb', '5596982609fee799da030a34bb2de8ebedae26d1e00d688163a255f651474cd3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(bigint[]);
+VALUES ('map/customer_payment_methods/to_left/absorb', '53598d570be44197a258dce72714bf0c3381e01a64d892cd4346607b70c796fc', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35811,9 +35833,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -35887,10 +35910,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', 'e14db4e84d9291668411ae648a167d2e30b0a9a82ecd58597c11882c15b5aca4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
+VALUES ('map/customers_person/to_right/absorb', 'd3ebd495b3af3101628ff86aa96f48b496cab6ba7337030e9db26ad957cd53e2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35905,9 +35929,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -35969,10 +35994,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/absorb', 'b10fdcfe46793f22bbf072d18ace46e57deb34c1c0a3ad156ca7d153a802ccf7', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(bigint[]);
+VALUES ('map/customers_person/to_left/absorb', '93417e8c2fa7ddacd2e6a75262c93b35bc607bf20517ffdf4718bf98c550883b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -35987,9 +36013,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -36047,10 +36074,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', '5a5ecc7914891d06203d7a1a8ecbe29037950f3962bc3be59552ed3171677e63', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
+VALUES ('map/loyalty_cards/to_right/absorb', 'afdbbdcb4f97807c3320d15a1dac3e8fea9be25f20a8532a533c2cfe7432b3e3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -36065,9 +36093,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -36125,10 +36154,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/absorb', '4331073f23fc8624d1fcb0a0964980f596ce8c7ee68fda9cde045b5bf968f742', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(bigint[]);
+VALUES ('map/loyalty_cards/to_left/absorb', '0b05b496dbd7af9861590997b733dd075f74a0bb4128394cff08c7b4d91d288c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -36143,9 +36173,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -36189,10 +36220,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', '612856b96fcd12a9a94bf480ab7c74bd75103ba1d7e8d46c22c32829e10f5c62', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
+VALUES ('map/name_affixes/to_right/absorb', '19726fbcb8994b69b215478f99a58de30e187bf8aad1346f248006939de88a3b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -36207,9 +36239,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -36253,10 +36286,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/absorb', '1fb4c7f24e170ae1e0e721a05661c28fec9c5ccf7ea7f23c9aa970a055dbc018', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(bigint[]);
+VALUES ('map/name_affixes/to_left/absorb', '9697002e36d6a7d829b2a00a1bf25a9eb97960cb9eff5ba838c9db715866b211', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -36271,9 +36305,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -36317,10 +36352,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', '61b19e795b43f692e10fdb4d84d7f97905415fcbd8cae34372b9666d69b77791', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
+VALUES ('map/payment_days/to_right/absorb', 'f42acf2cdc49c3533c5ace987b800414dc42fe7fd8b3d49808ddcab937b528c6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -36335,9 +36371,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -36381,10 +36418,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/absorb', '44794b0a4d737860dd57e4159a48bdc5741231710cf69fd9416b373abc58c0a9', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(bigint[]);
+VALUES ('map/payment_days/to_left/absorb', '6cd18e4f11c4840837bacc6c68b13f7aabc2830d1957660a84a0e7a61baa1854', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -36399,9 +36437,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -36452,10 +36491,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', '2eab16daa4849c58b5c52765e61dd804c0dfa07545e2df174bd3148dfa0fc9e7', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
+VALUES ('map/payment_day_lines/to_right/absorb', '22bbae7188a2e6cd823d057490c477d0f0a44bdb421cc3ca4b052bda0315c1a4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -36470,9 +36510,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -36523,10 +36564,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/absorb', '9495e558f02dd81c64e50b876a15f1458f18fcd480052aff7e35cd1c46d7f4b5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(bigint[]);
+VALUES ('map/payment_day_lines/to_left/absorb', '479f5e14822e2d6a0b8f4dd687b132103158793156b4ec76f23925de5bd52395', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -36541,9 +36583,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -36594,10 +36637,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', '06b8865c17996d86ca371b1d4d4b4efe40206d5b603ba8fb87633fec61cb5aa5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
+VALUES ('map/payment_schedules/to_right/absorb', '17eb3fd383cad26e71b808d11ff92b850684f88136bc6781e8d7d2beadacd6dd', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -36612,9 +36656,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -36665,10 +36710,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/absorb', 'afad5baab9cef3da34d4d4c2ba6dd92478ca27c359871e3fe8b9dd464d1aebc0', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(bigint[]);
+VALUES ('map/payment_schedules/to_left/absorb', 'b2de0b535ace7d7623e65d5e705f1c252f60750b9c6b7844a5c03e28283fdf54', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -36683,9 +36729,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -36743,10 +36790,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', '8b8898fb6210f975e7e96ff75ffef91c5890dc07e10f708e1afc4ba42ac58d62', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_right/absorb', '8a71676350391083f120776929f79fbc5dfdb3a3234005a404d0a77c8bd23e5a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -36761,9 +36809,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -36821,10 +36870,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/absorb', '89428f5776a4309c1b907478976a9bbeeb52e6905e15b785b5a50f5455626933', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_left/absorb', '3cfe626908adab980b17a9025f56228d707c1d8c3b3d85c4c2706101848372ac', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -36839,9 +36889,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -36906,10 +36957,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', '73067ea81f9898df3d7a351095b165159e221627d75007faa098925c15d4e6e9', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
+VALUES ('map/payment_terms/to_right/absorb', '222741272a13e0e7ef0b88129fbc64abbe5cbecc664d8cd95d55c3da5f9b6cc2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -36924,9 +36976,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -36991,10 +37044,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/absorb', '2d39e8e832a66968f5993dfd410a7ec5606e1315566d1beec17567e6643e835c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(bigint[]);
+VALUES ('map/payment_terms/to_left/absorb', '416963867640fab6f678b425dd4b1e96fc6d68d558a5e4cf997361effe731d08', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -37009,9 +37063,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -37105,10 +37160,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', '281787d1d72f245efdae2769dd692f0f6d5b419233bbd42c45f166fb8d969444', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
+VALUES ('map/customers_organization/to_right/absorb', '8f0b0b5db1ffee63171072512c4b412225aa915e144aa66509605a90e1d688cb', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -37123,9 +37179,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -37219,10 +37276,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/absorb', '8b9dea2f30e739c9e23764e385c143560a46a823843305a500a0f152be1fc007', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(bigint[]);
+VALUES ('map/customers_organization/to_left/absorb', 'df3ce871f11956dc6294b5fbde2b743a29c358171a7510b627a10b3cf7fe58f4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -37235,10 +37293,15 @@ CREATE OR REPLACE FUNCTION "replicator"."absorb_batch"(p_direction text, p_ids b
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $absorb$
 DECLARE
     v_maps text[];  -- the maps the batch holds changes of
 BEGIN
+    -- As the apply functions' (replicator.apply_batch): a small batch on plans made once.
+    PERFORM set_config('plan_cache_mode',
+                       CASE WHEN cardinality(p_ids) <= 16 THEN 'force_generic_plan'
+                            ELSE 'force_custom_plan' END, true);
     v_maps := ARRAY(SELECT DISTINCT q.map_name FROM "replicator"."change_queue" AS q
                      WHERE q.direction = p_direction AND q.id = ANY (p_ids));
     IF p_direction = 'to_right' AND 'companies' = ANY (v_maps) THEN
@@ -37322,7 +37385,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('absorb', '6a4d6d04d250031b8867cfe505f7aafb596d771502fefa235171c97cd593a797', $sql$$sql$)
+VALUES ('absorb', '7b227d65d31e59c082749410431199974c42d2d910d88d51c8ee8c09cc881467', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -37537,6 +37600,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('6efe305098c3873b92e4b317f93d0820040d8b55ac10be678d94b452ad9ee132');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('0a01d269fe296588cc72a5691d148aefbea9a72147c212af1de641dfc25537a4');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 6efe305098c3: control schema to version 4, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '6efe305098c3873b92e4b317f93d0820040d8b55ac10be678d94b452ad9ee132'));
+VALUES ('deploy', 'deployed bundle 0a01d269fe29: control schema to version 4, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '0a01d269fe296588cc72a5691d148aefbea9a72147c212af1de641dfc25537a4'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle e70a54daa38b82e46e305c9db7e1bd93e98f4362229309df7cb7907b8e5c7a74: control schema to version 4, 57 to create, 0 to replace, 0 to drop
+-- bundle f242b8973d3ce6542cef07a54ee6ae07e0b8db5554e218df745cd23ee941c118: control schema to version 4, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -12993,6 +12993,7 @@ CREATE OR REPLACE FUNCTION "replicator"."apply_batch"(p_direction text, p_batch 
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $dispatch$
 DECLARE
     v_changes jsonb;
@@ -13011,6 +13012,11 @@ DECLARE
     v_map_deletes boolean[];
     v_at integer;  -- the map's position in them
 BEGIN
+    -- The apply functions' statements are large: planning one anew takes longer than
+    -- running it on a few changes, so a small batch runs on plans made once.
+    PERFORM set_config('plan_cache_mode',
+                       CASE WHEN jsonb_array_length(p_batch) <= 16 THEN 'force_generic_plan'
+                            ELSE 'force_custom_plan' END, true);
     -- A row's earlier changes that are waiting here (held for a parent, or in the error
     -- log) are applied with its new ones: each may have written fields the new ones
     -- did not, and coming later on their own they would overtake them.
@@ -13665,7 +13671,7 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', 'e38b2184fd5a22b5b0d3d68b58eabb6c26ca7348c247ef7f43083dcf32c446c2', $sql$$sql$)
+VALUES ('dispatch', '6bf959097c6e28d22832fbdaa5bb847a826a124fa7163f318f67c7d35c1a3b0d', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -16346,9 +16352,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -16392,10 +16399,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', '12eb2a8f9c866acb526890dd5c11235768e2cd2b3f41e438c5d3591c09320558', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
+VALUES ('map/companies/to_right/absorb', '995f32bb00c6a7b4d675e47d0c1633dd59846784128d7c7593ab8abc765f6faf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16410,9 +16418,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -16484,10 +16493,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', '07ea0a5cd9ff85a2c5ad810f6c2a62c7a22cc8e8ccff7698df9395aa63aaf720', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
+VALUES ('map/contact_persons/to_right/absorb', '6b9ddf24835a75b278b0c6c3d1c4ace51847ce1e5b4e899bdf548d65a75634b3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16502,9 +16512,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -16548,10 +16559,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', '96fc69b2dd94dcb4d84f90427f3580dab4b6930b399c05341048f6b2b6c10383', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
+VALUES ('map/customer_groups/to_right/absorb', 'd8139fcd479f3e04d35d06a34b3266e4787791df5d93b8971743762d87ef17cf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16566,9 +16578,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -16619,10 +16632,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '51ad1b9d7d6d84f951799beb76ed5fbade2328bc424d13c4cf9cde6d81e574f0', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
+VALUES ('map/customer_payment_methods/to_right/absorb', '7fd2755ef3428292482dbcf498bbcffcb692abd6acf18abbc6b2be8832817fa3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16637,9 +16651,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -16713,10 +16728,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', 'e14db4e84d9291668411ae648a167d2e30b0a9a82ecd58597c11882c15b5aca4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
+VALUES ('map/customers_person/to_right/absorb', 'd3ebd495b3af3101628ff86aa96f48b496cab6ba7337030e9db26ad957cd53e2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16731,9 +16747,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -16791,10 +16808,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', '5a5ecc7914891d06203d7a1a8ecbe29037950f3962bc3be59552ed3171677e63', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
+VALUES ('map/loyalty_cards/to_right/absorb', 'afdbbdcb4f97807c3320d15a1dac3e8fea9be25f20a8532a533c2cfe7432b3e3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16809,9 +16827,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -16855,10 +16874,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', '612856b96fcd12a9a94bf480ab7c74bd75103ba1d7e8d46c22c32829e10f5c62', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
+VALUES ('map/name_affixes/to_right/absorb', '19726fbcb8994b69b215478f99a58de30e187bf8aad1346f248006939de88a3b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16873,9 +16893,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -16919,10 +16940,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', '61b19e795b43f692e10fdb4d84d7f97905415fcbd8cae34372b9666d69b77791', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
+VALUES ('map/payment_days/to_right/absorb', 'f42acf2cdc49c3533c5ace987b800414dc42fe7fd8b3d49808ddcab937b528c6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16937,9 +16959,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -16990,10 +17013,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', '2eab16daa4849c58b5c52765e61dd804c0dfa07545e2df174bd3148dfa0fc9e7', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
+VALUES ('map/payment_day_lines/to_right/absorb', '22bbae7188a2e6cd823d057490c477d0f0a44bdb421cc3ca4b052bda0315c1a4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17008,9 +17032,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -17061,10 +17086,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', '06b8865c17996d86ca371b1d4d4b4efe40206d5b603ba8fb87633fec61cb5aa5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
+VALUES ('map/payment_schedules/to_right/absorb', '17eb3fd383cad26e71b808d11ff92b850684f88136bc6781e8d7d2beadacd6dd', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17079,9 +17105,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -17139,10 +17166,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', '8b8898fb6210f975e7e96ff75ffef91c5890dc07e10f708e1afc4ba42ac58d62', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_right/absorb', '8a71676350391083f120776929f79fbc5dfdb3a3234005a404d0a77c8bd23e5a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17157,9 +17185,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -17224,10 +17253,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', '73067ea81f9898df3d7a351095b165159e221627d75007faa098925c15d4e6e9', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
+VALUES ('map/payment_terms/to_right/absorb', '222741272a13e0e7ef0b88129fbc64abbe5cbecc664d8cd95d55c3da5f9b6cc2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17242,9 +17272,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_right"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'left', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -17338,10 +17369,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', '281787d1d72f245efdae2769dd692f0f6d5b419233bbd42c45f166fb8d969444', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
+VALUES ('map/customers_organization/to_right/absorb', '8f0b0b5db1ffee63171072512c4b412225aa915e144aa66509605a90e1d688cb', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17354,10 +17386,15 @@ CREATE OR REPLACE FUNCTION "replicator"."absorb_batch"(p_direction text, p_ids b
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $absorb$
 DECLARE
     v_maps text[];  -- the maps the batch holds changes of
 BEGIN
+    -- As the apply functions' (replicator.apply_batch): a small batch on plans made once.
+    PERFORM set_config('plan_cache_mode',
+                       CASE WHEN cardinality(p_ids) <= 16 THEN 'force_generic_plan'
+                            ELSE 'force_custom_plan' END, true);
     v_maps := ARRAY(SELECT DISTINCT q.map_name FROM "replicator"."change_queue" AS q
                      WHERE q.direction = p_direction AND q.id = ANY (p_ids));
     IF p_direction = 'to_right' AND 'companies' = ANY (v_maps) THEN
@@ -17402,7 +17439,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('absorb', 'cc264855bc70dc05ef9d551c041ee733b037057dd292fe8361cc594c22e4e174', $sql$$sql$)
+VALUES ('absorb', '9e7af22ac13e9502826ef67b12c85ba5d07c63dd0d5f6ec3c942f0deac383f03', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -17527,6 +17564,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e70a54daa38b82e46e305c9db7e1bd93e98f4362229309df7cb7907b8e5c7a74');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('f242b8973d3ce6542cef07a54ee6ae07e0b8db5554e218df745cd23ee941c118');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle e70a54daa38b: control schema to version 4, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e70a54daa38b82e46e305c9db7e1bd93e98f4362229309df7cb7907b8e5c7a74'));
+VALUES ('deploy', 'deployed bundle f242b8973d3c: control schema to version 4, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'f242b8973d3ce6542cef07a54ee6ae07e0b8db5554e218df745cd23ee941c118'));

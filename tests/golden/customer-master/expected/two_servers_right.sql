@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle e70a54daa38b82e46e305c9db7e1bd93e98f4362229309df7cb7907b8e5c7a74: control schema to version 4, 57 to create, 0 to replace, 0 to drop
+-- bundle f242b8973d3ce6542cef07a54ee6ae07e0b8db5554e218df745cd23ee941c118: control schema to version 4, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -13111,6 +13111,7 @@ CREATE OR REPLACE FUNCTION "replicator"."apply_batch"(p_direction text, p_batch 
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $dispatch$
 DECLARE
     v_changes jsonb;
@@ -13129,6 +13130,11 @@ DECLARE
     v_map_deletes boolean[];
     v_at integer;  -- the map's position in them
 BEGIN
+    -- The apply functions' statements are large: planning one anew takes longer than
+    -- running it on a few changes, so a small batch runs on plans made once.
+    PERFORM set_config('plan_cache_mode',
+                       CASE WHEN jsonb_array_length(p_batch) <= 16 THEN 'force_generic_plan'
+                            ELSE 'force_custom_plan' END, true);
     -- A row's earlier changes that are waiting here (held for a parent, or in the error
     -- log) are applied with its new ones: each may have written fields the new ones
     -- did not, and coming later on their own they would overtake them.
@@ -13783,7 +13789,7 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', '5b5ff50825676a7a408929e62b3a684768971a2d20fe6c5cbe676d2fe327cd9e', $sql$$sql$)
+VALUES ('dispatch', '8dd02562379b3fb59d9b2607a185f2ff81febb3d74e018aaecb74073927d2ebe', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -16481,9 +16487,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'companies', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -16527,10 +16534,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/absorb', '99392bc983852f3d3b1e9d8d57bd285dd8e3b25df2297445756736b0a957900e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(bigint[]);
+VALUES ('map/companies/to_left/absorb', 'c31398b93fde459bcdf374d25168c0714ff376a116f6566204d6e87b6bd92c25', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16545,9 +16553,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'contact_persons', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -16613,10 +16622,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/absorb', '359147ffbf75fb7dfad2a589439ecca48b47d48d92faf42cf22c0a6b74522155', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(bigint[]);
+VALUES ('map/contact_persons/to_left/absorb', '24770d7bb994feaad4a0542c7adb294d14126ece1b4a13e4ddc91d9e82f86e53', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16631,9 +16641,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_groups', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -16677,10 +16688,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/absorb', '209e5ae6b443deb0e84c930dc2f1e43a257a5c947542a215337d0f8bb18040bb', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(bigint[]);
+VALUES ('map/customer_groups/to_left/absorb', '294a8ac90503959acfef50c6372b5ce2c8227ddd7d35f412d97399be21581420', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16695,9 +16707,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customer_payment_methods', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -16748,10 +16761,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/absorb', '5596982609fee799da030a34bb2de8ebedae26d1e00d688163a255f651474cd3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(bigint[]);
+VALUES ('map/customer_payment_methods/to_left/absorb', '53598d570be44197a258dce72714bf0c3381e01a64d892cd4346607b70c796fc', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16766,9 +16780,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_person', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -16830,10 +16845,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/absorb', 'b10fdcfe46793f22bbf072d18ace46e57deb34c1c0a3ad156ca7d153a802ccf7', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(bigint[]);
+VALUES ('map/customers_person/to_left/absorb', '93417e8c2fa7ddacd2e6a75262c93b35bc607bf20517ffdf4718bf98c550883b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16848,9 +16864,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'loyalty_cards', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -16908,10 +16925,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/absorb', '4331073f23fc8624d1fcb0a0964980f596ce8c7ee68fda9cde045b5bf968f742', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(bigint[]);
+VALUES ('map/loyalty_cards/to_left/absorb', '0b05b496dbd7af9861590997b733dd075f74a0bb4128394cff08c7b4d91d288c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16926,9 +16944,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'name_affixes', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -16972,10 +16991,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/absorb', '1fb4c7f24e170ae1e0e721a05661c28fec9c5ccf7ea7f23c9aa970a055dbc018', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(bigint[]);
+VALUES ('map/name_affixes/to_left/absorb', '9697002e36d6a7d829b2a00a1bf25a9eb97960cb9eff5ba838c9db715866b211', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16990,9 +17010,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_days', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -17036,10 +17057,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/absorb', '44794b0a4d737860dd57e4159a48bdc5741231710cf69fd9416b373abc58c0a9', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(bigint[]);
+VALUES ('map/payment_days/to_left/absorb', '6cd18e4f11c4840837bacc6c68b13f7aabc2830d1957660a84a0e7a61baa1854', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17054,9 +17076,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_day_lines', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -17107,10 +17130,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/absorb', '9495e558f02dd81c64e50b876a15f1458f18fcd480052aff7e35cd1c46d7f4b5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(bigint[]);
+VALUES ('map/payment_day_lines/to_left/absorb', '479f5e14822e2d6a0b8f4dd687b132103158793156b4ec76f23925de5bd52395', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17125,9 +17149,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedules', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -17178,10 +17203,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/absorb', 'afad5baab9cef3da34d4d4c2ba6dd92478ca27c359871e3fe8b9dd464d1aebc0', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(bigint[]);
+VALUES ('map/payment_schedules/to_left/absorb', 'b2de0b535ace7d7623e65d5e705f1c252f60750b9c6b7844a5c03e28283fdf54', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17196,9 +17222,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_schedule_lines', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -17256,10 +17283,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/absorb', '89428f5776a4309c1b907478976a9bbeeb52e6905e15b785b5a50f5455626933', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_left/absorb', '3cfe626908adab980b17a9025f56228d707c1d8c3b3d85c4c2706101848372ac', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17274,9 +17302,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'payment_terms', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -17341,10 +17370,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/absorb', '2d39e8e832a66968f5993dfd410a7ec5606e1315566d1beec17567e6643e835c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(bigint[]);
+VALUES ('map/payment_terms/to_left/absorb', '416963867640fab6f678b425dd4b1e96fc6d68d558a5e4cf997361effe731d08', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17359,9 +17389,10 @@ ON CONFLICT (name) DO UPDATE
 DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_left"(p_ids bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: it keeps the statement's plan
 SET search_path = pg_catalog, pg_temp
 AS $absorb$
+BEGIN
     INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, gone_as_of, touched_at)
     SELECT 'customers_organization', 'right', j.key,
            jsonb_strip_nulls(jsonb_build_object(
@@ -17455,10 +17486,11 @@ AS $absorb$
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now()
+                      touched_at = now();
+END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/absorb', '8b9dea2f30e739c9e23764e385c143560a46a823843305a500a0f152be1fc007', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(bigint[]);
+VALUES ('map/customers_organization/to_left/absorb', 'df3ce871f11956dc6294b5fbde2b743a29c358171a7510b627a10b3cf7fe58f4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17471,10 +17503,15 @@ CREATE OR REPLACE FUNCTION "replicator"."absorb_batch"(p_direction text, p_ids b
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $absorb$
 DECLARE
     v_maps text[];  -- the maps the batch holds changes of
 BEGIN
+    -- As the apply functions' (replicator.apply_batch): a small batch on plans made once.
+    PERFORM set_config('plan_cache_mode',
+                       CASE WHEN cardinality(p_ids) <= 16 THEN 'force_generic_plan'
+                            ELSE 'force_custom_plan' END, true);
     v_maps := ARRAY(SELECT DISTINCT q.map_name FROM "replicator"."change_queue" AS q
                      WHERE q.direction = p_direction AND q.id = ANY (p_ids));
     IF p_direction = 'to_left' AND 'companies' = ANY (v_maps) THEN
@@ -17519,7 +17556,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('absorb', '8952ca15bc0b6147c5c4f258d5fa2daa4f09f804fb42bea369d9f07c92c7e367', $sql$$sql$)
+VALUES ('absorb', '9bd793c3337825dcfdad7dea6d553c2a653e555bf9ba5786a3b6c20c410ec9b4', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -17644,6 +17681,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e70a54daa38b82e46e305c9db7e1bd93e98f4362229309df7cb7907b8e5c7a74');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('f242b8973d3ce6542cef07a54ee6ae07e0b8db5554e218df745cd23ee941c118');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle e70a54daa38b: control schema to version 4, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e70a54daa38b82e46e305c9db7e1bd93e98f4362229309df7cb7907b8e5c7a74'));
+VALUES ('deploy', 'deployed bundle f242b8973d3c: control schema to version 4, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'f242b8973d3ce6542cef07a54ee6ae07e0b8db5554e218df745cd23ee941c118'));

@@ -308,19 +308,6 @@ def wait_for_wal_flush(url: str) -> None:
         conn.commit()
 
 
-def wait_for_applier_gone(url: str) -> None:
-    """Wait until no session holds an applier's lock here. A closed connection's backend
-    exits a moment later; until then a new applier finds the lock taken."""
-    deadline = time.monotonic() + 30
-    held = (
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    )
-    while rows(url, held) != [(0,)]:
-        assert time.monotonic() < deadline, "a closed applier's session kept its lock"
-        time.sleep(0.01)
-
-
 # The CRM's uuid of company usmf, for writing CRM rows in tests.
 USMF = "(SELECT companyid FROM cds.company WHERE company_code = 'usmf')"
 

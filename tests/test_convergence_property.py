@@ -39,7 +39,7 @@ from tests.support import (
     Project,
     remake_wal_capture,
     rows,
-    wait_for_applier_gone,
+    wait_for_applier_sessions_to_end,
     wait_for_wal_flush,
 )
 
@@ -269,8 +269,7 @@ class History(RuleBasedStateMachine):
         if self.applier is not None:
             self.applier._close()
             self.applier = None
-            for role in ("left", "right"):
-                wait_for_applier_gone(self.url(role))
+            wait_for_applier_sessions_to_end(self.url("left"), self.url("right"))
 
     def flush(self) -> None:
         config = self.project.config()

@@ -125,6 +125,9 @@ def test_changes_queued_under_the_previous_release_survive_the_upgrade_and_are_a
     new_url = fresh_db(pg)
     example_project(tmp_path / "new", new_url, new_url).deploy()
     assert control_columns(url) == control_columns(new_url)
+    # And its triggers: the previous release's sync triggers are retired.
+    triggers = "SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1, 2"
+    assert rows(url, triggers) == rows(new_url, triggers)
 
     assert "already up to date" in project.deploy()
     assert cli(project, "resume", "customer_groups", "--direction", "to_right").returncode == 0

@@ -178,6 +178,7 @@ def _names_context(route: ApplyRoute) -> dict[str, Any]:
         "supersede_errors": control_function("supersede_errors"),
         "held": control_function("held_change"),
         "conflict_log": control_function("conflict_log"),
+        "activity_log": control_function("activity_log"),
         "target_table": ident(route.target.schema, route.target.name),
         "writer_function": ident(WRITE_SCHEMA, f"{table_map.name}_{direction}"),
         "sync_function": function_name("sync", table_map, direction),

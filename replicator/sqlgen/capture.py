@@ -17,7 +17,6 @@ from replicator.maps.model import (
     Direction,
     MapSet,
     TableMap,
-    other_direction,
     source_of,
     target_of,
 )
@@ -61,13 +60,11 @@ def capture_artifact(
         "wal_stopped": control_function("wal_stopped"),
         "wake_lock": lock_key(locks.WAKE),
         "source_table": ident(source.schema, source.name),
+        "source_regclass": literal(ident(source.schema, source.name)),
         "target_label": literal(all_tables[table_map.name][target_of(direction)].label),
         "versions": control_function("versions"),
         "own_side": literal(source_of(direction)),
         "other_id": CLOCK_ID[target_of(direction)],
-        "activity_log": control_function("activity_log"),
-        "other_direction": literal(other_direction(direction)),
-        "source_label": literal(source.label),
         "uncaptured": control_function("uncaptured"),
         "map_state": control_function("map_state"),
         "not_replicator": NOT_REPLICATOR,
@@ -147,20 +144,23 @@ def _rows_context(
 
 
 def _triggers_context(table_map: TableMap, direction: Direction) -> dict[str, Any]:
-    row, update, truncate, sync = trigger_idents(table_map, direction)
+    row, update, truncate = trigger_idents(table_map, direction)
+    retired = f"replicator_{table_map.name}_{direction}_sync"
     return {
         "row_trigger": row,
         "update_trigger": update,
         "truncate_trigger": truncate,
-        "sync_trigger": sync,
+        # Deployed before the apply functions noted an initial sync's overwrites.
+        "sync_trigger": ident(retired),
+        "sync_trigger_name": literal(retired),
+        "retired_function": control_function("retired_trigger"),
     }
 
 
-def trigger_names(table_map: TableMap, direction: Direction) -> tuple[str, str, str, str]:
-    """The capture triggers of a map direction: inserts and deletes, updates, truncates,
-    and the one noting what an initial sync overwrote."""
+def trigger_names(table_map: TableMap, direction: Direction) -> tuple[str, str, str]:
+    """The capture triggers of a map direction: inserts and deletes, updates, truncates."""
     name = f"replicator_{table_map.name}_{direction}"
-    return name, f"{name}_upd", f"{name}_trunc", f"{name}_sync"
+    return name, f"{name}_upd", f"{name}_trunc"
 
 
 def trigger_idents(table_map: TableMap, direction: Direction) -> tuple[Sql, ...]:

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 0a01d269fe296588cc72a5691d148aefbea9a72147c212af1de641dfc25537a4: control schema to version 4, 109 to create, 0 to replace, 0 to drop
+-- bundle 314208e8aa42de23362d301b503667cd97d04bbe32e2123d848e731f6958bada: control schema to version 4, 109 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1810,6 +1810,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'companies', 'to_right',
+           'initial sync overwrote a differing row of ' || 'cds.company',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('company_code', j."k_1", 'name', j."f_1"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'companies'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."companies_to_right"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -2192,7 +2203,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '62d7a781c5fa383729deb23c099e13c66bbab7adef6c420e406789cfdda16409', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '7f60d751705c74c99fd60bc4976b83dfce7313a2982fc04fe96a6fa2dae43cc5', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -2710,6 +2721,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'companies', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.companies',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'name', j."f_1"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'companies'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."companies_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -3092,7 +3114,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '5ce1db3981f928686b915f1ece58bcc39f33c7af621c769a564c63d026952b3a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '394dbefe25503390fc97aaeffbdbdb2f6a07c1e67a20166f4e12a73d5d46c761', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -3853,6 +3875,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'contact_persons', 'to_right',
+           'initial sync overwrote a differing row of ' || 'cds.contact',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('companyid', j."k_1", 'contactpersonid', j."k_2", 'firstname', j."f_1", 'lastname', j."f_2", 'emailaddress1', j."f_3", 'parent_account_number', j."f_4", 'is_sellable', j."f_5"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'contact_persons'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."contact_persons_to_right"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -4259,7 +4292,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '5281fe017bb55d14ba4ed060ea2cfc1f8270c9f67702e98dbe3ad57007881fb7', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'c809a0a3bd90c587014bbce6f9a9f7b915da86bbd407f4dca442ddabd999c23a', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4989,6 +5022,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'contact_persons', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.contact_persons',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2", 'first_name', j."f_1", 'last_name', j."f_2", 'email', j."f_3", 'customer_account', j."f_4"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'contact_persons'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."contact_persons_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -5387,7 +5431,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '35fcc878c7336c59cf08e39ecf07b95f49b93771e96831fb2b57e97b1e8e5e4f', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'e42c4347f2f25bd9881b1d7d4f1dfb98b46e2983ac45b9b859fc60bdd3903216', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5956,6 +6000,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'customer_groups', 'to_right',
+           'initial sync overwrote a differing row of ' || 'cds.customer_group',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('companyid', j."k_1", 'group_code', j."k_2", 'name', j."f_1"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'customer_groups'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."customer_groups_to_right"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -6342,7 +6397,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '2b2d6e2f883c56919f6abb0d6ffbf063f7a2bf6766419a0f2db44321dbcaf3b6', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '9f5310e7dd4f33145f9f98b3ca5fcada2990d66597ac34140f3c1637e76ec586', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6911,6 +6966,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'customer_groups', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.customer_groups',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2", 'description', j."f_1"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'customer_groups'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."customer_groups_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -7297,7 +7363,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '448676cbd9ededb0628890547583eff9be5d890ec2895868feafb1ca0c50861d', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'b99a41b210fd6f93206958d7867269654d50d06a3f206aa05d0ae35fab5d9afc', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7919,6 +7985,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'customer_payment_methods', 'to_right',
+           'initial sync overwrote a differing row of ' || 'cds.customer_payment_method',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('companyid', j."k_1", 'code', j."k_2", 'name', j."f_1", 'payment_type', j."f_2"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'customer_payment_methods'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."customer_payment_methods_to_right"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -8309,7 +8386,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '9c6d57c27058665062b5135240ff4fde8e129213cfc8afb1be2addc139b89428', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '0b0501045132e47969ffcba193097578c7af5c2a0200a092f165fac851a41aaf', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8931,6 +9008,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'customer_payment_methods', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.customer_payment_methods',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2", 'description', j."f_1", 'payment_type', j."f_2"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'customer_payment_methods'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."customer_payment_methods_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -9321,7 +9409,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '25f571898c2f254b06ec26b3132ab60325e31d6de4a7c988db78da5c576b01f7', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'c8f72f3beda088eddc608d6bb03ec71c03128239903ab0586bddcc14c5c1c6cc', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10062,6 +10150,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'customers_person', 'to_right',
+           'initial sync overwrote a differing row of ' || 'cds.contact',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('companyid', j."k_1", 'customer_number', j."k_2", 'firstname', j."f_1", 'middlename', j."f_2", 'lastname', j."f_3", 'emailaddress1', j."f_4", 'is_sellable', j."f_5"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'customers_person'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."customers_person_to_right"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -10464,7 +10563,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '192ff5506f3c0155bff92d8a725ea1f67433d9ef5bc9743f1daf361b2928bdaa', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '4f724b41921e93e069b415fda099e9213addccbd88ebb1af952c9d949aa28b1a', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11139,6 +11238,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'customers_person', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.customers',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'email', j."f_2", 'party_type', j."f_3"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'customers_person'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."customers_person_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -11541,7 +11651,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'd499e68b569be896c6a1b7c24d0db209cd28ceec19b9b3da048ef0960c1eb6e0', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'f17f1bc873b151a3206fe89f7a6eb0571e7bdfbd03ccbfcf70489e48f1ac78fd', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12179,6 +12289,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'loyalty_cards', 'to_right',
+           'initial sync overwrote a differing row of ' || 'cds.loyalty_card',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'is_blocked', j."f_3"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'loyalty_cards'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."loyalty_cards_to_right"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -12569,7 +12690,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'c60cf87ee96bdc372fb6d1a015556f30075cc9396f4f9d3559b4cf6b520a6f3b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '3d65fe6f8b0187b10d32a90cd98b04d45ae3fe5a30be9a97c65f110013a8c5fe', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -13193,6 +13314,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'loyalty_cards', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.loyalty_cards',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'blocked', j."f_3"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'loyalty_cards'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."loyalty_cards_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -13583,7 +13715,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '7a43c50f004ead83ba891584a22f7e243e2dd53b511eccc12c45e3053acbff0b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'e731e5cc2f067244241e26189a8403be714b670da7f52b504fd5f32dbf164862', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -14111,6 +14243,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'name_affixes', 'to_right',
+           'initial sync overwrote a differing row of ' || 'cds.name_affix',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'name_affixes'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."name_affixes_to_right"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -14497,7 +14640,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', 'e3aec96a618586c22660e2b261a256e0fc27ae4d9b530365ac71e735251fd90e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'beed228a759980d83da3cd38366735270b2ed6cb07e728bed4982508cd61d62c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -15025,6 +15168,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'name_affixes', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.name_affixes',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'name_affixes'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."name_affixes_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -15411,7 +15565,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '82a1824d3655136e70b6a7879d0cd713aba0e2f17b5aeec0634a1838fa16041b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '4959503ab5a8c84149dd05dae667b74b5528411db99839853fc64033b7e995ee', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -15966,6 +16120,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'payment_days', 'to_right',
+           'initial sync overwrote a differing row of ' || 'cds.payment_day',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('companyid', j."k_1", 'name', j."k_2", 'description', j."f_1"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'payment_days'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."payment_days_to_right"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -16352,7 +16517,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '747294cb05e0dbc40e99fbe4993659ec9a795f21a6250d7148f61cf49bed2c00', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '5e636c16f4855cacc481122be8d240bd2f405e6445d0b3e53934bc2d11654e15', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16921,6 +17086,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'payment_days', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.payment_days',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'description', j."f_1"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'payment_days'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."payment_days_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -17307,7 +17483,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '01e8d5fd032db6795895024262510b3bdce44acdfb8da89d773cd12bdd09c8eb', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'c722c7e2d633807bbe7405a3d02e4c0b73d52b4116de45a825c6b5aa34ced344', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17941,6 +18117,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'payment_day_lines', 'to_right',
+           'initial sync overwrote a differing row of ' || 'cds.payment_day_line',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('companyid', j."k_1", 'paymentdayid', j."k_2", 'line_number', j."k_3", 'weekday', j."f_1", 'dayofmonth', j."f_2"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'payment_day_lines'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."payment_day_lines_to_right"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -18336,7 +18523,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '9db9ff9addba9bb9b9dd08a8d923913d5ea6d25a36fece16c8ccf055e3889286', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '11c75400e2fe9aaa03bc20ae5e92dc88bfa8a65a8d4fee0547d907fea09528e4', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18970,6 +19157,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'payment_day_lines', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.payment_day_lines',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3", 'week_day', j."f_1", 'day_of_month', j."f_2"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'payment_day_lines'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."payment_day_lines_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -19365,7 +19563,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '533ae9ec96201864040f359b0130770561ebe03d3a5754a1c18e3cf0b63f08d7', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '2b7a994f3b39b2f4adacb3e3abd561f232efca9643ba7a384f37059dfa43e7a2', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -19987,6 +20185,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'payment_schedules', 'to_right',
+           'initial sync overwrote a differing row of ' || 'cds.payment_schedule',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('companyid', j."k_1", 'name', j."k_2", 'description', j."f_1", 'allocation', j."f_2"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'payment_schedules'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."payment_schedules_to_right"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -20377,7 +20586,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'ad312f271da4bcf578f8209e518875b8089503688cea08ef158ac6c525d69e48', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '9c9dada5422530cfad33efd27d53cc518e4a53a37e6a8924d052932dc52c2058', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -20999,6 +21208,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'payment_schedules', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.payment_schedules',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'description', j."f_1", 'allocation', j."f_2"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'payment_schedules'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."payment_schedules_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -21389,7 +21609,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'f1a1909b677ff7e7d4fe6a0af354d1b63b4aca0deeff4f257c5583aa5c059eff', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'd87b56d6e8c32b7cbbf2fad22907a017353b0f8d102b9cfb4c88dfb72582c7e2', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -22076,6 +22296,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'payment_schedule_lines', 'to_right',
+           'initial sync overwrote a differing row of ' || 'cds.payment_schedule_line',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('companyid', j."k_1", 'paymentscheduleid', j."k_2", 'line_number', j."k_3", 'percentage', j."f_1", 'months', j."f_2", 'days', j."f_3"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'payment_schedule_lines'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."payment_schedule_lines_to_right"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -22475,7 +22706,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '651fcaf5ff4c0a2c6d3aa57c21fa09e32f1960d39a9291ef8dfc05e5dbfd73ec', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', 'c1c54f2adb49cb58a7686dbed3b3622ca6d4acff4e665f6b573d6daa864c2b93', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -23162,6 +23393,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'payment_schedule_lines', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.payment_schedule_lines',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3", 'percent', j."f_1", 'due_months', j."f_2", 'due_days', j."f_3"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'payment_schedule_lines'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."payment_schedule_lines_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -23561,7 +23803,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '87ed94ed6834a79481321bc11681284f6fc80fe7538f611427250bd66d30d0da', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'ec8007e30fc6ec11916fe089988ae970b782bc3a75058aa1e07071ee72b1c8b8', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -24293,6 +24535,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'payment_terms', 'to_right',
+           'initial sync overwrote a differing row of ' || 'cds.payment_term',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('companyid', j."k_1", 'code', j."k_2", 'name', j."f_1", 'due_days', j."f_2", 'paymentscheduleid', j."f_3", 'paymentdayid', j."f_4"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'payment_terms'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."payment_terms_to_right"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -24693,7 +24946,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'ff426d6a557487d0f07559b3a6f7a78889bf8d2a894df2b6b5f88f17f5104545', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '68bfaf10c4bdf827b67a5223a09fbda52742ef579f51430069c400a863894364', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -25425,6 +25678,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'payment_terms', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.payment_terms',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2", 'description', j."f_1", 'net_days', j."f_2", 'payment_schedule', j."f_3", 'payment_day', j."f_4"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'payment_terms'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."payment_terms_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -25825,7 +26089,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'f576dffaa875c7a5dc1cd556cff9ffdc03ac1668198affe77715329e14dafeae', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '17d7ed1dacc1249640fed63fb0d39cdde59d0c2d1338f3089e414dbbfcaed8c7', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -26767,6 +27031,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'customers_organization', 'to_right',
+           'initial sync overwrote a differing row of ' || 'cds.account',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('companyid', j."k_1", 'accountnumber', j."k_2", 'name', j."f_1", 'customergroupid', j."f_2", 'paymenttermid', j."f_3", 'customerpaymentmethodid', j."f_4", 'emailaddress1', j."f_5", 'creditlimit', j."f_6", 'credit_hold', j."f_7", 'relationship_type', j."f_8"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'customers_organization'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."customers_organization_to_right"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -27188,7 +27463,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', 'a878ef7b03680b12986cc8dcb1da4ea941bf12fb760ae0a03395393b81121e71', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', 'b51dd24115f32095a8b94313e6851641d5a79ce03444798017bab621c7535abc', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -28130,6 +28405,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'customers_organization', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.customers',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'customer_group', j."f_2", 'payment_terms', j."f_3", 'payment_method', j."f_4", 'email', j."f_5", 'credit_limit', j."f_6", 'blocked', j."f_7", 'party_type', j."f_8"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'customers_organization'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."customers_organization_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -28551,7 +28837,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'e9339db43985414c42f65b0f057a25f475ef33ff669af5a1f8949c7deefd1607', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'e0250161bfb0fcdf91dbc3082fb4d40e5099401662025f15438cf66cd390b757', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -29897,14 +30183,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'companies', 'to_left',
-                'initial sync overwrote a differing row of ' || 'fno.companies',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -29949,7 +30227,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('companies', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), NULL,
+                v_image, NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('dataareaid', "new"."dataareaid"));
     END IF;
@@ -29986,15 +30264,25 @@ WHEN (("old"."dataareaid", "old"."name") IS DISTINCT FROM ("new"."dataareaid", "
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_companies_to_right_sync"
-AFTER UPDATE ON "fno"."companies"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'companies'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_companies_to_right"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"fno"."companies"'::regclass AND tgname = 'replicator_companies_to_right_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_companies_to_right_sync"
+        AFTER UPDATE ON "fno"."companies"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/capture', 'dc9e7a7ca82d7babbc2dc3f2e8f5aa482528d5a50dea1aeb107ebbe918252a08', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/capture', 'dbef503c21aef07a38e54dbb6e224f53b10bc72edbe743dcf44226c569063429', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -30100,14 +30388,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'companies', 'to_right',
-                'initial sync overwrote a differing row of ' || 'cds.company',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -30152,7 +30432,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('companies', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), NULL,
+                v_image, NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('company_code', "new"."company_code"));
     END IF;
@@ -30189,15 +30469,25 @@ WHEN (("old"."company_code", "old"."name") IS DISTINCT FROM ("new"."company_code
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_companies_to_left_sync"
-AFTER UPDATE ON "cds"."company"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'companies'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_companies_to_left"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"cds"."company"'::regclass AND tgname = 'replicator_companies_to_left_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_companies_to_left_sync"
+        AFTER UPDATE ON "cds"."company"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/capture', '108003c79f549e1ec44c19393cad5a94978f072781fad23f984a9066a0d36245', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/companies/to_left/capture', '053637e684c5df01235959bfb4b550ec9a957b5a53d44475d89d0743c0b10a4a', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -30303,14 +30593,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'contact_persons', 'to_left',
-                'initial sync overwrote a differing row of ' || 'fno.contact_persons',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -30355,7 +30637,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('contact_persons', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+                v_image, jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('dataareaid', "new"."dataareaid", 'contact_person_id', "new"."contact_person_id"));
     END IF;
@@ -30392,15 +30674,25 @@ WHEN (("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old".
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right_sync"
-AFTER UPDATE ON "fno"."contact_persons"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'contact_persons'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"fno"."contact_persons"'::regclass AND tgname = 'replicator_contact_persons_to_right_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right_sync"
+        AFTER UPDATE ON "fno"."contact_persons"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', 'c26bfb8586d017468fe34ed7c6624563975de6c91e9e89a72073b949f8fccdb3', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', '24e0bac46670351308fd62893f5f648d9328534ec37e99c8d9c2d3bf9e8de723', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -30506,14 +30798,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'contact_persons', 'to_right',
-                'initial sync overwrote a differing row of ' || 'cds.contact',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -30559,7 +30843,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('contact_persons', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
+                v_image, jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('companyid', "new"."companyid", 'contactpersonid', "new"."contactpersonid"));
     END IF;
@@ -30596,15 +30880,25 @@ WHEN (("old"."companyid", "old"."contactpersonid", "old"."firstname", "old"."las
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left_sync"
-AFTER UPDATE ON "cds"."contact"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'contact_persons'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"cds"."contact"'::regclass AND tgname = 'replicator_contact_persons_to_left_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left_sync"
+        AFTER UPDATE ON "cds"."contact"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/capture', '7f470f804079c08c64c4fe819fb49fbe65ced882490c5a0bb83f46ec3255f54b', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_left/capture', '8780e8859cbdee9c16c7764144e60443bf419b53c2f1e6f8c27bf1ffc010af05', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -30710,14 +31004,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'customer_groups', 'to_left',
-                'initial sync overwrote a differing row of ' || 'fno.customer_groups',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -30762,7 +31048,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('customer_groups', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+                v_image, jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('dataareaid', "new"."dataareaid", 'customer_group', "new"."customer_group"));
     END IF;
@@ -30799,15 +31085,25 @@ WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTI
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right_sync"
-AFTER UPDATE ON "fno"."customer_groups"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'customer_groups'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"fno"."customer_groups"'::regclass AND tgname = 'replicator_customer_groups_to_right_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right_sync"
+        AFTER UPDATE ON "fno"."customer_groups"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', '1e1269470f1fe9b9946ff67089bc466691d0c3b7abb163d75fdea1e8861cccd8', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', '11f8d5e837eebc08ec6a67f24f3e69e8b66ce5ac68af8c9441ca96c90af4a53a', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -30913,14 +31209,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'customer_groups', 'to_right',
-                'initial sync overwrote a differing row of ' || 'cds.customer_group',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -30966,7 +31254,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('customer_groups', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
+                v_image, jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('companyid', "new"."companyid", 'group_code', "new"."group_code"));
     END IF;
@@ -31003,15 +31291,25 @@ WHEN (("old"."companyid", "old"."group_code", "old"."name") IS DISTINCT FROM ("n
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_sync"
-AFTER UPDATE ON "cds"."customer_group"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'customer_groups'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"cds"."customer_group"'::regclass AND tgname = 'replicator_customer_groups_to_left_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_sync"
+        AFTER UPDATE ON "cds"."customer_group"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', 'c2cb6974ff5131941b2739963ce9d934b7ab618890bb8657cac4c642c53aac58', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', '12a1419a70c1a3e5d002672eec89a9a207149446653c556c1a71a47ec7a39eea', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -31117,14 +31415,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'customer_payment_methods', 'to_left',
-                'initial sync overwrote a differing row of ' || 'fno.customer_payment_methods',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -31169,7 +31459,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('customer_payment_methods', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+                v_image, jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_method', "new"."payment_method"));
     END IF;
@@ -31206,15 +31496,25 @@ WHEN (("old"."dataareaid", "old"."payment_method", "old"."description", "old"."p
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right_sync"
-AFTER UPDATE ON "fno"."customer_payment_methods"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'customer_payment_methods'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"fno"."customer_payment_methods"'::regclass AND tgname = 'replicator_customer_payment_methods_to_right_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right_sync"
+        AFTER UPDATE ON "fno"."customer_payment_methods"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', 'c75b5fbb203381473c3a36d015ee06d84f0d621c55cb3b9cce192744f65f0ed2', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', 'c763c562752a2b9d7239f60687874c23a082f6f88a9f53c9e89cd51cf25e3a9c', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -31320,14 +31620,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'customer_payment_methods', 'to_right',
-                'initial sync overwrote a differing row of ' || 'cds.customer_payment_method',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -31373,7 +31665,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('customer_payment_methods', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
+                v_image, jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('companyid', "new"."companyid", 'code', "new"."code"));
     END IF;
@@ -31410,15 +31702,25 @@ WHEN (("old"."companyid", "old"."code", "old"."name", "old"."payment_type") IS D
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left_sync"
-AFTER UPDATE ON "cds"."customer_payment_method"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'customer_payment_methods'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"cds"."customer_payment_method"'::regclass AND tgname = 'replicator_customer_payment_methods_to_left_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left_sync"
+        AFTER UPDATE ON "cds"."customer_payment_method"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/capture', '37cdf7f10959be81ed607bb3277c098fcb3ed5b1ce00622242bc315fc2752507', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_left/capture', '0f33b4cd550ce0845d44eee1f2cae6afd6376d635b2f8a7e04b0c6c5c167e346', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -31524,14 +31826,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'customers_person', 'to_left',
-                'initial sync overwrote a differing row of ' || 'fno.customers',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -31576,7 +31870,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('customers_person', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+                v_image, jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('dataareaid', "new"."dataareaid", 'account_num', "new"."account_num"));
     END IF;
@@ -31613,15 +31907,25 @@ WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "ol
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right_sync"
-AFTER UPDATE ON "fno"."customers"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'customers_person'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"fno"."customers"'::regclass AND tgname = 'replicator_customers_person_to_right_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right_sync"
+        AFTER UPDATE ON "fno"."customers"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', 'f52d2e0d423fe5074f7a6e752b9eb78c8e36dd6a81915def90f3790e20a8a7d3', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', '392aadcf755a4e7d5d971f7e27902b18e7646108c50a4ee2cedffbd1f09ac883', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -31727,14 +32031,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'customers_person', 'to_right',
-                'initial sync overwrote a differing row of ' || 'cds.contact',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -31780,7 +32076,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('customers_person', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
+                v_image, jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('companyid', "new"."companyid", 'customer_number', "new"."customer_number"));
     END IF;
@@ -31817,15 +32113,25 @@ WHEN (("old"."companyid", "old"."customer_number", "old"."firstname", "old"."mid
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_sync"
-AFTER UPDATE ON "cds"."contact"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'customers_person'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"cds"."contact"'::regclass AND tgname = 'replicator_customers_person_to_left_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_sync"
+        AFTER UPDATE ON "cds"."contact"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', 'a2164e634ad50e256cec38f2fe0e725825c646dc6ee4f4c3bb66e7872bf2c7c9', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', 'd47c15f6e39e395cf6c9229c67a5b6c95c1609eda7014f01c0650dd44c697957', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -31931,14 +32237,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'loyalty_cards', 'to_left',
-                'initial sync overwrote a differing row of ' || 'fno.loyalty_cards',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -31983,7 +32281,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('loyalty_cards', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), NULL,
+                v_image, NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('card_number', "new"."card_number"));
     END IF;
@@ -32020,15 +32318,25 @@ WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right_sync"
-AFTER UPDATE ON "fno"."loyalty_cards"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'loyalty_cards'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"fno"."loyalty_cards"'::regclass AND tgname = 'replicator_loyalty_cards_to_right_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right_sync"
+        AFTER UPDATE ON "fno"."loyalty_cards"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/capture', 'e3b946acf2375dd6ec0f99dd9502db6fec23271d132c0e1919ec44bc8fb107fa', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/capture', '0bccfdf56f1c74cee2ddc76a2481ab00d4fe37bd030b9482a72f4bb82ecddf5d', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -32134,14 +32442,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'loyalty_cards', 'to_right',
-                'initial sync overwrote a differing row of ' || 'cds.loyalty_card',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -32186,7 +32486,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('loyalty_cards', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), NULL,
+                v_image, NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('card_number', "new"."card_number"));
     END IF;
@@ -32223,15 +32523,25 @@ WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."is_blocked")
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left_sync"
-AFTER UPDATE ON "cds"."loyalty_card"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'loyalty_cards'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"cds"."loyalty_card"'::regclass AND tgname = 'replicator_loyalty_cards_to_left_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left_sync"
+        AFTER UPDATE ON "cds"."loyalty_card"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/capture', '8940ba20e590a3d52aa2a85a5793487f1021cb27370b7515a29af13ae5ac711d', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_left/capture', '7e0791b9355358dfa0756f144dbe226fdb4052f81a91200db64b1b4f71a4a431', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -32337,14 +32647,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'name_affixes', 'to_left',
-                'initial sync overwrote a differing row of ' || 'fno.name_affixes',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -32389,7 +32691,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('name_affixes', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), NULL,
+                v_image, NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('affix', "new"."affix", 'affix_type', "new"."affix_type"));
     END IF;
@@ -32426,15 +32728,25 @@ WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM 
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right_sync"
-AFTER UPDATE ON "fno"."name_affixes"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'name_affixes'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"fno"."name_affixes"'::regclass AND tgname = 'replicator_name_affixes_to_right_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right_sync"
+        AFTER UPDATE ON "fno"."name_affixes"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/capture', '6f55b44f43833e825e47cbf3b9466d72b1b103ec667a60642c5ec50007b4c469', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/capture', '93c3db1c664924807daa6c7005fdbcde22be0c27883e788fea4ec7420a8d0826', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -32540,14 +32852,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'name_affixes', 'to_right',
-                'initial sync overwrote a differing row of ' || 'cds.name_affix',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -32592,7 +32896,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('name_affixes', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), NULL,
+                v_image, NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('affix', "new"."affix", 'affix_type', "new"."affix_type"));
     END IF;
@@ -32629,15 +32933,25 @@ WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM 
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left_sync"
-AFTER UPDATE ON "cds"."name_affix"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'name_affixes'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"cds"."name_affix"'::regclass AND tgname = 'replicator_name_affixes_to_left_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left_sync"
+        AFTER UPDATE ON "cds"."name_affix"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/capture', '6954500de2c838ff84dc52993bb198df1b53a16fc0d3705fc806c605b1192df3', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_left/capture', 'f4ec2f6dd6df84df17967810eb3e39df554e8a390c167b5b8cb6b9d112c3e39c', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -32743,14 +33057,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'payment_days', 'to_left',
-                'initial sync overwrote a differing row of ' || 'fno.payment_days',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -32795,7 +33101,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('payment_days', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+                v_image, jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name"));
     END IF;
@@ -32832,15 +33138,25 @@ WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."description") IS DIS
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right_sync"
-AFTER UPDATE ON "fno"."payment_days"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'payment_days'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"fno"."payment_days"'::regclass AND tgname = 'replicator_payment_days_to_right_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right_sync"
+        AFTER UPDATE ON "fno"."payment_days"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', '356f43206e3a1db2859ec8481b1dca8131b2f7cfcb6606955a8c73e662fc36ba', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', 'd151df0edef166e983eff96c043edd8d3009f255f5717d064c196134b84311aa', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -32946,14 +33262,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'payment_days', 'to_right',
-                'initial sync overwrote a differing row of ' || 'cds.payment_day',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -32999,7 +33307,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('payment_days', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
+                v_image, jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('companyid', "new"."companyid", 'name', "new"."name"));
     END IF;
@@ -33036,15 +33344,25 @@ WHEN (("old"."companyid", "old"."name", "old"."description") IS DISTINCT FROM ("
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left_sync"
-AFTER UPDATE ON "cds"."payment_day"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'payment_days'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"cds"."payment_day"'::regclass AND tgname = 'replicator_payment_days_to_left_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left_sync"
+        AFTER UPDATE ON "cds"."payment_day"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/capture', 'caafacd5b4390c7cfc63f2e6216ccc72f583c4c8e39f2b50f1e1c103350ef9be', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_left/capture', '9e627e2e89a923ea82ab1b4de0767543b2234ce048d2dd13d9782d9e7b9cd519', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -33150,14 +33468,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'payment_day_lines', 'to_left',
-                'initial sync overwrote a differing row of ' || 'fno.payment_day_lines',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -33203,7 +33513,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('payment_day_lines', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+                v_image, jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name", 'line_num', "new"."line_num"));
@@ -33241,15 +33551,25 @@ WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."line_num", "old"."we
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right_sync"
-AFTER UPDATE ON "fno"."payment_day_lines"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'payment_day_lines'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"fno"."payment_day_lines"'::regclass AND tgname = 'replicator_payment_day_lines_to_right_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right_sync"
+        AFTER UPDATE ON "fno"."payment_day_lines"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', '7f2c16c5d1188bcb2d21017ded6990bfdb5d0a23b7e76f052252accb6af0aa11', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', '50aaecb6f6894f74fa71189f0672abb597a69ed55fd77b6f6780c4d69cf20937', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -33357,14 +33677,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'payment_day_lines', 'to_right',
-                'initial sync overwrote a differing row of ' || 'cds.payment_day_line',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -33412,7 +33724,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('payment_day_lines', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
+                v_image, jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
        'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('companyid', "new"."companyid", 'paymentdayid', "new"."paymentdayid", 'line_number', "new"."line_number"));
@@ -33450,15 +33762,25 @@ WHEN (("old"."companyid", "old"."paymentdayid", "old"."line_number", "old"."week
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left_sync"
-AFTER UPDATE ON "cds"."payment_day_line"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'payment_day_lines'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"cds"."payment_day_line"'::regclass AND tgname = 'replicator_payment_day_lines_to_left_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left_sync"
+        AFTER UPDATE ON "cds"."payment_day_line"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/capture', 'c844b152d7083a66622b9b2550d21caecf8f50af942da7c89b38fa37765f9143', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_left/capture', 'f3cba8aabed1075a8e1977eb5e488573cbcc8d24a657b5c5fd98101a2e1eccd4', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -33566,14 +33888,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'payment_schedules', 'to_left',
-                'initial sync overwrote a differing row of ' || 'fno.payment_schedules',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -33618,7 +33932,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('payment_schedules', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+                v_image, jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name"));
     END IF;
@@ -33655,15 +33969,25 @@ WHEN (("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."al
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right_sync"
-AFTER UPDATE ON "fno"."payment_schedules"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'payment_schedules'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"fno"."payment_schedules"'::regclass AND tgname = 'replicator_payment_schedules_to_right_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right_sync"
+        AFTER UPDATE ON "fno"."payment_schedules"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', '09cf1175ea9d0268c17c35021d9864fdc1e2d1286602bacdd2c0b4ef19515ca8', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', '070f9911983e1a62cdcd331292871309dd5e5078b96a2ef824ccb169be2f9477', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -33769,14 +34093,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'payment_schedules', 'to_right',
-                'initial sync overwrote a differing row of ' || 'cds.payment_schedule',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -33822,7 +34138,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('payment_schedules', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
+                v_image, jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('companyid', "new"."companyid", 'name', "new"."name"));
     END IF;
@@ -33859,15 +34175,25 @@ WHEN (("old"."companyid", "old"."name", "old"."description", "old"."allocation")
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left_sync"
-AFTER UPDATE ON "cds"."payment_schedule"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'payment_schedules'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"cds"."payment_schedule"'::regclass AND tgname = 'replicator_payment_schedules_to_left_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left_sync"
+        AFTER UPDATE ON "cds"."payment_schedule"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/capture', '0c1922cefa2476c3f44200ba6a31203a1888d67e751d1b6a104d554e58fd95d9', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_left/capture', '2ae9457da571fcffc5a4a3b6cf74acab46d4010677fa844245db637458bc44fa', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -33973,14 +34299,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'payment_schedule_lines', 'to_left',
-                'initial sync overwrote a differing row of ' || 'fno.payment_schedule_lines',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -34026,7 +34344,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('payment_schedule_lines', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+                v_image, jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name", 'line_num', "new"."line_num"));
@@ -34064,15 +34382,25 @@ WHEN (("old"."dataareaid", "old"."schedule_name", "old"."line_num", "old"."perce
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right_sync"
-AFTER UPDATE ON "fno"."payment_schedule_lines"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'payment_schedule_lines'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"fno"."payment_schedule_lines"'::regclass AND tgname = 'replicator_payment_schedule_lines_to_right_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right_sync"
+        AFTER UPDATE ON "fno"."payment_schedule_lines"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', 'e8ff8fc29a63ac614a47570deb4170caaaac8e93b1f2a2aaca8f096526453a63', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', '49d013637900535f6131ec95a1eb464826314478a1e71b597486854bca7d3eef', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -34180,14 +34508,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'payment_schedule_lines', 'to_right',
-                'initial sync overwrote a differing row of ' || 'cds.payment_schedule_line',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -34235,7 +34555,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('payment_schedule_lines', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
+                v_image, jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
        'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
                 jsonb_build_object('companyid', "new"."companyid", 'paymentscheduleid', "new"."paymentscheduleid", 'line_number', "new"."line_number"));
@@ -34273,15 +34593,25 @@ WHEN (("old"."companyid", "old"."paymentscheduleid", "old"."line_number", "old".
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left_sync"
-AFTER UPDATE ON "cds"."payment_schedule_line"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'payment_schedule_lines'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"cds"."payment_schedule_line"'::regclass AND tgname = 'replicator_payment_schedule_lines_to_left_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left_sync"
+        AFTER UPDATE ON "cds"."payment_schedule_line"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/capture', '258a6ae298018baaa7491f43ccf4260ccd4e8fa8eacba2aaa6e155928fac1b41', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_left/capture', '5226757ed9d2fdb4807d54929bd4f1c9ac8af3e22e9f1379c2504373c4873d01', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -34389,14 +34719,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'payment_terms', 'to_left',
-                'initial sync overwrote a differing row of ' || 'fno.payment_terms',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -34443,7 +34765,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('payment_terms', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+                v_image, jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."payment_schedule") END,
        'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
@@ -34482,15 +34804,25 @@ WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_sync"
-AFTER UPDATE ON "fno"."payment_terms"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'payment_terms'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"fno"."payment_terms"'::regclass AND tgname = 'replicator_payment_terms_to_right_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_sync"
+        AFTER UPDATE ON "fno"."payment_terms"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', '905c46c4c98c1ce6e15f94b0350b9530f79c9cebecf5cb36b80dadde2f9d47df', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', 'a88d5ccd283f15e9edc5ecc230dd8a2696a6cd6a40b0a63536f6ee0e63d764a2', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -34600,14 +34932,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'payment_terms', 'to_right',
-                'initial sync overwrote a differing row of ' || 'cds.payment_term',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -34657,7 +34981,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('payment_terms', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
+                v_image, jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
        'payment_schedule', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid"),
        'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
@@ -34696,15 +35020,25 @@ WHEN (("old"."companyid", "old"."code", "old"."name", "old"."due_days", "old"."p
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_sync"
-AFTER UPDATE ON "cds"."payment_term"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'payment_terms'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"cds"."payment_term"'::regclass AND tgname = 'replicator_payment_terms_to_left_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_sync"
+        AFTER UPDATE ON "cds"."payment_term"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', 'fb087ea6e876cb357bdfd16b1b635de65b35b102befbcdfd3dabe1bca303a875', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', '2708cbab7363f696bb033ea01ef76a31d14396908bf5e5ab3bf80e8488409a96', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -34814,14 +35148,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'customers_organization', 'to_left',
-                'initial sync overwrote a differing row of ' || 'fno.customers',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -34869,7 +35195,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('customers_organization', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+                v_image, jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'customergroupid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'customer_group', "new"."customer_group") END,
        'paymenttermid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_term_id', "new"."payment_terms") END,
        'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END),
@@ -34909,15 +35235,25 @@ WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_gr
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_sync"
-AFTER UPDATE ON "fno"."customers"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'customers_organization'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"fno"."customers"'::regclass AND tgname = 'replicator_customers_organization_to_right_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_sync"
+        AFTER UPDATE ON "fno"."customers"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', '384d26b0068ea5adabb69d007b5b77397040e175536091f9dc306c8fe56f63d1', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', '25dd0d286410351b06b73a7c2545cb31495cfad2f9eebca4d1a3001223c1aa3f', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -35029,14 +35365,6 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
-    IF TG_NARGS > 0 THEN
-        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-        VALUES ('overwrite', 'customers_organization', 'to_right',
-                'initial sync overwrote a differing row of ' || 'cds.account',
-                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        RETURN NULL;
-    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -35088,7 +35416,7 @@ BEGIN
         -- An update carries the row before it: it says which fields the update wrote.
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('customers_organization', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
+                v_image, jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
        'customer_group', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'group_code', "p1"."group_code") FROM "cds"."customer_group" AS "p1" WHERE "p1"."customergroupid" = "new"."customergroupid" AND "p1"."companyid" = "new"."companyid"),
        'payment_terms', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."payment_term" AS "p1" WHERE "p1"."paymenttermid" = "new"."paymenttermid" AND "p1"."companyid" = "new"."companyid"),
        'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "new"."customerpaymentmethodid" AND "p1"."companyid" = "new"."companyid")),
@@ -35128,15 +35456,25 @@ WHEN (("old"."companyid", "old"."accountnumber", "old"."name", "old"."customergr
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 
--- An initial sync of this map (replicator sync) notes each row it overwrote here.
-CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_sync"
-AFTER UPDATE ON "cds"."account"
-FOR EACH ROW
-WHEN (current_setting('replicator.sync_log', true) = 'customers_organization'
-      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
-EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"('sync');
+-- Deployed before the apply functions noted an initial sync's overwrites: a trigger
+-- that did (its WHEN, prepared for every statement, cost a single-row update more
+-- than the capture's own test). Only the table's owner may drop a trigger, and a
+-- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
+-- deploy's own, dropped with it.
+DO $retire$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger
+                WHERE tgrelid = '"cds"."account"'::regclass AND tgname = 'replicator_customers_organization_to_left_sync') THEN
+        CREATE FUNCTION "replicator"."retired_trigger"() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+        CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_sync"
+        AFTER UPDATE ON "cds"."account"
+        FOR EACH ROW EXECUTE FUNCTION "replicator"."retired_trigger"();
+        DROP FUNCTION "replicator"."retired_trigger"() CASCADE;
+    END IF;
+END
+$retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', '60b7471b452df50fdd6fcf445cd5610f97d7df43a680e94c0da0d40ebc97f54f', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', 'b8dad23218d6353414d1d0b24f8fd392bd9b5398f024b61091651262d385f48e', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -37409,85 +37747,85 @@ SELECT replicator.follow_renames();
 DELETE FROM "replicator"."map_dependency";
 SELECT replicator.record_dependency('companies', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}]',
-       ARRAY['replicator_companies_to_right', 'replicator_companies_to_right_upd', 'replicator_companies_to_right_trunc', 'replicator_companies_to_right_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_companies_to_right', 'replicator_companies_to_right_upd', 'replicator_companies_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('companies', 'right', 'cds', 'company',
        '[{"column": "company_code", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}]',
-       ARRAY['replicator_companies_to_left', 'replicator_companies_to_left_upd', 'replicator_companies_to_left_trunc', 'replicator_companies_to_left_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_companies_to_left', 'replicator_companies_to_left_upd', 'replicator_companies_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'contact_persons',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "contact_person_id", "uses": "field contact_person_id", "capture_reads": true}, {"column": "first_name", "uses": "field first_name", "capture_reads": false}, {"column": "last_name", "uses": "field last_name", "capture_reads": false}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "customer_account", "uses": "field customer_account", "capture_reads": false}]',
-       ARRAY['replicator_contact_persons_to_right', 'replicator_contact_persons_to_right_upd', 'replicator_contact_persons_to_right_trunc', 'replicator_contact_persons_to_right_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_contact_persons_to_right', 'replicator_contact_persons_to_right_upd', 'replicator_contact_persons_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('contact_persons', 'right', 'cds', 'contact',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "contactpersonid", "uses": "field contact_person_id, right_filter", "capture_reads": true}, {"column": "firstname", "uses": "field first_name", "capture_reads": false}, {"column": "lastname", "uses": "field last_name", "capture_reads": false}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "parent_account_number", "uses": "field customer_account", "capture_reads": false}, {"column": "is_sellable", "uses": "field is_sellable", "capture_reads": false}]',
-       ARRAY['replicator_contact_persons_to_left', 'replicator_contact_persons_to_left_upd', 'replicator_contact_persons_to_left_trunc', 'replicator_contact_persons_to_left_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_contact_persons_to_left', 'replicator_contact_persons_to_left_upd', 'replicator_contact_persons_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'customer_groups',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_customer_groups_to_right', 'replicator_customer_groups_to_right_upd', 'replicator_customer_groups_to_right_trunc', 'replicator_customer_groups_to_right_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customer_groups_to_right', 'replicator_customer_groups_to_right_upd', 'replicator_customer_groups_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customer_groups', 'right', 'cds', 'customer_group',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "group_code", "uses": "field customer_group", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_customer_groups_to_left', 'replicator_customer_groups_to_left_upd', 'replicator_customer_groups_to_left_trunc', 'replicator_customer_groups_to_left_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customer_groups_to_left', 'replicator_customer_groups_to_left_upd', 'replicator_customer_groups_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_groups', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'customer_payment_methods',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "payment_type", "uses": "field payment_type", "capture_reads": false}]',
-       ARRAY['replicator_customer_payment_methods_to_right', 'replicator_customer_payment_methods_to_right_upd', 'replicator_customer_payment_methods_to_right_trunc', 'replicator_customer_payment_methods_to_right_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customer_payment_methods_to_right', 'replicator_customer_payment_methods_to_right_upd', 'replicator_customer_payment_methods_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customer_payment_methods', 'right', 'cds', 'customer_payment_method',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "code", "uses": "field payment_method", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}, {"column": "payment_type", "uses": "field payment_type", "capture_reads": false}]',
-       ARRAY['replicator_customer_payment_methods_to_left', 'replicator_customer_payment_methods_to_left_upd', 'replicator_customer_payment_methods_to_left_trunc', 'replicator_customer_payment_methods_to_left_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customer_payment_methods_to_left', 'replicator_customer_payment_methods_to_left_upd', 'replicator_customer_payment_methods_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_payment_methods', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'customers',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name, field firstname, field middlename, field lastname", "capture_reads": false}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_person_to_right', 'replicator_customers_person_to_right_upd', 'replicator_customers_person_to_right_trunc', 'replicator_customers_person_to_right_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customers_person_to_right', 'replicator_customers_person_to_right_upd', 'replicator_customers_person_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customers_person', 'right', 'cds', 'contact',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "customer_number", "uses": "field account_num, right_filter", "capture_reads": true}, {"column": "firstname", "uses": "field firstname, field name", "capture_reads": false}, {"column": "middlename", "uses": "field middlename, field name", "capture_reads": false}, {"column": "lastname", "uses": "field lastname, field name", "capture_reads": false}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "is_sellable", "uses": "field is_sellable, right_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_person_to_left', 'replicator_customers_person_to_left_upd', 'replicator_customers_person_to_left_trunc', 'replicator_customers_person_to_left_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customers_person_to_left', 'replicator_customers_person_to_left_upd', 'replicator_customers_person_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_person', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('loyalty_cards', 'left', 'fno', 'loyalty_cards',
        '[{"column": "card_number", "uses": "field card_number", "capture_reads": true}, {"column": "tier", "uses": "field tier", "capture_reads": false}, {"column": "issued_on", "uses": "field issued_on", "capture_reads": false}, {"column": "blocked", "uses": "field blocked", "capture_reads": false}]',
-       ARRAY['replicator_loyalty_cards_to_right', 'replicator_loyalty_cards_to_right_upd', 'replicator_loyalty_cards_to_right_trunc', 'replicator_loyalty_cards_to_right_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_loyalty_cards_to_right', 'replicator_loyalty_cards_to_right_upd', 'replicator_loyalty_cards_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('loyalty_cards', 'right', 'cds', 'loyalty_card',
        '[{"column": "card_number", "uses": "field card_number", "capture_reads": true}, {"column": "tier", "uses": "field tier", "capture_reads": false}, {"column": "issued_on", "uses": "field issued_on", "capture_reads": false}, {"column": "is_blocked", "uses": "field blocked", "capture_reads": false}]',
-       ARRAY['replicator_loyalty_cards_to_left', 'replicator_loyalty_cards_to_left_upd', 'replicator_loyalty_cards_to_left_trunc', 'replicator_loyalty_cards_to_left_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_loyalty_cards_to_left', 'replicator_loyalty_cards_to_left_upd', 'replicator_loyalty_cards_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('name_affixes', 'left', 'fno', 'name_affixes',
        '[{"column": "affix", "uses": "field affix", "capture_reads": true}, {"column": "affix_type", "uses": "field affix_type", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_name_affixes_to_right', 'replicator_name_affixes_to_right_upd', 'replicator_name_affixes_to_right_trunc', 'replicator_name_affixes_to_right_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_name_affixes_to_right', 'replicator_name_affixes_to_right_upd', 'replicator_name_affixes_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('name_affixes', 'right', 'cds', 'name_affix',
        '[{"column": "affix", "uses": "field affix", "capture_reads": true}, {"column": "affix_type", "uses": "field affix_type", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_name_affixes_to_left', 'replicator_name_affixes_to_left_upd', 'replicator_name_affixes_to_left_trunc', 'replicator_name_affixes_to_left_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_name_affixes_to_left', 'replicator_name_affixes_to_left_upd', 'replicator_name_affixes_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'payment_days',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_payment_days_to_right', 'replicator_payment_days_to_right_upd', 'replicator_payment_days_to_right_trunc', 'replicator_payment_days_to_right_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_days_to_right', 'replicator_payment_days_to_right_upd', 'replicator_payment_days_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('payment_days', 'right', 'cds', 'payment_day',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_payment_days_to_left', 'replicator_payment_days_to_left_upd', 'replicator_payment_days_to_left_trunc', 'replicator_payment_days_to_left_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_days_to_left', 'replicator_payment_days_to_left_upd', 'replicator_payment_days_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment_day_lines',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "week_day", "uses": "field week_day", "capture_reads": false}, {"column": "day_of_month", "uses": "field day_of_month", "capture_reads": false}]',
-       ARRAY['replicator_payment_day_lines_to_right', 'replicator_payment_day_lines_to_right_upd', 'replicator_payment_day_lines_to_right_trunc', 'replicator_payment_day_lines_to_right_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_day_lines_to_right', 'replicator_payment_day_lines_to_right_upd', 'replicator_payment_day_lines_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
@@ -37496,7 +37834,7 @@ SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment
        ARRAY[]::text[], NULL, 'payment_days', false);
 SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'payment_day_line',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "paymentdayid", "uses": "field payment_day_name", "capture_reads": true}, {"column": "line_number", "uses": "field line_num", "capture_reads": true}, {"column": "weekday", "uses": "field week_day", "capture_reads": false}, {"column": "dayofmonth", "uses": "field day_of_month", "capture_reads": false}]',
-       ARRAY['replicator_payment_day_lines_to_left', 'replicator_payment_day_lines_to_left_upd', 'replicator_payment_day_lines_to_left_trunc', 'replicator_payment_day_lines_to_left_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_day_lines_to_left', 'replicator_payment_day_lines_to_left_upd', 'replicator_payment_day_lines_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
@@ -37505,19 +37843,19 @@ SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'paymen
        ARRAY[]::text[], NULL, 'payment_days', true);
 SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'payment_schedules',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "allocation", "uses": "field allocation", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedules_to_right', 'replicator_payment_schedules_to_right_upd', 'replicator_payment_schedules_to_right_trunc', 'replicator_payment_schedules_to_right_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_schedules_to_right', 'replicator_payment_schedules_to_right_upd', 'replicator_payment_schedules_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('payment_schedules', 'right', 'cds', 'payment_schedule',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field schedule_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "allocation", "uses": "field allocation", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedules_to_left', 'replicator_payment_schedules_to_left_upd', 'replicator_payment_schedules_to_left_trunc', 'replicator_payment_schedules_to_left_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_schedules_to_left', 'replicator_payment_schedules_to_left_upd', 'replicator_payment_schedules_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedules', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'payment_schedule_lines',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "percent", "uses": "field percent", "capture_reads": false}, {"column": "due_months", "uses": "field due_months", "capture_reads": false}, {"column": "due_days", "uses": "field due_days", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedule_lines_to_right', 'replicator_payment_schedule_lines_to_right_upd', 'replicator_payment_schedule_lines_to_right_trunc', 'replicator_payment_schedule_lines_to_right_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_schedule_lines_to_right', 'replicator_payment_schedule_lines_to_right_upd', 'replicator_payment_schedule_lines_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
@@ -37526,7 +37864,7 @@ SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'pa
        ARRAY[]::text[], NULL, 'payment_schedules', false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'payment_schedule_line',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "paymentscheduleid", "uses": "field schedule_name", "capture_reads": true}, {"column": "line_number", "uses": "field line_num", "capture_reads": true}, {"column": "percentage", "uses": "field percent", "capture_reads": false}, {"column": "months", "uses": "field due_months", "capture_reads": false}, {"column": "days", "uses": "field due_days", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedule_lines_to_left', 'replicator_payment_schedule_lines_to_left_upd', 'replicator_payment_schedule_lines_to_left_trunc', 'replicator_payment_schedule_lines_to_left_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_schedule_lines_to_left', 'replicator_payment_schedule_lines_to_left_upd', 'replicator_payment_schedule_lines_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
@@ -37535,7 +37873,7 @@ SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'p
        ARRAY[]::text[], NULL, 'payment_schedules', true);
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_terms',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_term_id", "uses": "field payment_term_id", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "net_days", "uses": "field net_days", "capture_reads": false}, {"column": "payment_schedule", "uses": "field payment_schedule", "capture_reads": true}, {"column": "payment_day", "uses": "field payment_day", "capture_reads": true}]',
-       ARRAY['replicator_payment_terms_to_right', 'replicator_payment_terms_to_right_upd', 'replicator_payment_terms_to_right_trunc', 'replicator_payment_terms_to_right_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_terms_to_right', 'replicator_payment_terms_to_right_upd', 'replicator_payment_terms_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
@@ -37547,7 +37885,7 @@ SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_day
        ARRAY[]::text[], NULL, 'payment_days', false);
 SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'payment_term',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "code", "uses": "field payment_term_id", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}, {"column": "due_days", "uses": "field net_days", "capture_reads": false}, {"column": "paymentscheduleid", "uses": "field payment_schedule", "capture_reads": true}, {"column": "paymentdayid", "uses": "field payment_day", "capture_reads": true}]',
-       ARRAY['replicator_payment_terms_to_left', 'replicator_payment_terms_to_left_upd', 'replicator_payment_terms_to_left_trunc', 'replicator_payment_terms_to_left_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_terms_to_left', 'replicator_payment_terms_to_left_upd', 'replicator_payment_terms_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
@@ -37559,7 +37897,7 @@ SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'payment_da
        ARRAY[]::text[], NULL, 'payment_days', true);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customers',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "payment_terms", "uses": "field payment_terms", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "credit_limit", "uses": "field credit_limit", "capture_reads": false}, {"column": "blocked", "uses": "field blocked", "capture_reads": false}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_organization_to_right', 'replicator_customers_organization_to_right_upd', 'replicator_customers_organization_to_right_trunc', 'replicator_customers_organization_to_right_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customers_organization_to_right', 'replicator_customers_organization_to_right_upd', 'replicator_customers_organization_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
@@ -37574,7 +37912,7 @@ SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'cu
        ARRAY[]::text[], NULL, 'customer_payment_methods', false);
 SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'account',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "accountnumber", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}, {"column": "customergroupid", "uses": "field customer_group", "capture_reads": true}, {"column": "paymenttermid", "uses": "field payment_terms", "capture_reads": true}, {"column": "customerpaymentmethodid", "uses": "field payment_method", "capture_reads": true}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "creditlimit", "uses": "field credit_limit", "capture_reads": false}, {"column": "credit_hold", "uses": "field blocked", "capture_reads": false}, {"column": "relationship_type", "uses": "field relationship_type, right_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_organization_to_left', 'replicator_customers_organization_to_left_upd', 'replicator_customers_organization_to_left_trunc', 'replicator_customers_organization_to_left_sync']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customers_organization_to_left', 'replicator_customers_organization_to_left_upd', 'replicator_customers_organization_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
@@ -37588,7 +37926,7 @@ SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'c
        '[{"column": "customerpaymentmethodid", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "companyid", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "code", "uses": "lookup customer_payment_methods", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'customer_payment_methods', true);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dependencies', 'f59acf50b6157e46dedba25f94100b8dd9d3de69c44c195b503d08ccf52ee726', $sql$$sql$)
+VALUES ('dependencies', '39e8361678e4d746a0c9784d35c88892357fd48dcc098f9e38a58a6aa6b7c129', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -37600,6 +37938,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('0a01d269fe296588cc72a5691d148aefbea9a72147c212af1de641dfc25537a4');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('314208e8aa42de23362d301b503667cd97d04bbe32e2123d848e731f6958bada');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 0a01d269fe29: control schema to version 4, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '0a01d269fe296588cc72a5691d148aefbea9a72147c212af1de641dfc25537a4'));
+VALUES ('deploy', 'deployed bundle 314208e8aa42: control schema to version 4, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '314208e8aa42de23362d301b503667cd97d04bbe32e2123d848e731f6958bada'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 1d3c822c6d6b18334a52a117c7f0565e5d20236618ed1ce5e005a4eac8d1d4ec: control schema to version 4, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 68d9ee810d8d8d8126bc7ba00c0ebd9863b9b2d405f5416ea0ecdb3e9b6e9e41: control schema to version 4, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1776,6 +1776,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'companies', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.companies',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'name', j."f_1"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'companies'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."companies_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -2019,7 +2030,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'd5981a2e764dec224354a945587baba6b240fd73a124ab491837e97fabf4afcd', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'b9684b7766a427446501927dbfa00a94d9d9a09128e48ca027d9b77ba679430f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -2740,6 +2751,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'contact_persons', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.contact_persons',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2", 'first_name', j."f_1", 'last_name', j."f_2", 'email', j."f_3", 'customer_account', j."f_4"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'contact_persons'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."contact_persons_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -2991,7 +3013,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '1e0558d00de1e6c42d0f88171e726485256f01aee5564249545200461822ffb8', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '88a86e91ee97ae1411a9988711e5130d269bbcea972bcf1d958f0a2e617a0bcd', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3565,6 +3587,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'customer_groups', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.customer_groups',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2", 'description', j."f_1"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'customer_groups'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."customer_groups_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -3810,7 +3843,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '2aafe1adb1e517799f37eb7ba64c7a8588b5a4dd0f175c230347e0371f473f49', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '7339fa1c56aab0de69ca89214df578fe9284ddc2df41605afe2210543fbbf10c', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4437,6 +4470,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'customer_payment_methods', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.customer_payment_methods',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2", 'description', j."f_1", 'payment_type', j."f_2"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'customer_payment_methods'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."customer_payment_methods_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -4684,7 +4728,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '0a1c90e6ddb0eccfcf674a4f5062bb98b6f09724e5a668a298cac7746d1ffafd', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '1e4ea263a063182337b0ddd146f90e519791fbd3c57189bf6f54d0bdf54b1be2', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5364,6 +5408,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'customers_person', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.customers',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'email', j."f_2", 'party_type', j."f_3"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'customers_person'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."customers_person_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -5620,7 +5675,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '964ee9f90e47fcaac4263f04e77f0ecbf7dc1f6568254c3b0555e5b127b107ca', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '9ff3ee5cfd323a538b5fa6bf58f6f5975f7458edd0c672fe507a785477ce7f22', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6263,6 +6318,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'loyalty_cards', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.loyalty_cards',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'blocked', j."f_3"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'loyalty_cards'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."loyalty_cards_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -6510,7 +6576,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '6b0f61ee1218ae62b47369a98e1293397fe0fa4131d273da558eff266f2aabdb', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '848a00fa02262503310e8704854e0095d2c00dce904938679e3dc6cfddbeaac1', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -7043,6 +7109,17 @@ WITH incoming AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'name_affixes', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.name_affixes',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'name_affixes'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."name_affixes_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -7288,7 +7365,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '26a08ce5029805d28aab2794a923cfe8bbfe81eee37cfabddeccace180a1e448', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'af5bf781de4623932034528f92aea980606943b020d1407423edffe41242f808', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -7848,6 +7925,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'payment_days', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.payment_days',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'description', j."f_1"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'payment_days'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."payment_days_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -8093,7 +8181,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '54b4fb1cdb640bec9d34a8d88b4aba583fd135f4268a0990fc75513d7a6fb4ec', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '90fb18ac74d00afee01516dea9ec3e60d50aec5a5939282219c8b2e409c07859', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8732,6 +8820,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'payment_day_lines', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.payment_day_lines',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3", 'week_day', j."f_1", 'day_of_month', j."f_2"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'payment_day_lines'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."payment_day_lines_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -8981,7 +9080,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '8a31a073adb52d2910799631531973e9a0a04ce2d4c87586cebed862ec5b2649', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'af866c3123ffa11a4da6608b06913193a0aa387b5ec311de0bc05ed5e5fa5832', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9608,6 +9707,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'payment_schedules', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.payment_schedules',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'description', j."f_1", 'allocation', j."f_2"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'payment_schedules'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."payment_schedules_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -9855,7 +9965,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'd0feec9f13d6f0b32cd1493fdca5be1d8990168b5150df2817dcd4212e135c5d', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '67320f67671ba0d7dd879d696412120ffb65fe263e237e922208adfd0856f6c2', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10547,6 +10657,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'payment_schedule_lines', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.payment_schedule_lines',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3", 'percent', j."f_1", 'due_months', j."f_2", 'due_days', j."f_3"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'payment_schedule_lines'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."payment_schedule_lines_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -10798,7 +10919,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'cba02b5a59f49c7f7668e6f4be352204b78566c5e4ded075ede69f950f9ad8a9', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '288fe807ed3b37b3c0d2a46b1ce4d65f25d445ed31416488f36bc1457ae3e2e6', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11535,6 +11656,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'payment_terms', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.payment_terms',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2", 'description', j."f_1", 'net_days', j."f_2", 'payment_schedule', j."f_3", 'payment_day', j."f_4"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'payment_terms'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."payment_terms_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -11786,7 +11918,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '22526d0dcbc6b2bc6c6a8e450cdab74799be30e99121f244f8e14c12560416d2', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '5347876e165dca418c5a0a885436b91336cb81a4e81f9e075d9ab4481c32b1d2', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12733,6 +12865,17 @@ WITH incoming AS (
         ON c.key = l.key
      WHERE l.holding
         ON CONFLICT (direction, id) DO NOTHING
+), overwritten AS (
+    -- An initial sync (replicator sync) notes each row here it overwrote, before and after.
+    INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+    SELECT 'overwrite', 'customers_organization', 'to_left',
+           'initial sync overwrote a differing row of ' || 'fno.customers',
+           jsonb_build_object('before', j.local_row,
+                              'after', j.local_row || jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'customer_group', j."f_2", 'payment_terms', j."f_3", 'payment_method', j."f_4", 'email', j."f_5", 'credit_limit', j."f_6", 'blocked', j."f_7", 'party_type', j."f_8"))
+      FROM planned AS j
+     WHERE current_setting('replicator.sync_log', true) = 'customers_organization'
+       AND j.present AND j.exists_after AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")
 ), written AS (
     -- Inserted, or updated where a value changes (as the writer: see its function).
     SELECT "replicator_write"."customers_organization_to_left"(array_agg(CASE WHEN j.present THEN 'U' ELSE 'I' END),
@@ -12997,7 +13140,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '9b92a9648b21755528bc51995d414f59b27cafa576bca9ee6fe223ab3ae672eb', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'f35d1a29f68e050971e9c3d5aede6e68731ac99f176f66ae314fc8014efadbfc', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17761,6 +17904,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1d3c822c6d6b18334a52a117c7f0565e5d20236618ed1ce5e005a4eac8d1d4ec');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('68d9ee810d8d8d8126bc7ba00c0ebd9863b9b2d405f5416ea0ecdb3e9b6e9e41');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 1d3c822c6d6b: control schema to version 4, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '1d3c822c6d6b18334a52a117c7f0565e5d20236618ed1ce5e005a4eac8d1d4ec'));
+VALUES ('deploy', 'deployed bundle 68d9ee810d8d: control schema to version 4, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '68d9ee810d8d8d8126bc7ba00c0ebd9863b9b2d405f5416ea0ecdb3e9b6e9e41'));

@@ -194,10 +194,21 @@ AS $$
                  WHERE t.tgrelid = d.table_oid AND t.tgname = d.name) AS trigger_fires,
                format(CASE WHEN d.name LIKE '%\_upd' THEN 'updates of %s are not captured'
                            WHEN d.name LIKE '%\_trunc' THEN 'truncates of %s are not captured'
-                           WHEN d.name LIKE '%\_sync'
-                           THEN 'rows replicator sync overwrites in %s are not noted'
+                           WHEN d.name LIKE '%\_ins' THEN 'inserts into %s are not captured'
+                           -- The row trigger: deletes only where inserts have their own.
+                           WHEN EXISTS (SELECT FROM replicator.map_dependency AS i
+                                         WHERE i.map_name = d.map_name AND i.side = d.side
+                                           AND i.kind = 'trigger' AND i.name = d.name || '_ins')
+                           THEN 'deletes of %s are not captured'
                            ELSE 'inserts and deletes of %s are not captured'
-                      END, d.schema_name || '.' || d.table_name) AS trigger_loss
+                      END, d.schema_name || '.' || d.table_name) AS trigger_loss,
+               -- Attached as a partition since the deploy: rows inserted through the
+               -- partitioned table fire this one's row triggers only, not its statement
+               -- triggers.
+               CASE WHEN c.relispartition THEN
+                    (SELECT i.inhparent::regclass::text FROM pg_inherits AS i
+                      WHERE i.inhrelid = d.table_oid)
+               END AS partition_of
           FROM replicator.map_dependency AS d
           LEFT JOIN pg_class AS c ON c.oid = d.table_oid
           LEFT JOIN pg_namespace AS n ON n.oid = c.relnamespace
@@ -276,6 +287,16 @@ AS $$
            || ', then replicator sync ' || f.map_name
       FROM found AS f
      WHERE f.kind = 'trigger' AND f.table_there AND f.trigger_fires IN ('D', 'R')
+    UNION ALL
+    SELECT f.map_name, f.side, f.label, NULL, 'partition attached',
+           f.prefix || ' became a partition of ' || f.partition_of || ': rows inserted'
+           || ' through ' || f.partition_of || ' are not captured (capture trigger "' || f.name
+           || '" fires for statements on ' || f.label || ' itself); run replicator deploy'
+           || ' (it captures a partition''s inserts row by row), then replicator sync '
+           || f.map_name
+      FROM found AS f
+     WHERE f.kind = 'trigger' AND f.name LIKE '%\_ins' AND f.trigger_fires IS NOT NULL
+       AND f.partition_of IS NOT NULL
     )
     SELECT * FROM drifted
     UNION ALL

@@ -81,6 +81,44 @@ def test_a_partitioned_table_replicates_partition_by_partition(
     ]
 
 
+def test_a_table_attached_as_a_partition_after_the_deploy_drifts_until_deployed_again(
+    tmp_path: Path, pg: object, fresh_db: Callable[..., str]
+) -> None:
+    ledger = project(
+        tmp_path,
+        fresh_db(pg),
+        "CREATE TABLE erp.ledger_low (id integer PRIMARY KEY, note text);"
+        "CREATE TABLE crm.ledger_low (id integer PRIMARY KEY, note text);",
+        {"ledger_low.toml": MAP.format(name="ledger_low", left="ledger_low", right="ledger_low", key="id")},
+    )
+    ledger.deploy()
+    with ledger.left() as erp:
+        erp.execute("INSERT INTO erp.ledger_low VALUES (1, 'before')")
+        # The ERP partitions its ledger: inserts now go through the partitioned table,
+        # which fires the partition's row triggers but not its statement triggers.
+        erp.execute(
+            "CREATE TABLE erp.ledger (id integer PRIMARY KEY, note text) PARTITION BY RANGE (id);"
+            "ALTER TABLE erp.ledger ATTACH PARTITION erp.ledger_low FOR VALUES FROM (0) TO (100)"
+        )
+    [drift] = rows(ledger.left_url, "SELECT change, message FROM replicator.drift()")
+    assert drift == (
+        "partition attached",
+        "map ledger_low: erp.ledger_low became a partition of erp.ledger: rows inserted through"
+        " erp.ledger are not captured (capture trigger \"replicator_ledger_low_to_right_ins\""
+        " fires for statements on erp.ledger_low itself); run replicator deploy (it captures a"
+        " partition's inserts row by row), then replicator sync ledger_low",
+    )
+    ledger.deploy()
+    assert rows(ledger.left_url, "SELECT change FROM replicator.drift()") == []
+    with ledger.left() as erp:
+        erp.execute("INSERT INTO erp.ledger VALUES (2, 'through the partitioned table')")
+    assert ledger.drain().failed == 0
+    assert rows(ledger.right_url, "SELECT id, note FROM crm.ledger_low ORDER BY id") == [
+        (1, "before"),
+        (2, "through the partitioned table"),
+    ]
+
+
 def test_a_key_of_an_enum_type_replicates_both_ways(
     tmp_path: Path, pg: object, fresh_db: Callable[..., str]
 ) -> None:

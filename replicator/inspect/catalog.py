@@ -82,6 +82,9 @@ class Table:
     kind: str = "r"
     # pg_class.relpersistence: p permanent, u UNLOGGED (writes no WAL), t temporary.
     persistence: str = "p"
+    # pg_class.relispartition: rows inserted through the partitioned table fire its row
+    # triggers only, not its statement triggers.
+    is_partition: bool = False
     row_security: RowSecurity | None = None  # None: row level security is off
 
     @property
@@ -205,10 +208,12 @@ def read_schema(
     identities: dict[str, str] = {}
     relkinds: dict[str, str] = {}
     persistences: dict[str, str] = {}
+    partitions: dict[str, bool] = {}
     for row in column_rows:
         identities[row["table_name"]] = row["replica_identity"]
         relkinds[row["table_name"]] = row["kind"]
         persistences[row["table_name"]] = row["persistence"]
+        partitions[row["table_name"]] = row["is_partition"]
         columns.setdefault(row["table_name"], []).append(_column(row, allowed))
     keys = _unique_keys(key_rows)
     security = {
@@ -227,6 +232,7 @@ def read_schema(
                 replica_identity=identities[name],
                 kind=relkinds[name],
                 persistence=persistences[name],
+                is_partition=partitions[name],
                 row_security=security.get(name),
             )
             for name, cols in sorted(columns.items())

@@ -70,7 +70,7 @@ def capture_artifact(
         "not_replicator": NOT_REPLICATOR,
         **_keys_context(source, key_sources),
         **_rows_context(maps, all_tables, table_map, direction),
-        **_triggers_context(table_map, direction),
+        **_triggers_context(table_map, direction, source),
     }
     sql = render_template(
         "capture.sql.j2" if kind == "capture" else "wal_capture.sql.j2", **context
@@ -89,6 +89,9 @@ def _keys_context(source: Table, key_sources: list[str]) -> dict[str, Any]:
         ),
         "new_key_pairs": sql_join(
             [Sql("{}, {}").format(literal(n), ident("new", n)) for n in key_sources]
+        ),
+        "ins_key_pairs": sql_join(
+            [Sql("{}, {}").format(literal(n), ident("ins", n)) for n in key_sources]
         ),
         "key_of_q": sql_join(
             [
@@ -110,17 +113,7 @@ def _rows_context(
     from_side = source_of(direction)
     source = all_tables[table_map.name][from_side]
     text = table_map.filter(from_side)
-    # Queued: a filter that can raise for some rows must not fail the application's
-    # write, so it runs in a block of its own (a subtransaction: only such maps pay).
-    guard_filter = (
-        table_map.mode == "queued"
-        and text is not None
-        and may_raise(
-            parse_expression(
-                text, columns=[c.name for c in source.columns], where=Where(), what=text
-            )
-        )
-    )
+    guard_filter = guards_filter(table_map, direction, source)
     # Watched by the update trigger: what crosses, and what decides whether a row counts.
     source_columns = list(
         dict.fromkeys((*table_map.source_columns(direction), *referenced_columns_of(text or "")))
@@ -139,29 +132,63 @@ def _rows_context(
         "cur_refs": capture_refs(maps, all_tables, table_map, direction, "cur"),
         "old_refs": capture_refs(maps, all_tables, table_map, direction, "old"),
         "new_refs": capture_refs(maps, all_tables, table_map, direction, "new"),
+        "ins_filter": filter_sql(table_map, from_side, source, "ins"),
+        "ins_refs": capture_refs(maps, all_tables, table_map, direction, "ins"),
         "capture_fits": capture_fits(maps, all_tables, table_map, direction),
     }
 
 
-def _triggers_context(table_map: TableMap, direction: Direction) -> dict[str, Any]:
-    row, update, truncate = trigger_idents(table_map, direction)
-    retired = f"replicator_{table_map.name}_{direction}_sync"
+def _triggers_context(table_map: TableMap, direction: Direction, source: Table) -> dict[str, Any]:
+    name = f"replicator_{table_map.name}_{direction}"
+    by_statement = inserts_by_statement(table_map, direction, source)
+    # Triggers an earlier deploy may have left: the one that noted an initial sync's
+    # overwrites (the apply functions do now), and the statement-level insert trigger
+    # of a map that captures its inserts row by row now.
+    retired = [f"{name}_sync", *([] if by_statement else [f"{name}_ins"])]
     return {
-        "row_trigger": row,
-        "update_trigger": update,
-        "truncate_trigger": truncate,
-        # Deployed before the apply functions noted an initial sync's overwrites.
-        "sync_trigger": ident(retired),
-        "sync_trigger_name": literal(retired),
+        "row_trigger": ident(name),
+        "update_trigger": ident(f"{name}_upd"),
+        "truncate_trigger": ident(f"{name}_trunc"),
+        "insert_trigger": ident(f"{name}_ins"),
+        "inserts_by_statement": by_statement,
+        "retired_triggers": [{"ident": ident(t), "name": literal(t)} for t in retired],
         "retired_function": control_function("retired_trigger"),
     }
 
 
-def trigger_names(table_map: TableMap, direction: Direction) -> tuple[str, str, str]:
-    """The capture triggers of a map direction: inserts and deletes, updates, truncates."""
+def guards_filter(table_map: TableMap, direction: Direction, source: Table) -> bool:
+    """Whether a queued map's filter can raise for some rows. It must not fail the
+    application's write, so it runs in a block of its own per row (a subtransaction:
+    only such maps pay)."""
+    text = table_map.filter(source_of(direction))
+    return (
+        table_map.mode == "queued"
+        and text is not None
+        and may_raise(
+            parse_expression(
+                text, columns=[c.name for c in source.columns], where=Where(), what=text
+            )
+        )
+    )
+
+
+def inserts_by_statement(table_map: TableMap, direction: Direction, source: Table) -> bool:
+    """Whether a map direction queues a statement's inserts at once, from the
+    statement's transition table: queued maps whose filter cannot raise, on a table
+    that is not a partition. (Online maps write the other side row by row; a filter
+    that can raise is judged row by row; rows inserted through a partitioned table fire
+    only a partition's row triggers, and replicator.drift() reports a table attached
+    as a partition since the deploy.)"""
+    return (
+        table_map.mode == "queued"
+        and not source.is_partition
+        and not guards_filter(table_map, direction, source)
+    )
+
+
+def trigger_names(table_map: TableMap, direction: Direction, source: Table) -> tuple[str, ...]:
+    """The capture triggers of a map direction: rows inserted and deleted (or only
+    deleted, with inserts by statement), updates, truncates."""
     name = f"replicator_{table_map.name}_{direction}"
-    return name, f"{name}_upd", f"{name}_trunc"
-
-
-def trigger_idents(table_map: TableMap, direction: Direction) -> tuple[Sql, ...]:
-    return tuple(ident(name) for name in trigger_names(table_map, direction))
+    inserts = (f"{name}_ins",) if inserts_by_statement(table_map, direction, source) else ()
+    return (name, *inserts, f"{name}_upd", f"{name}_trunc")

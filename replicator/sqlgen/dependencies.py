@@ -86,7 +86,7 @@ def dependencies_artifact(
                 trigger
                 for direction in sources
                 if capture == "trigger"
-                for trigger in trigger_names(table_map, direction)
+                for trigger in trigger_names(table_map, direction, tables[table_map.name][side])
             ]
             own = _own_columns(maps, table_map, side, capture)
             calls.append(

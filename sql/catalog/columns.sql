@@ -2,7 +2,9 @@
 -- validation needs to judge a type pair: the base type behind a domain, its
 -- length, precision and scale, and the labels of an enum; and, repeated on
 -- each of a table's rows, its kind, its replica identity (what WAL capture sees of
--- an updated or deleted row) and its persistence (an UNLOGGED table writes no WAL).
+-- an updated or deleted row), its persistence (an UNLOGGED table writes no WAL) and
+-- whether it is a partition (rows inserted through the partitioned table fire its row
+-- triggers, not its statement triggers).
 SELECT c.relname                                       AS table_name,
        a.attname                                       AS column_name,
        a.attnum                                        AS position,
@@ -27,7 +29,8 @@ SELECT c.relname                                       AS table_name,
        END                                             AS enum_labels,
        c.relreplident                                  AS replica_identity,
        c.relkind                                       AS kind,
-       c.relpersistence                                AS persistence
+       c.relpersistence                                AS persistence,
+       c.relispartition                                AS is_partition
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 314208e8aa42de23362d301b503667cd97d04bbe32e2123d848e731f6958bada: control schema to version 4, 109 to create, 0 to replace, 0 to drop
+-- bundle e4b6afb9d1a0270618bf505ec6d8666ec4bc6ed1da5049779de1bb384f2c3ea1: control schema to version 4, 109 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1159,10 +1159,21 @@ AS $$
                  WHERE t.tgrelid = d.table_oid AND t.tgname = d.name) AS trigger_fires,
                format(CASE WHEN d.name LIKE '%\_upd' THEN 'updates of %s are not captured'
                            WHEN d.name LIKE '%\_trunc' THEN 'truncates of %s are not captured'
-                           WHEN d.name LIKE '%\_sync'
-                           THEN 'rows replicator sync overwrites in %s are not noted'
+                           WHEN d.name LIKE '%\_ins' THEN 'inserts into %s are not captured'
+                           -- The row trigger: deletes only where inserts have their own.
+                           WHEN EXISTS (SELECT FROM replicator.map_dependency AS i
+                                         WHERE i.map_name = d.map_name AND i.side = d.side
+                                           AND i.kind = 'trigger' AND i.name = d.name || '_ins')
+                           THEN 'deletes of %s are not captured'
                            ELSE 'inserts and deletes of %s are not captured'
-                      END, d.schema_name || '.' || d.table_name) AS trigger_loss
+                      END, d.schema_name || '.' || d.table_name) AS trigger_loss,
+               -- Attached as a partition since the deploy: rows inserted through the
+               -- partitioned table fire this one's row triggers only, not its statement
+               -- triggers.
+               CASE WHEN c.relispartition THEN
+                    (SELECT i.inhparent::regclass::text FROM pg_inherits AS i
+                      WHERE i.inhrelid = d.table_oid)
+               END AS partition_of
           FROM replicator.map_dependency AS d
           LEFT JOIN pg_class AS c ON c.oid = d.table_oid
           LEFT JOIN pg_namespace AS n ON n.oid = c.relnamespace
@@ -1241,6 +1252,16 @@ AS $$
            || ', then replicator sync ' || f.map_name
       FROM found AS f
      WHERE f.kind = 'trigger' AND f.table_there AND f.trigger_fires IN ('D', 'R')
+    UNION ALL
+    SELECT f.map_name, f.side, f.label, NULL, 'partition attached',
+           f.prefix || ' became a partition of ' || f.partition_of || ': rows inserted'
+           || ' through ' || f.partition_of || ' are not captured (capture trigger "' || f.name
+           || '" fires for statements on ' || f.label || ' itself); run replicator deploy'
+           || ' (it captures a partition''s inserts row by row), then replicator sync '
+           || f.map_name
+      FROM found AS f
+     WHERE f.kind = 'trigger' AND f.name LIKE '%\_ins' AND f.trigger_fires IS NOT NULL
+       AND f.partition_of IS NOT NULL
     )
     SELECT * FROM drifted
     UNION ALL
@@ -1298,7 +1319,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', 'f8b6a45e0b69fc09679f4796b243a97ad55e82836af44eb4dbb68da5740482dd', $sql$$sql$)
+VALUES ('drift', '6d40f16c7db5a05f7a83d5a5ede5e67119f9a8bc742d433a841769fb96f32482', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -30199,6 +30220,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'companies', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'companies', 'to_right', 'I', to_jsonb(ins), NULL,
+               jsonb_build_object('dataareaid', "ins"."dataareaid")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -30244,8 +30289,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_right"
-AFTER INSERT OR DELETE ON "fno"."companies"
+AFTER DELETE ON "fno"."companies"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_companies_to_right_ins"
+AFTER INSERT ON "fno"."companies"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 
@@ -30264,11 +30317,11 @@ WHEN (("old"."dataareaid", "old"."name") IS DISTINCT FROM ("new"."dataareaid", "
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -30282,7 +30335,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/capture', 'dbef503c21aef07a38e54dbb6e224f53b10bc72edbe743dcf44226c569063429', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/capture', 'aa14af9fb39a860f99eb5032b7af38376701caf545466ea30b3fb70dcf056455', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -30404,6 +30457,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['company_code']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'companies', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'companies', 'to_left', 'I', to_jsonb(ins), NULL,
+               jsonb_build_object('company_code', "ins"."company_code")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -30449,8 +30526,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_left"
-AFTER INSERT OR DELETE ON "cds"."company"
+AFTER DELETE ON "cds"."company"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_companies_to_left_ins"
+AFTER INSERT ON "cds"."company"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 
@@ -30469,11 +30554,11 @@ WHEN (("old"."company_code", "old"."name") IS DISTINCT FROM ("new"."company_code
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -30487,7 +30572,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/capture', '053637e684c5df01235959bfb4b550ec9a957b5a53d44475d89d0743c0b10a4a', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/companies/to_left/capture', 'fbcee3b2679f5f629c4d8fb656f4cd7cb45c8d1cfe7e555d7d28c1a011a73620', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -30609,6 +30694,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid', 'contact_person_id']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'contact_persons', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'contact_persons', 'to_right', 'I', to_jsonb(ins), jsonb_build_object('companyid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END),
+               jsonb_build_object('dataareaid', "ins"."dataareaid", 'contact_person_id', "ins"."contact_person_id")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -30654,8 +30763,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right"
-AFTER INSERT OR DELETE ON "fno"."contact_persons"
+AFTER DELETE ON "fno"."contact_persons"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right_ins"
+AFTER INSERT ON "fno"."contact_persons"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 
@@ -30674,11 +30791,11 @@ WHEN (("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old".
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -30692,7 +30809,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', '24e0bac46670351308fd62893f5f648d9328534ec37e99c8d9c2d3bf9e8de723', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', '6090475f072a7d4b53ccc4040b87ff916f2e72c317a595e4c569b33bcee0e932', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -30814,6 +30931,31 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['companyid', 'contactpersonid']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'contact_persons', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'contact_persons', 'to_left', 'I', to_jsonb(ins), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "ins"."companyid")),
+               jsonb_build_object('companyid', "ins"."companyid", 'contactpersonid', "ins"."contactpersonid")
+          FROM inserted AS ins
+         WHERE coalesce(("ins"."contactpersonid" IS NOT NULL), false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -30860,8 +31002,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left"
-AFTER INSERT OR DELETE ON "cds"."contact"
+AFTER DELETE ON "cds"."contact"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left_ins"
+AFTER INSERT ON "cds"."contact"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 
@@ -30880,11 +31030,11 @@ WHEN (("old"."companyid", "old"."contactpersonid", "old"."firstname", "old"."las
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -30898,7 +31048,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/capture', '8780e8859cbdee9c16c7764144e60443bf419b53c2f1e6f8c27bf1ffc010af05', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_left/capture', '33dfe764e7b0dcc6f92d35edf0cdb6d6d6f18cf0293b5683a793857cfb87b044', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -31020,6 +31170,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid', 'customer_group']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'customer_groups', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'customer_groups', 'to_right', 'I', to_jsonb(ins), jsonb_build_object('companyid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END),
+               jsonb_build_object('dataareaid', "ins"."dataareaid", 'customer_group', "ins"."customer_group")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -31065,8 +31239,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right"
-AFTER INSERT OR DELETE ON "fno"."customer_groups"
+AFTER DELETE ON "fno"."customer_groups"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right_ins"
+AFTER INSERT ON "fno"."customer_groups"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 
@@ -31085,11 +31267,11 @@ WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTI
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -31103,7 +31285,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', '11f8d5e837eebc08ec6a67f24f3e69e8b66ce5ac68af8c9441ca96c90af4a53a', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', 'acc36905cb1408fbf52be79be8e7e5926ba7a7ed7f1840d1dde4ad54276987e9', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -31225,6 +31407,31 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['companyid', 'group_code']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'customer_groups', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'customer_groups', 'to_left', 'I', to_jsonb(ins), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "ins"."companyid")),
+               jsonb_build_object('companyid', "ins"."companyid", 'group_code', "ins"."group_code")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -31271,8 +31478,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left"
-AFTER INSERT OR DELETE ON "cds"."customer_group"
+AFTER DELETE ON "cds"."customer_group"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_ins"
+AFTER INSERT ON "cds"."customer_group"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 
@@ -31291,11 +31506,11 @@ WHEN (("old"."companyid", "old"."group_code", "old"."name") IS DISTINCT FROM ("n
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -31309,7 +31524,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', '12a1419a70c1a3e5d002672eec89a9a207149446653c556c1a71a47ec7a39eea', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', '940a5a6aa6819f5a25dc7fb6121e69bd64509e4385a65b987ed76195d3b87e13', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -31431,6 +31646,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid', 'payment_method']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'customer_payment_methods', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'customer_payment_methods', 'to_right', 'I', to_jsonb(ins), jsonb_build_object('companyid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END),
+               jsonb_build_object('dataareaid', "ins"."dataareaid", 'payment_method', "ins"."payment_method")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -31476,8 +31715,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right"
-AFTER INSERT OR DELETE ON "fno"."customer_payment_methods"
+AFTER DELETE ON "fno"."customer_payment_methods"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right_ins"
+AFTER INSERT ON "fno"."customer_payment_methods"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 
@@ -31496,11 +31743,11 @@ WHEN (("old"."dataareaid", "old"."payment_method", "old"."description", "old"."p
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -31514,7 +31761,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', 'c763c562752a2b9d7239f60687874c23a082f6f88a9f53c9e89cd51cf25e3a9c', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', '28dfa46825f5a3aa0c913808bea83e1f4aa5705239c796fb157ad0ce8bd61f35', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -31636,6 +31883,31 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['companyid', 'code']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'customer_payment_methods', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'customer_payment_methods', 'to_left', 'I', to_jsonb(ins), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "ins"."companyid")),
+               jsonb_build_object('companyid', "ins"."companyid", 'code', "ins"."code")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -31682,8 +31954,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left"
-AFTER INSERT OR DELETE ON "cds"."customer_payment_method"
+AFTER DELETE ON "cds"."customer_payment_method"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left_ins"
+AFTER INSERT ON "cds"."customer_payment_method"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 
@@ -31702,11 +31982,11 @@ WHEN (("old"."companyid", "old"."code", "old"."name", "old"."payment_type") IS D
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -31720,7 +32000,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/capture', '0f33b4cd550ce0845d44eee1f2cae6afd6376d635b2f8a7e04b0c6c5c167e346', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_left/capture', 'e4abef272bf0e7aa9f72c83580aa4cc12dddb533ebd5bf29cb43167a1bfb98e5', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -31842,6 +32122,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid', 'account_num', 'party_type']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'customers_person', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'customers_person', 'to_right', 'I', to_jsonb(ins), jsonb_build_object('companyid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END),
+               jsonb_build_object('dataareaid', "ins"."dataareaid", 'account_num', "ins"."account_num")
+          FROM inserted AS ins
+         WHERE coalesce(("ins"."party_type" = 'Person'), false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -31887,8 +32191,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right"
-AFTER INSERT OR DELETE ON "fno"."customers"
+AFTER DELETE ON "fno"."customers"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right_ins"
+AFTER INSERT ON "fno"."customers"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 
@@ -31907,11 +32219,11 @@ WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "ol
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -31925,7 +32237,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', '392aadcf755a4e7d5d971f7e27902b18e7646108c50a4ee2cedffbd1f09ac883', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', '3de7f49fac304fdad808b0a943eba7f0c3d34134c1fae89e41ef5fc4aecaba28', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -32047,6 +32359,31 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['companyid', 'customer_number', 'is_sellable']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'customers_person', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'customers_person', 'to_left', 'I', to_jsonb(ins), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "ins"."companyid")),
+               jsonb_build_object('companyid', "ins"."companyid", 'customer_number', "ins"."customer_number")
+          FROM inserted AS ins
+         WHERE coalesce(("ins"."is_sellable" AND "ins"."customer_number" IS NOT NULL), false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -32093,8 +32430,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left"
-AFTER INSERT OR DELETE ON "cds"."contact"
+AFTER DELETE ON "cds"."contact"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_ins"
+AFTER INSERT ON "cds"."contact"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 
@@ -32113,11 +32458,11 @@ WHEN (("old"."companyid", "old"."customer_number", "old"."firstname", "old"."mid
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -32131,7 +32476,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', 'd47c15f6e39e395cf6c9229c67a5b6c95c1609eda7014f01c0650dd44c697957', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', 'cbc46f2a0ce823d2d31d54c6d80e0c6cc141d8956ff0c4dbd351710651522a1f', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -32253,6 +32598,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['card_number']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'loyalty_cards', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'loyalty_cards', 'to_right', 'I', to_jsonb(ins), NULL,
+               jsonb_build_object('card_number', "ins"."card_number")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -32298,8 +32667,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right"
-AFTER INSERT OR DELETE ON "fno"."loyalty_cards"
+AFTER DELETE ON "fno"."loyalty_cards"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right_ins"
+AFTER INSERT ON "fno"."loyalty_cards"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 
@@ -32318,11 +32695,11 @@ WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -32336,7 +32713,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/capture', '0bccfdf56f1c74cee2ddc76a2481ab00d4fe37bd030b9482a72f4bb82ecddf5d', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/capture', '64a44dda5397e5ba169e4bc6d2183de794375fad607ca87f96ee821c4408980e', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -32458,6 +32835,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['card_number']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'loyalty_cards', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'loyalty_cards', 'to_left', 'I', to_jsonb(ins), NULL,
+               jsonb_build_object('card_number', "ins"."card_number")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -32503,8 +32904,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left"
-AFTER INSERT OR DELETE ON "cds"."loyalty_card"
+AFTER DELETE ON "cds"."loyalty_card"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left_ins"
+AFTER INSERT ON "cds"."loyalty_card"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 
@@ -32523,11 +32932,11 @@ WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."is_blocked")
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -32541,7 +32950,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/capture', '7e0791b9355358dfa0756f144dbe226fdb4052f81a91200db64b1b4f71a4a431', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_left/capture', '8a69eadf4b7c8733e0a7c1791023c8138627fc7af860abcdc7c3ac7972d63187', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -32663,6 +33072,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['affix', 'affix_type']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'name_affixes', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'name_affixes', 'to_right', 'I', to_jsonb(ins), NULL,
+               jsonb_build_object('affix', "ins"."affix", 'affix_type', "ins"."affix_type")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -32708,8 +33141,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right"
-AFTER INSERT OR DELETE ON "fno"."name_affixes"
+AFTER DELETE ON "fno"."name_affixes"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right_ins"
+AFTER INSERT ON "fno"."name_affixes"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 
@@ -32728,11 +33169,11 @@ WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM 
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -32746,7 +33187,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/capture', '93c3db1c664924807daa6c7005fdbcde22be0c27883e788fea4ec7420a8d0826', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/capture', 'ea5d5b66bd0c59f08b44a3951dee218cb9ae04de6503c8883ca43baa1aad5fc7', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -32868,6 +33309,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['affix', 'affix_type']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'name_affixes', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'name_affixes', 'to_left', 'I', to_jsonb(ins), NULL,
+               jsonb_build_object('affix', "ins"."affix", 'affix_type', "ins"."affix_type")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -32913,8 +33378,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left"
-AFTER INSERT OR DELETE ON "cds"."name_affix"
+AFTER DELETE ON "cds"."name_affix"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left_ins"
+AFTER INSERT ON "cds"."name_affix"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 
@@ -32933,11 +33406,11 @@ WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM 
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -32951,7 +33424,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/capture', 'f4ec2f6dd6df84df17967810eb3e39df554e8a390c167b5b8cb6b9d112c3e39c', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_left/capture', '276a4a51a69bee434dc7079387e3d2a414d53eb0c3f78d0e274b2af917556ce2', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -33073,6 +33546,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid', 'payment_day_name']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'payment_days', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'payment_days', 'to_right', 'I', to_jsonb(ins), jsonb_build_object('companyid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END),
+               jsonb_build_object('dataareaid', "ins"."dataareaid", 'payment_day_name', "ins"."payment_day_name")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -33118,8 +33615,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right"
-AFTER INSERT OR DELETE ON "fno"."payment_days"
+AFTER DELETE ON "fno"."payment_days"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right_ins"
+AFTER INSERT ON "fno"."payment_days"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 
@@ -33138,11 +33643,11 @@ WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."description") IS DIS
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -33156,7 +33661,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', 'd151df0edef166e983eff96c043edd8d3009f255f5717d064c196134b84311aa', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', '0f8accaf157cac4c8f8ee634e79425fb5f24e44f97228325c306d900b09e3ad8', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -33278,6 +33783,31 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['companyid', 'name']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'payment_days', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'payment_days', 'to_left', 'I', to_jsonb(ins), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "ins"."companyid")),
+               jsonb_build_object('companyid', "ins"."companyid", 'name', "ins"."name")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -33324,8 +33854,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left"
-AFTER INSERT OR DELETE ON "cds"."payment_day"
+AFTER DELETE ON "cds"."payment_day"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left_ins"
+AFTER INSERT ON "cds"."payment_day"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 
@@ -33344,11 +33882,11 @@ WHEN (("old"."companyid", "old"."name", "old"."description") IS DISTINCT FROM ("
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -33362,7 +33900,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/capture', '9e627e2e89a923ea82ab1b4de0767543b2234ce048d2dd13d9782d9e7b9cd519', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_left/capture', 'dda9152d1650911f0e801bb972d6c0df47756be381f04f144c6d2e41ab1b52b9', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -33484,6 +34022,31 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid', 'payment_day_name', 'line_num']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'payment_day_lines', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'payment_day_lines', 'to_right', 'I', to_jsonb(ins), jsonb_build_object('companyid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END,
+       'paymentdayid', CASE WHEN "ins"."dataareaid" IS NOT NULL AND "ins"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END, 'payment_day_name', "ins"."payment_day_name") END),
+               jsonb_build_object('dataareaid', "ins"."dataareaid", 'payment_day_name', "ins"."payment_day_name", 'line_num', "ins"."line_num")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -33531,8 +34094,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right"
-AFTER INSERT OR DELETE ON "fno"."payment_day_lines"
+AFTER DELETE ON "fno"."payment_day_lines"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right_ins"
+AFTER INSERT ON "fno"."payment_day_lines"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 
@@ -33551,11 +34122,11 @@ WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."line_num", "old"."we
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -33569,7 +34140,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', '50aaecb6f6894f74fa71189f0672abb597a69ed55fd77b6f6780c4d69cf20937', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', '865d8c08f4ea21777418cccca03c3bf69cf40c5d64335e0bcd341a979e9ee8dc', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -33693,6 +34264,33 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['companyid', 'paymentdayid', 'line_number']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL
+       AND to_regclass('"cds"."payment_day"') IS NOT NULL) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'payment_day_lines', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'payment_day_lines', 'to_left', 'I', to_jsonb(ins), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "ins"."companyid"),
+       'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "ins"."paymentdayid" AND "p1"."companyid" = "ins"."companyid")),
+               jsonb_build_object('companyid', "ins"."companyid", 'paymentdayid', "ins"."paymentdayid", 'line_number', "ins"."line_number")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -33742,8 +34340,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left"
-AFTER INSERT OR DELETE ON "cds"."payment_day_line"
+AFTER DELETE ON "cds"."payment_day_line"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left_ins"
+AFTER INSERT ON "cds"."payment_day_line"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 
@@ -33762,11 +34368,11 @@ WHEN (("old"."companyid", "old"."paymentdayid", "old"."line_number", "old"."week
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -33780,7 +34386,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/capture', 'f3cba8aabed1075a8e1977eb5e488573cbcc8d24a657b5c5fd98101a2e1eccd4', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_left/capture', 'b4cf6fe3d15be02e3f4f7ac46528bbd283b2099f5a48e26de1316bc9f68602bf', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -33904,6 +34510,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid', 'schedule_name']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'payment_schedules', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'payment_schedules', 'to_right', 'I', to_jsonb(ins), jsonb_build_object('companyid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END),
+               jsonb_build_object('dataareaid', "ins"."dataareaid", 'schedule_name', "ins"."schedule_name")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -33949,8 +34579,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right"
-AFTER INSERT OR DELETE ON "fno"."payment_schedules"
+AFTER DELETE ON "fno"."payment_schedules"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right_ins"
+AFTER INSERT ON "fno"."payment_schedules"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 
@@ -33969,11 +34607,11 @@ WHEN (("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."al
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -33987,7 +34625,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', '070f9911983e1a62cdcd331292871309dd5e5078b96a2ef824ccb169be2f9477', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', '026df67dfb6bd5a8b0491dea657d9b0208eba2002473dcee49ffed04e85b7f3c', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -34109,6 +34747,31 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['companyid', 'name']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'payment_schedules', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'payment_schedules', 'to_left', 'I', to_jsonb(ins), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "ins"."companyid")),
+               jsonb_build_object('companyid', "ins"."companyid", 'name', "ins"."name")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -34155,8 +34818,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left"
-AFTER INSERT OR DELETE ON "cds"."payment_schedule"
+AFTER DELETE ON "cds"."payment_schedule"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left_ins"
+AFTER INSERT ON "cds"."payment_schedule"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 
@@ -34175,11 +34846,11 @@ WHEN (("old"."companyid", "old"."name", "old"."description", "old"."allocation")
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -34193,7 +34864,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/capture', '2ae9457da571fcffc5a4a3b6cf74acab46d4010677fa844245db637458bc44fa', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_left/capture', '2a002880786f94a2afa2cac995f358aae789ca05aee8373da06f3d7bad8a50d3', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -34315,6 +34986,31 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid', 'schedule_name', 'line_num']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'payment_schedule_lines', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'payment_schedule_lines', 'to_right', 'I', to_jsonb(ins), jsonb_build_object('companyid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "ins"."dataareaid" IS NOT NULL AND "ins"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END, 'schedule_name', "ins"."schedule_name") END),
+               jsonb_build_object('dataareaid', "ins"."dataareaid", 'schedule_name', "ins"."schedule_name", 'line_num', "ins"."line_num")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -34362,8 +35058,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right"
-AFTER INSERT OR DELETE ON "fno"."payment_schedule_lines"
+AFTER DELETE ON "fno"."payment_schedule_lines"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right_ins"
+AFTER INSERT ON "fno"."payment_schedule_lines"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 
@@ -34382,11 +35086,11 @@ WHEN (("old"."dataareaid", "old"."schedule_name", "old"."line_num", "old"."perce
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -34400,7 +35104,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', '49d013637900535f6131ec95a1eb464826314478a1e71b597486854bca7d3eef', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', 'de3dbb4364486a3c3ea3ff4afb13e3fb0d800bec9146366c329e60b82ea33be3', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -34524,6 +35228,33 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['companyid', 'paymentscheduleid', 'line_number']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL
+       AND to_regclass('"cds"."payment_schedule"') IS NOT NULL) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'payment_schedule_lines', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'payment_schedule_lines', 'to_left', 'I', to_jsonb(ins), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "ins"."companyid"),
+       'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "ins"."paymentscheduleid" AND "p1"."companyid" = "ins"."companyid")),
+               jsonb_build_object('companyid', "ins"."companyid", 'paymentscheduleid', "ins"."paymentscheduleid", 'line_number', "ins"."line_number")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -34573,8 +35304,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left"
-AFTER INSERT OR DELETE ON "cds"."payment_schedule_line"
+AFTER DELETE ON "cds"."payment_schedule_line"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left_ins"
+AFTER INSERT ON "cds"."payment_schedule_line"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 
@@ -34593,11 +35332,11 @@ WHEN (("old"."companyid", "old"."paymentscheduleid", "old"."line_number", "old".
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -34611,7 +35350,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/capture', '5226757ed9d2fdb4807d54929bd4f1c9ac8af3e22e9f1379c2504373c4873d01', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_left/capture', 'c838e0d6d02cdff165fc35a7d1ba6d923d085aa81ac1fe723cac315a85a5b5fa', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -34735,6 +35474,32 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid', 'payment_term_id', 'payment_schedule', 'payment_day']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'payment_terms', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'payment_terms', 'to_right', 'I', to_jsonb(ins), jsonb_build_object('companyid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "ins"."dataareaid" IS NOT NULL AND "ins"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END, 'schedule_name', "ins"."payment_schedule") END,
+       'paymentdayid', CASE WHEN "ins"."dataareaid" IS NOT NULL AND "ins"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END, 'payment_day_name', "ins"."payment_day") END),
+               jsonb_build_object('dataareaid', "ins"."dataareaid", 'payment_term_id', "ins"."payment_term_id")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -34784,8 +35549,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right"
-AFTER INSERT OR DELETE ON "fno"."payment_terms"
+AFTER DELETE ON "fno"."payment_terms"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_ins"
+AFTER INSERT ON "fno"."payment_terms"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 
@@ -34804,11 +35577,11 @@ WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -34822,7 +35595,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', 'a88d5ccd283f15e9edc5ecc230dd8a2696a6cd6a40b0a63536f6ee0e63d764a2', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', '278ca8827ae70ed7ffba00ef10ecb9c2f0c1d99758c4cc9d9aef78b3b66f34a9', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -34948,6 +35721,35 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['companyid', 'code', 'paymentscheduleid', 'paymentdayid']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL
+       AND to_regclass('"cds"."payment_schedule"') IS NOT NULL
+       AND to_regclass('"cds"."payment_day"') IS NOT NULL) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'payment_terms', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'payment_terms', 'to_left', 'I', to_jsonb(ins), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "ins"."companyid"),
+       'payment_schedule', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "ins"."paymentscheduleid" AND "p1"."companyid" = "ins"."companyid"),
+       'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "ins"."paymentdayid" AND "p1"."companyid" = "ins"."companyid")),
+               jsonb_build_object('companyid', "ins"."companyid", 'code', "ins"."code")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -35000,8 +35802,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left"
-AFTER INSERT OR DELETE ON "cds"."payment_term"
+AFTER DELETE ON "cds"."payment_term"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_ins"
+AFTER INSERT ON "cds"."payment_term"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 
@@ -35020,11 +35830,11 @@ WHEN (("old"."companyid", "old"."code", "old"."name", "old"."due_days", "old"."p
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -35038,7 +35848,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', '2708cbab7363f696bb033ea01ef76a31d14396908bf5e5ab3bf80e8488409a96', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', 'a3c205187abf43690d14eb7272d59261bfc5d1be27a33a28d3ab45bdfac39cdf', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -35164,6 +35974,33 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid', 'account_num', 'party_type', 'customer_group', 'payment_terms', 'payment_method']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'customers_organization', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'customers_organization', 'to_right', 'I', to_jsonb(ins), jsonb_build_object('companyid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END,
+       'customergroupid', CASE WHEN "ins"."dataareaid" IS NOT NULL AND "ins"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END, 'customer_group', "ins"."customer_group") END,
+       'paymenttermid', CASE WHEN "ins"."dataareaid" IS NOT NULL AND "ins"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END, 'payment_term_id', "ins"."payment_terms") END,
+       'customerpaymentmethodid', CASE WHEN "ins"."dataareaid" IS NOT NULL AND "ins"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END, 'payment_method', "ins"."payment_method") END),
+               jsonb_build_object('dataareaid', "ins"."dataareaid", 'account_num', "ins"."account_num")
+          FROM inserted AS ins
+         WHERE coalesce(("ins"."party_type" = 'Organization'), false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -35215,8 +36052,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right"
-AFTER INSERT OR DELETE ON "fno"."customers"
+AFTER DELETE ON "fno"."customers"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_ins"
+AFTER INSERT ON "fno"."customers"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 
@@ -35235,11 +36080,11 @@ WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_gr
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -35253,7 +36098,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', '25dd0d286410351b06b73a7c2545cb31495cfad2f9eebca4d1a3001223c1aa3f', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', '1962f4f5a44061429c8deba99cbc4025573de19bb2505f465d68aba226f37066', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -35381,6 +36226,37 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['companyid', 'accountnumber', 'relationship_type', 'customergroupid', 'paymenttermid', 'customerpaymentmethodid']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL
+       AND to_regclass('"cds"."customer_group"') IS NOT NULL
+       AND to_regclass('"cds"."payment_term"') IS NOT NULL
+       AND to_regclass('"cds"."customer_payment_method"') IS NOT NULL) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'customers_organization', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'customers_organization', 'to_left', 'I', to_jsonb(ins), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "ins"."companyid"),
+       'customer_group', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'group_code', "p1"."group_code") FROM "cds"."customer_group" AS "p1" WHERE "p1"."customergroupid" = "ins"."customergroupid" AND "p1"."companyid" = "ins"."companyid"),
+       'payment_terms', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."payment_term" AS "p1" WHERE "p1"."paymenttermid" = "ins"."paymenttermid" AND "p1"."companyid" = "ins"."companyid"),
+       'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "ins"."customerpaymentmethodid" AND "p1"."companyid" = "ins"."companyid")),
+               jsonb_build_object('companyid', "ins"."companyid", 'accountnumber', "ins"."accountnumber")
+          FROM inserted AS ins
+         WHERE coalesce(("ins"."relationship_type" = 'customer'), false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -35436,8 +36312,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left"
-AFTER INSERT OR DELETE ON "cds"."account"
+AFTER DELETE ON "cds"."account"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_ins"
+AFTER INSERT ON "cds"."account"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 
@@ -35456,11 +36340,11 @@ WHEN (("old"."companyid", "old"."accountnumber", "old"."name", "old"."customergr
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -35474,7 +36358,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', 'b8dad23218d6353414d1d0b24f8fd392bd9b5398f024b61091651262d385f48e', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', 'bbafaf449a1790e18b1de2e809a9d36ae895eded928513601581fa18f804be8c', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -37747,85 +38631,85 @@ SELECT replicator.follow_renames();
 DELETE FROM "replicator"."map_dependency";
 SELECT replicator.record_dependency('companies', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}]',
-       ARRAY['replicator_companies_to_right', 'replicator_companies_to_right_upd', 'replicator_companies_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_companies_to_right', 'replicator_companies_to_right_ins', 'replicator_companies_to_right_upd', 'replicator_companies_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('companies', 'right', 'cds', 'company',
        '[{"column": "company_code", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}]',
-       ARRAY['replicator_companies_to_left', 'replicator_companies_to_left_upd', 'replicator_companies_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_companies_to_left', 'replicator_companies_to_left_ins', 'replicator_companies_to_left_upd', 'replicator_companies_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'contact_persons',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "contact_person_id", "uses": "field contact_person_id", "capture_reads": true}, {"column": "first_name", "uses": "field first_name", "capture_reads": false}, {"column": "last_name", "uses": "field last_name", "capture_reads": false}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "customer_account", "uses": "field customer_account", "capture_reads": false}]',
-       ARRAY['replicator_contact_persons_to_right', 'replicator_contact_persons_to_right_upd', 'replicator_contact_persons_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_contact_persons_to_right', 'replicator_contact_persons_to_right_ins', 'replicator_contact_persons_to_right_upd', 'replicator_contact_persons_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('contact_persons', 'right', 'cds', 'contact',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "contactpersonid", "uses": "field contact_person_id, right_filter", "capture_reads": true}, {"column": "firstname", "uses": "field first_name", "capture_reads": false}, {"column": "lastname", "uses": "field last_name", "capture_reads": false}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "parent_account_number", "uses": "field customer_account", "capture_reads": false}, {"column": "is_sellable", "uses": "field is_sellable", "capture_reads": false}]',
-       ARRAY['replicator_contact_persons_to_left', 'replicator_contact_persons_to_left_upd', 'replicator_contact_persons_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_contact_persons_to_left', 'replicator_contact_persons_to_left_ins', 'replicator_contact_persons_to_left_upd', 'replicator_contact_persons_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'customer_groups',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_customer_groups_to_right', 'replicator_customer_groups_to_right_upd', 'replicator_customer_groups_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customer_groups_to_right', 'replicator_customer_groups_to_right_ins', 'replicator_customer_groups_to_right_upd', 'replicator_customer_groups_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customer_groups', 'right', 'cds', 'customer_group',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "group_code", "uses": "field customer_group", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_customer_groups_to_left', 'replicator_customer_groups_to_left_upd', 'replicator_customer_groups_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customer_groups_to_left', 'replicator_customer_groups_to_left_ins', 'replicator_customer_groups_to_left_upd', 'replicator_customer_groups_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_groups', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'customer_payment_methods',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "payment_type", "uses": "field payment_type", "capture_reads": false}]',
-       ARRAY['replicator_customer_payment_methods_to_right', 'replicator_customer_payment_methods_to_right_upd', 'replicator_customer_payment_methods_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customer_payment_methods_to_right', 'replicator_customer_payment_methods_to_right_ins', 'replicator_customer_payment_methods_to_right_upd', 'replicator_customer_payment_methods_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customer_payment_methods', 'right', 'cds', 'customer_payment_method',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "code", "uses": "field payment_method", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}, {"column": "payment_type", "uses": "field payment_type", "capture_reads": false}]',
-       ARRAY['replicator_customer_payment_methods_to_left', 'replicator_customer_payment_methods_to_left_upd', 'replicator_customer_payment_methods_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customer_payment_methods_to_left', 'replicator_customer_payment_methods_to_left_ins', 'replicator_customer_payment_methods_to_left_upd', 'replicator_customer_payment_methods_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_payment_methods', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'customers',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name, field firstname, field middlename, field lastname", "capture_reads": false}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_person_to_right', 'replicator_customers_person_to_right_upd', 'replicator_customers_person_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customers_person_to_right', 'replicator_customers_person_to_right_ins', 'replicator_customers_person_to_right_upd', 'replicator_customers_person_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customers_person', 'right', 'cds', 'contact',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "customer_number", "uses": "field account_num, right_filter", "capture_reads": true}, {"column": "firstname", "uses": "field firstname, field name", "capture_reads": false}, {"column": "middlename", "uses": "field middlename, field name", "capture_reads": false}, {"column": "lastname", "uses": "field lastname, field name", "capture_reads": false}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "is_sellable", "uses": "field is_sellable, right_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_person_to_left', 'replicator_customers_person_to_left_upd', 'replicator_customers_person_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customers_person_to_left', 'replicator_customers_person_to_left_ins', 'replicator_customers_person_to_left_upd', 'replicator_customers_person_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_person', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('loyalty_cards', 'left', 'fno', 'loyalty_cards',
        '[{"column": "card_number", "uses": "field card_number", "capture_reads": true}, {"column": "tier", "uses": "field tier", "capture_reads": false}, {"column": "issued_on", "uses": "field issued_on", "capture_reads": false}, {"column": "blocked", "uses": "field blocked", "capture_reads": false}]',
-       ARRAY['replicator_loyalty_cards_to_right', 'replicator_loyalty_cards_to_right_upd', 'replicator_loyalty_cards_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_loyalty_cards_to_right', 'replicator_loyalty_cards_to_right_ins', 'replicator_loyalty_cards_to_right_upd', 'replicator_loyalty_cards_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('loyalty_cards', 'right', 'cds', 'loyalty_card',
        '[{"column": "card_number", "uses": "field card_number", "capture_reads": true}, {"column": "tier", "uses": "field tier", "capture_reads": false}, {"column": "issued_on", "uses": "field issued_on", "capture_reads": false}, {"column": "is_blocked", "uses": "field blocked", "capture_reads": false}]',
-       ARRAY['replicator_loyalty_cards_to_left', 'replicator_loyalty_cards_to_left_upd', 'replicator_loyalty_cards_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_loyalty_cards_to_left', 'replicator_loyalty_cards_to_left_ins', 'replicator_loyalty_cards_to_left_upd', 'replicator_loyalty_cards_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('name_affixes', 'left', 'fno', 'name_affixes',
        '[{"column": "affix", "uses": "field affix", "capture_reads": true}, {"column": "affix_type", "uses": "field affix_type", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_name_affixes_to_right', 'replicator_name_affixes_to_right_upd', 'replicator_name_affixes_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_name_affixes_to_right', 'replicator_name_affixes_to_right_ins', 'replicator_name_affixes_to_right_upd', 'replicator_name_affixes_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('name_affixes', 'right', 'cds', 'name_affix',
        '[{"column": "affix", "uses": "field affix", "capture_reads": true}, {"column": "affix_type", "uses": "field affix_type", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_name_affixes_to_left', 'replicator_name_affixes_to_left_upd', 'replicator_name_affixes_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_name_affixes_to_left', 'replicator_name_affixes_to_left_ins', 'replicator_name_affixes_to_left_upd', 'replicator_name_affixes_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'payment_days',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_payment_days_to_right', 'replicator_payment_days_to_right_upd', 'replicator_payment_days_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_days_to_right', 'replicator_payment_days_to_right_ins', 'replicator_payment_days_to_right_upd', 'replicator_payment_days_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('payment_days', 'right', 'cds', 'payment_day',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_payment_days_to_left', 'replicator_payment_days_to_left_upd', 'replicator_payment_days_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_days_to_left', 'replicator_payment_days_to_left_ins', 'replicator_payment_days_to_left_upd', 'replicator_payment_days_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment_day_lines',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "week_day", "uses": "field week_day", "capture_reads": false}, {"column": "day_of_month", "uses": "field day_of_month", "capture_reads": false}]',
-       ARRAY['replicator_payment_day_lines_to_right', 'replicator_payment_day_lines_to_right_upd', 'replicator_payment_day_lines_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_day_lines_to_right', 'replicator_payment_day_lines_to_right_ins', 'replicator_payment_day_lines_to_right_upd', 'replicator_payment_day_lines_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
@@ -37834,7 +38718,7 @@ SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment
        ARRAY[]::text[], NULL, 'payment_days', false);
 SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'payment_day_line',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "paymentdayid", "uses": "field payment_day_name", "capture_reads": true}, {"column": "line_number", "uses": "field line_num", "capture_reads": true}, {"column": "weekday", "uses": "field week_day", "capture_reads": false}, {"column": "dayofmonth", "uses": "field day_of_month", "capture_reads": false}]',
-       ARRAY['replicator_payment_day_lines_to_left', 'replicator_payment_day_lines_to_left_upd', 'replicator_payment_day_lines_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_day_lines_to_left', 'replicator_payment_day_lines_to_left_ins', 'replicator_payment_day_lines_to_left_upd', 'replicator_payment_day_lines_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
@@ -37843,19 +38727,19 @@ SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'paymen
        ARRAY[]::text[], NULL, 'payment_days', true);
 SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'payment_schedules',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "allocation", "uses": "field allocation", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedules_to_right', 'replicator_payment_schedules_to_right_upd', 'replicator_payment_schedules_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_schedules_to_right', 'replicator_payment_schedules_to_right_ins', 'replicator_payment_schedules_to_right_upd', 'replicator_payment_schedules_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('payment_schedules', 'right', 'cds', 'payment_schedule',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field schedule_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "allocation", "uses": "field allocation", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedules_to_left', 'replicator_payment_schedules_to_left_upd', 'replicator_payment_schedules_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_schedules_to_left', 'replicator_payment_schedules_to_left_ins', 'replicator_payment_schedules_to_left_upd', 'replicator_payment_schedules_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedules', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'payment_schedule_lines',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "percent", "uses": "field percent", "capture_reads": false}, {"column": "due_months", "uses": "field due_months", "capture_reads": false}, {"column": "due_days", "uses": "field due_days", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedule_lines_to_right', 'replicator_payment_schedule_lines_to_right_upd', 'replicator_payment_schedule_lines_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_schedule_lines_to_right', 'replicator_payment_schedule_lines_to_right_ins', 'replicator_payment_schedule_lines_to_right_upd', 'replicator_payment_schedule_lines_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
@@ -37864,7 +38748,7 @@ SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'pa
        ARRAY[]::text[], NULL, 'payment_schedules', false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'payment_schedule_line',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "paymentscheduleid", "uses": "field schedule_name", "capture_reads": true}, {"column": "line_number", "uses": "field line_num", "capture_reads": true}, {"column": "percentage", "uses": "field percent", "capture_reads": false}, {"column": "months", "uses": "field due_months", "capture_reads": false}, {"column": "days", "uses": "field due_days", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedule_lines_to_left', 'replicator_payment_schedule_lines_to_left_upd', 'replicator_payment_schedule_lines_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_schedule_lines_to_left', 'replicator_payment_schedule_lines_to_left_ins', 'replicator_payment_schedule_lines_to_left_upd', 'replicator_payment_schedule_lines_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
@@ -37873,7 +38757,7 @@ SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'p
        ARRAY[]::text[], NULL, 'payment_schedules', true);
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_terms',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_term_id", "uses": "field payment_term_id", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "net_days", "uses": "field net_days", "capture_reads": false}, {"column": "payment_schedule", "uses": "field payment_schedule", "capture_reads": true}, {"column": "payment_day", "uses": "field payment_day", "capture_reads": true}]',
-       ARRAY['replicator_payment_terms_to_right', 'replicator_payment_terms_to_right_upd', 'replicator_payment_terms_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_terms_to_right', 'replicator_payment_terms_to_right_ins', 'replicator_payment_terms_to_right_upd', 'replicator_payment_terms_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
@@ -37885,7 +38769,7 @@ SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_day
        ARRAY[]::text[], NULL, 'payment_days', false);
 SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'payment_term',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "code", "uses": "field payment_term_id", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}, {"column": "due_days", "uses": "field net_days", "capture_reads": false}, {"column": "paymentscheduleid", "uses": "field payment_schedule", "capture_reads": true}, {"column": "paymentdayid", "uses": "field payment_day", "capture_reads": true}]',
-       ARRAY['replicator_payment_terms_to_left', 'replicator_payment_terms_to_left_upd', 'replicator_payment_terms_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_terms_to_left', 'replicator_payment_terms_to_left_ins', 'replicator_payment_terms_to_left_upd', 'replicator_payment_terms_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
@@ -37897,7 +38781,7 @@ SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'payment_da
        ARRAY[]::text[], NULL, 'payment_days', true);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customers',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "payment_terms", "uses": "field payment_terms", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "credit_limit", "uses": "field credit_limit", "capture_reads": false}, {"column": "blocked", "uses": "field blocked", "capture_reads": false}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_organization_to_right', 'replicator_customers_organization_to_right_upd', 'replicator_customers_organization_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customers_organization_to_right', 'replicator_customers_organization_to_right_ins', 'replicator_customers_organization_to_right_upd', 'replicator_customers_organization_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
@@ -37912,7 +38796,7 @@ SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'cu
        ARRAY[]::text[], NULL, 'customer_payment_methods', false);
 SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'account',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "accountnumber", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}, {"column": "customergroupid", "uses": "field customer_group", "capture_reads": true}, {"column": "paymenttermid", "uses": "field payment_terms", "capture_reads": true}, {"column": "customerpaymentmethodid", "uses": "field payment_method", "capture_reads": true}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "creditlimit", "uses": "field credit_limit", "capture_reads": false}, {"column": "credit_hold", "uses": "field blocked", "capture_reads": false}, {"column": "relationship_type", "uses": "field relationship_type, right_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_organization_to_left', 'replicator_customers_organization_to_left_upd', 'replicator_customers_organization_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customers_organization_to_left', 'replicator_customers_organization_to_left_ins', 'replicator_customers_organization_to_left_upd', 'replicator_customers_organization_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
@@ -37926,7 +38810,7 @@ SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'c
        '[{"column": "customerpaymentmethodid", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "companyid", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "code", "uses": "lookup customer_payment_methods", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'customer_payment_methods', true);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dependencies', '39e8361678e4d746a0c9784d35c88892357fd48dcc098f9e38a58a6aa6b7c129', $sql$$sql$)
+VALUES ('dependencies', 'fb733a33fe0aae6e4c2afc740a596ebf712d6ae3e9a84a2e0abdb9ced5fadd29', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -37938,6 +38822,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('314208e8aa42de23362d301b503667cd97d04bbe32e2123d848e731f6958bada');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e4b6afb9d1a0270618bf505ec6d8666ec4bc6ed1da5049779de1bb384f2c3ea1');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 314208e8aa42: control schema to version 4, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '314208e8aa42de23362d301b503667cd97d04bbe32e2123d848e731f6958bada'));
+VALUES ('deploy', 'deployed bundle e4b6afb9d1a0: control schema to version 4, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e4b6afb9d1a0270618bf505ec6d8666ec4bc6ed1da5049779de1bb384f2c3ea1'));

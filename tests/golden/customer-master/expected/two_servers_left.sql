@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle c1810df46b88fcff5eb9bf982eeba376660eca925b3ae1d5f2f4fbade793093a: control schema to version 4, 57 to create, 0 to replace, 0 to drop
+-- bundle 3a3ce661d344a5dc7e4e989533c7e8fc5ea9dd2761be4d685e36079fda475b0c: control schema to version 4, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1107,10 +1107,21 @@ AS $$
                  WHERE t.tgrelid = d.table_oid AND t.tgname = d.name) AS trigger_fires,
                format(CASE WHEN d.name LIKE '%\_upd' THEN 'updates of %s are not captured'
                            WHEN d.name LIKE '%\_trunc' THEN 'truncates of %s are not captured'
-                           WHEN d.name LIKE '%\_sync'
-                           THEN 'rows replicator sync overwrites in %s are not noted'
+                           WHEN d.name LIKE '%\_ins' THEN 'inserts into %s are not captured'
+                           -- The row trigger: deletes only where inserts have their own.
+                           WHEN EXISTS (SELECT FROM replicator.map_dependency AS i
+                                         WHERE i.map_name = d.map_name AND i.side = d.side
+                                           AND i.kind = 'trigger' AND i.name = d.name || '_ins')
+                           THEN 'deletes of %s are not captured'
                            ELSE 'inserts and deletes of %s are not captured'
-                      END, d.schema_name || '.' || d.table_name) AS trigger_loss
+                      END, d.schema_name || '.' || d.table_name) AS trigger_loss,
+               -- Attached as a partition since the deploy: rows inserted through the
+               -- partitioned table fire this one's row triggers only, not its statement
+               -- triggers.
+               CASE WHEN c.relispartition THEN
+                    (SELECT i.inhparent::regclass::text FROM pg_inherits AS i
+                      WHERE i.inhrelid = d.table_oid)
+               END AS partition_of
           FROM replicator.map_dependency AS d
           LEFT JOIN pg_class AS c ON c.oid = d.table_oid
           LEFT JOIN pg_namespace AS n ON n.oid = c.relnamespace
@@ -1189,6 +1200,16 @@ AS $$
            || ', then replicator sync ' || f.map_name
       FROM found AS f
      WHERE f.kind = 'trigger' AND f.table_there AND f.trigger_fires IN ('D', 'R')
+    UNION ALL
+    SELECT f.map_name, f.side, f.label, NULL, 'partition attached',
+           f.prefix || ' became a partition of ' || f.partition_of || ': rows inserted'
+           || ' through ' || f.partition_of || ' are not captured (capture trigger "' || f.name
+           || '" fires for statements on ' || f.label || ' itself); run replicator deploy'
+           || ' (it captures a partition''s inserts row by row), then replicator sync '
+           || f.map_name
+      FROM found AS f
+     WHERE f.kind = 'trigger' AND f.name LIKE '%\_ins' AND f.trigger_fires IS NOT NULL
+       AND f.partition_of IS NOT NULL
     )
     SELECT * FROM drifted
     UNION ALL
@@ -1246,7 +1267,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', 'f8b6a45e0b69fc09679f4796b243a97ad55e82836af44eb4dbb68da5740482dd', $sql$$sql$)
+VALUES ('drift', '6d40f16c7db5a05f7a83d5a5ede5e67119f9a8bc742d433a841769fb96f32482', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -13851,6 +13872,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'companies', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'companies', 'to_right', 'I', to_jsonb(ins), NULL,
+               jsonb_build_object('dataareaid', "ins"."dataareaid")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -13896,8 +13941,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_right"
-AFTER INSERT OR DELETE ON "fno"."companies"
+AFTER DELETE ON "fno"."companies"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_companies_to_right_ins"
+AFTER INSERT ON "fno"."companies"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 
@@ -13916,11 +13969,11 @@ WHEN (("old"."dataareaid", "old"."name") IS DISTINCT FROM ("new"."dataareaid", "
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -13934,7 +13987,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/capture', 'dbef503c21aef07a38e54dbb6e224f53b10bc72edbe743dcf44226c569063429', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/capture', 'aa14af9fb39a860f99eb5032b7af38376701caf545466ea30b3fb70dcf056455', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14056,6 +14109,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid', 'contact_person_id']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'contact_persons', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'contact_persons', 'to_right', 'I', to_jsonb(ins), jsonb_build_object('companyid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END),
+               jsonb_build_object('dataareaid', "ins"."dataareaid", 'contact_person_id', "ins"."contact_person_id")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -14101,8 +14178,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right"
-AFTER INSERT OR DELETE ON "fno"."contact_persons"
+AFTER DELETE ON "fno"."contact_persons"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right_ins"
+AFTER INSERT ON "fno"."contact_persons"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 
@@ -14121,11 +14206,11 @@ WHEN (("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old".
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -14139,7 +14224,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', '24e0bac46670351308fd62893f5f648d9328534ec37e99c8d9c2d3bf9e8de723', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', '6090475f072a7d4b53ccc4040b87ff916f2e72c317a595e4c569b33bcee0e932', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14261,6 +14346,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid', 'customer_group']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'customer_groups', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'customer_groups', 'to_right', 'I', to_jsonb(ins), jsonb_build_object('companyid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END),
+               jsonb_build_object('dataareaid', "ins"."dataareaid", 'customer_group', "ins"."customer_group")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -14306,8 +14415,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right"
-AFTER INSERT OR DELETE ON "fno"."customer_groups"
+AFTER DELETE ON "fno"."customer_groups"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right_ins"
+AFTER INSERT ON "fno"."customer_groups"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 
@@ -14326,11 +14443,11 @@ WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTI
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -14344,7 +14461,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', '11f8d5e837eebc08ec6a67f24f3e69e8b66ce5ac68af8c9441ca96c90af4a53a', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', 'acc36905cb1408fbf52be79be8e7e5926ba7a7ed7f1840d1dde4ad54276987e9', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14466,6 +14583,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid', 'payment_method']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'customer_payment_methods', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'customer_payment_methods', 'to_right', 'I', to_jsonb(ins), jsonb_build_object('companyid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END),
+               jsonb_build_object('dataareaid', "ins"."dataareaid", 'payment_method', "ins"."payment_method")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -14511,8 +14652,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right"
-AFTER INSERT OR DELETE ON "fno"."customer_payment_methods"
+AFTER DELETE ON "fno"."customer_payment_methods"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right_ins"
+AFTER INSERT ON "fno"."customer_payment_methods"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 
@@ -14531,11 +14680,11 @@ WHEN (("old"."dataareaid", "old"."payment_method", "old"."description", "old"."p
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -14549,7 +14698,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', 'c763c562752a2b9d7239f60687874c23a082f6f88a9f53c9e89cd51cf25e3a9c', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', '28dfa46825f5a3aa0c913808bea83e1f4aa5705239c796fb157ad0ce8bd61f35', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14671,6 +14820,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid', 'account_num', 'party_type']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'customers_person', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'customers_person', 'to_right', 'I', to_jsonb(ins), jsonb_build_object('companyid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END),
+               jsonb_build_object('dataareaid', "ins"."dataareaid", 'account_num', "ins"."account_num")
+          FROM inserted AS ins
+         WHERE coalesce(("ins"."party_type" = 'Person'), false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -14716,8 +14889,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right"
-AFTER INSERT OR DELETE ON "fno"."customers"
+AFTER DELETE ON "fno"."customers"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right_ins"
+AFTER INSERT ON "fno"."customers"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 
@@ -14736,11 +14917,11 @@ WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "ol
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -14754,7 +14935,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', '392aadcf755a4e7d5d971f7e27902b18e7646108c50a4ee2cedffbd1f09ac883', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', '3de7f49fac304fdad808b0a943eba7f0c3d34134c1fae89e41ef5fc4aecaba28', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14876,6 +15057,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['card_number']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'loyalty_cards', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'loyalty_cards', 'to_right', 'I', to_jsonb(ins), NULL,
+               jsonb_build_object('card_number', "ins"."card_number")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -14921,8 +15126,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right"
-AFTER INSERT OR DELETE ON "fno"."loyalty_cards"
+AFTER DELETE ON "fno"."loyalty_cards"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right_ins"
+AFTER INSERT ON "fno"."loyalty_cards"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 
@@ -14941,11 +15154,11 @@ WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -14959,7 +15172,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/capture', '0bccfdf56f1c74cee2ddc76a2481ab00d4fe37bd030b9482a72f4bb82ecddf5d', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/capture', '64a44dda5397e5ba169e4bc6d2183de794375fad607ca87f96ee821c4408980e', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15081,6 +15294,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['affix', 'affix_type']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'name_affixes', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'name_affixes', 'to_right', 'I', to_jsonb(ins), NULL,
+               jsonb_build_object('affix', "ins"."affix", 'affix_type', "ins"."affix_type")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -15126,8 +15363,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right"
-AFTER INSERT OR DELETE ON "fno"."name_affixes"
+AFTER DELETE ON "fno"."name_affixes"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right_ins"
+AFTER INSERT ON "fno"."name_affixes"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 
@@ -15146,11 +15391,11 @@ WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM 
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -15164,7 +15409,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/capture', '93c3db1c664924807daa6c7005fdbcde22be0c27883e788fea4ec7420a8d0826', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/capture', 'ea5d5b66bd0c59f08b44a3951dee218cb9ae04de6503c8883ca43baa1aad5fc7', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15286,6 +15531,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid', 'payment_day_name']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'payment_days', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'payment_days', 'to_right', 'I', to_jsonb(ins), jsonb_build_object('companyid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END),
+               jsonb_build_object('dataareaid', "ins"."dataareaid", 'payment_day_name', "ins"."payment_day_name")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -15331,8 +15600,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right"
-AFTER INSERT OR DELETE ON "fno"."payment_days"
+AFTER DELETE ON "fno"."payment_days"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right_ins"
+AFTER INSERT ON "fno"."payment_days"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 
@@ -15351,11 +15628,11 @@ WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."description") IS DIS
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -15369,7 +15646,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', 'd151df0edef166e983eff96c043edd8d3009f255f5717d064c196134b84311aa', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', '0f8accaf157cac4c8f8ee634e79425fb5f24e44f97228325c306d900b09e3ad8', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15491,6 +15768,31 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid', 'payment_day_name', 'line_num']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'payment_day_lines', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'payment_day_lines', 'to_right', 'I', to_jsonb(ins), jsonb_build_object('companyid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END,
+       'paymentdayid', CASE WHEN "ins"."dataareaid" IS NOT NULL AND "ins"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END, 'payment_day_name', "ins"."payment_day_name") END),
+               jsonb_build_object('dataareaid', "ins"."dataareaid", 'payment_day_name', "ins"."payment_day_name", 'line_num', "ins"."line_num")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -15538,8 +15840,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right"
-AFTER INSERT OR DELETE ON "fno"."payment_day_lines"
+AFTER DELETE ON "fno"."payment_day_lines"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right_ins"
+AFTER INSERT ON "fno"."payment_day_lines"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 
@@ -15558,11 +15868,11 @@ WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."line_num", "old"."we
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -15576,7 +15886,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', '50aaecb6f6894f74fa71189f0672abb597a69ed55fd77b6f6780c4d69cf20937', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', '865d8c08f4ea21777418cccca03c3bf69cf40c5d64335e0bcd341a979e9ee8dc', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15700,6 +16010,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid', 'schedule_name']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'payment_schedules', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'payment_schedules', 'to_right', 'I', to_jsonb(ins), jsonb_build_object('companyid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END),
+               jsonb_build_object('dataareaid', "ins"."dataareaid", 'schedule_name', "ins"."schedule_name")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -15745,8 +16079,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right"
-AFTER INSERT OR DELETE ON "fno"."payment_schedules"
+AFTER DELETE ON "fno"."payment_schedules"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right_ins"
+AFTER INSERT ON "fno"."payment_schedules"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 
@@ -15765,11 +16107,11 @@ WHEN (("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."al
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -15783,7 +16125,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', '070f9911983e1a62cdcd331292871309dd5e5078b96a2ef824ccb169be2f9477', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', '026df67dfb6bd5a8b0491dea657d9b0208eba2002473dcee49ffed04e85b7f3c', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15905,6 +16247,31 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid', 'schedule_name', 'line_num']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'payment_schedule_lines', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'payment_schedule_lines', 'to_right', 'I', to_jsonb(ins), jsonb_build_object('companyid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "ins"."dataareaid" IS NOT NULL AND "ins"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END, 'schedule_name', "ins"."schedule_name") END),
+               jsonb_build_object('dataareaid', "ins"."dataareaid", 'schedule_name', "ins"."schedule_name", 'line_num', "ins"."line_num")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -15952,8 +16319,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right"
-AFTER INSERT OR DELETE ON "fno"."payment_schedule_lines"
+AFTER DELETE ON "fno"."payment_schedule_lines"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right_ins"
+AFTER INSERT ON "fno"."payment_schedule_lines"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 
@@ -15972,11 +16347,11 @@ WHEN (("old"."dataareaid", "old"."schedule_name", "old"."line_num", "old"."perce
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -15990,7 +16365,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', '49d013637900535f6131ec95a1eb464826314478a1e71b597486854bca7d3eef', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', 'de3dbb4364486a3c3ea3ff4afb13e3fb0d800bec9146366c329e60b82ea33be3', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16114,6 +16489,32 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid', 'payment_term_id', 'payment_schedule', 'payment_day']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'payment_terms', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'payment_terms', 'to_right', 'I', to_jsonb(ins), jsonb_build_object('companyid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "ins"."dataareaid" IS NOT NULL AND "ins"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END, 'schedule_name', "ins"."payment_schedule") END,
+       'paymentdayid', CASE WHEN "ins"."dataareaid" IS NOT NULL AND "ins"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END, 'payment_day_name', "ins"."payment_day") END),
+               jsonb_build_object('dataareaid', "ins"."dataareaid", 'payment_term_id', "ins"."payment_term_id")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -16163,8 +16564,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right"
-AFTER INSERT OR DELETE ON "fno"."payment_terms"
+AFTER DELETE ON "fno"."payment_terms"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_ins"
+AFTER INSERT ON "fno"."payment_terms"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 
@@ -16183,11 +16592,11 @@ WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -16201,7 +16610,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', 'a88d5ccd283f15e9edc5ecc230dd8a2696a6cd6a40b0a63536f6ee0e63d764a2', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', '278ca8827ae70ed7ffba00ef10ecb9c2f0c1d99758c4cc9d9aef78b3b66f34a9', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16327,6 +16736,33 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['dataareaid', 'account_num', 'party_type', 'customer_group', 'payment_terms', 'payment_method']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'customers_organization', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'customers_organization', 'to_right', 'I', to_jsonb(ins), jsonb_build_object('companyid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END,
+       'customergroupid', CASE WHEN "ins"."dataareaid" IS NOT NULL AND "ins"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END, 'customer_group', "ins"."customer_group") END,
+       'paymenttermid', CASE WHEN "ins"."dataareaid" IS NOT NULL AND "ins"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END, 'payment_term_id', "ins"."payment_terms") END,
+       'customerpaymentmethodid', CASE WHEN "ins"."dataareaid" IS NOT NULL AND "ins"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "ins"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "ins"."dataareaid") END, 'payment_method', "ins"."payment_method") END),
+               jsonb_build_object('dataareaid', "ins"."dataareaid", 'account_num', "ins"."account_num")
+          FROM inserted AS ins
+         WHERE coalesce(("ins"."party_type" = 'Organization'), false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -16378,8 +16814,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right"
-AFTER INSERT OR DELETE ON "fno"."customers"
+AFTER DELETE ON "fno"."customers"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_ins"
+AFTER INSERT ON "fno"."customers"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 
@@ -16398,11 +16842,11 @@ WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_gr
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -16416,7 +16860,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', '25dd0d286410351b06b73a7c2545cb31495cfad2f9eebca4d1a3001223c1aa3f', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', '1962f4f5a44061429c8deba99cbc4025573de19bb2505f465d68aba226f37066', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -17632,46 +18076,46 @@ SELECT replicator.follow_renames();
 DELETE FROM "replicator"."map_dependency";
 SELECT replicator.record_dependency('companies', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}]',
-       ARRAY['replicator_companies_to_right', 'replicator_companies_to_right_upd', 'replicator_companies_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_companies_to_right', 'replicator_companies_to_right_ins', 'replicator_companies_to_right_upd', 'replicator_companies_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'contact_persons',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "contact_person_id", "uses": "field contact_person_id", "capture_reads": true}, {"column": "first_name", "uses": "field first_name", "capture_reads": false}, {"column": "last_name", "uses": "field last_name", "capture_reads": false}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "customer_account", "uses": "field customer_account", "capture_reads": false}]',
-       ARRAY['replicator_contact_persons_to_right', 'replicator_contact_persons_to_right_upd', 'replicator_contact_persons_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_contact_persons_to_right', 'replicator_contact_persons_to_right_ins', 'replicator_contact_persons_to_right_upd', 'replicator_contact_persons_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'customer_groups',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_customer_groups_to_right', 'replicator_customer_groups_to_right_upd', 'replicator_customer_groups_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customer_groups_to_right', 'replicator_customer_groups_to_right_ins', 'replicator_customer_groups_to_right_upd', 'replicator_customer_groups_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'customer_payment_methods',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "payment_type", "uses": "field payment_type", "capture_reads": false}]',
-       ARRAY['replicator_customer_payment_methods_to_right', 'replicator_customer_payment_methods_to_right_upd', 'replicator_customer_payment_methods_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customer_payment_methods_to_right', 'replicator_customer_payment_methods_to_right_ins', 'replicator_customer_payment_methods_to_right_upd', 'replicator_customer_payment_methods_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'customers',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name, field firstname, field middlename, field lastname", "capture_reads": false}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_person_to_right', 'replicator_customers_person_to_right_upd', 'replicator_customers_person_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customers_person_to_right', 'replicator_customers_person_to_right_ins', 'replicator_customers_person_to_right_upd', 'replicator_customers_person_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('loyalty_cards', 'left', 'fno', 'loyalty_cards',
        '[{"column": "card_number", "uses": "field card_number", "capture_reads": true}, {"column": "tier", "uses": "field tier", "capture_reads": false}, {"column": "issued_on", "uses": "field issued_on", "capture_reads": false}, {"column": "blocked", "uses": "field blocked", "capture_reads": false}]',
-       ARRAY['replicator_loyalty_cards_to_right', 'replicator_loyalty_cards_to_right_upd', 'replicator_loyalty_cards_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_loyalty_cards_to_right', 'replicator_loyalty_cards_to_right_ins', 'replicator_loyalty_cards_to_right_upd', 'replicator_loyalty_cards_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('name_affixes', 'left', 'fno', 'name_affixes',
        '[{"column": "affix", "uses": "field affix", "capture_reads": true}, {"column": "affix_type", "uses": "field affix_type", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_name_affixes_to_right', 'replicator_name_affixes_to_right_upd', 'replicator_name_affixes_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_name_affixes_to_right', 'replicator_name_affixes_to_right_ins', 'replicator_name_affixes_to_right_upd', 'replicator_name_affixes_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'payment_days',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_payment_days_to_right', 'replicator_payment_days_to_right_upd', 'replicator_payment_days_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_days_to_right', 'replicator_payment_days_to_right_ins', 'replicator_payment_days_to_right_upd', 'replicator_payment_days_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment_day_lines',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "week_day", "uses": "field week_day", "capture_reads": false}, {"column": "day_of_month", "uses": "field day_of_month", "capture_reads": false}]',
-       ARRAY['replicator_payment_day_lines_to_right', 'replicator_payment_day_lines_to_right_upd', 'replicator_payment_day_lines_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_day_lines_to_right', 'replicator_payment_day_lines_to_right_ins', 'replicator_payment_day_lines_to_right_upd', 'replicator_payment_day_lines_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
@@ -17680,13 +18124,13 @@ SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment
        ARRAY[]::text[], NULL, 'payment_days', false);
 SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'payment_schedules',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "allocation", "uses": "field allocation", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedules_to_right', 'replicator_payment_schedules_to_right_upd', 'replicator_payment_schedules_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_schedules_to_right', 'replicator_payment_schedules_to_right_ins', 'replicator_payment_schedules_to_right_upd', 'replicator_payment_schedules_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'payment_schedule_lines',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "percent", "uses": "field percent", "capture_reads": false}, {"column": "due_months", "uses": "field due_months", "capture_reads": false}, {"column": "due_days", "uses": "field due_days", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedule_lines_to_right', 'replicator_payment_schedule_lines_to_right_upd', 'replicator_payment_schedule_lines_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_schedule_lines_to_right', 'replicator_payment_schedule_lines_to_right_ins', 'replicator_payment_schedule_lines_to_right_upd', 'replicator_payment_schedule_lines_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
@@ -17695,7 +18139,7 @@ SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'pa
        ARRAY[]::text[], NULL, 'payment_schedules', false);
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_terms',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_term_id", "uses": "field payment_term_id", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "net_days", "uses": "field net_days", "capture_reads": false}, {"column": "payment_schedule", "uses": "field payment_schedule", "capture_reads": true}, {"column": "payment_day", "uses": "field payment_day", "capture_reads": true}]',
-       ARRAY['replicator_payment_terms_to_right', 'replicator_payment_terms_to_right_upd', 'replicator_payment_terms_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_terms_to_right', 'replicator_payment_terms_to_right_ins', 'replicator_payment_terms_to_right_upd', 'replicator_payment_terms_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
@@ -17707,7 +18151,7 @@ SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_day
        ARRAY[]::text[], NULL, 'payment_days', false);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customers',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "payment_terms", "uses": "field payment_terms", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "credit_limit", "uses": "field credit_limit", "capture_reads": false}, {"column": "blocked", "uses": "field blocked", "capture_reads": false}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_organization_to_right', 'replicator_customers_organization_to_right_upd', 'replicator_customers_organization_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customers_organization_to_right', 'replicator_customers_organization_to_right_ins', 'replicator_customers_organization_to_right_upd', 'replicator_customers_organization_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
@@ -17721,7 +18165,7 @@ SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'cu
        '[{"column": "payment_method", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup customer_payment_methods", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'customer_payment_methods', false);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dependencies', 'dd3cf49fa9197b2f473baf9584266ea52c7098ef56b91fbeee4f457901f13454', $sql$$sql$)
+VALUES ('dependencies', '6593c07a2bf9fac78dc8e9cfb4e2227b1c59e18c0fec0e90e1c1962b2625150c', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -17733,6 +18177,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('c1810df46b88fcff5eb9bf982eeba376660eca925b3ae1d5f2f4fbade793093a');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('3a3ce661d344a5dc7e4e989533c7e8fc5ea9dd2761be4d685e36079fda475b0c');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle c1810df46b88: control schema to version 4, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'c1810df46b88fcff5eb9bf982eeba376660eca925b3ae1d5f2f4fbade793093a'));
+VALUES ('deploy', 'deployed bundle 3a3ce661d344: control schema to version 4, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '3a3ce661d344a5dc7e4e989533c7e8fc5ea9dd2761be4d685e36079fda475b0c'));

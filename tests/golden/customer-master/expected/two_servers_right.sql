@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle c1810df46b88fcff5eb9bf982eeba376660eca925b3ae1d5f2f4fbade793093a: control schema to version 4, 57 to create, 0 to replace, 0 to drop
+-- bundle 3a3ce661d344a5dc7e4e989533c7e8fc5ea9dd2761be4d685e36079fda475b0c: control schema to version 4, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1107,10 +1107,21 @@ AS $$
                  WHERE t.tgrelid = d.table_oid AND t.tgname = d.name) AS trigger_fires,
                format(CASE WHEN d.name LIKE '%\_upd' THEN 'updates of %s are not captured'
                            WHEN d.name LIKE '%\_trunc' THEN 'truncates of %s are not captured'
-                           WHEN d.name LIKE '%\_sync'
-                           THEN 'rows replicator sync overwrites in %s are not noted'
+                           WHEN d.name LIKE '%\_ins' THEN 'inserts into %s are not captured'
+                           -- The row trigger: deletes only where inserts have their own.
+                           WHEN EXISTS (SELECT FROM replicator.map_dependency AS i
+                                         WHERE i.map_name = d.map_name AND i.side = d.side
+                                           AND i.kind = 'trigger' AND i.name = d.name || '_ins')
+                           THEN 'deletes of %s are not captured'
                            ELSE 'inserts and deletes of %s are not captured'
-                      END, d.schema_name || '.' || d.table_name) AS trigger_loss
+                      END, d.schema_name || '.' || d.table_name) AS trigger_loss,
+               -- Attached as a partition since the deploy: rows inserted through the
+               -- partitioned table fire this one's row triggers only, not its statement
+               -- triggers.
+               CASE WHEN c.relispartition THEN
+                    (SELECT i.inhparent::regclass::text FROM pg_inherits AS i
+                      WHERE i.inhrelid = d.table_oid)
+               END AS partition_of
           FROM replicator.map_dependency AS d
           LEFT JOIN pg_class AS c ON c.oid = d.table_oid
           LEFT JOIN pg_namespace AS n ON n.oid = c.relnamespace
@@ -1189,6 +1200,16 @@ AS $$
            || ', then replicator sync ' || f.map_name
       FROM found AS f
      WHERE f.kind = 'trigger' AND f.table_there AND f.trigger_fires IN ('D', 'R')
+    UNION ALL
+    SELECT f.map_name, f.side, f.label, NULL, 'partition attached',
+           f.prefix || ' became a partition of ' || f.partition_of || ': rows inserted'
+           || ' through ' || f.partition_of || ' are not captured (capture trigger "' || f.name
+           || '" fires for statements on ' || f.label || ' itself); run replicator deploy'
+           || ' (it captures a partition''s inserts row by row), then replicator sync '
+           || f.map_name
+      FROM found AS f
+     WHERE f.kind = 'trigger' AND f.name LIKE '%\_ins' AND f.trigger_fires IS NOT NULL
+       AND f.partition_of IS NOT NULL
     )
     SELECT * FROM drifted
     UNION ALL
@@ -1246,7 +1267,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', 'f8b6a45e0b69fc09679f4796b243a97ad55e82836af44eb4dbb68da5740482dd', $sql$$sql$)
+VALUES ('drift', '6d40f16c7db5a05f7a83d5a5ede5e67119f9a8bc742d433a841769fb96f32482', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -13969,6 +13990,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['company_code']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'companies', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'companies', 'to_left', 'I', to_jsonb(ins), NULL,
+               jsonb_build_object('company_code', "ins"."company_code")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -14014,8 +14059,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_left"
-AFTER INSERT OR DELETE ON "cds"."company"
+AFTER DELETE ON "cds"."company"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_companies_to_left_ins"
+AFTER INSERT ON "cds"."company"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 
@@ -14034,11 +14087,11 @@ WHEN (("old"."company_code", "old"."name") IS DISTINCT FROM ("new"."company_code
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -14052,7 +14105,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/capture', '053637e684c5df01235959bfb4b550ec9a957b5a53d44475d89d0743c0b10a4a', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/companies/to_left/capture', 'fbcee3b2679f5f629c4d8fb656f4cd7cb45c8d1cfe7e555d7d28c1a011a73620', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14174,6 +14227,31 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['companyid', 'contactpersonid']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'contact_persons', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'contact_persons', 'to_left', 'I', to_jsonb(ins), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "ins"."companyid")),
+               jsonb_build_object('companyid', "ins"."companyid", 'contactpersonid', "ins"."contactpersonid")
+          FROM inserted AS ins
+         WHERE coalesce(("ins"."contactpersonid" IS NOT NULL), false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -14220,8 +14298,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left"
-AFTER INSERT OR DELETE ON "cds"."contact"
+AFTER DELETE ON "cds"."contact"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left_ins"
+AFTER INSERT ON "cds"."contact"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 
@@ -14240,11 +14326,11 @@ WHEN (("old"."companyid", "old"."contactpersonid", "old"."firstname", "old"."las
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -14258,7 +14344,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/capture', '8780e8859cbdee9c16c7764144e60443bf419b53c2f1e6f8c27bf1ffc010af05', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_left/capture', '33dfe764e7b0dcc6f92d35edf0cdb6d6d6f18cf0293b5683a793857cfb87b044', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14380,6 +14466,31 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['companyid', 'group_code']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'customer_groups', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'customer_groups', 'to_left', 'I', to_jsonb(ins), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "ins"."companyid")),
+               jsonb_build_object('companyid', "ins"."companyid", 'group_code', "ins"."group_code")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -14426,8 +14537,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left"
-AFTER INSERT OR DELETE ON "cds"."customer_group"
+AFTER DELETE ON "cds"."customer_group"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_ins"
+AFTER INSERT ON "cds"."customer_group"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 
@@ -14446,11 +14565,11 @@ WHEN (("old"."companyid", "old"."group_code", "old"."name") IS DISTINCT FROM ("n
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -14464,7 +14583,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', '12a1419a70c1a3e5d002672eec89a9a207149446653c556c1a71a47ec7a39eea', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', '940a5a6aa6819f5a25dc7fb6121e69bd64509e4385a65b987ed76195d3b87e13', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14586,6 +14705,31 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['companyid', 'code']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'customer_payment_methods', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'customer_payment_methods', 'to_left', 'I', to_jsonb(ins), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "ins"."companyid")),
+               jsonb_build_object('companyid', "ins"."companyid", 'code', "ins"."code")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -14632,8 +14776,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left"
-AFTER INSERT OR DELETE ON "cds"."customer_payment_method"
+AFTER DELETE ON "cds"."customer_payment_method"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left_ins"
+AFTER INSERT ON "cds"."customer_payment_method"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 
@@ -14652,11 +14804,11 @@ WHEN (("old"."companyid", "old"."code", "old"."name", "old"."payment_type") IS D
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -14670,7 +14822,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/capture', '0f33b4cd550ce0845d44eee1f2cae6afd6376d635b2f8a7e04b0c6c5c167e346', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_left/capture', 'e4abef272bf0e7aa9f72c83580aa4cc12dddb533ebd5bf29cb43167a1bfb98e5', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14792,6 +14944,31 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['companyid', 'customer_number', 'is_sellable']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'customers_person', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'customers_person', 'to_left', 'I', to_jsonb(ins), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "ins"."companyid")),
+               jsonb_build_object('companyid', "ins"."companyid", 'customer_number', "ins"."customer_number")
+          FROM inserted AS ins
+         WHERE coalesce(("ins"."is_sellable" AND "ins"."customer_number" IS NOT NULL), false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -14838,8 +15015,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left"
-AFTER INSERT OR DELETE ON "cds"."contact"
+AFTER DELETE ON "cds"."contact"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_ins"
+AFTER INSERT ON "cds"."contact"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 
@@ -14858,11 +15043,11 @@ WHEN (("old"."companyid", "old"."customer_number", "old"."firstname", "old"."mid
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -14876,7 +15061,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', 'd47c15f6e39e395cf6c9229c67a5b6c95c1609eda7014f01c0650dd44c697957', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', 'cbc46f2a0ce823d2d31d54c6d80e0c6cc141d8956ff0c4dbd351710651522a1f', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14998,6 +15183,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['card_number']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'loyalty_cards', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'loyalty_cards', 'to_left', 'I', to_jsonb(ins), NULL,
+               jsonb_build_object('card_number', "ins"."card_number")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -15043,8 +15252,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left"
-AFTER INSERT OR DELETE ON "cds"."loyalty_card"
+AFTER DELETE ON "cds"."loyalty_card"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left_ins"
+AFTER INSERT ON "cds"."loyalty_card"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 
@@ -15063,11 +15280,11 @@ WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."is_blocked")
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -15081,7 +15298,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/capture', '7e0791b9355358dfa0756f144dbe226fdb4052f81a91200db64b1b4f71a4a431', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_left/capture', '8a69eadf4b7c8733e0a7c1791023c8138627fc7af860abcdc7c3ac7972d63187', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15203,6 +15420,30 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['affix', 'affix_type']::text[]) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'name_affixes', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'name_affixes', 'to_left', 'I', to_jsonb(ins), NULL,
+               jsonb_build_object('affix', "ins"."affix", 'affix_type', "ins"."affix_type")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -15248,8 +15489,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left"
-AFTER INSERT OR DELETE ON "cds"."name_affix"
+AFTER DELETE ON "cds"."name_affix"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left_ins"
+AFTER INSERT ON "cds"."name_affix"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 
@@ -15268,11 +15517,11 @@ WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM 
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -15286,7 +15535,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/capture', 'f4ec2f6dd6df84df17967810eb3e39df554e8a390c167b5b8cb6b9d112c3e39c', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_left/capture', '276a4a51a69bee434dc7079387e3d2a414d53eb0c3f78d0e274b2af917556ce2', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15408,6 +15657,31 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['companyid', 'name']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'payment_days', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'payment_days', 'to_left', 'I', to_jsonb(ins), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "ins"."companyid")),
+               jsonb_build_object('companyid', "ins"."companyid", 'name', "ins"."name")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -15454,8 +15728,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left"
-AFTER INSERT OR DELETE ON "cds"."payment_day"
+AFTER DELETE ON "cds"."payment_day"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left_ins"
+AFTER INSERT ON "cds"."payment_day"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 
@@ -15474,11 +15756,11 @@ WHEN (("old"."companyid", "old"."name", "old"."description") IS DISTINCT FROM ("
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -15492,7 +15774,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/capture', '9e627e2e89a923ea82ab1b4de0767543b2234ce048d2dd13d9782d9e7b9cd519', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_left/capture', 'dda9152d1650911f0e801bb972d6c0df47756be381f04f144c6d2e41ab1b52b9', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15614,6 +15896,33 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['companyid', 'paymentdayid', 'line_number']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL
+       AND to_regclass('"cds"."payment_day"') IS NOT NULL) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'payment_day_lines', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'payment_day_lines', 'to_left', 'I', to_jsonb(ins), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "ins"."companyid"),
+       'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "ins"."paymentdayid" AND "p1"."companyid" = "ins"."companyid")),
+               jsonb_build_object('companyid', "ins"."companyid", 'paymentdayid', "ins"."paymentdayid", 'line_number', "ins"."line_number")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -15663,8 +15972,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left"
-AFTER INSERT OR DELETE ON "cds"."payment_day_line"
+AFTER DELETE ON "cds"."payment_day_line"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left_ins"
+AFTER INSERT ON "cds"."payment_day_line"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 
@@ -15683,11 +16000,11 @@ WHEN (("old"."companyid", "old"."paymentdayid", "old"."line_number", "old"."week
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -15701,7 +16018,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/capture', 'f3cba8aabed1075a8e1977eb5e488573cbcc8d24a657b5c5fd98101a2e1eccd4', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_left/capture', 'b4cf6fe3d15be02e3f4f7ac46528bbd283b2099f5a48e26de1316bc9f68602bf', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15825,6 +16142,31 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['companyid', 'name']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'payment_schedules', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'payment_schedules', 'to_left', 'I', to_jsonb(ins), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "ins"."companyid")),
+               jsonb_build_object('companyid', "ins"."companyid", 'name', "ins"."name")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -15871,8 +16213,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left"
-AFTER INSERT OR DELETE ON "cds"."payment_schedule"
+AFTER DELETE ON "cds"."payment_schedule"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left_ins"
+AFTER INSERT ON "cds"."payment_schedule"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 
@@ -15891,11 +16241,11 @@ WHEN (("old"."companyid", "old"."name", "old"."description", "old"."allocation")
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -15909,7 +16259,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/capture', '2ae9457da571fcffc5a4a3b6cf74acab46d4010677fa844245db637458bc44fa', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_left/capture', '2a002880786f94a2afa2cac995f358aae789ca05aee8373da06f3d7bad8a50d3', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16031,6 +16381,33 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['companyid', 'paymentscheduleid', 'line_number']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL
+       AND to_regclass('"cds"."payment_schedule"') IS NOT NULL) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'payment_schedule_lines', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'payment_schedule_lines', 'to_left', 'I', to_jsonb(ins), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "ins"."companyid"),
+       'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "ins"."paymentscheduleid" AND "p1"."companyid" = "ins"."companyid")),
+               jsonb_build_object('companyid', "ins"."companyid", 'paymentscheduleid', "ins"."paymentscheduleid", 'line_number', "ins"."line_number")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -16080,8 +16457,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left"
-AFTER INSERT OR DELETE ON "cds"."payment_schedule_line"
+AFTER DELETE ON "cds"."payment_schedule_line"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left_ins"
+AFTER INSERT ON "cds"."payment_schedule_line"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 
@@ -16100,11 +16485,11 @@ WHEN (("old"."companyid", "old"."paymentscheduleid", "old"."line_number", "old".
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -16118,7 +16503,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/capture', '5226757ed9d2fdb4807d54929bd4f1c9ac8af3e22e9f1379c2504373c4873d01', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_left/capture', 'c838e0d6d02cdff165fc35a7d1ba6d923d085aa81ac1fe723cac315a85a5b5fa', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16242,6 +16627,35 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['companyid', 'code', 'paymentscheduleid', 'paymentdayid']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL
+       AND to_regclass('"cds"."payment_schedule"') IS NOT NULL
+       AND to_regclass('"cds"."payment_day"') IS NOT NULL) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'payment_terms', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'payment_terms', 'to_left', 'I', to_jsonb(ins), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "ins"."companyid"),
+       'payment_schedule', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "ins"."paymentscheduleid" AND "p1"."companyid" = "ins"."companyid"),
+       'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "ins"."paymentdayid" AND "p1"."companyid" = "ins"."companyid")),
+               jsonb_build_object('companyid', "ins"."companyid", 'code', "ins"."code")
+          FROM inserted AS ins
+         WHERE coalesce(true, false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -16294,8 +16708,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left"
-AFTER INSERT OR DELETE ON "cds"."payment_term"
+AFTER DELETE ON "cds"."payment_term"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_ins"
+AFTER INSERT ON "cds"."payment_term"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 
@@ -16314,11 +16736,11 @@ WHEN (("old"."companyid", "old"."code", "old"."name", "old"."due_days", "old"."p
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -16332,7 +16754,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', '2708cbab7363f696bb033ea01ef76a31d14396908bf5e5ab3bf80e8488409a96', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', 'a3c205187abf43690d14eb7272d59261bfc5d1be27a33a28d3ab45bdfac39cdf', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16458,6 +16880,37 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        -- A statement's inserts, at once from its transition table: one insert into
+        -- the queue per statement, not one per row (most of what a bulk load cost).
+        -- The rows share the table's columns, so the first says whether they fit (as
+        -- below: a column read by name, or a parent table, renamed or dropped).
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT (v_image ?& ARRAY['companyid', 'accountnumber', 'relationship_type', 'customergroupid', 'paymenttermid', 'customerpaymentmethodid']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL
+       AND to_regclass('"cds"."customer_group"') IS NOT NULL
+       AND to_regclass('"cds"."payment_term"') IS NOT NULL
+       AND to_regclass('"cds"."customer_payment_method"') IS NOT NULL) THEN
+            INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+            SELECT 'customers_organization', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
+            RETURN NULL;
+        END IF;
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        SELECT 'customers_organization', 'to_left', 'I', to_jsonb(ins), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "ins"."companyid"),
+       'customer_group', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'group_code', "p1"."group_code") FROM "cds"."customer_group" AS "p1" WHERE "p1"."customergroupid" = "ins"."customergroupid" AND "p1"."companyid" = "ins"."companyid"),
+       'payment_terms', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."payment_term" AS "p1" WHERE "p1"."paymenttermid" = "ins"."paymenttermid" AND "p1"."companyid" = "ins"."companyid"),
+       'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "ins"."customerpaymentmethodid" AND "p1"."companyid" = "ins"."companyid")),
+               jsonb_build_object('companyid', "ins"."companyid", 'accountnumber', "ins"."accountnumber")
+          FROM inserted AS ins
+         WHERE coalesce(("ins"."relationship_type" = 'customer'), false);
+        IF FOUND AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     -- A column this function reads by name (key, filter, lookup), or a parent table its
     -- references are looked up in, was renamed or dropped under the map: the write goes
     -- through, and the change is noted, not queued (replicator.drift() names what
@@ -16513,8 +16966,16 @@ $capture$;
 -- functions set replicator.applying, which counts only while the writing role
 -- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left"
-AFTER INSERT OR DELETE ON "cds"."account"
+AFTER DELETE ON "cds"."account"
 FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
+EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
+
+-- Inserts are captured once per statement, from its rows (its transition table).
+CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_ins"
+AFTER INSERT ON "cds"."account"
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT
 WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 
@@ -16533,11 +16994,11 @@ WHEN (("old"."companyid", "old"."accountnumber", "old"."name", "old"."customergr
       AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator_write', 'USAGE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 
--- Deployed before the apply functions noted an initial sync's overwrites: a trigger
--- that did (its WHEN, prepared for every statement, cost a single-row update more
--- than the capture's own test). Only the table's owner may drop a trigger, and a
--- deploy holds the TRIGGER privilege only: the trigger moves onto a function of the
--- deploy's own, dropped with it.
+-- Triggers an earlier deploy left that this map direction no longer has (one that
+-- noted an initial sync's overwrites: the apply functions do now; its WHEN, prepared
+-- for every statement, cost a single-row update more than the capture's own test).
+-- Only the table's owner may drop a trigger, and a deploy holds the TRIGGER privilege
+-- only: each moves onto a function of the deploy's own, dropped with it.
 DO $retire$
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger
@@ -16551,7 +17012,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', 'b8dad23218d6353414d1d0b24f8fd392bd9b5398f024b61091651262d385f48e', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', 'bbafaf449a1790e18b1de2e809a9d36ae895eded928513601581fa18f804be8c', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -17749,46 +18210,46 @@ SELECT replicator.follow_renames();
 DELETE FROM "replicator"."map_dependency";
 SELECT replicator.record_dependency('companies', 'right', 'cds', 'company',
        '[{"column": "company_code", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}]',
-       ARRAY['replicator_companies_to_left', 'replicator_companies_to_left_upd', 'replicator_companies_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_companies_to_left', 'replicator_companies_to_left_ins', 'replicator_companies_to_left_upd', 'replicator_companies_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'right', 'cds', 'contact',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "contactpersonid", "uses": "field contact_person_id, right_filter", "capture_reads": true}, {"column": "firstname", "uses": "field first_name", "capture_reads": false}, {"column": "lastname", "uses": "field last_name", "capture_reads": false}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "parent_account_number", "uses": "field customer_account", "capture_reads": false}, {"column": "is_sellable", "uses": "field is_sellable", "capture_reads": false}]',
-       ARRAY['replicator_contact_persons_to_left', 'replicator_contact_persons_to_left_upd', 'replicator_contact_persons_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_contact_persons_to_left', 'replicator_contact_persons_to_left_ins', 'replicator_contact_persons_to_left_upd', 'replicator_contact_persons_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customer_groups', 'right', 'cds', 'customer_group',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "group_code", "uses": "field customer_group", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_customer_groups_to_left', 'replicator_customer_groups_to_left_upd', 'replicator_customer_groups_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customer_groups_to_left', 'replicator_customer_groups_to_left_ins', 'replicator_customer_groups_to_left_upd', 'replicator_customer_groups_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_groups', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customer_payment_methods', 'right', 'cds', 'customer_payment_method',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "code", "uses": "field payment_method", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}, {"column": "payment_type", "uses": "field payment_type", "capture_reads": false}]',
-       ARRAY['replicator_customer_payment_methods_to_left', 'replicator_customer_payment_methods_to_left_upd', 'replicator_customer_payment_methods_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customer_payment_methods_to_left', 'replicator_customer_payment_methods_to_left_ins', 'replicator_customer_payment_methods_to_left_upd', 'replicator_customer_payment_methods_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_payment_methods', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customers_person', 'right', 'cds', 'contact',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "customer_number", "uses": "field account_num, right_filter", "capture_reads": true}, {"column": "firstname", "uses": "field firstname, field name", "capture_reads": false}, {"column": "middlename", "uses": "field middlename, field name", "capture_reads": false}, {"column": "lastname", "uses": "field lastname, field name", "capture_reads": false}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "is_sellable", "uses": "field is_sellable, right_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_person_to_left', 'replicator_customers_person_to_left_upd', 'replicator_customers_person_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customers_person_to_left', 'replicator_customers_person_to_left_ins', 'replicator_customers_person_to_left_upd', 'replicator_customers_person_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_person', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('loyalty_cards', 'right', 'cds', 'loyalty_card',
        '[{"column": "card_number", "uses": "field card_number", "capture_reads": true}, {"column": "tier", "uses": "field tier", "capture_reads": false}, {"column": "issued_on", "uses": "field issued_on", "capture_reads": false}, {"column": "is_blocked", "uses": "field blocked", "capture_reads": false}]',
-       ARRAY['replicator_loyalty_cards_to_left', 'replicator_loyalty_cards_to_left_upd', 'replicator_loyalty_cards_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_loyalty_cards_to_left', 'replicator_loyalty_cards_to_left_ins', 'replicator_loyalty_cards_to_left_upd', 'replicator_loyalty_cards_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('name_affixes', 'right', 'cds', 'name_affix',
        '[{"column": "affix", "uses": "field affix", "capture_reads": true}, {"column": "affix_type", "uses": "field affix_type", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_name_affixes_to_left', 'replicator_name_affixes_to_left_upd', 'replicator_name_affixes_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_name_affixes_to_left', 'replicator_name_affixes_to_left_ins', 'replicator_name_affixes_to_left_upd', 'replicator_name_affixes_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'right', 'cds', 'payment_day',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_payment_days_to_left', 'replicator_payment_days_to_left_upd', 'replicator_payment_days_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_days_to_left', 'replicator_payment_days_to_left_ins', 'replicator_payment_days_to_left_upd', 'replicator_payment_days_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'payment_day_line',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "paymentdayid", "uses": "field payment_day_name", "capture_reads": true}, {"column": "line_number", "uses": "field line_num", "capture_reads": true}, {"column": "weekday", "uses": "field week_day", "capture_reads": false}, {"column": "dayofmonth", "uses": "field day_of_month", "capture_reads": false}]',
-       ARRAY['replicator_payment_day_lines_to_left', 'replicator_payment_day_lines_to_left_upd', 'replicator_payment_day_lines_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_day_lines_to_left', 'replicator_payment_day_lines_to_left_ins', 'replicator_payment_day_lines_to_left_upd', 'replicator_payment_day_lines_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
@@ -17797,13 +18258,13 @@ SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'paymen
        ARRAY[]::text[], NULL, 'payment_days', true);
 SELECT replicator.record_dependency('payment_schedules', 'right', 'cds', 'payment_schedule',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field schedule_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "allocation", "uses": "field allocation", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedules_to_left', 'replicator_payment_schedules_to_left_upd', 'replicator_payment_schedules_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_schedules_to_left', 'replicator_payment_schedules_to_left_ins', 'replicator_payment_schedules_to_left_upd', 'replicator_payment_schedules_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedules', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'payment_schedule_line',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "paymentscheduleid", "uses": "field schedule_name", "capture_reads": true}, {"column": "line_number", "uses": "field line_num", "capture_reads": true}, {"column": "percentage", "uses": "field percent", "capture_reads": false}, {"column": "months", "uses": "field due_months", "capture_reads": false}, {"column": "days", "uses": "field due_days", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedule_lines_to_left', 'replicator_payment_schedule_lines_to_left_upd', 'replicator_payment_schedule_lines_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_schedule_lines_to_left', 'replicator_payment_schedule_lines_to_left_ins', 'replicator_payment_schedule_lines_to_left_upd', 'replicator_payment_schedule_lines_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
@@ -17812,7 +18273,7 @@ SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'p
        ARRAY[]::text[], NULL, 'payment_schedules', true);
 SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'payment_term',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "code", "uses": "field payment_term_id", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}, {"column": "due_days", "uses": "field net_days", "capture_reads": false}, {"column": "paymentscheduleid", "uses": "field payment_schedule", "capture_reads": true}, {"column": "paymentdayid", "uses": "field payment_day", "capture_reads": true}]',
-       ARRAY['replicator_payment_terms_to_left', 'replicator_payment_terms_to_left_upd', 'replicator_payment_terms_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_terms_to_left', 'replicator_payment_terms_to_left_ins', 'replicator_payment_terms_to_left_upd', 'replicator_payment_terms_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
@@ -17824,7 +18285,7 @@ SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'payment_da
        ARRAY[]::text[], NULL, 'payment_days', true);
 SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'account',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "accountnumber", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}, {"column": "customergroupid", "uses": "field customer_group", "capture_reads": true}, {"column": "paymenttermid", "uses": "field payment_terms", "capture_reads": true}, {"column": "customerpaymentmethodid", "uses": "field payment_method", "capture_reads": true}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "creditlimit", "uses": "field credit_limit", "capture_reads": false}, {"column": "credit_hold", "uses": "field blocked", "capture_reads": false}, {"column": "relationship_type", "uses": "field relationship_type, right_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_organization_to_left', 'replicator_customers_organization_to_left_upd', 'replicator_customers_organization_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customers_organization_to_left', 'replicator_customers_organization_to_left_ins', 'replicator_customers_organization_to_left_upd', 'replicator_customers_organization_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
@@ -17838,7 +18299,7 @@ SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'c
        '[{"column": "customerpaymentmethodid", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "companyid", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "code", "uses": "lookup customer_payment_methods", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'customer_payment_methods', true);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dependencies', '2b8dc951126d9cde2ee12635f45c207ea1a27da3cf62427548ee0f84746f8e75', $sql$$sql$)
+VALUES ('dependencies', '57760195bf97e6f1a8811516e2aa8c9119c862389eb5a98e69b9ccda97e5e3db', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -17850,6 +18311,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('c1810df46b88fcff5eb9bf982eeba376660eca925b3ae1d5f2f4fbade793093a');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('3a3ce661d344a5dc7e4e989533c7e8fc5ea9dd2761be4d685e36079fda475b0c');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle c1810df46b88: control schema to version 4, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'c1810df46b88fcff5eb9bf982eeba376660eca925b3ae1d5f2f4fbade793093a'));
+VALUES ('deploy', 'deployed bundle 3a3ce661d344: control schema to version 4, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '3a3ce661d344a5dc7e4e989533c7e8fc5ea9dd2761be4d685e36079fda475b0c'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 68d9ee810d8d8d8126bc7ba00c0ebd9863b9b2d405f5416ea0ecdb3e9b6e9e41: control schema to version 4, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 9388610f1eab9c2c0bdbde88b6fca9c017e37064673e9d4acb3e7ac0774a7e13: control schema to version 4, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1119,10 +1119,21 @@ AS $$
                  WHERE t.tgrelid = d.table_oid AND t.tgname = d.name) AS trigger_fires,
                format(CASE WHEN d.name LIKE '%\_upd' THEN 'updates of %s are not captured'
                            WHEN d.name LIKE '%\_trunc' THEN 'truncates of %s are not captured'
-                           WHEN d.name LIKE '%\_sync'
-                           THEN 'rows replicator sync overwrites in %s are not noted'
+                           WHEN d.name LIKE '%\_ins' THEN 'inserts into %s are not captured'
+                           -- The row trigger: deletes only where inserts have their own.
+                           WHEN EXISTS (SELECT FROM replicator.map_dependency AS i
+                                         WHERE i.map_name = d.map_name AND i.side = d.side
+                                           AND i.kind = 'trigger' AND i.name = d.name || '_ins')
+                           THEN 'deletes of %s are not captured'
                            ELSE 'inserts and deletes of %s are not captured'
-                      END, d.schema_name || '.' || d.table_name) AS trigger_loss
+                      END, d.schema_name || '.' || d.table_name) AS trigger_loss,
+               -- Attached as a partition since the deploy: rows inserted through the
+               -- partitioned table fire this one's row triggers only, not its statement
+               -- triggers.
+               CASE WHEN c.relispartition THEN
+                    (SELECT i.inhparent::regclass::text FROM pg_inherits AS i
+                      WHERE i.inhrelid = d.table_oid)
+               END AS partition_of
           FROM replicator.map_dependency AS d
           LEFT JOIN pg_class AS c ON c.oid = d.table_oid
           LEFT JOIN pg_namespace AS n ON n.oid = c.relnamespace
@@ -1201,6 +1212,16 @@ AS $$
            || ', then replicator sync ' || f.map_name
       FROM found AS f
      WHERE f.kind = 'trigger' AND f.table_there AND f.trigger_fires IN ('D', 'R')
+    UNION ALL
+    SELECT f.map_name, f.side, f.label, NULL, 'partition attached',
+           f.prefix || ' became a partition of ' || f.partition_of || ': rows inserted'
+           || ' through ' || f.partition_of || ' are not captured (capture trigger "' || f.name
+           || '" fires for statements on ' || f.label || ' itself); run replicator deploy'
+           || ' (it captures a partition''s inserts row by row), then replicator sync '
+           || f.map_name
+      FROM found AS f
+     WHERE f.kind = 'trigger' AND f.name LIKE '%\_ins' AND f.trigger_fires IS NOT NULL
+       AND f.partition_of IS NOT NULL
     )
     SELECT * FROM drifted
     UNION ALL
@@ -1258,7 +1279,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', 'f8b6a45e0b69fc09679f4796b243a97ad55e82836af44eb4dbb68da5740482dd', $sql$$sql$)
+VALUES ('drift', '6d40f16c7db5a05f7a83d5a5ede5e67119f9a8bc742d433a841769fb96f32482', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -17904,6 +17925,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('68d9ee810d8d8d8126bc7ba00c0ebd9863b9b2d405f5416ea0ecdb3e9b6e9e41');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('9388610f1eab9c2c0bdbde88b6fca9c017e37064673e9d4acb3e7ac0774a7e13');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 68d9ee810d8d: control schema to version 4, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '68d9ee810d8d8d8126bc7ba00c0ebd9863b9b2d405f5416ea0ecdb3e9b6e9e41'));
+VALUES ('deploy', 'deployed bundle 9388610f1eab: control schema to version 4, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '9388610f1eab9c2c0bdbde88b6fca9c017e37064673e9d4acb3e7ac0774a7e13'));

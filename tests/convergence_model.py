@@ -129,10 +129,14 @@ class Model:
 
     def cross(self, source: Side, limit: int) -> list[Change]:
         """The oldest ``limit`` changes of ``source`` cross in one batch."""
-        here = self.replica(source)
+        here, there = self.replica(source), self.replica(other(source))
         batch, here.queue = here.queue[:limit], here.queue[limit:]
-        self._absorb(here, batch)
-        self._apply(self.replica(other(source)), batch)
+        # A clean crossing (nothing of its row queued over there) is not recorded here:
+        # every change made there from now on saw it, and every one made before it
+        # crossed already, judged here against it while it was still queued.
+        pending = {c.key for c in there.queue}
+        self._absorb(here, [c for c in batch if c.key in pending])
+        self._apply(there, batch)
         return batch
 
     def _absorb(self, here: Replica, batch: list[Change]) -> None:

@@ -256,7 +256,8 @@ def test_each_database_gets_a_file_psql_applies_there_and_a_file_for_the_other_s
         assert (roles.returncode, plan.returncode) == (0, 2)
         assert plan.stderr.startswith(
             f"database {'fno' if side == 'left' else 'cds'}: migrate the control schema"
-            " 0001_baseline, 0002_gone_as_of, 0003_absorb_by_ids, 0004_crossing_cost; create "
+            " 0001_baseline, 0002_gone_as_of, 0003_absorb_by_ids, 0004_crossing_cost,"
+            " 0005_clean_crossings; create "
         )
         files[side] = tmp_path / f"plan-{side}.sql"
         files[side].write_text(plan.stdout)

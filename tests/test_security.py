@@ -36,11 +36,13 @@ APP = "erp_app"  # the ERP's own login: owns nothing of the replicator
 # the dispatchers (apply_batch, absorb_batch).
 CONTROL_FUNCTIONS = {
     "absorb_batch",
+    "absorb_unclean",
     "ack_batch",
     "apply_batch",
     "apply_queued",
     "apply_remote",
     "caught_up",
+    "clean_crossings",
     "commit_stamp",
     "drift",
     "follow_renames",

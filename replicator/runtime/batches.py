@@ -57,22 +57,26 @@ def apply_across(
         (direction, peeked[1], final),
     ).fetchone()
     assert row is not None
-    source.execute("SELECT replicator.ack_batch(%s, %s)", (direction, ids))
+    # Its clean crossings (sql/migrations/0005_clean_crossings.sql) stay out of the
+    # source's clocks.
+    _, clean = applied_ids(target, direction)
+    source.execute("SELECT replicator.ack_batch(%s, %s, %s)", (direction, ids, clean))
     return Taken(len(ids), int(row[1]), int(row[2]))
 
 
 def reconcile(source: Connection, target: Connection, direction: Direction) -> None:
     """After a crash between the target's commit and the source's dequeue, dequeue
     what the target already applied."""
-    applied = applied_ids(target, direction)
+    applied, clean = applied_ids(target, direction)
     if applied:
-        source.execute("SELECT replicator.ack_batch(%s, %s)", (direction, applied))
+        source.execute("SELECT replicator.ack_batch(%s, %s, %s)", (direction, applied, clean))
 
 
-def applied_ids(target: Connection, direction: Direction) -> list[int]:
-    """The ids of the last batch the target applied in ``direction``."""
+def applied_ids(target: Connection, direction: Direction) -> tuple[list[int], list[int]]:
+    """The ids of the last batch the target applied in ``direction``, and its clean
+    crossings."""
     row = target.execute(
-        "SELECT change_ids FROM replicator.applied_batch WHERE direction = %s",
+        "SELECT change_ids, clean_ids FROM replicator.applied_batch WHERE direction = %s",
         (direction,),
     ).fetchone()
-    return list(row[0]) if row else []
+    return (list(row[0]), list(row[1])) if row else ([], [])

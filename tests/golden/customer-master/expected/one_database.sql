@@ -1,9 +1,10 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle e4b6afb9d1a0270618bf505ec6d8666ec4bc6ed1da5049779de1bb384f2c3ea1: control schema to version 4, 109 to create, 0 to replace, 0 to drop
+-- bundle 59d42d96e8a3f266e768e284e02e2d39341238620d6a58f14446a77c40d9b25d: control schema to version 5, 109 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
 --   migrate control/0004_crossing_cost
+--   migrate control/0005_clean_crossings
 --   create  drift
 --   create  map/companies/to_right/apply
 --   create  map/companies/to_left/apply
@@ -942,6 +943,140 @@ AS $$
 $$;
 DROP FUNCTION IF EXISTS replicator.outgoing_rows(text, bigint[], text);
 
+-- ==== migrate control/0005_clean_crossings ====
+-- Clean crossings: a change that crossed while its row had nothing queued on the other
+-- side (to be sent back) is not recorded in its own side's clocks.
+--
+-- Why it may be left out: a side records its own change X so that a change of the row
+-- from the other side that had not seen X is judged concurrent with it. Such a change
+-- was made over there before X was applied there. If nothing of the row was queued
+-- there then, every such change had already crossed, and was judged here against X
+-- still queued (the judgement reads this side's queue). Every change made over there
+-- afterwards saw X. So no change can still arrive that X's entry would decide.
+-- The apply functions name their batch's clean crossings in the transaction's
+-- replicator.clean_crossings (ids, comma-separated); only for targets whose queue is
+-- written as their changes commit (trigger capture: WAL capture queues them later).
+--
+-- What it saves: absorbing a change was about a fifth of the time a batch took.
+
+-- Two servers: the target keeps the batch's clean crossings beside its ids, so that a
+-- source dequeuing after a crash (replicator reconcile) leaves them out too.
+ALTER TABLE replicator.applied_batch ADD COLUMN IF NOT EXISTS clean_ids bigint[] NOT NULL DEFAULT '{}';
+
+-- The clean crossings the apply functions named since the setting was last cleared.
+CREATE OR REPLACE FUNCTION replicator.clean_crossings()
+RETURNS bigint[]
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(string_to_array(nullif(current_setting('replicator.clean_crossings', true), ''),
+                                    ',')::bigint[], '{}')
+$$;
+
+-- The crossing changes p_ids, less the clean ones p_clean, recorded in their rows' clocks.
+CREATE OR REPLACE FUNCTION replicator.absorb_unclean(p_direction text, p_ids bigint[],
+                                                    p_clean bigint[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_ids bigint[] := ARRAY(SELECT unnest(p_ids) EXCEPT SELECT unnest(p_clean));
+BEGIN
+    IF v_ids <> '{}' THEN
+        PERFORM replicator.absorb_batch(p_direction, v_ids);
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
+                                                   p_final boolean DEFAULT false,
+                                                   OUT taken integer, OUT failed integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- Batches range from one change to thousands: a plan cached for a small one
+-- (plpgsql caches after a few calls) made large ones several times slower.
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    v_ids bigint[] := replicator.runnable_ids(p_direction, p_limit);
+    v_batch jsonb;
+    v_started timestamptz := clock_timestamp();
+BEGIN
+    taken := cardinality(v_ids);
+    failed := 0;
+    IF taken > 0 THEN
+        v_batch := replicator.outgoing(p_direction, v_ids);
+        PERFORM set_config('replicator.clean_crossings', '', true);
+        failed := replicator.apply_batch(p_direction, v_batch, p_final);
+        -- Absorbed before they leave the queue: the absorb functions read them there.
+        PERFORM replicator.absorb_unclean(p_direction, v_ids, replicator.clean_crossings());
+        DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (v_ids);
+        PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
+        PERFORM replicator.caught_up(p_direction);
+    END IF;
+END
+$$;
+
+-- The clean crossings go into replicator.applied_batch, where the applier reads them.
+CREATE OR REPLACE FUNCTION replicator.apply_remote(p_direction text, p_batch jsonb,
+                                                   p_final boolean DEFAULT false,
+                                                   OUT applied integer, OUT failed integer,
+                                                   OUT skipped integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- Batches range from one change to thousands: a plan cached for a small one
+-- (plpgsql caches after a few calls) made large ones several times slower.
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    v_done bigint[];
+    v_fresh jsonb;
+    v_started timestamptz := clock_timestamp();
+BEGIN
+    SELECT change_ids INTO v_done FROM replicator.applied_batch
+     WHERE direction = p_direction FOR UPDATE;
+    SELECT coalesce(jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), '[]'), count(*)
+      INTO v_fresh, applied
+      FROM jsonb_array_elements(p_batch) AS c
+     WHERE NOT ((c.value->>'id')::bigint = ANY (coalesce(v_done, '{}')));
+    skipped := jsonb_array_length(p_batch) - applied;
+    failed := 0;
+    PERFORM set_config('replicator.clean_crossings', '', true);
+    IF applied > 0 THEN
+        failed := replicator.apply_batch(p_direction, v_fresh, p_final);
+    END IF;
+    applied := applied - failed;
+    PERFORM replicator.log_batch(p_direction, applied + failed + skipped, failed, skipped, v_started);
+    INSERT INTO replicator.applied_batch (direction, change_ids, clean_ids)
+    SELECT p_direction, coalesce(array_agg((c.value->>'id')::bigint), '{}'),
+           replicator.clean_crossings()
+      FROM jsonb_array_elements(p_batch) AS c
+    ON CONFLICT (direction) DO UPDATE
+       SET change_ids = EXCLUDED.change_ids, clean_ids = EXCLUDED.clean_ids, applied_at = now();
+END
+$$;
+
+-- p_clean: the clean crossings among p_ids, which the source's clocks leave out.
+DROP FUNCTION IF EXISTS replicator.ack_batch(text, bigint[]);
+CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[],
+                                                p_clean bigint[] DEFAULT '{}')
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_gone integer;
+BEGIN
+    PERFORM replicator.absorb_unclean(p_direction, p_ids, p_clean);
+    DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids);
+    GET DIAGNOSTICS v_gone = ROW_COUNT;
+    PERFORM replicator.caught_up(p_direction);
+    RETURN v_gone;
+END
+$$;
+
 -- ==== the control schema's version ====
 -- The control schema's version: one row per numbered migration (sql/migrations/) that
 -- ran here. Deploy runs the missing ones, in order, in its transaction, and records
@@ -961,6 +1096,8 @@ INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (3, 'absorb_by_ids', '3cd63437c4d49100ff6bb6ea59742caa0c718690ffc356ab8ed71246390b9062');
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (4, 'crossing_cost', '2321672c2cb3a4bd1baf5f6a66fac7bf7202265232ce5189cd487e3e66492fb5');
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (5, 'clean_crossings', '4915515487ae3ecd4e3ac5ec44efcf592b7efdb031edf4a9a113f20e1c230826');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -1438,6 +1575,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1469,7 +1607,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4))
@@ -1637,8 +1776,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -1647,6 +1791,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -1672,7 +1819,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4))
@@ -1855,8 +2003,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -1876,6 +2029,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -2224,7 +2380,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '7f60d751705c74c99fd60bc4976b83dfce7313a2982fc04fe96a6fa2dae43cc5', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '6443c328ad042d365e26d3fc8405cb2fefc3ba4b22273874ba02be6cb3233ae3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -2349,6 +2505,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -2380,7 +2537,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "company_code" character varying(4))
@@ -2548,8 +2706,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -2558,6 +2721,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -2583,7 +2749,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "company_code" character varying(4))
@@ -2766,8 +2933,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -2787,6 +2959,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -3135,7 +3310,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '394dbefe25503390fc97aaeffbdbdb2f6a07c1e67a20166f4e12a73d5d46c761', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'f6d3be20c6fab3b129c1bbe74a7114c9d7149d265d813e4ebae287226a037d7b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -3274,6 +3449,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -3321,7 +3497,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_5") OVER w AS "i_5",
            max(c.seen) FILTER (WHERE "w_5") OVER w AS "s_5",
            max(c.stamp) FILTER (WHERE "w_5") OVER w AS "t_5",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -3576,8 +3753,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -3592,6 +3774,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -3633,7 +3818,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_5") OVER w AS "i_5",
            max(c.seen) FILTER (WHERE "w_5") OVER w AS "s_5",
            max(c.stamp) FILTER (WHERE "w_5") OVER w AS "t_5",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -3920,8 +4106,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -3947,6 +4138,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -4313,7 +4507,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'c809a0a3bd90c587014bbce6f9a9f7b915da86bbd407f4dca442ddabd999c23a', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '020e26ee3ed5626fb6360b051fff3269ed814dce91d5eb0a24b321fa3841a763', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4463,6 +4657,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -4506,7 +4701,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
            max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
            max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -4747,8 +4943,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -4757,6 +4958,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -4794,7 +4998,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
            max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
            max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -5067,8 +5272,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -5088,6 +5298,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -5452,7 +5665,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'e42c4347f2f25bd9881b1d7d4f1dfb98b46e2983ac45b9b859fc60bdd3903216', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '422997ee443d8deef6cc663fcb0d2834ba6ec725a97d6601e58458743ef70218', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5593,6 +5806,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -5624,7 +5838,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -5801,8 +6016,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -5811,6 +6031,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -5836,7 +6059,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -6045,8 +6269,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -6066,6 +6295,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -6418,7 +6650,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '9f5310e7dd4f33145f9f98b3ca5fcada2990d66597ac34140f3c1637e76ec586', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', 'f9acaa537f9ca3c95ef204ecfff1d7aecbaf05e79c0d084a1f0e0bc7f22d5c6b', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6559,6 +6791,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -6590,7 +6823,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -6767,8 +7001,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -6777,6 +7016,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -6802,7 +7044,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -7011,8 +7254,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -7032,6 +7280,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -7384,7 +7635,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'b99a41b210fd6f93206958d7867269654d50d06a3f206aa05d0ae35fab5d9afc', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '0c0bfd84dc50e869aec24d05f8e9bf016fd5e9369aa67b9aaf5c63535a5eefa0', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7528,6 +7779,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -7563,7 +7815,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -7761,8 +8014,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -7771,6 +8029,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -7800,7 +8061,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -8030,8 +8292,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -8051,6 +8318,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -8407,7 +8677,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '0b0501045132e47969ffcba193097578c7af5c2a0200a092f165fac851a41aaf', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '5f8863b252f0a1ace6e5264e92742bf7743d2545cde017466de56b8d66901a89', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8551,6 +8821,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -8586,7 +8857,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -8784,8 +9056,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -8794,6 +9071,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -8823,7 +9103,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -9053,8 +9334,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -9074,6 +9360,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -9430,7 +9719,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'c8f72f3beda088eddc608d6bb03ec71c03128239903ab0586bddcc14c5c1c6cc', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '7280126640e8f47c6edd67cecfbdc630a89cc1495ef5d03658375b9de01c0397', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9583,6 +9872,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -9630,7 +9920,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_5") OVER w AS "i_5",
            max(c.seen) FILTER (WHERE "w_5") OVER w AS "s_5",
            max(c.stamp) FILTER (WHERE "w_5") OVER w AS "t_5",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -9868,8 +10159,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -9884,6 +10180,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -9925,7 +10224,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_5") OVER w AS "i_5",
            max(c.seen) FILTER (WHERE "w_5") OVER w AS "s_5",
            max(c.stamp) FILTER (WHERE "w_5") OVER w AS "t_5",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -10195,8 +10495,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -10222,6 +10527,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -10584,7 +10892,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '4f724b41921e93e069b415fda099e9213addccbd88ebb1af952c9d949aa28b1a', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', 'f43428eb43be8a24bfd75e6f9d54d7e76c34d00cd3e38492b18bdaaf58227370', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10731,6 +11039,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -10770,7 +11079,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -10986,8 +11296,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -11002,6 +11317,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -11035,7 +11353,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -11283,8 +11602,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -11310,6 +11634,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -11672,7 +11999,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'f17f1bc873b151a3206fe89f7a6eb0571e7bdfbd03ccbfcf70489e48f1ac78fd', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'e4869d678c576f3b029c023a46582dddcd5fabe273134479638a34bb3336212e', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11817,6 +12144,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -11856,7 +12184,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
@@ -12066,8 +12395,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -12076,6 +12410,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -12109,7 +12446,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
@@ -12334,8 +12672,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -12355,6 +12698,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -12711,7 +13057,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '3d65fe6f8b0187b10d32a90cd98b04d45ae3fe5a30be9a97c65f110013a8c5fe', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'e9434ae0cb0a16231cac4f4ef3f0316099e9994e5532e5cc79632253e5f84c28', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -12842,6 +13188,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -12881,7 +13228,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
@@ -13091,8 +13439,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -13101,6 +13454,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -13134,7 +13490,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
@@ -13359,8 +13716,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -13380,6 +13742,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -13736,7 +14101,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'e731e5cc2f067244241e26189a8403be714b670da7f52b504fd5f32dbf164862', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '9e48402b1e85444cd7869b1b36c758d2a264a272a4adf6da34f88a2985e8c987', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -13863,6 +14228,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -13894,7 +14260,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
@@ -14066,8 +14433,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -14076,6 +14448,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -14101,7 +14476,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
@@ -14288,8 +14664,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -14309,6 +14690,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -14661,7 +15045,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', 'beed228a759980d83da3cd38366735270b2ed6cb07e728bed4982508cd61d62c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '81ee34d29f9be4adfe4516a2ff28672f1e77fca19f4e6a47c777cfffec35e582', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -14788,6 +15172,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -14819,7 +15204,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
@@ -14991,8 +15377,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -15001,6 +15392,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -15026,7 +15420,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
@@ -15213,8 +15608,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -15234,6 +15634,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -15586,7 +15989,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '4959503ab5a8c84149dd05dae667b74b5528411db99839853fc64033b7e995ee', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '49416be2a7b2adb563b8e65fdb785d39d2d9aad2afe6d576c819e4b5802385a3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -15713,6 +16116,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -15744,7 +16148,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -15921,8 +16326,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -15931,6 +16341,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -15956,7 +16369,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -16165,8 +16579,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -16186,6 +16605,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -16538,7 +16960,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '5e636c16f4855cacc481122be8d240bd2f405e6445d0b3e53934bc2d11654e15', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '4d089f87c09b3d9c352075c4c0dca4aa891237147fb589aa7fec67160fcdb9ee', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16679,6 +17101,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -16710,7 +17133,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -16887,8 +17311,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -16897,6 +17326,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -16922,7 +17354,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -17131,8 +17564,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -17152,6 +17590,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -17504,7 +17945,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'c722c7e2d633807bbe7405a3d02e4c0b73d52b4116de45a825c6b5aa34ced344', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '5ba116781aeaa6a45a1f66225dcd30ba7f3319ba30c3d1c518941316b27569bc', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17650,6 +18091,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -17685,7 +18127,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -17888,8 +18331,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -17898,6 +18346,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -17927,7 +18378,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -18162,8 +18614,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -18183,6 +18640,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -18544,7 +19004,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '11c75400e2fe9aaa03bc20ae5e92dc88bfa8a65a8d4fee0547d907fea09528e4', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '4abacaba020664cd475f5385c02397c38ac23c26236b07ce7376b66e84d145b7', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18690,6 +19150,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -18725,7 +19186,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -18928,8 +19390,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -18938,6 +19405,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -18967,7 +19437,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -19202,8 +19673,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -19223,6 +19699,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -19584,7 +20063,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '2b7a994f3b39b2f4adacb3e3abd561f232efca9643ba7a384f37059dfa43e7a2', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '4fc81cdf2df93fd589d8c7b0cf3aff515ca035621dd92ed99d3dd6ff55472312', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -19728,6 +20207,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -19763,7 +20243,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -19961,8 +20442,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -19971,6 +20457,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -20000,7 +20489,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -20230,8 +20720,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -20251,6 +20746,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -20607,7 +21105,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '9c9dada5422530cfad33efd27d53cc518e4a53a37e6a8924d052932dc52c2058', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'f2b8e30e63824ce300a9f6df8234e6386d125ce86cfd3ca9441b4108a7109ee1', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -20751,6 +21249,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -20786,7 +21285,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -20984,8 +21484,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -20994,6 +21499,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -21023,7 +21531,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -21253,8 +21762,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -21274,6 +21788,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -21630,7 +22147,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'd87b56d6e8c32b7cbbf2fad22907a017353b0f8d102b9cfb4c88dfb72582c7e2', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '3791b43c02875308593a5cdab47750b55c86246c0d631796405854ff10ae8edf', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -21779,6 +22296,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -21818,7 +22336,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -22042,8 +22561,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -22052,6 +22576,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -22085,7 +22612,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -22341,8 +22869,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -22362,6 +22895,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -22727,7 +23263,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'c1c54f2adb49cb58a7686dbed3b3622ca6d4acff4e665f6b573d6daa864c2b93', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '0488a9ec5071d40e9bd612cd05bd4569b0e3c3cd35fd1bade8a88c6b5f72864c', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -22876,6 +23412,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -22915,7 +23452,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -23139,8 +23677,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -23149,6 +23692,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -23182,7 +23728,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -23438,8 +23985,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -23459,6 +24011,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -23824,7 +24379,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'ec8007e30fc6ec11916fe089988ae970b782bc3a75058aa1e07071ee72b1c8b8', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'a220f05e013f0c76094026c40506feb6e1e225197f38b28d6b4382e0b53d3b77', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -23974,6 +24529,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -24017,7 +24573,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
            max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
            max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -24259,8 +24816,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -24269,6 +24831,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -24306,7 +24871,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
            max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
            max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -24580,8 +25146,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -24601,6 +25172,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -24967,7 +25541,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '68bfaf10c4bdf827b67a5223a09fbda52742ef579f51430069c400a863894364', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'b29ca27fd8e6d71f9d896c65cc7079b56aefd94dfd2af89a1865468c162f64b4', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -25117,6 +25691,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -25160,7 +25735,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
            max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
            max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -25402,8 +25978,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -25412,6 +25993,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -25449,7 +26033,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
            max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
            max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -25723,8 +26308,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -25744,6 +26334,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -26110,7 +26703,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '17d7ed1dacc1249640fed63fb0d39cdde59d0c2d1338f3089e414dbbfcaed8c7', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'c66e394b7592b83df0bdccc8decbf91a2ede703f321a4cac73aaba095d973cc0', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -26272,6 +26865,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -26331,7 +26925,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_8") OVER w AS "i_8",
            max(c.seen) FILTER (WHERE "w_8") OVER w AS "s_8",
            max(c.stamp) FILTER (WHERE "w_8") OVER w AS "t_8",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -26653,8 +27248,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -26669,6 +27269,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -26722,7 +27325,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_8") OVER w AS "i_8",
            max(c.seen) FILTER (WHERE "w_8") OVER w AS "s_8",
            max(c.stamp) FILTER (WHERE "w_8") OVER w AS "t_8",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -27076,8 +27680,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -27103,6 +27712,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -27484,7 +28096,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', 'b51dd24115f32095a8b94313e6851641d5a79ce03444798017bab621c7535abc', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', 'c125e52a9571029ecd11fb1d6c38fe7bb1b848b56b752be38ec4b83816a13a09', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -27646,6 +28258,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -27705,7 +28318,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_8") OVER w AS "i_8",
            max(c.seen) FILTER (WHERE "w_8") OVER w AS "s_8",
            max(c.stamp) FILTER (WHERE "w_8") OVER w AS "t_8",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -28027,8 +28641,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -28043,6 +28662,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -28096,7 +28718,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_8") OVER w AS "i_8",
            max(c.seen) FILTER (WHERE "w_8") OVER w AS "s_8",
            max(c.stamp) FILTER (WHERE "w_8") OVER w AS "t_8",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -28450,8 +29073,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -28477,6 +29105,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -28858,7 +29489,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'e0250161bfb0fcdf91dbc3082fb4d40e5099401662025f15438cf66cd390b757', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '19e388e80826a462f30fdb5855f7b2456d79da1d505232ec0e2389a193b68ff0', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -38822,6 +39453,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e4b6afb9d1a0270618bf505ec6d8666ec4bc6ed1da5049779de1bb384f2c3ea1');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('59d42d96e8a3f266e768e284e02e2d39341238620d6a58f14446a77c40d9b25d');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle e4b6afb9d1a0: control schema to version 4, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e4b6afb9d1a0270618bf505ec6d8666ec4bc6ed1da5049779de1bb384f2c3ea1'));
+VALUES ('deploy', 'deployed bundle 59d42d96e8a3: control schema to version 5, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '59d42d96e8a3f266e768e284e02e2d39341238620d6a58f14446a77c40d9b25d'));

@@ -1,9 +1,10 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 3a3ce661d344a5dc7e4e989533c7e8fc5ea9dd2761be4d685e36079fda475b0c: control schema to version 4, 57 to create, 0 to replace, 0 to drop
+-- bundle b2a1cc01f9255da8bd4d4682d746f8768cb7ffb068f4acfcc7473dbf5d44dea6: control schema to version 5, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
 --   migrate control/0004_crossing_cost
+--   migrate control/0005_clean_crossings
 --   create  drift
 --   create  map/companies/to_left/apply
 --   create  map/contact_persons/to_left/apply
@@ -890,6 +891,140 @@ AS $$
 $$;
 DROP FUNCTION IF EXISTS replicator.outgoing_rows(text, bigint[], text);
 
+-- ==== migrate control/0005_clean_crossings ====
+-- Clean crossings: a change that crossed while its row had nothing queued on the other
+-- side (to be sent back) is not recorded in its own side's clocks.
+--
+-- Why it may be left out: a side records its own change X so that a change of the row
+-- from the other side that had not seen X is judged concurrent with it. Such a change
+-- was made over there before X was applied there. If nothing of the row was queued
+-- there then, every such change had already crossed, and was judged here against X
+-- still queued (the judgement reads this side's queue). Every change made over there
+-- afterwards saw X. So no change can still arrive that X's entry would decide.
+-- The apply functions name their batch's clean crossings in the transaction's
+-- replicator.clean_crossings (ids, comma-separated); only for targets whose queue is
+-- written as their changes commit (trigger capture: WAL capture queues them later).
+--
+-- What it saves: absorbing a change was about a fifth of the time a batch took.
+
+-- Two servers: the target keeps the batch's clean crossings beside its ids, so that a
+-- source dequeuing after a crash (replicator reconcile) leaves them out too.
+ALTER TABLE replicator.applied_batch ADD COLUMN IF NOT EXISTS clean_ids bigint[] NOT NULL DEFAULT '{}';
+
+-- The clean crossings the apply functions named since the setting was last cleared.
+CREATE OR REPLACE FUNCTION replicator.clean_crossings()
+RETURNS bigint[]
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(string_to_array(nullif(current_setting('replicator.clean_crossings', true), ''),
+                                    ',')::bigint[], '{}')
+$$;
+
+-- The crossing changes p_ids, less the clean ones p_clean, recorded in their rows' clocks.
+CREATE OR REPLACE FUNCTION replicator.absorb_unclean(p_direction text, p_ids bigint[],
+                                                    p_clean bigint[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_ids bigint[] := ARRAY(SELECT unnest(p_ids) EXCEPT SELECT unnest(p_clean));
+BEGIN
+    IF v_ids <> '{}' THEN
+        PERFORM replicator.absorb_batch(p_direction, v_ids);
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
+                                                   p_final boolean DEFAULT false,
+                                                   OUT taken integer, OUT failed integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- Batches range from one change to thousands: a plan cached for a small one
+-- (plpgsql caches after a few calls) made large ones several times slower.
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    v_ids bigint[] := replicator.runnable_ids(p_direction, p_limit);
+    v_batch jsonb;
+    v_started timestamptz := clock_timestamp();
+BEGIN
+    taken := cardinality(v_ids);
+    failed := 0;
+    IF taken > 0 THEN
+        v_batch := replicator.outgoing(p_direction, v_ids);
+        PERFORM set_config('replicator.clean_crossings', '', true);
+        failed := replicator.apply_batch(p_direction, v_batch, p_final);
+        -- Absorbed before they leave the queue: the absorb functions read them there.
+        PERFORM replicator.absorb_unclean(p_direction, v_ids, replicator.clean_crossings());
+        DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (v_ids);
+        PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
+        PERFORM replicator.caught_up(p_direction);
+    END IF;
+END
+$$;
+
+-- The clean crossings go into replicator.applied_batch, where the applier reads them.
+CREATE OR REPLACE FUNCTION replicator.apply_remote(p_direction text, p_batch jsonb,
+                                                   p_final boolean DEFAULT false,
+                                                   OUT applied integer, OUT failed integer,
+                                                   OUT skipped integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- Batches range from one change to thousands: a plan cached for a small one
+-- (plpgsql caches after a few calls) made large ones several times slower.
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    v_done bigint[];
+    v_fresh jsonb;
+    v_started timestamptz := clock_timestamp();
+BEGIN
+    SELECT change_ids INTO v_done FROM replicator.applied_batch
+     WHERE direction = p_direction FOR UPDATE;
+    SELECT coalesce(jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), '[]'), count(*)
+      INTO v_fresh, applied
+      FROM jsonb_array_elements(p_batch) AS c
+     WHERE NOT ((c.value->>'id')::bigint = ANY (coalesce(v_done, '{}')));
+    skipped := jsonb_array_length(p_batch) - applied;
+    failed := 0;
+    PERFORM set_config('replicator.clean_crossings', '', true);
+    IF applied > 0 THEN
+        failed := replicator.apply_batch(p_direction, v_fresh, p_final);
+    END IF;
+    applied := applied - failed;
+    PERFORM replicator.log_batch(p_direction, applied + failed + skipped, failed, skipped, v_started);
+    INSERT INTO replicator.applied_batch (direction, change_ids, clean_ids)
+    SELECT p_direction, coalesce(array_agg((c.value->>'id')::bigint), '{}'),
+           replicator.clean_crossings()
+      FROM jsonb_array_elements(p_batch) AS c
+    ON CONFLICT (direction) DO UPDATE
+       SET change_ids = EXCLUDED.change_ids, clean_ids = EXCLUDED.clean_ids, applied_at = now();
+END
+$$;
+
+-- p_clean: the clean crossings among p_ids, which the source's clocks leave out.
+DROP FUNCTION IF EXISTS replicator.ack_batch(text, bigint[]);
+CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[],
+                                                p_clean bigint[] DEFAULT '{}')
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_gone integer;
+BEGIN
+    PERFORM replicator.absorb_unclean(p_direction, p_ids, p_clean);
+    DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids);
+    GET DIAGNOSTICS v_gone = ROW_COUNT;
+    PERFORM replicator.caught_up(p_direction);
+    RETURN v_gone;
+END
+$$;
+
 -- ==== the control schema's version ====
 -- The control schema's version: one row per numbered migration (sql/migrations/) that
 -- ran here. Deploy runs the missing ones, in order, in its transaction, and records
@@ -909,6 +1044,8 @@ INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (3, 'absorb_by_ids', '3cd63437c4d49100ff6bb6ea59742caa0c718690ffc356ab8ed71246390b9062');
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (4, 'crossing_cost', '2321672c2cb3a4bd1baf5f6a66fac7bf7202265232ce5189cd487e3e66492fb5');
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (5, 'clean_crossings', '4915515487ae3ecd4e3ac5ec44efcf592b7efdb031edf4a9a113f20e1c230826');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -1386,6 +1523,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1417,7 +1555,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "company_code" character varying(4))
@@ -1585,8 +1724,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -1595,6 +1739,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -1620,7 +1767,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "company_code" character varying(4))
@@ -1803,8 +1951,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -1824,6 +1977,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -2037,7 +2193,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '94d3643a9f6a1eaab689677cfe1939e273affad7d77c5dfbc72df4c85ff7d311', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '30b319aada2240bbcd12b7406a0e3cc2697eca0c8569281c23409d9b0e0352a6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -2172,6 +2328,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -2215,7 +2372,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
            max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
            max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -2456,8 +2614,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -2466,6 +2629,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -2503,7 +2669,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
            max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
            max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -2776,8 +2943,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -2797,6 +2969,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -3018,7 +3193,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '27e8ccce005e4b3f118387a1443a2bd709c356d50f1ef93457f85e6318716d4d', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '41e677bec4402d69560ef9609f264f19feab8684ba0dd2e095a15323d05a633b', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3158,6 +3333,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -3189,7 +3365,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -3366,8 +3543,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -3376,6 +3558,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -3401,7 +3586,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -3610,8 +3796,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -3631,6 +3822,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -3846,7 +4040,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '1d207d402e475667f4dcc5bffa34fbe8270d2febc31a472fa1d96353ebec89b5', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '2fc294d240a7dc0ad2c9ebdaacb1a7bebd04abdb6bad35c7535a7f5c26c137d3', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3989,6 +4183,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -4024,7 +4219,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -4222,8 +4418,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -4232,6 +4433,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -4261,7 +4465,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -4491,8 +4696,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -4512,6 +4722,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -4729,7 +4942,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'a6d3663eaa181a8d8d45523aca7ba338e3f79b1e22ea6c0aa539d2f96528cf68', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '84e7bf11117ce88547f68795bd0fd0b5451ca6d5faaf82720b40f04a5cb473c8', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4875,6 +5088,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -4914,7 +5128,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -5130,8 +5345,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -5146,6 +5366,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -5179,7 +5402,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -5427,8 +5651,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -5454,6 +5683,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -5674,7 +5906,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '766001f73a8d1e3cf1d291bc862e00b70bb54dfd7e93b694e3c6bc8c6f4c0a20', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '832b8b9ec9bc6d12d6ac7321d11892b72c436f84960e4d25371c6e6a5f9b2679', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5818,6 +6050,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -5857,7 +6090,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
@@ -6067,8 +6301,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -6077,6 +6316,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -6110,7 +6352,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
@@ -6335,8 +6578,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -6356,6 +6604,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -6573,7 +6824,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'b74a9904d0123f3d293d29264ac09fc91261fd931fd63ca91ee90e9d2d1c8bc8', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'd9225ed068e2556d8e18339e2674bbeeb5bee836e1fcbf8e61e67b0016cba264', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -6699,6 +6950,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -6730,7 +6982,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
@@ -6902,8 +7155,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -6912,6 +7170,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -6937,7 +7198,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
@@ -7124,8 +7386,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -7145,6 +7412,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -7360,7 +7630,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'b52d2046b684f73e9de3633cbb3a48eb2891d0983052cf1151702e0c80fbd8cb', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'd16a8a812849e4fc73e5c856d09d039efb4b0c19d1673d7e5f6dd6b7c69d3687', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -7486,6 +7756,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -7517,7 +7788,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -7694,8 +7966,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -7704,6 +7981,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -7729,7 +8009,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -7938,8 +8219,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -7959,6 +8245,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -8174,7 +8463,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '6613ef9c5ad48fb34b293712a529fc1ad5ac9983e648c908d93576fec3914553', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '5217c92154db499f296c20bee917480d5df16c5945d7fd56eccd92adcd0e4e93', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8319,6 +8608,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -8354,7 +8644,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -8557,8 +8848,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -8567,6 +8863,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -8596,7 +8895,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -8831,8 +9131,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -8852,6 +9157,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -9071,7 +9379,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'ac6dc35b6235eb461bcf9ea63b562602a449ce550fd4ee49f92d2d43af87d7ea', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '43b49ba99607d5032f77c86dd58b64ecd547a6764f9e82ddedf1e509ef639b13', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9214,6 +9522,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -9249,7 +9558,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -9447,8 +9757,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -9457,6 +9772,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -9486,7 +9804,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -9716,8 +10035,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -9737,6 +10061,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -9954,7 +10281,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '38d6226f034b7cd606ba47ca4a704fa38c6e4de5b73cb11f47122063b0cf2bbd', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '37ed3f107018707b793114b09055226aad25b7cfbd34bed2f8f4e9d24fd09ddc', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10102,6 +10429,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -10141,7 +10469,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -10365,8 +10694,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -10375,6 +10709,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -10408,7 +10745,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -10664,8 +11002,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -10685,6 +11028,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -10906,7 +11252,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'a8526e066f4d88e36acc141b5cc976e4c5a3eb8770e0f1555a47f2663fbe41d4', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '35e806fade63cf1f3ed7cd6af9db89bb0944dbeeca4b4fa63d30bccc9aaf5d30', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11055,6 +11401,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -11098,7 +11445,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
            max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
            max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -11340,8 +11688,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -11350,6 +11703,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -11387,7 +11743,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
            max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
            max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -11661,8 +12018,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -11682,6 +12044,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -11903,7 +12268,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '6a59756e4bc612de798a2aba55def60c07c1cc03478ebc4557989d683c3ac9c4', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'b60b7b530e70291894f65c42440ed7a1c97a97bd6c5c7c48c259e2ef8724187a', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12064,6 +12429,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -12123,7 +12489,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_8") OVER w AS "i_8",
            max(c.seen) FILTER (WHERE "w_8") OVER w AS "s_8",
            max(c.stamp) FILTER (WHERE "w_8") OVER w AS "t_8",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -12445,8 +12812,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -12461,6 +12833,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -12514,7 +12889,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_8") OVER w AS "i_8",
            max(c.seen) FILTER (WHERE "w_8") OVER w AS "s_8",
            max(c.stamp) FILTER (WHERE "w_8") OVER w AS "t_8",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -12868,8 +13244,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -12895,6 +13276,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -13123,7 +13507,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '81fc97bcb8f64212c4edcc4a7e75207ec9fdebf7e77be9114fb5edd025f4442f', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '67eef873f60524b10cf23f31ee9e8c578271803ab87f801ebb8abe1bd58bd791', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18177,6 +18561,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('3a3ce661d344a5dc7e4e989533c7e8fc5ea9dd2761be4d685e36079fda475b0c');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('b2a1cc01f9255da8bd4d4682d746f8768cb7ffb068f4acfcc7473dbf5d44dea6');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 3a3ce661d344: control schema to version 4, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '3a3ce661d344a5dc7e4e989533c7e8fc5ea9dd2761be4d685e36079fda475b0c'));
+VALUES ('deploy', 'deployed bundle b2a1cc01f925: control schema to version 5, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'b2a1cc01f9255da8bd4d4682d746f8768cb7ffb068f4acfcc7473dbf5d44dea6'));

@@ -1,9 +1,10 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 3a3ce661d344a5dc7e4e989533c7e8fc5ea9dd2761be4d685e36079fda475b0c: control schema to version 4, 57 to create, 0 to replace, 0 to drop
+-- bundle b2a1cc01f9255da8bd4d4682d746f8768cb7ffb068f4acfcc7473dbf5d44dea6: control schema to version 5, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
 --   migrate control/0004_crossing_cost
+--   migrate control/0005_clean_crossings
 --   create  drift
 --   create  map/companies/to_right/apply
 --   create  map/contact_persons/to_right/apply
@@ -890,6 +891,140 @@ AS $$
 $$;
 DROP FUNCTION IF EXISTS replicator.outgoing_rows(text, bigint[], text);
 
+-- ==== migrate control/0005_clean_crossings ====
+-- Clean crossings: a change that crossed while its row had nothing queued on the other
+-- side (to be sent back) is not recorded in its own side's clocks.
+--
+-- Why it may be left out: a side records its own change X so that a change of the row
+-- from the other side that had not seen X is judged concurrent with it. Such a change
+-- was made over there before X was applied there. If nothing of the row was queued
+-- there then, every such change had already crossed, and was judged here against X
+-- still queued (the judgement reads this side's queue). Every change made over there
+-- afterwards saw X. So no change can still arrive that X's entry would decide.
+-- The apply functions name their batch's clean crossings in the transaction's
+-- replicator.clean_crossings (ids, comma-separated); only for targets whose queue is
+-- written as their changes commit (trigger capture: WAL capture queues them later).
+--
+-- What it saves: absorbing a change was about a fifth of the time a batch took.
+
+-- Two servers: the target keeps the batch's clean crossings beside its ids, so that a
+-- source dequeuing after a crash (replicator reconcile) leaves them out too.
+ALTER TABLE replicator.applied_batch ADD COLUMN IF NOT EXISTS clean_ids bigint[] NOT NULL DEFAULT '{}';
+
+-- The clean crossings the apply functions named since the setting was last cleared.
+CREATE OR REPLACE FUNCTION replicator.clean_crossings()
+RETURNS bigint[]
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(string_to_array(nullif(current_setting('replicator.clean_crossings', true), ''),
+                                    ',')::bigint[], '{}')
+$$;
+
+-- The crossing changes p_ids, less the clean ones p_clean, recorded in their rows' clocks.
+CREATE OR REPLACE FUNCTION replicator.absorb_unclean(p_direction text, p_ids bigint[],
+                                                    p_clean bigint[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_ids bigint[] := ARRAY(SELECT unnest(p_ids) EXCEPT SELECT unnest(p_clean));
+BEGIN
+    IF v_ids <> '{}' THEN
+        PERFORM replicator.absorb_batch(p_direction, v_ids);
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
+                                                   p_final boolean DEFAULT false,
+                                                   OUT taken integer, OUT failed integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- Batches range from one change to thousands: a plan cached for a small one
+-- (plpgsql caches after a few calls) made large ones several times slower.
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    v_ids bigint[] := replicator.runnable_ids(p_direction, p_limit);
+    v_batch jsonb;
+    v_started timestamptz := clock_timestamp();
+BEGIN
+    taken := cardinality(v_ids);
+    failed := 0;
+    IF taken > 0 THEN
+        v_batch := replicator.outgoing(p_direction, v_ids);
+        PERFORM set_config('replicator.clean_crossings', '', true);
+        failed := replicator.apply_batch(p_direction, v_batch, p_final);
+        -- Absorbed before they leave the queue: the absorb functions read them there.
+        PERFORM replicator.absorb_unclean(p_direction, v_ids, replicator.clean_crossings());
+        DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (v_ids);
+        PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
+        PERFORM replicator.caught_up(p_direction);
+    END IF;
+END
+$$;
+
+-- The clean crossings go into replicator.applied_batch, where the applier reads them.
+CREATE OR REPLACE FUNCTION replicator.apply_remote(p_direction text, p_batch jsonb,
+                                                   p_final boolean DEFAULT false,
+                                                   OUT applied integer, OUT failed integer,
+                                                   OUT skipped integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- Batches range from one change to thousands: a plan cached for a small one
+-- (plpgsql caches after a few calls) made large ones several times slower.
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    v_done bigint[];
+    v_fresh jsonb;
+    v_started timestamptz := clock_timestamp();
+BEGIN
+    SELECT change_ids INTO v_done FROM replicator.applied_batch
+     WHERE direction = p_direction FOR UPDATE;
+    SELECT coalesce(jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), '[]'), count(*)
+      INTO v_fresh, applied
+      FROM jsonb_array_elements(p_batch) AS c
+     WHERE NOT ((c.value->>'id')::bigint = ANY (coalesce(v_done, '{}')));
+    skipped := jsonb_array_length(p_batch) - applied;
+    failed := 0;
+    PERFORM set_config('replicator.clean_crossings', '', true);
+    IF applied > 0 THEN
+        failed := replicator.apply_batch(p_direction, v_fresh, p_final);
+    END IF;
+    applied := applied - failed;
+    PERFORM replicator.log_batch(p_direction, applied + failed + skipped, failed, skipped, v_started);
+    INSERT INTO replicator.applied_batch (direction, change_ids, clean_ids)
+    SELECT p_direction, coalesce(array_agg((c.value->>'id')::bigint), '{}'),
+           replicator.clean_crossings()
+      FROM jsonb_array_elements(p_batch) AS c
+    ON CONFLICT (direction) DO UPDATE
+       SET change_ids = EXCLUDED.change_ids, clean_ids = EXCLUDED.clean_ids, applied_at = now();
+END
+$$;
+
+-- p_clean: the clean crossings among p_ids, which the source's clocks leave out.
+DROP FUNCTION IF EXISTS replicator.ack_batch(text, bigint[]);
+CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[],
+                                                p_clean bigint[] DEFAULT '{}')
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_gone integer;
+BEGIN
+    PERFORM replicator.absorb_unclean(p_direction, p_ids, p_clean);
+    DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids);
+    GET DIAGNOSTICS v_gone = ROW_COUNT;
+    PERFORM replicator.caught_up(p_direction);
+    RETURN v_gone;
+END
+$$;
+
 -- ==== the control schema's version ====
 -- The control schema's version: one row per numbered migration (sql/migrations/) that
 -- ran here. Deploy runs the missing ones, in order, in its transaction, and records
@@ -909,6 +1044,8 @@ INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (3, 'absorb_by_ids', '3cd63437c4d49100ff6bb6ea59742caa0c718690ffc356ab8ed71246390b9062');
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (4, 'crossing_cost', '2321672c2cb3a4bd1baf5f6a66fac7bf7202265232ce5189cd487e3e66492fb5');
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (5, 'clean_crossings', '4915515487ae3ecd4e3ac5ec44efcf592b7efdb031edf4a9a113f20e1c230826');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -1386,6 +1523,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1417,7 +1555,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4))
@@ -1585,8 +1724,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -1595,6 +1739,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -1620,7 +1767,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4))
@@ -1803,8 +1951,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -1824,6 +1977,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -2037,7 +2193,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'd6b8ab24946ed06b1c67679684d560ee452be874d98d0a3eb3dd583fc2e169ad', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', 'fbec6f3aec70ca671ed0886628d7d956531d9ab9685377403392836ea367558a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -2175,6 +2331,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -2222,7 +2379,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_5") OVER w AS "i_5",
            max(c.seen) FILTER (WHERE "w_5") OVER w AS "s_5",
            max(c.stamp) FILTER (WHERE "w_5") OVER w AS "t_5",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -2477,8 +2635,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -2493,6 +2656,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -2534,7 +2700,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_5") OVER w AS "i_5",
            max(c.seen) FILTER (WHERE "w_5") OVER w AS "s_5",
            max(c.stamp) FILTER (WHERE "w_5") OVER w AS "t_5",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -2821,8 +2988,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -2848,6 +3020,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -3070,7 +3245,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'ffb094a0bceb50b54439f65c814de7343ee82a706caaa9f694083f08c321597c', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'ea491dc52c13f459dbe0ee62e33542c69eae1d1b70400daafce9a8c40a0755a4', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3210,6 +3385,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -3241,7 +3417,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -3418,8 +3595,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -3428,6 +3610,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -3453,7 +3638,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -3662,8 +3848,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -3683,6 +3874,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -3898,7 +4092,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'f48e63d500a633170f93be3bca461e2b3bb3127d4446136dbad66e769db698f2', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '93a287e2404abfee9794b026611eae2dbdbaf59ddb8d28be2515f3ed6d59179e', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4041,6 +4235,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -4076,7 +4271,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -4274,8 +4470,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -4284,6 +4485,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -4313,7 +4517,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -4543,8 +4748,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -4564,6 +4774,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -4781,7 +4994,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '29c4dc181cba5922602062aca87232810548ce4b84ae0a852be8a5100576a7de', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'bab424dfc401003bbeee2a52cf7e22fc778eaef4818c8ed82ea4eebd0723d077', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4933,6 +5146,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -4980,7 +5194,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_5") OVER w AS "i_5",
            max(c.seen) FILTER (WHERE "w_5") OVER w AS "s_5",
            max(c.stamp) FILTER (WHERE "w_5") OVER w AS "t_5",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -5218,8 +5433,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -5234,6 +5454,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -5275,7 +5498,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_5") OVER w AS "i_5",
            max(c.seen) FILTER (WHERE "w_5") OVER w AS "s_5",
            max(c.stamp) FILTER (WHERE "w_5") OVER w AS "t_5",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -5545,8 +5769,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -5572,6 +5801,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -5792,7 +6024,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '837fd3c1a44c25e7c54c52f1d0a186ee4fcc9d77f2b60e5ed07d06aaf731e8a0', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '091444fb5d6c759dd0aba6ac5912724be935d3c3bbe29469db77241530ed77fc', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5936,6 +6168,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -5975,7 +6208,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
@@ -6185,8 +6419,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -6195,6 +6434,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -6228,7 +6470,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
@@ -6453,8 +6696,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -6474,6 +6722,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -6691,7 +6942,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'e60f3c7ff7c3b3936a65df094594ecdf0acf48241d99b3759a0783b9b0c44819', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '74bdb8d606f80b3387e769c8d838cda541cc49412c162841f71daddd1fc5e5dd', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -6817,6 +7068,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -6848,7 +7100,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
@@ -7020,8 +7273,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -7030,6 +7288,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -7055,7 +7316,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
@@ -7242,8 +7504,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -7263,6 +7530,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -7478,7 +7748,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '3ccc7db3098c7831d2f21e667ca9de64c9d5a66782432b0fdb7b4c73e179743e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '1ea591cba44b33b820af14a812be38388417a09de2eec09d178a458eedc20fed', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -7604,6 +7874,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -7635,7 +7906,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -7812,8 +8084,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -7822,6 +8099,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -7847,7 +8127,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -8056,8 +8337,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -8077,6 +8363,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -8292,7 +8581,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'ed25d9dfbe400315dc0edaf29442efe3b566bf3c7b888cd2c18f32b4498496e3', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '2620d5e85eaaf602f82b2dfb18706004b58d4bed3fa840afafcf948d36e98961', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8437,6 +8726,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -8472,7 +8762,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -8675,8 +8966,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -8685,6 +8981,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -8714,7 +9013,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -8949,8 +9249,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -8970,6 +9275,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -9189,7 +9497,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '4913a2abeba324992620b925f6724426330c8d1a5c232a54927c52b6c2d6f9a6', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '31415e297d363f75170dfabd14c8c89d4383b74bb05e58773b89345744f281d7', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9332,6 +9640,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -9367,7 +9676,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -9565,8 +9875,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -9575,6 +9890,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -9604,7 +9922,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -9834,8 +10153,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -9855,6 +10179,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -10072,7 +10399,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'bb478c47d76ff0dc40412218c0a9697fa2e0a08c017d1a0a58cbf188fdf42589', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '140ef1aaccb662f884d3d8318c499b2c67a69ea37132dd0fc17a4d872406fdad', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10220,6 +10547,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -10259,7 +10587,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -10483,8 +10812,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -10493,6 +10827,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -10526,7 +10863,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -10782,8 +11120,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -10803,6 +11146,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -11024,7 +11370,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'f6878897781430e15f8a6ad3b5560b1a9d548e61472917a40eb1698a878f99aa', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '8068a13e1578c83f8806f5cecd3669b076589615e856a231c856534933de69c2', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11173,6 +11519,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -11216,7 +11563,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
            max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
            max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -11458,8 +11806,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -11468,6 +11821,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -11505,7 +11861,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
            max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
            max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -11779,8 +12136,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -11800,6 +12162,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -12021,7 +12386,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '0d01038bbc3ce4035deb27311dc01fceebb6dfe03f3806ac2b6bed5ed45f163c', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '994566944465452b14bbbc5e787963214f29b4caf745a15f8948305b7d3aa0fe', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12182,6 +12547,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -12241,7 +12607,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_8") OVER w AS "i_8",
            max(c.seen) FILTER (WHERE "w_8") OVER w AS "s_8",
            max(c.stamp) FILTER (WHERE "w_8") OVER w AS "t_8",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -12563,8 +12930,13 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -12579,6 +12951,9 @@ IF v_written < v_wanted THEN
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -12632,7 +13007,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_8") OVER w AS "i_8",
            max(c.seen) FILTER (WHERE "w_8") OVER w AS "s_8",
            max(c.stamp) FILTER (WHERE "w_8") OVER w AS "t_8",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
@@ -12986,8 +13362,13 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")))[1],
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_batch skips them).
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -13013,6 +13394,9 @@ IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigi
         USING ERRCODE = 'serialization_failure';
 END IF;
 
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -13241,7 +13625,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '75e2502e326e73cdfc4f910eb8a0787bf59048eda2340893a99000817059da96', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', 'd6e77fd9abec0f7be09330f28f0a3d49614c3b1f246497a8f581e0a35d69a830', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18311,6 +18695,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('3a3ce661d344a5dc7e4e989533c7e8fc5ea9dd2761be4d685e36079fda475b0c');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('b2a1cc01f9255da8bd4d4682d746f8768cb7ffb068f4acfcc7473dbf5d44dea6');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 3a3ce661d344: control schema to version 4, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '3a3ce661d344a5dc7e4e989533c7e8fc5ea9dd2761be4d685e36079fda475b0c'));
+VALUES ('deploy', 'deployed bundle b2a1cc01f925: control schema to version 5, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'b2a1cc01f9255da8bd4d4682d746f8768cb7ffb068f4acfcc7473dbf5d44dea6'));

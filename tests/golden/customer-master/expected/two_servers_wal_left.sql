@@ -1,9 +1,10 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 9388610f1eab9c2c0bdbde88b6fca9c017e37064673e9d4acb3e7ac0774a7e13: control schema to version 4, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle bf8b0af544003be634050501cc365c70a34b0deebe1d1d9329a16834e5cfe381: control schema to version 5, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
 --   migrate control/0004_crossing_cost
+--   migrate control/0005_clean_crossings
 --   create  drift
 --   create  map/companies/to_left/apply
 --   create  map/contact_persons/to_left/apply
@@ -902,6 +903,140 @@ AS $$
 $$;
 DROP FUNCTION IF EXISTS replicator.outgoing_rows(text, bigint[], text);
 
+-- ==== migrate control/0005_clean_crossings ====
+-- Clean crossings: a change that crossed while its row had nothing queued on the other
+-- side (to be sent back) is not recorded in its own side's clocks.
+--
+-- Why it may be left out: a side records its own change X so that a change of the row
+-- from the other side that had not seen X is judged concurrent with it. Such a change
+-- was made over there before X was applied there. If nothing of the row was queued
+-- there then, every such change had already crossed, and was judged here against X
+-- still queued (the judgement reads this side's queue). Every change made over there
+-- afterwards saw X. So no change can still arrive that X's entry would decide.
+-- The apply functions name their batch's clean crossings in the transaction's
+-- replicator.clean_crossings (ids, comma-separated); only for targets whose queue is
+-- written as their changes commit (trigger capture: WAL capture queues them later).
+--
+-- What it saves: absorbing a change was about a fifth of the time a batch took.
+
+-- Two servers: the target keeps the batch's clean crossings beside its ids, so that a
+-- source dequeuing after a crash (replicator reconcile) leaves them out too.
+ALTER TABLE replicator.applied_batch ADD COLUMN IF NOT EXISTS clean_ids bigint[] NOT NULL DEFAULT '{}';
+
+-- The clean crossings the apply functions named since the setting was last cleared.
+CREATE OR REPLACE FUNCTION replicator.clean_crossings()
+RETURNS bigint[]
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(string_to_array(nullif(current_setting('replicator.clean_crossings', true), ''),
+                                    ',')::bigint[], '{}')
+$$;
+
+-- The crossing changes p_ids, less the clean ones p_clean, recorded in their rows' clocks.
+CREATE OR REPLACE FUNCTION replicator.absorb_unclean(p_direction text, p_ids bigint[],
+                                                    p_clean bigint[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_ids bigint[] := ARRAY(SELECT unnest(p_ids) EXCEPT SELECT unnest(p_clean));
+BEGIN
+    IF v_ids <> '{}' THEN
+        PERFORM replicator.absorb_batch(p_direction, v_ids);
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
+                                                   p_final boolean DEFAULT false,
+                                                   OUT taken integer, OUT failed integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- Batches range from one change to thousands: a plan cached for a small one
+-- (plpgsql caches after a few calls) made large ones several times slower.
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    v_ids bigint[] := replicator.runnable_ids(p_direction, p_limit);
+    v_batch jsonb;
+    v_started timestamptz := clock_timestamp();
+BEGIN
+    taken := cardinality(v_ids);
+    failed := 0;
+    IF taken > 0 THEN
+        v_batch := replicator.outgoing(p_direction, v_ids);
+        PERFORM set_config('replicator.clean_crossings', '', true);
+        failed := replicator.apply_batch(p_direction, v_batch, p_final);
+        -- Absorbed before they leave the queue: the absorb functions read them there.
+        PERFORM replicator.absorb_unclean(p_direction, v_ids, replicator.clean_crossings());
+        DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (v_ids);
+        PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
+        PERFORM replicator.caught_up(p_direction);
+    END IF;
+END
+$$;
+
+-- The clean crossings go into replicator.applied_batch, where the applier reads them.
+CREATE OR REPLACE FUNCTION replicator.apply_remote(p_direction text, p_batch jsonb,
+                                                   p_final boolean DEFAULT false,
+                                                   OUT applied integer, OUT failed integer,
+                                                   OUT skipped integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- Batches range from one change to thousands: a plan cached for a small one
+-- (plpgsql caches after a few calls) made large ones several times slower.
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    v_done bigint[];
+    v_fresh jsonb;
+    v_started timestamptz := clock_timestamp();
+BEGIN
+    SELECT change_ids INTO v_done FROM replicator.applied_batch
+     WHERE direction = p_direction FOR UPDATE;
+    SELECT coalesce(jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), '[]'), count(*)
+      INTO v_fresh, applied
+      FROM jsonb_array_elements(p_batch) AS c
+     WHERE NOT ((c.value->>'id')::bigint = ANY (coalesce(v_done, '{}')));
+    skipped := jsonb_array_length(p_batch) - applied;
+    failed := 0;
+    PERFORM set_config('replicator.clean_crossings', '', true);
+    IF applied > 0 THEN
+        failed := replicator.apply_batch(p_direction, v_fresh, p_final);
+    END IF;
+    applied := applied - failed;
+    PERFORM replicator.log_batch(p_direction, applied + failed + skipped, failed, skipped, v_started);
+    INSERT INTO replicator.applied_batch (direction, change_ids, clean_ids)
+    SELECT p_direction, coalesce(array_agg((c.value->>'id')::bigint), '{}'),
+           replicator.clean_crossings()
+      FROM jsonb_array_elements(p_batch) AS c
+    ON CONFLICT (direction) DO UPDATE
+       SET change_ids = EXCLUDED.change_ids, clean_ids = EXCLUDED.clean_ids, applied_at = now();
+END
+$$;
+
+-- p_clean: the clean crossings among p_ids, which the source's clocks leave out.
+DROP FUNCTION IF EXISTS replicator.ack_batch(text, bigint[]);
+CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[],
+                                                p_clean bigint[] DEFAULT '{}')
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_gone integer;
+BEGIN
+    PERFORM replicator.absorb_unclean(p_direction, p_ids, p_clean);
+    DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids);
+    GET DIAGNOSTICS v_gone = ROW_COUNT;
+    PERFORM replicator.caught_up(p_direction);
+    RETURN v_gone;
+END
+$$;
+
 -- ==== the control schema's version ====
 -- The control schema's version: one row per numbered migration (sql/migrations/) that
 -- ran here. Deploy runs the missing ones, in order, in its transaction, and records
@@ -921,6 +1056,8 @@ INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (3, 'absorb_by_ids', '3cd63437c4d49100ff6bb6ea59742caa0c718690ffc356ab8ed71246390b9062');
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (4, 'crossing_cost', '2321672c2cb3a4bd1baf5f6a66fac7bf7202265232ce5189cd487e3e66492fb5');
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (5, 'clean_crossings', '4915515487ae3ecd4e3ac5ec44efcf592b7efdb031edf4a9a113f20e1c230826');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -1398,6 +1535,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1429,7 +1567,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "company_code" character varying(4))
@@ -1597,8 +1736,9 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -1613,6 +1753,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'companies' AND v.side = 'left';
+
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -1638,7 +1779,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "company_code" character varying(4))
@@ -1821,8 +1963,9 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -1838,6 +1981,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'companies' AND v.side = 'left';
+
 END
 $write$;
 
@@ -2051,7 +2195,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'b9684b7766a427446501927dbfa00a94d9d9a09128e48ca027d9b77ba679430f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '3daa8f3f94cf0c4e389bf4ec744a349373e7632b1187ee26042ea5f16d236505', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -2186,6 +2330,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -2229,7 +2374,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
            max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
            max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -2470,8 +2616,9 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -2486,6 +2633,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'contact_persons' AND v.side = 'left';
+
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -2523,7 +2671,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
            max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
            max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -2796,8 +2945,9 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -2813,6 +2963,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'contact_persons' AND v.side = 'left';
+
 END
 $write$;
 
@@ -3034,7 +3185,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '88a86e91ee97ae1411a9988711e5130d269bbcea972bcf1d958f0a2e617a0bcd', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'cd2fb01019f9e54e8742651812a6cbe9c310fbd066d9ce0f2f9ff7b185018b9b', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3174,6 +3325,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -3205,7 +3357,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -3382,8 +3535,9 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -3398,6 +3552,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'customer_groups' AND v.side = 'left';
+
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -3423,7 +3578,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -3632,8 +3788,9 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -3649,6 +3806,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'customer_groups' AND v.side = 'left';
+
 END
 $write$;
 
@@ -3864,7 +4022,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '7339fa1c56aab0de69ca89214df578fe9284ddc2df41605afe2210543fbbf10c', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'e2c82e7aec2c56441d03748d6899430b335e1436ff041abb54cc5187c2252b60', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4007,6 +4165,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -4042,7 +4201,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -4240,8 +4400,9 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -4256,6 +4417,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'customer_payment_methods' AND v.side = 'left';
+
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -4285,7 +4447,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -4515,8 +4678,9 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -4532,6 +4696,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'customer_payment_methods' AND v.side = 'left';
+
 END
 $write$;
 
@@ -4749,7 +4914,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '1e4ea263a063182337b0ddd146f90e519791fbd3c57189bf6f54d0bdf54b1be2', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'bc59159db2327cdcedc3888916592f397416a70e29665f58264accc351596794', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4895,6 +5060,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -4934,7 +5100,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -5150,8 +5317,9 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -5172,6 +5340,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'customers_person' AND v.side = 'left';
+
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -5205,7 +5374,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -5453,8 +5623,9 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -5476,6 +5647,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'customers_person' AND v.side = 'left';
+
 END
 $write$;
 
@@ -5696,7 +5868,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '9ff3ee5cfd323a538b5fa6bf58f6f5975f7458edd0c672fe507a785477ce7f22', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '23ed65c9ad7b24476c278c1c29d5535dd1dd28aa1c1516f5701d1414fbb8b5b3', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5840,6 +6012,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -5879,7 +6052,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
@@ -6089,8 +6263,9 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -6105,6 +6280,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'loyalty_cards' AND v.side = 'left';
+
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -6138,7 +6314,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
@@ -6363,8 +6540,9 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -6380,6 +6558,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'loyalty_cards' AND v.side = 'left';
+
 END
 $write$;
 
@@ -6597,7 +6776,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '848a00fa02262503310e8704854e0095d2c00dce904938679e3dc6cfddbeaac1', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '56d001021e665f4b83952efc645af7258b7a893e89085a516bad58d6c932c0a0', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -6723,6 +6902,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -6754,7 +6934,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
@@ -6926,8 +7107,9 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -6942,6 +7124,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'name_affixes' AND v.side = 'left';
+
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -6967,7 +7150,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
@@ -7154,8 +7338,9 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -7171,6 +7356,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'name_affixes' AND v.side = 'left';
+
 END
 $write$;
 
@@ -7386,7 +7572,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'af5bf781de4623932034528f92aea980606943b020d1407423edffe41242f808', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '036475dd32d247d3ae3fe79d296f0ee0e04168150340556411a80758b2262a1b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -7512,6 +7698,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -7543,7 +7730,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -7720,8 +7908,9 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -7736,6 +7925,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'payment_days' AND v.side = 'left';
+
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -7761,7 +7951,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
            max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
            max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -7970,8 +8161,9 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -7987,6 +8179,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'payment_days' AND v.side = 'left';
+
 END
 $write$;
 
@@ -8202,7 +8395,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '90fb18ac74d00afee01516dea9ec3e60d50aec5a5939282219c8b2e409c07859', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '76caea7c8572d6ae4d28264f54c4a96c09d1e0c3baf3bfbc391c3e20a1eab52b', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8347,6 +8540,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -8382,7 +8576,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -8585,8 +8780,9 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -8601,6 +8797,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'payment_day_lines' AND v.side = 'left';
+
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -8630,7 +8827,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -8865,8 +9063,9 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -8882,6 +9081,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'payment_day_lines' AND v.side = 'left';
+
 END
 $write$;
 
@@ -9101,7 +9301,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'af866c3123ffa11a4da6608b06913193a0aa387b5ec311de0bc05ed5e5fa5832', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'ed6649aa94ad50901d077a0ba86ba0e2be24aa36c8ce320f197b17ef972263f0', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9244,6 +9444,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -9279,7 +9480,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -9477,8 +9679,9 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -9493,6 +9696,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'payment_schedules' AND v.side = 'left';
+
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -9522,7 +9726,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
            max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
            max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -9752,8 +9957,9 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -9769,6 +9975,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'payment_schedules' AND v.side = 'left';
+
 END
 $write$;
 
@@ -9986,7 +10193,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '67320f67671ba0d7dd879d696412120ffb65fe263e237e922208adfd0856f6c2', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'aa61b454249c4a6ae039777916f9051965f54a427fef216b95134a855ecd5376', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10134,6 +10341,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -10173,7 +10381,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -10397,8 +10606,9 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -10413,6 +10623,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'payment_schedule_lines' AND v.side = 'left';
+
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -10446,7 +10657,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
            max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
            max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -10702,8 +10914,9 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -10719,6 +10932,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'payment_schedule_lines' AND v.side = 'left';
+
 END
 $write$;
 
@@ -10940,7 +11154,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '288fe807ed3b37b3c0d2a46b1ce4d65f25d445ed31416488f36bc1457ae3e2e6', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '16d423fdd449e902e02a69de3470811176dbdd8b77e7954349fa95f937e9479c', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11089,6 +11303,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -11132,7 +11347,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
            max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
            max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -11374,8 +11590,9 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -11390,6 +11607,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'payment_terms' AND v.side = 'left';
+
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -11427,7 +11645,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
            max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
            max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -11701,8 +11920,9 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
 IF v_written < v_wanted THEN
@@ -11718,6 +11938,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'payment_terms' AND v.side = 'left';
+
 END
 $write$;
 
@@ -11939,7 +12160,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '5347876e165dca418c5a0a885436b91336cb81a4e81f9e075d9ab4481c32b1d2', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '7ccd1089a18dd47b703eab4c28508143a604f523b11f8991c295599022c48dc7', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12100,6 +12321,7 @@ DECLARE
     v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
     v_touched jsonb;   -- the keys of the rows written here
     v_outside jsonb;   -- the key of a row the batch would change outside the map's filter here
+    v_clean text;      -- the ids of the batch's clean crossings (see below)
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -12159,7 +12381,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_8") OVER w AS "i_8",
            max(c.seen) FILTER (WHERE "w_8") OVER w AS "s_8",
            max(c.stamp) FILTER (WHERE "w_8") OVER w AS "t_8",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -12481,8 +12704,9 @@ WITH incoming AS (
 SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1]
-  INTO v_wanted, v_written, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -12503,6 +12727,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'customers_organization' AND v.side = 'left';
+
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -12556,7 +12781,8 @@ WITH incoming AS (
            max(c.id) FILTER (WHERE "w_8") OVER w AS "i_8",
            max(c.seen) FILTER (WHERE "w_8") OVER w AS "s_8",
            max(c.stamp) FILTER (WHERE "w_8") OVER w AS "t_8",
-           bool_or(c.force) OVER w AS forced
+           bool_or(c.force) OVER w AS forced,
+           array_agg(c.id) OVER w AS change_ids
       FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
@@ -12910,8 +13136,9 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
-       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")))[1]
-  INTO v_wanted, v_written, v_inserted, v_touched, v_outside
+       (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")))[1],
+       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+  INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
     -- Undone with the statement: the row stays as it is, the change goes to the error log.
@@ -12933,6 +13160,7 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'customers_organization' AND v.side = 'left';
+
 END
 $write$;
 
@@ -13161,7 +13389,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'f35d1a29f68e050971e9c3d5aede6e68731ac99f176f66ae314fc8014efadbfc', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '151bed169f199697ebda5d22e52d2e3225e1193237e19e18a4414bf8d401ba5a', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17925,6 +18153,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('9388610f1eab9c2c0bdbde88b6fca9c017e37064673e9d4acb3e7ac0774a7e13');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('bf8b0af544003be634050501cc365c70a34b0deebe1d1d9329a16834e5cfe381');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 9388610f1eab: control schema to version 4, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '9388610f1eab9c2c0bdbde88b6fca9c017e37064673e9d4acb3e7ac0774a7e13'));
+VALUES ('deploy', 'deployed bundle bf8b0af54400: control schema to version 5, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'bf8b0af544003be634050501cc365c70a34b0deebe1d1d9329a16834e5cfe381'));

@@ -61,3 +61,18 @@ def test_later_writes_of_the_same_transaction_are_still_captured(project: Projec
     assert queued(project.left_url) == 1
     project.drain()
     assert rows(project.right_url, "SELECT group_code FROM cds.customer_group") == [("10",)]
+
+
+def test_a_key_change_and_a_delete_follow_on_the_other_side(project: Project) -> None:
+    with project.left() as erp:
+        erp.execute("INSERT INTO fno.loyalty_cards (card_number, tier) VALUES ('LC-1', 'Gold')")
+        erp.execute("UPDATE fno.loyalty_cards SET tier = 'Basic'")
+        # A new key: the old row goes on the other side, the new one comes.
+        erp.execute("UPDATE fno.loyalty_cards SET card_number = 'LC-2'")
+    assert rows(project.right_url, "SELECT card_number, tier FROM cds.loyalty_card") == [
+        ("LC-2", "Basic")
+    ]
+    with project.right() as crm:
+        crm.execute("DELETE FROM cds.loyalty_card")
+    assert rows(project.left_url, "SELECT count(*) FROM fno.loyalty_cards") == [(0,)]
+    assert queued(project.left_url) == 0

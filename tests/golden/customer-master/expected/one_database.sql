@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 59d42d96e8a3f266e768e284e02e2d39341238620d6a58f14446a77c40d9b25d: control schema to version 5, 109 to create, 0 to replace, 0 to drop
+-- bundle d53b29be22986e2de0634cb8fe7529181b8c201e5b185afb6e889d3e0f550b58: control schema to version 5, 109 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1779,7 +1779,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -2006,7 +2006,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -2380,7 +2380,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '6443c328ad042d365e26d3fc8405cb2fefc3ba4b22273874ba02be6cb3233ae3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '6fa1def1ae81c52416aa83c3c90ec1597ebe153bf1d0d1732bbfd38103b1d7a0', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -2709,7 +2709,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -2936,7 +2936,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -3310,7 +3310,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'f6d3be20c6fab3b129c1bbe74a7114c9d7149d265d813e4ebae287226a037d7b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'ae78d2a47a0ee979d9b479bf9fdc13c0f640cf3ef50f657a0446b4afb4289b3c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -3756,7 +3756,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -4109,7 +4109,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -4507,7 +4507,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '020e26ee3ed5626fb6360b051fff3269ed814dce91d5eb0a24b321fa3841a763', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'f372f579d2a855d33a553a5275cea33b603f225da5a64eccc1d6cd5447c639bf', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4946,7 +4946,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -5275,7 +5275,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -5665,7 +5665,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '422997ee443d8deef6cc663fcb0d2834ba6ec725a97d6601e58458743ef70218', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '032e1549977a8d381998fc712a6816e16f4ede238e6fa3fc5131494689b4b0de', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6019,7 +6019,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -6272,7 +6272,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -6650,7 +6650,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'f9acaa537f9ca3c95ef204ecfff1d7aecbaf05e79c0d084a1f0e0bc7f22d5c6b', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '9a032fb985f750025c7549dffcd705df8d242c8c3e933a2de2866194485245b3', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7004,7 +7004,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -7257,7 +7257,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -7635,7 +7635,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '0c0bfd84dc50e869aec24d05f8e9bf016fd5e9369aa67b9aaf5c63535a5eefa0', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '0c3ad88792e92a109dd6d9ae85dd1d391602119b3bec89d5ab78512446cc45b2', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8017,7 +8017,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -8295,7 +8295,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -8677,7 +8677,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '5f8863b252f0a1ace6e5264e92742bf7743d2545cde017466de56b8d66901a89', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '6276a259f2f9c0ec2bfbdda0656a3cc82678aa731b09c3de857bd20eed550d39', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9059,7 +9059,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -9337,7 +9337,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -9719,7 +9719,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '7280126640e8f47c6edd67cecfbdc630a89cc1495ef5d03658375b9de01c0397', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'e523a53dde1d5edc0b966890d92a343aac71f912f61302601f0714b754521bdc', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10162,7 +10162,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -10498,7 +10498,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -10892,7 +10892,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', 'f43428eb43be8a24bfd75e6f9d54d7e76c34d00cd3e38492b18bdaaf58227370', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', 'ff9e5ce559ea881bfade42442a5c13660fd2d999ddd1dae6f24d903cfce331ec', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11299,7 +11299,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -11605,7 +11605,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -11999,7 +11999,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'e4869d678c576f3b029c023a46582dddcd5fabe273134479638a34bb3336212e', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'b1d2682f414801c069a67e736110f8a888c4e0a966a06956f8d9e5cf3c35f1c7', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12398,7 +12398,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -12675,7 +12675,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -13057,7 +13057,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'e9434ae0cb0a16231cac4f4ef3f0316099e9994e5532e5cc79632253e5f84c28', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '0ed69e55eea7e9e58d84929789b0fe0b3eb968a6e61d0a7baa12185ef3506e19', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -13442,7 +13442,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -13719,7 +13719,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -14101,7 +14101,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '9e48402b1e85444cd7869b1b36c758d2a264a272a4adf6da34f88a2985e8c987', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '787a83ebf2c062888d33465c29808246406d77247527fb4241625417b8f4adbe', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -14436,7 +14436,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -14667,7 +14667,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -15045,7 +15045,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '81ee34d29f9be4adfe4516a2ff28672f1e77fca19f4e6a47c777cfffec35e582', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '2dcb0aadfded96b6c857de3b0f5b5b66d125e433699644b2ab8405a416cc110f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -15380,7 +15380,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -15611,7 +15611,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -15989,7 +15989,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '49416be2a7b2adb563b8e65fdb785d39d2d9aad2afe6d576c819e4b5802385a3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '1960548d951e6a7ae8cd12e5faeddedc58fb43df7756271f9597315ad99ce9f6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -16329,7 +16329,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -16582,7 +16582,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -16960,7 +16960,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '4d089f87c09b3d9c352075c4c0dca4aa891237147fb589aa7fec67160fcdb9ee', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'f1593364c8c07a2f06614d89960e97474814a7ba6d3c79bfeb97ff1b56459070', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17314,7 +17314,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -17567,7 +17567,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -17945,7 +17945,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '5ba116781aeaa6a45a1f66225dcd30ba7f3319ba30c3d1c518941316b27569bc', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'adbd0c0032418a074d413d3b015d66e67c03f0fad1ea7b9eb5b6d2ef9590a3b4', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18334,7 +18334,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -18617,7 +18617,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -19004,7 +19004,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '4abacaba020664cd475f5385c02397c38ac23c26236b07ce7376b66e84d145b7', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '66a4de35b1d3df799b1d47d5a4ab7c94593a621cfc5a8f1ce552b0ddee715c95', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -19393,7 +19393,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -19676,7 +19676,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -20063,7 +20063,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '4fc81cdf2df93fd589d8c7b0cf3aff515ca035621dd92ed99d3dd6ff55472312', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'ceaaffd6b32fb50de8f94b29fe7a41088daea14c1aa719466cd69976477eba70', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -20445,7 +20445,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -20723,7 +20723,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -21105,7 +21105,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'f2b8e30e63824ce300a9f6df8234e6386d125ce86cfd3ca9441b4108a7109ee1', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '9a1837f5dea6424ecddff448ecab337d08991058226778b727b8a09b122ec599', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -21487,7 +21487,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -21765,7 +21765,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -22147,7 +22147,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '3791b43c02875308593a5cdab47750b55c86246c0d631796405854ff10ae8edf', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '76789358922c7f16395c62569ef961d6096ce978805c0f0657415f53e643e692', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -22564,7 +22564,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -22872,7 +22872,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -23263,7 +23263,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '0488a9ec5071d40e9bd612cd05bd4569b0e3c3cd35fd1bade8a88c6b5f72864c', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '841970a4c373eca54cd4cc90cb55b2a6b4b47aeccedf5e13bba6fb6b0bf6908a', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -23680,7 +23680,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -23988,7 +23988,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -24379,7 +24379,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'a220f05e013f0c76094026c40506feb6e1e225197f38b28d6b4382e0b53d3b77', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '21c77cdfa91f5c8fe880e734fd22f3653585a5c7f4564b7bd7b151dd204afe5c', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -24819,7 +24819,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -25149,7 +25149,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -25541,7 +25541,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'b29ca27fd8e6d71f9d896c65cc7079b56aefd94dfd2af89a1865468c162f64b4', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '933de3fce41f4cf5559d747ab31539f7fb05d88a67fd1eab647789a8973b6f38', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -25981,7 +25981,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -26311,7 +26311,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -26703,7 +26703,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'c66e394b7592b83df0bdccc8decbf91a2ede703f321a4cac73aaba095d973cc0', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '339358e20f8fca2244744eb1024ed30c108fe3510185d662f8c552306cb0d6bd', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -27251,7 +27251,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -27683,7 +27683,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -28096,7 +28096,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', 'c125e52a9571029ecd11fb1d6c38fe7bb1b848b56b752be38ec4b83816a13a09', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '12c9aed592181f315a8c858bf365bbc8279a5871c812d37d3c19064bf831eb7e', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -28644,7 +28644,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -29076,7 +29076,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -29489,7 +29489,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '19e388e80826a462f30fdb5855f7b2456d79da1d505232ec0e2389a193b68ff0', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '1cc001ea3c541fe2d3c01331a282eeb4af3df54002a749a28660a14ed8c10685', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -39453,6 +39453,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('59d42d96e8a3f266e768e284e02e2d39341238620d6a58f14446a77c40d9b25d');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('d53b29be22986e2de0634cb8fe7529181b8c201e5b185afb6e889d3e0f550b58');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 59d42d96e8a3: control schema to version 5, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '59d42d96e8a3f266e768e284e02e2d39341238620d6a58f14446a77c40d9b25d'));
+VALUES ('deploy', 'deployed bundle d53b29be2298: control schema to version 5, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'd53b29be22986e2de0634cb8fe7529181b8c201e5b185afb6e889d3e0f550b58'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle b2a1cc01f9255da8bd4d4682d746f8768cb7ffb068f4acfcc7473dbf5d44dea6: control schema to version 5, 57 to create, 0 to replace, 0 to drop
+-- bundle 2d85fa95f656536b79f3aa083fa5669095f6cc6c846e8e6fcfefaeb11f9c61c2: control schema to version 5, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1727,7 +1727,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -1954,7 +1954,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -2193,7 +2193,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '30b319aada2240bbcd12b7406a0e3cc2697eca0c8569281c23409d9b0e0352a6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '117e7d89a2493d7a3515811566333ba33c055c0fd61a2201e5f78f2ddbc384e0', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -2617,7 +2617,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -2946,7 +2946,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -3193,7 +3193,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '41e677bec4402d69560ef9609f264f19feab8684ba0dd2e095a15323d05a633b', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '3a8b9cc06e612450a0b741674cf8548ec11e640d3a1b1a895277622b3ac51fb9', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3546,7 +3546,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -3799,7 +3799,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -4040,7 +4040,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '2fc294d240a7dc0ad2c9ebdaacb1a7bebd04abdb6bad35c7535a7f5c26c137d3', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '675b014d79f2ceaadc6e38d9401821c6297c3bab2ae7bf92baff751f97f98db2', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4421,7 +4421,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -4699,7 +4699,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -4942,7 +4942,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '84e7bf11117ce88547f68795bd0fd0b5451ca6d5faaf82720b40f04a5cb473c8', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '45fc8173fc26811ad5c0ff16abfeaa4d54ff5515696f84d3abcfbd3736ac6029', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5348,7 +5348,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -5654,7 +5654,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -5906,7 +5906,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '832b8b9ec9bc6d12d6ac7321d11892b72c436f84960e4d25371c6e6a5f9b2679', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '88520b5633482c6ec6fd64830135807834540d55880d2beae735a889a28de93b', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6304,7 +6304,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -6581,7 +6581,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -6824,7 +6824,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'd9225ed068e2556d8e18339e2674bbeeb5bee836e1fcbf8e61e67b0016cba264', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'e1a8261190925f9f62685f78d78d8e5cfae667808271f5df7af918f4cb82da38', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -7158,7 +7158,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -7389,7 +7389,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -7630,7 +7630,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'd16a8a812849e4fc73e5c856d09d039efb4b0c19d1673d7e5f6dd6b7c69d3687', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '87f951aa3a1c5dffac65ccc10d7d05fddce6ec6c97eae4c2c4ec6a008e82d91a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -7969,7 +7969,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -8222,7 +8222,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -8463,7 +8463,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '5217c92154db499f296c20bee917480d5df16c5945d7fd56eccd92adcd0e4e93', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '0ca256e65b3ff6df41caf9420f500b5ce15eb85a9986d7ae0ab872b6331e9430', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8851,7 +8851,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -9134,7 +9134,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -9379,7 +9379,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '43b49ba99607d5032f77c86dd58b64ecd547a6764f9e82ddedf1e509ef639b13', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '6c4abb9ff2b4ee063b54aa4175e451a54fa10c4bf8d4ec815e8751a680ccbf09', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9760,7 +9760,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -10038,7 +10038,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -10281,7 +10281,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '37ed3f107018707b793114b09055226aad25b7cfbd34bed2f8f4e9d24fd09ddc', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '1305cd3ef440eb358f830df7fe9edeba443a9587f94a572b007eb842a0c9c070', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10697,7 +10697,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -11005,7 +11005,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -11252,7 +11252,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '35e806fade63cf1f3ed7cd6af9db89bb0944dbeeca4b4fa63d30bccc9aaf5d30', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'f75d91204ce8b3cecb389be556474c2edf06f1d23c243639f292195371ad036f', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11691,7 +11691,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -12021,7 +12021,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -12268,7 +12268,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'b60b7b530e70291894f65c42440ed7a1c97a97bd6c5c7c48c259e2ef8724187a', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '05a758f251ffbc4305c2252553da33d1c959059f6adc3b1b3900dd238c05746e', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12815,7 +12815,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -13247,7 +13247,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -13507,7 +13507,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '67eef873f60524b10cf23f31ee9e8c578271803ab87f801ebb8abe1bd58bd791', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '16465219fecb34dae6ba92d9547861a9b817ac577491aaa944a6129b0cdfb91d', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18561,6 +18561,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('b2a1cc01f9255da8bd4d4682d746f8768cb7ffb068f4acfcc7473dbf5d44dea6');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('2d85fa95f656536b79f3aa083fa5669095f6cc6c846e8e6fcfefaeb11f9c61c2');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle b2a1cc01f925: control schema to version 5, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'b2a1cc01f9255da8bd4d4682d746f8768cb7ffb068f4acfcc7473dbf5d44dea6'));
+VALUES ('deploy', 'deployed bundle 2d85fa95f656: control schema to version 5, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '2d85fa95f656536b79f3aa083fa5669095f6cc6c846e8e6fcfefaeb11f9c61c2'));

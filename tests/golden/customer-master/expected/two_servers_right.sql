@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle b2a1cc01f9255da8bd4d4682d746f8768cb7ffb068f4acfcc7473dbf5d44dea6: control schema to version 5, 57 to create, 0 to replace, 0 to drop
+-- bundle 2d85fa95f656536b79f3aa083fa5669095f6cc6c846e8e6fcfefaeb11f9c61c2: control schema to version 5, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1727,7 +1727,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -1954,7 +1954,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -2193,7 +2193,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'fbec6f3aec70ca671ed0886628d7d956531d9ab9685377403392836ea367558a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', 'd625e1a955e873341b2bab2fba418fb3893ae3b7453f15525fa944ffa21a47b8', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -2638,7 +2638,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -2991,7 +2991,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -3245,7 +3245,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'ea491dc52c13f459dbe0ee62e33542c69eae1d1b70400daafce9a8c40a0755a4', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '43220a306079bb1568557ecb597f54a35bbd653174d00b7b965bcc89c4f91bd5', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3598,7 +3598,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -3851,7 +3851,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -4092,7 +4092,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '93a287e2404abfee9794b026611eae2dbdbaf59ddb8d28be2515f3ed6d59179e', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '3e5eb3268e541781a11d02eef2d23aea56cf6805b053175879bb46a6bbbb87c7', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4473,7 +4473,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -4751,7 +4751,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -4994,7 +4994,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'bab424dfc401003bbeee2a52cf7e22fc778eaef4818c8ed82ea4eebd0723d077', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'b61e02933de8bb2e1c7209b85051c517112e2dce52d9ad28ab32c132022174a3', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5436,7 +5436,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -5772,7 +5772,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -6024,7 +6024,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '091444fb5d6c759dd0aba6ac5912724be935d3c3bbe29469db77241530ed77fc', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', 'f20324d26851a10d419ea0f3c503b24b23fcc45387cadfd7edcb31855c9c601c', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6422,7 +6422,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -6699,7 +6699,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -6942,7 +6942,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '74bdb8d606f80b3387e769c8d838cda541cc49412c162841f71daddd1fc5e5dd', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '87f18892efe5d206faf677258618068ccbcb9ebd6c9736b2adac2e28a79da2ed', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -7276,7 +7276,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -7507,7 +7507,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -7748,7 +7748,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '1ea591cba44b33b820af14a812be38388417a09de2eec09d178a458eedc20fed', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'ab49bf6e229f320d26e19070fe427a0689327ea0beb63d3806604e250411383a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -8087,7 +8087,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -8340,7 +8340,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -8581,7 +8581,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '2620d5e85eaaf602f82b2dfb18706004b58d4bed3fa840afafcf948d36e98961', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '4bef61e951361cb876c604ead2ff372250e48fbe8fd8f886e0ea50d8b6e734ac', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8969,7 +8969,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -9252,7 +9252,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -9497,7 +9497,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '31415e297d363f75170dfabd14c8c89d4383b74bb05e58773b89345744f281d7', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'f8dd5a1dd25507df59ba55ad0be0bcd2f5fcae3991159568cfd969fbc081d396', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9878,7 +9878,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -10156,7 +10156,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -10399,7 +10399,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '140ef1aaccb662f884d3d8318c499b2c67a69ea37132dd0fc17a4d872406fdad', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'd62ef538cb0ce97356e9802bea56128217b8851d18f0cc6f2d66673def508b50', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10815,7 +10815,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -11123,7 +11123,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -11370,7 +11370,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '8068a13e1578c83f8806f5cecd3669b076589615e856a231c856534933de69c2', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', 'a8c6d1dbe92ef19f07d0152bdf263e25bddee2b652f72161f088b5890ecf8617', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11809,7 +11809,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -12139,7 +12139,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -12386,7 +12386,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '994566944465452b14bbbc5e787963214f29b4caf745a15f8948305b7d3aa0fe', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '2299a6eb37680dc43ccaf98d0a957e2a5e6b2d25c678ca4f410cf8353ec549c6', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12933,7 +12933,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
@@ -13365,7 +13365,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")))[1],
        -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
        -- here. Every change made here after this one saw them, so their own side need
-       -- not record them in its clocks (replicator.absorb_batch skips them).
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
        (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
          WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
@@ -13625,7 +13625,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', 'd6e77fd9abec0f7be09330f28f0a3d49614c3b1f246497a8f581e0a35d69a830', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', 'a8880d17587c605386d0c9fbfc98e4fa388aa30d04e89842eb0010bfb6e801da', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18695,6 +18695,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('b2a1cc01f9255da8bd4d4682d746f8768cb7ffb068f4acfcc7473dbf5d44dea6');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('2d85fa95f656536b79f3aa083fa5669095f6cc6c846e8e6fcfefaeb11f9c61c2');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle b2a1cc01f925: control schema to version 5, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'b2a1cc01f9255da8bd4d4682d746f8768cb7ffb068f4acfcc7473dbf5d44dea6'));
+VALUES ('deploy', 'deployed bundle 2d85fa95f656: control schema to version 5, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '2d85fa95f656536b79f3aa083fa5669095f6cc6c846e8e6fcfefaeb11f9c61c2'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle bf8b0af544003be634050501cc365c70a34b0deebe1d1d9329a16834e5cfe381: control schema to version 5, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 7c66c225e527a3a25fcf39384d5768c7f59e65f5885f0a565bbca7f6837a4da0: control schema to version 5, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1737,7 +1737,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -1964,7 +1964,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -2195,7 +2195,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '3daa8f3f94cf0c4e389bf4ec744a349373e7632b1187ee26042ea5f16d236505', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '5340195ad10e346ec48e1d38b1a64e26a16de853a656e5b724afdd8a167b3eba', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -2617,7 +2617,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -2946,7 +2946,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -3185,7 +3185,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'cd2fb01019f9e54e8742651812a6cbe9c310fbd066d9ce0f2f9ff7b185018b9b', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '115ade2f677ecbede54f1447a6210d426dbc737c4a64407492cf6ad446a64198', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3536,7 +3536,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -3789,7 +3789,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -4022,7 +4022,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'e2c82e7aec2c56441d03748d6899430b335e1436ff041abb54cc5187c2252b60', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'c6b6e1eb319d5aee31a6510da02108af0ca7cc26af8b43fb23d937f8e8c2f23b', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4401,7 +4401,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -4679,7 +4679,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -4914,7 +4914,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'bc59159db2327cdcedc3888916592f397416a70e29665f58264accc351596794', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '378869e4b5173404ee6f72937687e2353da0aaa3dc733eb289be9efff46714d2', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5318,7 +5318,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
@@ -5624,7 +5624,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
@@ -5868,7 +5868,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '23ed65c9ad7b24476c278c1c29d5535dd1dd28aa1c1516f5701d1414fbb8b5b3', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'ed22fd501db8add05ae2223a17bd01ded0ebe3187d7450fcab7638f6fde35606', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6264,7 +6264,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -6541,7 +6541,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -6776,7 +6776,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '56d001021e665f4b83952efc645af7258b7a893e89085a516bad58d6c932c0a0', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'f637e8deddeecfda11e756cd06b5dd48eb66668488d066ba3f5f82b4bc4e87ac', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -7108,7 +7108,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -7339,7 +7339,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -7572,7 +7572,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '036475dd32d247d3ae3fe79d296f0ee0e04168150340556411a80758b2262a1b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '967a023d8ccb91242c77f7ce6850af5688e4f0b310f036bffc6cdfa72ed8b1d8', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -7909,7 +7909,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -8162,7 +8162,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -8395,7 +8395,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '76caea7c8572d6ae4d28264f54c4a96c09d1e0c3baf3bfbc391c3e20a1eab52b', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'a52adcbfe2d8d046a7eca4bda28fa6186e73663061d2a60af3309e5984c05922', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8781,7 +8781,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -9064,7 +9064,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -9301,7 +9301,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'ed6649aa94ad50901d077a0ba86ba0e2be24aa36c8ce320f197b17ef972263f0', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'e77d31d4cd78a44e8b95461af06479f1d691df99feda5dedba9ecfbfc8638037', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9680,7 +9680,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -9958,7 +9958,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -10193,7 +10193,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'aa61b454249c4a6ae039777916f9051965f54a427fef216b95134a855ecd5376', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '17e28cd9d41d6ec35acc8a133608b1e2a08a8691db3318151144a8c335021a1e', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10607,7 +10607,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -10915,7 +10915,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -11154,7 +11154,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '16d423fdd449e902e02a69de3470811176dbdd8b77e7954349fa95f937e9479c', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '2c6a60ab34c0ac6988d42ee465b0e0d5e1c301cdb1f94323d28792819f9a704b', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11591,7 +11591,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -11921,7 +11921,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -12160,7 +12160,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '7ccd1089a18dd47b703eab4c28508143a604f523b11f8991c295599022c48dc7', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '651259fd59992286d0e1e007ca10ca8d309dffe1ae26a426750204445665a9c6', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12705,7 +12705,7 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
@@ -13137,7 +13137,7 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")))[1],
-       NULL  -- this side's changes are not in its queue until decoded (WAL): none is clean
+       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
@@ -13389,7 +13389,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '151bed169f199697ebda5d22e52d2e3225e1193237e19e18a4414bf8d401ba5a', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '7eb91b19df85ab15731feb73dcba9f291065a0d60f7fd400438c42973293510e', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18153,6 +18153,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('bf8b0af544003be634050501cc365c70a34b0deebe1d1d9329a16834e5cfe381');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('7c66c225e527a3a25fcf39384d5768c7f59e65f5885f0a565bbca7f6837a4da0');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle bf8b0af54400: control schema to version 5, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'bf8b0af544003be634050501cc365c70a34b0deebe1d1d9329a16834e5cfe381'));
+VALUES ('deploy', 'deployed bundle 7c66c225e527: control schema to version 5, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '7c66c225e527a3a25fcf39384d5768c7f59e65f5885f0a565bbca7f6837a4da0'));

@@ -39,7 +39,7 @@ RELEASED = {
     2: "1d5ee8ab301236bbe603f960861bb523d3f6c221d5b1ba82487c4b17cc77f2d8",
     3: "3cd63437c4d49100ff6bb6ea59742caa0c718690ffc356ab8ed71246390b9062",
     4: "2321672c2cb3a4bd1baf5f6a66fac7bf7202265232ce5189cd487e3e66492fb5",
-    5: "4915515487ae3ecd4e3ac5ec44efcf592b7efdb031edf4a9a113f20e1c230826",
+    5: "6198694a81c6e1b98baa1b6607bd1713a2f75c8089935ffdf269aa3de85af1e5",
 }
 
 GROUPS = "INSERT INTO fno.customer_groups VALUES ('usmf', '10', NULL), ('usmf', '20', 'Retail')"

@@ -7,9 +7,11 @@
 -- there then, every such change had already crossed, and was judged here against X
 -- still queued (the judgement reads this side's queue). Every change made over there
 -- afterwards saw X. So no change can still arrive that X's entry would decide.
+-- (With WAL capture over there, a change committed before the applier's round began
+-- was read from the slot, so it is queued; one committed since takes the row's clock
+-- when it is decoded, or crosses as the row is then: either way it saw X.)
 -- The apply functions name their batch's clean crossings in the transaction's
--- replicator.clean_crossings (ids, comma-separated); only for targets whose queue is
--- written as their changes commit (trigger capture: WAL capture queues them later).
+-- replicator.clean_crossings (ids, comma-separated).
 --
 -- What it saves: absorbing a change was about a fifth of the time a batch took.
 

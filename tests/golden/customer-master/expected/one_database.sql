@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle d53b29be22986e2de0634cb8fe7529181b8c201e5b185afb6e889d3e0f550b58: control schema to version 5, 109 to create, 0 to replace, 0 to drop
+-- bundle 4e749db7c53f4b132706754df5df6b099f678192e7d1ebeef745951317826553: control schema to version 5, 109 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -953,9 +953,11 @@ DROP FUNCTION IF EXISTS replicator.outgoing_rows(text, bigint[], text);
 -- there then, every such change had already crossed, and was judged here against X
 -- still queued (the judgement reads this side's queue). Every change made over there
 -- afterwards saw X. So no change can still arrive that X's entry would decide.
+-- (With WAL capture over there, a change committed before the applier's round began
+-- was read from the slot, so it is queued; one committed since takes the row's clock
+-- when it is decoded, or crosses as the row is then: either way it saw X.)
 -- The apply functions name their batch's clean crossings in the transaction's
--- replicator.clean_crossings (ids, comma-separated); only for targets whose queue is
--- written as their changes commit (trigger capture: WAL capture queues them later).
+-- replicator.clean_crossings (ids, comma-separated).
 --
 -- What it saves: absorbing a change was about a fifth of the time a batch took.
 
@@ -1097,7 +1099,7 @@ VALUES (3, 'absorb_by_ids', '3cd63437c4d49100ff6bb6ea59742caa0c718690ffc356ab8ed
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (4, 'crossing_cost', '2321672c2cb3a4bd1baf5f6a66fac7bf7202265232ce5189cd487e3e66492fb5');
 INSERT INTO replicator.schema_migration (version, name, sha256)
-VALUES (5, 'clean_crossings', '4915515487ae3ecd4e3ac5ec44efcf592b7efdb031edf4a9a113f20e1c230826');
+VALUES (5, 'clean_crossings', '6198694a81c6e1b98baa1b6607bd1713a2f75c8089935ffdf269aa3de85af1e5');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -39453,6 +39455,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('d53b29be22986e2de0634cb8fe7529181b8c201e5b185afb6e889d3e0f550b58');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('4e749db7c53f4b132706754df5df6b099f678192e7d1ebeef745951317826553');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle d53b29be2298: control schema to version 5, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'd53b29be22986e2de0634cb8fe7529181b8c201e5b185afb6e889d3e0f550b58'));
+VALUES ('deploy', 'deployed bundle 4e749db7c53f: control schema to version 5, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '4e749db7c53f4b132706754df5df6b099f678192e7d1ebeef745951317826553'));

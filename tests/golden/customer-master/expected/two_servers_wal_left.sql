@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 7c66c225e527a3a25fcf39384d5768c7f59e65f5885f0a565bbca7f6837a4da0: control schema to version 5, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle ccae436f320080cd41d98350d5feaca5992d83efa41f6a48905398071061b570: control schema to version 5, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -913,9 +913,11 @@ DROP FUNCTION IF EXISTS replicator.outgoing_rows(text, bigint[], text);
 -- there then, every such change had already crossed, and was judged here against X
 -- still queued (the judgement reads this side's queue). Every change made over there
 -- afterwards saw X. So no change can still arrive that X's entry would decide.
+-- (With WAL capture over there, a change committed before the applier's round began
+-- was read from the slot, so it is queued; one committed since takes the row's clock
+-- when it is decoded, or crosses as the row is then: either way it saw X.)
 -- The apply functions name their batch's clean crossings in the transaction's
--- replicator.clean_crossings (ids, comma-separated); only for targets whose queue is
--- written as their changes commit (trigger capture: WAL capture queues them later).
+-- replicator.clean_crossings (ids, comma-separated).
 --
 -- What it saves: absorbing a change was about a fifth of the time a batch took.
 
@@ -1057,7 +1059,7 @@ VALUES (3, 'absorb_by_ids', '3cd63437c4d49100ff6bb6ea59742caa0c718690ffc356ab8ed
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (4, 'crossing_cost', '2321672c2cb3a4bd1baf5f6a66fac7bf7202265232ce5189cd487e3e66492fb5');
 INSERT INTO replicator.schema_migration (version, name, sha256)
-VALUES (5, 'clean_crossings', '4915515487ae3ecd4e3ac5ec44efcf592b7efdb031edf4a9a113f20e1c230826');
+VALUES (5, 'clean_crossings', '6198694a81c6e1b98baa1b6607bd1713a2f75c8089935ffdf269aa3de85af1e5');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -1737,7 +1739,14 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -1753,7 +1762,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'companies' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -1964,7 +1975,14 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -1981,7 +1999,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'companies' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -2195,7 +2215,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '5340195ad10e346ec48e1d38b1a64e26a16de853a656e5b724afdd8a167b3eba', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'b6983ed2a997969ef0ab36afd6380f1cdd62306fc38dbd584b7e7ce7a1746b4b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -2617,7 +2637,14 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -2633,7 +2660,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'contact_persons' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -2946,7 +2975,14 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -2963,7 +2999,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'contact_persons' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -3185,7 +3223,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '115ade2f677ecbede54f1447a6210d426dbc737c4a64407492cf6ad446a64198', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'e657bc068c119cf110519d310a1a28c02f5e912148147ffa4d8c2e2471ca0821', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3536,7 +3574,14 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -3552,7 +3597,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'customer_groups' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -3789,7 +3836,14 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -3806,7 +3860,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'customer_groups' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -4022,7 +4078,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'c6b6e1eb319d5aee31a6510da02108af0ca7cc26af8b43fb23d937f8e8c2f23b', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '1b3045b6437287d9906a1bdcd8932df43ab352c6cfd9b56c520455a8db257865', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4401,7 +4457,14 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -4417,7 +4480,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'customer_payment_methods' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -4679,7 +4744,14 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -4696,7 +4768,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'customer_payment_methods' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -4914,7 +4988,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '378869e4b5173404ee6f72937687e2353da0aaa3dc733eb289be9efff46714d2', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '196ab2cdd514a68a89f1cf1d3a76ea21c81dca98424ddda128b3b12cc5703944', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5318,7 +5392,14 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
@@ -5340,7 +5421,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'customers_person' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -5624,7 +5707,14 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
@@ -5647,7 +5737,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'customers_person' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -5868,7 +5960,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'ed22fd501db8add05ae2223a17bd01ded0ebe3187d7450fcab7638f6fde35606', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '21c525733b3ee3b9304fe9e6502e1e78c2fd85bcd296299b2a465b418b6515e4', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6264,7 +6356,14 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -6280,7 +6379,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'loyalty_cards' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -6541,7 +6642,14 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -6558,7 +6666,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'loyalty_cards' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -6776,7 +6886,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'f637e8deddeecfda11e756cd06b5dd48eb66668488d066ba3f5f82b4bc4e87ac', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'ff844866c73d1b355012ccd2365bd03f0aba0bb070839953956a9166235bc003', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -7108,7 +7218,14 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -7124,7 +7241,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'name_affixes' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -7339,7 +7458,14 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -7356,7 +7482,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'name_affixes' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -7572,7 +7700,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '967a023d8ccb91242c77f7ce6850af5688e4f0b310f036bffc6cdfa72ed8b1d8', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '90e793f24d56fcbfdb23f6cd7351d9a7fad5be38e9a3e3ef3565d42a7d8384b3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -7909,7 +8037,14 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -7925,7 +8060,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'payment_days' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -8162,7 +8299,14 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1") IS DISTINCT FROM (j."c_1")))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -8179,7 +8323,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'payment_days' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -8395,7 +8541,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'a52adcbfe2d8d046a7eca4bda28fa6186e73663061d2a60af3309e5984c05922', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'a8bcba0ed61886d1c53779f0c746cd65dff67b90675cb7cf5edd5df976baef4b', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8781,7 +8927,14 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -8797,7 +8950,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'payment_day_lines' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -9064,7 +9219,14 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -9081,7 +9243,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'payment_day_lines' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -9301,7 +9465,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'e77d31d4cd78a44e8b95461af06479f1d691df99feda5dedba9ecfbfc8638037', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'e229ee0db4d53c06a1624a53dfd814a31bafb0a1662897182818f12f822d1a7d', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9680,7 +9844,14 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -9696,7 +9867,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'payment_schedules' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -9958,7 +10131,14 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -9975,7 +10155,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'payment_schedules' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -10193,7 +10375,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '17e28cd9d41d6ec35acc8a133608b1e2a08a8691db3318151144a8c335021a1e', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'a0a8afbcd61c719b9b3d061b5b14d61f49c32fbb0bab7b6778ef8e122c09442b', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10607,7 +10789,14 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -10623,7 +10812,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'payment_schedule_lines' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -10915,7 +11106,14 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -10932,7 +11130,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'payment_schedule_lines' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -11154,7 +11354,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '2c6a60ab34c0ac6988d42ee465b0e0d5e1c301cdb1f94323d28792819f9a704b', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '3199b0f84e891f598e5e65368ddbc1be704629591a332af70321b771ef56dfef', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11591,7 +11791,14 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -11607,7 +11814,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'payment_terms' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -11921,7 +12130,14 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 
@@ -11938,7 +12154,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'payment_terms' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -12160,7 +12378,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '651259fd59992286d0e1e007ca10ca8d309dffe1ae26a426750204445665a9c6', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '7b3c17645db28ae588408f2fac340c9bf2854612b79c9c5126ece960c15ff03f', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12705,7 +12923,14 @@ SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding
        (SELECT written FROM removed),
        jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.present AND NOT j.exists_after AND NOT j.holding))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE j.present AND NOT j.exists_after AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
@@ -12727,7 +12952,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'customers_organization' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -13137,7 +13364,14 @@ SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.presen
            FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
        jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding),
        (array_agg(j.own_key) FILTER (WHERE j.outside AND j.exists_after AND NOT j.holding                                       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")))[1],
-       NULL  -- none is clean: this side's changes reach its queue only once decoded (WAL), or never
+       -- Clean crossings: this batch's changes of rows that had nothing of theirs queued
+       -- here. Every change made here after this one saw them, so their own side need
+       -- not record them in its clocks (replicator.absorb_unclean leaves them out).
+       -- (WAL capture: a change of the row committed before this round began was read
+       -- from the slot, so it is queued; one committed since takes this row's clock when
+       -- decoded, or crosses as the row is now: either way it saw these.)
+       (SELECT string_agg(x.id::text, ',') FROM planned AS j CROSS JOIN unnest(j.change_ids) AS x(id)
+         WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND j.queued_upto = 0 AND NOT j.forced AND NOT j.waiting)
   INTO v_wanted, v_written, v_inserted, v_touched, v_outside, v_clean
   FROM planned AS j;
 IF v_outside IS NOT NULL THEN
@@ -13160,7 +13394,9 @@ UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
  WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
    AND v.map_name = 'customers_organization' AND v.side = 'left';
-
+PERFORM set_config('replicator.clean_crossings',
+                   concat_ws(',', nullif(current_setting('replicator.clean_crossings', true), ''), v_clean),
+                   true);
 END
 $write$;
 
@@ -13389,7 +13625,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '7eb91b19df85ab15731feb73dcba9f291065a0d60f7fd400438c42973293510e', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '477d8e577ea5c8e6fb67ad7df4c6b12ab4b5ae66a298f653fbd445405b9f3a6a', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18153,6 +18389,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('7c66c225e527a3a25fcf39384d5768c7f59e65f5885f0a565bbca7f6837a4da0');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('ccae436f320080cd41d98350d5feaca5992d83efa41f6a48905398071061b570');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 7c66c225e527: control schema to version 5, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '7c66c225e527a3a25fcf39384d5768c7f59e65f5885f0a565bbca7f6837a4da0'));
+VALUES ('deploy', 'deployed bundle ccae436f3200: control schema to version 5, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'ccae436f320080cd41d98350d5feaca5992d83efa41f6a48905398071061b570'));

@@ -5,9 +5,9 @@ killed between the target's commit and the source's dequeue) against the real
 databases and against a pure-Python model of the rules (tests/convergence_model.py).
 After a final drain both databases must hold what the model holds, row for row on each
 side; for every policy but manual the model's two sides are equal, so the databases'
-are; and each side's clocks hold every change of the other's it applied, claiming no
-more of their own than the other side holds (a clean crossing is recorded only where
-it arrived: see sql/migrations/0005_clean_crossings.sql).
+are; and no side's clock claims more of its own writes than the other side's clock
+holds of them (a clean crossing is recorded only where it arrived, so the two need not
+be equal: see sql/migrations/0005_clean_crossings.sql).
 
 Shrinking hands back the shortest history that breaks it.
 
@@ -361,9 +361,9 @@ class History(RuleBasedStateMachine):
         self.check_clocks()
 
     def check_clocks(self) -> None:
-        """Each side's clocks hold every change of the other side's it applied, and claim
-        no more of their own writes than the other side holds of them (a clean crossing
-        is recorded only where it arrived)."""
+        """No side's clock claims more of its own writes, per field and for the row, than
+        the other side's clock holds of them (a clean crossing is recorded only where it
+        arrived)."""
         left, right = self.clocks("left"), self.clocks("right")
         for key in left.keys() | right.keys():
             for label in ("", "a", "b", "c"):

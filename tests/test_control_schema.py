@@ -40,6 +40,7 @@ RELEASED = {
     3: "3cd63437c4d49100ff6bb6ea59742caa0c718690ffc356ab8ed71246390b9062",
     4: "2321672c2cb3a4bd1baf5f6a66fac7bf7202265232ce5189cd487e3e66492fb5",
     5: "6198694a81c6e1b98baa1b6607bd1713a2f75c8089935ffdf269aa3de85af1e5",
+    6: "f05937b2438d8f4459a6edea6439814d590f46431d6e1ec58d890eb136bb4363",
 }
 
 GROUPS = "INSERT INTO fno.customer_groups VALUES ('usmf', '10', NULL), ('usmf', '20', 'Retail')"

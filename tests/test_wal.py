@@ -247,6 +247,70 @@ def test_a_large_transaction_is_read_a_bounded_chunk_at_a_time(project: Project)
     assert rows(project.right_url, "SELECT count(*) FROM crm.items") == [(20000,)]
 
 
+def test_one_read_of_many_small_transactions_queues_them_in_one_transaction(
+    project: Project,
+) -> None:
+    """Not a transaction per source transaction: under many small writes that cost
+    more than the capture itself. Its commit records the last one as read, and each
+    change keeps its own commit time (newest_wins compares them)."""
+    for n in range(50):
+        committed(project.left_url, f"INSERT INTO erp.items (code, name) VALUES ('K{n}', 'k')")
+    listener = Listener(project.left_url, "erp", limit=1000)
+    listener.open()
+    try:
+        assert listener.poll() == 50
+        assert rows(
+            project.left_url,
+            "SELECT count(*), count(DISTINCT q.xmin::text),"
+            "       count(*) FILTER (WHERE q.stamp = replicator.commit_stamp(i.xmin))"
+            "  FROM replicator.change_queue AS q JOIN erp.items AS i ON i.code = q.key->>'code'",
+        ) == [(50, 1, 50)]
+        assert listener.poll() == 0
+    finally:
+        listener.close()
+    project.drain()
+    assert rows(project.right_url, "SELECT count(*) FROM crm.items") == [(50,)]
+
+
+def test_a_change_read_after_the_replicator_wrote_its_row_crosses_as_the_row_is_now(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The left's update of K1 commits after a round has read the left's slot and
+    before it writes the right's update of K1 there; the next round reads that
+    update together with a later transaction. Compared with the later one's commit,
+    the update would look as if it knew the right's write, and win over there while
+    the left kept the right's value. Compared with its own, it is late: the row
+    crosses as it is now, and both sides end equal."""
+    for code in ("K1", "K2"):
+        committed(project.left_url, f"INSERT INTO erp.items (code, name) VALUES ('{code}', 'first')")
+    project.drain()
+    committed(project.right_url, "UPDATE crm.items SET name = 'right' WHERE code = 'K1'")
+    reads = Counter[bool]()
+    queue_committed = Listener.queue_committed
+
+    def read_then_write(listener: Listener, most: int, stopping: Callable[[], bool]) -> int:
+        left = listener.label.startswith("erp")  # "erp", or "erp+crm" in one database
+        reads[left] += 1
+        if left and reads[left] == 2:
+            committed(project.left_url, "UPDATE erp.items SET name = 'later' WHERE code = 'K2'")
+        queued_now = queue_committed(listener, most, stopping)
+        if left and reads[left] == 1:
+            committed(project.left_url, "UPDATE erp.items SET name = 'early' WHERE code = 'K1'")
+        return queued_now
+
+    monkeypatch.setattr(Listener, "queue_committed", read_then_write)
+    project.drain()
+    assert reads[True] >= 2
+    assert rows(project.left_url, "SELECT code, name FROM erp.items ORDER BY code") == [
+        ("K1", "right"),
+        ("K2", "later"),
+    ]
+    assert rows(project.right_url, "SELECT code, name FROM crm.items ORDER BY code") == [
+        ("K1", "right"),
+        ("K2", "later"),
+    ]
+
+
 def test_a_slot_moves_on_while_its_tables_are_idle(
     project: Project, fresh_db: Callable[[ThrowawayServer], str], pg: ThrowawayServer
 ) -> None:

@@ -182,7 +182,7 @@ class Applier:
                 listener = Listener(
                     self.config.side(role).conninfo,
                     self.config.label(role),
-                    limit=self.batch_size,
+                    limit=self.read_per_round,
                 )
                 self._listeners[role] = listener
                 try:

@@ -3,11 +3,14 @@
 psycopg 3 has no replication protocol, so the slot is read with SQL:
 ``pg_logical_slot_peek_changes`` through a server-side cursor, a bounded number
 of rows in memory at a time, so a transaction of a million rows never sits in
-Python whole. Each source transaction becomes one transaction on the same
-database that queues its changes (``replicator.capture_wal``) and records the
-source commit position as the progress of the ``replicator_capture`` origin.
-Only then is the slot advanced. A crash between the two replays transactions
-whose position the origin already holds, and they are skipped: exactly once.
+Python whole. What one poll reads, whole source transactions, becomes one
+transaction on the same database that queues their changes
+(``replicator.capture_wal``, each change tagged with its transaction's commit
+position and time) and records the last one's commit position as the progress of the
+``replicator_capture`` origin. Only then is the slot advanced. A crash between the
+two replays transactions whose position the origin already holds, and they are
+skipped: exactly once. (A transaction of its own per source transaction cost more
+than the capture itself under many small writes: four statements and a commit each.)
 
 ``queue_committed`` reads up to where the WAL stood when it was called
 (``upto_lsn``), and at most about as many changes as it is told, so writers
@@ -34,8 +37,9 @@ from replicator.core.errors import ReplicatorError
 from replicator.inspect.connections import open_connection, under_origin
 from replicator.maps.config import redacted
 
-# Decoded messages of one transaction held in memory before they are handed to the
-# database; a larger transaction is queued in several calls within one transaction.
+# Decoded messages held in memory before they are handed to the database, in one
+# capture_wal call; a poll that reads more queues them in several calls, all within
+# its one queueing transaction.
 CHUNK = 1000
 # How often an idle listener records in replicator.wal_listener that it read the slot
 # (status: "last read").
@@ -69,9 +73,9 @@ def _lsn_text(value: int) -> str:
 @dataclass
 class _Walk:
     """One poll's way through what the slot returned: the source transaction being
-    handed to the database, and what the poll found."""
+    read, the queueing transaction its changes go into, and what the poll found."""
 
-    done: int  # commit position of the last source transaction queued
+    done: int  # commit position of the last source transaction queued and committed
     returned: int = 0  # messages the slot returned
     seen: int = 0  # changes held for queueing
     advance_to: int = 0  # where the slot may move: past the last whole transaction
@@ -81,13 +85,17 @@ class _Walk:
     sent: list[psycopg.Cursor[TupleRow]] = field(default_factory=list)
     held: list[str] = field(default_factory=list)  # decoded messages not handed over yet
     commit: int = 0  # commit position of the source transaction being read
+    tag: str = ""  # what its messages start with once held: its commit position and time
     skip: bool = False  # it was queued before a crash, and is replayed now
-    in_transaction: bool = False  # its queueing transaction is begun
+    in_transaction: bool = False  # the queueing transaction is begun
+    # The last source transaction read whole since the queueing transaction began:
+    # its commit position and time, which that transaction records when it commits.
+    ended: tuple[int, str] | None = None
 
-    def begin(self, commit: int) -> None:
+    def begin(self, commit: int, committed_at: str) -> None:
         self.commit = commit
+        self.tag = json.dumps({"commit": _lsn_text(commit), "at": committed_at})[:-1] + ","
         self.skip = commit <= self.done  # queued before a crash, then replayed
-        self.in_transaction = False
 
 
 @dataclass
@@ -217,6 +225,7 @@ class Listener:
             until = None if upto is None else _lsn_text(upto)
             cur.execute(PEEK, (self.slot, until, self.limit, self.tables, self.skip_origins))
             self._walk(cur, walk)
+            self._commit(walk)
         queued += sum(_queued(c) for c in walk.sent)
         self.done = walk.done
         self.caught_up = walk.behind_since is None and walk.returned < self.limit
@@ -235,46 +244,53 @@ class Listener:
                 if walk.seen >= self.limit:
                     walk.behind_since = begin["timestamp"]
                     break
-                walk.begin(_lsn(begin["lsn"]))
+                walk.begin(_lsn(begin["lsn"]), begin["timestamp"])
             elif action == "C":
-                self._commit(walk, json.loads(data))
+                self._ended(walk, json.loads(data))
             elif action in "IUDT" and not walk.skip and CONTROL in data:
                 # A stop or resume applies from here on: what came before is
                 # queued first, then it alone.
                 self._send_held(walk)
-                walk.held = [data]
+                walk.held = [walk.tag + data[1:]]
                 self._send_held(walk)
             elif action in "IUDT" and not walk.skip:
-                walk.held.append(data)
+                walk.held.append(walk.tag + data[1:])
                 walk.seen += 1
                 self.peak_held = max(self.peak_held, len(walk.held))
                 if len(walk.held) >= self.chunk:
                     self._send_held(walk)
 
     def _send_held(self, walk: _Walk) -> None:
-        """Hand the held messages, if any, to the database, in the transaction of their
-        source transaction (begun now if it is not yet)."""
+        """Hand the held messages, if any, to the database, in the queueing transaction
+        (begun now if it is not yet)."""
         if walk.held:
-            walk.sent.append(self._queue(walk.held, walk.commit, walk.in_transaction))
+            walk.sent.append(self._queue(walk.held, walk.in_transaction))
             walk.held = []
             walk.in_transaction = True
 
-    def _commit(self, walk: _Walk, end: dict[str, Any]) -> None:
-        """The source transaction ended: commit what it queued, recording its commit
-        position as the capture origin's progress, in the same transaction."""
-        assert self.write is not None
+    def _ended(self, walk: _Walk, end: dict[str, Any]) -> None:
+        """The source transaction ended: once the queueing transaction holds anything,
+        it records this one as the last it queued (one with nothing to queue, too)."""
         if walk.in_transaction or walk.held:
-            walk.sent.append(self._queue(walk.held, walk.commit, walk.in_transaction))
-            walk.held = []
-            self.write.execute(
-                "SELECT pg_replication_origin_xact_setup(%s, %s)",
-                (_lsn_text(walk.commit), end["timestamp"]),
-            )
-            self.write.execute("COMMIT")
-            walk.done = walk.commit
-            walk.consumed_at = end["timestamp"]
-        walk.in_transaction = False
+            walk.ended = (walk.commit, end["timestamp"])
         walk.advance_to = max(walk.advance_to, _lsn(end["nextlsn"]))
+
+    def _commit(self, walk: _Walk) -> None:
+        """Commit what the poll queued, recording the commit position of the last source
+        transaction in it as the capture origin's progress, in the same transaction."""
+        assert self.write is not None
+        if walk.ended is None:
+            return
+        self._send_held(walk)
+        commit, timestamp = walk.ended
+        self.write.execute(
+            "SELECT pg_replication_origin_xact_setup(%s, %s)", (_lsn_text(commit), timestamp)
+        )
+        self.write.execute("COMMIT")
+        walk.done = commit
+        walk.consumed_at = timestamp
+        walk.in_transaction = False
+        walk.ended = None
 
     def _advance(self, position: int) -> None:
         """Move the slot on to ``position``, if it stands before it."""
@@ -297,18 +313,15 @@ class Listener:
             )
             self.last_report = time.monotonic()
 
-    def _queue(
-        self, messages: list[str], commit: int, in_transaction: bool
-    ) -> psycopg.Cursor[TupleRow]:
-        """Hand decoded messages of the transaction that committed at ``commit`` to the
-        database, in the transaction being built (begun here unless ``in_transaction``);
-        the cursor gives how many changes were queued."""
+    def _queue(self, messages: list[str], in_transaction: bool) -> psycopg.Cursor[TupleRow]:
+        """Hand decoded messages, each tagged with its commit position, to the database,
+        in the queueing transaction (begun here unless ``in_transaction``); the cursor
+        gives how many changes were queued."""
         assert self.write is not None
         if not in_transaction:
             self.write.execute("BEGIN")
         return self.write.execute(
-            "SELECT replicator.capture_wal(%s::jsonb, %s::pg_lsn)",
-            ("[" + ",".join(messages) + "]", _lsn_text(commit)),
+            "SELECT replicator.capture_wal(%s::jsonb)", ("[" + ",".join(messages) + "]",)
         )
 
 

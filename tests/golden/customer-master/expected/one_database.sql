@@ -1,10 +1,11 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 4e749db7c53f4b132706754df5df6b099f678192e7d1ebeef745951317826553: control schema to version 5, 109 to create, 0 to replace, 0 to drop
+-- bundle 7b416374afb58e29ccfb125e773890248d16b979d4662ba86d712a9416502b39: control schema to version 6, 109 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
 --   migrate control/0004_crossing_cost
 --   migrate control/0005_clean_crossings
+--   migrate control/0006_wal_stamps
 --   create  drift
 --   create  map/companies/to_right/apply
 --   create  map/companies/to_left/apply
@@ -1079,6 +1080,52 @@ BEGIN
 END
 $$;
 
+-- ==== migrate control/0006_wal_stamps ====
+-- WAL capture stamps each change with its own source transaction's commit time.
+--
+-- The listener queues what one read of the slot finds, many source transactions, in
+-- one transaction: one of its own per source transaction cost more than the capture
+-- itself under many small writes (four statements and a commit each). The capturing
+-- transaction's commit time, which stamps a trigger-captured change, would then stamp
+-- every change of the read with the last one's: an earlier change would look newer
+-- than a concurrent change of the other side that was in fact newer, and newest_wins
+-- would pick the wrong one. So the change carries its source transaction's commit
+-- time (null, as commit_stamp, unless track_commit_timestamp is on).
+
+-- stamp: the change's commit time in microseconds, where it is not its capturing
+-- transaction's (WAL capture); null: commit_stamp(xid).
+ALTER TABLE replicator.change_queue ADD COLUMN IF NOT EXISTS stamp bigint;
+
+-- As in 0004, with the change's own stamp first.
+CREATE OR REPLACE FUNCTION replicator.outgoing(p_direction text, p_ids bigint[])
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', c.id, 'map', c.map_name, 'op', c.op, 'image', c.image, 'refs', c.refs,
+               'before', c.before, 'key', c.key, 'seen', c.seen, 'stamp', c.stamp)
+             ORDER BY c.id), '[]')
+      FROM (SELECT q.id, q.map_name, q.op, q.image, q.refs, q.before, q.key,
+                   coalesce(q.seen, (v.clock->''->>s.other)::bigint, 0) AS seen,
+                   greatest(max(coalesce(q.stamp, replicator.commit_stamp(q.xid)))
+                                OVER (PARTITION BY q.map_name, q.key ORDER BY q.id),
+                            (v.clock->''->>s.own_stamp)::bigint) AS stamp
+              FROM replicator.change_queue AS q
+             CROSS JOIN (SELECT CASE p_direction WHEN 'to_right' THEN 'left' ELSE 'right' END,
+                                CASE p_direction WHEN 'to_right' THEN 1 ELSE 0 END,
+                                CASE p_direction WHEN 'to_right' THEN 2 ELSE 3 END)
+                     AS s(side, other, own_stamp)
+              -- By primary key (LIMIT: a plan made while the table looked small would
+              -- otherwise read every clock for each change).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM replicator.versions AS v
+                    WHERE v.key = q.key AND v.map_name = q.map_name AND v.side = s.side
+                    LIMIT 1) AS v ON true
+             WHERE q.direction = p_direction AND q.id = ANY (p_ids)) AS c
+$$;
+
 -- ==== the control schema's version ====
 -- The control schema's version: one row per numbered migration (sql/migrations/) that
 -- ran here. Deploy runs the missing ones, in order, in its transaction, and records
@@ -1100,6 +1147,8 @@ INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (4, 'crossing_cost', '2321672c2cb3a4bd1baf5f6a66fac7bf7202265232ce5189cd487e3e66492fb5');
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (5, 'clean_crossings', '6198694a81c6e1b98baa1b6607bd1713a2f75c8089935ffdf269aa3de85af1e5');
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (6, 'wal_stamps', 'f05937b2438d8f4459a6edea6439814d590f46431d6e1ec58d890eb136bb4363');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -1662,10 +1711,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -1874,10 +1923,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -2382,7 +2431,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '6fa1def1ae81c52416aa83c3c90ec1597ebe153bf1d0d1732bbfd38103b1d7a0', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', 'bc9b5936e48f443d84cfd08311168cf09d6e3df252dec8aba23f3dcd975d9a3e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -2592,10 +2641,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -2804,10 +2853,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -3312,7 +3361,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'ae78d2a47a0ee979d9b479bf9fdc13c0f640cf3ef50f657a0446b4afb4289b3c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'd0ae0696cbb1f40fd704725eda3685c6a1dded00bb23c7fcc76752a81ae83c56', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -3571,22 +3620,22 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'firstname' IS DISTINCT FROM q.image->'firstname')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'firstname' IS DISTINCT FROM q.image->'firstname')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'firstname' IS DISTINCT FROM q.image->'firstname')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'lastname' IS DISTINCT FROM q.image->'lastname')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'lastname' IS DISTINCT FROM q.image->'lastname')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'lastname' IS DISTINCT FROM q.image->'lastname')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'parent_account_number' IS DISTINCT FROM q.image->'parent_account_number')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'parent_account_number' IS DISTINCT FROM q.image->'parent_account_number')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'parent_account_number' IS DISTINCT FROM q.image->'parent_account_number')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -3892,22 +3941,22 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'firstname' IS DISTINCT FROM q.image->'firstname')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'firstname' IS DISTINCT FROM q.image->'firstname')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'firstname' IS DISTINCT FROM q.image->'firstname')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'lastname' IS DISTINCT FROM q.image->'lastname')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'lastname' IS DISTINCT FROM q.image->'lastname')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'lastname' IS DISTINCT FROM q.image->'lastname')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'parent_account_number' IS DISTINCT FROM q.image->'parent_account_number')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'parent_account_number' IS DISTINCT FROM q.image->'parent_account_number')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'parent_account_number' IS DISTINCT FROM q.image->'parent_account_number')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -4509,7 +4558,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'f372f579d2a855d33a553a5275cea33b603f225da5a64eccc1d6cd5447c639bf', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'f623ad3faf11321d3b93433b7a54e9be50d5a7f1e355855c45f3a41fa0b8d8e3', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4773,22 +4822,22 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -5070,22 +5119,22 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -5667,7 +5716,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '032e1549977a8d381998fc712a6816e16f4ede238e6fa3fc5131494689b4b0de', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '94111f2401999d170adcbb0091f07b1dd637f9721e82d01d7eac7607966eb131', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5901,10 +5950,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -6122,10 +6171,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -6652,7 +6701,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '9a032fb985f750025c7549dffcd705df8d242c8c3e933a2de2866194485245b3', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', 'dc78f1b7c8eab71a35cd91523115554adb84b6c4b09094210145cf2d5d0f44f7', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6886,10 +6935,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -7107,10 +7156,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -7637,7 +7686,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '0c3ad88792e92a109dd6d9ae85dd1d391602119b3bec89d5ab78512446cc45b2', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '85835eb15703ac799983e5f10c29dd7c26b0637d9868230121cef019259d31d0', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7881,14 +7930,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -8127,14 +8176,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -8679,7 +8728,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '6276a259f2f9c0ec2bfbdda0656a3cc82678aa731b09c3de857bd20eed550d39', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'c5449e5dfb5932e495bf7e5a325cd5aa137bbf38755dd94938e5872ad6a6716e', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8923,14 +8972,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -9169,14 +9218,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -9721,7 +9770,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'e523a53dde1d5edc0b966890d92a343aac71f912f61302601f0714b754521bdc', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'daa20334bcbd8eecdd9392d10df0bdd8c4d411d06d5a383baecb9c038b1b48a8', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9989,10 +10038,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -10293,10 +10342,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -10894,7 +10943,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', 'ff9e5ce559ea881bfade42442a5c13660fd2d999ddd1dae6f24d903cfce331ec', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '02ef6f92d7a1ef49e89c5ab2668385a71540a091d55229b3ef539047b36e2ee5', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11148,10 +11197,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -11422,10 +11471,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -12001,7 +12050,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'b1d2682f414801c069a67e736110f8a888c4e0a966a06956f8d9e5cf3c35f1c7', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'bf8fd4137f47507969c7cc2ae0d929023503a2f5a7beb92a7ae097bf2c02d309', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12245,18 +12294,18 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'is_blocked' IS DISTINCT FROM q.image->'is_blocked')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'is_blocked' IS DISTINCT FROM q.image->'is_blocked')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'is_blocked' IS DISTINCT FROM q.image->'is_blocked')))
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -12507,18 +12556,18 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'is_blocked' IS DISTINCT FROM q.image->'is_blocked')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'is_blocked' IS DISTINCT FROM q.image->'is_blocked')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'is_blocked' IS DISTINCT FROM q.image->'is_blocked')))
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -13059,7 +13108,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '0ed69e55eea7e9e58d84929789b0fe0b3eb968a6e61d0a7baa12185ef3506e19', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '9904b729dd18d9e22323c6eec63a14981caf12da406f478ce2afd0535ba12d39', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -13289,18 +13338,18 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -13551,18 +13600,18 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -14103,7 +14152,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '787a83ebf2c062888d33465c29808246406d77247527fb4241625417b8f4adbe', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'fc646de000c540e89966d74140b5c45f0b102b86ba0a22c087d41e363eb1b8f9', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -14318,10 +14367,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -14534,10 +14583,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -15047,7 +15096,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '2dcb0aadfded96b6c857de3b0f5b5b66d125e433699644b2ab8405a416cc110f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '4300cd533b4224f7bf3f7173bf62415f903537062d7e0373c96a4edfbbee986a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -15262,10 +15311,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -15478,10 +15527,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -15991,7 +16040,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '1960548d951e6a7ae8cd12e5faeddedc58fb43df7756271f9597315ad99ce9f6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'fa261311878ea0b24a45b9c8a32316577dc75186f65df6e326b95e48aedaeefb', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -16211,10 +16260,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -16432,10 +16481,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -16962,7 +17011,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'f1593364c8c07a2f06614d89960e97474814a7ba6d3c79bfeb97ff1b56459070', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'a5db7ba7b370721b9e00a1ebf6524087bcb769cf0974971536b198260d54edbd', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17196,10 +17245,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -17417,10 +17466,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -17947,7 +17996,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'adbd0c0032418a074d413d3b015d66e67c03f0fad1ea7b9eb5b6d2ef9590a3b4', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '96090f0dd09fc14279cd9fed96611144bfd40890d2b0a3cd896173d60eaa43a7', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18197,14 +18246,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'weekday' IS DISTINCT FROM q.image->'weekday')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'weekday' IS DISTINCT FROM q.image->'weekday')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'weekday' IS DISTINCT FROM q.image->'weekday')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'dayofmonth' IS DISTINCT FROM q.image->'dayofmonth')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'dayofmonth' IS DISTINCT FROM q.image->'dayofmonth')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'dayofmonth' IS DISTINCT FROM q.image->'dayofmonth')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -18448,14 +18497,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'weekday' IS DISTINCT FROM q.image->'weekday')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'weekday' IS DISTINCT FROM q.image->'weekday')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'weekday' IS DISTINCT FROM q.image->'weekday')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'dayofmonth' IS DISTINCT FROM q.image->'dayofmonth')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'dayofmonth' IS DISTINCT FROM q.image->'dayofmonth')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'dayofmonth' IS DISTINCT FROM q.image->'dayofmonth')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -19006,7 +19055,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '66a4de35b1d3df799b1d47d5a4ab7c94593a621cfc5a8f1ce552b0ddee715c95', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'be154561e64be244e4bd682fe8696245283be2e6991f100b24b64d8d21947d93', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -19256,14 +19305,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -19507,14 +19556,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -20065,7 +20114,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'ceaaffd6b32fb50de8f94b29fe7a41088daea14c1aa719466cd69976477eba70', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'bddd4475a608558462fee0048c88d7e6f43b58cee4868065590aaa2c1e569301', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -20309,14 +20358,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -20555,14 +20604,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -21107,7 +21156,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '9a1837f5dea6424ecddff448ecab337d08991058226778b727b8a09b122ec599', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '5850649ff43dc78e614f0f926ea9bd4505e8da18b1095d61fdbdffdbbdd2408e', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -21351,14 +21400,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -21597,14 +21646,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -22149,7 +22198,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '76789358922c7f16395c62569ef961d6096ce978805c0f0657415f53e643e692', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'fbee1c640471ce12743d138aedb69b289c1b0d4c24f1916e045f09381f5e504f', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -22409,18 +22458,18 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percentage' IS DISTINCT FROM q.image->'percentage')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percentage' IS DISTINCT FROM q.image->'percentage')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percentage' IS DISTINCT FROM q.image->'percentage')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'months' IS DISTINCT FROM q.image->'months')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'months' IS DISTINCT FROM q.image->'months')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'months' IS DISTINCT FROM q.image->'months')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'days' IS DISTINCT FROM q.image->'days')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'days' IS DISTINCT FROM q.image->'days')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'days' IS DISTINCT FROM q.image->'days')))
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -22685,18 +22734,18 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percentage' IS DISTINCT FROM q.image->'percentage')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percentage' IS DISTINCT FROM q.image->'percentage')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percentage' IS DISTINCT FROM q.image->'percentage')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'months' IS DISTINCT FROM q.image->'months')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'months' IS DISTINCT FROM q.image->'months')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'months' IS DISTINCT FROM q.image->'months')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'days' IS DISTINCT FROM q.image->'days')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'days' IS DISTINCT FROM q.image->'days')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'days' IS DISTINCT FROM q.image->'days')))
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -23265,7 +23314,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '841970a4c373eca54cd4cc90cb55b2a6b4b47aeccedf5e13bba6fb6b0bf6908a', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '94af5a59dc9b2adf2b533006cf899a5472cc8c21d71d0a857b0260b85eb856ca', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -23525,18 +23574,18 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -23801,18 +23850,18 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -24381,7 +24430,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '21c77cdfa91f5c8fe880e734fd22f3653585a5c7f4564b7bd7b151dd204afe5c', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'bde9c5c01162d0d9f787d0bf6ead13a5a8a17cf8a3572b994b3079f23dc6db82', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -24647,22 +24696,22 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentscheduleid' IS DISTINCT FROM q.image->'paymentscheduleid')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentscheduleid' IS DISTINCT FROM q.image->'paymentscheduleid')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentscheduleid' IS DISTINCT FROM q.image->'paymentscheduleid')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentdayid' IS DISTINCT FROM q.image->'paymentdayid')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentdayid' IS DISTINCT FROM q.image->'paymentdayid')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentdayid' IS DISTINCT FROM q.image->'paymentdayid')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -24945,22 +24994,22 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentscheduleid' IS DISTINCT FROM q.image->'paymentscheduleid')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentscheduleid' IS DISTINCT FROM q.image->'paymentscheduleid')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentscheduleid' IS DISTINCT FROM q.image->'paymentscheduleid')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentdayid' IS DISTINCT FROM q.image->'paymentdayid')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentdayid' IS DISTINCT FROM q.image->'paymentdayid')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentdayid' IS DISTINCT FROM q.image->'paymentdayid')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -25543,7 +25592,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '933de3fce41f4cf5559d747ab31539f7fb05d88a67fd1eab647789a8973b6f38', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '6ef2b7b731540c5d16004cc9ced3204c865c2f01eff12ca6d34194de4d9c1444', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -25809,22 +25858,22 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -26107,22 +26156,22 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -26705,7 +26754,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '339358e20f8fca2244744eb1024ed30c108fe3510185d662f8c552306cb0d6bd', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '903f1820af7bf9703b80fbdeee409952a4ce06e04a36325350265254f01decff', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -27011,34 +27060,34 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customergroupid' IS DISTINCT FROM q.image->'customergroupid')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customergroupid' IS DISTINCT FROM q.image->'customergroupid')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customergroupid' IS DISTINCT FROM q.image->'customergroupid')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymenttermid' IS DISTINCT FROM q.image->'paymenttermid')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymenttermid' IS DISTINCT FROM q.image->'paymenttermid')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymenttermid' IS DISTINCT FROM q.image->'paymenttermid')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customerpaymentmethodid' IS DISTINCT FROM q.image->'customerpaymentmethodid')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customerpaymentmethodid' IS DISTINCT FROM q.image->'customerpaymentmethodid')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customerpaymentmethodid' IS DISTINCT FROM q.image->'customerpaymentmethodid')))
                       AS "ot_4",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "o_5",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "ot_5",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'creditlimit' IS DISTINCT FROM q.image->'creditlimit')))
                       AS "o_6",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'creditlimit' IS DISTINCT FROM q.image->'creditlimit')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'creditlimit' IS DISTINCT FROM q.image->'creditlimit')))
                       AS "ot_6",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_hold' IS DISTINCT FROM q.image->'credit_hold')))
                       AS "o_7",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_hold' IS DISTINCT FROM q.image->'credit_hold')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_hold' IS DISTINCT FROM q.image->'credit_hold')))
                       AS "ot_7",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -27411,34 +27460,34 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customergroupid' IS DISTINCT FROM q.image->'customergroupid')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customergroupid' IS DISTINCT FROM q.image->'customergroupid')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customergroupid' IS DISTINCT FROM q.image->'customergroupid')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymenttermid' IS DISTINCT FROM q.image->'paymenttermid')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymenttermid' IS DISTINCT FROM q.image->'paymenttermid')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymenttermid' IS DISTINCT FROM q.image->'paymenttermid')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customerpaymentmethodid' IS DISTINCT FROM q.image->'customerpaymentmethodid')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customerpaymentmethodid' IS DISTINCT FROM q.image->'customerpaymentmethodid')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customerpaymentmethodid' IS DISTINCT FROM q.image->'customerpaymentmethodid')))
                       AS "ot_4",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "o_5",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "ot_5",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'creditlimit' IS DISTINCT FROM q.image->'creditlimit')))
                       AS "o_6",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'creditlimit' IS DISTINCT FROM q.image->'creditlimit')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'creditlimit' IS DISTINCT FROM q.image->'creditlimit')))
                       AS "ot_6",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_hold' IS DISTINCT FROM q.image->'credit_hold')))
                       AS "o_7",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_hold' IS DISTINCT FROM q.image->'credit_hold')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_hold' IS DISTINCT FROM q.image->'credit_hold')))
                       AS "ot_7",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -28098,7 +28147,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '12c9aed592181f315a8c858bf365bbc8279a5871c812d37d3c19064bf831eb7e', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '26df423d445bfc2a04ecf66f826ee58d75c56fa244ac56375d5ab6faef0e96be', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -28404,34 +28453,34 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
                       AS "ot_4",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "o_5",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_5",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
                       AS "o_6",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
                       AS "ot_6",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "o_7",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_7",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -28804,34 +28853,34 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
                       AS "ot_4",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "o_5",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_5",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
                       AS "o_6",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
                       AS "ot_6",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "o_7",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_7",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -29491,7 +29540,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '1cc001ea3c541fe2d3c01331a282eeb4af3df54002a749a28660a14ed8c10685', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '25a36d18ee713d35668af1cd405674fdb0d6b7fef594a9b1ddbc9107adfb72e7', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -37122,7 +37171,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -37147,7 +37196,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', '995f32bb00c6a7b4d675e47d0c1633dd59846784128d7c7593ab8abc765f6faf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
+VALUES ('map/companies/to_right/absorb', 'ea6013f378553f6b2848fbd52fe2debb6e8cf687fee5c73875d997f6408bce1f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -37188,7 +37237,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -37213,7 +37262,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/absorb', 'c31398b93fde459bcdf374d25168c0714ff376a116f6566204d6e87b6bd92c25', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(bigint[]);
+VALUES ('map/companies/to_left/absorb', 'bc2b6b164617b50f73565692e29a168ce4d4655d756b774a282e6b75e9fefc21', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -37282,7 +37331,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -37307,7 +37356,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', '6b9ddf24835a75b278b0c6c3d1c4ace51847ce1e5b4e899bdf548d65a75634b3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
+VALUES ('map/contact_persons/to_right/absorb', '6e5dc92fc30e02f94fe137d903133d22cf423abb72c53111891c44e1c5025bd1', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -37370,7 +37419,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -37395,7 +37444,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/absorb', '24770d7bb994feaad4a0542c7adb294d14126ece1b4a13e4ddc91d9e82f86e53', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(bigint[]);
+VALUES ('map/contact_persons/to_left/absorb', 'b2ab533172370d9c5d67a898df43cc96341f92588ccf7ab547d2ad6be1d4872e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -37436,7 +37485,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -37461,7 +37510,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', 'd8139fcd479f3e04d35d06a34b3266e4787791df5d93b8971743762d87ef17cf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
+VALUES ('map/customer_groups/to_right/absorb', '645bc90c9ff20d3afbc3a3b38687d953f591371fc672e1597031851c9dfe7948', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -37502,7 +37551,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -37527,7 +37576,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/absorb', '294a8ac90503959acfef50c6372b5ce2c8227ddd7d35f412d97399be21581420', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(bigint[]);
+VALUES ('map/customer_groups/to_left/absorb', '160bbfd5afb9e9fcf59be4804ba188bd79d47000c0c492fd51d43f640e9ebb9c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -37575,7 +37624,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -37600,7 +37649,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '7fd2755ef3428292482dbcf498bbcffcb692abd6acf18abbc6b2be8832817fa3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
+VALUES ('map/customer_payment_methods/to_right/absorb', '6a1305c94521137135278e9c52f12f9bffe44ced87cbe2700eff88f59b972c13', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -37648,7 +37697,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -37673,7 +37722,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/absorb', '53598d570be44197a258dce72714bf0c3381e01a64d892cd4346607b70c796fc', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(bigint[]);
+VALUES ('map/customer_payment_methods/to_left/absorb', '0aa34afdedecc672756fbaf985ddeddfa41cc8026c7138b344efa6aaf36d6df9', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -37744,7 +37793,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -37769,7 +37818,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', 'd3ebd495b3af3101628ff86aa96f48b496cab6ba7337030e9db26ad957cd53e2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
+VALUES ('map/customers_person/to_right/absorb', '0719b034292f800e5aae4066e09631b2c389b2f77262b515fe63ebecaaa6428b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -37828,7 +37877,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -37853,7 +37902,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/absorb', '93417e8c2fa7ddacd2e6a75262c93b35bc607bf20517ffdf4718bf98c550883b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(bigint[]);
+VALUES ('map/customers_person/to_left/absorb', '53a4a43e1db4b970fd59431387a34f26030738139c087084f29669eefa227ce7', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -37908,7 +37957,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -37933,7 +37982,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', 'afdbbdcb4f97807c3320d15a1dac3e8fea9be25f20a8532a533c2cfe7432b3e3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
+VALUES ('map/loyalty_cards/to_right/absorb', '2d943c091079d703e429a097a2bba0b6dd1540f0a0815845ba21bfff7b06e08d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -37988,7 +38037,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -38013,7 +38062,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/absorb', '0b05b496dbd7af9861590997b733dd075f74a0bb4128394cff08c7b4d91d288c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(bigint[]);
+VALUES ('map/loyalty_cards/to_left/absorb', '236f7ca5cf68f8efbefa62d8338e87b65c7433117e8afb436676fdaa6ab4798b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38054,7 +38103,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -38079,7 +38128,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', '19726fbcb8994b69b215478f99a58de30e187bf8aad1346f248006939de88a3b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
+VALUES ('map/name_affixes/to_right/absorb', '136602eeb805c769e9dc726856ee3b7375d2f3f430858787c0a76f468b23d13d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38120,7 +38169,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -38145,7 +38194,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/absorb', '9697002e36d6a7d829b2a00a1bf25a9eb97960cb9eff5ba838c9db715866b211', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(bigint[]);
+VALUES ('map/name_affixes/to_left/absorb', '9e5a827b034f0f41fa4f95e640a12d419149a1bb950a50477b3e69437e3240b4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38186,7 +38235,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -38211,7 +38260,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', 'f42acf2cdc49c3533c5ace987b800414dc42fe7fd8b3d49808ddcab937b528c6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
+VALUES ('map/payment_days/to_right/absorb', '273bbb44f291418501c70197dbef3d507f92bd56ce96ad9891e56189c6a00371', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38252,7 +38301,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -38277,7 +38326,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/absorb', '6cd18e4f11c4840837bacc6c68b13f7aabc2830d1957660a84a0e7a61baa1854', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(bigint[]);
+VALUES ('map/payment_days/to_left/absorb', '728d3d713b2abff4ecea9939a01c75e2a845592ec77940b59d43cd5b0c7a19da', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38325,7 +38374,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -38350,7 +38399,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', '22bbae7188a2e6cd823d057490c477d0f0a44bdb421cc3ca4b052bda0315c1a4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
+VALUES ('map/payment_day_lines/to_right/absorb', '7eb2bfa5d628a90e27b799e2095bdcff60ec5b3373d6cfb2c969e8d0b764cf81', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38398,7 +38447,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -38423,7 +38472,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/absorb', '479f5e14822e2d6a0b8f4dd687b132103158793156b4ec76f23925de5bd52395', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(bigint[]);
+VALUES ('map/payment_day_lines/to_left/absorb', '4832719bd150b3867fb3b394563d78ed20645c46f7e6a7a6effff208107b725f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38471,7 +38520,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -38496,7 +38545,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', '17eb3fd383cad26e71b808d11ff92b850684f88136bc6781e8d7d2beadacd6dd', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
+VALUES ('map/payment_schedules/to_right/absorb', 'c67c6fae698242e1cf133844b3f5a0887429851b7d4945cb7635e164e1b9630f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38544,7 +38593,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -38569,7 +38618,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/absorb', 'b2de0b535ace7d7623e65d5e705f1c252f60750b9c6b7844a5c03e28283fdf54', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(bigint[]);
+VALUES ('map/payment_schedules/to_left/absorb', 'e5bba67d1753bb2ac548730d3cf607809b19575e35e307d9a1df293de49db03a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38624,7 +38673,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -38649,7 +38698,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', '8a71676350391083f120776929f79fbc5dfdb3a3234005a404d0a77c8bd23e5a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_right/absorb', 'd4c814e41dee3645989187961b3d152da7964b3ee2316c8e1ee68b6386e1803d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38704,7 +38753,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -38729,7 +38778,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/absorb', '3cfe626908adab980b17a9025f56228d707c1d8c3b3d85c4c2706101848372ac', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_left/absorb', '3464069f69c4e623b1256f6f08caed30ab2a703f97531bada4aa19a42165a0be', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38791,7 +38840,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -38816,7 +38865,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', '222741272a13e0e7ef0b88129fbc64abbe5cbecc664d8cd95d55c3da5f9b6cc2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
+VALUES ('map/payment_terms/to_right/absorb', '9641f988e48c6987736e229078bcf3206dc7a25421a71f8f05a34333f2cf8406', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38878,7 +38927,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -38903,7 +38952,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/absorb', '416963867640fab6f678b425dd4b1e96fc6d68d558a5e4cf997361effe731d08', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(bigint[]);
+VALUES ('map/payment_terms/to_left/absorb', '2db7f629af8ccb6d1c4fba30b38a44faae27e74fe875fe71b83fc427eda18f5d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38994,7 +39043,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -39019,7 +39068,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', '8f0b0b5db1ffee63171072512c4b412225aa915e144aa66509605a90e1d688cb', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
+VALUES ('map/customers_organization/to_right/absorb', '554ede7084e719e48c64c3de605bcb7442c778e04bc45099a8355fccecbba709', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -39110,7 +39159,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -39135,7 +39184,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/absorb', 'df3ce871f11956dc6294b5fbde2b743a29c358171a7510b627a10b3cf7fe58f4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(bigint[]);
+VALUES ('map/customers_organization/to_left/absorb', 'b147bfccdc074e1faa5b1566b87a6276a477e0a91d014b40fcc8aa5cea6b9c35', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -39455,6 +39504,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('4e749db7c53f4b132706754df5df6b099f678192e7d1ebeef745951317826553');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('7b416374afb58e29ccfb125e773890248d16b979d4662ba86d712a9416502b39');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 4e749db7c53f: control schema to version 5, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '4e749db7c53f4b132706754df5df6b099f678192e7d1ebeef745951317826553'));
+VALUES ('deploy', 'deployed bundle 7b416374afb5: control schema to version 6, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '7b416374afb58e29ccfb125e773890248d16b979d4662ba86d712a9416502b39'));

@@ -1,10 +1,11 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 4396b29201de0d4f83e049a777dea77d5412e6b5349cdd3c5a59b42d1e32d917: control schema to version 5, 57 to create, 0 to replace, 0 to drop
+-- bundle d2d880b48a2c945c86ccb08a68459b4a1d841f4586882db8963523979da1a601: control schema to version 6, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
 --   migrate control/0004_crossing_cost
 --   migrate control/0005_clean_crossings
+--   migrate control/0006_wal_stamps
 --   create  drift
 --   create  map/companies/to_left/apply
 --   create  map/contact_persons/to_left/apply
@@ -1027,6 +1028,52 @@ BEGIN
 END
 $$;
 
+-- ==== migrate control/0006_wal_stamps ====
+-- WAL capture stamps each change with its own source transaction's commit time.
+--
+-- The listener queues what one read of the slot finds, many source transactions, in
+-- one transaction: one of its own per source transaction cost more than the capture
+-- itself under many small writes (four statements and a commit each). The capturing
+-- transaction's commit time, which stamps a trigger-captured change, would then stamp
+-- every change of the read with the last one's: an earlier change would look newer
+-- than a concurrent change of the other side that was in fact newer, and newest_wins
+-- would pick the wrong one. So the change carries its source transaction's commit
+-- time (null, as commit_stamp, unless track_commit_timestamp is on).
+
+-- stamp: the change's commit time in microseconds, where it is not its capturing
+-- transaction's (WAL capture); null: commit_stamp(xid).
+ALTER TABLE replicator.change_queue ADD COLUMN IF NOT EXISTS stamp bigint;
+
+-- As in 0004, with the change's own stamp first.
+CREATE OR REPLACE FUNCTION replicator.outgoing(p_direction text, p_ids bigint[])
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', c.id, 'map', c.map_name, 'op', c.op, 'image', c.image, 'refs', c.refs,
+               'before', c.before, 'key', c.key, 'seen', c.seen, 'stamp', c.stamp)
+             ORDER BY c.id), '[]')
+      FROM (SELECT q.id, q.map_name, q.op, q.image, q.refs, q.before, q.key,
+                   coalesce(q.seen, (v.clock->''->>s.other)::bigint, 0) AS seen,
+                   greatest(max(coalesce(q.stamp, replicator.commit_stamp(q.xid)))
+                                OVER (PARTITION BY q.map_name, q.key ORDER BY q.id),
+                            (v.clock->''->>s.own_stamp)::bigint) AS stamp
+              FROM replicator.change_queue AS q
+             CROSS JOIN (SELECT CASE p_direction WHEN 'to_right' THEN 'left' ELSE 'right' END,
+                                CASE p_direction WHEN 'to_right' THEN 1 ELSE 0 END,
+                                CASE p_direction WHEN 'to_right' THEN 2 ELSE 3 END)
+                     AS s(side, other, own_stamp)
+              -- By primary key (LIMIT: a plan made while the table looked small would
+              -- otherwise read every clock for each change).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM replicator.versions AS v
+                    WHERE v.key = q.key AND v.map_name = q.map_name AND v.side = s.side
+                    LIMIT 1) AS v ON true
+             WHERE q.direction = p_direction AND q.id = ANY (p_ids)) AS c
+$$;
+
 -- ==== the control schema's version ====
 -- The control schema's version: one row per numbered migration (sql/migrations/) that
 -- ran here. Deploy runs the missing ones, in order, in its transaction, and records
@@ -1048,6 +1095,8 @@ INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (4, 'crossing_cost', '2321672c2cb3a4bd1baf5f6a66fac7bf7202265232ce5189cd487e3e66492fb5');
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (5, 'clean_crossings', '6198694a81c6e1b98baa1b6607bd1713a2f75c8089935ffdf269aa3de85af1e5');
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (6, 'wal_stamps', 'f05937b2438d8f4459a6edea6439814d590f46431d6e1ec58d890eb136bb4363');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -1610,10 +1659,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -1822,10 +1871,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -2195,7 +2244,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '117e7d89a2493d7a3515811566333ba33c055c0fd61a2201e5f78f2ddbc384e0', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '8a32d31f5f9d10a4ac507900e96abf82f35d09a550e9dfb6383a1751e1b725cd', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -2444,22 +2493,22 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -2741,22 +2790,22 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -3195,7 +3244,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '3a8b9cc06e612450a0b741674cf8548ec11e640d3a1b1a895277622b3ac51fb9', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'd97139642d8beb30304c04f475b4e085cac255ba22c031c148062451c6a6d7cc', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3428,10 +3477,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -3649,10 +3698,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -4042,7 +4091,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '675b014d79f2ceaadc6e38d9401821c6297c3bab2ae7bf92baff751f97f98db2', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '532c419ff45094696d6d7c54d6d418ea3192b576f1afb99058244659b1bba0fa', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4285,14 +4334,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -4531,14 +4580,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -4944,7 +4993,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '45fc8173fc26811ad5c0ff16abfeaa4d54ff5515696f84d3abcfbd3736ac6029', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'ea0a84bcea05e6b9d2a019b46e5e823a68293a825ae02318277d3494e5d0b2fd', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5197,10 +5246,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -5471,10 +5520,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -5908,7 +5957,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '88520b5633482c6ec6fd64830135807834540d55880d2beae735a889a28de93b', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '05d84d84b5c51ef173fbde86de5e26491202e5237c491bff29ac2e7e929b6e67', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6151,18 +6200,18 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -6413,18 +6462,18 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -6826,7 +6875,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'e1a8261190925f9f62685f78d78d8e5cfae667808271f5df7af918f4cb82da38', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'de1445758edaadbfde688928ffaa7c6a22edebe5f1a1c1f661cb7ef175c02483', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -7040,10 +7089,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -7256,10 +7305,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -7632,7 +7681,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '87f951aa3a1c5dffac65ccc10d7d05fddce6ec6c97eae4c2c4ec6a008e82d91a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '2e8b8768baa932074c3d11f4a1b63f5ead2cd846f67589ebe157e6dbb5f55045', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -7851,10 +7900,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -8072,10 +8121,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -8465,7 +8514,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '0ca256e65b3ff6df41caf9420f500b5ce15eb85a9986d7ae0ab872b6331e9430', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'b8dd0ad1b85f4fc9e2494783179d48700b5499d89af4f9d28bd4b2627f851580', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8714,14 +8763,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -8965,14 +9014,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -9381,7 +9430,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '6c4abb9ff2b4ee063b54aa4175e451a54fa10c4bf8d4ec815e8751a680ccbf09', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'e4dd6be0d337930cfd0fb0c00a721779525cc31a9fe06354cc6091c7983a99c4', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9624,14 +9673,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -9870,14 +9919,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -10283,7 +10332,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '1305cd3ef440eb358f830df7fe9edeba443a9587f94a572b007eb842a0c9c070', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '29bf1cd286e9007160215f185e2c842cf0d8f810923ae5fa8dbc099987261c5a', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10542,18 +10591,18 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -10818,18 +10867,18 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -11254,7 +11303,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'f75d91204ce8b3cecb389be556474c2edf06f1d23c243639f292195371ad036f', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'b829b4dcdcd74ad83489c09338a85bbae0528398cf8d4dacc33981a2909ba268', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11519,22 +11568,22 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -11817,22 +11866,22 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -12270,7 +12319,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '05a758f251ffbc4305c2252553da33d1c959059f6adc3b1b3900dd238c05746e', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'e48a9c13b6cfa9abce2e0d88974b2fcabb7839d63a4040f6ec722959e46939d9', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12575,34 +12624,34 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
                       AS "ot_4",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "o_5",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_5",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
                       AS "o_6",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
                       AS "ot_6",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "o_7",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_7",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -12975,34 +13024,34 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
                       AS "ot_4",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "o_5",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_5",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
                       AS "o_6",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
                       AS "ot_6",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "o_7",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_7",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -13509,7 +13558,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '16465219fecb34dae6ba92d9547861a9b817ac577491aaa944a6129b0cdfb91d', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '69c79f979c6b34f2f2bad967291ef27027b704e729622e161814946a3811b6b4', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17377,7 +17426,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17402,7 +17451,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', '995f32bb00c6a7b4d675e47d0c1633dd59846784128d7c7593ab8abc765f6faf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
+VALUES ('map/companies/to_right/absorb', 'ea6013f378553f6b2848fbd52fe2debb6e8cf687fee5c73875d997f6408bce1f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17471,7 +17520,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17496,7 +17545,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', '6b9ddf24835a75b278b0c6c3d1c4ace51847ce1e5b4e899bdf548d65a75634b3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
+VALUES ('map/contact_persons/to_right/absorb', '6e5dc92fc30e02f94fe137d903133d22cf423abb72c53111891c44e1c5025bd1', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17537,7 +17586,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17562,7 +17611,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', 'd8139fcd479f3e04d35d06a34b3266e4787791df5d93b8971743762d87ef17cf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
+VALUES ('map/customer_groups/to_right/absorb', '645bc90c9ff20d3afbc3a3b38687d953f591371fc672e1597031851c9dfe7948', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17610,7 +17659,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17635,7 +17684,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '7fd2755ef3428292482dbcf498bbcffcb692abd6acf18abbc6b2be8832817fa3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
+VALUES ('map/customer_payment_methods/to_right/absorb', '6a1305c94521137135278e9c52f12f9bffe44ced87cbe2700eff88f59b972c13', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17706,7 +17755,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17731,7 +17780,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', 'd3ebd495b3af3101628ff86aa96f48b496cab6ba7337030e9db26ad957cd53e2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
+VALUES ('map/customers_person/to_right/absorb', '0719b034292f800e5aae4066e09631b2c389b2f77262b515fe63ebecaaa6428b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17786,7 +17835,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17811,7 +17860,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', 'afdbbdcb4f97807c3320d15a1dac3e8fea9be25f20a8532a533c2cfe7432b3e3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
+VALUES ('map/loyalty_cards/to_right/absorb', '2d943c091079d703e429a097a2bba0b6dd1540f0a0815845ba21bfff7b06e08d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17852,7 +17901,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17877,7 +17926,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', '19726fbcb8994b69b215478f99a58de30e187bf8aad1346f248006939de88a3b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
+VALUES ('map/name_affixes/to_right/absorb', '136602eeb805c769e9dc726856ee3b7375d2f3f430858787c0a76f468b23d13d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17918,7 +17967,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17943,7 +17992,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', 'f42acf2cdc49c3533c5ace987b800414dc42fe7fd8b3d49808ddcab937b528c6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
+VALUES ('map/payment_days/to_right/absorb', '273bbb44f291418501c70197dbef3d507f92bd56ce96ad9891e56189c6a00371', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17991,7 +18040,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -18016,7 +18065,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', '22bbae7188a2e6cd823d057490c477d0f0a44bdb421cc3ca4b052bda0315c1a4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
+VALUES ('map/payment_day_lines/to_right/absorb', '7eb2bfa5d628a90e27b799e2095bdcff60ec5b3373d6cfb2c969e8d0b764cf81', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18064,7 +18113,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -18089,7 +18138,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', '17eb3fd383cad26e71b808d11ff92b850684f88136bc6781e8d7d2beadacd6dd', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
+VALUES ('map/payment_schedules/to_right/absorb', 'c67c6fae698242e1cf133844b3f5a0887429851b7d4945cb7635e164e1b9630f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18144,7 +18193,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -18169,7 +18218,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', '8a71676350391083f120776929f79fbc5dfdb3a3234005a404d0a77c8bd23e5a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_right/absorb', 'd4c814e41dee3645989187961b3d152da7964b3ee2316c8e1ee68b6386e1803d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18231,7 +18280,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -18256,7 +18305,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', '222741272a13e0e7ef0b88129fbc64abbe5cbecc664d8cd95d55c3da5f9b6cc2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
+VALUES ('map/payment_terms/to_right/absorb', '9641f988e48c6987736e229078bcf3206dc7a25421a71f8f05a34333f2cf8406', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18347,7 +18396,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -18372,7 +18421,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', '8f0b0b5db1ffee63171072512c4b412225aa915e144aa66509605a90e1d688cb', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
+VALUES ('map/customers_organization/to_right/absorb', '554ede7084e719e48c64c3de605bcb7442c778e04bc45099a8355fccecbba709', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18563,6 +18612,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('4396b29201de0d4f83e049a777dea77d5412e6b5349cdd3c5a59b42d1e32d917');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('d2d880b48a2c945c86ccb08a68459b4a1d841f4586882db8963523979da1a601');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 4396b29201de: control schema to version 5, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '4396b29201de0d4f83e049a777dea77d5412e6b5349cdd3c5a59b42d1e32d917'));
+VALUES ('deploy', 'deployed bundle d2d880b48a2c: control schema to version 6, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'd2d880b48a2c945c86ccb08a68459b4a1d841f4586882db8963523979da1a601'));

@@ -1,10 +1,11 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 4396b29201de0d4f83e049a777dea77d5412e6b5349cdd3c5a59b42d1e32d917: control schema to version 5, 57 to create, 0 to replace, 0 to drop
+-- bundle d2d880b48a2c945c86ccb08a68459b4a1d841f4586882db8963523979da1a601: control schema to version 6, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
 --   migrate control/0004_crossing_cost
 --   migrate control/0005_clean_crossings
+--   migrate control/0006_wal_stamps
 --   create  drift
 --   create  map/companies/to_right/apply
 --   create  map/contact_persons/to_right/apply
@@ -1027,6 +1028,52 @@ BEGIN
 END
 $$;
 
+-- ==== migrate control/0006_wal_stamps ====
+-- WAL capture stamps each change with its own source transaction's commit time.
+--
+-- The listener queues what one read of the slot finds, many source transactions, in
+-- one transaction: one of its own per source transaction cost more than the capture
+-- itself under many small writes (four statements and a commit each). The capturing
+-- transaction's commit time, which stamps a trigger-captured change, would then stamp
+-- every change of the read with the last one's: an earlier change would look newer
+-- than a concurrent change of the other side that was in fact newer, and newest_wins
+-- would pick the wrong one. So the change carries its source transaction's commit
+-- time (null, as commit_stamp, unless track_commit_timestamp is on).
+
+-- stamp: the change's commit time in microseconds, where it is not its capturing
+-- transaction's (WAL capture); null: commit_stamp(xid).
+ALTER TABLE replicator.change_queue ADD COLUMN IF NOT EXISTS stamp bigint;
+
+-- As in 0004, with the change's own stamp first.
+CREATE OR REPLACE FUNCTION replicator.outgoing(p_direction text, p_ids bigint[])
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', c.id, 'map', c.map_name, 'op', c.op, 'image', c.image, 'refs', c.refs,
+               'before', c.before, 'key', c.key, 'seen', c.seen, 'stamp', c.stamp)
+             ORDER BY c.id), '[]')
+      FROM (SELECT q.id, q.map_name, q.op, q.image, q.refs, q.before, q.key,
+                   coalesce(q.seen, (v.clock->''->>s.other)::bigint, 0) AS seen,
+                   greatest(max(coalesce(q.stamp, replicator.commit_stamp(q.xid)))
+                                OVER (PARTITION BY q.map_name, q.key ORDER BY q.id),
+                            (v.clock->''->>s.own_stamp)::bigint) AS stamp
+              FROM replicator.change_queue AS q
+             CROSS JOIN (SELECT CASE p_direction WHEN 'to_right' THEN 'left' ELSE 'right' END,
+                                CASE p_direction WHEN 'to_right' THEN 1 ELSE 0 END,
+                                CASE p_direction WHEN 'to_right' THEN 2 ELSE 3 END)
+                     AS s(side, other, own_stamp)
+              -- By primary key (LIMIT: a plan made while the table looked small would
+              -- otherwise read every clock for each change).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM replicator.versions AS v
+                    WHERE v.key = q.key AND v.map_name = q.map_name AND v.side = s.side
+                    LIMIT 1) AS v ON true
+             WHERE q.direction = p_direction AND q.id = ANY (p_ids)) AS c
+$$;
+
 -- ==== the control schema's version ====
 -- The control schema's version: one row per numbered migration (sql/migrations/) that
 -- ran here. Deploy runs the missing ones, in order, in its transaction, and records
@@ -1048,6 +1095,8 @@ INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (4, 'crossing_cost', '2321672c2cb3a4bd1baf5f6a66fac7bf7202265232ce5189cd487e3e66492fb5');
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (5, 'clean_crossings', '6198694a81c6e1b98baa1b6607bd1713a2f75c8089935ffdf269aa3de85af1e5');
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (6, 'wal_stamps', 'f05937b2438d8f4459a6edea6439814d590f46431d6e1ec58d890eb136bb4363');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -1610,10 +1659,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -1822,10 +1871,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -2195,7 +2244,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'd625e1a955e873341b2bab2fba418fb3893ae3b7453f15525fa944ffa21a47b8', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', 'bad6f25dc3212639e04e902a90c298b1d194585b5021b27d2833c8e9fbfb3f68', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -2453,22 +2502,22 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'firstname' IS DISTINCT FROM q.image->'firstname')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'firstname' IS DISTINCT FROM q.image->'firstname')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'firstname' IS DISTINCT FROM q.image->'firstname')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'lastname' IS DISTINCT FROM q.image->'lastname')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'lastname' IS DISTINCT FROM q.image->'lastname')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'lastname' IS DISTINCT FROM q.image->'lastname')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'parent_account_number' IS DISTINCT FROM q.image->'parent_account_number')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'parent_account_number' IS DISTINCT FROM q.image->'parent_account_number')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'parent_account_number' IS DISTINCT FROM q.image->'parent_account_number')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -2774,22 +2823,22 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'firstname' IS DISTINCT FROM q.image->'firstname')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'firstname' IS DISTINCT FROM q.image->'firstname')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'firstname' IS DISTINCT FROM q.image->'firstname')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'lastname' IS DISTINCT FROM q.image->'lastname')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'lastname' IS DISTINCT FROM q.image->'lastname')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'lastname' IS DISTINCT FROM q.image->'lastname')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'parent_account_number' IS DISTINCT FROM q.image->'parent_account_number')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'parent_account_number' IS DISTINCT FROM q.image->'parent_account_number')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'parent_account_number' IS DISTINCT FROM q.image->'parent_account_number')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -3247,7 +3296,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '43220a306079bb1568557ecb597f54a35bbd653174d00b7b965bcc89c4f91bd5', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '800b265ea6a45c9c878ada3b3538f3242415b58ef6163af4cac40163e995a817', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3480,10 +3529,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -3701,10 +3750,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -4094,7 +4143,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '3e5eb3268e541781a11d02eef2d23aea56cf6805b053175879bb46a6bbbb87c7', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '207a706dda3eb2b965e1642c2b67ab787d09a5a2151dbade0bd183e04e53508e', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4337,14 +4386,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -4583,14 +4632,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -4996,7 +5045,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'b61e02933de8bb2e1c7209b85051c517112e2dce52d9ad28ab32c132022174a3', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'b8375ce2bb841197162865315209bad89c270d38a3758609a911ad90da68d5a1', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5263,10 +5312,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -5567,10 +5616,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -6026,7 +6075,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', 'f20324d26851a10d419ea0f3c503b24b23fcc45387cadfd7edcb31855c9c601c', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '3a3ca29a017b951a4e7b5d51c885b31c8005f51479d150a8320c036b1fbaf8d0', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6269,18 +6318,18 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'is_blocked' IS DISTINCT FROM q.image->'is_blocked')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'is_blocked' IS DISTINCT FROM q.image->'is_blocked')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'is_blocked' IS DISTINCT FROM q.image->'is_blocked')))
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -6531,18 +6580,18 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'is_blocked' IS DISTINCT FROM q.image->'is_blocked')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'is_blocked' IS DISTINCT FROM q.image->'is_blocked')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'is_blocked' IS DISTINCT FROM q.image->'is_blocked')))
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -6944,7 +6993,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '87f18892efe5d206faf677258618068ccbcb9ebd6c9736b2adac2e28a79da2ed', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '03b60dc8fdf54dca7fd94273b8243ae2e1c14f5eec143b7b1f19755fa02044b7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -7158,10 +7207,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -7374,10 +7423,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -7750,7 +7799,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', 'ab49bf6e229f320d26e19070fe427a0689327ea0beb63d3806604e250411383a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '145b3444be8c6a4eb9adfc48c88df38b8f4a2a5f8aa93d5f66a65ce523e71229', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -7969,10 +8018,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -8190,10 +8239,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -8583,7 +8632,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '4bef61e951361cb876c604ead2ff372250e48fbe8fd8f886e0ea50d8b6e734ac', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'a90ba65009c8f93275faaa4316e428f9d8904e1cc21a6d8c8e2d78e940c5c3ca', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8832,14 +8881,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'weekday' IS DISTINCT FROM q.image->'weekday')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'weekday' IS DISTINCT FROM q.image->'weekday')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'weekday' IS DISTINCT FROM q.image->'weekday')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'dayofmonth' IS DISTINCT FROM q.image->'dayofmonth')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'dayofmonth' IS DISTINCT FROM q.image->'dayofmonth')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'dayofmonth' IS DISTINCT FROM q.image->'dayofmonth')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -9083,14 +9132,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'weekday' IS DISTINCT FROM q.image->'weekday')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'weekday' IS DISTINCT FROM q.image->'weekday')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'weekday' IS DISTINCT FROM q.image->'weekday')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'dayofmonth' IS DISTINCT FROM q.image->'dayofmonth')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'dayofmonth' IS DISTINCT FROM q.image->'dayofmonth')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'dayofmonth' IS DISTINCT FROM q.image->'dayofmonth')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -9499,7 +9548,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'f8dd5a1dd25507df59ba55ad0be0bcd2f5fcae3991159568cfd969fbc081d396', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '30129a0c45d661871e9910977acc6fd617bfa34802fe9a3683ffa941a99dbf81', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9742,14 +9791,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -9988,14 +10037,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -10401,7 +10450,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'd62ef538cb0ce97356e9802bea56128217b8851d18f0cc6f2d66673def508b50', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '4e257834adc70780363653955ebb08f51b4bcc3dcb7aa8f28278646dc10af09f', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10660,18 +10709,18 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percentage' IS DISTINCT FROM q.image->'percentage')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percentage' IS DISTINCT FROM q.image->'percentage')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percentage' IS DISTINCT FROM q.image->'percentage')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'months' IS DISTINCT FROM q.image->'months')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'months' IS DISTINCT FROM q.image->'months')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'months' IS DISTINCT FROM q.image->'months')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'days' IS DISTINCT FROM q.image->'days')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'days' IS DISTINCT FROM q.image->'days')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'days' IS DISTINCT FROM q.image->'days')))
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -10936,18 +10985,18 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percentage' IS DISTINCT FROM q.image->'percentage')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percentage' IS DISTINCT FROM q.image->'percentage')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percentage' IS DISTINCT FROM q.image->'percentage')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'months' IS DISTINCT FROM q.image->'months')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'months' IS DISTINCT FROM q.image->'months')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'months' IS DISTINCT FROM q.image->'months')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'days' IS DISTINCT FROM q.image->'days')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'days' IS DISTINCT FROM q.image->'days')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'days' IS DISTINCT FROM q.image->'days')))
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -11372,7 +11421,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'a8c6d1dbe92ef19f07d0152bdf263e25bddee2b652f72161f088b5890ecf8617', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '58ea7513a370c90491842ae817a36f1770dce514824811ab05678b3dc2ef4fa2', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11637,22 +11686,22 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentscheduleid' IS DISTINCT FROM q.image->'paymentscheduleid')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentscheduleid' IS DISTINCT FROM q.image->'paymentscheduleid')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentscheduleid' IS DISTINCT FROM q.image->'paymentscheduleid')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentdayid' IS DISTINCT FROM q.image->'paymentdayid')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentdayid' IS DISTINCT FROM q.image->'paymentdayid')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentdayid' IS DISTINCT FROM q.image->'paymentdayid')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -11935,22 +11984,22 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentscheduleid' IS DISTINCT FROM q.image->'paymentscheduleid')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentscheduleid' IS DISTINCT FROM q.image->'paymentscheduleid')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentscheduleid' IS DISTINCT FROM q.image->'paymentscheduleid')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentdayid' IS DISTINCT FROM q.image->'paymentdayid')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentdayid' IS DISTINCT FROM q.image->'paymentdayid')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentdayid' IS DISTINCT FROM q.image->'paymentdayid')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -12388,7 +12437,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '2299a6eb37680dc43ccaf98d0a957e2a5e6b2d25c678ca4f410cf8353ec549c6', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'e42d24e354a34fe51f59b966b5ee73d818d3df3d8858aef7247d4f0bde422858', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12693,34 +12742,34 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customergroupid' IS DISTINCT FROM q.image->'customergroupid')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customergroupid' IS DISTINCT FROM q.image->'customergroupid')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customergroupid' IS DISTINCT FROM q.image->'customergroupid')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymenttermid' IS DISTINCT FROM q.image->'paymenttermid')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymenttermid' IS DISTINCT FROM q.image->'paymenttermid')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymenttermid' IS DISTINCT FROM q.image->'paymenttermid')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customerpaymentmethodid' IS DISTINCT FROM q.image->'customerpaymentmethodid')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customerpaymentmethodid' IS DISTINCT FROM q.image->'customerpaymentmethodid')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customerpaymentmethodid' IS DISTINCT FROM q.image->'customerpaymentmethodid')))
                       AS "ot_4",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "o_5",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "ot_5",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'creditlimit' IS DISTINCT FROM q.image->'creditlimit')))
                       AS "o_6",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'creditlimit' IS DISTINCT FROM q.image->'creditlimit')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'creditlimit' IS DISTINCT FROM q.image->'creditlimit')))
                       AS "ot_6",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_hold' IS DISTINCT FROM q.image->'credit_hold')))
                       AS "o_7",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_hold' IS DISTINCT FROM q.image->'credit_hold')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_hold' IS DISTINCT FROM q.image->'credit_hold')))
                       AS "ot_7",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -13093,34 +13142,34 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customergroupid' IS DISTINCT FROM q.image->'customergroupid')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customergroupid' IS DISTINCT FROM q.image->'customergroupid')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customergroupid' IS DISTINCT FROM q.image->'customergroupid')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymenttermid' IS DISTINCT FROM q.image->'paymenttermid')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymenttermid' IS DISTINCT FROM q.image->'paymenttermid')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymenttermid' IS DISTINCT FROM q.image->'paymenttermid')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customerpaymentmethodid' IS DISTINCT FROM q.image->'customerpaymentmethodid')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customerpaymentmethodid' IS DISTINCT FROM q.image->'customerpaymentmethodid')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customerpaymentmethodid' IS DISTINCT FROM q.image->'customerpaymentmethodid')))
                       AS "ot_4",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "o_5",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
                       AS "ot_5",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'creditlimit' IS DISTINCT FROM q.image->'creditlimit')))
                       AS "o_6",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'creditlimit' IS DISTINCT FROM q.image->'creditlimit')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'creditlimit' IS DISTINCT FROM q.image->'creditlimit')))
                       AS "ot_6",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_hold' IS DISTINCT FROM q.image->'credit_hold')))
                       AS "o_7",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_hold' IS DISTINCT FROM q.image->'credit_hold')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_hold' IS DISTINCT FROM q.image->'credit_hold')))
                       AS "ot_7",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -13627,7 +13676,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', 'a8880d17587c605386d0c9fbfc98e4fa388aa30d04e89842eb0010bfb6e801da', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '3782a1dc01153d33f69c666b1cc2521db8d932fdadd8025dcd85f72987387aef', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17529,7 +17578,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17554,7 +17603,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/absorb', 'c31398b93fde459bcdf374d25168c0714ff376a116f6566204d6e87b6bd92c25', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(bigint[]);
+VALUES ('map/companies/to_left/absorb', 'bc2b6b164617b50f73565692e29a168ce4d4655d756b774a282e6b75e9fefc21', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17617,7 +17666,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17642,7 +17691,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/absorb', '24770d7bb994feaad4a0542c7adb294d14126ece1b4a13e4ddc91d9e82f86e53', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(bigint[]);
+VALUES ('map/contact_persons/to_left/absorb', 'b2ab533172370d9c5d67a898df43cc96341f92588ccf7ab547d2ad6be1d4872e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17683,7 +17732,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17708,7 +17757,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/absorb', '294a8ac90503959acfef50c6372b5ce2c8227ddd7d35f412d97399be21581420', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(bigint[]);
+VALUES ('map/customer_groups/to_left/absorb', '160bbfd5afb9e9fcf59be4804ba188bd79d47000c0c492fd51d43f640e9ebb9c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17756,7 +17805,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17781,7 +17830,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/absorb', '53598d570be44197a258dce72714bf0c3381e01a64d892cd4346607b70c796fc', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(bigint[]);
+VALUES ('map/customer_payment_methods/to_left/absorb', '0aa34afdedecc672756fbaf985ddeddfa41cc8026c7138b344efa6aaf36d6df9', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17840,7 +17889,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17865,7 +17914,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/absorb', '93417e8c2fa7ddacd2e6a75262c93b35bc607bf20517ffdf4718bf98c550883b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(bigint[]);
+VALUES ('map/customers_person/to_left/absorb', '53a4a43e1db4b970fd59431387a34f26030738139c087084f29669eefa227ce7', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17920,7 +17969,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17945,7 +17994,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/absorb', '0b05b496dbd7af9861590997b733dd075f74a0bb4128394cff08c7b4d91d288c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(bigint[]);
+VALUES ('map/loyalty_cards/to_left/absorb', '236f7ca5cf68f8efbefa62d8338e87b65c7433117e8afb436676fdaa6ab4798b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17986,7 +18035,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -18011,7 +18060,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/absorb', '9697002e36d6a7d829b2a00a1bf25a9eb97960cb9eff5ba838c9db715866b211', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(bigint[]);
+VALUES ('map/name_affixes/to_left/absorb', '9e5a827b034f0f41fa4f95e640a12d419149a1bb950a50477b3e69437e3240b4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18052,7 +18101,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -18077,7 +18126,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/absorb', '6cd18e4f11c4840837bacc6c68b13f7aabc2830d1957660a84a0e7a61baa1854', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(bigint[]);
+VALUES ('map/payment_days/to_left/absorb', '728d3d713b2abff4ecea9939a01c75e2a845592ec77940b59d43cd5b0c7a19da', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18125,7 +18174,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -18150,7 +18199,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/absorb', '479f5e14822e2d6a0b8f4dd687b132103158793156b4ec76f23925de5bd52395', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(bigint[]);
+VALUES ('map/payment_day_lines/to_left/absorb', '4832719bd150b3867fb3b394563d78ed20645c46f7e6a7a6effff208107b725f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18198,7 +18247,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -18223,7 +18272,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/absorb', 'b2de0b535ace7d7623e65d5e705f1c252f60750b9c6b7844a5c03e28283fdf54', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(bigint[]);
+VALUES ('map/payment_schedules/to_left/absorb', 'e5bba67d1753bb2ac548730d3cf607809b19575e35e307d9a1df293de49db03a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18278,7 +18327,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -18303,7 +18352,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/absorb', '3cfe626908adab980b17a9025f56228d707c1d8c3b3d85c4c2706101848372ac', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_left/absorb', '3464069f69c4e623b1256f6f08caed30ab2a703f97531bada4aa19a42165a0be', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18365,7 +18414,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -18390,7 +18439,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/absorb', '416963867640fab6f678b425dd4b1e96fc6d68d558a5e4cf997361effe731d08', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(bigint[]);
+VALUES ('map/payment_terms/to_left/absorb', '2db7f629af8ccb6d1c4fba30b38a44faae27e74fe875fe71b83fc427eda18f5d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18481,7 +18530,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -18506,7 +18555,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/absorb', 'df3ce871f11956dc6294b5fbde2b743a29c358171a7510b627a10b3cf7fe58f4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(bigint[]);
+VALUES ('map/customers_organization/to_left/absorb', 'b147bfccdc074e1faa5b1566b87a6276a477e0a91d014b40fcc8aa5cea6b9c35', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18697,6 +18746,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('4396b29201de0d4f83e049a777dea77d5412e6b5349cdd3c5a59b42d1e32d917');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('d2d880b48a2c945c86ccb08a68459b4a1d841f4586882db8963523979da1a601');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 4396b29201de: control schema to version 5, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '4396b29201de0d4f83e049a777dea77d5412e6b5349cdd3c5a59b42d1e32d917'));
+VALUES ('deploy', 'deployed bundle d2d880b48a2c: control schema to version 6, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'd2d880b48a2c945c86ccb08a68459b4a1d841f4586882db8963523979da1a601'));

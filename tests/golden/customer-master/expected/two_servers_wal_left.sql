@@ -1,10 +1,11 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle ccae436f320080cd41d98350d5feaca5992d83efa41f6a48905398071061b570: control schema to version 5, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle d267928666a1a6c4e1b9d484269f042db74fc7f7843e08f2171ece2bd0e3dc71: control schema to version 6, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
 --   migrate control/0004_crossing_cost
 --   migrate control/0005_clean_crossings
+--   migrate control/0006_wal_stamps
 --   create  drift
 --   create  map/companies/to_left/apply
 --   create  map/contact_persons/to_left/apply
@@ -1039,6 +1040,52 @@ BEGIN
 END
 $$;
 
+-- ==== migrate control/0006_wal_stamps ====
+-- WAL capture stamps each change with its own source transaction's commit time.
+--
+-- The listener queues what one read of the slot finds, many source transactions, in
+-- one transaction: one of its own per source transaction cost more than the capture
+-- itself under many small writes (four statements and a commit each). The capturing
+-- transaction's commit time, which stamps a trigger-captured change, would then stamp
+-- every change of the read with the last one's: an earlier change would look newer
+-- than a concurrent change of the other side that was in fact newer, and newest_wins
+-- would pick the wrong one. So the change carries its source transaction's commit
+-- time (null, as commit_stamp, unless track_commit_timestamp is on).
+
+-- stamp: the change's commit time in microseconds, where it is not its capturing
+-- transaction's (WAL capture); null: commit_stamp(xid).
+ALTER TABLE replicator.change_queue ADD COLUMN IF NOT EXISTS stamp bigint;
+
+-- As in 0004, with the change's own stamp first.
+CREATE OR REPLACE FUNCTION replicator.outgoing(p_direction text, p_ids bigint[])
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', c.id, 'map', c.map_name, 'op', c.op, 'image', c.image, 'refs', c.refs,
+               'before', c.before, 'key', c.key, 'seen', c.seen, 'stamp', c.stamp)
+             ORDER BY c.id), '[]')
+      FROM (SELECT q.id, q.map_name, q.op, q.image, q.refs, q.before, q.key,
+                   coalesce(q.seen, (v.clock->''->>s.other)::bigint, 0) AS seen,
+                   greatest(max(coalesce(q.stamp, replicator.commit_stamp(q.xid)))
+                                OVER (PARTITION BY q.map_name, q.key ORDER BY q.id),
+                            (v.clock->''->>s.own_stamp)::bigint) AS stamp
+              FROM replicator.change_queue AS q
+             CROSS JOIN (SELECT CASE p_direction WHEN 'to_right' THEN 'left' ELSE 'right' END,
+                                CASE p_direction WHEN 'to_right' THEN 1 ELSE 0 END,
+                                CASE p_direction WHEN 'to_right' THEN 2 ELSE 3 END)
+                     AS s(side, other, own_stamp)
+              -- By primary key (LIMIT: a plan made while the table looked small would
+              -- otherwise read every clock for each change).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM replicator.versions AS v
+                    WHERE v.key = q.key AND v.map_name = q.map_name AND v.side = s.side
+                    LIMIT 1) AS v ON true
+             WHERE q.direction = p_direction AND q.id = ANY (p_ids)) AS c
+$$;
+
 -- ==== the control schema's version ====
 -- The control schema's version: one row per numbered migration (sql/migrations/) that
 -- ran here. Deploy runs the missing ones, in order, in its transaction, and records
@@ -1060,6 +1107,8 @@ INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (4, 'crossing_cost', '2321672c2cb3a4bd1baf5f6a66fac7bf7202265232ce5189cd487e3e66492fb5');
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (5, 'clean_crossings', '6198694a81c6e1b98baa1b6607bd1713a2f75c8089935ffdf269aa3de85af1e5');
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (6, 'wal_stamps', 'f05937b2438d8f4459a6edea6439814d590f46431d6e1ec58d890eb136bb4363');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -1622,10 +1671,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -1843,10 +1892,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -2215,7 +2264,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'b6983ed2a997969ef0ab36afd6380f1cdd62306fc38dbd584b7e7ce7a1746b4b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '1c94a8d07c09bbafde8d505aa0af418e22904f95ee43cf2db3fa93b67e30e135', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -2464,22 +2513,22 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -2770,22 +2819,22 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -3223,7 +3272,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'e657bc068c119cf110519d310a1a28c02f5e912148147ffa4d8c2e2471ca0821', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '7d4a5de8b6f5816bfcacfc513270f52db04273a3e25abf818a2406cfe5789947', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3456,10 +3505,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -3686,10 +3735,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -4078,7 +4127,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '1b3045b6437287d9906a1bdcd8932df43ab352c6cfd9b56c520455a8db257865', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'a2f1cd624841a32d37e83c84343405cd9014a6ff3d4ba42c62ec0a8f2a63dd4c', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4321,14 +4370,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -4576,14 +4625,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -4988,7 +5037,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '196ab2cdd514a68a89f1cf1d3a76ea21c81dca98424ddda128b3b12cc5703944', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'd82b17ffdf0f83601d120e28e46970a71e518409f2aed7e2792541ea9ca075d8', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5241,10 +5290,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -5524,10 +5573,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -5960,7 +6009,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '21c525733b3ee3b9304fe9e6502e1e78c2fd85bcd296299b2a465b418b6515e4', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '6afe9f13830cb96af812f268c1adbc1f4c24734a69d00dbc13e78a5c62bd1f13', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6203,18 +6252,18 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -6474,18 +6523,18 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -6886,7 +6935,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'ff844866c73d1b355012ccd2365bd03f0aba0bb070839953956a9166235bc003', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '17eeced3ad47d4910ff03eb3caa9ffb2505c50fd72b9d5a936fd2ae4ddfba44e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -7100,10 +7149,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -7325,10 +7374,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -7700,7 +7749,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '90e793f24d56fcbfdb23f6cd7351d9a7fad5be38e9a3e3ef3565d42a7d8384b3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '21b72eb0d7ec859b2874a341d9847a52e851a82329bf452e0fa618e65c91ddbd', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -7919,10 +7968,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -8149,10 +8198,10 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -8541,7 +8590,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'a8bcba0ed61886d1c53779f0c746cd65dff67b90675cb7cf5edd5df976baef4b', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'ccc47b18ae4682167cc0e41ce4223ed54ce54e1652c7083d925b6687f2f21b2b', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8790,14 +8839,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -9050,14 +9099,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -9465,7 +9514,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'e229ee0db4d53c06a1624a53dfd814a31bafb0a1662897182818f12f822d1a7d', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '08b7df6687094ebe335521a9b1d7e32c65c86f5057206ded3f5015a0f390fcaf', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9708,14 +9757,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -9963,14 +10012,14 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
                       AS "ot_2",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -10375,7 +10424,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'a0a8afbcd61c719b9b3d061b5b14d61f49c32fbb0bab7b6778ef8e122c09442b', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '8df55c8881fb866c4ca3c61b83e6d1029610960a20100f81240ce9e4aebcb688', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10634,18 +10683,18 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -10919,18 +10968,18 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
                       AS "ot_3",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -11354,7 +11403,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '3199b0f84e891f598e5e65368ddbc1be704629591a332af70321b771ef56dfef', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '6695f8b9339824d3efabe5de0af6be4d0e56b2dd0eacf59aa3f0fc6ae3e9fbeb', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11619,22 +11668,22 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -11926,22 +11975,22 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
                       AS "ot_4",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -12378,7 +12427,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '7b3c17645db28ae588408f2fac340c9bf2854612b79c9c5126ece960c15ff03f', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '3d2cc31bec91a9ea21eafa9bf8eb3063ff9bd9b2c2c66ff0b7e4545bcccbb6b6', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12683,34 +12732,34 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
                       AS "ot_4",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "o_5",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_5",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
                       AS "o_6",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
                       AS "ot_6",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "o_7",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_7",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -13092,34 +13141,34 @@ WITH incoming AS (
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
-           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+           SELECT max(q.id) AS o_0, max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) AS ot_0,
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "o_1",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
                       AS "ot_1",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
                       AS "o_2",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
                       AS "ot_2",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
                       AS "o_3",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
                       AS "ot_3",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
                       AS "o_4",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
                       AS "ot_4",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "o_5",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
                       AS "ot_5",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
                       AS "o_6",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
                       AS "ot_6",
                   max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "o_7",
-                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                  max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
                       AS "ot_7",
                   (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted,
                   max(q.id) FILTER (WHERE q.op = 'D') AS deleted_id
@@ -13625,7 +13674,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '477d8e577ea5c8e6fb67ad7df4c6b12ab4b5ae66a298f653fbd445405b9f3a6a', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '3a8544b5ff56b8bfa7dbd4064997d5c60c7fadc333a12bc0534deee280f767bc', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -14352,10 +14401,11 @@ ON CONFLICT (name) DO UPDATE
 --
 -- Each change takes what the row's clock here says of the other side (seen): read in
 -- commit order, nothing was applied to the row between the change and now, unless
--- the replicator wrote the row after the change committed (p_lsn, its commit, is
--- before the row's applied_lsn). Then the change was not known when the row was
--- written: the row crosses as it is now instead, every field written, and both
--- sides end with it.
+-- the replicator wrote the row after the change committed (the change's commit
+-- position, its "lsn", is before the row's applied_lsn; p_lsn stands in for it in
+-- changes parked by an earlier release, which carry none). Then the change was not
+-- known when the row was written: the row crosses as it is now instead, every field
+-- written, and both sides end with it.
 DROP FUNCTION IF EXISTS "replicator"."wal_companies_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."wal_companies_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
@@ -14373,7 +14423,12 @@ BEGIN
         RETURN 0;
     END IF;
     WITH decoded AS (
-        SELECT c.seq, c.op, c.old AS old_image,
+        SELECT c.seq, c.op, coalesce(c.lsn, p_lsn) AS lsn,
+               -- The source transaction's commit time, as commit_stamp would read it:
+               -- the queueing transaction holds many (null: stamped by that one).
+               CASE WHEN current_setting('track_commit_timestamp')::boolean
+                    THEN (extract(epoch FROM c.at) * 1000000)::bigint END AS stamp,
+               c.old AS old_image,
                CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'name']::text[]
                     THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."companies" AS cur
                                     WHERE ("cur"."dataareaid") = ("new"."dataareaid")), '{}')
@@ -14390,16 +14445,16 @@ BEGIN
                CAST(NULL AS jsonb) AS new_refs,
                jsonb_build_object('dataareaid', "old"."dataareaid") AS old_key,
                jsonb_build_object('dataareaid', "new"."dataareaid") AS new_key
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, lsn pg_lsn, at timestamptz, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."companies", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."companies", coalesce(c.old, '{}') || c.new) AS new
     ), queued AS (
         -- An update carries the row before it (the old row: whole only with REPLICA
         -- IDENTITY FULL): it says which fields the update wrote.
-        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key, d.stamp,
                CASE WHEN q.op = 'U' THEN d.old_image END AS before,
                coalesce((v.clock->''->>1)::bigint, 0) AS seen,
-               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND d.lsn < v.applied_lsn AS late
           FROM decoded AS d
          CROSS JOIN LATERAL (VALUES
                (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -14415,7 +14470,7 @@ BEGIN
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
         -- (a delete if it is gone or filtered out).
-        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, q.stamp, cur.image, cur.refs,
                q.image AS change_image, q.refs AS change_refs
           FROM queued AS q
           LEFT JOIN LATERAL (
@@ -14426,13 +14481,13 @@ BEGIN
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
-    SELECT 'companies', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
-      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen, stamp)
+    SELECT 'companies', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen, c.stamp
+      FROM (SELECT seq, step, op, image, refs, before, key, seen, stamp FROM queued WHERE NOT late
             UNION ALL
             SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
                    coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
-                   NULL, l.key, l.seen
+                   NULL, l.key, l.seen, l.stamp
               FROM late AS l) AS c
      ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
@@ -14440,7 +14495,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/wal', '5293c19847561e559ae714f70321949a6e827418b5610a0f1c6cb0eaa7d1cac9', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/wal', 'c2568636e6b3036abebcdf4be1a86a6304a35f3a01419cadf3782a184d82fcce', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14540,10 +14595,11 @@ ON CONFLICT (name) DO UPDATE
 --
 -- Each change takes what the row's clock here says of the other side (seen): read in
 -- commit order, nothing was applied to the row between the change and now, unless
--- the replicator wrote the row after the change committed (p_lsn, its commit, is
--- before the row's applied_lsn). Then the change was not known when the row was
--- written: the row crosses as it is now instead, every field written, and both
--- sides end with it.
+-- the replicator wrote the row after the change committed (the change's commit
+-- position, its "lsn", is before the row's applied_lsn; p_lsn stands in for it in
+-- changes parked by an earlier release, which carry none). Then the change was not
+-- known when the row was written: the row crosses as it is now instead, every field
+-- written, and both sides end with it.
 DROP FUNCTION IF EXISTS "replicator"."wal_contact_persons_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."wal_contact_persons_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
@@ -14561,7 +14617,12 @@ BEGIN
         RETURN 0;
     END IF;
     WITH decoded AS (
-        SELECT c.seq, c.op, c.old AS old_image,
+        SELECT c.seq, c.op, coalesce(c.lsn, p_lsn) AS lsn,
+               -- The source transaction's commit time, as commit_stamp would read it:
+               -- the queueing transaction holds many (null: stamped by that one).
+               CASE WHEN current_setting('track_commit_timestamp')::boolean
+                    THEN (extract(epoch FROM c.at) * 1000000)::bigint END AS stamp,
+               c.old AS old_image,
                CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'contact_person_id', 'first_name', 'last_name', 'email', 'customer_account']::text[]
                     THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."contact_persons" AS cur
                                     WHERE ("cur"."dataareaid", "cur"."contact_person_id") = ("new"."dataareaid", "new"."contact_person_id")), '{}')
@@ -14578,16 +14639,16 @@ BEGIN
                CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs,
                jsonb_build_object('dataareaid', "old"."dataareaid", 'contact_person_id', "old"."contact_person_id") AS old_key,
                jsonb_build_object('dataareaid', "new"."dataareaid", 'contact_person_id', "new"."contact_person_id") AS new_key
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, lsn pg_lsn, at timestamptz, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."contact_persons", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."contact_persons", coalesce(c.old, '{}') || c.new) AS new
     ), queued AS (
         -- An update carries the row before it (the old row: whole only with REPLICA
         -- IDENTITY FULL): it says which fields the update wrote.
-        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key, d.stamp,
                CASE WHEN q.op = 'U' THEN d.old_image END AS before,
                coalesce((v.clock->''->>1)::bigint, 0) AS seen,
-               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND d.lsn < v.applied_lsn AS late
           FROM decoded AS d
          CROSS JOIN LATERAL (VALUES
                (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -14603,7 +14664,7 @@ BEGIN
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
         -- (a delete if it is gone or filtered out).
-        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, q.stamp, cur.image, cur.refs,
                q.image AS change_image, q.refs AS change_refs
           FROM queued AS q
           LEFT JOIN LATERAL (
@@ -14614,13 +14675,13 @@ BEGIN
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
-    SELECT 'contact_persons', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
-      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen, stamp)
+    SELECT 'contact_persons', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen, c.stamp
+      FROM (SELECT seq, step, op, image, refs, before, key, seen, stamp FROM queued WHERE NOT late
             UNION ALL
             SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
                    coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
-                   NULL, l.key, l.seen
+                   NULL, l.key, l.seen, l.stamp
               FROM late AS l) AS c
      ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
@@ -14628,7 +14689,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/wal', 'db7729e1ac77e24660dce6ae8ee935edef633a34b7dbdeaae9a48fea97afb1a6', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/wal', '600b98eae45edcf1d9fc81ed22349f6d9a6d81d985879a8bbc1536957179f5db', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14728,10 +14789,11 @@ ON CONFLICT (name) DO UPDATE
 --
 -- Each change takes what the row's clock here says of the other side (seen): read in
 -- commit order, nothing was applied to the row between the change and now, unless
--- the replicator wrote the row after the change committed (p_lsn, its commit, is
--- before the row's applied_lsn). Then the change was not known when the row was
--- written: the row crosses as it is now instead, every field written, and both
--- sides end with it.
+-- the replicator wrote the row after the change committed (the change's commit
+-- position, its "lsn", is before the row's applied_lsn; p_lsn stands in for it in
+-- changes parked by an earlier release, which carry none). Then the change was not
+-- known when the row was written: the row crosses as it is now instead, every field
+-- written, and both sides end with it.
 DROP FUNCTION IF EXISTS "replicator"."wal_customer_groups_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."wal_customer_groups_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
@@ -14749,7 +14811,12 @@ BEGIN
         RETURN 0;
     END IF;
     WITH decoded AS (
-        SELECT c.seq, c.op, c.old AS old_image,
+        SELECT c.seq, c.op, coalesce(c.lsn, p_lsn) AS lsn,
+               -- The source transaction's commit time, as commit_stamp would read it:
+               -- the queueing transaction holds many (null: stamped by that one).
+               CASE WHEN current_setting('track_commit_timestamp')::boolean
+                    THEN (extract(epoch FROM c.at) * 1000000)::bigint END AS stamp,
+               c.old AS old_image,
                CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'customer_group', 'description']::text[]
                     THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."customer_groups" AS cur
                                     WHERE ("cur"."dataareaid", "cur"."customer_group") = ("new"."dataareaid", "new"."customer_group")), '{}')
@@ -14766,16 +14833,16 @@ BEGIN
                CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs,
                jsonb_build_object('dataareaid', "old"."dataareaid", 'customer_group', "old"."customer_group") AS old_key,
                jsonb_build_object('dataareaid', "new"."dataareaid", 'customer_group', "new"."customer_group") AS new_key
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, lsn pg_lsn, at timestamptz, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_groups", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_groups", coalesce(c.old, '{}') || c.new) AS new
     ), queued AS (
         -- An update carries the row before it (the old row: whole only with REPLICA
         -- IDENTITY FULL): it says which fields the update wrote.
-        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key, d.stamp,
                CASE WHEN q.op = 'U' THEN d.old_image END AS before,
                coalesce((v.clock->''->>1)::bigint, 0) AS seen,
-               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND d.lsn < v.applied_lsn AS late
           FROM decoded AS d
          CROSS JOIN LATERAL (VALUES
                (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -14791,7 +14858,7 @@ BEGIN
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
         -- (a delete if it is gone or filtered out).
-        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, q.stamp, cur.image, cur.refs,
                q.image AS change_image, q.refs AS change_refs
           FROM queued AS q
           LEFT JOIN LATERAL (
@@ -14802,13 +14869,13 @@ BEGIN
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
-    SELECT 'customer_groups', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
-      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen, stamp)
+    SELECT 'customer_groups', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen, c.stamp
+      FROM (SELECT seq, step, op, image, refs, before, key, seen, stamp FROM queued WHERE NOT late
             UNION ALL
             SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
                    coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
-                   NULL, l.key, l.seen
+                   NULL, l.key, l.seen, l.stamp
               FROM late AS l) AS c
      ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
@@ -14816,7 +14883,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/wal', '2739bd26d3520378c52f0fa1ff66508b3b850595930eea68cce568539853cdd5', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/wal', '45f6f5e8f4a13f26e4f3423bc71b83df2a0d28e21a338fcabc939bf8bf9b3a68', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14916,10 +14983,11 @@ ON CONFLICT (name) DO UPDATE
 --
 -- Each change takes what the row's clock here says of the other side (seen): read in
 -- commit order, nothing was applied to the row between the change and now, unless
--- the replicator wrote the row after the change committed (p_lsn, its commit, is
--- before the row's applied_lsn). Then the change was not known when the row was
--- written: the row crosses as it is now instead, every field written, and both
--- sides end with it.
+-- the replicator wrote the row after the change committed (the change's commit
+-- position, its "lsn", is before the row's applied_lsn; p_lsn stands in for it in
+-- changes parked by an earlier release, which carry none). Then the change was not
+-- known when the row was written: the row crosses as it is now instead, every field
+-- written, and both sides end with it.
 DROP FUNCTION IF EXISTS "replicator"."wal_customer_payment_methods_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."wal_customer_payment_methods_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
@@ -14937,7 +15005,12 @@ BEGIN
         RETURN 0;
     END IF;
     WITH decoded AS (
-        SELECT c.seq, c.op, c.old AS old_image,
+        SELECT c.seq, c.op, coalesce(c.lsn, p_lsn) AS lsn,
+               -- The source transaction's commit time, as commit_stamp would read it:
+               -- the queueing transaction holds many (null: stamped by that one).
+               CASE WHEN current_setting('track_commit_timestamp')::boolean
+                    THEN (extract(epoch FROM c.at) * 1000000)::bigint END AS stamp,
+               c.old AS old_image,
                CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'payment_method', 'description', 'payment_type']::text[]
                     THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."customer_payment_methods" AS cur
                                     WHERE ("cur"."dataareaid", "cur"."payment_method") = ("new"."dataareaid", "new"."payment_method")), '{}')
@@ -14954,16 +15027,16 @@ BEGIN
                CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs,
                jsonb_build_object('dataareaid', "old"."dataareaid", 'payment_method', "old"."payment_method") AS old_key,
                jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_method', "new"."payment_method") AS new_key
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, lsn pg_lsn, at timestamptz, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_payment_methods", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_payment_methods", coalesce(c.old, '{}') || c.new) AS new
     ), queued AS (
         -- An update carries the row before it (the old row: whole only with REPLICA
         -- IDENTITY FULL): it says which fields the update wrote.
-        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key, d.stamp,
                CASE WHEN q.op = 'U' THEN d.old_image END AS before,
                coalesce((v.clock->''->>1)::bigint, 0) AS seen,
-               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND d.lsn < v.applied_lsn AS late
           FROM decoded AS d
          CROSS JOIN LATERAL (VALUES
                (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -14979,7 +15052,7 @@ BEGIN
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
         -- (a delete if it is gone or filtered out).
-        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, q.stamp, cur.image, cur.refs,
                q.image AS change_image, q.refs AS change_refs
           FROM queued AS q
           LEFT JOIN LATERAL (
@@ -14990,13 +15063,13 @@ BEGIN
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
-    SELECT 'customer_payment_methods', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
-      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen, stamp)
+    SELECT 'customer_payment_methods', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen, c.stamp
+      FROM (SELECT seq, step, op, image, refs, before, key, seen, stamp FROM queued WHERE NOT late
             UNION ALL
             SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
                    coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
-                   NULL, l.key, l.seen
+                   NULL, l.key, l.seen, l.stamp
               FROM late AS l) AS c
      ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
@@ -15004,7 +15077,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/wal', '8dd462b5292a87579753545b8a2a458d70860fb16c352a17362d4027dd46af3d', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/wal', 'e0bd57250a416a5bd5e96146906944128412b54b50dc853798701f61058f0c50', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15104,10 +15177,11 @@ ON CONFLICT (name) DO UPDATE
 --
 -- Each change takes what the row's clock here says of the other side (seen): read in
 -- commit order, nothing was applied to the row between the change and now, unless
--- the replicator wrote the row after the change committed (p_lsn, its commit, is
--- before the row's applied_lsn). Then the change was not known when the row was
--- written: the row crosses as it is now instead, every field written, and both
--- sides end with it.
+-- the replicator wrote the row after the change committed (the change's commit
+-- position, its "lsn", is before the row's applied_lsn; p_lsn stands in for it in
+-- changes parked by an earlier release, which carry none). Then the change was not
+-- known when the row was written: the row crosses as it is now instead, every field
+-- written, and both sides end with it.
 DROP FUNCTION IF EXISTS "replicator"."wal_customers_person_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."wal_customers_person_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
@@ -15125,7 +15199,12 @@ BEGIN
         RETURN 0;
     END IF;
     WITH decoded AS (
-        SELECT c.seq, c.op, c.old AS old_image,
+        SELECT c.seq, c.op, coalesce(c.lsn, p_lsn) AS lsn,
+               -- The source transaction's commit time, as commit_stamp would read it:
+               -- the queueing transaction holds many (null: stamped by that one).
+               CASE WHEN current_setting('track_commit_timestamp')::boolean
+                    THEN (extract(epoch FROM c.at) * 1000000)::bigint END AS stamp,
+               c.old AS old_image,
                CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'account_num', 'name', 'email', 'party_type']::text[]
                     THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."customers" AS cur
                                     WHERE ("cur"."dataareaid", "cur"."account_num") = ("new"."dataareaid", "new"."account_num")), '{}')
@@ -15142,16 +15221,16 @@ BEGIN
                CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs,
                jsonb_build_object('dataareaid', "old"."dataareaid", 'account_num', "old"."account_num") AS old_key,
                jsonb_build_object('dataareaid', "new"."dataareaid", 'account_num', "new"."account_num") AS new_key
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, lsn pg_lsn, at timestamptz, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", coalesce(c.old, '{}') || c.new) AS new
     ), queued AS (
         -- An update carries the row before it (the old row: whole only with REPLICA
         -- IDENTITY FULL): it says which fields the update wrote.
-        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key, d.stamp,
                CASE WHEN q.op = 'U' THEN d.old_image END AS before,
                coalesce((v.clock->''->>1)::bigint, 0) AS seen,
-               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND d.lsn < v.applied_lsn AS late
           FROM decoded AS d
          CROSS JOIN LATERAL (VALUES
                (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -15167,7 +15246,7 @@ BEGIN
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
         -- (a delete if it is gone or filtered out).
-        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, q.stamp, cur.image, cur.refs,
                q.image AS change_image, q.refs AS change_refs
           FROM queued AS q
           LEFT JOIN LATERAL (
@@ -15178,13 +15257,13 @@ BEGIN
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
-    SELECT 'customers_person', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
-      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen, stamp)
+    SELECT 'customers_person', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen, c.stamp
+      FROM (SELECT seq, step, op, image, refs, before, key, seen, stamp FROM queued WHERE NOT late
             UNION ALL
             SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
                    coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
-                   NULL, l.key, l.seen
+                   NULL, l.key, l.seen, l.stamp
               FROM late AS l) AS c
      ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
@@ -15192,7 +15271,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/wal', '695b0cecba310fc5d0ced49a85d7c8ca1d7c50f814d9d5ed08284e0dec953361', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/wal', 'b39b194391052f09fd9c536d22dbafd57137e20a2abe8306c39bd85ce507be0c', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15292,10 +15371,11 @@ ON CONFLICT (name) DO UPDATE
 --
 -- Each change takes what the row's clock here says of the other side (seen): read in
 -- commit order, nothing was applied to the row between the change and now, unless
--- the replicator wrote the row after the change committed (p_lsn, its commit, is
--- before the row's applied_lsn). Then the change was not known when the row was
--- written: the row crosses as it is now instead, every field written, and both
--- sides end with it.
+-- the replicator wrote the row after the change committed (the change's commit
+-- position, its "lsn", is before the row's applied_lsn; p_lsn stands in for it in
+-- changes parked by an earlier release, which carry none). Then the change was not
+-- known when the row was written: the row crosses as it is now instead, every field
+-- written, and both sides end with it.
 DROP FUNCTION IF EXISTS "replicator"."wal_loyalty_cards_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."wal_loyalty_cards_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
@@ -15313,7 +15393,12 @@ BEGIN
         RETURN 0;
     END IF;
     WITH decoded AS (
-        SELECT c.seq, c.op, c.old AS old_image,
+        SELECT c.seq, c.op, coalesce(c.lsn, p_lsn) AS lsn,
+               -- The source transaction's commit time, as commit_stamp would read it:
+               -- the queueing transaction holds many (null: stamped by that one).
+               CASE WHEN current_setting('track_commit_timestamp')::boolean
+                    THEN (extract(epoch FROM c.at) * 1000000)::bigint END AS stamp,
+               c.old AS old_image,
                CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['card_number', 'tier', 'issued_on', 'blocked']::text[]
                     THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."loyalty_cards" AS cur
                                     WHERE ("cur"."card_number") = ("new"."card_number")), '{}')
@@ -15330,16 +15415,16 @@ BEGIN
                CAST(NULL AS jsonb) AS new_refs,
                jsonb_build_object('card_number', "old"."card_number") AS old_key,
                jsonb_build_object('card_number', "new"."card_number") AS new_key
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, lsn pg_lsn, at timestamptz, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."loyalty_cards", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."loyalty_cards", coalesce(c.old, '{}') || c.new) AS new
     ), queued AS (
         -- An update carries the row before it (the old row: whole only with REPLICA
         -- IDENTITY FULL): it says which fields the update wrote.
-        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key, d.stamp,
                CASE WHEN q.op = 'U' THEN d.old_image END AS before,
                coalesce((v.clock->''->>1)::bigint, 0) AS seen,
-               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND d.lsn < v.applied_lsn AS late
           FROM decoded AS d
          CROSS JOIN LATERAL (VALUES
                (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -15355,7 +15440,7 @@ BEGIN
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
         -- (a delete if it is gone or filtered out).
-        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, q.stamp, cur.image, cur.refs,
                q.image AS change_image, q.refs AS change_refs
           FROM queued AS q
           LEFT JOIN LATERAL (
@@ -15366,13 +15451,13 @@ BEGIN
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
-    SELECT 'loyalty_cards', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
-      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen, stamp)
+    SELECT 'loyalty_cards', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen, c.stamp
+      FROM (SELECT seq, step, op, image, refs, before, key, seen, stamp FROM queued WHERE NOT late
             UNION ALL
             SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
                    coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
-                   NULL, l.key, l.seen
+                   NULL, l.key, l.seen, l.stamp
               FROM late AS l) AS c
      ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
@@ -15380,7 +15465,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/wal', '5478867268952f355ba87c7666e371ff9ec3595c4f2be233087b83eb5c7982e3', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/wal', 'd34c9063659085cb106640408a1e53c88029b0bc728ffa99bcf9f0290c5a720d', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15480,10 +15565,11 @@ ON CONFLICT (name) DO UPDATE
 --
 -- Each change takes what the row's clock here says of the other side (seen): read in
 -- commit order, nothing was applied to the row between the change and now, unless
--- the replicator wrote the row after the change committed (p_lsn, its commit, is
--- before the row's applied_lsn). Then the change was not known when the row was
--- written: the row crosses as it is now instead, every field written, and both
--- sides end with it.
+-- the replicator wrote the row after the change committed (the change's commit
+-- position, its "lsn", is before the row's applied_lsn; p_lsn stands in for it in
+-- changes parked by an earlier release, which carry none). Then the change was not
+-- known when the row was written: the row crosses as it is now instead, every field
+-- written, and both sides end with it.
 DROP FUNCTION IF EXISTS "replicator"."wal_name_affixes_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."wal_name_affixes_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
@@ -15501,7 +15587,12 @@ BEGIN
         RETURN 0;
     END IF;
     WITH decoded AS (
-        SELECT c.seq, c.op, c.old AS old_image,
+        SELECT c.seq, c.op, coalesce(c.lsn, p_lsn) AS lsn,
+               -- The source transaction's commit time, as commit_stamp would read it:
+               -- the queueing transaction holds many (null: stamped by that one).
+               CASE WHEN current_setting('track_commit_timestamp')::boolean
+                    THEN (extract(epoch FROM c.at) * 1000000)::bigint END AS stamp,
+               c.old AS old_image,
                CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['affix', 'affix_type', 'description']::text[]
                     THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."name_affixes" AS cur
                                     WHERE ("cur"."affix", "cur"."affix_type") = ("new"."affix", "new"."affix_type")), '{}')
@@ -15518,16 +15609,16 @@ BEGIN
                CAST(NULL AS jsonb) AS new_refs,
                jsonb_build_object('affix', "old"."affix", 'affix_type', "old"."affix_type") AS old_key,
                jsonb_build_object('affix', "new"."affix", 'affix_type', "new"."affix_type") AS new_key
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, lsn pg_lsn, at timestamptz, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."name_affixes", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."name_affixes", coalesce(c.old, '{}') || c.new) AS new
     ), queued AS (
         -- An update carries the row before it (the old row: whole only with REPLICA
         -- IDENTITY FULL): it says which fields the update wrote.
-        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key, d.stamp,
                CASE WHEN q.op = 'U' THEN d.old_image END AS before,
                coalesce((v.clock->''->>1)::bigint, 0) AS seen,
-               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND d.lsn < v.applied_lsn AS late
           FROM decoded AS d
          CROSS JOIN LATERAL (VALUES
                (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -15543,7 +15634,7 @@ BEGIN
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
         -- (a delete if it is gone or filtered out).
-        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, q.stamp, cur.image, cur.refs,
                q.image AS change_image, q.refs AS change_refs
           FROM queued AS q
           LEFT JOIN LATERAL (
@@ -15554,13 +15645,13 @@ BEGIN
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
-    SELECT 'name_affixes', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
-      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen, stamp)
+    SELECT 'name_affixes', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen, c.stamp
+      FROM (SELECT seq, step, op, image, refs, before, key, seen, stamp FROM queued WHERE NOT late
             UNION ALL
             SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
                    coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
-                   NULL, l.key, l.seen
+                   NULL, l.key, l.seen, l.stamp
               FROM late AS l) AS c
      ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
@@ -15568,7 +15659,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/wal', 'e4b4e49c05755dabdca0910cf5cbc71f7e175de8076f5027d350b5941fd19b1b', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/wal', 'a6a48269c94c43eb72f4fa529f1e436bcb37e16c941d4ec8bd7bf8d1b8db5fb1', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15668,10 +15759,11 @@ ON CONFLICT (name) DO UPDATE
 --
 -- Each change takes what the row's clock here says of the other side (seen): read in
 -- commit order, nothing was applied to the row between the change and now, unless
--- the replicator wrote the row after the change committed (p_lsn, its commit, is
--- before the row's applied_lsn). Then the change was not known when the row was
--- written: the row crosses as it is now instead, every field written, and both
--- sides end with it.
+-- the replicator wrote the row after the change committed (the change's commit
+-- position, its "lsn", is before the row's applied_lsn; p_lsn stands in for it in
+-- changes parked by an earlier release, which carry none). Then the change was not
+-- known when the row was written: the row crosses as it is now instead, every field
+-- written, and both sides end with it.
 DROP FUNCTION IF EXISTS "replicator"."wal_payment_days_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."wal_payment_days_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
@@ -15689,7 +15781,12 @@ BEGIN
         RETURN 0;
     END IF;
     WITH decoded AS (
-        SELECT c.seq, c.op, c.old AS old_image,
+        SELECT c.seq, c.op, coalesce(c.lsn, p_lsn) AS lsn,
+               -- The source transaction's commit time, as commit_stamp would read it:
+               -- the queueing transaction holds many (null: stamped by that one).
+               CASE WHEN current_setting('track_commit_timestamp')::boolean
+                    THEN (extract(epoch FROM c.at) * 1000000)::bigint END AS stamp,
+               c.old AS old_image,
                CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'payment_day_name', 'description']::text[]
                     THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."payment_days" AS cur
                                     WHERE ("cur"."dataareaid", "cur"."payment_day_name") = ("new"."dataareaid", "new"."payment_day_name")), '{}')
@@ -15706,16 +15803,16 @@ BEGIN
                CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs,
                jsonb_build_object('dataareaid', "old"."dataareaid", 'payment_day_name', "old"."payment_day_name") AS old_key,
                jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name") AS new_key
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, lsn pg_lsn, at timestamptz, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_days", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_days", coalesce(c.old, '{}') || c.new) AS new
     ), queued AS (
         -- An update carries the row before it (the old row: whole only with REPLICA
         -- IDENTITY FULL): it says which fields the update wrote.
-        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key, d.stamp,
                CASE WHEN q.op = 'U' THEN d.old_image END AS before,
                coalesce((v.clock->''->>1)::bigint, 0) AS seen,
-               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND d.lsn < v.applied_lsn AS late
           FROM decoded AS d
          CROSS JOIN LATERAL (VALUES
                (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -15731,7 +15828,7 @@ BEGIN
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
         -- (a delete if it is gone or filtered out).
-        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, q.stamp, cur.image, cur.refs,
                q.image AS change_image, q.refs AS change_refs
           FROM queued AS q
           LEFT JOIN LATERAL (
@@ -15742,13 +15839,13 @@ BEGIN
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
-    SELECT 'payment_days', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
-      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen, stamp)
+    SELECT 'payment_days', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen, c.stamp
+      FROM (SELECT seq, step, op, image, refs, before, key, seen, stamp FROM queued WHERE NOT late
             UNION ALL
             SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
                    coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
-                   NULL, l.key, l.seen
+                   NULL, l.key, l.seen, l.stamp
               FROM late AS l) AS c
      ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
@@ -15756,7 +15853,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/wal', 'f33df4eedcee0d53c325443a0288f0c95b711c57954441622f62a0438f0c6430', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/wal', 'cced60f9234ed11bb7b58c6f462867ccd471828cc33bc1c7803d80fa1860bd09', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15856,10 +15953,11 @@ ON CONFLICT (name) DO UPDATE
 --
 -- Each change takes what the row's clock here says of the other side (seen): read in
 -- commit order, nothing was applied to the row between the change and now, unless
--- the replicator wrote the row after the change committed (p_lsn, its commit, is
--- before the row's applied_lsn). Then the change was not known when the row was
--- written: the row crosses as it is now instead, every field written, and both
--- sides end with it.
+-- the replicator wrote the row after the change committed (the change's commit
+-- position, its "lsn", is before the row's applied_lsn; p_lsn stands in for it in
+-- changes parked by an earlier release, which carry none). Then the change was not
+-- known when the row was written: the row crosses as it is now instead, every field
+-- written, and both sides end with it.
 DROP FUNCTION IF EXISTS "replicator"."wal_payment_day_lines_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."wal_payment_day_lines_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
@@ -15877,7 +15975,12 @@ BEGIN
         RETURN 0;
     END IF;
     WITH decoded AS (
-        SELECT c.seq, c.op, c.old AS old_image,
+        SELECT c.seq, c.op, coalesce(c.lsn, p_lsn) AS lsn,
+               -- The source transaction's commit time, as commit_stamp would read it:
+               -- the queueing transaction holds many (null: stamped by that one).
+               CASE WHEN current_setting('track_commit_timestamp')::boolean
+                    THEN (extract(epoch FROM c.at) * 1000000)::bigint END AS stamp,
+               c.old AS old_image,
                CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'payment_day_name', 'line_num', 'week_day', 'day_of_month']::text[]
                     THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."payment_day_lines" AS cur
                                     WHERE ("cur"."dataareaid", "cur"."payment_day_name", "cur"."line_num") = ("new"."dataareaid", "new"."payment_day_name", "new"."line_num")), '{}')
@@ -15896,16 +15999,16 @@ BEGIN
        'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END) AS jsonb) AS new_refs,
                jsonb_build_object('dataareaid', "old"."dataareaid", 'payment_day_name', "old"."payment_day_name", 'line_num', "old"."line_num") AS old_key,
                jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name", 'line_num', "new"."line_num") AS new_key
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, lsn pg_lsn, at timestamptz, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_day_lines", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_day_lines", coalesce(c.old, '{}') || c.new) AS new
     ), queued AS (
         -- An update carries the row before it (the old row: whole only with REPLICA
         -- IDENTITY FULL): it says which fields the update wrote.
-        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key, d.stamp,
                CASE WHEN q.op = 'U' THEN d.old_image END AS before,
                coalesce((v.clock->''->>1)::bigint, 0) AS seen,
-               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND d.lsn < v.applied_lsn AS late
           FROM decoded AS d
          CROSS JOIN LATERAL (VALUES
                (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -15921,7 +16024,7 @@ BEGIN
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
         -- (a delete if it is gone or filtered out).
-        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, q.stamp, cur.image, cur.refs,
                q.image AS change_image, q.refs AS change_refs
           FROM queued AS q
           LEFT JOIN LATERAL (
@@ -15933,13 +16036,13 @@ BEGIN
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
-    SELECT 'payment_day_lines', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
-      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen, stamp)
+    SELECT 'payment_day_lines', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen, c.stamp
+      FROM (SELECT seq, step, op, image, refs, before, key, seen, stamp FROM queued WHERE NOT late
             UNION ALL
             SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
                    coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
-                   NULL, l.key, l.seen
+                   NULL, l.key, l.seen, l.stamp
               FROM late AS l) AS c
      ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
@@ -15947,7 +16050,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/wal', '449f3fa6422829e49b11a201504942910119b0627dffc213758238d5f0cb5eda', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/wal', '666e098e52cf9213f939ecae670ee0a9ed12cd90555632b54fbfa3b43449a0c0', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16049,10 +16152,11 @@ ON CONFLICT (name) DO UPDATE
 --
 -- Each change takes what the row's clock here says of the other side (seen): read in
 -- commit order, nothing was applied to the row between the change and now, unless
--- the replicator wrote the row after the change committed (p_lsn, its commit, is
--- before the row's applied_lsn). Then the change was not known when the row was
--- written: the row crosses as it is now instead, every field written, and both
--- sides end with it.
+-- the replicator wrote the row after the change committed (the change's commit
+-- position, its "lsn", is before the row's applied_lsn; p_lsn stands in for it in
+-- changes parked by an earlier release, which carry none). Then the change was not
+-- known when the row was written: the row crosses as it is now instead, every field
+-- written, and both sides end with it.
 DROP FUNCTION IF EXISTS "replicator"."wal_payment_schedules_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."wal_payment_schedules_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
@@ -16070,7 +16174,12 @@ BEGIN
         RETURN 0;
     END IF;
     WITH decoded AS (
-        SELECT c.seq, c.op, c.old AS old_image,
+        SELECT c.seq, c.op, coalesce(c.lsn, p_lsn) AS lsn,
+               -- The source transaction's commit time, as commit_stamp would read it:
+               -- the queueing transaction holds many (null: stamped by that one).
+               CASE WHEN current_setting('track_commit_timestamp')::boolean
+                    THEN (extract(epoch FROM c.at) * 1000000)::bigint END AS stamp,
+               c.old AS old_image,
                CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'schedule_name', 'description', 'allocation']::text[]
                     THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."payment_schedules" AS cur
                                     WHERE ("cur"."dataareaid", "cur"."schedule_name") = ("new"."dataareaid", "new"."schedule_name")), '{}')
@@ -16087,16 +16196,16 @@ BEGIN
                CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs,
                jsonb_build_object('dataareaid', "old"."dataareaid", 'schedule_name', "old"."schedule_name") AS old_key,
                jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name") AS new_key
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, lsn pg_lsn, at timestamptz, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedules", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedules", coalesce(c.old, '{}') || c.new) AS new
     ), queued AS (
         -- An update carries the row before it (the old row: whole only with REPLICA
         -- IDENTITY FULL): it says which fields the update wrote.
-        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key, d.stamp,
                CASE WHEN q.op = 'U' THEN d.old_image END AS before,
                coalesce((v.clock->''->>1)::bigint, 0) AS seen,
-               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND d.lsn < v.applied_lsn AS late
           FROM decoded AS d
          CROSS JOIN LATERAL (VALUES
                (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -16112,7 +16221,7 @@ BEGIN
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
         -- (a delete if it is gone or filtered out).
-        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, q.stamp, cur.image, cur.refs,
                q.image AS change_image, q.refs AS change_refs
           FROM queued AS q
           LEFT JOIN LATERAL (
@@ -16123,13 +16232,13 @@ BEGIN
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
-    SELECT 'payment_schedules', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
-      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen, stamp)
+    SELECT 'payment_schedules', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen, c.stamp
+      FROM (SELECT seq, step, op, image, refs, before, key, seen, stamp FROM queued WHERE NOT late
             UNION ALL
             SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
                    coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
-                   NULL, l.key, l.seen
+                   NULL, l.key, l.seen, l.stamp
               FROM late AS l) AS c
      ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
@@ -16137,7 +16246,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/wal', '880892edc73132ce9472f27d395abcc6a12216a98a668e8827f0f27866a8e2b7', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/wal', '9299022a04fa7278471dae7dc988e1752824bde744638ee260903fd4fd5f4265', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16237,10 +16346,11 @@ ON CONFLICT (name) DO UPDATE
 --
 -- Each change takes what the row's clock here says of the other side (seen): read in
 -- commit order, nothing was applied to the row between the change and now, unless
--- the replicator wrote the row after the change committed (p_lsn, its commit, is
--- before the row's applied_lsn). Then the change was not known when the row was
--- written: the row crosses as it is now instead, every field written, and both
--- sides end with it.
+-- the replicator wrote the row after the change committed (the change's commit
+-- position, its "lsn", is before the row's applied_lsn; p_lsn stands in for it in
+-- changes parked by an earlier release, which carry none). Then the change was not
+-- known when the row was written: the row crosses as it is now instead, every field
+-- written, and both sides end with it.
 DROP FUNCTION IF EXISTS "replicator"."wal_payment_schedule_lines_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."wal_payment_schedule_lines_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
@@ -16258,7 +16368,12 @@ BEGIN
         RETURN 0;
     END IF;
     WITH decoded AS (
-        SELECT c.seq, c.op, c.old AS old_image,
+        SELECT c.seq, c.op, coalesce(c.lsn, p_lsn) AS lsn,
+               -- The source transaction's commit time, as commit_stamp would read it:
+               -- the queueing transaction holds many (null: stamped by that one).
+               CASE WHEN current_setting('track_commit_timestamp')::boolean
+                    THEN (extract(epoch FROM c.at) * 1000000)::bigint END AS stamp,
+               c.old AS old_image,
                CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'schedule_name', 'line_num', 'percent', 'due_months', 'due_days']::text[]
                     THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."payment_schedule_lines" AS cur
                                     WHERE ("cur"."dataareaid", "cur"."schedule_name", "cur"."line_num") = ("new"."dataareaid", "new"."schedule_name", "new"."line_num")), '{}')
@@ -16277,16 +16392,16 @@ BEGIN
        'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END) AS jsonb) AS new_refs,
                jsonb_build_object('dataareaid', "old"."dataareaid", 'schedule_name', "old"."schedule_name", 'line_num', "old"."line_num") AS old_key,
                jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name", 'line_num', "new"."line_num") AS new_key
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, lsn pg_lsn, at timestamptz, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedule_lines", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedule_lines", coalesce(c.old, '{}') || c.new) AS new
     ), queued AS (
         -- An update carries the row before it (the old row: whole only with REPLICA
         -- IDENTITY FULL): it says which fields the update wrote.
-        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key, d.stamp,
                CASE WHEN q.op = 'U' THEN d.old_image END AS before,
                coalesce((v.clock->''->>1)::bigint, 0) AS seen,
-               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND d.lsn < v.applied_lsn AS late
           FROM decoded AS d
          CROSS JOIN LATERAL (VALUES
                (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -16302,7 +16417,7 @@ BEGIN
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
         -- (a delete if it is gone or filtered out).
-        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, q.stamp, cur.image, cur.refs,
                q.image AS change_image, q.refs AS change_refs
           FROM queued AS q
           LEFT JOIN LATERAL (
@@ -16314,13 +16429,13 @@ BEGIN
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
-    SELECT 'payment_schedule_lines', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
-      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen, stamp)
+    SELECT 'payment_schedule_lines', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen, c.stamp
+      FROM (SELECT seq, step, op, image, refs, before, key, seen, stamp FROM queued WHERE NOT late
             UNION ALL
             SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
                    coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
-                   NULL, l.key, l.seen
+                   NULL, l.key, l.seen, l.stamp
               FROM late AS l) AS c
      ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
@@ -16328,7 +16443,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/wal', '2e781ea49cb307c2af94028edc52cd8cce4197900b557ea4547d6c1b2cb55372', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/wal', 'add105d40b5718cc149047ddc2e8baaeb8ca47b0dae8028fb873988e2559aa03', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16430,10 +16545,11 @@ ON CONFLICT (name) DO UPDATE
 --
 -- Each change takes what the row's clock here says of the other side (seen): read in
 -- commit order, nothing was applied to the row between the change and now, unless
--- the replicator wrote the row after the change committed (p_lsn, its commit, is
--- before the row's applied_lsn). Then the change was not known when the row was
--- written: the row crosses as it is now instead, every field written, and both
--- sides end with it.
+-- the replicator wrote the row after the change committed (the change's commit
+-- position, its "lsn", is before the row's applied_lsn; p_lsn stands in for it in
+-- changes parked by an earlier release, which carry none). Then the change was not
+-- known when the row was written: the row crosses as it is now instead, every field
+-- written, and both sides end with it.
 DROP FUNCTION IF EXISTS "replicator"."wal_payment_terms_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."wal_payment_terms_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
@@ -16451,7 +16567,12 @@ BEGIN
         RETURN 0;
     END IF;
     WITH decoded AS (
-        SELECT c.seq, c.op, c.old AS old_image,
+        SELECT c.seq, c.op, coalesce(c.lsn, p_lsn) AS lsn,
+               -- The source transaction's commit time, as commit_stamp would read it:
+               -- the queueing transaction holds many (null: stamped by that one).
+               CASE WHEN current_setting('track_commit_timestamp')::boolean
+                    THEN (extract(epoch FROM c.at) * 1000000)::bigint END AS stamp,
+               c.old AS old_image,
                CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'payment_term_id', 'description', 'net_days', 'payment_schedule', 'payment_day']::text[]
                     THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."payment_terms" AS cur
                                     WHERE ("cur"."dataareaid", "cur"."payment_term_id") = ("new"."dataareaid", "new"."payment_term_id")), '{}')
@@ -16472,16 +16593,16 @@ BEGIN
        'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END) AS jsonb) AS new_refs,
                jsonb_build_object('dataareaid', "old"."dataareaid", 'payment_term_id', "old"."payment_term_id") AS old_key,
                jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_term_id', "new"."payment_term_id") AS new_key
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, lsn pg_lsn, at timestamptz, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_terms", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_terms", coalesce(c.old, '{}') || c.new) AS new
     ), queued AS (
         -- An update carries the row before it (the old row: whole only with REPLICA
         -- IDENTITY FULL): it says which fields the update wrote.
-        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key, d.stamp,
                CASE WHEN q.op = 'U' THEN d.old_image END AS before,
                coalesce((v.clock->''->>1)::bigint, 0) AS seen,
-               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND d.lsn < v.applied_lsn AS late
           FROM decoded AS d
          CROSS JOIN LATERAL (VALUES
                (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -16497,7 +16618,7 @@ BEGIN
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
         -- (a delete if it is gone or filtered out).
-        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, q.stamp, cur.image, cur.refs,
                q.image AS change_image, q.refs AS change_refs
           FROM queued AS q
           LEFT JOIN LATERAL (
@@ -16510,13 +16631,13 @@ BEGIN
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
-    SELECT 'payment_terms', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
-      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen, stamp)
+    SELECT 'payment_terms', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen, c.stamp
+      FROM (SELECT seq, step, op, image, refs, before, key, seen, stamp FROM queued WHERE NOT late
             UNION ALL
             SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
                    coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
-                   NULL, l.key, l.seen
+                   NULL, l.key, l.seen, l.stamp
               FROM late AS l) AS c
      ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
@@ -16524,7 +16645,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/wal', 'ec3c717e3cb76b84ea124ad6d50e4d1dc954326f412923f81b37acab26b7ded0', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/wal', 'e225c84fac734d7c0d7bc4332e0426ca2b48227f788811e80ca8f87d23b15a98', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16628,10 +16749,11 @@ ON CONFLICT (name) DO UPDATE
 --
 -- Each change takes what the row's clock here says of the other side (seen): read in
 -- commit order, nothing was applied to the row between the change and now, unless
--- the replicator wrote the row after the change committed (p_lsn, its commit, is
--- before the row's applied_lsn). Then the change was not known when the row was
--- written: the row crosses as it is now instead, every field written, and both
--- sides end with it.
+-- the replicator wrote the row after the change committed (the change's commit
+-- position, its "lsn", is before the row's applied_lsn; p_lsn stands in for it in
+-- changes parked by an earlier release, which carry none). Then the change was not
+-- known when the row was written: the row crosses as it is now instead, every field
+-- written, and both sides end with it.
 DROP FUNCTION IF EXISTS "replicator"."wal_customers_organization_to_right"(jsonb);
 CREATE OR REPLACE FUNCTION "replicator"."wal_customers_organization_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
@@ -16649,7 +16771,12 @@ BEGIN
         RETURN 0;
     END IF;
     WITH decoded AS (
-        SELECT c.seq, c.op, c.old AS old_image,
+        SELECT c.seq, c.op, coalesce(c.lsn, p_lsn) AS lsn,
+               -- The source transaction's commit time, as commit_stamp would read it:
+               -- the queueing transaction holds many (null: stamped by that one).
+               CASE WHEN current_setting('track_commit_timestamp')::boolean
+                    THEN (extract(epoch FROM c.at) * 1000000)::bigint END AS stamp,
+               c.old AS old_image,
                CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'account_num', 'name', 'customer_group', 'payment_terms', 'payment_method', 'email', 'credit_limit', 'blocked', 'party_type']::text[]
                     THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."customers" AS cur
                                     WHERE ("cur"."dataareaid", "cur"."account_num") = ("new"."dataareaid", "new"."account_num")), '{}')
@@ -16672,16 +16799,16 @@ BEGIN
        'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END) AS jsonb) AS new_refs,
                jsonb_build_object('dataareaid', "old"."dataareaid", 'account_num', "old"."account_num") AS old_key,
                jsonb_build_object('dataareaid', "new"."dataareaid", 'account_num', "new"."account_num") AS new_key
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, lsn pg_lsn, at timestamptz, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", coalesce(c.old, '{}') || c.new) AS new
     ), queued AS (
         -- An update carries the row before it (the old row: whole only with REPLICA
         -- IDENTITY FULL): it says which fields the update wrote.
-        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key, d.stamp,
                CASE WHEN q.op = 'U' THEN d.old_image END AS before,
                coalesce((v.clock->''->>1)::bigint, 0) AS seen,
-               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND d.lsn < v.applied_lsn AS late
           FROM decoded AS d
          CROSS JOIN LATERAL (VALUES
                (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -16697,7 +16824,7 @@ BEGIN
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
         -- (a delete if it is gone or filtered out).
-        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, q.stamp, cur.image, cur.refs,
                q.image AS change_image, q.refs AS change_refs
           FROM queued AS q
           LEFT JOIN LATERAL (
@@ -16711,13 +16838,13 @@ BEGIN
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
-    SELECT 'customers_organization', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
-      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen, stamp)
+    SELECT 'customers_organization', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen, c.stamp
+      FROM (SELECT seq, step, op, image, refs, before, key, seen, stamp FROM queued WHERE NOT late
             UNION ALL
             SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
                    coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
-                   NULL, l.key, l.seen
+                   NULL, l.key, l.seen, l.stamp
               FROM late AS l) AS c
      ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
@@ -16725,7 +16852,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/wal', 'c677e6c12392a9850863e50934bf56fd21aaa5a17d701aa9aa3e731a558c859a', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/wal', '4af7f8a2a2e2b16d806bf28e260163ac683bfbef064453dd46a6b250722ab076', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16856,7 +16983,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -16881,7 +17008,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', '995f32bb00c6a7b4d675e47d0c1633dd59846784128d7c7593ab8abc765f6faf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
+VALUES ('map/companies/to_right/absorb', 'ea6013f378553f6b2848fbd52fe2debb6e8cf687fee5c73875d997f6408bce1f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -16950,7 +17077,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -16975,7 +17102,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', '6b9ddf24835a75b278b0c6c3d1c4ace51847ce1e5b4e899bdf548d65a75634b3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
+VALUES ('map/contact_persons/to_right/absorb', '6e5dc92fc30e02f94fe137d903133d22cf423abb72c53111891c44e1c5025bd1', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17016,7 +17143,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17041,7 +17168,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', 'd8139fcd479f3e04d35d06a34b3266e4787791df5d93b8971743762d87ef17cf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
+VALUES ('map/customer_groups/to_right/absorb', '645bc90c9ff20d3afbc3a3b38687d953f591371fc672e1597031851c9dfe7948', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17089,7 +17216,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17114,7 +17241,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '7fd2755ef3428292482dbcf498bbcffcb692abd6acf18abbc6b2be8832817fa3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
+VALUES ('map/customer_payment_methods/to_right/absorb', '6a1305c94521137135278e9c52f12f9bffe44ced87cbe2700eff88f59b972c13', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17185,7 +17312,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17210,7 +17337,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', 'd3ebd495b3af3101628ff86aa96f48b496cab6ba7337030e9db26ad957cd53e2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
+VALUES ('map/customers_person/to_right/absorb', '0719b034292f800e5aae4066e09631b2c389b2f77262b515fe63ebecaaa6428b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17265,7 +17392,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17290,7 +17417,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', 'afdbbdcb4f97807c3320d15a1dac3e8fea9be25f20a8532a533c2cfe7432b3e3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
+VALUES ('map/loyalty_cards/to_right/absorb', '2d943c091079d703e429a097a2bba0b6dd1540f0a0815845ba21bfff7b06e08d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17331,7 +17458,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17356,7 +17483,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', '19726fbcb8994b69b215478f99a58de30e187bf8aad1346f248006939de88a3b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
+VALUES ('map/name_affixes/to_right/absorb', '136602eeb805c769e9dc726856ee3b7375d2f3f430858787c0a76f468b23d13d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17397,7 +17524,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17422,7 +17549,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', 'f42acf2cdc49c3533c5ace987b800414dc42fe7fd8b3d49808ddcab937b528c6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
+VALUES ('map/payment_days/to_right/absorb', '273bbb44f291418501c70197dbef3d507f92bd56ce96ad9891e56189c6a00371', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17470,7 +17597,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17495,7 +17622,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', '22bbae7188a2e6cd823d057490c477d0f0a44bdb421cc3ca4b052bda0315c1a4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
+VALUES ('map/payment_day_lines/to_right/absorb', '7eb2bfa5d628a90e27b799e2095bdcff60ec5b3373d6cfb2c969e8d0b764cf81', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17543,7 +17670,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17568,7 +17695,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', '17eb3fd383cad26e71b808d11ff92b850684f88136bc6781e8d7d2beadacd6dd', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
+VALUES ('map/payment_schedules/to_right/absorb', 'c67c6fae698242e1cf133844b3f5a0887429851b7d4945cb7635e164e1b9630f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17623,7 +17750,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17648,7 +17775,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', '8a71676350391083f120776929f79fbc5dfdb3a3234005a404d0a77c8bd23e5a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_right/absorb', 'd4c814e41dee3645989187961b3d152da7964b3ee2316c8e1ee68b6386e1803d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17710,7 +17837,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17735,7 +17862,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', '222741272a13e0e7ef0b88129fbc64abbe5cbecc664d8cd95d55c3da5f9b6cc2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
+VALUES ('map/payment_terms/to_right/absorb', '9641f988e48c6987736e229078bcf3206dc7a25421a71f8f05a34333f2cf8406', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17826,7 +17953,7 @@ BEGIN
                       -- absorb needs none of what the other side judges them by), each
                       -- stamped with the newest commit of its row up to it.
                       FROM (SELECT q.id, q.op, q.image, q.before, q.key,
-                                   max("replicator"."commit_stamp"(q.xid)) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
+                                   max(coalesce(q.stamp, "replicator"."commit_stamp"(q.xid))) OVER (PARTITION BY q.key ORDER BY q.id) AS stamp
                               FROM "replicator"."change_queue" AS q
                              -- By id (map_name || '': not by the index by map, which would read
                              -- every queued change of the map and test each against the ids).
@@ -17851,7 +17978,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', '8f0b0b5db1ffee63171072512c4b412225aa915e144aa66509605a90e1d688cb', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
+VALUES ('map/customers_organization/to_right/absorb', '554ede7084e719e48c64c3de605bcb7442c778e04bc45099a8355fccecbba709', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17943,12 +18070,14 @@ INSERT INTO "replicator"."wal_listener" (slot_name, tables)
 VALUES ('replicator_fno', ARRAY['fno.companies', 'fno.contact_persons', 'fno.customer_groups', 'fno.customer_payment_methods', 'fno.customers', 'fno.loyalty_cards', 'fno.name_affixes', 'fno.payment_days', 'fno.payment_day_lines', 'fno.payment_schedules', 'fno.payment_schedule_lines', 'fno.payment_terms', 'replicator.map_state']::text[])
     ON CONFLICT (slot_name) DO UPDATE SET tables = EXCLUDED.tables;
 
--- The listener's entry point: wal2json (format 2) messages of one source
--- transaction, in order, turned into queued changes by each map's function.
--- p_lsn: the transaction's commit position (the maps' functions compare it with where
--- the replicator last wrote each row).
-DROP FUNCTION IF EXISTS "replicator"."capture_wal"(jsonb);
-CREATE OR REPLACE FUNCTION "replicator"."capture_wal"(p_messages jsonb, p_lsn pg_lsn)
+-- The listener's entry point: wal2json (format 2) messages of whole source
+-- transactions, in commit order, turned into queued changes by each map's function.
+-- Each message carries its transaction's commit position and time ("commit" and
+-- "at", added by the listener): the maps' functions compare the position with where
+-- the replicator last wrote each row, and stamp each change with the time. (Earlier releases took one transaction at a time, its position apart;
+-- that function goes.)
+DROP FUNCTION IF EXISTS "replicator"."capture_wal"(jsonb, pg_lsn);
+CREATE OR REPLACE FUNCTION "replicator"."capture_wal"(p_messages jsonb)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -17957,14 +18086,18 @@ DECLARE
     v_by_table jsonb;
     v_queued integer := 0;
     v_reason text;
+    v_last pg_lsn;  -- the last commit among the messages: parked changes keep it
 BEGIN
     -- Per table, its changes in order, in the shape the maps' functions take.
-    SELECT jsonb_object_agg(t.name, t.changes)
-      INTO v_by_table
+    SELECT jsonb_object_agg(t.name, t.changes), max(t.last)
+      INTO v_by_table, v_last
       FROM (SELECT (m.value->>'schema') || '.' || (m.value->>'table') AS name,
+                   max((m.value->>'commit')::pg_lsn) AS last,
                    jsonb_agg(jsonb_build_object(
                        'seq', m.seq,
                        'op', m.value->>'action',
+                       'lsn', m.value->'commit',
+                       'at', m.value->'at',
                        'old', (SELECT jsonb_object_agg(x->>'name', x->'value')
                                  FROM jsonb_array_elements(m.value->'identity') AS x),
                        'new', (SELECT jsonb_object_agg(x->>'name', x->'value')
@@ -17999,15 +18132,15 @@ BEGIN
                                             AND direction = 'to_right') THEN
             INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('companies', 'to_right', v_by_table->'fno.companies',
-                    'parked behind earlier parked changes', p_lsn);
+                    'parked behind earlier parked changes', v_last);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_companies_to_right"(v_by_table->'fno.companies', p_lsn);
+                v_queued := v_queued + "replicator"."wal_companies_to_right"(v_by_table->'fno.companies', NULL);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
                 INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('companies', 'to_right', v_by_table->'fno.companies',
-                        v_reason, p_lsn);
+                        v_reason, v_last);
             END;
         END IF;
     END IF;
@@ -18019,15 +18152,15 @@ BEGIN
                                             AND direction = 'to_right') THEN
             INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('contact_persons', 'to_right', v_by_table->'fno.contact_persons',
-                    'parked behind earlier parked changes', p_lsn);
+                    'parked behind earlier parked changes', v_last);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_contact_persons_to_right"(v_by_table->'fno.contact_persons', p_lsn);
+                v_queued := v_queued + "replicator"."wal_contact_persons_to_right"(v_by_table->'fno.contact_persons', NULL);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
                 INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('contact_persons', 'to_right', v_by_table->'fno.contact_persons',
-                        v_reason, p_lsn);
+                        v_reason, v_last);
             END;
         END IF;
     END IF;
@@ -18039,15 +18172,15 @@ BEGIN
                                             AND direction = 'to_right') THEN
             INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('customer_groups', 'to_right', v_by_table->'fno.customer_groups',
-                    'parked behind earlier parked changes', p_lsn);
+                    'parked behind earlier parked changes', v_last);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_customer_groups_to_right"(v_by_table->'fno.customer_groups', p_lsn);
+                v_queued := v_queued + "replicator"."wal_customer_groups_to_right"(v_by_table->'fno.customer_groups', NULL);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
                 INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('customer_groups', 'to_right', v_by_table->'fno.customer_groups',
-                        v_reason, p_lsn);
+                        v_reason, v_last);
             END;
         END IF;
     END IF;
@@ -18059,15 +18192,15 @@ BEGIN
                                             AND direction = 'to_right') THEN
             INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('customer_payment_methods', 'to_right', v_by_table->'fno.customer_payment_methods',
-                    'parked behind earlier parked changes', p_lsn);
+                    'parked behind earlier parked changes', v_last);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_customer_payment_methods_to_right"(v_by_table->'fno.customer_payment_methods', p_lsn);
+                v_queued := v_queued + "replicator"."wal_customer_payment_methods_to_right"(v_by_table->'fno.customer_payment_methods', NULL);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
                 INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('customer_payment_methods', 'to_right', v_by_table->'fno.customer_payment_methods',
-                        v_reason, p_lsn);
+                        v_reason, v_last);
             END;
         END IF;
     END IF;
@@ -18079,15 +18212,15 @@ BEGIN
                                             AND direction = 'to_right') THEN
             INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('customers_person', 'to_right', v_by_table->'fno.customers',
-                    'parked behind earlier parked changes', p_lsn);
+                    'parked behind earlier parked changes', v_last);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_customers_person_to_right"(v_by_table->'fno.customers', p_lsn);
+                v_queued := v_queued + "replicator"."wal_customers_person_to_right"(v_by_table->'fno.customers', NULL);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
                 INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('customers_person', 'to_right', v_by_table->'fno.customers',
-                        v_reason, p_lsn);
+                        v_reason, v_last);
             END;
         END IF;
     END IF;
@@ -18099,15 +18232,15 @@ BEGIN
                                             AND direction = 'to_right') THEN
             INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('loyalty_cards', 'to_right', v_by_table->'fno.loyalty_cards',
-                    'parked behind earlier parked changes', p_lsn);
+                    'parked behind earlier parked changes', v_last);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_loyalty_cards_to_right"(v_by_table->'fno.loyalty_cards', p_lsn);
+                v_queued := v_queued + "replicator"."wal_loyalty_cards_to_right"(v_by_table->'fno.loyalty_cards', NULL);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
                 INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('loyalty_cards', 'to_right', v_by_table->'fno.loyalty_cards',
-                        v_reason, p_lsn);
+                        v_reason, v_last);
             END;
         END IF;
     END IF;
@@ -18119,15 +18252,15 @@ BEGIN
                                             AND direction = 'to_right') THEN
             INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('name_affixes', 'to_right', v_by_table->'fno.name_affixes',
-                    'parked behind earlier parked changes', p_lsn);
+                    'parked behind earlier parked changes', v_last);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_name_affixes_to_right"(v_by_table->'fno.name_affixes', p_lsn);
+                v_queued := v_queued + "replicator"."wal_name_affixes_to_right"(v_by_table->'fno.name_affixes', NULL);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
                 INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('name_affixes', 'to_right', v_by_table->'fno.name_affixes',
-                        v_reason, p_lsn);
+                        v_reason, v_last);
             END;
         END IF;
     END IF;
@@ -18139,15 +18272,15 @@ BEGIN
                                             AND direction = 'to_right') THEN
             INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('payment_days', 'to_right', v_by_table->'fno.payment_days',
-                    'parked behind earlier parked changes', p_lsn);
+                    'parked behind earlier parked changes', v_last);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_payment_days_to_right"(v_by_table->'fno.payment_days', p_lsn);
+                v_queued := v_queued + "replicator"."wal_payment_days_to_right"(v_by_table->'fno.payment_days', NULL);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
                 INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('payment_days', 'to_right', v_by_table->'fno.payment_days',
-                        v_reason, p_lsn);
+                        v_reason, v_last);
             END;
         END IF;
     END IF;
@@ -18159,15 +18292,15 @@ BEGIN
                                             AND direction = 'to_right') THEN
             INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('payment_day_lines', 'to_right', v_by_table->'fno.payment_day_lines',
-                    'parked behind earlier parked changes', p_lsn);
+                    'parked behind earlier parked changes', v_last);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_payment_day_lines_to_right"(v_by_table->'fno.payment_day_lines', p_lsn);
+                v_queued := v_queued + "replicator"."wal_payment_day_lines_to_right"(v_by_table->'fno.payment_day_lines', NULL);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
                 INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('payment_day_lines', 'to_right', v_by_table->'fno.payment_day_lines',
-                        v_reason, p_lsn);
+                        v_reason, v_last);
             END;
         END IF;
     END IF;
@@ -18179,15 +18312,15 @@ BEGIN
                                             AND direction = 'to_right') THEN
             INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('payment_schedules', 'to_right', v_by_table->'fno.payment_schedules',
-                    'parked behind earlier parked changes', p_lsn);
+                    'parked behind earlier parked changes', v_last);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_payment_schedules_to_right"(v_by_table->'fno.payment_schedules', p_lsn);
+                v_queued := v_queued + "replicator"."wal_payment_schedules_to_right"(v_by_table->'fno.payment_schedules', NULL);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
                 INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('payment_schedules', 'to_right', v_by_table->'fno.payment_schedules',
-                        v_reason, p_lsn);
+                        v_reason, v_last);
             END;
         END IF;
     END IF;
@@ -18199,15 +18332,15 @@ BEGIN
                                             AND direction = 'to_right') THEN
             INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('payment_schedule_lines', 'to_right', v_by_table->'fno.payment_schedule_lines',
-                    'parked behind earlier parked changes', p_lsn);
+                    'parked behind earlier parked changes', v_last);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_payment_schedule_lines_to_right"(v_by_table->'fno.payment_schedule_lines', p_lsn);
+                v_queued := v_queued + "replicator"."wal_payment_schedule_lines_to_right"(v_by_table->'fno.payment_schedule_lines', NULL);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
                 INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('payment_schedule_lines', 'to_right', v_by_table->'fno.payment_schedule_lines',
-                        v_reason, p_lsn);
+                        v_reason, v_last);
             END;
         END IF;
     END IF;
@@ -18219,15 +18352,15 @@ BEGIN
                                             AND direction = 'to_right') THEN
             INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('payment_terms', 'to_right', v_by_table->'fno.payment_terms',
-                    'parked behind earlier parked changes', p_lsn);
+                    'parked behind earlier parked changes', v_last);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_payment_terms_to_right"(v_by_table->'fno.payment_terms', p_lsn);
+                v_queued := v_queued + "replicator"."wal_payment_terms_to_right"(v_by_table->'fno.payment_terms', NULL);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
                 INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('payment_terms', 'to_right', v_by_table->'fno.payment_terms',
-                        v_reason, p_lsn);
+                        v_reason, v_last);
             END;
         END IF;
     END IF;
@@ -18239,15 +18372,15 @@ BEGIN
                                             AND direction = 'to_right') THEN
             INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('customers_organization', 'to_right', v_by_table->'fno.customers',
-                    'parked behind earlier parked changes', p_lsn);
+                    'parked behind earlier parked changes', v_last);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_customers_organization_to_right"(v_by_table->'fno.customers', p_lsn);
+                v_queued := v_queued + "replicator"."wal_customers_organization_to_right"(v_by_table->'fno.customers', NULL);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
                 INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('customers_organization', 'to_right', v_by_table->'fno.customers',
-                        v_reason, p_lsn);
+                        v_reason, v_last);
             END;
         END IF;
     END IF;
@@ -18255,8 +18388,9 @@ BEGIN
 END
 $route$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('wal', 'be8dad200005a4da10e9f084b6db720fca1a380804cc92fe42ba5de3f566167a', $sql$-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
+VALUES ('wal', '466fd43bbc287c2c06351cb96682dba216d01b07bba719678f3aba2f59cc9166', $sql$-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
 DROP FUNCTION IF EXISTS "replicator"."capture_wal"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."capture_wal"(jsonb, pg_lsn);  -- as earlier releases made it
 DELETE FROM "replicator"."wal_listener" WHERE slot_name = 'replicator_fno';
 DELETE FROM "replicator"."wal_stopped";
 SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'replicator_fno';
@@ -18389,6 +18523,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('ccae436f320080cd41d98350d5feaca5992d83efa41f6a48905398071061b570');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('d267928666a1a6c4e1b9d484269f042db74fc7f7843e08f2171ece2bd0e3dc71');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle ccae436f3200: control schema to version 5, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'ccae436f320080cd41d98350d5feaca5992d83efa41f6a48905398071061b570'));
+VALUES ('deploy', 'deployed bundle d267928666a1: control schema to version 6, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'd267928666a1a6c4e1b9d484269f042db74fc7f7843e08f2171ece2bd0e3dc71'));

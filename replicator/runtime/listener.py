@@ -49,10 +49,13 @@ REPORT_SECONDS = 1.0
 CONTROL = '"schema":"replicator"'
 
 # add-msg-prefixes: logical messages only with a prefix nobody writes, so none.
+# include-types false: the capture functions read values by the table's own types; the
+# type names were a third of what the slot sent (a customer row: 875 bytes, 565 without).
 PEEK = """
 SELECT data
   FROM pg_logical_slot_peek_changes(%s, %s, %s,
        'format-version', '2', 'include-lsn', 'true', 'include-timestamp', 'true',
+       'include-types', 'false',
        'add-tables', %s, 'filter-origins', %s, 'add-msg-prefixes', 'replicator')
 """
 

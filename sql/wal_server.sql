@@ -18,5 +18,6 @@ SELECT current_user                                       AS role_name,
 
        (SELECT jsonb_object_agg(name, jsonb_build_object('setting', setting, 'context', context))
           FROM pg_settings
-         WHERE name IN ('wal_level', 'max_replication_slots', 'output_plugin_libraries'))
+         WHERE name IN ('wal_level', 'max_replication_slots', 'max_wal_senders',
+                        'output_plugin_libraries'))
                                                           AS settings

@@ -66,6 +66,11 @@ NO_FREE_SLOT = (
     " restart the server, or drop slots and origins that are no longer needed (see"
     " pg_replication_slots and pg_replication_origin_status)"
 )
+NO_WALSENDER = (
+    "erp+crm: max_wal_senders = 0 leaves WAL capture no walsender to stream its slot"
+    " through (the applier holds one per database with WAL capture): ALTER SYSTEM SET"
+    " max_wal_senders = 10, then restart the server"
+)
 ONLY_PGOUTPUT = (
     "erp+crm: output_plugin_libraries lists pgoutput but not wal2json, so creating or"
     " reading WAL capture's slot fails with 'library \"wal2json\" may not be used as an"
@@ -127,9 +132,11 @@ def fresh(
 
 @pytest.fixture(scope="module")
 def replica_server() -> Iterator[ThrowawayServer]:
-    """A server as many are configured: wal_level replica, and all its slots taken
-    by standbys (as many as WAL capture's origins need states)."""
-    with ThrowawayServer({"wal_level": "replica", "max_replication_slots": "4"}) as server:
+    """A server as many are configured: wal_level replica, all its slots taken by
+    standbys (as many as WAL capture's origins need states), and no walsenders."""
+    with ThrowawayServer(
+        {"wal_level": "replica", "max_replication_slots": "4", "max_wal_senders": "0"}
+    ) as server:
         with server.connect() as conn:
             for n in range(1, 5):
                 conn.execute(f"SELECT pg_create_physical_replication_slot('standby_{n}')")
@@ -143,7 +150,7 @@ def test_a_server_without_logical_wal_or_a_free_slot_is_refused_by_validate_and_
     replica_server.create_database(name)
     try:
         project = wal_project(tmp_path / "project", replica_server.url(name))
-        expected = [WAL_LEVEL, NO_FREE_SLOT]
+        expected = [WAL_LEVEL, NO_FREE_SLOT, NO_WALSENDER]
         # The maps themselves are fine (erp.item's identity covers code once it is
         # the identity index), so only the server is wrong.
         run_sql(project, "ALTER TABLE erp.item REPLICA IDENTITY USING INDEX item_code_key")
@@ -196,6 +203,7 @@ def test_our_own_slot_needs_no_free_one(tmp_path: Path, replica_server: Throwawa
             " physical slot of the same server (slot names are per server; this one is named"
             " after the left side, 'erp'): give the left side another name in"
             ' replicator.toml ([left] name = "..."), which names its slot replicator_<name>',
+            NO_WALSENDER,
         ]
     finally:
         replica_server.drop_database(name)
@@ -222,6 +230,7 @@ def test_a_role_without_replication_is_told_to_get_it(
         assert found == [
             WAL_LEVEL,
             NO_FREE_SLOT,
+            NO_WALSENDER,
             'erp+crm: role "app" may not use replication slots, which WAL capture reads:'
             ' ALTER ROLE "app" REPLICATION',
         ]

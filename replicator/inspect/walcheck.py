@@ -105,6 +105,14 @@ def server_check(conn: psycopg.Connection[TupleRow], config: Config, role: Side)
             " and pg_replication_origin_status)"
         )
 
+    senders = settings["max_wal_senders"]
+    if int(senders["setting"]) == 0:
+        problems.append(
+            f"{database}: max_wal_senders = 0 leaves WAL capture no walsender to stream its"
+            f" slot through (the applier holds one per database with WAL capture):"
+            f" ALTER SYSTEM SET max_wal_senders = 10, {_then(senders['context'])}"
+        )
+
     # Builds without this allow-list accept any installed plugin; a role that may not
     # read superuser settings does not see it: then validate says it could not check.
     warnings: list[str] = []

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from devtools.throwaway import ThrowawayServer
+from replicator.runtime import walstream
 from replicator.runtime.listener import Listener
 from tests.support import (
     Project,
@@ -318,12 +320,39 @@ def test_a_slot_moves_on_while_its_tables_are_idle(
     writes) must not pile up behind it."""
     listener = Listener(project.left_url, "erp", limit=1000)
     listener.open()
+    confirmed = (
+        "SELECT pg_wal_lsn_diff(confirmed_flush_lsn, '0/0') FROM pg_replication_slots"
+        " WHERE database = current_database()"
+    )
     try:
         listener.poll()
-        before = listener.confirmed
+        wait_for(lambda: rows(project.left_url, confirmed)[0][0] is not None, "the slot confirmed")
+        [(before,)] = rows(project.left_url, confirmed)
         committed(fresh_db(pg), "CREATE TABLE busy AS SELECT generate_series(1, 10000) AS n")
         assert listener.poll() == 0
-        assert listener.confirmed > before
+        # The walsender takes the confirmation in its own time.
+        wait_for(lambda: rows(project.left_url, confirmed)[0][0] > before, "the slot moved on")
+    finally:
+        listener.close()
+
+
+def test_a_stream_left_unread_while_batches_apply_is_kept_alive(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walsender ends a stream it hears nothing from for wal_sender_timeout; the
+    applier, applying a long backlog between reads, says now and then that it is there,
+    so the next read goes on where the last stopped rather than failing."""
+    monkeypatch.setattr(walstream, "KEEP_ALIVE_SECONDS", 0.2)
+    quick = make_conninfo(project.left_url, options="-c wal_sender_timeout=1s")
+    listener = Listener(quick, "erp", limit=1000)
+    listener.open()
+    try:
+        listener.poll()
+        for _ in range(15):  # three times the timeout, as batches would take it
+            time.sleep(0.2)
+            listener.keep_alive()
+        committed(project.left_url, "INSERT INTO erp.items VALUES ('A', 'anvil', 'x', 12.5, 'b')")
+        assert listener.poll() == 1
     finally:
         listener.close()
 

@@ -124,3 +124,11 @@ def text_literal(value: Scalar) -> Sql:
 def sql_join(parts: Iterable[Sql], separator: str = ", ") -> Sql:
     """Join already-safe SQL fragments (any plain str among them raises TypeError)."""
     return Sql(separator).join(parts)
+
+
+def option_literal(value: str) -> Sql:
+    """A string option of a replication command (START_REPLICATION's plugin options):
+    the walsender's grammar knows only '...' with quotes doubled, no E'' or U&''."""
+    if "\x00" in value:
+        raise ValueError("a replication command's option cannot hold a NUL character")
+    return Sql("'" + value.replace("'", "''") + "'")

@@ -62,7 +62,11 @@ def _unless_set(conninfo: str, timeout: int | None) -> dict[str, int]:
 
 
 def open_connection(
-    conninfo: str, what: str, autocommit: bool = True, timeout: int | None = None
+    conninfo: str,
+    what: str,
+    autocommit: bool = True,
+    timeout: int | None = None,
+    replication: bool = False,
 ) -> psycopg.Connection[TupleRow]:
     """Connect to ``conninfo``, or raise ConnectError saying it could not reach ``what``.
 
@@ -73,14 +77,19 @@ def open_connection(
     the role, the database or the conninfo set: the SQL the replicator runs names
     every table with its schema, and a function planted in a schema the path would
     otherwise hold (``public.upper(character varying)``, an exact match that beats
-    the built-in ``upper(text)``) is never called by sync, verify or repair."""
+    the built-in ``upper(text)``) is never called by sync, verify or repair.
+
+    ``replication``: a walsender connection of the database (it can stream a slot)."""
+    added: dict[str, int | str] = dict(_unless_set(conninfo, timeout))
+    if replication:
+        added["replication"] = "database"
     try:
-        conn = psycopg.connect(
-            make_conninfo(conninfo, **_unless_set(conninfo, timeout)), autocommit=autocommit
-        )
+        conn = psycopg.connect(make_conninfo(conninfo, **added), autocommit=autocommit)
     except psycopg.OperationalError as exc:
         reason = scrubbed(str(exc).strip(), conninfo)
     else:
+        if replication:
+            return conn  # it runs no SQL, only the replication protocol's commands
         conn.execute("SELECT pg_catalog.set_config('search_path', %s, false)", (SAFE_SEARCH_PATH,))
         if not autocommit:
             conn.commit()

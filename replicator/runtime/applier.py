@@ -247,6 +247,8 @@ class Applier:
         taken_before = self._taken()
         while not self.stopping:
             self._heartbeat.beat()
+            for listener in self._listeners.values():
+                listener.keep_alive()
             self._check_drift()
             moved_now = False
             for direction in directions:

@@ -1,21 +1,20 @@
 """WAL capture: reads a database's logical slot and queues what it decodes.
 
-psycopg 3 has no replication protocol, so the slot is read with SQL:
-``pg_logical_slot_peek_changes`` through a server-side cursor, a bounded number
-of rows in memory at a time, so a transaction of a million rows never sits in
-Python whole. What one poll reads, whole source transactions, becomes one
-transaction on the same database that queues their changes
-(``replicator.capture_wal``, each change tagged with its transaction's commit
-position and time) and records the last one's commit position as the progress of the
-``replicator_capture`` origin. Only then is the slot advanced. A crash between the
-two replays transactions whose position the origin already holds, and they are
-skipped: exactly once. (A transaction of its own per source transaction cost more
-than the capture itself under many small writes: four statements and a commit each.)
+The slot is streamed by a walsender (replicator.runtime.walstream), which decodes each
+record once, in its own process, while the applier applies. What one poll reads,
+whole source transactions, becomes one transaction on the same database that queues
+their changes (``replicator.capture_wal``, each change tagged with its transaction's
+commit position and time) and records the last one's commit position as the progress
+of the ``replicator_capture`` origin. Only then is the slot told it may move there. A
+crash between the two replays transactions whose position the origin already holds,
+and they are skipped: exactly once. (A transaction of its own per source transaction
+cost more than the capture itself under many small writes: four statements and a
+commit each.) Decoded messages go to the database a chunk at a time, so a transaction
+of a million rows never sits in Python whole.
 
-``queue_committed`` reads up to where the WAL stood when it was called
-(``upto_lsn``), and at most about as many changes as it is told, so writers
-that never stop cannot keep it reading: what they commit meanwhile waits for
-the next call.
+``queue_committed`` reads up to where the WAL stood when it was called, and at most
+about as many changes as it is told, so writers that never stop cannot keep it
+reading: what they commit meanwhile waits for the next call.
 
 Writes made by the replicator itself carry its origins, and the slot is asked
 to leave those out (wal2json's filter-origins takes numeric ids).
@@ -36,6 +35,7 @@ from replicator.core import origins
 from replicator.core.errors import ReplicatorError
 from replicator.inspect.connections import open_connection, under_origin
 from replicator.maps.config import redacted
+from replicator.runtime.walstream import WalStream
 
 # Decoded messages held in memory before they are handed to the database, in one
 # capture_wal call; a poll that reads more queues them in several calls, all within
@@ -51,13 +51,13 @@ CONTROL = '"schema":"replicator"'
 # add-msg-prefixes: logical messages only with a prefix nobody writes, so none.
 # include-types false: the capture functions read values by the table's own types; the
 # type names were a third of what the slot sent (a customer row: 875 bytes, 565 without).
-PEEK = """
-SELECT data
-  FROM pg_logical_slot_peek_changes(%s, %s, %s,
-       'format-version', '2', 'include-lsn', 'true', 'include-timestamp', 'true',
-       'include-types', 'false',
-       'add-tables', %s, 'filter-origins', %s, 'add-msg-prefixes', 'replicator')
-"""
+OPTIONS = {
+    "format-version": "2",
+    "include-lsn": "true",
+    "include-timestamp": "true",
+    "include-types": "false",
+    "add-msg-prefixes": "replicator",
+}
 
 
 class SlotLost(ReplicatorError):
@@ -79,7 +79,6 @@ class _Walk:
     read, the queueing transaction its changes go into, and what the poll found."""
 
     done: int  # commit position of the last source transaction queued and committed
-    returned: int = 0  # messages the slot returned
     seen: int = 0  # changes held for queueing
     advance_to: int = 0  # where the slot may move: past the last whole transaction
     behind_since: str | None = None  # the first transaction left for the next poll began
@@ -109,13 +108,10 @@ class Listener:
     label: str  # the database as the DBA knows it: "fno"
     limit: int
     chunk: int = CHUNK
-    read: psycopg.Connection[TupleRow] | None = None
+    stream: WalStream | None = None
     write: psycopg.Connection[TupleRow] | None = None
     slot: str = ""
-    tables: str = ""
-    skip_origins: str = ""
     done: int = 0  # commit position of the last source transaction queued
-    confirmed: int = 0  # where the slot stands
     last_report: float = 0.0
     peak_held: int = 0  # most decoded messages held in memory at once
     # The last poll read everything committed (flushed) before it began, or before
@@ -124,9 +120,6 @@ class Listener:
 
     def open(self) -> None:
         what = f"database {self.label} to read its WAL slot ({redacted(self.conninfo)})"
-        self.read = open_connection(self.conninfo, what, autocommit=False)
-        self.read.execute("SET application_name = 'replicator listener'")
-        self.read.commit()
         # Autocommit: each queueing transaction is spelled out (BEGIN ... COMMIT), so a
         # poll's transactions can go in one pipeline (see poll).
         self.write = open_connection(self.conninfo, what)
@@ -140,40 +133,43 @@ class Listener:
                 f"{self.label}: WAL capture is not deployed; run replicator deploy"
             )
         # Each entry is in add-tables form already (compiler.wal2json_table).
-        self.slot, self.tables = str(row[0]), ",".join(row[1])
+        self.slot, tables = str(row[0]), ",".join(row[1])
         ids = self.write.execute(
             f"SELECT string_agg(roident::text, ',') FROM pg_replication_origin"
             f" WHERE roname IN (SELECT {origins.name_sql('purpose')} FROM unnest(%s::text[]) AS purpose)",
             (list(origins.ALL),),
         ).fetchone()
-        self.skip_origins = str(ids[0]) if ids and ids[0] else ""
+        skip_origins = str(ids[0]) if ids and ids[0] else ""
         progress = self.write.execute(
             f"SELECT pg_replication_origin_progress({origins.name_sql('%s')}, true)",
             (origins.CAPTURE,),
         ).fetchone()
         self.done = _lsn(progress[0]) if progress and progress[0] else 0
-        self.confirmed, _ = self._check_slot()
+        self._check_slot()
+        options = {**OPTIONS, "add-tables": tables, "filter-origins": skip_origins}
+        self.stream = WalStream(self.conninfo, what, self.slot, options)
+        self.stream.start()
 
     def close(self) -> None:
-        for conn in (self.read, self.write):
-            if conn is not None and not conn.closed:
-                conn.close()
-        self.read = self.write = None
+        if self.stream is not None:
+            self.stream.close()
+        if self.write is not None and not self.write.closed:
+            self.write.close()
+        self.stream = self.write = None
 
-    def _check_slot(self) -> tuple[int, int]:
-        """Where the slot stands and how far the WAL is flushed; SlotLost if the server
-        invalidated the slot."""
+    def _check_slot(self) -> int:
+        """How far the WAL is flushed; SlotLost if the server invalidated the slot."""
         assert self.write is not None
         row = self.write.execute(
-            "SELECT wal_status, confirmed_flush_lsn::text, pg_current_wal_flush_lsn()::text,"
+            "SELECT wal_status, pg_current_wal_flush_lsn()::text,"
             "       database IS NOT DISTINCT FROM current_database(), coalesce(database, '')"
             " FROM pg_replication_slots WHERE slot_name = %s",
             (self.slot,),
         ).fetchone()
-        if row is not None and not row[3]:
+        if row is not None and not row[2]:
             # Slot names are per server: reading another database's slot fails every
             # time ("was not created in this database"), so retrying cannot help.
-            holder = f"database {row[4]}" if row[4] else "a physical slot"
+            holder = f"database {row[3]}" if row[3] else "a physical slot"
             raise ReplicatorError(
                 f"slot {self.slot}, which WAL capture of {self.label} reads, belongs to"
                 f" {holder} of the same server: give this side another name in"
@@ -185,7 +181,7 @@ class Listener:
                 + ("is gone" if row is None else "was invalidated by the server (wal_status lost)")
                 + ": changes made there since were not captured"
             )
-        return _lsn(row[1]), _lsn(row[2])
+        return _lsn(row[1])
 
     def queue_committed(self, most: int, stopping: Callable[[], bool] = lambda: False) -> int:
         """Queue what committed on the database before this call, a poll of about
@@ -206,12 +202,12 @@ class Listener:
         """Queue what the slot holds, up to about ``limit`` changes (whole transactions)
         and, given ``upto``, the transactions that committed before that position; return
         how many changes were queued."""
-        assert self.read is not None and self.write is not None
-        # Whatever committed before ``reach``, the peek below returns or leaves out
-        # (the replicator's own transactions, other tables' changes, other databases'
-        # WAL): if it reads to the end, the slot moves there. So an idle source, or
-        # one busy only with what the slot leaves out, does not hold WAL back.
-        self.confirmed, flushed = self._check_slot()
+        assert self.stream is not None and self.write is not None
+        # Whatever committed before ``reach``, the stream gives or leaves out (the
+        # replicator's own transactions, other tables' changes, other databases' WAL):
+        # once it has passed there, the slot moves there. So an idle source, or one busy
+        # only with what the slot leaves out, does not hold WAL back.
+        flushed = self._check_slot()
         reach = flushed if upto is None else min(upto, flushed)
         # Changes parked while a map did not fit its table go first, once it does again.
         unparked = self.write.execute("SELECT replicator.unpark_wal()").fetchone()
@@ -219,32 +215,35 @@ class Listener:
         walk = _Walk(done=self.done)
         # The queueing transactions go out in one pipeline, not a round trip each;
         # what they queued, and that they committed, is known once it is through.
-        with (
-            self.read.transaction(),
-            self.read.cursor(name="replicator_wal") as cur,
-            self.write.pipeline(),
-        ):
-            cur.itersize = self.chunk
-            until = None if upto is None else _lsn_text(upto)
-            cur.execute(PEEK, (self.slot, until, self.limit, self.tables, self.skip_origins))
-            self._walk(cur, walk)
+        with self.write.pipeline():
+            self._walk(walk, reach)
             self._commit(walk)
         queued += sum(_queued(c) for c in walk.sent)
         self.done = walk.done
-        self.caught_up = walk.behind_since is None and walk.returned < self.limit
-        self._advance(max(walk.advance_to, reach) if self.caught_up else walk.advance_to)
+        self.caught_up = walk.behind_since is None
+        self.stream.confirm(max(walk.advance_to, reach) if self.caught_up else walk.advance_to)
         self._report(walk)
         return queued
 
-    def _walk(self, cur: psycopg.Cursor[TupleRow], walk: _Walk) -> None:
-        """Hand each transaction the slot returns to the database, until the slot has
-        no more or ``limit`` changes are held and the next transaction begins."""
-        for (data,) in cur:
-            walk.returned += 1
+    def keep_alive(self) -> None:
+        """Between polls: the walsender is told the stream is still read."""
+        if self.stream is not None:
+            self.stream.keep_alive()
+
+    def _walk(self, walk: _Walk, reach: int) -> None:
+        """Hand each transaction the stream gives to the database, until it has given
+        every one committed before ``reach``, or ``limit`` changes are held and the next
+        transaction begins."""
+        assert self.stream is not None
+        for data in self.stream.messages(reach):
             action = data[11]  # {"action":"X",...: the plugin always writes it first
             if action == "B":
                 begin = json.loads(data)
+                if _lsn(begin["lsn"]) >= reach:
+                    self.stream.give_back(data)  # committed since the poll began: the next one's
+                    break
                 if walk.seen >= self.limit:
+                    self.stream.give_back(data)
                     walk.behind_since = begin["timestamp"]
                     break
                 walk.begin(_lsn(begin["lsn"]), begin["timestamp"])
@@ -294,16 +293,6 @@ class Listener:
         walk.consumed_at = timestamp
         walk.in_transaction = False
         walk.ended = None
-
-    def _advance(self, position: int) -> None:
-        """Move the slot on to ``position``, if it stands before it."""
-        assert self.read is not None
-        if position > self.confirmed:
-            self.read.execute(
-                "SELECT pg_replication_slot_advance(%s, %s)", (self.slot, _lsn_text(position))
-            )
-            self.read.commit()
-            self.confirmed = position
 
     def _report(self, walk: _Walk) -> None:
         """For status; an idle listener reports now and then rather than every poll."""

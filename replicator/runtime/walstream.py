@@ -22,6 +22,7 @@ import struct
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -140,7 +141,7 @@ class WalStream:
         assert self.conn is not None
         return self.conn.pgconn
 
-    def _ended(self, pgconn: pq.abc.PGconn) -> None:
+    def _ended(self, pgconn: pq.abc.PGconn) -> NoReturn:
         """The stream stopped: raise what the server said (the slot dropped or
         invalidated, the server shutting down)."""
         result = pgconn.get_result()

@@ -90,9 +90,7 @@ def literal(value: Scalar | None) -> Sql:
         if not math.isfinite(value):
             return Sql("{}::float8").format(literal(str(value)))
         return Sql(repr(value))
-    if "\x00" in value:
-        raise ValueError("a SQL string literal cannot hold a NUL character")
-    quoted = "'" + value.replace("'", "''") + "'"
+    quoted = _single_quoted(value)
     if DOLLAR_TAG.search(value):
         # In PostgreSQL's U& form, where $ is \0024 (and a backslash is doubled).
         return Sql("U&" + quoted.replace("\\", "\\\\").replace("$", "\\0024"))
@@ -129,6 +127,11 @@ def sql_join(parts: Iterable[Sql], separator: str = ", ") -> Sql:
 def option_literal(value: str) -> Sql:
     """A string option of a replication command (START_REPLICATION's plugin options):
     the walsender's grammar knows only '...' with quotes doubled, no E'' or U&''."""
+    return Sql(_single_quoted(value))
+
+
+def _single_quoted(value: str) -> str:
+    """``value`` between single quotes, each quote in it doubled."""
     if "\x00" in value:
-        raise ValueError("a replication command's option cannot hold a NUL character")
-    return Sql("'" + value.replace("'", "''") + "'")
+        raise ValueError("a SQL string literal cannot hold a NUL character")
+    return "'" + value.replace("'", "''") + "'"

@@ -29,7 +29,7 @@ from psycopg import errors as pg_errors
 from psycopg import pq, sql
 from psycopg.rows import TupleRow
 
-from replicator.core.quoting import Sql, ident, option_literal
+from replicator.core.quoting import Sql, ident, option_literal, sql_join
 from replicator.inspect.connections import open_connection
 
 # PostgreSQL's epoch, in microseconds after the Unix one: the protocol's clock.
@@ -64,7 +64,7 @@ class WalStream:
         self.conn.execute("SET application_name = 'replicator listener'")
         command = Sql("START_REPLICATION SLOT {} LOGICAL 0/0 ({})").format(
             ident(self.slot),
-            Sql(", ").join(
+            sql_join(
                 Sql("{} {}").format(ident(name), option_literal(value))
                 for name, value in self.options.items()
             ),

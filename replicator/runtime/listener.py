@@ -239,14 +239,15 @@ class Listener:
             action = data[11]  # {"action":"X",...: the plugin always writes it first
             if action == "B":
                 begin = json.loads(data)
-                if _lsn(begin["lsn"]) >= reach:
+                commit = _lsn(begin["lsn"])
+                if commit >= reach:
                     self.stream.give_back(data)  # committed since the poll began: the next one's
                     break
                 if walk.seen >= self.limit:
                     self.stream.give_back(data)
                     walk.behind_since = begin["timestamp"]
                     break
-                walk.begin(_lsn(begin["lsn"]), begin["timestamp"])
+                walk.begin(commit, begin["timestamp"])
             elif action == "C":
                 self._ended(walk, json.loads(data))
             elif action in "IUDT" and not walk.skip and CONTROL in data:

@@ -127,11 +127,11 @@ class Bench:
     def add(self, name: str, measure: Measure, target: Target | None = None) -> None:
         self.report.add(self.section, name, measure, target)
 
-    def fresh(self, two_servers: bool = False) -> tuple[str, str, str]:
+    def fresh(self, two_servers: bool = False, arrivals: bool = False) -> tuple[str, str, str]:
         self.serial += 1
         name = f"bench_{self.serial}"
         servers = self.servers if two_servers else self.servers[:1]
-        left, right = example_databases(servers, name)
+        left, right = example_databases(servers, name, arrivals)
         return name, left, right
 
     def release(self, name: str, two_servers: bool = False) -> None:
@@ -298,7 +298,7 @@ class Bench:
 
     # 5 ------------------------------------------------------------------------------
     def measure_latency(self) -> None:
-        name, left, right = self.fresh()
+        name, left, right = self.fresh(arrivals=True)
         config_path = project(self.work, name, left, right)
         deploy(config_path, left, right)
         applier = start_applier(config_path, left, right)

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 0fe8003daf1e27dc7ad6f5c1038327ccf8cac872926c494ce62f9e3715dc72e4: control schema to version 7, 109 to create, 0 to replace, 0 to drop
+-- bundle 2038d1fdef94f2e93207cd72fd3236cf84c713e87b1297d86ebe8722750c6af7: control schema to version 7, 109 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -3578,8 +3578,9 @@ WITH incoming AS (
        "contact_person_id" character varying(20))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."contact_person_id")
      ORDER BY "k"."dataareaid", "k"."contact_person_id", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -3899,8 +3900,9 @@ WITH incoming AS (
        "contact_person_id" character varying(20))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."contact_person_id")
      ORDER BY "k"."dataareaid", "k"."contact_person_id", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -4580,7 +4582,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'f623ad3faf11321d3b93433b7a54e9be50d5a7f1e355855c45f3a41fa0b8d8e3', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '5acc9fb4cdb10ca03e1c5a9787e2e666196090d77d494bb3f9861b8e1d3f4719', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4782,8 +4784,9 @@ WITH incoming AS (
        "contactpersonid" character varying(20))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."contactpersonid")
      ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -5079,8 +5082,9 @@ WITH incoming AS (
        "contactpersonid" character varying(20))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."contactpersonid")
      ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -5738,7 +5742,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '94111f2401999d170adcbb0091f07b1dd637f9721e82d01d7eac7607966eb131', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'd5d321889d44816ce65bf03a9a6ccfd5c234764136e9a44ce3a75abc3fb4859e', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5919,8 +5923,9 @@ WITH incoming AS (
        "customer_group" character varying(10))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."customer_group")
      ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -6140,8 +6145,9 @@ WITH incoming AS (
        "customer_group" character varying(10))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."customer_group")
      ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -6723,7 +6729,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'dc78f1b7c8eab71a35cd91523115554adb84b6c4b09094210145cf2d5d0f44f7', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '21c443380ac5cd8d462f5e9000fa2f18e0495b41bf669c5896159dc2635fb1c5', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6904,8 +6910,9 @@ WITH incoming AS (
        "group_code" character varying(10))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."group_code")
      ORDER BY "k"."companyid", "k"."group_code", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -7125,8 +7132,9 @@ WITH incoming AS (
        "group_code" character varying(10))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."group_code")
      ORDER BY "k"."companyid", "k"."group_code", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -7708,7 +7716,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '85835eb15703ac799983e5f10c29dd7c26b0637d9868230121cef019259d31d0', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '24b68c96d2a02849b5473b660720eb1c9940a714e4e03c6859aef492348ca510', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7896,8 +7904,9 @@ WITH incoming AS (
        "payment_method" character varying(10))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_method")
      ORDER BY "k"."dataareaid", "k"."payment_method", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -8142,8 +8151,9 @@ WITH incoming AS (
        "payment_method" character varying(10))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_method")
      ORDER BY "k"."dataareaid", "k"."payment_method", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -8750,7 +8760,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'c5449e5dfb5932e495bf7e5a325cd5aa137bbf38755dd94938e5872ad6a6716e', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '80ba7b5880df47c171dc71ab92c315a5b973e73f663eec46336a14bc313e8803', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8938,8 +8948,9 @@ WITH incoming AS (
        "code" character varying(10))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."code")
      ORDER BY "k"."companyid", "k"."code", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -9184,8 +9195,9 @@ WITH incoming AS (
        "code" character varying(10))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."code")
      ORDER BY "k"."companyid", "k"."code", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -9792,7 +9804,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'daa20334bcbd8eecdd9392d10df0bdd8c4d411d06d5a383baecb9c038b1b48a8', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '2c4624232548463ca99bf0499e06d74dac693e8c782a91658e701d574970d8a0', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10001,8 +10013,9 @@ WITH incoming AS (
        "account_num" character varying(20))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."account_num")
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -10305,8 +10318,9 @@ WITH incoming AS (
        "account_num" character varying(20))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."account_num")
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -10965,7 +10979,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '02ef6f92d7a1ef49e89c5ab2668385a71540a091d55229b3ef539047b36e2ee5', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '2abf1a8601f1c1a4d2c84f27580105e3ce1fb3a4a917e9029d8c41086388bbca', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11160,8 +11174,9 @@ WITH incoming AS (
        "customer_number" character varying(20))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."customer_number")
      ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -11434,8 +11449,9 @@ WITH incoming AS (
        "customer_number" character varying(20))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."customer_number")
      ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -12072,7 +12088,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'bf8fd4137f47507969c7cc2ae0d929023503a2f5a7beb92a7ae097bf2c02d309', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '529cf6a0f5fcf0fd31c5c4c8c4ff7289bdcc91b0ea6ba394297489b908189cca', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16229,8 +16245,9 @@ WITH incoming AS (
        "payment_day_name" character varying(30))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_day_name")
      ORDER BY "k"."dataareaid", "k"."payment_day_name", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -16450,8 +16467,9 @@ WITH incoming AS (
        "payment_day_name" character varying(30))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_day_name")
      ORDER BY "k"."dataareaid", "k"."payment_day_name", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -17033,7 +17051,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'a5db7ba7b370721b9e00a1ebf6524087bcb769cf0974971536b198260d54edbd', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '3f8ecb539268747d3304fc2f2dfedb16dbb87d9dca94b19f471d7b945746c386', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17214,8 +17232,9 @@ WITH incoming AS (
        "name" character varying(30))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."name")
      ORDER BY "k"."companyid", "k"."name", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -17435,8 +17454,9 @@ WITH incoming AS (
        "name" character varying(30))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."name")
      ORDER BY "k"."companyid", "k"."name", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -18018,7 +18038,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '96090f0dd09fc14279cd9fed96611144bfd40890d2b0a3cd896173d60eaa43a7', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'f0dd6a595160581f5218c615e56c25b6561fd1c95e9e630fa56f4d39474efc3a', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18209,8 +18229,9 @@ WITH incoming AS (
        "line_num" integer)
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num")
      ORDER BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_2"
@@ -18460,8 +18481,9 @@ WITH incoming AS (
        "line_num" integer)
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num")
      ORDER BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_2"
@@ -19077,7 +19099,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'be154561e64be244e4bd682fe8696245283be2e6991f100b24b64d8d21947d93', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'f1817627df3868ac395c7296ef6b40523f2c8a2f79eb39bf38ee5ffbadb44cc5', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -19268,8 +19290,9 @@ WITH incoming AS (
        "line_number" integer)
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentdayid", "k"."line_number")
      ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2"
@@ -19519,8 +19542,9 @@ WITH incoming AS (
        "line_number" integer)
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentdayid", "k"."line_number")
      ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2"
@@ -20136,7 +20160,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'bddd4475a608558462fee0048c88d7e6f43b58cee4868065590aaa2c1e569301', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '4afa91ce9c684f9918d802d8f21b863529baede86aec2a06f088a0cbd90952a4', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -20324,8 +20348,9 @@ WITH incoming AS (
        "schedule_name" character varying(30))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."schedule_name")
      ORDER BY "k"."dataareaid", "k"."schedule_name", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -20570,8 +20595,9 @@ WITH incoming AS (
        "schedule_name" character varying(30))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."schedule_name")
      ORDER BY "k"."dataareaid", "k"."schedule_name", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -21178,7 +21204,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '5850649ff43dc78e614f0f926ea9bd4505e8da18b1095d61fdbdffdbbdd2408e', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '005676a55fe9924454051768222b98a53047b51947b04732c3889020719ffb65', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -21366,8 +21392,9 @@ WITH incoming AS (
        "name" character varying(30))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."name")
      ORDER BY "k"."companyid", "k"."name", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -21612,8 +21639,9 @@ WITH incoming AS (
        "name" character varying(30))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."name")
      ORDER BY "k"."companyid", "k"."name", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -22220,7 +22248,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'fbee1c640471ce12743d138aedb69b289c1b0d4c24f1916e045f09381f5e504f', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '72e7de08bdf578eade148e4bfafe3a390a7fb1ce919bd302366fd264a1af8282', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -22418,8 +22446,9 @@ WITH incoming AS (
        "line_num" integer)
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."schedule_name", "k"."line_num")
      ORDER BY "k"."dataareaid", "k"."schedule_name", "k"."line_num", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2"
@@ -22694,8 +22723,9 @@ WITH incoming AS (
        "line_num" integer)
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."schedule_name", "k"."line_num")
      ORDER BY "k"."dataareaid", "k"."schedule_name", "k"."line_num", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2"
@@ -23336,7 +23366,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '94af5a59dc9b2adf2b533006cf899a5472cc8c21d71d0a857b0260b85eb856ca', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', 'a325f4419821df0d2da15e0de1ac6176c2927f1cfb5963cacccac90d4443c5a1', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -23534,8 +23564,9 @@ WITH incoming AS (
        "line_number" integer)
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number")
      ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2"
@@ -23810,8 +23841,9 @@ WITH incoming AS (
        "line_number" integer)
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number")
      ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2"
@@ -24452,7 +24484,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'bde9c5c01162d0d9f787d0bf6ead13a5a8a17cf8a3572b994b3079f23dc6db82', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '9eb49768f0f3525df7e8590c5901971ae47d538fc2257e5cb9a4f8280c37dbfe', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -24654,8 +24686,9 @@ WITH incoming AS (
        "payment_term_id" character varying(10))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_term_id")
      ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2",
@@ -24952,8 +24985,9 @@ WITH incoming AS (
        "payment_term_id" character varying(10))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_term_id")
      ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2",
@@ -25614,7 +25648,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '6ef2b7b731540c5d16004cc9ced3204c865c2f01eff12ca6d34194de4d9c1444', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '4e829debb407b900c4e1aa4e52726f61de1e9d2d900bb7b6c9c1748023b6919f', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -25816,8 +25850,9 @@ WITH incoming AS (
        "code" character varying(10))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."code")
      ORDER BY "k"."companyid", "k"."code", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "lookup_2",
@@ -26114,8 +26149,9 @@ WITH incoming AS (
        "code" character varying(10))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."code")
      ORDER BY "k"."companyid", "k"."code", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "lookup_2",
@@ -26776,7 +26812,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '903f1820af7bf9703b80fbdeee409952a4ce06e04a36325350265254f01decff', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '3946aa49bad23d565f8d1eeeb8487523483a587480e3b4109488771bb3b237ab', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -27006,8 +27042,9 @@ WITH incoming AS (
        "account_num" character varying(20))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."account_num")
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."customergroupid" FROM "cds"."customer_group" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customergroupid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."group_code" = CAST((l.refs -> 'customergroupid') ->> 'customer_group' AS character varying(10))) AS "lookup_2",
@@ -27406,8 +27443,9 @@ WITH incoming AS (
        "account_num" character varying(20))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."account_num")
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."customergroupid" FROM "cds"."customer_group" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customergroupid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."group_code" = CAST((l.refs -> 'customergroupid') ->> 'customer_group' AS character varying(10))) AS "lookup_2",
@@ -28169,7 +28207,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '26df423d445bfc2a04ecf66f826ee58d75c56fa244ac56375d5ab6faef0e96be', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '6a2bc25ada9f82b41db35ab829fe9433de9be15f82c547cccdfc4b912f4e6b17', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -28399,8 +28437,9 @@ WITH incoming AS (
        "accountnumber" character varying(20))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."accountnumber")
      ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "lookup_2",
@@ -28799,8 +28838,9 @@ WITH incoming AS (
        "accountnumber" character varying(20))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."accountnumber")
      ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "lookup_2",
@@ -29562,7 +29602,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '25a36d18ee713d35668af1cd405674fdb0d6b7fef594a9b1ddbc9107adfb72e7', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'ce7541c28af50e3fea874890b314e38553aeacd010387311f6e4c09a4d917fca', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -39526,6 +39566,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('0fe8003daf1e27dc7ad6f5c1038327ccf8cac872926c494ce62f9e3715dc72e4');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('2038d1fdef94f2e93207cd72fd3236cf84c713e87b1297d86ebe8722750c6af7');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 0fe8003daf1e: control schema to version 7, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '0fe8003daf1e27dc7ad6f5c1038327ccf8cac872926c494ce62f9e3715dc72e4'));
+VALUES ('deploy', 'deployed bundle 2038d1fdef94: control schema to version 7, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '2038d1fdef94f2e93207cd72fd3236cf84c713e87b1297d86ebe8722750c6af7'));

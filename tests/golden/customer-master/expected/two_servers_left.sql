@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 86398044c896d5e1417a7822bcc37da650b3129d20f46c6184a1e07fb12cad7d: control schema to version 7, 57 to create, 0 to replace, 0 to drop
+-- bundle ab25043cd0860ea41160ed9a8b8ab247a2a088d14f89a8640e39066002f77530: control schema to version 7, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -2453,8 +2453,9 @@ WITH incoming AS (
        "contactpersonid" character varying(20))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."contactpersonid")
      ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -2750,8 +2751,9 @@ WITH incoming AS (
        "contactpersonid" character varying(20))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."contactpersonid")
      ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -3266,7 +3268,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'd97139642d8beb30304c04f475b4e085cac255ba22c031c148062451c6a6d7cc', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '3268f99721736881cb075eaed7fddcb4f3a41359c190313577d8745171cd1997', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3446,8 +3448,9 @@ WITH incoming AS (
        "group_code" character varying(10))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."group_code")
      ORDER BY "k"."companyid", "k"."group_code", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -3667,8 +3670,9 @@ WITH incoming AS (
        "group_code" character varying(10))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."group_code")
      ORDER BY "k"."companyid", "k"."group_code", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -4113,7 +4117,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '532c419ff45094696d6d7c54d6d418ea3192b576f1afb99058244659b1bba0fa', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '7c82aa279bbf6ff20443cdc7a7957047108d8fafa468f393f573bb09725cc2e8', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4300,8 +4304,9 @@ WITH incoming AS (
        "code" character varying(10))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."code")
      ORDER BY "k"."companyid", "k"."code", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -4546,8 +4551,9 @@ WITH incoming AS (
        "code" character varying(10))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."code")
      ORDER BY "k"."companyid", "k"."code", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -5015,7 +5021,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'ea0a84bcea05e6b9d2a019b46e5e823a68293a825ae02318277d3494e5d0b2fd', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '1df8fa0136355c5e312061951389099f7d9172cab432372f5dc86a453fc3b151', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5209,8 +5215,9 @@ WITH incoming AS (
        "customer_number" character varying(20))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."customer_number")
      ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -5483,8 +5490,9 @@ WITH incoming AS (
        "customer_number" character varying(20))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."customer_number")
      ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -5979,7 +5987,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '05d84d84b5c51ef173fbde86de5e26491202e5237c491bff29ac2e7e929b6e67', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '7da4930c924d2db574adceba349ba837aa8886805eac16ba0c85ee545bd603b9', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7869,8 +7877,9 @@ WITH incoming AS (
        "name" character varying(30))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."name")
      ORDER BY "k"."companyid", "k"."name", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -8090,8 +8099,9 @@ WITH incoming AS (
        "name" character varying(30))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."name")
      ORDER BY "k"."companyid", "k"."name", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -8536,7 +8546,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'b8dd0ad1b85f4fc9e2494783179d48700b5499d89af4f9d28bd4b2627f851580', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '34fe9d29886cfebef475437c6232534e66c2310a6685839684018d00ee4e4b2f', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8726,8 +8736,9 @@ WITH incoming AS (
        "line_number" integer)
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentdayid", "k"."line_number")
      ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2"
@@ -8977,8 +8988,9 @@ WITH incoming AS (
        "line_number" integer)
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentdayid", "k"."line_number")
      ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2"
@@ -9452,7 +9464,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'e4dd6be0d337930cfd0fb0c00a721779525cc31a9fe06354cc6091c7983a99c4', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '5940aa2e293b27bb5b4abe16eaa3ac33ff5c5513731405aa16b5f63193186b00', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9639,8 +9651,9 @@ WITH incoming AS (
        "name" character varying(30))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."name")
      ORDER BY "k"."companyid", "k"."name", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -9885,8 +9898,9 @@ WITH incoming AS (
        "name" character varying(30))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."name")
      ORDER BY "k"."companyid", "k"."name", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -10354,7 +10368,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '29bf1cd286e9007160215f185e2c842cf0d8f810923ae5fa8dbc099987261c5a', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '595be208bb335d6e9fe078193c33870c75ea7e13fd57b8b1d198db57ede861b5', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10551,8 +10565,9 @@ WITH incoming AS (
        "line_number" integer)
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number")
      ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2"
@@ -10827,8 +10842,9 @@ WITH incoming AS (
        "line_number" integer)
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number")
      ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2"
@@ -11325,7 +11341,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'b829b4dcdcd74ad83489c09338a85bbae0528398cf8d4dacc33981a2909ba268', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '8157c485f6cb3b39777c50ed427c48cdf6c06fcd1908bf4ae157f6b628c61c67', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11526,8 +11542,9 @@ WITH incoming AS (
        "code" character varying(10))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."code")
      ORDER BY "k"."companyid", "k"."code", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "lookup_2",
@@ -11824,8 +11841,9 @@ WITH incoming AS (
        "code" character varying(10))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."code")
      ORDER BY "k"."companyid", "k"."code", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "lookup_2",
@@ -12341,7 +12359,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'e48a9c13b6cfa9abce2e0d88974b2fcabb7839d63a4040f6ec722959e46939d9', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'a77e64c75a551717d3c1bff7104f69916a3d92598763a2e48628d65bfe5b8bb3', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12570,8 +12588,9 @@ WITH incoming AS (
        "accountnumber" character varying(20))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."accountnumber")
      ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "lookup_2",
@@ -12970,8 +12989,9 @@ WITH incoming AS (
        "accountnumber" character varying(20))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."accountnumber")
      ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "lookup_2",
@@ -13580,7 +13600,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '69c79f979c6b34f2f2bad967291ef27027b704e729622e161814946a3811b6b4', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '503991b805434aed3d564cb73db4b433454ea6a33d7fc7b39f8030af68a6a3c6', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18634,6 +18654,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('86398044c896d5e1417a7822bcc37da650b3129d20f46c6184a1e07fb12cad7d');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('ab25043cd0860ea41160ed9a8b8ab247a2a088d14f89a8640e39066002f77530');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 86398044c896: control schema to version 7, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '86398044c896d5e1417a7822bcc37da650b3129d20f46c6184a1e07fb12cad7d'));
+VALUES ('deploy', 'deployed bundle ab25043cd086: control schema to version 7, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'ab25043cd0860ea41160ed9a8b8ab247a2a088d14f89a8640e39066002f77530'));

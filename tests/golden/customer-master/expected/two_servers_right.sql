@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 86398044c896d5e1417a7822bcc37da650b3129d20f46c6184a1e07fb12cad7d: control schema to version 7, 57 to create, 0 to replace, 0 to drop
+-- bundle ab25043cd0860ea41160ed9a8b8ab247a2a088d14f89a8640e39066002f77530: control schema to version 7, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -2460,8 +2460,9 @@ WITH incoming AS (
        "contact_person_id" character varying(20))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."contact_person_id")
      ORDER BY "k"."dataareaid", "k"."contact_person_id", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -2781,8 +2782,9 @@ WITH incoming AS (
        "contact_person_id" character varying(20))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."contact_person_id")
      ORDER BY "k"."dataareaid", "k"."contact_person_id", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -3318,7 +3320,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '800b265ea6a45c9c878ada3b3538f3242415b58ef6163af4cac40163e995a817', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '4f50e203bfe900e8940d4e6ee403a0ebc0d551f816051217f08b095801d0da7c', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3498,8 +3500,9 @@ WITH incoming AS (
        "customer_group" character varying(10))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."customer_group")
      ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -3719,8 +3722,9 @@ WITH incoming AS (
        "customer_group" character varying(10))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."customer_group")
      ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -4165,7 +4169,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '207a706dda3eb2b965e1642c2b67ab787d09a5a2151dbade0bd183e04e53508e', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '44a34845cc3c142e165b8498ab665a5c7cc24cb163047798062dba9e13dd0d43', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4352,8 +4356,9 @@ WITH incoming AS (
        "payment_method" character varying(10))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_method")
      ORDER BY "k"."dataareaid", "k"."payment_method", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -4598,8 +4603,9 @@ WITH incoming AS (
        "payment_method" character varying(10))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_method")
      ORDER BY "k"."dataareaid", "k"."payment_method", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -5067,7 +5073,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'b8375ce2bb841197162865315209bad89c270d38a3758609a911ad90da68d5a1', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'a1606d4aae578da546e78fae935e8c4a5c7b257dc2c7f491a2941ad756af1557', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5275,8 +5281,9 @@ WITH incoming AS (
        "account_num" character varying(20))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."account_num")
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -5579,8 +5586,9 @@ WITH incoming AS (
        "account_num" character varying(20))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."account_num")
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -6097,7 +6105,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '3a3ca29a017b951a4e7b5d51c885b31c8005f51479d150a8320c036b1fbaf8d0', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '40a6de064120df9e42ed9b741225b44a85027e12e917e54996c72b48c06b8953', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7987,8 +7995,9 @@ WITH incoming AS (
        "payment_day_name" character varying(30))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_day_name")
      ORDER BY "k"."dataareaid", "k"."payment_day_name", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -8208,8 +8217,9 @@ WITH incoming AS (
        "payment_day_name" character varying(30))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_day_name")
      ORDER BY "k"."dataareaid", "k"."payment_day_name", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -8654,7 +8664,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'a90ba65009c8f93275faaa4316e428f9d8904e1cc21a6d8c8e2d78e940c5c3ca', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'bfd80693db38f9c26c801e70647d2400402a90802b021a609dadcb61acbea478', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8844,8 +8854,9 @@ WITH incoming AS (
        "line_num" integer)
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num")
      ORDER BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_2"
@@ -9095,8 +9106,9 @@ WITH incoming AS (
        "line_num" integer)
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num")
      ORDER BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_2"
@@ -9570,7 +9582,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '30129a0c45d661871e9910977acc6fd617bfa34802fe9a3683ffa941a99dbf81', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'f5a6de2ced69c25dba8641792e4e5d5fdddbc71404bb80afe8d4cc06522d36b1', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9757,8 +9769,9 @@ WITH incoming AS (
        "schedule_name" character varying(30))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."schedule_name")
      ORDER BY "k"."dataareaid", "k"."schedule_name", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -10003,8 +10016,9 @@ WITH incoming AS (
        "schedule_name" character varying(30))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."schedule_name")
      ORDER BY "k"."dataareaid", "k"."schedule_name", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -10472,7 +10486,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '4e257834adc70780363653955ebb08f51b4bcc3dcb7aa8f28278646dc10af09f', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'd2065db99ec152817d8355f272a68b374d3af4f0d3fc3cc3837f72a3ceaa255c', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10669,8 +10683,9 @@ WITH incoming AS (
        "line_num" integer)
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."schedule_name", "k"."line_num")
      ORDER BY "k"."dataareaid", "k"."schedule_name", "k"."line_num", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2"
@@ -10945,8 +10960,9 @@ WITH incoming AS (
        "line_num" integer)
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."schedule_name", "k"."line_num")
      ORDER BY "k"."dataareaid", "k"."schedule_name", "k"."line_num", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2"
@@ -11443,7 +11459,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '58ea7513a370c90491842ae817a36f1770dce514824811ab05678b3dc2ef4fa2', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '6074a7ecb2451d9c6eeb9e3548f587d164c0129bed75e6dd67c3c230da4cfec8', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11644,8 +11660,9 @@ WITH incoming AS (
        "payment_term_id" character varying(10))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_term_id")
      ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2",
@@ -11942,8 +11959,9 @@ WITH incoming AS (
        "payment_term_id" character varying(10))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_term_id")
      ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2",
@@ -12459,7 +12477,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'e42d24e354a34fe51f59b966b5ee73d818d3df3d8858aef7247d4f0bde422858', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '1e19b48e4833b2c455bc51f322e9fb9c6c5dc71e3552c7d86d39b780ff0c76e4', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12688,8 +12706,9 @@ WITH incoming AS (
        "account_num" character varying(20))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."account_num")
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."customergroupid" FROM "cds"."customer_group" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customergroupid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."group_code" = CAST((l.refs -> 'customergroupid') ->> 'customer_group' AS character varying(10))) AS "lookup_2",
@@ -13088,8 +13107,9 @@ WITH incoming AS (
        "account_num" character varying(20))
     WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."account_num")
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."customergroupid" FROM "cds"."customer_group" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customergroupid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."group_code" = CAST((l.refs -> 'customergroupid') ->> 'customer_group' AS character varying(10))) AS "lookup_2",
@@ -13698,7 +13718,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '3782a1dc01153d33f69c666b1cc2521db8d932fdadd8025dcd85f72987387aef', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '3515cf63631fad82e530a122ea3ff8047da7a25d309a3187f783d7c6bf981fb9', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18768,6 +18788,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('86398044c896d5e1417a7822bcc37da650b3129d20f46c6184a1e07fb12cad7d');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('ab25043cd0860ea41160ed9a8b8ab247a2a088d14f89a8640e39066002f77530');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 86398044c896: control schema to version 7, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '86398044c896d5e1417a7822bcc37da650b3129d20f46c6184a1e07fb12cad7d'));
+VALUES ('deploy', 'deployed bundle ab25043cd086: control schema to version 7, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'ab25043cd0860ea41160ed9a8b8ab247a2a088d14f89a8640e39066002f77530'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle e4e66a5015f85b8148a0c35331c2e3a177534af32f83e20e22ad226cee41286d: control schema to version 7, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle edf39d6c450cc2aff9e2da34954c3a5e133e7069bd600d5cfe3f4b9ae75e0efe: control schema to version 7, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -2473,8 +2473,9 @@ WITH incoming AS (
        "contactpersonid" character varying(20))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."contactpersonid")
      ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -2779,8 +2780,9 @@ WITH incoming AS (
        "contactpersonid" character varying(20))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."contactpersonid")
      ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -3294,7 +3296,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '7d4a5de8b6f5816bfcacfc513270f52db04273a3e25abf818a2406cfe5789947', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'a5f78781e3caa3940684a64073fb7afe6153b98a604b37c3976fc27a1bf7a887', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3474,8 +3476,9 @@ WITH incoming AS (
        "group_code" character varying(10))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."group_code")
      ORDER BY "k"."companyid", "k"."group_code", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -3704,8 +3707,9 @@ WITH incoming AS (
        "group_code" character varying(10))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."group_code")
      ORDER BY "k"."companyid", "k"."group_code", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -4149,7 +4153,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'a2f1cd624841a32d37e83c84343405cd9014a6ff3d4ba42c62ec0a8f2a63dd4c', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '6cf63c193fbf1a2498764050a684f35fa6d11a25beb14217b1ddeea58f706817', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4336,8 +4340,9 @@ WITH incoming AS (
        "code" character varying(10))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."code")
      ORDER BY "k"."companyid", "k"."code", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -4591,8 +4596,9 @@ WITH incoming AS (
        "code" character varying(10))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."code")
      ORDER BY "k"."companyid", "k"."code", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -5059,7 +5065,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'd82b17ffdf0f83601d120e28e46970a71e518409f2aed7e2792541ea9ca075d8', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '27086c47a0e7cf20757d95087657fbfa3d432e67b65971fdf36671f6505348d9', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5253,8 +5259,9 @@ WITH incoming AS (
        "customer_number" character varying(20))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."customer_number")
      ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -5536,8 +5543,9 @@ WITH incoming AS (
        "customer_number" character varying(20))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."customer_number")
      ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -6031,7 +6039,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '6afe9f13830cb96af812f268c1adbc1f4c24734a69d00dbc13e78a5c62bd1f13', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '1fbf836c53519ec0b8ac92dc224f058bb36bd39578c9b2ef2b1184771e742405', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7937,8 +7945,9 @@ WITH incoming AS (
        "name" character varying(30))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."name")
      ORDER BY "k"."companyid", "k"."name", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -8167,8 +8176,9 @@ WITH incoming AS (
        "name" character varying(30))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."name")
      ORDER BY "k"."companyid", "k"."name", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -8612,7 +8622,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'ccc47b18ae4682167cc0e41ce4223ed54ce54e1652c7083d925b6687f2f21b2b', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '0180e8aa0316ffc65fa9944b369e431e7f0f754e11a830a5ce89bd27693cf498', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8802,8 +8812,9 @@ WITH incoming AS (
        "line_number" integer)
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentdayid", "k"."line_number")
      ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2"
@@ -9062,8 +9073,9 @@ WITH incoming AS (
        "line_number" integer)
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentdayid", "k"."line_number")
      ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2"
@@ -9536,7 +9548,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '08b7df6687094ebe335521a9b1d7e32c65c86f5057206ded3f5015a0f390fcaf', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'cb658688bba4fe14597cb5ef5da723877f3399d0b7c3d090c5f1a59ffb33a166', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9723,8 +9735,9 @@ WITH incoming AS (
        "name" character varying(30))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."name")
      ORDER BY "k"."companyid", "k"."name", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -9978,8 +9991,9 @@ WITH incoming AS (
        "name" character varying(30))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."name")
      ORDER BY "k"."companyid", "k"."name", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
@@ -10446,7 +10460,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '8df55c8881fb866c4ca3c61b83e6d1029610960a20100f81240ce9e4aebcb688', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '9a7d9a68b0c75ba9625b57923ed104a3490d0d86f672bb11a41e0f385eb20eaf', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10643,8 +10657,9 @@ WITH incoming AS (
        "line_number" integer)
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number")
      ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2"
@@ -10928,8 +10943,9 @@ WITH incoming AS (
        "line_number" integer)
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number")
      ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2"
@@ -11425,7 +11441,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '6695f8b9339824d3efabe5de0af6be4d0e56b2dd0eacf59aa3f0fc6ae3e9fbeb', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '26113832b5f8b5e6f6c8275c1786b183ec88457f4635e4e762da98b2501d682e', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11626,8 +11642,9 @@ WITH incoming AS (
        "code" character varying(10))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."code")
      ORDER BY "k"."companyid", "k"."code", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "lookup_2",
@@ -11933,8 +11950,9 @@ WITH incoming AS (
        "code" character varying(10))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."code")
      ORDER BY "k"."companyid", "k"."code", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "lookup_2",
@@ -12449,7 +12467,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '3d2cc31bec91a9ea21eafa9bf8eb3063ff9bd9b2c2c66ff0b7e4545bcccbb6b6', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'a75589f0545d308f9b063bfc1085f0ce13e4d8ebf78ff4c0099415cfdc7fa93c', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12678,8 +12696,9 @@ WITH incoming AS (
        "accountnumber" character varying(20))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."accountnumber")
      ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "lookup_2",
@@ -13087,8 +13106,9 @@ WITH incoming AS (
        "accountnumber" character varying(20))
     WINDOW w AS (PARTITION BY "k"."companyid", "k"."accountnumber")
      ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
-), resolved AS (
+), resolved AS MATERIALIZED (
     -- Lookups: each reference translated through its map's keys to this side's row.
+    -- (MATERIALIZED: inlined, a lookup would read the parents again for each use.)
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "lookup_2",
@@ -13696,7 +13716,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '3a8544b5ff56b8bfa7dbd4064997d5c60c7fadc333a12bc0534deee280f767bc', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'dceb9cb7624b63e4b3f3c1233306464fbd39f73c739867be7ca6caacf08da758', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18545,6 +18565,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e4e66a5015f85b8148a0c35331c2e3a177534af32f83e20e22ad226cee41286d');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('edf39d6c450cc2aff9e2da34954c3a5e133e7069bd600d5cfe3f4b9ae75e0efe');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle e4e66a5015f8: control schema to version 7, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'e4e66a5015f85b8148a0c35331c2e3a177534af32f83e20e22ad226cee41286d'));
+VALUES ('deploy', 'deployed bundle edf39d6c450c: control schema to version 7, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'edf39d6c450cc2aff9e2da34954c3a5e133e7069bd600d5cfe3f4b9ae75e0efe'));

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from tests.support import USMF, Project, audit, queued, rows, writes
+from devtools.throwaway import ThrowawayServer
+from tests.support import USMF, Project, audit, items_map, queued, rows, schemas_project, writes
 
 
 @pytest.fixture
@@ -266,3 +268,40 @@ def test_with_on_delete_mark_a_delete_sets_the_mark_on_the_other_side(project: P
         ("B", "All")
     ]
     assert project.drain().applied == 0  # the marks themselves are not echoed
+
+
+# A row trigger on the target table that notes the plan_cache_mode its statements run with.
+RECORD_PLAN_MODE = """
+CREATE TABLE r.plan_modes (mode text NOT NULL);
+CREATE FUNCTION r.record_plan_mode() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO r.plan_modes VALUES (current_setting('plan_cache_mode'));
+    RETURN NULL;
+END $$;
+CREATE TRIGGER record_plan_mode AFTER INSERT ON r.items
+FOR EACH ROW EXECUTE FUNCTION r.record_plan_mode();
+"""
+
+
+def test_the_target_tables_own_triggers_keep_their_plans_in_a_large_batch(
+    tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[[ThrowawayServer], str]
+) -> None:
+    """The apply plans its own statements for a large batch's size (force_custom_plan);
+    the target table's triggers (its foreign keys' checks, an application's) run as in
+    any session, plan_cache_mode auto, so their statements keep their plans instead of
+    being planned anew for every row written."""
+    url = fresh_db(pg)
+    project = schemas_project(
+        tmp_path,
+        url,
+        "CREATE SCHEMA l; CREATE SCHEMA r;"
+        " CREATE TABLE l.items (id int PRIMARY KEY, name varchar(50));"
+        " CREATE TABLE r.items (id int PRIMARY KEY, name varchar(50));" + RECORD_PLAN_MODE,
+        {"items.toml": items_map("true")},
+    )
+    project.deploy()
+    with project.left() as conn:
+        conn.execute("INSERT INTO l.items SELECT g, 'item ' || g FROM generate_series(1, 100) AS g")
+    totals = project.drain()
+    assert (totals.applied, totals.failed) == (100, 0)
+    assert rows(url, "SELECT mode, count(*) FROM r.plan_modes GROUP BY mode") == [("auto", 100)]

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 2038d1fdef94f2e93207cd72fd3236cf84c713e87b1297d86ebe8722750c6af7: control schema to version 7, 109 to create, 0 to replace, 0 to drop
+-- bundle c12dd8a7d1d1c66b7179f564cac0ff19aada8a358e15d0096f040c86ab947a41: control schema to version 7, 109 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1552,6 +1552,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -1599,6 +1603,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -2453,7 +2458,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'bc9b5936e48f443d84cfd08311168cf09d6e3df252dec8aba23f3dcd975d9a3e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', 'c8a5b3a7ded60cd2e0067ac64054cf45e4c8ea36b059271110e3f4d1baf79fc6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -2482,6 +2487,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -2529,6 +2538,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -3383,7 +3393,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'd0ae0696cbb1f40fd704725eda3685c6a1dded00bb23c7fcc76752a81ae83c56', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'bc398eb10b4f364926b0d0acfe663f8397ebbaa3493c157193d5c16dfef2d321', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -3412,6 +3422,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -3468,6 +3482,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -4582,7 +4597,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '5acc9fb4cdb10ca03e1c5a9787e2e666196090d77d494bb3f9861b8e1d3f4719', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'ef60f24549b11c5fff114391775acecf137dabf0d01242d41b08e0f98af40bcd', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4625,6 +4640,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -4679,6 +4698,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -5742,7 +5762,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'd5d321889d44816ce65bf03a9a6ccfd5c234764136e9a44ce3a75abc3fb4859e', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '0b157bca8e6a64a2145b5faea02cfdcdae2912f21d853003daa5b5af417452ea', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5785,6 +5805,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -5833,6 +5857,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -6729,7 +6754,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '21c443380ac5cd8d462f5e9000fa2f18e0495b41bf669c5896159dc2635fb1c5', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '298fc377d0c0ba420783f258e673c23fc97706f80d75fecbd7bfe2b1847b9162', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6772,6 +6797,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -6820,6 +6849,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -7716,7 +7746,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '24b68c96d2a02849b5473b660720eb1c9940a714e4e03c6859aef492348ca510', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '5adcdfb5cb9ed1038f77f02a6e2100d4221dc8a6caaea2f506464e79c977d17c', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7759,6 +7789,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -7809,6 +7843,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -8760,7 +8795,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '80ba7b5880df47c171dc71ab92c315a5b973e73f663eec46336a14bc313e8803', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '063970953617e6db7d81bb8f8849d74fa20536bc421e9494118bd51883322356', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8803,6 +8838,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -8853,6 +8892,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -9804,7 +9844,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '2c4624232548463ca99bf0499e06d74dac693e8c782a91658e701d574970d8a0', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'd58899951ce90c8d0855c8692c0140cce31d795635bb40b1290d356ecadbdc08', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9847,6 +9887,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -9903,6 +9947,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -10979,7 +11024,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '2abf1a8601f1c1a4d2c84f27580105e3ce1fb3a4a917e9029d8c41086388bbca', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', 'a7b404a536f8aa9c6c530fcce2680f30abdea0c1f5f9778cb6a84564f1bd8739', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11022,6 +11067,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -11074,6 +11123,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -12088,7 +12138,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '529cf6a0f5fcf0fd31c5c4c8c4ff7289bdcc91b0ea6ba394297489b908189cca', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '20b27ad28b89fe3511fd1329ee091af8cf3d5b0f4082790aa0608944860b6605', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12131,6 +12181,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -12182,6 +12236,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -13146,7 +13201,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '9904b729dd18d9e22323c6eec63a14981caf12da406f478ce2afd0535ba12d39', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'f13bc8cb1cc43fbed4050570d9aca725c19928637a3418798f1ead1b5f20185c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -13175,6 +13230,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -13226,6 +13285,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -14190,7 +14250,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'fc646de000c540e89966d74140b5c45f0b102b86ba0a22c087d41e363eb1b8f9', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'f294a07255ca7059674b7c1701b3f9af0f2c4c24b3b721be4c82a6efcb78febe', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -14219,6 +14279,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -14267,6 +14331,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -15134,7 +15199,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '4300cd533b4224f7bf3f7173bf62415f903537062d7e0373c96a4edfbbee986a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '69e235093fcae4367c459317e9c0aabfb03ee83ce6a387bdd4f4356064320e07', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -15163,6 +15228,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -15211,6 +15280,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -16078,7 +16148,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'fa261311878ea0b24a45b9c8a32316577dc75186f65df6e326b95e48aedaeefb', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '3cf9c2e788f40023d27eb0d4899cba87df72b8e5c19f49f183d35626b720cb4f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -16107,6 +16177,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -16155,6 +16229,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -17051,7 +17126,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '3f8ecb539268747d3304fc2f2dfedb16dbb87d9dca94b19f471d7b945746c386', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '2d03980d8e770cc6163ca009cb651fb61e37090305761157e530a943318f6647', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17094,6 +17169,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -17142,6 +17221,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -18038,7 +18118,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'f0dd6a595160581f5218c615e56c25b6561fd1c95e9e630fa56f4d39474efc3a', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '34e4b55284ac8687d267b235e56e5ea7d3d46bef13c04b02cabe7a377974f518', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18081,6 +18161,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -18132,6 +18216,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -19099,7 +19184,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'f1817627df3868ac395c7296ef6b40523f2c8a2f79eb39bf38ee5ffbadb44cc5', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'f4390f909ba3cabbc7d772407e9a95bdd56a1b58fad342a2f9de61a6af1a4fc3', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -19142,6 +19227,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -19193,6 +19282,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -20160,7 +20250,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '4afa91ce9c684f9918d802d8f21b863529baede86aec2a06f088a0cbd90952a4', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '91da414f02d38643cb8e3f12f79cfe7b0ba20fea0396a88bc180cb5f45d68850', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -20203,6 +20293,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -20253,6 +20347,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -21204,7 +21299,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '005676a55fe9924454051768222b98a53047b51947b04732c3889020719ffb65', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '549e5020a5a49396047246c8f8fddf1b94e75a43c2c3c0894326dc3350d7fb01', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -21247,6 +21342,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -21297,6 +21396,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -22248,7 +22348,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '72e7de08bdf578eade148e4bfafe3a390a7fb1ce919bd302366fd264a1af8282', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'b24f44d7d04de8b2f6b64685e96580e0fe5d740a7205a9b274d58a41772aad71', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -22291,6 +22391,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -22344,6 +22448,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -23366,7 +23471,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'a325f4419821df0d2da15e0de1ac6176c2927f1cfb5963cacccac90d4443c5a1', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '7f2723ca62e0b8111be002aec072d55b60d28398b8ea336472c4c12d8c0ef928', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -23409,6 +23514,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -23462,6 +23571,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -24484,7 +24594,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '9eb49768f0f3525df7e8590c5901971ae47d538fc2257e5cb9a4f8280c37dbfe', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '38a6c6e846d33afb35143a060c9d24733f47b1b6719142673600d607cae9b1dc', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -24527,6 +24637,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -24581,6 +24695,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -25648,7 +25763,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '4e829debb407b900c4e1aa4e52726f61de1e9d2d900bb7b6c9c1748023b6919f', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'bda023fe54837b4dc6d0788cdd5657dda9f094b2b61532884354ce92c7f18bc8', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -25691,6 +25806,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -25745,6 +25864,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -26812,7 +26932,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '3946aa49bad23d565f8d1eeeb8487523483a587480e3b4109488771bb3b237ab', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '7fbddb17e7a651a4fad74a327f2758ae19ff60bc0c7bc82cbf31cf4f10c3564b', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -26855,6 +26975,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -26917,6 +27041,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -28207,7 +28332,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '6a2bc25ada9f82b41db35ab829fe9433de9be15f82c547cccdfc4b912f4e6b17', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', 'afff9710d2e6ecb663a6416d5a8c245d08184a812bd771830ad83508a151d2e6', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -28250,6 +28375,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -28312,6 +28441,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -29602,7 +29732,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'ce7541c28af50e3fea874890b314e38553aeacd010387311f6e4c09a4d917fca', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'd9aee036165be276a31eaeb1ef9446ca4475efdd1f8123d4b29e63babb4eb774', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -39566,6 +39696,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('2038d1fdef94f2e93207cd72fd3236cf84c713e87b1297d86ebe8722750c6af7');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('c12dd8a7d1d1c66b7179f564cac0ff19aada8a358e15d0096f040c86ab947a41');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 2038d1fdef94: control schema to version 7, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '2038d1fdef94f2e93207cd72fd3236cf84c713e87b1297d86ebe8722750c6af7'));
+VALUES ('deploy', 'deployed bundle c12dd8a7d1d1: control schema to version 7, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'c12dd8a7d1d1c66b7179f564cac0ff19aada8a358e15d0096f040c86ab947a41'));

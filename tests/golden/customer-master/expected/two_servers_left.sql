@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle ab25043cd0860ea41160ed9a8b8ab247a2a088d14f89a8640e39066002f77530: control schema to version 7, 57 to create, 0 to replace, 0 to drop
+-- bundle 20ce3f63501f469ded76070ce30ac7f90dcfe482016e4108aed5a726024c08d9: control schema to version 7, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1500,6 +1500,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -1547,6 +1551,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -2266,7 +2271,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '8a32d31f5f9d10a4ac507900e96abf82f35d09a550e9dfb6383a1751e1b725cd', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '89cbea78d43bbb5179229f88ba09b1870a1b157f9bd22e0087e81112655a5afe', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -2294,6 +2299,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -2348,6 +2357,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -3268,7 +3278,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '3268f99721736881cb075eaed7fddcb4f3a41359c190313577d8745171cd1997', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'fcaae5c92fe0e8df304b640a36be764f99d79bed784bb5e1cf76590604aca1f8', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3310,6 +3320,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -3358,6 +3372,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -4117,7 +4132,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '7c82aa279bbf6ff20443cdc7a7957047108d8fafa468f393f573bb09725cc2e8', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '0a6034374ce18b61ef2690b468c7f5a464c9e6aced1da2bcd09d1182f1afe4e6', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4159,6 +4174,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -4209,6 +4228,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -5021,7 +5041,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '1df8fa0136355c5e312061951389099f7d9172cab432372f5dc86a453fc3b151', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'bf7f9b0dfc897fb553af15375ed2376af94f56571325e841e85c1d5239803539', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5063,6 +5083,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -5115,6 +5139,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -5987,7 +6012,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '7da4930c924d2db574adceba349ba837aa8886805eac16ba0c85ee545bd603b9', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'bfe20161a3f56fb624292b0da769e09d42eabb7feaf20879bd2e5915e5f19785', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6029,6 +6054,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -6080,6 +6109,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -6905,7 +6935,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'de1445758edaadbfde688928ffaa7c6a22edebe5f1a1c1f661cb7ef175c02483', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'ca431cdf6d41c00d4184d2fd2df4d501788420f80107b1771e55d35640bf0093', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -6933,6 +6963,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -6981,6 +7015,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -7711,7 +7746,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '2e8b8768baa932074c3d11f4a1b63f5ead2cd846f67589ebe157e6dbb5f55045', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '160098ac2a8fcd4b85109708d119ad5eb48f675f30f3e61b7767812362e5c64b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -7739,6 +7774,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -7787,6 +7826,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -8546,7 +8586,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '34fe9d29886cfebef475437c6232534e66c2310a6685839684018d00ee4e4b2f', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'c87a6da790c3e31e48e00f52f9c045a98b670e9fa356521e329f24d09573e6e6', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8588,6 +8628,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -8639,6 +8683,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -9464,7 +9509,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '5940aa2e293b27bb5b4abe16eaa3ac33ff5c5513731405aa16b5f63193186b00', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'ab23705411c69c35e618531455a3d9649ddb1273d398f8239180b557ff71297b', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9506,6 +9551,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -9556,6 +9605,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -10368,7 +10418,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '595be208bb335d6e9fe078193c33870c75ea7e13fd57b8b1d198db57ede861b5', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '6952741054f40126b9684022bf0325133930119e8c9bced5d7b0690bcde25468', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10410,6 +10460,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -10463,6 +10517,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -11341,7 +11396,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '8157c485f6cb3b39777c50ed427c48cdf6c06fcd1908bf4ae157f6b628c61c67', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'a4ea12f46a025d061d85ce67091ab95fcacecc5796e65c0d53e45eed10c379e0', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11383,6 +11438,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -11437,6 +11496,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -12359,7 +12419,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'a77e64c75a551717d3c1bff7104f69916a3d92598763a2e48628d65bfe5b8bb3', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '71f87079052cbc5c426bf0d425c351f436efe94bac05e058b89b208ad3401d96', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12401,6 +12461,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -12463,6 +12527,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -13600,7 +13665,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '503991b805434aed3d564cb73db4b433454ea6a33d7fc7b39f8030af68a6a3c6', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'b805e15994a002a5a97359e4656741cc763b7d477f409d1acc34b3d15623d4ac', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18654,6 +18719,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('ab25043cd0860ea41160ed9a8b8ab247a2a088d14f89a8640e39066002f77530');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('20ce3f63501f469ded76070ce30ac7f90dcfe482016e4108aed5a726024c08d9');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle ab25043cd086: control schema to version 7, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'ab25043cd0860ea41160ed9a8b8ab247a2a088d14f89a8640e39066002f77530'));
+VALUES ('deploy', 'deployed bundle 20ce3f63501f: control schema to version 7, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '20ce3f63501f469ded76070ce30ac7f90dcfe482016e4108aed5a726024c08d9'));

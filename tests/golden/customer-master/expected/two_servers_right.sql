@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle ab25043cd0860ea41160ed9a8b8ab247a2a088d14f89a8640e39066002f77530: control schema to version 7, 57 to create, 0 to replace, 0 to drop
+-- bundle 20ce3f63501f469ded76070ce30ac7f90dcfe482016e4108aed5a726024c08d9: control schema to version 7, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1500,6 +1500,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -1547,6 +1551,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -2266,7 +2271,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'bad6f25dc3212639e04e902a90c298b1d194585b5021b27d2833c8e9fbfb3f68', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '90b4e1638e73e8983890687c5f69bc6ebec60367d78fd148cc80b407a49fbc0c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -2294,6 +2299,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -2350,6 +2359,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -3320,7 +3330,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '4f50e203bfe900e8940d4e6ee403a0ebc0d551f816051217f08b095801d0da7c', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'cb1a5e6db724a6cee322ca71557e002df1d2d229b9da7c152fa7d71dfaf8935b', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3362,6 +3372,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -3410,6 +3424,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -4169,7 +4184,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '44a34845cc3c142e165b8498ab665a5c7cc24cb163047798062dba9e13dd0d43', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', 'a97c6331f57de152e487f362691533e5aa2fb894eb0c4c397b509619e7889183', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4211,6 +4226,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -4261,6 +4280,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -5073,7 +5093,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'a1606d4aae578da546e78fae935e8c4a5c7b257dc2c7f491a2941ad756af1557', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '06a57f203dd5e38e83a8df71e34a7bef16915d888cb75372ead1c117c9165d40', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5115,6 +5135,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -5171,6 +5195,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -6105,7 +6130,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '40a6de064120df9e42ed9b741225b44a85027e12e917e54996c72b48c06b8953', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '5d543168d56eb6946bc299c5aff06a4dc0578b889e92cd4ad92d93da42a8b7ec', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6147,6 +6172,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -6198,6 +6227,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -7023,7 +7053,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '03b60dc8fdf54dca7fd94273b8243ae2e1c14f5eec143b7b1f19755fa02044b7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '158600810917d1cd59435aa1fb6318d3656b0d5f914526384dcb6f9af680de86', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -7051,6 +7081,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -7099,6 +7133,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -7829,7 +7864,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '145b3444be8c6a4eb9adfc48c88df38b8f4a2a5f8aa93d5f66a65ce523e71229', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'd18f51864bdb4dd20539b36109dff0acb0a07ecb7d8fd0fee32529f86a0300ed', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -7857,6 +7892,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -7905,6 +7944,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -8664,7 +8704,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'bfd80693db38f9c26c801e70647d2400402a90802b021a609dadcb61acbea478', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '442b6cb192b3cee57636ea54ab63c18566ad10f05ab9848fe8f17c37119d88eb', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8706,6 +8746,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -8757,6 +8801,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -9582,7 +9627,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'f5a6de2ced69c25dba8641792e4e5d5fdddbc71404bb80afe8d4cc06522d36b1', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '511777188afcd4b6d12539e02e1c46697f0ff7844f6617aa5ba03e77cd3ffb9c', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9624,6 +9669,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -9674,6 +9723,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -10486,7 +10536,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'd2065db99ec152817d8355f272a68b374d3af4f0d3fc3cc3837f72a3ceaa255c', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'c4c49ed02a6e4ada06361f735eecc73c30b499f36195475e582ce42ec9661015', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10528,6 +10578,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -10581,6 +10635,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -11459,7 +11514,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '6074a7ecb2451d9c6eeb9e3548f587d164c0129bed75e6dd67c3c230da4cfec8', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', 'e16b02882096f32009b76cec67caf4293a6def88751ada2daef2eef797f06964', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11501,6 +11556,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -11555,6 +11614,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -12477,7 +12537,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '1e19b48e4833b2c455bc51f322e9fb9c6c5dc71e3552c7d86d39b780ff0c76e4', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'd91b32ef851ca7ad7b523b7f2fd6b58f656e5162dca9d3f1d019670a886d1ade', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12519,6 +12579,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -12581,6 +12645,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -13718,7 +13783,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '3515cf63631fad82e530a122ea3ff8047da7a25d309a3187f783d7c6bf981fb9', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '367a3a8369570cb2c64bc27be75aa98e773702510397ec49be53e6f2083e4e74', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18788,6 +18853,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('ab25043cd0860ea41160ed9a8b8ab247a2a088d14f89a8640e39066002f77530');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('20ce3f63501f469ded76070ce30ac7f90dcfe482016e4108aed5a726024c08d9');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle ab25043cd086: control schema to version 7, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'ab25043cd0860ea41160ed9a8b8ab247a2a088d14f89a8640e39066002f77530'));
+VALUES ('deploy', 'deployed bundle 20ce3f63501f: control schema to version 7, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '20ce3f63501f469ded76070ce30ac7f90dcfe482016e4108aed5a726024c08d9'));

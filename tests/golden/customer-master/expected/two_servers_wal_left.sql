@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle edf39d6c450cc2aff9e2da34954c3a5e133e7069bd600d5cfe3f4b9ae75e0efe: control schema to version 7, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 2705582bf603d32b36d57cf01a85a24b8930a0eb084fa48a78ded75bfd21e879: control schema to version 7, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1512,6 +1512,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -1559,6 +1563,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -2286,7 +2291,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '1c94a8d07c09bbafde8d505aa0af418e22904f95ee43cf2db3fa93b67e30e135', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'ccdf56d5fcbb1193eaa192ed3e96f3be6060d467e33248746ed7d0f897bf8bb8', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -2314,6 +2319,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -2368,6 +2377,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -3296,7 +3306,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'a5f78781e3caa3940684a64073fb7afe6153b98a604b37c3976fc27a1bf7a887', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'cba158495f4c61a04494005d38d080051672a5b97fbb92ed85c104344d528ca7', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3338,6 +3348,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -3386,6 +3400,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -4153,7 +4168,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '6cf63c193fbf1a2498764050a684f35fa6d11a25beb14217b1ddeea58f706817', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'ea704fdcb9db24f9daa2d3f35534da40b4bb238e1c4383dc29b8f5a434b6efc4', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4195,6 +4210,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -4245,6 +4264,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -5065,7 +5085,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '27086c47a0e7cf20757d95087657fbfa3d432e67b65971fdf36671f6505348d9', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '28ae5e61758310804b4086a5732ca24cafe7092d1ffb98dec633b22740065762', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5107,6 +5127,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -5159,6 +5183,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -6039,7 +6064,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '1fbf836c53519ec0b8ac92dc224f058bb36bd39578c9b2ef2b1184771e742405', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'd4cf08705581630a181fddd1ef1f49f73a28f6ff782ee6cf20a7d5fe98333c5b', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6081,6 +6106,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -6132,6 +6161,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -6965,7 +6995,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '17eeced3ad47d4910ff03eb3caa9ffb2505c50fd72b9d5a936fd2ae4ddfba44e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '95a5f511184a81f342d371f0478ab36bb81e3a923a7321ff44e6153c5e1afb89', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -6993,6 +7023,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -7041,6 +7075,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -7779,7 +7814,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '21b72eb0d7ec859b2874a341d9847a52e851a82329bf452e0fa618e65c91ddbd', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '35e58e3851bfd51119a47c6d1f2659dc9444b8958171c6f6cb18ad15df14b2af', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -7807,6 +7842,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -7855,6 +7894,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -8622,7 +8662,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '0180e8aa0316ffc65fa9944b369e431e7f0f754e11a830a5ce89bd27693cf498', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'a71d71c1f7089a0222e6d5d2aa42c602f8ef22086e5c3eb59caf8ceaacdf0895', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8664,6 +8704,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -8715,6 +8759,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -9548,7 +9593,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'cb658688bba4fe14597cb5ef5da723877f3399d0b7c3d090c5f1a59ffb33a166', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'aa0546eae8c5671535c7263fb83386288d652af18ad56330cc7df7607c4766c1', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9590,6 +9635,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -9640,6 +9689,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -10460,7 +10510,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '9a7d9a68b0c75ba9625b57923ed104a3490d0d86f672bb11a41e0f385eb20eaf', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '9b0bb5a6780b765c36668b3e89c83d7d96ed7f318cbc9e41b802a9fb5d0713ad', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10502,6 +10552,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -10555,6 +10609,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -11441,7 +11496,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '26113832b5f8b5e6f6c8275c1786b183ec88457f4635e4e762da98b2501d682e', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '020cf9e5d8bb10f18cca83ff46a219fb9d39b0428c74fc63b06fce242479cf1f', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11483,6 +11538,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -11537,6 +11596,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -12467,7 +12527,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'a75589f0545d308f9b063bfc1085f0ce13e4d8ebf78ff4c0099415cfdc7fa93c', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'd33e2c0483e30e5c4785c27a588397ad2d8539af80ffb4d159c88a2496b380ea', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12509,6 +12569,10 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The table's own triggers (its foreign keys' checks, an application's) fire in here:
+-- their statements keep their plans, as in any session, rather than being planned
+-- anew for every row written, as the apply's force_custom_plan would have them.
+SET plan_cache_mode = auto
 AS $writer$
 DECLARE
     v_written bigint;
@@ -12571,6 +12635,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- as above
 AS $writer$
 DECLARE
     v_written bigint;
@@ -13716,7 +13781,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'dceb9cb7624b63e4b3f3c1233306464fbd39f73c739867be7ca6caacf08da758', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'd3de9d434d3f1cee3829980cef7795455e835338a95a4d622ee0156bba7cd09d', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18565,6 +18630,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('edf39d6c450cc2aff9e2da34954c3a5e133e7069bd600d5cfe3f4b9ae75e0efe');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('2705582bf603d32b36d57cf01a85a24b8930a0eb084fa48a78ded75bfd21e879');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle edf39d6c450c: control schema to version 7, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'edf39d6c450cc2aff9e2da34954c3a5e133e7069bd600d5cfe3f4b9ae75e0efe'));
+VALUES ('deploy', 'deployed bundle 2705582bf603: control schema to version 7, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '2705582bf603d32b36d57cf01a85a24b8930a0eb084fa48a78ded75bfd21e879'));

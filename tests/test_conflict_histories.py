@@ -14,7 +14,7 @@ import pytest
 
 from devtools.throwaway import ThrowawayServer
 from replicator.runtime.applier import Applier
-from tests.support import Project, cli, queued, rows, wait_for_wal_flush
+from tests.support import Project, cli, queued, rows, wait_for, wait_for_wal_flush
 
 MAP = """
 [[map]]
@@ -231,6 +231,30 @@ def test_purge_keeps_the_clock_of_a_row_deleted_and_inserted_again(
     run(project)
     run(project)
     assert both(project) == ([(1, 0, "w")], [(1, 0, "w")])
+
+
+def test_a_living_rows_clock_is_rewritten_in_place(make: Callable[..., Project]) -> None:
+    """Each change applied rewrites its row's clock. While the row is not deleted that
+    can be a HOT update (migration 0008), which adds no entry to the clocks' primary
+    key, a B-tree on jsonb keys: rows changed over and over do not grow it."""
+    project = make()
+    sql(project, "l", "INSERT INTO l.t SELECT g, 0, 'x' FROM generate_series(1, 500) AS g")
+    run(project)
+    for value in ("a", "b", "c"):
+        sql(project, "l", f"UPDATE l.t SET b = '{value}'")
+        run(project)
+    assert both(project)[1] == [(n, 0, "c") for n in range(1, 501)]
+    statistics = (
+        "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables"
+        " WHERE relid = 'replicator.versions'::regclass"
+    )
+    # The applier's sessions report their counts as they end.
+    wait_for(lambda: rows(project.right_url, statistics)[0][0] >= 1500, "the clocks' updates")
+    updated, hot = rows(project.right_url, statistics)[0]
+    # A page cannot keep every next version of its rows when a batch changes them all:
+    # about half are HOT here (the pages' free space, 0008), two or three in a hundred
+    # on pages filled up.
+    assert hot * 3 > updated, (updated, hot)
 
 
 def test_a_delete_against_an_update_goes_to_the_policy_on_both_sides(

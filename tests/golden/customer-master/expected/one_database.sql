@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle c12dd8a7d1d1c66b7179f564cac0ff19aada8a358e15d0096f040c86ab947a41: control schema to version 7, 109 to create, 0 to replace, 0 to drop
+-- bundle 9924cd494cf90f0c2efc15d9e97bf86fdadbbe5682f6cfed1664f5275a934902: control schema to version 8, 109 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -7,6 +7,7 @@
 --   migrate control/0005_clean_crossings
 --   migrate control/0006_wal_stamps
 --   migrate control/0007_queue_key_hash
+--   migrate control/0008_versions_hot
 --   create  drift
 --   create  map/companies/to_right/apply
 --   create  map/companies/to_left/apply
@@ -1146,6 +1147,22 @@ $$;
 DROP INDEX IF EXISTS replicator.change_queue_row;
 CREATE INDEX IF NOT EXISTS change_queue_key ON replicator.change_queue USING hash (key);
 
+-- ==== migrate control/0008_versions_hot ====
+-- A row's clock is rewritten where it stands (a HOT update), not as a new row
+-- version with a new entry in every index.
+--
+-- Each change applied rewrites its row's clock (replicator.versions): under a steady
+-- stream of updates, each key's clock over and over. touched_at, which the purge's
+-- index holds, changed on every one of those writes, and a page filled by the first
+-- clocks had no room for their next versions: either way PostgreSQL wrote the new
+-- version elsewhere and a new entry into every index, the primary key among them, a
+-- B-tree on jsonb keys (slow to compare, and growing with dead entries until vacuum
+-- runs). The apply and absorb functions now leave touched_at alone while a row is not
+-- deleted (only the purge of deleted rows reads it), and the table's pages keep 30 %
+-- of their space free for their rows' next versions. Pages written before keep
+-- filling as they were until their rows move on (VACUUM FULL moves them all at once).
+ALTER TABLE replicator.versions SET (fillfactor = 70);
+
 -- ==== the control schema's version ====
 -- The control schema's version: one row per numbered migration (sql/migrations/) that
 -- ran here. Deploy runs the missing ones, in order, in its transaction, and records
@@ -1171,6 +1188,8 @@ INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (6, 'wal_stamps', 'f05937b2438d8f4459a6edea6439814d590f46431d6e1ec58d890eb136bb4363');
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (7, 'queue_key_hash', 'd869bf6b1b889a729ef01d75ec8a3d2dca2af8b27e0c59535e50201bba982b7f');
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (8, 'versions_hot', 'c1c91ac5b50f8625c88582b17c0c5376d484ab19c1213496ae1fd51e940e417e');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -1812,7 +1831,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2024,7 +2043,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2458,7 +2477,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'c8a5b3a7ded60cd2e0067ac64054cf45e4c8ea36b059271110e3f4d1baf79fc6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', 'b5a762abf2766ea001fd56cbeb85cf0da14d8714741a98415d5955ddd492d327', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -2747,7 +2766,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2959,7 +2978,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3393,7 +3412,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'bc398eb10b4f364926b0d0acfe663f8397ebbaa3493c157193d5c16dfef2d321', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '2a1377ceca7bed2f56d43c76dafef9c81e33401706aeb867c0f4006a2b5d1910', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -3792,7 +3811,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4114,7 +4133,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4597,7 +4616,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'ef60f24549b11c5fff114391775acecf137dabf0d01242d41b08e0f98af40bcd', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'da4f7eb0df4d4ba60a6fa0e8bd37f53fc99e9fcd1c701578566f8487e6e8a2d2', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4991,7 +5010,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5289,7 +5308,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5762,7 +5781,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '0b157bca8e6a64a2145b5faea02cfdcdae2912f21d853003daa5b5af417452ea', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '719fcf584c1257b210c3a79076615f35470a2c5da702bcf6e1f0ed282f0b2b7e', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6077,7 +6096,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6299,7 +6318,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6754,7 +6773,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '298fc377d0c0ba420783f258e673c23fc97706f80d75fecbd7bfe2b1847b9162', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '03dc533bc2f78b1e50210489055c24efc423db61cf9df0a0c2dd26c0eabc3540', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7069,7 +7088,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7291,7 +7310,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7746,7 +7765,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '5adcdfb5cb9ed1038f77f02a6e2100d4221dc8a6caaea2f506464e79c977d17c', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '74eddd2051562b8a88f327d58dee58dc9d5fa600ebaa1361e4eaa1b647890321', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8087,7 +8106,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8334,7 +8353,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8795,7 +8814,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '063970953617e6db7d81bb8f8849d74fa20536bc421e9494118bd51883322356', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'b91464b29fd784534942e5337749f88ae66c56f0dd1feb44c015fea83d22c851', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9136,7 +9155,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9383,7 +9402,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9844,7 +9863,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'd58899951ce90c8d0855c8692c0140cce31d795635bb40b1290d356ecadbdc08', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'eff83cee3eacd0e79471d5b469bee4e8355b083a07252e424c1f8410a6249063', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10240,7 +10259,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -10545,7 +10564,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -11024,7 +11043,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', 'a7b404a536f8aa9c6c530fcce2680f30abdea0c1f5f9778cb6a84564f1bd8739', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '29c5084178b34ba8e75265c3058db267c675a36c370aa90c0201e9ac8d0b893f', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11388,7 +11407,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -11663,7 +11682,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -12138,7 +12157,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '20b27ad28b89fe3511fd1329ee091af8cf3d5b0f4082790aa0608944860b6605', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '87e209a0bcb66fbfd5a6f50c5e0394e419ba2c241192182e41f6cdc3e2fbeba1', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12493,7 +12512,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -12755,7 +12774,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -13201,7 +13220,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'f13bc8cb1cc43fbed4050570d9aca725c19928637a3418798f1ead1b5f20185c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '9e454c4cfeff3b2c8dd9ab66a3796bbc5345cb1d9633b629da25152ee20af7de', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -13542,7 +13561,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -13804,7 +13823,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -14250,7 +14269,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'f294a07255ca7059674b7c1701b3f9af0f2c4c24b3b721be4c82a6efcb78febe', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '02817f418a3d9d8f32eeae2717b5d12611dfcca9c7fd310b355a53303842374f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -14545,7 +14564,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -14761,7 +14780,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -15199,7 +15218,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '69e235093fcae4367c459317e9c0aabfb03ee83ce6a387bdd4f4356064320e07', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '4bf9d86c1f6a8b56c279b516a6c90db41a77bd0a88f61c6911b283579b34b922', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -15494,7 +15513,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -15710,7 +15729,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -16148,7 +16167,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '3cf9c2e788f40023d27eb0d4899cba87df72b8e5c19f49f183d35626b720cb4f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '71618d9c7394f8cb9bde14bcad36dcfe599e6b46a7f7a540cc5c4107bbcfc01b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -16449,7 +16468,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -16671,7 +16690,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -17126,7 +17145,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '2d03980d8e770cc6163ca009cb651fb61e37090305761157e530a943318f6647', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '5fb37bd5c58c23575653125f930feb1edc2dc5339fb2e09b800356abf054d600', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17441,7 +17460,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -17663,7 +17682,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -18118,7 +18137,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '34e4b55284ac8687d267b235e56e5ea7d3d46bef13c04b02cabe7a377974f518', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '2293a818cfa37c9551e099e482e4fa09bc6d426165c721017103bb21f6f028c6', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18466,7 +18485,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -18718,7 +18737,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -19184,7 +19203,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'f4390f909ba3cabbc7d772407e9a95bdd56a1b58fad342a2f9de61a6af1a4fc3', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'ee7ea93e0b434ca1679cba9d082e06348c2afc524930cc65326e18b328e86b4f', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -19532,7 +19551,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -19784,7 +19803,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -20250,7 +20269,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '91da414f02d38643cb8e3f12f79cfe7b0ba20fea0396a88bc180cb5f45d68850', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '3b1b30b3f18addc7b29ceefbb4036cd33b8880d5a939cd0a78dd34c80da16bc6', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -20591,7 +20610,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -20838,7 +20857,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -21299,7 +21318,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '549e5020a5a49396047246c8f8fddf1b94e75a43c2c3c0894326dc3350d7fb01', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'b897228b2c4afb9b2ef817947e5af4aa0af24b8360340462dcc883a25db0e817', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -21640,7 +21659,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -21887,7 +21906,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -22348,7 +22367,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'b24f44d7d04de8b2f6b64685e96580e0fe5d740a7205a9b274d58a41772aad71', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '055cf752e3ee773ba3fc96d83d61769c0d8bd7bc53bfb06095f8b76c947cae3e', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -22722,7 +22741,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -22999,7 +23018,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -23471,7 +23490,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '7f2723ca62e0b8111be002aec072d55b60d28398b8ea336472c4c12d8c0ef928', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '03f1c246ef30bc7e6d548a7c9387026bcfd109fdc09d89cde10872fdc21984d7', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -23845,7 +23864,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -24122,7 +24141,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -24594,7 +24613,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '38a6c6e846d33afb35143a060c9d24733f47b1b6719142673600d607cae9b1dc', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'f1e7c00327549b774deb437b1757bf40a5a6f3354151edcfa4a19970349fec1f', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -24989,7 +25008,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -25288,7 +25307,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -25763,7 +25782,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'bda023fe54837b4dc6d0788cdd5657dda9f094b2b61532884354ce92c7f18bc8', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '68c0be9edd6c9c785781f15c94e967aa22bae760980c57ea93d8940c08808127', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -26158,7 +26177,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -26457,7 +26476,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -26932,7 +26951,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '7fbddb17e7a651a4fad74a327f2758ae19ff60bc0c7bc82cbf31cf4f10c3564b', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '839ff6cf536abfaa44dbe66860cf785302c9100b1431802c06b4542ef965bbee', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -27427,7 +27446,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -27828,7 +27847,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -28332,7 +28351,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', 'afff9710d2e6ecb663a6416d5a8c245d08184a812bd771830ad83508a151d2e6', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '8a29b416c4a0bd1a3ffd2bc180861f31afdd303eaf9e3778127ab21f34b50e23', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -28827,7 +28846,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -29228,7 +29247,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -29732,7 +29751,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'd9aee036165be276a31eaeb1ef9446ca4475efdd1f8123d4b29e63babb4eb774', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '722f11058d61fc2b501d534839aefa791583e33c2fe43b977e321f278b20ea48', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -37384,11 +37403,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', 'ea6013f378553f6b2848fbd52fe2debb6e8cf687fee5c73875d997f6408bce1f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
+VALUES ('map/companies/to_right/absorb', '77df3d00197df157bf08666d4dc537776924f18b831be8428b6f8be684130faf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -37450,11 +37469,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/absorb', 'bc2b6b164617b50f73565692e29a168ce4d4655d756b774a282e6b75e9fefc21', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(bigint[]);
+VALUES ('map/companies/to_left/absorb', 'f3a0f2daab33139e0cccbc3ff9844dee5b9ac098fbd08388302c2361bda0ddd8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -37544,11 +37563,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', '6e5dc92fc30e02f94fe137d903133d22cf423abb72c53111891c44e1c5025bd1', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
+VALUES ('map/contact_persons/to_right/absorb', 'c3dfbc1585bfc500bf21d4bb04731a58ee804e540bdc76953e786de420b49182', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -37632,11 +37651,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/absorb', 'b2ab533172370d9c5d67a898df43cc96341f92588ccf7ab547d2ad6be1d4872e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(bigint[]);
+VALUES ('map/contact_persons/to_left/absorb', '3d59e44e18ca068926e03e9ca6e2387293f0106848f2515c8b18bb65a0714949', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -37698,11 +37717,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', '645bc90c9ff20d3afbc3a3b38687d953f591371fc672e1597031851c9dfe7948', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
+VALUES ('map/customer_groups/to_right/absorb', 'b1f8a8bbedf23eee2c48d97c5815cc09bf556e2a9f9eb7fb1aeb98cabbdecad4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -37764,11 +37783,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/absorb', '160bbfd5afb9e9fcf59be4804ba188bd79d47000c0c492fd51d43f640e9ebb9c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(bigint[]);
+VALUES ('map/customer_groups/to_left/absorb', '049776b34c797527f3bc6a8cb5584ad7a27f6ccc2599edbe0785291eb92c4c9b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -37837,11 +37856,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '6a1305c94521137135278e9c52f12f9bffe44ced87cbe2700eff88f59b972c13', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
+VALUES ('map/customer_payment_methods/to_right/absorb', '49600a1f0eea5587e1ab52c3f835e5b9f3465f5acd698a066c0a38a202fe96bf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -37910,11 +37929,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/absorb', '0aa34afdedecc672756fbaf985ddeddfa41cc8026c7138b344efa6aaf36d6df9', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(bigint[]);
+VALUES ('map/customer_payment_methods/to_left/absorb', 'a2c547042cebddac945250a7756447fb848c1ecdcb44d6e7a5313af48dbed36a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38006,11 +38025,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', '0719b034292f800e5aae4066e09631b2c389b2f77262b515fe63ebecaaa6428b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
+VALUES ('map/customers_person/to_right/absorb', '506018dcf1b0afe340f400ebd659bf5330be0cd187abd03c07d01dc8d5086a77', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38090,11 +38109,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/absorb', '53a4a43e1db4b970fd59431387a34f26030738139c087084f29669eefa227ce7', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(bigint[]);
+VALUES ('map/customers_person/to_left/absorb', 'ee8009b00e2442852390c83093a60c6c297d2002046a37167d56776237b38265', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38170,11 +38189,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', '2d943c091079d703e429a097a2bba0b6dd1540f0a0815845ba21bfff7b06e08d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
+VALUES ('map/loyalty_cards/to_right/absorb', 'aaaefe1cf941a6eee005df442b59d5ae0771a646b17a05e3c381ba91eeb52fc2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38250,11 +38269,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/absorb', '236f7ca5cf68f8efbefa62d8338e87b65c7433117e8afb436676fdaa6ab4798b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(bigint[]);
+VALUES ('map/loyalty_cards/to_left/absorb', '27a4c41f854f2f640ff4cec78e8bf00cd6ab1c7f1d234289fb61876b3553ee75', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38316,11 +38335,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', '136602eeb805c769e9dc726856ee3b7375d2f3f430858787c0a76f468b23d13d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
+VALUES ('map/name_affixes/to_right/absorb', 'a42b322b22bdc9a880697dd7b73d19afdb1c9915feab4fded5dcdd09eabcb090', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38382,11 +38401,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/absorb', '9e5a827b034f0f41fa4f95e640a12d419149a1bb950a50477b3e69437e3240b4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(bigint[]);
+VALUES ('map/name_affixes/to_left/absorb', 'ec049ef37462963c204c5290ae57751bb9bac5afc5667f49e6277ac09537664d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38448,11 +38467,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', '273bbb44f291418501c70197dbef3d507f92bd56ce96ad9891e56189c6a00371', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
+VALUES ('map/payment_days/to_right/absorb', '50a4d6ab2223d70f02cf1892605d2365ae2de87a1ed59c01d1e9b1782434c608', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38514,11 +38533,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/absorb', '728d3d713b2abff4ecea9939a01c75e2a845592ec77940b59d43cd5b0c7a19da', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(bigint[]);
+VALUES ('map/payment_days/to_left/absorb', '157226ba169fd3c13f49b86ad7c1720e2f968cecded47ccd81ec193928972d84', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38587,11 +38606,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', '7eb2bfa5d628a90e27b799e2095bdcff60ec5b3373d6cfb2c969e8d0b764cf81', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
+VALUES ('map/payment_day_lines/to_right/absorb', '0520f8fd95e2eb9d2337001b0f4079d42599d0c60c7b85c04221bc1a8d1fe6a3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38660,11 +38679,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/absorb', '4832719bd150b3867fb3b394563d78ed20645c46f7e6a7a6effff208107b725f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(bigint[]);
+VALUES ('map/payment_day_lines/to_left/absorb', '03cdc0369eef76a6e011d277d66af3c290e83e9d060028964f1faa28bb7fbab8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38733,11 +38752,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', 'c67c6fae698242e1cf133844b3f5a0887429851b7d4945cb7635e164e1b9630f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
+VALUES ('map/payment_schedules/to_right/absorb', '0ea150b19d3db97dc444d7640cf29d0b9cc0e122e082314a49bc305aef4e4472', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38806,11 +38825,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/absorb', 'e5bba67d1753bb2ac548730d3cf607809b19575e35e307d9a1df293de49db03a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(bigint[]);
+VALUES ('map/payment_schedules/to_left/absorb', 'd1d2c53cdf38d894b386c1e2c22754f2f86437f1e3a0763e62331b375719b76d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38886,11 +38905,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', 'd4c814e41dee3645989187961b3d152da7964b3ee2316c8e1ee68b6386e1803d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_right/absorb', '647b5605bf2cbe106343b0137267b6f15a09c411ac10ac2541578376c48212e5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -38966,11 +38985,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/absorb', '3464069f69c4e623b1256f6f08caed30ab2a703f97531bada4aa19a42165a0be', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_left/absorb', '1af4765849a6313194f0e313a79460059ef917e2bdb56e4660b9deac81b2c398', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -39053,11 +39072,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', '9641f988e48c6987736e229078bcf3206dc7a25421a71f8f05a34333f2cf8406', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
+VALUES ('map/payment_terms/to_right/absorb', '27615303bcbe6f00d9bb98cbcc8985326a505d5202d3652d25b9e5f27e7424b8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -39140,11 +39159,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/absorb', '2db7f629af8ccb6d1c4fba30b38a44faae27e74fe875fe71b83fc427eda18f5d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(bigint[]);
+VALUES ('map/payment_terms/to_left/absorb', 'd4dbc5ecb760959cb5885ca2843f6a1c79d754349c15b3aeb4d9c7db7972a8f6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -39256,11 +39275,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', '554ede7084e719e48c64c3de605bcb7442c778e04bc45099a8355fccecbba709', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
+VALUES ('map/customers_organization/to_right/absorb', '1e8d0e14f039dbf10ae5402cf343a6f11554c84f1348f7e05f1861cc8518f306', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -39372,11 +39391,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/absorb', 'b147bfccdc074e1faa5b1566b87a6276a477e0a91d014b40fcc8aa5cea6b9c35', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(bigint[]);
+VALUES ('map/customers_organization/to_left/absorb', 'fd9af08dd05804baaff2e53bb00a79b039324b87697358639ca76cdac62bdc7c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -39696,6 +39715,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('c12dd8a7d1d1c66b7179f564cac0ff19aada8a358e15d0096f040c86ab947a41');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('9924cd494cf90f0c2efc15d9e97bf86fdadbbe5682f6cfed1664f5275a934902');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle c12dd8a7d1d1: control schema to version 7, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'c12dd8a7d1d1c66b7179f564cac0ff19aada8a358e15d0096f040c86ab947a41'));
+VALUES ('deploy', 'deployed bundle 9924cd494cf9: control schema to version 8, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '9924cd494cf90f0c2efc15d9e97bf86fdadbbe5682f6cfed1664f5275a934902'));

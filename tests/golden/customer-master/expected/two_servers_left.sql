@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 20ce3f63501f469ded76070ce30ac7f90dcfe482016e4108aed5a726024c08d9: control schema to version 7, 57 to create, 0 to replace, 0 to drop
+-- bundle 2cf7974119d65548ce989db567bbbc978485f22d571b34c317408dd70237da00: control schema to version 8, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -7,6 +7,7 @@
 --   migrate control/0005_clean_crossings
 --   migrate control/0006_wal_stamps
 --   migrate control/0007_queue_key_hash
+--   migrate control/0008_versions_hot
 --   create  drift
 --   create  map/companies/to_left/apply
 --   create  map/contact_persons/to_left/apply
@@ -1094,6 +1095,22 @@ $$;
 DROP INDEX IF EXISTS replicator.change_queue_row;
 CREATE INDEX IF NOT EXISTS change_queue_key ON replicator.change_queue USING hash (key);
 
+-- ==== migrate control/0008_versions_hot ====
+-- A row's clock is rewritten where it stands (a HOT update), not as a new row
+-- version with a new entry in every index.
+--
+-- Each change applied rewrites its row's clock (replicator.versions): under a steady
+-- stream of updates, each key's clock over and over. touched_at, which the purge's
+-- index holds, changed on every one of those writes, and a page filled by the first
+-- clocks had no room for their next versions: either way PostgreSQL wrote the new
+-- version elsewhere and a new entry into every index, the primary key among them, a
+-- B-tree on jsonb keys (slow to compare, and growing with dead entries until vacuum
+-- runs). The apply and absorb functions now leave touched_at alone while a row is not
+-- deleted (only the purge of deleted rows reads it), and the table's pages keep 30 %
+-- of their space free for their rows' next versions. Pages written before keep
+-- filling as they were until their rows move on (VACUUM FULL moves them all at once).
+ALTER TABLE replicator.versions SET (fillfactor = 70);
+
 -- ==== the control schema's version ====
 -- The control schema's version: one row per numbered migration (sql/migrations/) that
 -- ran here. Deploy runs the missing ones, in order, in its transaction, and records
@@ -1119,6 +1136,8 @@ INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (6, 'wal_stamps', 'f05937b2438d8f4459a6edea6439814d590f46431d6e1ec58d890eb136bb4363');
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (7, 'queue_key_hash', 'd869bf6b1b889a729ef01d75ec8a3d2dca2af8b27e0c59535e50201bba982b7f');
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (8, 'versions_hot', 'c1c91ac5b50f8625c88582b17c0c5376d484ab19c1213496ae1fd51e940e417e');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -1760,7 +1779,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -1972,7 +1991,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2271,7 +2290,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '89cbea78d43bbb5179229f88ba09b1870a1b157f9bd22e0087e81112655a5afe', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '6660f501c0a7091f6d3b663e68323dffe61510587f31523574b1bcdd81bef584', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -2650,7 +2669,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2948,7 +2967,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3278,7 +3297,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'fcaae5c92fe0e8df304b640a36be764f99d79bed784bb5e1cf76590604aca1f8', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '7f1dc8ae0dbafb536e39a9306adc05e5a48ebbd1866c039090da8c1910d6cc73', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3592,7 +3611,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3814,7 +3833,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4132,7 +4151,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '0a6034374ce18b61ef2690b468c7f5a464c9e6aced1da2bcd09d1182f1afe4e6', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '27ca48998bd7cf07961939930056a7288a6c7a9100ba9047762d6343a42e494c', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4472,7 +4491,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4719,7 +4738,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5041,7 +5060,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'bf7f9b0dfc897fb553af15375ed2376af94f56571325e841e85c1d5239803539', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'e68ac1dbb1e1f0f49a3c8d24c50523f24869168685eaed28daa4df9c406297c5', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5404,7 +5423,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5679,7 +5698,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6012,7 +6031,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'bfe20161a3f56fb624292b0da769e09d42eabb7feaf20879bd2e5915e5f19785', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '24011d2b640c05291299c899adbadaffe85dba8035718f7f10ce67b399a9613d', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6366,7 +6385,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6628,7 +6647,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6935,7 +6954,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'ca431cdf6d41c00d4184d2fd2df4d501788420f80107b1771e55d35640bf0093', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'aa437f875b5c9d3010d3aa7ff0207734a30232a22e37b703b1b90044eeda919e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -7229,7 +7248,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7445,7 +7464,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7746,7 +7765,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '160098ac2a8fcd4b85109708d119ad5eb48f675f30f3e61b7767812362e5c64b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'ffe46996f8c6d87d4f0a7b6382511f9d0a68ec0debd6376038abbe14d4753489', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -8046,7 +8065,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8268,7 +8287,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8586,7 +8605,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'c87a6da790c3e31e48e00f52f9c045a98b670e9fa356521e329f24d09573e6e6', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'd519133ef57012cb8834681117cf8cce1b6fec1d595f03574f01b43c7bddcc10', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8933,7 +8952,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9185,7 +9204,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9509,7 +9528,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'ab23705411c69c35e618531455a3d9649ddb1273d398f8239180b557ff71297b', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'ba71af3726430438e1f7bf09d4e82affe9b6bfe1f4f5c5d7aec9216bfbb71157', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9849,7 +9868,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -10096,7 +10115,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -10418,7 +10437,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '6952741054f40126b9684022bf0325133930119e8c9bced5d7b0690bcde25468', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '3fcf56e6ac0c916da15d84debaba91ab233fb9409281f7cfbd47084b50e31630', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10791,7 +10810,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -11068,7 +11087,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -11396,7 +11415,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'a4ea12f46a025d061d85ce67091ab95fcacecc5796e65c0d53e45eed10c379e0', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'c6abafde8e6eb606d0803ad4261f03e2e35378d4bc4c8caad5aa261bdd81f987', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11790,7 +11809,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -12089,7 +12108,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -12419,7 +12438,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '71f87079052cbc5c426bf0d425c351f436efe94bac05e058b89b208ad3401d96', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '66ca4c4bbff15056cd06046c12172f968c50200d1cb8494334e8a830572acecd', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12913,7 +12932,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -13314,7 +13333,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -13665,7 +13684,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'b805e15994a002a5a97359e4656741cc763b7d477f409d1acc34b3d15623d4ac', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'dc78d5c20ee3c3672b8f043efd62a5fbe924fc1a6c3803f810f01624f05de00b', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17554,11 +17573,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', 'ea6013f378553f6b2848fbd52fe2debb6e8cf687fee5c73875d997f6408bce1f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
+VALUES ('map/companies/to_right/absorb', '77df3d00197df157bf08666d4dc537776924f18b831be8428b6f8be684130faf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17648,11 +17667,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', '6e5dc92fc30e02f94fe137d903133d22cf423abb72c53111891c44e1c5025bd1', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
+VALUES ('map/contact_persons/to_right/absorb', 'c3dfbc1585bfc500bf21d4bb04731a58ee804e540bdc76953e786de420b49182', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17714,11 +17733,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', '645bc90c9ff20d3afbc3a3b38687d953f591371fc672e1597031851c9dfe7948', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
+VALUES ('map/customer_groups/to_right/absorb', 'b1f8a8bbedf23eee2c48d97c5815cc09bf556e2a9f9eb7fb1aeb98cabbdecad4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17787,11 +17806,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '6a1305c94521137135278e9c52f12f9bffe44ced87cbe2700eff88f59b972c13', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
+VALUES ('map/customer_payment_methods/to_right/absorb', '49600a1f0eea5587e1ab52c3f835e5b9f3465f5acd698a066c0a38a202fe96bf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17883,11 +17902,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', '0719b034292f800e5aae4066e09631b2c389b2f77262b515fe63ebecaaa6428b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
+VALUES ('map/customers_person/to_right/absorb', '506018dcf1b0afe340f400ebd659bf5330be0cd187abd03c07d01dc8d5086a77', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17963,11 +17982,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', '2d943c091079d703e429a097a2bba0b6dd1540f0a0815845ba21bfff7b06e08d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
+VALUES ('map/loyalty_cards/to_right/absorb', 'aaaefe1cf941a6eee005df442b59d5ae0771a646b17a05e3c381ba91eeb52fc2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18029,11 +18048,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', '136602eeb805c769e9dc726856ee3b7375d2f3f430858787c0a76f468b23d13d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
+VALUES ('map/name_affixes/to_right/absorb', 'a42b322b22bdc9a880697dd7b73d19afdb1c9915feab4fded5dcdd09eabcb090', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18095,11 +18114,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', '273bbb44f291418501c70197dbef3d507f92bd56ce96ad9891e56189c6a00371', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
+VALUES ('map/payment_days/to_right/absorb', '50a4d6ab2223d70f02cf1892605d2365ae2de87a1ed59c01d1e9b1782434c608', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18168,11 +18187,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', '7eb2bfa5d628a90e27b799e2095bdcff60ec5b3373d6cfb2c969e8d0b764cf81', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
+VALUES ('map/payment_day_lines/to_right/absorb', '0520f8fd95e2eb9d2337001b0f4079d42599d0c60c7b85c04221bc1a8d1fe6a3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18241,11 +18260,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', 'c67c6fae698242e1cf133844b3f5a0887429851b7d4945cb7635e164e1b9630f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
+VALUES ('map/payment_schedules/to_right/absorb', '0ea150b19d3db97dc444d7640cf29d0b9cc0e122e082314a49bc305aef4e4472', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18321,11 +18340,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', 'd4c814e41dee3645989187961b3d152da7964b3ee2316c8e1ee68b6386e1803d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_right/absorb', '647b5605bf2cbe106343b0137267b6f15a09c411ac10ac2541578376c48212e5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18408,11 +18427,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', '9641f988e48c6987736e229078bcf3206dc7a25421a71f8f05a34333f2cf8406', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
+VALUES ('map/payment_terms/to_right/absorb', '27615303bcbe6f00d9bb98cbcc8985326a505d5202d3652d25b9e5f27e7424b8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18524,11 +18543,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', '554ede7084e719e48c64c3de605bcb7442c778e04bc45099a8355fccecbba709', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
+VALUES ('map/customers_organization/to_right/absorb', '1e8d0e14f039dbf10ae5402cf343a6f11554c84f1348f7e05f1861cc8518f306', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18719,6 +18738,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('20ce3f63501f469ded76070ce30ac7f90dcfe482016e4108aed5a726024c08d9');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('2cf7974119d65548ce989db567bbbc978485f22d571b34c317408dd70237da00');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 20ce3f63501f: control schema to version 7, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '20ce3f63501f469ded76070ce30ac7f90dcfe482016e4108aed5a726024c08d9'));
+VALUES ('deploy', 'deployed bundle 2cf7974119d6: control schema to version 8, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '2cf7974119d65548ce989db567bbbc978485f22d571b34c317408dd70237da00'));

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 20ce3f63501f469ded76070ce30ac7f90dcfe482016e4108aed5a726024c08d9: control schema to version 7, 57 to create, 0 to replace, 0 to drop
+-- bundle 2cf7974119d65548ce989db567bbbc978485f22d571b34c317408dd70237da00: control schema to version 8, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -7,6 +7,7 @@
 --   migrate control/0005_clean_crossings
 --   migrate control/0006_wal_stamps
 --   migrate control/0007_queue_key_hash
+--   migrate control/0008_versions_hot
 --   create  drift
 --   create  map/companies/to_right/apply
 --   create  map/contact_persons/to_right/apply
@@ -1094,6 +1095,22 @@ $$;
 DROP INDEX IF EXISTS replicator.change_queue_row;
 CREATE INDEX IF NOT EXISTS change_queue_key ON replicator.change_queue USING hash (key);
 
+-- ==== migrate control/0008_versions_hot ====
+-- A row's clock is rewritten where it stands (a HOT update), not as a new row
+-- version with a new entry in every index.
+--
+-- Each change applied rewrites its row's clock (replicator.versions): under a steady
+-- stream of updates, each key's clock over and over. touched_at, which the purge's
+-- index holds, changed on every one of those writes, and a page filled by the first
+-- clocks had no room for their next versions: either way PostgreSQL wrote the new
+-- version elsewhere and a new entry into every index, the primary key among them, a
+-- B-tree on jsonb keys (slow to compare, and growing with dead entries until vacuum
+-- runs). The apply and absorb functions now leave touched_at alone while a row is not
+-- deleted (only the purge of deleted rows reads it), and the table's pages keep 30 %
+-- of their space free for their rows' next versions. Pages written before keep
+-- filling as they were until their rows move on (VACUUM FULL moves them all at once).
+ALTER TABLE replicator.versions SET (fillfactor = 70);
+
 -- ==== the control schema's version ====
 -- The control schema's version: one row per numbered migration (sql/migrations/) that
 -- ran here. Deploy runs the missing ones, in order, in its transaction, and records
@@ -1119,6 +1136,8 @@ INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (6, 'wal_stamps', 'f05937b2438d8f4459a6edea6439814d590f46431d6e1ec58d890eb136bb4363');
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (7, 'queue_key_hash', 'd869bf6b1b889a729ef01d75ec8a3d2dca2af8b27e0c59535e50201bba982b7f');
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (8, 'versions_hot', 'c1c91ac5b50f8625c88582b17c0c5376d484ab19c1213496ae1fd51e940e417e');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -1760,7 +1779,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -1972,7 +1991,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2271,7 +2290,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '90b4e1638e73e8983890687c5f69bc6ebec60367d78fd148cc80b407a49fbc0c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '964be488fe0cf234fc6a681aca7ad96fed0f40699180d70b728464788835e896', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -2669,7 +2688,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2991,7 +3010,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3330,7 +3349,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'cb1a5e6db724a6cee322ca71557e002df1d2d229b9da7c152fa7d71dfaf8935b', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'ce0ef4b93c557b5f34eec8e800561ac2c0e11ee5fa2d0ea699032f3a5743e42e', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3644,7 +3663,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3866,7 +3885,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4184,7 +4203,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'a97c6331f57de152e487f362691533e5aa2fb894eb0c4c397b509619e7889183', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '12b2a13fd5a6db4b1468e88c9c9224addfef805a8a18a4cd58acff084b9dfb1c', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4524,7 +4543,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4771,7 +4790,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5093,7 +5112,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '06a57f203dd5e38e83a8df71e34a7bef16915d888cb75372ead1c117c9165d40', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '693860dff4d4e1f5341591bf822a50ff63270f4ddab829b937382a143e6e54e8', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5488,7 +5507,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5793,7 +5812,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6130,7 +6149,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '5d543168d56eb6946bc299c5aff06a4dc0578b889e92cd4ad92d93da42a8b7ec', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '32490dd173dbb982b9afff9f9a597883a550535882bfb97206cdca6fba8ab29d', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6484,7 +6503,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6746,7 +6765,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7053,7 +7072,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '158600810917d1cd59435aa1fb6318d3656b0d5f914526384dcb6f9af680de86', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '34286d783c58ade857b108483e5ad5f6524cfc2ef0d7a686bfd53050415da43e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -7347,7 +7366,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7563,7 +7582,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7864,7 +7883,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', 'd18f51864bdb4dd20539b36109dff0acb0a07ecb7d8fd0fee32529f86a0300ed', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'dacc1aad9fc3ddc9a14cf38edf5bdb40ba5d45e12dcb0857d96ebe794ae8fd5f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -8164,7 +8183,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8386,7 +8405,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8704,7 +8723,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '442b6cb192b3cee57636ea54ab63c18566ad10f05ab9848fe8f17c37119d88eb', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '30ea8ce25699988730ce0ab96158b17e677a4a084fcbd5b361bf54f824884ec3', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9051,7 +9070,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9303,7 +9322,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9627,7 +9646,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '511777188afcd4b6d12539e02e1c46697f0ff7844f6617aa5ba03e77cd3ffb9c', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'e5c211328f22e1692e192fbe77d787a98cb7d2de5b86e254a50232d9fcd75635', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9967,7 +9986,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -10214,7 +10233,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -10536,7 +10555,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'c4c49ed02a6e4ada06361f735eecc73c30b499f36195475e582ce42ec9661015', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '5f2e3d0ed3940e4f0c0874c7bb78b9c61270318a8fdacb1fe8222cd033d9b6b4', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10909,7 +10928,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -11186,7 +11205,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -11514,7 +11533,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'e16b02882096f32009b76cec67caf4293a6def88751ada2daef2eef797f06964', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', 'd10b9a19f27db8e13e2f907d34b7231700258043c74e8151c2d49b658d1648a2', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11908,7 +11927,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -12207,7 +12226,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -12537,7 +12556,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'd91b32ef851ca7ad7b523b7f2fd6b58f656e5162dca9d3f1d019670a886d1ade', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '27f9608839551c018d278421df59bbb561b8ba1bcfe0a0a865f92de5ff54de26', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13031,7 +13050,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -13432,7 +13451,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -13783,7 +13802,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '367a3a8369570cb2c64bc27be75aa98e773702510397ec49be53e6f2083e4e74', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '48e735a2410c5726970fcef814fe36757face6423482cf08840ff6201167c111', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17706,11 +17725,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/absorb', 'bc2b6b164617b50f73565692e29a168ce4d4655d756b774a282e6b75e9fefc21', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(bigint[]);
+VALUES ('map/companies/to_left/absorb', 'f3a0f2daab33139e0cccbc3ff9844dee5b9ac098fbd08388302c2361bda0ddd8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17794,11 +17813,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/absorb', 'b2ab533172370d9c5d67a898df43cc96341f92588ccf7ab547d2ad6be1d4872e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(bigint[]);
+VALUES ('map/contact_persons/to_left/absorb', '3d59e44e18ca068926e03e9ca6e2387293f0106848f2515c8b18bb65a0714949', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17860,11 +17879,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/absorb', '160bbfd5afb9e9fcf59be4804ba188bd79d47000c0c492fd51d43f640e9ebb9c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(bigint[]);
+VALUES ('map/customer_groups/to_left/absorb', '049776b34c797527f3bc6a8cb5584ad7a27f6ccc2599edbe0785291eb92c4c9b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17933,11 +17952,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/absorb', '0aa34afdedecc672756fbaf985ddeddfa41cc8026c7138b344efa6aaf36d6df9', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(bigint[]);
+VALUES ('map/customer_payment_methods/to_left/absorb', 'a2c547042cebddac945250a7756447fb848c1ecdcb44d6e7a5313af48dbed36a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18017,11 +18036,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/absorb', '53a4a43e1db4b970fd59431387a34f26030738139c087084f29669eefa227ce7', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(bigint[]);
+VALUES ('map/customers_person/to_left/absorb', 'ee8009b00e2442852390c83093a60c6c297d2002046a37167d56776237b38265', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18097,11 +18116,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/absorb', '236f7ca5cf68f8efbefa62d8338e87b65c7433117e8afb436676fdaa6ab4798b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(bigint[]);
+VALUES ('map/loyalty_cards/to_left/absorb', '27a4c41f854f2f640ff4cec78e8bf00cd6ab1c7f1d234289fb61876b3553ee75', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18163,11 +18182,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/absorb', '9e5a827b034f0f41fa4f95e640a12d419149a1bb950a50477b3e69437e3240b4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(bigint[]);
+VALUES ('map/name_affixes/to_left/absorb', 'ec049ef37462963c204c5290ae57751bb9bac5afc5667f49e6277ac09537664d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18229,11 +18248,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/absorb', '728d3d713b2abff4ecea9939a01c75e2a845592ec77940b59d43cd5b0c7a19da', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(bigint[]);
+VALUES ('map/payment_days/to_left/absorb', '157226ba169fd3c13f49b86ad7c1720e2f968cecded47ccd81ec193928972d84', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18302,11 +18321,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/absorb', '4832719bd150b3867fb3b394563d78ed20645c46f7e6a7a6effff208107b725f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(bigint[]);
+VALUES ('map/payment_day_lines/to_left/absorb', '03cdc0369eef76a6e011d277d66af3c290e83e9d060028964f1faa28bb7fbab8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18375,11 +18394,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/absorb', 'e5bba67d1753bb2ac548730d3cf607809b19575e35e307d9a1df293de49db03a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(bigint[]);
+VALUES ('map/payment_schedules/to_left/absorb', 'd1d2c53cdf38d894b386c1e2c22754f2f86437f1e3a0763e62331b375719b76d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18455,11 +18474,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/absorb', '3464069f69c4e623b1256f6f08caed30ab2a703f97531bada4aa19a42165a0be', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_left/absorb', '1af4765849a6313194f0e313a79460059ef917e2bdb56e4660b9deac81b2c398', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18542,11 +18561,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/absorb', '2db7f629af8ccb6d1c4fba30b38a44faae27e74fe875fe71b83fc427eda18f5d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(bigint[]);
+VALUES ('map/payment_terms/to_left/absorb', 'd4dbc5ecb760959cb5885ca2843f6a1c79d754349c15b3aeb4d9c7db7972a8f6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18658,11 +18677,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/absorb', 'b147bfccdc074e1faa5b1566b87a6276a477e0a91d014b40fcc8aa5cea6b9c35', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(bigint[]);
+VALUES ('map/customers_organization/to_left/absorb', 'fd9af08dd05804baaff2e53bb00a79b039324b87697358639ca76cdac62bdc7c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18853,6 +18872,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('20ce3f63501f469ded76070ce30ac7f90dcfe482016e4108aed5a726024c08d9');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('2cf7974119d65548ce989db567bbbc978485f22d571b34c317408dd70237da00');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 20ce3f63501f: control schema to version 7, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '20ce3f63501f469ded76070ce30ac7f90dcfe482016e4108aed5a726024c08d9'));
+VALUES ('deploy', 'deployed bundle 2cf7974119d6: control schema to version 8, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '2cf7974119d65548ce989db567bbbc978485f22d571b34c317408dd70237da00'));

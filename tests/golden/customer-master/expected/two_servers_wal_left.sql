@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 2705582bf603d32b36d57cf01a85a24b8930a0eb084fa48a78ded75bfd21e879: control schema to version 7, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 0041ff2069bd2b2fec8409de2b73db3fd7d0b83eecb6ae4664d66473e3a5af1b: control schema to version 8, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -7,6 +7,7 @@
 --   migrate control/0005_clean_crossings
 --   migrate control/0006_wal_stamps
 --   migrate control/0007_queue_key_hash
+--   migrate control/0008_versions_hot
 --   create  drift
 --   create  map/companies/to_left/apply
 --   create  map/contact_persons/to_left/apply
@@ -1106,6 +1107,22 @@ $$;
 DROP INDEX IF EXISTS replicator.change_queue_row;
 CREATE INDEX IF NOT EXISTS change_queue_key ON replicator.change_queue USING hash (key);
 
+-- ==== migrate control/0008_versions_hot ====
+-- A row's clock is rewritten where it stands (a HOT update), not as a new row
+-- version with a new entry in every index.
+--
+-- Each change applied rewrites its row's clock (replicator.versions): under a steady
+-- stream of updates, each key's clock over and over. touched_at, which the purge's
+-- index holds, changed on every one of those writes, and a page filled by the first
+-- clocks had no room for their next versions: either way PostgreSQL wrote the new
+-- version elsewhere and a new entry into every index, the primary key among them, a
+-- B-tree on jsonb keys (slow to compare, and growing with dead entries until vacuum
+-- runs). The apply and absorb functions now leave touched_at alone while a row is not
+-- deleted (only the purge of deleted rows reads it), and the table's pages keep 30 %
+-- of their space free for their rows' next versions. Pages written before keep
+-- filling as they were until their rows move on (VACUUM FULL moves them all at once).
+ALTER TABLE replicator.versions SET (fillfactor = 70);
+
 -- ==== the control schema's version ====
 -- The control schema's version: one row per numbered migration (sql/migrations/) that
 -- ran here. Deploy runs the missing ones, in order, in its transaction, and records
@@ -1131,6 +1148,8 @@ INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (6, 'wal_stamps', 'f05937b2438d8f4459a6edea6439814d590f46431d6e1ec58d890eb136bb4363');
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (7, 'queue_key_hash', 'd869bf6b1b889a729ef01d75ec8a3d2dca2af8b27e0c59535e50201bba982b7f');
+INSERT INTO replicator.schema_migration (version, name, sha256)
+VALUES (8, 'versions_hot', 'c1c91ac5b50f8625c88582b17c0c5376d484ab19c1213496ae1fd51e940e417e');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -1772,7 +1791,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -1993,7 +2012,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2291,7 +2310,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'ccdf56d5fcbb1193eaa192ed3e96f3be6060d467e33248746ed7d0f897bf8bb8', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'b8eae5301993ee93b34b0041b52d04d7cafab8cc4b9ebee79619907e987ab4c7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -2670,7 +2689,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2977,7 +2996,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3306,7 +3325,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'cba158495f4c61a04494005d38d080051672a5b97fbb92ed85c104344d528ca7', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'cfde07262c99d03729f0ec15863adf52e1d0dfed06b2415059efb7e5d76a36c7', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3620,7 +3639,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3851,7 +3870,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4168,7 +4187,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'ea704fdcb9db24f9daa2d3f35534da40b4bb238e1c4383dc29b8f5a434b6efc4', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'c1d7fbcb8c556b2a20391083d27048aac22cea7ed0088387e88c542545dde97e', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4508,7 +4527,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4764,7 +4783,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5085,7 +5104,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '28ae5e61758310804b4086a5732ca24cafe7092d1ffb98dec633b22740065762', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '987da6c927d1803a3f105f71c16b466e1e26609ce1be014253a336d25fcad0b9', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5448,7 +5467,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5732,7 +5751,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6064,7 +6083,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'd4cf08705581630a181fddd1ef1f49f73a28f6ff782ee6cf20a7d5fe98333c5b', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '6b4cec8747b0499b9b22bd3cef2533b3b14bff350dfb0b3f1c11c5ca35760b15', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6418,7 +6437,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6689,7 +6708,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6995,7 +7014,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '95a5f511184a81f342d371f0478ab36bb81e3a923a7321ff44e6153c5e1afb89', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '13251453134ec7cb81ad9f11c36adf3cc80a8246aed26af4d0f2098701bb88d7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -7289,7 +7308,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7514,7 +7533,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7814,7 +7833,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '35e58e3851bfd51119a47c6d1f2659dc9444b8958171c6f6cb18ad15df14b2af', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '6e542c91a13748a7cd8f48c61803a41ff9e13828855faf22845355f756810f67', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -8114,7 +8133,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8345,7 +8364,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8662,7 +8681,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'a71d71c1f7089a0222e6d5d2aa42c602f8ef22086e5c3eb59caf8ceaacdf0895', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '0b2fac7946075363c881d58f0b7933b9400396c3b40d33f4e7b5ca1b3b156af6', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9009,7 +9028,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9270,7 +9289,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9593,7 +9612,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'aa0546eae8c5671535c7263fb83386288d652af18ad56330cc7df7607c4766c1', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '685174d852ce2674af395ff821bdef5c72eed17ea1a374d78453a5a0c1da3fa6', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9933,7 +9952,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -10189,7 +10208,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -10510,7 +10529,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '9b0bb5a6780b765c36668b3e89c83d7d96ed7f318cbc9e41b802a9fb5d0713ad', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'c17b167dfb6c5838641441c5452ada5b5ab51c304d8f0b6f4281221f36491712', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10883,7 +10902,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -11169,7 +11188,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -11496,7 +11515,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '020cf9e5d8bb10f18cca83ff46a219fb9d39b0428c74fc63b06fce242479cf1f', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '1b7c22bde0fe6a665cfd98a4a284d0cf2e4752d2b3f74b85b766ec05daa461ce', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11890,7 +11909,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -12198,7 +12217,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -12527,7 +12546,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'd33e2c0483e30e5c4785c27a588397ad2d8539af80ffb4d159c88a2496b380ea', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '6fe23ffccbb52c4ad5af8f89e45d0af0b2eb7a19fd5e1406c17a4a598d3c609e', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13021,7 +13040,7 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -13431,7 +13450,7 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = now()
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -13781,7 +13800,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'd3de9d434d3f1cee3829980cef7795455e835338a95a4d622ee0156bba7cd09d', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '36ed818f55ae2b14cf86fcb677897c5bea890971385901febf54556540e543a6', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17111,11 +17130,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', 'ea6013f378553f6b2848fbd52fe2debb6e8cf687fee5c73875d997f6408bce1f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
+VALUES ('map/companies/to_right/absorb', '77df3d00197df157bf08666d4dc537776924f18b831be8428b6f8be684130faf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17205,11 +17224,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', '6e5dc92fc30e02f94fe137d903133d22cf423abb72c53111891c44e1c5025bd1', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
+VALUES ('map/contact_persons/to_right/absorb', 'c3dfbc1585bfc500bf21d4bb04731a58ee804e540bdc76953e786de420b49182', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17271,11 +17290,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', '645bc90c9ff20d3afbc3a3b38687d953f591371fc672e1597031851c9dfe7948', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
+VALUES ('map/customer_groups/to_right/absorb', 'b1f8a8bbedf23eee2c48d97c5815cc09bf556e2a9f9eb7fb1aeb98cabbdecad4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17344,11 +17363,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '6a1305c94521137135278e9c52f12f9bffe44ced87cbe2700eff88f59b972c13', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
+VALUES ('map/customer_payment_methods/to_right/absorb', '49600a1f0eea5587e1ab52c3f835e5b9f3465f5acd698a066c0a38a202fe96bf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17440,11 +17459,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', '0719b034292f800e5aae4066e09631b2c389b2f77262b515fe63ebecaaa6428b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
+VALUES ('map/customers_person/to_right/absorb', '506018dcf1b0afe340f400ebd659bf5330be0cd187abd03c07d01dc8d5086a77', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17520,11 +17539,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', '2d943c091079d703e429a097a2bba0b6dd1540f0a0815845ba21bfff7b06e08d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
+VALUES ('map/loyalty_cards/to_right/absorb', 'aaaefe1cf941a6eee005df442b59d5ae0771a646b17a05e3c381ba91eeb52fc2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17586,11 +17605,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', '136602eeb805c769e9dc726856ee3b7375d2f3f430858787c0a76f468b23d13d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
+VALUES ('map/name_affixes/to_right/absorb', 'a42b322b22bdc9a880697dd7b73d19afdb1c9915feab4fded5dcdd09eabcb090', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17652,11 +17671,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', '273bbb44f291418501c70197dbef3d507f92bd56ce96ad9891e56189c6a00371', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
+VALUES ('map/payment_days/to_right/absorb', '50a4d6ab2223d70f02cf1892605d2365ae2de87a1ed59c01d1e9b1782434c608', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17725,11 +17744,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', '7eb2bfa5d628a90e27b799e2095bdcff60ec5b3373d6cfb2c969e8d0b764cf81', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
+VALUES ('map/payment_day_lines/to_right/absorb', '0520f8fd95e2eb9d2337001b0f4079d42599d0c60c7b85c04221bc1a8d1fe6a3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17798,11 +17817,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', 'c67c6fae698242e1cf133844b3f5a0887429851b7d4945cb7635e164e1b9630f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
+VALUES ('map/payment_schedules/to_right/absorb', '0ea150b19d3db97dc444d7640cf29d0b9cc0e122e082314a49bc305aef4e4472', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17878,11 +17897,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', 'd4c814e41dee3645989187961b3d152da7964b3ee2316c8e1ee68b6386e1803d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_right/absorb', '647b5605bf2cbe106343b0137267b6f15a09c411ac10ac2541578376c48212e5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17965,11 +17984,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', '9641f988e48c6987736e229078bcf3206dc7a25421a71f8f05a34333f2cf8406', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
+VALUES ('map/payment_terms/to_right/absorb', '27615303bcbe6f00d9bb98cbcc8985326a505d5202d3652d25b9e5f27e7424b8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18081,11 +18100,11 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = now();
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', '554ede7084e719e48c64c3de605bcb7442c778e04bc45099a8355fccecbba709', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
+VALUES ('map/customers_organization/to_right/absorb', '1e8d0e14f039dbf10ae5402cf343a6f11554c84f1348f7e05f1861cc8518f306', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18630,6 +18649,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('2705582bf603d32b36d57cf01a85a24b8930a0eb084fa48a78ded75bfd21e879');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('0041ff2069bd2b2fec8409de2b73db3fd7d0b83eecb6ae4664d66473e3a5af1b');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 2705582bf603: control schema to version 7, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '2705582bf603d32b36d57cf01a85a24b8930a0eb084fa48a78ded75bfd21e879'));
+VALUES ('deploy', 'deployed bundle 0041ff2069bd: control schema to version 8, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '0041ff2069bd2b2fec8409de2b73db3fd7d0b83eecb6ae4664d66473e3a5af1b'));

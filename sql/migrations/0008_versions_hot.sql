@@ -1,0 +1,14 @@
+-- A row's clock is rewritten where it stands (a HOT update), not as a new row
+-- version with a new entry in every index.
+--
+-- Each change applied rewrites its row's clock (replicator.versions): under a steady
+-- stream of updates, each key's clock over and over. touched_at, which the purge's
+-- index holds, changed on every one of those writes, and a page filled by the first
+-- clocks had no room for their next versions: either way PostgreSQL wrote the new
+-- version elsewhere and a new entry into every index, the primary key among them, a
+-- B-tree on jsonb keys (slow to compare, and growing with dead entries until vacuum
+-- runs). The apply and absorb functions now leave touched_at alone while a row is not
+-- deleted (only the purge of deleted rows reads it), and the table's pages keep 30 %
+-- of their space free for their rows' next versions. Pages written before keep
+-- filling as they were until their rows move on (VACUUM FULL moves them all at once).
+ALTER TABLE replicator.versions SET (fillfactor = 70);

@@ -235,8 +235,8 @@ def test_purge_keeps_the_clock_of_a_row_deleted_and_inserted_again(
 
 def test_a_living_rows_clock_is_rewritten_in_place(make: Callable[..., Project]) -> None:
     """Each change applied rewrites its row's clock. While the row is not deleted that
-    can be a HOT update (migration 0008), which adds no entry to the clocks' primary
-    key, a B-tree on jsonb keys: rows changed over and over do not grow it."""
+    can be a HOT update (migration 0008): the clock's new version then adds no entry
+    to the clocks' primary key, a B-tree on jsonb keys."""
     project = make()
     sql(project, "l", "INSERT INTO l.t SELECT g, 0, 'x' FROM generate_series(1, 500) AS g")
     run(project)

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 2cf7974119d65548ce989db567bbbc978485f22d571b34c317408dd70237da00: control schema to version 8, 57 to create, 0 to replace, 0 to drop
+-- bundle 28df4438884fa85b88bb93dc261d39b69eb3e2e9aaca8810048141953c7c1480: control schema to version 8, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1779,7 +1779,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -1991,7 +1994,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2290,7 +2296,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '6660f501c0a7091f6d3b663e68323dffe61510587f31523574b1bcdd81bef584', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '66327940c65b4dad021df33174a20771232327488de646a2fe57c68ed39fc4dc', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -2669,7 +2675,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2967,7 +2976,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3297,7 +3309,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '7f1dc8ae0dbafb536e39a9306adc05e5a48ebbd1866c039090da8c1910d6cc73', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'aad72a3c825bff4a162740965b2a85e2e080e944d4e6b10a28cba59ddd74fd14', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3611,7 +3623,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3833,7 +3848,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4151,7 +4169,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '27ca48998bd7cf07961939930056a7288a6c7a9100ba9047762d6343a42e494c', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'a926f5ba333b1948361628e8531fea735f4f25db310c5dbe7b190d207131fc1b', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4491,7 +4509,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4738,7 +4759,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5060,7 +5084,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'e68ac1dbb1e1f0f49a3c8d24c50523f24869168685eaed28daa4df9c406297c5', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '95055a3af48683071f3e03af7b67154b05f04ab93152708a6afe145c448f3325', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5423,7 +5447,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5698,7 +5725,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6031,7 +6061,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '24011d2b640c05291299c899adbadaffe85dba8035718f7f10ce67b399a9613d', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'c767b06ae03763719676edcde96ee44d2c4805c0bb4d33ead8bfa934f236b184', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6385,7 +6415,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6647,7 +6680,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6954,7 +6990,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'aa437f875b5c9d3010d3aa7ff0207734a30232a22e37b703b1b90044eeda919e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'fd1fe495a86a1e053d8d228c5a584c4ca2a353dd2f29b3acd726a8c5c96f94fc', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -7248,7 +7284,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7464,7 +7503,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7765,7 +7807,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'ffe46996f8c6d87d4f0a7b6382511f9d0a68ec0debd6376038abbe14d4753489', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'fb4fe3aff7364ca6d1cee563771b80a1223b36a8609e547c2de9cd67457a1d28', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -8065,7 +8107,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8287,7 +8332,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8605,7 +8653,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'd519133ef57012cb8834681117cf8cce1b6fec1d595f03574f01b43c7bddcc10', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '823c208f8951811742c0e9475528fcf5439fb671e2bb660f6ef5fc0c1cda2aa2', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8952,7 +9000,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9204,7 +9255,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9528,7 +9582,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'ba71af3726430438e1f7bf09d4e82affe9b6bfe1f4f5c5d7aec9216bfbb71157', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'ce1eaf23ff2453edfd18882effefc003aeb20b5fa62e59ca7eb65e49bec3fe81', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9868,7 +9922,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -10115,7 +10172,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -10437,7 +10497,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '3fcf56e6ac0c916da15d84debaba91ab233fb9409281f7cfbd47084b50e31630', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'd88e43be318ae99c52f46861d0aa133bf7b5c65abc8339cbf292e4ee533d8634', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10810,7 +10870,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -11087,7 +11150,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -11415,7 +11481,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'c6abafde8e6eb606d0803ad4261f03e2e35378d4bc4c8caad5aa261bdd81f987', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '6342ad90f98014e0306d0d122a401de88bb0d5684b7c43b297ceda2f663448a7', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11809,7 +11875,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -12108,7 +12177,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -12438,7 +12510,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '66ca4c4bbff15056cd06046c12172f968c50200d1cb8494334e8a830572acecd', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '2fea929c0d99f6041f7bf853e900cec23f500f7077c0cf341cf4b86336e3980e', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12932,7 +13004,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -13333,7 +13408,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -13684,7 +13762,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'dc78d5c20ee3c3672b8f043efd62a5fbe924fc1a6c3803f810f01624f05de00b', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'c77ce657e94499c04027883fd240170f5f8a78966faf107dacbdf3945f2dcf9d', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17573,11 +17651,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', '77df3d00197df157bf08666d4dc537776924f18b831be8428b6f8be684130faf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
+VALUES ('map/companies/to_right/absorb', 'bf3d6b4136bf56ca8ae2ca65152bbd431606f9089db02edba8f65dae1e970a43', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17667,11 +17748,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', 'c3dfbc1585bfc500bf21d4bb04731a58ee804e540bdc76953e786de420b49182', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
+VALUES ('map/contact_persons/to_right/absorb', '96256672899f466786b77e1e2f9157facf4acae64fe37c9017f81020254ca1fc', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17733,11 +17817,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', 'b1f8a8bbedf23eee2c48d97c5815cc09bf556e2a9f9eb7fb1aeb98cabbdecad4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
+VALUES ('map/customer_groups/to_right/absorb', 'b8547c6fb9568863b502255531c4489c72266ac97ce082840c08f15c45db2adb', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17806,11 +17893,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '49600a1f0eea5587e1ab52c3f835e5b9f3465f5acd698a066c0a38a202fe96bf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
+VALUES ('map/customer_payment_methods/to_right/absorb', '026099d5a09530358c370e9658835ef6a322a7e6fd6de5513006db4f04db07a2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17902,11 +17992,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', '506018dcf1b0afe340f400ebd659bf5330be0cd187abd03c07d01dc8d5086a77', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
+VALUES ('map/customers_person/to_right/absorb', '44e72d66d217b503b29aad50063966f94b8fa1bc837d4c8a2841e428f89b3a4e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17982,11 +18075,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', 'aaaefe1cf941a6eee005df442b59d5ae0771a646b17a05e3c381ba91eeb52fc2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
+VALUES ('map/loyalty_cards/to_right/absorb', '7d26a33567797ae0c391ce5ea9a1ca22c2df57ce4f30122931231678edcba2a9', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18048,11 +18144,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', 'a42b322b22bdc9a880697dd7b73d19afdb1c9915feab4fded5dcdd09eabcb090', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
+VALUES ('map/name_affixes/to_right/absorb', 'c86feab6eaf4f2703f8cc71ce3058c8229944f5a6002e9bf730614db3349f232', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18114,11 +18213,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', '50a4d6ab2223d70f02cf1892605d2365ae2de87a1ed59c01d1e9b1782434c608', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
+VALUES ('map/payment_days/to_right/absorb', '6c2a4e89b1f2092fc2a164dd10e2e8e68d24e059eb2dd75c31d1af27ffaf70f4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18187,11 +18289,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', '0520f8fd95e2eb9d2337001b0f4079d42599d0c60c7b85c04221bc1a8d1fe6a3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
+VALUES ('map/payment_day_lines/to_right/absorb', 'c41556acc4687f69aaa291f83e232259154ce213c4dc5c42fe0ef54063a32007', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18260,11 +18365,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', '0ea150b19d3db97dc444d7640cf29d0b9cc0e122e082314a49bc305aef4e4472', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
+VALUES ('map/payment_schedules/to_right/absorb', 'e56fb5a10320f191ca703dc959b789f34e73c9d069bce06f9359232e2ef51aea', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18340,11 +18448,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', '647b5605bf2cbe106343b0137267b6f15a09c411ac10ac2541578376c48212e5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_right/absorb', 'a155b737132a5bfa882186538785deedcdbccd670202c72c5104b1adaf7eb743', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18427,11 +18538,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', '27615303bcbe6f00d9bb98cbcc8985326a505d5202d3652d25b9e5f27e7424b8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
+VALUES ('map/payment_terms/to_right/absorb', '680c3d701e6d74a1fd0f00a92c6870e417549292201eabd5e57febc2674f2d2e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18543,11 +18657,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', '1e8d0e14f039dbf10ae5402cf343a6f11554c84f1348f7e05f1861cc8518f306', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
+VALUES ('map/customers_organization/to_right/absorb', '023ec5cc465d637d8a2b0bcdb1bc95c9ea7cc3568753b16be52e3786d8a3e0a2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18738,6 +18855,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('2cf7974119d65548ce989db567bbbc978485f22d571b34c317408dd70237da00');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('28df4438884fa85b88bb93dc261d39b69eb3e2e9aaca8810048141953c7c1480');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 2cf7974119d6: control schema to version 8, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '2cf7974119d65548ce989db567bbbc978485f22d571b34c317408dd70237da00'));
+VALUES ('deploy', 'deployed bundle 28df4438884f: control schema to version 8, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '28df4438884fa85b88bb93dc261d39b69eb3e2e9aaca8810048141953c7c1480'));

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 2cf7974119d65548ce989db567bbbc978485f22d571b34c317408dd70237da00: control schema to version 8, 57 to create, 0 to replace, 0 to drop
+-- bundle 28df4438884fa85b88bb93dc261d39b69eb3e2e9aaca8810048141953c7c1480: control schema to version 8, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1779,7 +1779,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -1991,7 +1994,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2290,7 +2296,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '964be488fe0cf234fc6a681aca7ad96fed0f40699180d70b728464788835e896', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '43e675afbee4cb1aab8c0a7de1455d644fc3fc5236448422f346e7bf6ec160a3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -2688,7 +2694,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3010,7 +3019,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3349,7 +3361,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'ce0ef4b93c557b5f34eec8e800561ac2c0e11ee5fa2d0ea699032f3a5743e42e', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'a2587ad7cbb0a03af31daed026bc15628717ffb1e90f7a5d84b53dc15d0291d0', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3663,7 +3675,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3885,7 +3900,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4203,7 +4221,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '12b2a13fd5a6db4b1468e88c9c9224addfef805a8a18a4cd58acff084b9dfb1c', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '2fa4dbae88a56f2114f75f0c3c307b0a7d4dfc8e60aac70c451b2d91def75642', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4543,7 +4561,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4790,7 +4811,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5112,7 +5136,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '693860dff4d4e1f5341591bf822a50ff63270f4ddab829b937382a143e6e54e8', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'cbb6db61fe82c42bfed22edd1aaf4946a9a35b9949326bdddadb9e484b7d7020', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5507,7 +5531,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5812,7 +5839,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6149,7 +6179,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '32490dd173dbb982b9afff9f9a597883a550535882bfb97206cdca6fba8ab29d', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '1978a5e39327be36f563db5bc6080b940d614b2035af25a068daec4338384804', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6503,7 +6533,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6765,7 +6798,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7072,7 +7108,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '34286d783c58ade857b108483e5ad5f6524cfc2ef0d7a686bfd53050415da43e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'f596b0e886a336fd05f692881bd7b03158f243926e8476021e03dbaccefe688e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -7366,7 +7402,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7582,7 +7621,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7883,7 +7925,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', 'dacc1aad9fc3ddc9a14cf38edf5bdb40ba5d45e12dcb0857d96ebe794ae8fd5f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '5e48304a2c09d7f9fd4ba1d087cc312b6844a294b225c5a9f4430a47213e9599', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -8183,7 +8225,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8405,7 +8450,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8723,7 +8771,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '30ea8ce25699988730ce0ab96158b17e677a4a084fcbd5b361bf54f824884ec3', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '1c366a1d0243a404ea49611551ce66fcedfa6a8e8f0eed9f2ce157da31e0b14f', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9070,7 +9118,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9322,7 +9373,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9646,7 +9700,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'e5c211328f22e1692e192fbe77d787a98cb7d2de5b86e254a50232d9fcd75635', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'ec9215ffb1e63f1be63a7d47fd372488f7f64950c9914f92a56ab2d97ebc5676', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9986,7 +10040,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -10233,7 +10290,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -10555,7 +10615,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '5f2e3d0ed3940e4f0c0874c7bb78b9c61270318a8fdacb1fe8222cd033d9b6b4', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'b608684787c50fe85e2f7cffed31e977b4bd2d3df6f86c80284468659f86082b', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10928,7 +10988,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -11205,7 +11268,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -11533,7 +11599,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'd10b9a19f27db8e13e2f907d34b7231700258043c74e8151c2d49b658d1648a2', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '8d165a94cb6ca5006ea97857767a76609759b500bbb0060129cd84abfa18a71e', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11927,7 +11993,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -12226,7 +12295,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -12556,7 +12628,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '27f9608839551c018d278421df59bbb561b8ba1bcfe0a0a865f92de5ff54de26', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '0329d6f5ce7bc66254e4e40c8ed324d474d933a1400e22e573292e1b66008ab3', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13050,7 +13122,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -13451,7 +13526,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -13802,7 +13880,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '48e735a2410c5726970fcef814fe36757face6423482cf08840ff6201167c111', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '4b521d2afbcd112ba1f23601fed4410267b29e9cdabc2c03502975dfafccd9a6', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17725,11 +17803,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/absorb', 'f3a0f2daab33139e0cccbc3ff9844dee5b9ac098fbd08388302c2361bda0ddd8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(bigint[]);
+VALUES ('map/companies/to_left/absorb', 'b565c4aef055a1b02f11f74c6981cf9e9d85574f589d8dfd759db6aabd678a21', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17813,11 +17894,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/absorb', '3d59e44e18ca068926e03e9ca6e2387293f0106848f2515c8b18bb65a0714949', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(bigint[]);
+VALUES ('map/contact_persons/to_left/absorb', '8e0124fe3b8aea3d88f4f3efc459d29cf0c7f8a52f88fab3fa6a8d1499019d21', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17879,11 +17963,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/absorb', '049776b34c797527f3bc6a8cb5584ad7a27f6ccc2599edbe0785291eb92c4c9b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(bigint[]);
+VALUES ('map/customer_groups/to_left/absorb', '29766c341d2acc09af45977dacaed125ba2f549ed9c467d3df21c896aa662c2e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17952,11 +18039,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/absorb', 'a2c547042cebddac945250a7756447fb848c1ecdcb44d6e7a5313af48dbed36a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(bigint[]);
+VALUES ('map/customer_payment_methods/to_left/absorb', 'a4ab84e52107f0801361018329d142822594fa8235574ef81f69470272b430b2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18036,11 +18126,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/absorb', 'ee8009b00e2442852390c83093a60c6c297d2002046a37167d56776237b38265', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(bigint[]);
+VALUES ('map/customers_person/to_left/absorb', 'd812af48f323ab0f5a676cfd1683cea3d3e68950e166ca1d7372ec3fe325d835', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18116,11 +18209,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/absorb', '27a4c41f854f2f640ff4cec78e8bf00cd6ab1c7f1d234289fb61876b3553ee75', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(bigint[]);
+VALUES ('map/loyalty_cards/to_left/absorb', 'b8f00bbced1fb481d9f8f4a1974adf8e7178ebd1daf74a09cb2d0cba186b22fc', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18182,11 +18278,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/absorb', 'ec049ef37462963c204c5290ae57751bb9bac5afc5667f49e6277ac09537664d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(bigint[]);
+VALUES ('map/name_affixes/to_left/absorb', '10838a919ad2848432ea565745ee6a8767c9372ebe28d3e290093190ee0afc9a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18248,11 +18347,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/absorb', '157226ba169fd3c13f49b86ad7c1720e2f968cecded47ccd81ec193928972d84', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(bigint[]);
+VALUES ('map/payment_days/to_left/absorb', '61ff686eecd74e2c5c91e6b22a7a5ec350e2ade06cb01578dda0b839a486a34f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18321,11 +18423,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/absorb', '03cdc0369eef76a6e011d277d66af3c290e83e9d060028964f1faa28bb7fbab8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(bigint[]);
+VALUES ('map/payment_day_lines/to_left/absorb', 'b388c3e0bf1cb475efafef245fbe1d24a82552f23d19e13eb6030ef79db0fee3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18394,11 +18499,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/absorb', 'd1d2c53cdf38d894b386c1e2c22754f2f86437f1e3a0763e62331b375719b76d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(bigint[]);
+VALUES ('map/payment_schedules/to_left/absorb', '51f3ffebcc267a225f4465cf9da9110a4d7c68f909310d34a72ecacad6ab7a8f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18474,11 +18582,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/absorb', '1af4765849a6313194f0e313a79460059ef917e2bdb56e4660b9deac81b2c398', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_left/absorb', '7da551d10f5f6b7592a996d13b322677d081044cc87080e0d256bf200cef17f9', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18561,11 +18672,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/absorb', 'd4dbc5ecb760959cb5885ca2843f6a1c79d754349c15b3aeb4d9c7db7972a8f6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(bigint[]);
+VALUES ('map/payment_terms/to_left/absorb', '0c1dc0b8a0e54621b39df2bfbebd15717abf299f74235eda663f291a2046b01a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18677,11 +18791,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/absorb', 'fd9af08dd05804baaff2e53bb00a79b039324b87697358639ca76cdac62bdc7c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(bigint[]);
+VALUES ('map/customers_organization/to_left/absorb', '8470831bcb66302e8529be8175ac44c9ce8e844d692dae802b8ab916649e67ad', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18872,6 +18989,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('2cf7974119d65548ce989db567bbbc978485f22d571b34c317408dd70237da00');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('28df4438884fa85b88bb93dc261d39b69eb3e2e9aaca8810048141953c7c1480');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 2cf7974119d6: control schema to version 8, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '2cf7974119d65548ce989db567bbbc978485f22d571b34c317408dd70237da00'));
+VALUES ('deploy', 'deployed bundle 28df4438884f: control schema to version 8, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '28df4438884fa85b88bb93dc261d39b69eb3e2e9aaca8810048141953c7c1480'));

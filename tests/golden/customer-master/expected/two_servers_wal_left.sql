@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 0041ff2069bd2b2fec8409de2b73db3fd7d0b83eecb6ae4664d66473e3a5af1b: control schema to version 8, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle a5d05a80e62efd282f14f9ed7a098caaab236334ac3a6b71759a7ec826e6f52a: control schema to version 8, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1791,7 +1791,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2012,7 +2015,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2310,7 +2316,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'b8eae5301993ee93b34b0041b52d04d7cafab8cc4b9ebee79619907e987ab4c7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'e05795e28605b7756163e037082e0ec1c8ee90dc712b47c98511f79765cd1447', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -2689,7 +2695,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -2996,7 +3005,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3325,7 +3337,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'cfde07262c99d03729f0ec15863adf52e1d0dfed06b2415059efb7e5d76a36c7', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '62d41b72175704680d329625311d0345b55ddfcec4f72b94fa8000393c045bb6', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3639,7 +3651,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -3870,7 +3885,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4187,7 +4205,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'c1d7fbcb8c556b2a20391083d27048aac22cea7ed0088387e88c542545dde97e', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '8e50ba6e1ea3e2a515cde7dfee420d1abf5f104b846e72677526f687313b8212', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4527,7 +4545,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -4783,7 +4804,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5104,7 +5128,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '987da6c927d1803a3f105f71c16b466e1e26609ce1be014253a336d25fcad0b9', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '24dfb4c56fa464f2fc64b2853ad0b24535c22143002932e6cf6e52de9222c962', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5467,7 +5491,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -5751,7 +5778,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6083,7 +6113,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '6b4cec8747b0499b9b22bd3cef2533b3b14bff350dfb0b3f1c11c5ca35760b15', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '75e332645249b71557b7413690f503bae15944f6e77e45cd4c018a7676f76ad8', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6437,7 +6467,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -6708,7 +6741,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7014,7 +7050,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '13251453134ec7cb81ad9f11c36adf3cc80a8246aed26af4d0f2098701bb88d7', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'c08fb51e3d838a376034e157cabbab5bfaa706bb6c65707396543566da4c53a0', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -7308,7 +7344,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7533,7 +7572,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -7833,7 +7875,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '6e542c91a13748a7cd8f48c61803a41ff9e13828855faf22845355f756810f67', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '36cdb2298849d1b055b025f7f8a3bd10fcd0d24e8c7d40faf471a0fb506e0b7b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -8133,7 +8175,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8364,7 +8409,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -8681,7 +8729,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '0b2fac7946075363c881d58f0b7933b9400396c3b40d33f4e7b5ca1b3b156af6', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '8e11cfd71d9f1530971518857e2e476cc70ba347cc21707e82d9d6a961c8d8e3', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9028,7 +9076,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9289,7 +9340,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -9612,7 +9666,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '685174d852ce2674af395ff821bdef5c72eed17ea1a374d78453a5a0c1da3fa6', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '25e3e2cce1573f39a8fd9e451c9c9cf343ce6ba8ae3c092fd6adbd6eedf4c297', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9952,7 +10006,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -10208,7 +10265,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -10529,7 +10589,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'c17b167dfb6c5838641441c5452ada5b5ab51c304d8f0b6f4281221f36491712', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '5b7a4e9992cfb3ef0767d21bcf075e5831312ae2cc29875a42ba24f385abdad9', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10902,7 +10962,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -11188,7 +11251,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -11515,7 +11581,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '1b7c22bde0fe6a665cfd98a4a284d0cf2e4752d2b3f74b85b766ec05daa461ce', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '3a3b6e47ee71b23e86af747bdf4cb361c75a60486fded36fc64d0690b1a64f46', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11909,7 +11975,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -12217,7 +12286,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -12546,7 +12618,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '6fe23ffccbb52c4ad5af8f89e45d0af0b2eb7a19fd5e1406c17a4a598d3c609e', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '5cc10482a945b9defa50273b2369fbbba5603ae0321c7bc8c4cdaeb1dcaa0496', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13040,7 +13112,10 @@ WITH incoming AS (
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -13450,7 +13525,10 @@ WITH incoming AS (
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, gone_as_of = EXCLUDED.gone_as_of,
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END
 ), stamped AS (
     -- This side's changes of these rows still queued had not seen the ones applied now.
     UPDATE "replicator"."change_queue" AS q
@@ -13800,7 +13878,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '36ed818f55ae2b14cf86fcb677897c5bea890971385901febf54556540e543a6', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '899f188be41c6d054d2dfe8d145f79eee6fec3ada9444eb536e4aa29e8760c5c', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17130,11 +17208,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', '77df3d00197df157bf08666d4dc537776924f18b831be8428b6f8be684130faf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
+VALUES ('map/companies/to_right/absorb', 'bf3d6b4136bf56ca8ae2ca65152bbd431606f9089db02edba8f65dae1e970a43', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17224,11 +17305,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', 'c3dfbc1585bfc500bf21d4bb04731a58ee804e540bdc76953e786de420b49182', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
+VALUES ('map/contact_persons/to_right/absorb', '96256672899f466786b77e1e2f9157facf4acae64fe37c9017f81020254ca1fc', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17290,11 +17374,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', 'b1f8a8bbedf23eee2c48d97c5815cc09bf556e2a9f9eb7fb1aeb98cabbdecad4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
+VALUES ('map/customer_groups/to_right/absorb', 'b8547c6fb9568863b502255531c4489c72266ac97ce082840c08f15c45db2adb', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17363,11 +17450,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '49600a1f0eea5587e1ab52c3f835e5b9f3465f5acd698a066c0a38a202fe96bf', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
+VALUES ('map/customer_payment_methods/to_right/absorb', '026099d5a09530358c370e9658835ef6a322a7e6fd6de5513006db4f04db07a2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17459,11 +17549,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', '506018dcf1b0afe340f400ebd659bf5330be0cd187abd03c07d01dc8d5086a77', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
+VALUES ('map/customers_person/to_right/absorb', '44e72d66d217b503b29aad50063966f94b8fa1bc837d4c8a2841e428f89b3a4e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17539,11 +17632,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', 'aaaefe1cf941a6eee005df442b59d5ae0771a646b17a05e3c381ba91eeb52fc2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
+VALUES ('map/loyalty_cards/to_right/absorb', '7d26a33567797ae0c391ce5ea9a1ca22c2df57ce4f30122931231678edcba2a9', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17605,11 +17701,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', 'a42b322b22bdc9a880697dd7b73d19afdb1c9915feab4fded5dcdd09eabcb090', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
+VALUES ('map/name_affixes/to_right/absorb', 'c86feab6eaf4f2703f8cc71ce3058c8229944f5a6002e9bf730614db3349f232', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17671,11 +17770,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', '50a4d6ab2223d70f02cf1892605d2365ae2de87a1ed59c01d1e9b1782434c608', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
+VALUES ('map/payment_days/to_right/absorb', '6c2a4e89b1f2092fc2a164dd10e2e8e68d24e059eb2dd75c31d1af27ffaf70f4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17744,11 +17846,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', '0520f8fd95e2eb9d2337001b0f4079d42599d0c60c7b85c04221bc1a8d1fe6a3', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
+VALUES ('map/payment_day_lines/to_right/absorb', 'c41556acc4687f69aaa291f83e232259154ce213c4dc5c42fe0ef54063a32007', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17817,11 +17922,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', '0ea150b19d3db97dc444d7640cf29d0b9cc0e122e082314a49bc305aef4e4472', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
+VALUES ('map/payment_schedules/to_right/absorb', 'e56fb5a10320f191ca703dc959b789f34e73c9d069bce06f9359232e2ef51aea', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17897,11 +18005,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', '647b5605bf2cbe106343b0137267b6f15a09c411ac10ac2541578376c48212e5', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
+VALUES ('map/payment_schedule_lines/to_right/absorb', 'a155b737132a5bfa882186538785deedcdbccd670202c72c5104b1adaf7eb743', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -17984,11 +18095,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', '27615303bcbe6f00d9bb98cbcc8985326a505d5202d3652d25b9e5f27e7424b8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
+VALUES ('map/payment_terms/to_right/absorb', '680c3d701e6d74a1fd0f00a92c6870e417549292201eabd5e57febc2674f2d2e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18100,11 +18214,14 @@ BEGIN
                       gone = CASE WHEN EXCLUDED.gone_as_of > coalesce(v.gone_as_of, 0)
                                   THEN EXCLUDED.gone ELSE v.gone END,
                       gone_as_of = greatest(EXCLUDED.gone_as_of, v.gone_as_of),
-                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL THEN v.touched_at ELSE now() END;
+                      -- Only the purge of deleted rows reads touched_at: kept while the row lives,
+                      -- the clock is rewritten in place (a HOT update, see migration 0008).
+                      touched_at = CASE WHEN v.gone IS NULL AND EXCLUDED.gone IS NULL
+                                        THEN v.touched_at ELSE now() END;
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', '1e8d0e14f039dbf10ae5402cf343a6f11554c84f1348f7e05f1861cc8518f306', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
+VALUES ('map/customers_organization/to_right/absorb', '023ec5cc465d637d8a2b0bcdb1bc95c9ea7cc3568753b16be52e3786d8a3e0a2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(bigint[]);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -18649,6 +18766,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('0041ff2069bd2b2fec8409de2b73db3fd7d0b83eecb6ae4664d66473e3a5af1b');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('a5d05a80e62efd282f14f9ed7a098caaab236334ac3a6b71759a7ec826e6f52a');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 0041ff2069bd: control schema to version 8, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '0041ff2069bd2b2fec8409de2b73db3fd7d0b83eecb6ae4664d66473e3a5af1b'));
+VALUES ('deploy', 'deployed bundle a5d05a80e62e: control schema to version 8, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'a5d05a80e62efd282f14f9ed7a098caaab236334ac3a6b71759a7ec826e6f52a'));

@@ -162,6 +162,18 @@ def every_database(config: Config) -> Iterator[dict[Side, psycopg.Connection[Tup
         yield {role: stack.enter_context(connect(config, role)) for role in config.databases}
 
 
+def own_origin_ids(conn: psycopg.Connection[TupleRow]) -> str:
+    """The ids of the replicator's own origins on ``conn``'s database, as wal2json's
+    filter-origins takes them ("1,3"; "" where it has none): what a slot leaves out."""
+    row = conn.execute(
+        f"SELECT coalesce(string_agg(roident::text, ','), '') FROM pg_replication_origin"
+        f" WHERE roname IN (SELECT {origins.name_sql('purpose')}"
+        f" FROM unnest(%s::text[]) AS purpose)",
+        (list(origins.ALL),),
+    ).fetchone()
+    return str(row[0]) if row else ""
+
+
 def under_origin(conn: psycopg.Connection[TupleRow], purpose: str) -> None:
     """Mark the session's writes as the replicator's own (``purpose``) where its database
     has WAL capture, so its slot's listener leaves them out (loop safety). A database

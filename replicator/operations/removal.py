@@ -7,8 +7,8 @@ from __future__ import annotations
 import psycopg
 from psycopg.rows import TupleRow
 
-from replicator.core import origins
 from replicator.core.output import counted
+from replicator.inspect.connections import own_origin_ids
 from replicator.sqlgen.wal import wal2json_table
 
 
@@ -85,17 +85,11 @@ def _unread(conn: psycopg.Connection[TupleRow], map_name: str, direction: str) -
     if found is None:
         return 0
     slot, schema, table = found
-    skip = conn.execute(
-        f"SELECT coalesce(string_agg(roident::text, ','), '') FROM pg_replication_origin"
-        f" WHERE roname IN (SELECT {origins.name_sql('purpose')}"
-        f" FROM unnest(%s::text[]) AS purpose)",
-        (list(origins.ALL),),
-    ).fetchone()
     row = conn.execute(
         "SELECT count(*) FROM pg_logical_slot_peek_changes(%s, NULL, NULL,"
         " 'format-version', '2', 'add-tables', %s, 'filter-origins', %s,"
         " 'add-msg-prefixes', 'replicator')"
         " WHERE data::jsonb->>'action' IN ('I', 'U', 'D', 'T')",
-        (slot, wal2json_table(schema, table), skip[0] if skip else ""),
+        (slot, wal2json_table(schema, table), own_origin_ids(conn)),
     ).fetchone()
     return int(row[0]) if row else 0

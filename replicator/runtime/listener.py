@@ -33,7 +33,7 @@ from psycopg.rows import TupleRow
 
 from replicator.core import origins
 from replicator.core.errors import ReplicatorError
-from replicator.inspect.connections import open_connection, under_origin
+from replicator.inspect.connections import open_connection, own_origin_ids, under_origin
 from replicator.maps.config import redacted
 from replicator.runtime.walstream import WalStream
 
@@ -134,12 +134,7 @@ class Listener:
             )
         # Each entry is in add-tables form already (compiler.wal2json_table).
         self.slot, tables = str(row[0]), ",".join(row[1])
-        ids = self.write.execute(
-            f"SELECT string_agg(roident::text, ',') FROM pg_replication_origin"
-            f" WHERE roname IN (SELECT {origins.name_sql('purpose')} FROM unnest(%s::text[]) AS purpose)",
-            (list(origins.ALL),),
-        ).fetchone()
-        skip_origins = str(ids[0]) if ids and ids[0] else ""
+        skip_origins = own_origin_ids(self.write)
         progress = self.write.execute(
             f"SELECT pg_replication_origin_progress({origins.name_sql('%s')}, true)",
             (origins.CAPTURE,),

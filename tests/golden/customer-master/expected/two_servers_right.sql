@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 28df4438884fa85b88bb93dc261d39b69eb3e2e9aaca8810048141953c7c1480: control schema to version 8, 57 to create, 0 to replace, 0 to drop
+-- bundle 335c8b293969af2215164a6cda5c9eea3acdab99c043c4686f4c59a43a90acf8: control schema to version 8, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1307,43 +1307,27 @@ $$;
 CREATE OR REPLACE FUNCTION replicator.drift()
 RETURNS TABLE (map_name text, side text, table_name text, column_name text, change text,
                message text)
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH found AS (
+#variable_conflict use_column
+BEGIN
+    -- The applier asks every second, between batches: a change committed meanwhile
+    -- waits for the answer. So plpgsql, whose plan is made once per session (a SQL
+    -- function's is made at every call), and the catalog read is facts only: the
+    -- messages are written for the few rows that drifted, not for every dependency.
+    RETURN QUERY
+    WITH found AS MATERIALIZED (
         SELECT d.*, c.oid IS NOT NULL AS table_there, n.nspname AS now_schema,
                c.relname AS now_table, a.attname AS now_column,
                a.atttypid AS now_type, a.atttypmod AS now_typmod,
                coalesce(a.attisdropped, true) AS column_gone,
-               d.schema_name || '.' || d.table_name AS label,
-               'map ' || d.map_name || ': ' || d.schema_name || '.' || d.table_name AS prefix,
-               CASE d.capture
-                    WHEN 'trigger' THEN 'changes of ' || d.schema_name || '.' || d.table_name
-                         || ' are not captured meanwhile (the capture trigger reads this column);'
-                         || ' after the fix run replicator sync ' || d.map_name
-                    WHEN 'wal' THEN 'changes of ' || d.schema_name || '.' || d.table_name
-                         || ' decoded meanwhile are kept in replicator.wal_parked and queued after the fix'
-               END AS capture_note,
-               CASE WHEN d.kind = 'table' AND d.capture_reads
-                    THEN '; changes of map ' || d.map_name || ' are not captured meanwhile (its'
-                         || ' capture trigger looks references up in this table); after the fix'
-                         || ' run replicator sync ' || d.map_name
-                    ELSE ''
-               END AS refs_note,
                -- NULL when the trigger is gone; 'D' disabled, 'R' fires for replicas only.
-               (SELECT t.tgenabled FROM pg_trigger AS t
-                 WHERE t.tgrelid = d.table_oid AND t.tgname = d.name) AS trigger_fires,
-               format(CASE WHEN d.name LIKE '%\_upd' THEN 'updates of %s are not captured'
-                           WHEN d.name LIKE '%\_trunc' THEN 'truncates of %s are not captured'
-                           WHEN d.name LIKE '%\_ins' THEN 'inserts into %s are not captured'
-                           -- The row trigger: deletes only where inserts have their own.
-                           WHEN EXISTS (SELECT FROM replicator.map_dependency AS i
-                                         WHERE i.map_name = d.map_name AND i.side = d.side
-                                           AND i.kind = 'trigger' AND i.name = d.name || '_ins')
-                           THEN 'deletes of %s are not captured'
-                           ELSE 'inserts and deletes of %s are not captured'
-                      END, d.schema_name || '.' || d.table_name) AS trigger_loss,
+               CASE WHEN d.kind = 'trigger' THEN
+                    (SELECT t.tgenabled FROM pg_trigger AS t
+                      WHERE t.tgrelid = d.table_oid AND t.tgname = d.name)
+               END AS trigger_fires,
                -- Attached as a partition since the deploy: rows inserted through the
                -- partitioned table fire this one's row triggers only, not its statement
                -- triggers.
@@ -1354,8 +1338,41 @@ AS $$
           FROM replicator.map_dependency AS d
           LEFT JOIN pg_class AS c ON c.oid = d.table_oid
           LEFT JOIN pg_namespace AS n ON n.oid = c.relnamespace
-          LEFT JOIN pg_attribute AS a ON a.attrelid = d.table_oid AND a.attnum = d.attnum
-                                     AND d.kind = 'column'
+          -- By index, for the column rows only, not a hash of every column there is
+          -- (OFFSET 0 keeps the planner from making it a join that would).
+          LEFT JOIN LATERAL (SELECT a.attname, a.atttypid, a.atttypmod, a.attisdropped
+                               FROM pg_attribute AS a
+                              WHERE d.kind = 'column' AND a.attrelid = d.table_oid
+                                AND a.attnum = d.attnum
+                             OFFSET 0) AS a ON true
+    ), noted AS NOT MATERIALIZED (
+        SELECT f.*,
+               f.schema_name || '.' || f.table_name AS label,
+               'map ' || f.map_name || ': ' || f.schema_name || '.' || f.table_name AS prefix,
+               CASE f.capture
+                    WHEN 'trigger' THEN 'changes of ' || f.schema_name || '.' || f.table_name
+                         || ' are not captured meanwhile (the capture trigger reads this column);'
+                         || ' after the fix run replicator sync ' || f.map_name
+                    WHEN 'wal' THEN 'changes of ' || f.schema_name || '.' || f.table_name
+                         || ' decoded meanwhile are kept in replicator.wal_parked and queued after the fix'
+               END AS capture_note,
+               CASE WHEN f.kind = 'table' AND f.capture_reads
+                    THEN '; changes of map ' || f.map_name || ' are not captured meanwhile (its'
+                         || ' capture trigger looks references up in this table); after the fix'
+                         || ' run replicator sync ' || f.map_name
+                    ELSE ''
+               END AS refs_note,
+               format(CASE WHEN f.name LIKE '%\_upd' THEN 'updates of %s are not captured'
+                           WHEN f.name LIKE '%\_trunc' THEN 'truncates of %s are not captured'
+                           WHEN f.name LIKE '%\_ins' THEN 'inserts into %s are not captured'
+                           -- The row trigger: deletes only where inserts have their own.
+                           WHEN EXISTS (SELECT FROM replicator.map_dependency AS i
+                                         WHERE i.map_name = f.map_name AND i.side = f.side
+                                           AND i.kind = 'trigger' AND i.name = f.name || '_ins')
+                           THEN 'deletes of %s are not captured'
+                           ELSE 'inserts and deletes of %s are not captured'
+                      END, f.schema_name || '.' || f.table_name) AS trigger_loss
+          FROM found AS f
     ), drifted (map_name, side, table_name, column_name, change, message) AS (
     SELECT f.map_name, f.side, f.label, NULL, 'table dropped',
            f.prefix || CASE WHEN to_regclass(format('%I.%I', f.schema_name, f.table_name)) IS NULL
@@ -1364,7 +1381,7 @@ AS $$
                     || ' functions went with it), then replicator sync ' || f.map_name
            END
            || f.refs_note
-      FROM found AS f
+      FROM noted AS f
      WHERE f.kind = 'table' AND NOT f.table_there
     UNION ALL
     SELECT f.map_name, f.side, f.label, NULL, 'table renamed',
@@ -1382,7 +1399,7 @@ AS $$
                    ELSE ''
               END
            || f.refs_note
-      FROM found AS f
+      FROM noted AS f
      WHERE f.kind = 'table' AND f.table_there
        AND (f.now_schema, f.now_table) IS DISTINCT FROM (f.schema_name, f.table_name)
     UNION ALL
@@ -1405,7 +1422,7 @@ AS $$
                    THEN '; ' || f.capture_note
                    ELSE ''
               END
-      FROM found AS f
+      FROM noted AS f
      WHERE f.kind = 'column' AND f.table_there
        AND (f.column_gone OR f.now_column <> f.name OR f.now_type <> f.type_oid
             OR f.now_typmod <> f.typmod)
@@ -1415,7 +1432,7 @@ AS $$
            || ' drops it with a column it watches): ' || f.trigger_loss || '; edit the map if'
            || ' a column it used is gone, run replicator deploy (it creates the trigger again),'
            || ' then replicator sync ' || f.map_name
-      FROM found AS f
+      FROM noted AS f
      WHERE f.kind = 'trigger' AND f.table_there AND f.trigger_fires IS NULL
     UNION ALL
     SELECT f.map_name, f.side, f.label, NULL, 'trigger disabled',
@@ -1427,7 +1444,7 @@ AS $$
            || ' again, enabled) or, as the table''s owner, '
            || format('ALTER TABLE %I.%I ENABLE TRIGGER %I', f.schema_name, f.table_name, f.name)
            || ', then replicator sync ' || f.map_name
-      FROM found AS f
+      FROM noted AS f
      WHERE f.kind = 'trigger' AND f.table_there AND f.trigger_fires IN ('D', 'R')
     UNION ALL
     SELECT f.map_name, f.side, f.label, NULL, 'partition attached',
@@ -1436,7 +1453,7 @@ AS $$
            || '" fires for statements on ' || f.label || ' itself); run replicator deploy'
            || ' (it captures a partition''s inserts row by row), then replicator sync '
            || f.map_name
-      FROM found AS f
+      FROM noted AS f
      WHERE f.kind = 'trigger' AND f.name LIKE '%\_ins' AND f.trigger_fires IS NOT NULL
        AND f.partition_of IS NOT NULL
     )
@@ -1451,7 +1468,8 @@ AS $$
       FROM replicator.wal_parked AS p
      WHERE p.map_name NOT IN (SELECT d.map_name FROM drifted AS d)
      GROUP BY p.map_name
-     ORDER BY 1, 2, 3, 4
+     ORDER BY 1, 2, 3, 4;
+END
 $$;
 
 -- WAL capture: queue the changes parked for maps that can capture again (their
@@ -1496,7 +1514,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', '6d40f16c7db5a05f7a83d5a5ede5e67119f9a8bc742d433a841769fb96f32482', $sql$$sql$)
+VALUES ('drift', '99a7d5ac7023b97da8a8f4e842d8daa764b6a39e6f982d8f791b7dcc5edadb54', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -18989,6 +19007,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('28df4438884fa85b88bb93dc261d39b69eb3e2e9aaca8810048141953c7c1480');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('335c8b293969af2215164a6cda5c9eea3acdab99c043c4686f4c59a43a90acf8');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 28df4438884f: control schema to version 8, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '28df4438884fa85b88bb93dc261d39b69eb3e2e9aaca8810048141953c7c1480'));
+VALUES ('deploy', 'deployed bundle 335c8b293969: control schema to version 8, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '335c8b293969af2215164a6cda5c9eea3acdab99c043c4686f4c59a43a90acf8'));

@@ -83,16 +83,20 @@ def snapshot_query(table_map: TableMap, direction: Direction) -> Sql:
 
 
 def rows_query(table_map: TableMap, direction: Direction) -> Sql:
-    """replicator sync's read of a chunk as plain rows: (last key, chunk size) in, a
-    json array out."""
-    return Sql("SELECT {}(%s::jsonb, %s)::text").format(
-        function_name("sync_rows", table_map, direction)
-    )
+    """replicator sync's read of a chunk as plain rows: (last key, chunk size) in; the
+    json array, its length and the key of its last row out (where the next chunk
+    starts, known before the target has written this one)."""
+    keys = [(f.column(source_of(direction)) or "") for f in table_map.key_fields]
+    last = sql_join([Sql("{}, r->-1->{}").format(literal(k), literal(k)) for k in keys])
+    return Sql(
+        "SELECT r::text, json_array_length(r), json_build_object({})::text FROM {}(%s::jsonb, %s) AS r"
+    ).format(last, function_name("sync_rows", table_map, direction))
 
 
 def sync_query(table_map: TableMap, direction: Direction) -> Sql:
     """replicator sync's fast path for a chunk of rows (on the target): the rows in;
-    {"read", "last", "rest": the positions of the rows it left} out (apply.sql.j2)."""
+    {"rest": the positions of the rows it left} out, or {} if it left them all
+    (apply.sql.j2)."""
     return Sql("SELECT {}(%s::json)").format(function_name("sync", table_map, direction))
 
 

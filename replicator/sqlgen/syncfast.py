@@ -37,9 +37,6 @@ def sync_context(route: ApplyRoute) -> dict[str, Any]:
         "source_table": ident(source.schema, source.name),
         "source_filter": filter_sql(route.table_map, from_side, source, "new"),
         "source_key_order": sql_join([ident("new", k) for k in keys]),
-        "last_key_pairs": sql_join(
-            [Sql("{}, p_rows->-1->{}").format(literal(k), literal(k)) for k in keys]
-        ),
         "source_key_pairs": sql_join(
             [Sql("{}, {}").format(literal(k), ident("new", k)) for k in keys]
         ),

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle f7957c7fdd49ab967f3d6d0d72d13289dfd1375265288466a27602c2ecaca184: control schema to version 8, 109 to create, 0 to replace, 0 to drop
+-- bundle fabb883a5d96443a913740aac8dd0d97e39f0258733bcf7f8366ae5ebfa9e079: control schema to version 8, 109 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -2245,7 +2245,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -2257,10 +2258,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -2276,8 +2273,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -2350,11 +2347,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -2362,7 +2359,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'companies' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -2501,7 +2498,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'f179b1781c1c3cbe86dc2dc1cbb8567d18e8c5fe0918bae233148df2ab754b12', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '588fe4bf2ce3088ed50e732de4dd75198550e29d358c7432b8b9d80dcdddcff8', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -3186,7 +3183,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -3198,10 +3196,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('company_code', p_rows->-1->'company_code'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -3217,8 +3211,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -3291,11 +3285,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -3303,7 +3297,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'companies' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -3442,7 +3436,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'dda68e082c215a96be57702967fa53438685162b514cde0a510162a3caf3b4f1', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'db29fcd72e37536a94e37777e92fda1a1dced2cf59b6842b4b8e5c9e6e010055', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -4378,7 +4372,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -4390,10 +4385,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'contact_person_id', p_rows->-1->'contact_person_id'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -4409,8 +4400,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -4492,11 +4483,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -4504,7 +4495,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'contact_persons' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -4652,7 +4643,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'a3aecfd6b46faa60741ea5b5c2214661ffb54ef0123119919d6d135ec0d6fb77', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'ec134446ae2ee7839aed3409e4f6de57089f84b54aeebc93041ad4fee2f332d5', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5551,7 +5542,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -5563,10 +5555,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'contactpersonid', p_rows->-1->'contactpersonid'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -5582,8 +5570,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -5664,11 +5652,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -5676,7 +5664,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'contact_persons' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -5823,7 +5811,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '2a13c00b421f847cf97b6b2eb43d1d6b759ba40205701856ad56ce31a198833b', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'a756819c381914df4a506249cf7d7c97bdd6a0e2a952722ca7519cf66ed48334', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6561,7 +6549,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -6573,10 +6562,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'customer_group', p_rows->-1->'customer_group'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -6592,8 +6577,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -6668,11 +6653,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -6680,7 +6665,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'customer_groups' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -6821,7 +6806,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'f79c9e6093ed76d03ad1a990b788999fc6d1b6ca21a9413e57f0139dcacd0dfa', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', 'ee058abe4836f10d401db322d5286620b8f2b77db8c95a7462259f6f2969dc18', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7559,7 +7544,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -7571,10 +7557,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'group_code', p_rows->-1->'group_code'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -7590,8 +7572,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -7666,11 +7648,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -7678,7 +7660,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'customer_groups' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -7819,7 +7801,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'e61bb168b8636f13faecd3a78bda7118ffc9027011130d86586ab51ba30c4142', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '8e3e5534911f77aa231aec7e7aa43cbb0c10c07b356baa59bf53b2c36a8e33ac', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8610,7 +8592,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -8622,10 +8605,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'payment_method', p_rows->-1->'payment_method'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -8641,8 +8620,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -8719,11 +8698,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -8731,7 +8710,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'customer_payment_methods' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -8874,7 +8853,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '4355eb638c21db3178cc6029ca53e52e041f7787e9e4f15bdfb0d56eba82d56f', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '5fb5e938de7b35dd3a04be3e11c34e81b88a8fea6d25b8732b65b16d53dd32cc', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9665,7 +9644,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -9677,10 +9657,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'code', p_rows->-1->'code'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -9696,8 +9672,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -9774,11 +9750,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -9786,7 +9762,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -9929,7 +9905,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '3bb24f5de625528489fe353ee5b2d46360ca854a742bf0e3e00e8c57a96dd0cd', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '1004b8a38a914504d5f62de27384568992dac4b4a4460a20fa18bcde496bbae0', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10845,7 +10821,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -10857,10 +10834,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'account_num', p_rows->-1->'account_num'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -10876,8 +10849,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -10957,11 +10930,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -10969,7 +10942,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'customers_person' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -11115,7 +11088,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '29cd86b8f20ad821d2dd30c44fc4452f4a6ae5a4e4c7b643713e9e84e1eac7bf', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '7294bb3ffb162fbf8e0ea8a1643d195e1dbe5f92b04aebaf90a6fde20e819f14', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11965,7 +11938,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -11977,10 +11951,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'customer_number', p_rows->-1->'customer_number'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -11996,8 +11966,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -12077,11 +12047,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -12089,7 +12059,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'customers_person' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -12235,7 +12205,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'd6486c4124625e128856198166e623dd736378b4dd9a4388edb304823da2f0e5', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '05c280784be7281428f5fa6fc4bbeac620a78f703ab5cad915c4576ade987ebd', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13040,7 +13010,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -13052,10 +13023,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('card_number', p_rows->-1->'card_number'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -13071,8 +13038,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -13149,11 +13116,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -13161,7 +13128,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'loyalty_cards' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -13304,7 +13271,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '2c2673ef3ac03760f6a20498c38ad812aabdd3fb867790f909ba051238eeb3e1', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'b7e51dcd7c3758a445418ec0a729e9413f6ece23ed88c6c193c3b9ab17122cfa', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -14095,7 +14062,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -14107,10 +14075,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('card_number', p_rows->-1->'card_number'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -14126,8 +14090,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -14204,11 +14168,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -14216,7 +14180,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'loyalty_cards' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -14359,7 +14323,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '8a6938d2e14a60bb80a35ffa44eb01b259df955ed6df8aa2c184e2bcc14e4168', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'fac51de50ac6b8dc33ff7f2ece7a4f181e2ea8c1d317ce8d23fbe94f9b85dd14', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -15054,7 +15018,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -15066,10 +15031,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('affix', p_rows->-1->'affix', 'affix_type', p_rows->-1->'affix_type'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -15085,8 +15046,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -15161,11 +15122,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -15173,7 +15134,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'name_affixes' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -15314,7 +15275,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '1dfc92ec609994e592b0617c92c21f47c0a95a3fe7b3dd03b99647021883a6ad', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'da07a0dce2d19fb3db659245c6b91897c78bec9d88873cc289b26704e75b9d47', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -16009,7 +15970,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -16021,10 +15983,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('affix', p_rows->-1->'affix', 'affix_type', p_rows->-1->'affix_type'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -16040,8 +15998,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -16116,11 +16074,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -16128,7 +16086,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'name_affixes' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -16269,7 +16227,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '129a9978bb3a78c2d38a1b3e67d96476dc26e212bea96f06ac297e364903509c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '9b4710e504384cc1bdfea20d6873b35e77ff9d6943d61ff2627f2f00c0951459', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -16993,7 +16951,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -17005,10 +16964,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'payment_day_name', p_rows->-1->'payment_day_name'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -17024,8 +16979,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -17100,11 +17055,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -17112,7 +17067,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_days' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -17253,7 +17208,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'c65bbb1dee2238e416f79ebc11d8b8c82aba97d97bba87247ef0cb00d971652d', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'd9cbf8710fa4d8f87e035a91ba01fd477c7167d5c336472d0f7e2f5d2779fff2', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17991,7 +17946,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -18003,10 +17959,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'name', p_rows->-1->'name'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -18022,8 +17974,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -18098,11 +18050,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -18110,7 +18062,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_days' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -18251,7 +18203,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '49659fef208ac874a68d74b337230325a6e99f1c5da4bf4babbbda5ecfc7f7a9', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'cf506dc8a8e5105a0dfb981d9fa5ba2e8472ea8a7c2ccbdea5cf8efbf3211f86', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -19054,7 +19006,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -19066,10 +19019,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'payment_day_name', p_rows->-1->'payment_day_name', 'line_num', p_rows->-1->'line_num'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -19085,8 +19034,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -19165,11 +19114,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -19177,7 +19126,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_day_lines' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -19323,7 +19272,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '3836ce5d18fedcdb960bbfc2338471617e3667ddad6dfaf891443ebc17dbc2e3', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '50307b26ba488871b3496b0be58bc3b954e5067c64f2e7324d88ee6cdade7963', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -20126,7 +20075,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -20138,10 +20088,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'paymentdayid', p_rows->-1->'paymentdayid', 'line_number', p_rows->-1->'line_number'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -20157,8 +20103,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -20237,11 +20183,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -20249,7 +20195,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -20395,7 +20341,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'c4281dfaebc9a1802a1d10b2e2c61e16085cbf918884ac5fdbd285a80fbbf5f5', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '9a2db725acb968f6f3c0db3c14f9b4b278b25c7ceab037e434bdfd44a6c37e25', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -21186,7 +21132,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -21198,10 +21145,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'schedule_name', p_rows->-1->'schedule_name'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -21217,8 +21160,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -21295,11 +21238,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -21307,7 +21250,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_schedules' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -21450,7 +21393,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'e8e44047053928b78f59625fa2efd20280f6a2094ffec1b3db53257349097d6a', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '8e2749d0ec7feadff0bf390c8d57b606cbc09096f231f2e862a22c41f54eb287', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -22241,7 +22184,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -22253,10 +22197,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'name', p_rows->-1->'name'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -22272,8 +22212,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -22350,11 +22290,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -22362,7 +22302,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_schedules' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -22505,7 +22445,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'f7e45efd5a851207aacb90a08e32d9dae9eecc35711369f3bcff2dcc9db308f3', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '514c7c86663c8ee0cc1172cbd27d70a7f7ef34dec1c86981bfae900de2975dbb', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -23361,7 +23301,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -23373,10 +23314,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'schedule_name', p_rows->-1->'schedule_name', 'line_num', p_rows->-1->'line_num'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -23392,8 +23329,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -23474,11 +23411,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -23486,7 +23423,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -23634,7 +23571,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '468fd5cbfeec42c17b031b00651af90e5b1d3cd42667155cc9d764dc0ea21f75', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '87412285ed2d0e42badae8cba05c3bb76cb5d514e2766f0b874e10947d1ec968', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -24490,7 +24427,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -24502,10 +24440,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'paymentscheduleid', p_rows->-1->'paymentscheduleid', 'line_number', p_rows->-1->'line_number'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -24521,8 +24455,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -24603,11 +24537,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -24615,7 +24549,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -24763,7 +24697,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '07b59de07a2b2e08f0bed3f874ee77d47d6a42271b9673aceb3b031525230ba6', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'ab41030dd3a42ba48c012331bfcf377b7a5ddbf815d800ce9ee9555f5cee20d4', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -25664,7 +25598,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -25676,10 +25611,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'payment_term_id', p_rows->-1->'payment_term_id'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -25695,8 +25626,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -25777,11 +25708,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -25789,7 +25720,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_terms' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -25938,7 +25869,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'e90c4f5268fc793ed93e2a968895f91fb998247ca9a4f92e5f645a74dbdedc7b', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '91a39222c9012f5659f9d7647430dd25e7fa6e35b087b1beb0ca50c7caea2b8e', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -26839,7 +26770,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -26851,10 +26783,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'code', p_rows->-1->'code'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -26870,8 +26798,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -26952,11 +26880,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -26964,7 +26892,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_terms' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -27113,7 +27041,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'b5630dd24aed631eadadaf5d16f32d08235bb11055fd30c617e85bb149e19c21', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '5df4d6def83a524880feb75b382c81b891f4f3435dd47497669d88e190b6148c', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -28230,7 +28158,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -28242,10 +28171,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'account_num', p_rows->-1->'account_num'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -28261,8 +28186,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -28350,11 +28275,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -28362,7 +28287,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'customers_organization' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -28519,7 +28444,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '0b362c14bd734c4e2601a3ad2073f50c4537b6beeda1ca01987c31a30287202f', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '64e684d04407833627a4d95d39c541b907a01eb79efbb1c103d89fb8ea71fcf3', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -29636,7 +29561,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -29648,10 +29574,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'accountnumber', p_rows->-1->'accountnumber'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -29667,8 +29589,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -29756,11 +29678,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -29768,7 +29690,7 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'customers_organization' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 
@@ -29925,7 +29847,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '366944acd3f31b18301e8247bba7234c96827f58c697707b0d93feb0b526a75e', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '52ba2fce7692570ae0770100861bf92ab69e6239b99543f329428a01810c3217', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -39967,6 +39889,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('f7957c7fdd49ab967f3d6d0d72d13289dfd1375265288466a27602c2ecaca184');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('fabb883a5d96443a913740aac8dd0d97e39f0258733bcf7f8366ae5ebfa9e079');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle f7957c7fdd49: control schema to version 8, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'f7957c7fdd49ab967f3d6d0d72d13289dfd1375265288466a27602c2ecaca184'));
+VALUES ('deploy', 'deployed bundle fabb883a5d96: control schema to version 8, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'fabb883a5d96443a913740aac8dd0d97e39f0258733bcf7f8366ae5ebfa9e079'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 335c8b293969af2215164a6cda5c9eea3acdab99c043c4686f4c59a43a90acf8: control schema to version 8, 57 to create, 0 to replace, 0 to drop
+-- bundle 0da5f0fc9876504a0839456040932cd847640f80313252745f4a634828c340eb: control schema to version 8, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -2193,7 +2193,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -2205,10 +2206,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('company_code', p_rows->-1->'company_code'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -2224,8 +2221,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -2298,11 +2295,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -2310,11 +2307,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'companies' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '66327940c65b4dad021df33174a20771232327488de646a2fe57c68ed39fc4dc', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'bd565e911ab4757d004075c07dd1a80474d2a02a42568b1cc662da8a5683004f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -3198,7 +3195,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -3210,10 +3208,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'contactpersonid', p_rows->-1->'contactpersonid'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -3229,8 +3223,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -3311,11 +3305,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -3323,11 +3317,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'contact_persons' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'aad72a3c825bff4a162740965b2a85e2e080e944d4e6b10a28cba59ddd74fd14', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '341f74cbca42c2594f37db688302a46a2c965917d3dc15be95e5e315d0f3c2de', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4064,7 +4058,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -4076,10 +4071,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'group_code', p_rows->-1->'group_code'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -4095,8 +4086,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -4171,11 +4162,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -4183,11 +4174,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'customer_groups' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'a926f5ba333b1948361628e8531fea735f4f25db310c5dbe7b190d207131fc1b', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '4e8c14f16355aa6e83dcb4f02b1ae08b770bc029bacdcd03b31bdee07926c702', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4977,7 +4968,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -4989,10 +4981,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'code', p_rows->-1->'code'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -5008,8 +4996,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -5086,11 +5074,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -5098,11 +5086,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '95055a3af48683071f3e03af7b67154b05f04ab93152708a6afe145c448f3325', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'd7977d1192abcd7ec73f573afd3e1f05559f50ffcb1cf0e5acba286aeb1167f7', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5951,7 +5939,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -5963,10 +5952,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'customer_number', p_rows->-1->'customer_number'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -5982,8 +5967,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -6063,11 +6048,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -6075,11 +6060,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'customers_person' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'c767b06ae03763719676edcde96ee44d2c4805c0bb4d33ead8bfa934f236b184', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'bcf91f708325fe7d88baf7b851cc7aa5d65c7c89c0b8c2fb4efdba79c71a100d', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6883,7 +6868,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -6895,10 +6881,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('card_number', p_rows->-1->'card_number'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -6914,8 +6896,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -6992,11 +6974,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -7004,11 +6986,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'loyalty_cards' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'fd1fe495a86a1e053d8d228c5a584c4ca2a353dd2f29b3acd726a8c5c96f94fc', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '760acb254fe88c33f5692799377251eb6522aabc16e542e1e599f2d683a3fb66', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -7702,7 +7684,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -7714,10 +7697,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('affix', p_rows->-1->'affix', 'affix_type', p_rows->-1->'affix_type'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -7733,8 +7712,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -7809,11 +7788,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -7821,11 +7800,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'name_affixes' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'fb4fe3aff7364ca6d1cee563771b80a1223b36a8609e547c2de9cd67457a1d28', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'e7ba06e77c0b56745a85d9597fb350b162734257595f7eb41540ac49143f233a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -8548,7 +8527,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -8560,10 +8540,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'name', p_rows->-1->'name'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -8579,8 +8555,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -8655,11 +8631,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -8667,11 +8643,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_days' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '823c208f8951811742c0e9475528fcf5439fb671e2bb660f6ef5fc0c1cda2aa2', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '419764170d8c1a1c5943082305956c94f90dc0af6520cc335b1f7a9d2910ac11', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9473,7 +9449,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -9485,10 +9462,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'paymentdayid', p_rows->-1->'paymentdayid', 'line_number', p_rows->-1->'line_number'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -9504,8 +9477,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -9584,11 +9557,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -9596,11 +9569,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'ce1eaf23ff2453edfd18882effefc003aeb20b5fa62e59ca7eb65e49bec3fe81', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '5624a1e95f541437a1ade54c049cfbc4c89e9cea3810c5ed2b50109d12a51946', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10390,7 +10363,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -10402,10 +10376,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'name', p_rows->-1->'name'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -10421,8 +10391,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -10499,11 +10469,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -10511,11 +10481,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_schedules' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'd88e43be318ae99c52f46861d0aa133bf7b5c65abc8339cbf292e4ee533d8634', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '8783d93c3d55148bb312fff2cd508917702f91d550792177c5d2be6967877992', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11370,7 +11340,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -11382,10 +11353,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'paymentscheduleid', p_rows->-1->'paymentscheduleid', 'line_number', p_rows->-1->'line_number'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -11401,8 +11368,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -11483,11 +11450,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -11495,11 +11462,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '6342ad90f98014e0306d0d122a401de88bb0d5684b7c43b297ceda2f663448a7', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '6a5813bb947875ad62c5c5f4e4f2091642055efa98bb60a98b571b0c590ab2c0', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12399,7 +12366,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -12411,10 +12379,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'code', p_rows->-1->'code'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -12430,8 +12394,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -12512,11 +12476,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -12524,11 +12488,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_terms' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '2fea929c0d99f6041f7bf853e900cec23f500f7077c0cf341cf4b86336e3980e', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '052dae1b24c85c5ab93347cd95692a3341d4eecd7ede562014b821e4d7e4ddec', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13644,7 +13608,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -13656,10 +13621,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'accountnumber', p_rows->-1->'accountnumber'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -13675,8 +13636,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -13764,11 +13725,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -13776,11 +13737,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'customers_organization' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'c77ce657e94499c04027883fd240170f5f8a78966faf107dacbdf3945f2dcf9d', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'ac8af3bee440b5916f98e5b0730150f48860925f1a4cdce9eafa58cf5d1a1122', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18873,6 +18834,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('335c8b293969af2215164a6cda5c9eea3acdab99c043c4686f4c59a43a90acf8');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('0da5f0fc9876504a0839456040932cd847640f80313252745f4a634828c340eb');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 335c8b293969: control schema to version 8, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '335c8b293969af2215164a6cda5c9eea3acdab99c043c4686f4c59a43a90acf8'));
+VALUES ('deploy', 'deployed bundle 0da5f0fc9876: control schema to version 8, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '0da5f0fc9876504a0839456040932cd847640f80313252745f4a634828c340eb'));

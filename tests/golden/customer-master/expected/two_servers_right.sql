@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 335c8b293969af2215164a6cda5c9eea3acdab99c043c4686f4c59a43a90acf8: control schema to version 8, 57 to create, 0 to replace, 0 to drop
+-- bundle 0da5f0fc9876504a0839456040932cd847640f80313252745f4a634828c340eb: control schema to version 8, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -2193,7 +2193,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -2205,10 +2206,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -2224,8 +2221,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -2298,11 +2295,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -2310,11 +2307,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'companies' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '43e675afbee4cb1aab8c0a7de1455d644fc3fc5236448422f346e7bf6ec160a3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '617bc6049d054265371935a0c929b32bc2c03123311d7655084b535bf4f95317', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -3249,7 +3246,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -3261,10 +3259,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'contact_person_id', p_rows->-1->'contact_person_id'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -3280,8 +3274,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -3363,11 +3357,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -3375,11 +3369,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'contact_persons' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'a2587ad7cbb0a03af31daed026bc15628717ffb1e90f7a5d84b53dc15d0291d0', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'ca8d5f88a0809477305e34e00ba5556ff77b94a4dd8a377ee44397ded177b138', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4116,7 +4110,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -4128,10 +4123,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'customer_group', p_rows->-1->'customer_group'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -4147,8 +4138,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -4223,11 +4214,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -4235,11 +4226,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'customer_groups' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '2fa4dbae88a56f2114f75f0c3c307b0a7d4dfc8e60aac70c451b2d91def75642', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '6c2843a0fc1201c4987cd0f71cbfa7bba2fbede7020172632dc4327362dab5fc', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5029,7 +5020,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -5041,10 +5033,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'payment_method', p_rows->-1->'payment_method'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -5060,8 +5048,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -5138,11 +5126,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -5150,11 +5138,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'customer_payment_methods' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'cbb6db61fe82c42bfed22edd1aaf4946a9a35b9949326bdddadb9e484b7d7020', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'a3afe814c6144c6178cf6b3b6bc72deaa81cb0748ead87850f05b16387b16ed4', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6069,7 +6057,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -6081,10 +6070,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'account_num', p_rows->-1->'account_num'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -6100,8 +6085,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -6181,11 +6166,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -6193,11 +6178,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'customers_person' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '1978a5e39327be36f563db5bc6080b940d614b2035af25a068daec4338384804', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', 'd53c9455bc16fa9ac196cfb1471b363f8b8620e9d05839435554c71eeb907179', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7001,7 +6986,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -7013,10 +6999,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('card_number', p_rows->-1->'card_number'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -7032,8 +7014,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -7110,11 +7092,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -7122,11 +7104,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'loyalty_cards' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'f596b0e886a336fd05f692881bd7b03158f243926e8476021e03dbaccefe688e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'fad718d5c2b9eac0ccb30db81a45a894b65f42e9d7d5aa74d9ae8a03656f8d0d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -7820,7 +7802,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -7832,10 +7815,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('affix', p_rows->-1->'affix', 'affix_type', p_rows->-1->'affix_type'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -7851,8 +7830,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -7927,11 +7906,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -7939,11 +7918,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'name_affixes' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '5e48304a2c09d7f9fd4ba1d087cc312b6844a294b225c5a9f4430a47213e9599', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '42146d2fb4d8676f5ca565052578378c852963129728e2fbf062226b50fd8e36', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -8666,7 +8645,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -8678,10 +8658,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'payment_day_name', p_rows->-1->'payment_day_name'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -8697,8 +8673,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -8773,11 +8749,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -8785,11 +8761,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_days' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '1c366a1d0243a404ea49611551ce66fcedfa6a8e8f0eed9f2ce157da31e0b14f', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '508d41cccb05fd58064f86e0733d0cbba231c7ea620e0d8565271d83ae0b5600', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9591,7 +9567,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -9603,10 +9580,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'payment_day_name', p_rows->-1->'payment_day_name', 'line_num', p_rows->-1->'line_num'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -9622,8 +9595,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -9702,11 +9675,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -9714,11 +9687,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_day_lines' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'ec9215ffb1e63f1be63a7d47fd372488f7f64950c9914f92a56ab2d97ebc5676', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'ada9bfe7c639cab57df5c190addc7c0dc4e4f587528c97ff3df365f079576ebb', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10508,7 +10481,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -10520,10 +10494,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'schedule_name', p_rows->-1->'schedule_name'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -10539,8 +10509,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -10617,11 +10587,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -10629,11 +10599,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_schedules' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'b608684787c50fe85e2f7cffed31e977b4bd2d3df6f86c80284468659f86082b', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '0e778fa7c2c69ca65223c6a809a2682a3e422feb41c126e7aa9fdf684ba9abfc', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11488,7 +11458,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -11500,10 +11471,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'schedule_name', p_rows->-1->'schedule_name', 'line_num', p_rows->-1->'line_num'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -11519,8 +11486,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -11601,11 +11568,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -11613,11 +11580,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '8d165a94cb6ca5006ea97857767a76609759b500bbb0060129cd84abfa18a71e', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '2c0d5108f52690a7feefa42eb11cc3ba735a81b70006f6c343ab7999eb852783', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12517,7 +12484,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -12529,10 +12497,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'payment_term_id', p_rows->-1->'payment_term_id'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -12548,8 +12512,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -12630,11 +12594,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -12642,11 +12606,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_terms' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '0329d6f5ce7bc66254e4e40c8ed324d474d933a1400e22e573292e1b66008ab3', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'e8072dc66cc01d1581b2277bcba73fc3b053bee507d758e7b3c5a2a9dd22d4c4', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13762,7 +13726,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_right"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -13774,10 +13739,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('dataareaid', p_rows->-1->'dataareaid', 'account_num', p_rows->-1->'account_num'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -13793,8 +13754,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_right')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_right');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'right');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -13882,11 +13843,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -13894,11 +13855,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'customers_organization' AND direction = 'to_right';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '4b521d2afbcd112ba1f23601fed4410267b29e9cdabc2c03502975dfafccd9a6', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '7d4204effa91d9da4c6a1ee26c748b36f051120dfd4dd8169dd43c2a20452ad5', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -19007,6 +18968,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('335c8b293969af2215164a6cda5c9eea3acdab99c043c4686f4c59a43a90acf8');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('0da5f0fc9876504a0839456040932cd847640f80313252745f4a634828c340eb');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 335c8b293969: control schema to version 8, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '335c8b293969af2215164a6cda5c9eea3acdab99c043c4686f4c59a43a90acf8'));
+VALUES ('deploy', 'deployed bundle 0da5f0fc9876: control schema to version 8, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '0da5f0fc9876504a0839456040932cd847640f80313252745f4a634828c340eb'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle cb041158336d96585145a5608076400576c03ab70befe22660b3146876c32640: control schema to version 8, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 8bf7ab20f16b6fff7e311a49b5e5689354aecf85ae259833f953d2c468a11a60: control schema to version 8, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -2213,7 +2213,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_companies_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -2225,10 +2226,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('company_code', p_rows->-1->'company_code'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -2244,8 +2241,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'companies' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -2318,11 +2315,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -2330,11 +2327,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'companies' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'e05795e28605b7756163e037082e0ec1c8ee90dc712b47c98511f79765cd1447', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '4204c16b9a7bc01a465279c64ff82a11f89006064c70b0cfd4cbb7fa99f75af2', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -3226,7 +3223,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_contact_persons_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -3238,10 +3236,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'contactpersonid', p_rows->-1->'contactpersonid'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -3257,8 +3251,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'contact_persons' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -3339,11 +3333,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -3351,11 +3345,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'contact_persons' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '62d41b72175704680d329625311d0345b55ddfcec4f72b94fa8000393c045bb6', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '1fae64663da0c22d6cec4dba3bf62eed674610caad4bb63fea321f0d9f8b3df0', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4100,7 +4094,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_customer_groups_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -4112,10 +4107,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'group_code', p_rows->-1->'group_code'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -4131,8 +4122,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_groups' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -4207,11 +4198,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -4219,11 +4210,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'customer_groups' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '8e50ba6e1ea3e2a515cde7dfee420d1abf5f104b846e72677526f687313b8212', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'c14bd113bb9229ea071e3128946a66e114da9a194e32577bd1ae6080bdace670', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5021,7 +5012,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_customer_payment_methods_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -5033,10 +5025,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'code', p_rows->-1->'code'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -5052,8 +5040,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customer_payment_methods' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -5130,11 +5118,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -5142,11 +5130,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '24dfb4c56fa464f2fc64b2853ad0b24535c22143002932e6cf6e52de9222c962', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '1591b2161845b5a2548ed8a891d68c99927560ef2effc90ef4fefdf060984992', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6003,7 +5991,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_customers_person_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -6015,10 +6004,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'customer_number', p_rows->-1->'customer_number'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -6034,8 +6019,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_person' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -6115,11 +6100,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -6127,11 +6112,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'customers_person' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '75e332645249b71557b7413690f503bae15944f6e77e45cd4c018a7676f76ad8', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '2d1d120107d35e6849fb969374cdf8c7a13ee9f1ccf128be9e5fc158115a619f', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6943,7 +6928,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_loyalty_cards_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -6955,10 +6941,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('card_number', p_rows->-1->'card_number'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -6974,8 +6956,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'loyalty_cards' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -7052,11 +7034,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -7064,11 +7046,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'loyalty_cards' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'c08fb51e3d838a376034e157cabbab5bfaa706bb6c65707396543566da4c53a0', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'ae71ee26be74e4eb14b2942d3c3fc48f7e0078dca2aa8fa834b3f7e75ced669c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -7770,7 +7752,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_name_affixes_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -7782,10 +7765,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := true;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('affix', p_rows->-1->'affix', 'affix_type', p_rows->-1->'affix_type'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -7801,8 +7780,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'name_affixes' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -7877,11 +7856,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -7889,11 +7868,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'name_affixes' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '36cdb2298849d1b055b025f7f8a3bd10fcd0d24e8c7d40faf471a0fb506e0b7b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '7f067e155c902c746b3cffca74ef7e08e1fd57ff1c070d812adcb553c1bee46a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -8624,7 +8603,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_days_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -8636,10 +8616,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'name', p_rows->-1->'name'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -8655,8 +8631,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_days' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -8731,11 +8707,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -8743,11 +8719,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_days' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '8e11cfd71d9f1530971518857e2e476cc70ba347cc21707e82d9d6a961c8d8e3', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '978e9547dbfadeeb918cbdd6c3dcba0bac03ebadcd414054b789d537ea6b7944', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9557,7 +9533,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_day_lines_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -9569,10 +9546,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'paymentdayid', p_rows->-1->'paymentdayid', 'line_number', p_rows->-1->'line_number'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -9588,8 +9561,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_day_lines' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -9668,11 +9641,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -9680,11 +9653,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '25e3e2cce1573f39a8fd9e451c9c9cf343ce6ba8ae3c092fd6adbd6eedf4c297', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '2710b047dc649ad842024f5fd19cc1779dc0826c0b4e8a6553209437cd5b292a', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10482,7 +10455,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedules_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -10494,10 +10468,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'name', p_rows->-1->'name'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -10513,8 +10483,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedules' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -10591,11 +10561,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -10603,11 +10573,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_schedules' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '5b7a4e9992cfb3ef0767d21bcf075e5831312ae2cc29875a42ba24f385abdad9', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '0f9b2383a06731d86d8297abd5c8f28c19efd75a8ddf276939c080cf4490a986', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11470,7 +11440,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_schedule_lines_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -11482,10 +11453,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'paymentscheduleid', p_rows->-1->'paymentscheduleid', 'line_number', p_rows->-1->'line_number'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -11501,8 +11468,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_schedule_lines' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -11583,11 +11550,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -11595,11 +11562,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '3a3b6e47ee71b23e86af747bdf4cb361c75a60486fded36fc64d0690b1a64f46', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'de63d4f46aff1375be56d0943b5e3384f76f105bc13522ceb41bde52d4a5e111', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12507,7 +12474,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_payment_terms_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -12519,10 +12487,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'code', p_rows->-1->'code'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -12538,8 +12502,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'payment_terms' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -12620,11 +12584,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -12632,11 +12596,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'payment_terms' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '5cc10482a945b9defa50273b2369fbbba5603ae0321c7bc8c4cdaeb1dcaa0496', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'cec1a6b8d8154c282d05dcb42ed34694e3f1c93fdc5601f72efe2528b2cc4e78', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13760,7 +13724,8 @@ $apply$;
 -- the map has lookups (it resolves each parent), or when the insert meets anything at
 -- all (a key inserted meanwhile, a refused value): it then judges, and logs what fails.
 -- p_rows: the chunk as the other server's sync_rows function gives it. Returns
--- {"read": its rows, "last": the key of the last, "rest": the positions of those left}.
+-- {"rest": the positions of the rows left}, or {} when all of the chunk is left (the
+-- client knows its length and last key: it read them with the rows).
 CREATE OR REPLACE FUNCTION "replicator"."sync_customers_organization_to_left"(p_rows json)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -13772,10 +13737,6 @@ SET jit = off
 AS $sync$
 DECLARE
     v_fast boolean := false;
-    v_read integer := json_array_length(p_rows);
-    v_chunk jsonb := jsonb_build_object('read', v_read,
-                                        'last', json_build_object('companyid', p_rows->-1->'companyid', 'accountnumber', p_rows->-1->'accountnumber'),
-                                        'rest', (SELECT coalesce(jsonb_agg(g), '[]') FROM generate_series(1, v_read) AS g));
     v_wanted bigint;
     v_written bigint;
     v_rest jsonb;
@@ -13791,8 +13752,8 @@ BEGIN
               AND NOT EXISTS (SELECT FROM "replicator"."held_change" WHERE direction = 'to_left')
               AND NOT EXISTS (SELECT FROM "replicator"."error_log"
                                WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_left');
-    IF NOT v_fast OR v_read = 0 THEN
-        RETURN v_chunk;
+    IF NOT v_fast THEN
+        RETURN '{}';
     END IF;
     v_clocked := EXISTS (SELECT FROM "replicator"."versions" WHERE map_name = 'customers_organization' AND side = 'left');
     v_queued := EXISTS (SELECT FROM "replicator"."change_queue" AS q
@@ -13880,11 +13841,11 @@ BEGIN
             RAISE;
         WHEN unique_violation THEN
             IF v_probe THEN
-                RETURN v_chunk;  -- undone: the apply function judges the chunk
+                RETURN '{}';  -- undone: the apply function judges the chunk
             END IF;
             v_probe := true;  -- undone: again, looking up each key
         WHEN OTHERS THEN
-            RETURN v_chunk;  -- undone: the apply function judges the chunk
+            RETURN '{}';  -- undone: the apply function judges the chunk
     END;
     END LOOP;
     IF v_wanted > 0 THEN
@@ -13892,11 +13853,11 @@ BEGIN
            SET applied_total = applied_total + v_wanted, last_applied_at = now()
          WHERE map_name = 'customers_organization' AND direction = 'to_left';
     END IF;
-    RETURN v_chunk || jsonb_build_object('rest', coalesce(v_rest, '[]'));
+    RETURN jsonb_build_object('rest', coalesce(v_rest, '[]'));
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '899f188be41c6d054d2dfe8d145f79eee6fec3ada9444eb536e4aa29e8760c5c', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '8bebe22820c9282e5598f0cf373e916af09e64a8b93f3fac3093dd2cdbe67de4', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18784,6 +18745,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('cb041158336d96585145a5608076400576c03ab70befe22660b3146876c32640');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('8bf7ab20f16b6fff7e311a49b5e5689354aecf85ae259833f953d2c468a11a60');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle cb041158336d: control schema to version 8, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'cb041158336d96585145a5608076400576c03ab70befe22660b3146876c32640'));
+VALUES ('deploy', 'deployed bundle 8bf7ab20f16b: control schema to version 8, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '8bf7ab20f16b6fff7e311a49b5e5689354aecf85ae259833f953d2c468a11a60'));

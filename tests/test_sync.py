@@ -101,6 +101,7 @@ def start_sync(project: Project, *args: str) -> subprocess.Popen[bytes]:
         ],
         env=project.env(),
         stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -144,6 +145,40 @@ def test_a_killed_sync_continues_where_it_stopped(project: Project) -> None:
         project.left_url,
         "SELECT state FROM replicator.map_state WHERE map_name = 'loyalty_cards'",
     ) == [("running",), ("running",)]
+
+
+def test_a_sync_whose_source_sessions_are_cut_says_so_and_the_next_run_finishes(
+    project: Project,
+) -> None:
+    """The ERP's sessions are terminated in the middle of the copy, while the next chunk
+    may be on its way (read ahead of the CRM's writes): the sync exits 1 with the
+    database's message rather than hanging on the read; run again, it goes on from
+    the last chunk written, and each row arrives once."""
+    load_cards(project)
+    project.deploy()
+    sync = start_sync(project, "loyalty_cards", "--chunk", "50")
+    copied = "SELECT coalesce(max(copied), 0) FROM replicator.sync_progress"
+    wait_for(lambda: int(rows(project.right_url, copied)[0][0]) > 0, "the sync to copy a chunk")
+    rows(
+        project.left_url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND backend_type = 'client backend'",
+    )
+    _, stderr = sync.communicate(timeout=60)
+    assert sync.returncode == 1, "the sync finished before it could be cut; make CARDS larger"
+    said = stderr.decode()
+    assert said.startswith("replicator: database error: "), said
+    assert "terminating connection due to administrator command" in said, said
+    done = cli(project, "sync", "loyalty_cards", "--chunk", "500")
+    assert done.returncode == 0, done.stderr
+    assert cards(project.right_url, "cds.loyalty_card") == cards(
+        project.left_url, "fno.loyalty_cards"
+    )
+    assert rows(
+        project.right_url,
+        "SELECT copied FROM replicator.sync_progress WHERE direction = 'to_right'",
+    ) == [(CARDS,)]
 
 
 def test_writes_during_the_sync_are_neither_lost_nor_applied_twice(project: Project) -> None:

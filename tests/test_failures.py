@@ -257,6 +257,8 @@ def test_a_change_that_keeps_meeting_serialization_failures_goes_to_the_error_lo
     assert queued(left) == 0
 
 
+# Waits out its 10 s give_up_after: a long fault run (make test-slow).
+@pytest.mark.slow
 def test_an_unreachable_database_is_retried_until_the_deadline_the_log_and_status_give(
     tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[..., str]
 ) -> None:

@@ -113,16 +113,40 @@ def load_cards(project: Project) -> None:
         )
 
 
-def test_a_killed_sync_continues_where_it_stopped(project: Project) -> None:
+COPIED = "SELECT coalesce(max(copied), 0) FROM replicator.sync_progress"
+
+
+def sync_under_way(project: Project) -> subprocess.Popen[bytes]:
+    """The cards loaded and deployed, and their sync in the background, 50 rows a
+    chunk, once it has copied one."""
     load_cards(project)
     project.deploy()
     sync = start_sync(project, "loyalty_cards", "--chunk", "50")
-    copied = "SELECT coalesce(max(copied), 0) FROM replicator.sync_progress"
-    wait_for(lambda: int(rows(project.right_url, copied)[0][0]) > 0, "the sync to copy a chunk")
+    wait_for(lambda: int(rows(project.right_url, COPIED)[0][0]) > 0, "the sync to copy a chunk")
+    return sync
+
+
+def finish_sync(project: Project) -> None:
+    """Sync the cards again: it goes on from the last chunk written, and the progress
+    row counts every row once."""
+    done = cli(project, "sync", "loyalty_cards", "--chunk", "500")
+    assert done.returncode == 0, done.stderr
+    assert f"loyalty_cards (fno→cds): {CARDS}/{CARDS} rows" in done.stdout
+    assert cards(project.right_url, "cds.loyalty_card") == cards(
+        project.left_url, "fno.loyalty_cards"
+    )
+    assert rows(
+        project.right_url,
+        "SELECT copied FROM replicator.sync_progress WHERE direction = 'to_right'",
+    ) == [(CARDS,)]
+
+
+def test_a_killed_sync_continues_where_it_stopped(project: Project) -> None:
+    sync = sync_under_way(project)
     sync.send_signal(signal.SIGKILL)
     sync.wait()
     wait_for_applier_sessions_to_end(project.left_url, project.right_url)
-    partial = int(rows(project.right_url, copied)[0][0])
+    partial = int(rows(project.right_url, COPIED)[0][0])
     assert partial < CARDS, "the sync finished before it could be killed; make CARDS larger"
     # Still paused for the sync: nothing of the map applies meanwhile.
     assert rows(
@@ -130,17 +154,7 @@ def test_a_killed_sync_continues_where_it_stopped(project: Project) -> None:
         "SELECT state, state_reason FROM replicator.map_state"
         " WHERE map_name = 'loyalty_cards' AND direction = 'to_right'",
     ) == [("paused", "initial sync")]
-    done = cli(project, "sync", "loyalty_cards", "--chunk", "500")
-    assert done.returncode == 0, done.stderr
-    assert f"loyalty_cards (fno→cds): {CARDS}/{CARDS} rows" in done.stdout
-    assert cards(project.right_url, "cds.loyalty_card") == cards(
-        project.left_url, "fno.loyalty_cards"
-    )
-    # It went on from the last chunk: the progress row counts every row once.
-    assert rows(
-        project.right_url,
-        "SELECT copied FROM replicator.sync_progress WHERE direction = 'to_right'",
-    ) == [(CARDS,)]
+    finish_sync(project)
     assert rows(
         project.left_url,
         "SELECT state FROM replicator.map_state WHERE map_name = 'loyalty_cards'",
@@ -154,11 +168,7 @@ def test_a_sync_whose_source_sessions_are_cut_says_so_and_the_next_run_finishes(
     may be on its way (read ahead of the CRM's writes): the sync exits 1 with the
     database's message rather than hanging on the read; run again, it goes on from
     the last chunk written, and each row arrives once."""
-    load_cards(project)
-    project.deploy()
-    sync = start_sync(project, "loyalty_cards", "--chunk", "50")
-    copied = "SELECT coalesce(max(copied), 0) FROM replicator.sync_progress"
-    wait_for(lambda: int(rows(project.right_url, copied)[0][0]) > 0, "the sync to copy a chunk")
+    sync = sync_under_way(project)
     rows(
         project.left_url,
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
@@ -170,15 +180,7 @@ def test_a_sync_whose_source_sessions_are_cut_says_so_and_the_next_run_finishes(
     said = stderr.decode()
     assert said.startswith("replicator: database error: "), said
     assert "terminating connection due to administrator command" in said, said
-    done = cli(project, "sync", "loyalty_cards", "--chunk", "500")
-    assert done.returncode == 0, done.stderr
-    assert cards(project.right_url, "cds.loyalty_card") == cards(
-        project.left_url, "fno.loyalty_cards"
-    )
-    assert rows(
-        project.right_url,
-        "SELECT copied FROM replicator.sync_progress WHERE direction = 'to_right'",
-    ) == [(CARDS,)]
+    finish_sync(project)
 
 
 def test_writes_during_the_sync_are_neither_lost_nor_applied_twice(project: Project) -> None:

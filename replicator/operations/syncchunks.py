@@ -56,7 +56,8 @@ class ChunkCopy:
                         "UPDATE replicator.sync_progress SET last_key = %s::jsonb,"
                         " copied = copied + %s, failed = failed + %s"
                         " WHERE map_name = %s AND direction = %s",
-                        (json.dumps(after), rows, chunk_failed, self.table_map.name, self.direction),
+                        (json.dumps(after), rows, chunk_failed, self.table_map.name,
+                         self.direction),
                     )
                 failed += chunk_failed
                 held += chunk_held

@@ -378,7 +378,8 @@ def _take_wake_lock(conn: psycopg.Connection[TupleRow]) -> bool:
         return True
     try:
         with conn.transaction():
-            conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{round(BUSY_POLL * 1000)}ms",))
+            timeout = f"{round(BUSY_POLL * 1000)}ms"
+            conn.execute("SELECT set_config('lock_timeout', %s, true)", (timeout,))
             conn.execute("SELECT pg_advisory_lock(%s, %s)", locks.WAKE)
     except pg_errors.LockNotAvailable:
         return False  # a writer's transaction is still open: poll

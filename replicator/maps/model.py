@@ -315,6 +315,10 @@ class TableMap:
     def key_fields(self) -> tuple[FieldMap, ...]:
         return tuple(f for f in self.fields if f.key)
 
+    def key_columns(self, side: Side) -> list[str]:
+        """The key fields' columns on ``side``, in the map's order."""
+        return [f.column(side) or "" for f in self.key_fields]
+
     @property
     def directions(self) -> tuple[Direction, ...]:
         return tuple(d for d in DIRECTIONS if flows(self.direction, d))

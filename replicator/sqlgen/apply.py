@@ -94,7 +94,7 @@ class ApplyRoute:
 
     @property
     def key_sources(self) -> list[str]:
-        return [f.column(self.from_side) or "" for f in self.keys]
+        return self.table_map.key_columns(self.from_side)
 
     @property
     def target_keys(self) -> list[tuple[str, Sql]]:

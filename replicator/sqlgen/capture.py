@@ -46,7 +46,7 @@ def capture_artifact(
     kind = "capture" if capture == "trigger" else "wal"
     capture_function = function_name(kind, table_map, direction)
     source = all_tables[table_map.name][source_of(direction)]
-    key_sources = [f.column(source_of(direction)) or "" for f in table_map.key_fields]
+    key_sources = table_map.key_columns(source_of(direction))
     context = {
         "map_name": literal(table_map.name),
         "direction": literal(direction),

@@ -28,7 +28,7 @@ def snapshot_artifact(
 ) -> Artifact:
     from_side = source_of(direction)
     source = all_tables[table_map.name][from_side]
-    keys = [(f.column(from_side) or "") for f in table_map.key_fields]
+    keys = table_map.key_columns(from_side)
     function = function_name("snapshot", table_map, direction)
     resend = function_name("resend", table_map, direction)
     rows = function_name("sync_rows", table_map, direction)
@@ -86,7 +86,7 @@ def rows_query(table_map: TableMap, direction: Direction) -> Sql:
     """replicator sync's read of a chunk as plain rows: (last key, chunk size) in; the
     json array, its length and the key of its last row out (where the next chunk
     starts, known before the target has written this one)."""
-    keys = [(f.column(source_of(direction)) or "") for f in table_map.key_fields]
+    keys = table_map.key_columns(source_of(direction))
     last = sql_join([Sql("{}, r->-1->{}").format(literal(k), literal(k)) for k in keys])
     return Sql(
         "SELECT r::text, json_array_length(r), json_build_object({})::text FROM {}(%s::jsonb, %s) AS r"

@@ -144,7 +144,7 @@ def finish_sync(project: Project) -> None:
 def test_a_killed_sync_continues_where_it_stopped(project: Project) -> None:
     sync = sync_under_way(project)
     sync.send_signal(signal.SIGKILL)
-    sync.wait()
+    sync.communicate()  # and its stderr pipe closed
     wait_for_applier_sessions_to_end(project.left_url, project.right_url)
     partial = int(rows(project.right_url, COPIED)[0][0])
     assert partial < CARDS, "the sync finished before it could be killed; make CARDS larger"

@@ -7,16 +7,23 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psycopg
 import pytest
+from psycopg.rows import TupleRow
 
 from replicator import cli as cli_module
 from replicator.core import locks
 from replicator.core.exitcodes import DOCUMENTED, ExitCode
+from replicator.maps.model import Direction
+from replicator.runtime import applier as applier_module
+from replicator.runtime.applier import Applier
 from tests.support import (
     Project,
     cli,
@@ -172,6 +179,53 @@ def test_a_sleeping_applier_is_woken_by_the_writer_not_by_its_poll(project: Proj
         wait_for(
             lambda: count(project.right_url, "cds.customer_group") == 1, "the wake-up", timeout=60
         )
+
+
+def test_a_wake_up_that_comes_while_the_applier_looks_once_more_is_not_lost(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Going to sleep, the applier takes the wake lock and looks at the queues once more.
+    # A writer that commits after that look read its queue notifies, and the look's
+    # next statement reads the NOTIFY off the connection: the applier must not then
+    # sleep until the next writer's wake-up (here, the 600 s poll).
+    project.config_path.write_text(
+        project.config_path.read_text().replace("poll_interval = 1.0", "poll_interval = 600")
+    )
+    project.deploy()
+    locked: list[bool] = []
+    take_wake_lock = applier_module._take_wake_lock
+
+    def take(conn: psycopg.Connection[TupleRow]) -> bool:
+        locked.append(take_wake_lock(conn))
+        return locked[-1]
+
+    one_batch = Applier._one_batch
+    written: list[bool] = []
+
+    def batch_then_write(self: Applier, direction: Direction) -> bool:
+        moved = one_batch(self, direction)
+        if direction == "to_right" and locked and locked[-1] and not written:
+            with project.left() as erp:
+                erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '10', 'Wholesale')")
+            time.sleep(0.2)  # the NOTIFY is on the applier's connection before its next statement
+            written.append(True)
+        return moved
+
+    monkeypatch.setattr(applier_module, "_take_wake_lock", take)
+    monkeypatch.setattr(Applier, "_one_batch", batch_then_write)
+    applier = Applier(project.config(project.runtime), batch_size=100, poll_interval=600)
+    thread = threading.Thread(target=applier.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(
+            lambda: count(project.right_url, "cds.customer_group") == 1, "the wake-up", timeout=30
+        )
+    finally:
+        applier.stopping = True
+        with project.left() as erp:
+            erp.execute("NOTIFY replicator_wake")
+        thread.join(timeout=60)
+    assert not thread.is_alive()
 
 
 def test_running_before_deploying_says_what_to_do(project: Project) -> None:

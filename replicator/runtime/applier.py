@@ -83,6 +83,7 @@ class Applier:
     totals: Totals = field(default_factory=Totals)
     stopping: bool = False
     sleeping: bool = False
+    woken: bool = False  # a writer's NOTIFY was read while a statement ran (see _sleep)
     _connections: dict[Side, psycopg.Connection[TupleRow]] = field(default_factory=dict)
     _listeners: dict[Side, Listener] = field(default_factory=dict)
     _lost_slots: set[Side] = field(default_factory=set)  # read no more until restarted
@@ -160,7 +161,7 @@ class Applier:
                 conn.close()
                 raise
             conn.execute("SET application_name = 'replicator applier'")
-            conn.add_notify_handler(lambda notify: None)  # wake-ups only interrupt the wait
+            conn.add_notify_handler(self._notified)
             conn.execute("LISTEN replicator_wake")
             self._connections[role] = conn
         for direction in DIRECTIONS:
@@ -191,6 +192,9 @@ class Applier:
                     listener.open()
                 except SlotLost as exc:
                     self._slot_lost(role, exc)
+
+    def _notified(self, notify: psycopg.Notify) -> None:
+        self.woken = True
 
     def _conn(self, role: Side) -> psycopg.Connection[TupleRow]:
         return self._connections[self.config.database_of(role)]
@@ -335,9 +339,15 @@ class Applier:
         While it sleeps the applier holds the wake lock exclusively on each source
         database; writers notify only when they cannot take it shared. If a writer
         holds it now, changes are on their way: poll again shortly instead.
+
+        A NOTIFY that arrives while the applier looks once more is read by that look's
+        statements, not left for the select to see: it does not sleep then. (Waiting
+        for the next writer's wake-up put a commit every 10 ms at 13–16 ms from its
+        commit to the other side: section 5's p99.)
         """
         sources = list(self._connections.values())
         held: list[psycopg.Connection[TupleRow]] = []
+        self.woken = False
         try:
             for conn in sources:
                 if not _take_wake_lock(conn):
@@ -349,7 +359,7 @@ class Applier:
                 return
             self.sleeping = True
             try:
-                if not self.stopping:
+                if not self.stopping and not self.woken:
                     timeout = self.poll_interval if asleep else min(self.poll_interval, BUSY_POLL)
                     if self._listeners:
                         timeout = min(timeout, WAL_POLL)

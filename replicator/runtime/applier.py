@@ -271,13 +271,14 @@ class Applier:
         """Changes taken off the queues since the applier started."""
         return self.totals.applied + self.totals.failed + self.totals.skipped
 
-    def _check_drift(self, now: bool = False) -> None:
-        """Before applying (at most every DRIFT_CHECK seconds, or ``now``): a map whose
-        tables changed under it goes failed, named and with the fix, on its directions'
-        source databases; its changes stay queued and the other maps go on."""
+    def _check_drift(self, now: bool = False, early: float = 0.0) -> None:
+        """Before applying (at most every DRIFT_CHECK seconds, or ``now``; ``early``
+        seconds before that when idle): a map whose tables changed under it goes
+        failed, named and with the fix, on its directions' source databases; its
+        changes stay queued and the other maps go on."""
         started = time.monotonic()
         checked = self._drift_checked
-        if not now and checked is not None and started - checked < DRIFT_CHECK:
+        if not now and checked is not None and started - checked < DRIFT_CHECK - early:
             return
         self._drift_checked = started
         found = [d for conn in self._connections.values() for d in drift.read_drift(conn)]
@@ -345,6 +346,9 @@ class Applier:
         for the next writer's wake-up put a commit every 10 ms at 13–16 ms from its
         commit to the other side: section 5's p99.)
         """
+        # A check that would be due soon runs now, idle, rather than first thing after
+        # the wake-up, while the change that woke the applier waits (section 5's p99).
+        self._check_drift(early=DRIFT_CHECK / 2)
         sources = list(self._connections.values())
         held: list[psycopg.Connection[TupleRow]] = []
         self.woken = False

@@ -272,10 +272,9 @@ class Applier:
         return self.totals.applied + self.totals.failed + self.totals.skipped
 
     def _check_drift(self, now: bool = False, early: float = 0.0) -> None:
-        """Before applying (at most every DRIFT_CHECK seconds, or ``now``; ``early``
-        seconds before that when idle): a map whose tables changed under it goes
-        failed, named and with the fix, on its directions' source databases; its
-        changes stay queued and the other maps go on."""
+        """Before applying, at most every DRIFT_CHECK s (``early`` before when idle; ``now``):
+        a map whose tables changed under it goes failed, named and with the fix, on its
+        directions' source databases; its changes stay queued and the other maps go on."""
         started = time.monotonic()
         checked = self._drift_checked
         if not now and checked is not None and started - checked < DRIFT_CHECK - early:
@@ -341,13 +340,10 @@ class Applier:
         database; writers notify only when they cannot take it shared. If a writer
         holds it now, changes are on their way: poll again shortly instead.
 
-        A NOTIFY that arrives while the applier looks once more is read by that look's
-        statements, not left for the select to see: it does not sleep then. (Waiting
-        for the next writer's wake-up put a commit every 10 ms at 13–16 ms from its
-        commit to the other side: section 5's p99.)
+        A NOTIFY read with the results of the look once more, not by the select, keeps
+        it awake. A drift check due soon runs first, idle, not after the wake-up while
+        the change that woke the applier waits.
         """
-        # A check that would be due soon runs now, idle, rather than first thing after
-        # the wake-up, while the change that woke the applier waits (section 5's p99).
         self._check_drift(early=DRIFT_CHECK / 2)
         sources = list(self._connections.values())
         held: list[psycopg.Connection[TupleRow]] = []
@@ -383,10 +379,9 @@ class Applier:
 
 def _take_wake_lock(conn: psycopg.Connection[TupleRow]) -> bool:
     """Take the wake lock exclusively, waiting up to BUSY_POLL for writers that hold it
-    shared (between their capture and their commit) to finish. Not waiting cost the
-    changes committed next up to BUSY_POLL each: their writers found the lock free and
-    did not notify, while the applier polled (section 5's p99). While it waits, new
-    writers cannot take it shared, so they notify."""
+    shared (between their capture and their commit). Not waiting cost the changes
+    committed next up to BUSY_POLL: their writers found the lock free and did not
+    notify while the applier polled. While it waits, new writers notify."""
     row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", locks.WAKE).fetchone()
     if row and row[0]:
         return True

@@ -7,7 +7,7 @@
 -- anew at every call (force_custom_plan, which large batches need), runnable_ids too
 -- (it ran under that mode), and outgoing, caught_up and log_batch, SQL functions
 -- with a SET clause, were parsed and planned anew at every call. At 100 commits/s a
--- batch is one change: that was about a sixth of its time, and a commit arriving
+-- batch is one change: that was about a third of its time, and a commit arriving
 -- meanwhile waited for it. They are plpgsql now (their plans kept for the session),
 -- and each batch of up to 16 changes runs them on generic plans; a larger one is
 -- still planned for its size. clean_crossings has a standard-SQL body, inlined where

@@ -1,17 +1,35 @@
 -- A batch of a few changes crosses on plans made once, from the first statement to the
 -- last.
 --
--- The apply functions have planned a batch of up to 16 changes (SMALL_BATCH in
--- replicator/sqlgen/plans.py) with generic plans, made once per session; the functions
--- around them did not. apply_queued and apply_remote planned each of their statements
--- anew at every call (force_custom_plan, which large batches need), runnable_ids too
--- (it ran under that mode), and outgoing, caught_up and log_batch, SQL functions
--- with a SET clause, were parsed and planned anew at every call. At 100 commits/s a
--- batch is one change: that was about a third of its time, and a commit arriving
--- meanwhile waited for it. They are plpgsql now (their plans kept for the session),
--- and each batch of up to 16 changes runs them on generic plans; a larger one is
--- still planned for its size. clean_crossings has a standard-SQL body, inlined where
--- it is called.
+-- The apply functions have planned a batch of up to 16 changes with generic plans,
+-- made once per session; the functions around them did not. apply_queued and
+-- apply_remote planned each of their statements anew at every call
+-- (force_custom_plan, which large batches need), runnable_ids too (it ran under that
+-- mode), and outgoing, caught_up and log_batch, SQL functions with a SET clause, were
+-- parsed and planned anew at every call. At 100 commits/s a batch is one change: that
+-- was about a third of its time, and a commit arriving meanwhile waited for it. They
+-- are plpgsql now (their plans kept for the session), and each batch of up to 16
+-- changes runs them on generic plans; a larger one is still planned for its size.
+-- clean_crossings has a standard-SQL body, inlined where it is called.
+-- plan_for_batch decides by the batch's size, for these functions and for the
+-- generated ones (replicator/sqlgen/plans.py), which spelled the same test out.
+
+-- For the top of a function with SET plan_cache_mode = force_custom_plan: a batch of
+-- up to 16 changes runs on generic plans (made once per session), a larger one is
+-- planned for its size (a plan made for one change, which plpgsql keeps after a few
+-- calls, made large batches several times slower). The function's SET restores the
+-- mode when it returns. No SET clause here: the setting is to last until the caller
+-- returns, not this function (its names are qualified instead).
+CREATE OR REPLACE FUNCTION replicator.plan_for_batch(p_changes integer)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    PERFORM pg_catalog.set_config('plan_cache_mode',
+                                  CASE WHEN p_changes <= 16 THEN 'force_generic_plan'
+                                       ELSE 'force_custom_plan' END, true);
+END
+$$;
 
 -- The oldest changes of a direction whose maps may apply: one plan for any number.
 CREATE OR REPLACE FUNCTION replicator.runnable_ids(p_direction text, p_limit integer)
@@ -131,10 +149,7 @@ BEGIN
     taken := cardinality(v_ids);
     failed := 0;
     IF taken > 0 THEN
-        -- A large batch planned for its size, a small one on plans made once.
-        PERFORM set_config('plan_cache_mode',
-                           CASE WHEN taken <= 16 THEN 'force_generic_plan'
-                                ELSE 'force_custom_plan' END, true);
+        PERFORM replicator.plan_for_batch(taken);
         v_batch := replicator.outgoing(p_direction, v_ids);
         PERFORM set_config('replicator.clean_crossings', '', true);
         failed := replicator.apply_batch(p_direction, v_batch, p_final);
@@ -160,10 +175,7 @@ DECLARE
     v_fresh jsonb;
     v_started timestamptz := clock_timestamp();
 BEGIN
-    -- As in apply_queued.
-    PERFORM set_config('plan_cache_mode',
-                       CASE WHEN jsonb_array_length(p_batch) <= 16 THEN 'force_generic_plan'
-                            ELSE 'force_custom_plan' END, true);
+    PERFORM replicator.plan_for_batch(jsonb_array_length(p_batch));
     SELECT change_ids INTO v_done FROM replicator.applied_batch
      WHERE direction = p_direction FOR UPDATE;
     SELECT coalesce(jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), '[]'), count(*)
@@ -197,9 +209,7 @@ SET plan_cache_mode = force_custom_plan
 AS $$
 BEGIN
     ids := ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit)) ORDER BY 1);
-    PERFORM set_config('plan_cache_mode',
-                       CASE WHEN cardinality(ids) <= 16 THEN 'force_generic_plan'
-                            ELSE 'force_custom_plan' END, true);
+    PERFORM replicator.plan_for_batch(cardinality(ids));
     batch := replicator.outgoing(p_direction, ids);
 END
 $$;

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 98ff4d435481505b73398276a42b322785abad88688e4de36d386648e08e3f04: control schema to version 9, 57 to create, 0 to replace, 0 to drop
+-- bundle 654f0df12765895e51f253727a75bbe50243953bc5781662432202e365c6c3ca: control schema to version 9, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1116,17 +1116,35 @@ ALTER TABLE replicator.versions SET (fillfactor = 70);
 -- A batch of a few changes crosses on plans made once, from the first statement to the
 -- last.
 --
--- The apply functions have planned a batch of up to 16 changes (SMALL_BATCH in
--- replicator/sqlgen/plans.py) with generic plans, made once per session; the functions
--- around them did not. apply_queued and apply_remote planned each of their statements
--- anew at every call (force_custom_plan, which large batches need), runnable_ids too
--- (it ran under that mode), and outgoing, caught_up and log_batch, SQL functions
--- with a SET clause, were parsed and planned anew at every call. At 100 commits/s a
--- batch is one change: that was about a third of its time, and a commit arriving
--- meanwhile waited for it. They are plpgsql now (their plans kept for the session),
--- and each batch of up to 16 changes runs them on generic plans; a larger one is
--- still planned for its size. clean_crossings has a standard-SQL body, inlined where
--- it is called.
+-- The apply functions have planned a batch of up to 16 changes with generic plans,
+-- made once per session; the functions around them did not. apply_queued and
+-- apply_remote planned each of their statements anew at every call
+-- (force_custom_plan, which large batches need), runnable_ids too (it ran under that
+-- mode), and outgoing, caught_up and log_batch, SQL functions with a SET clause, were
+-- parsed and planned anew at every call. At 100 commits/s a batch is one change: that
+-- was about a third of its time, and a commit arriving meanwhile waited for it. They
+-- are plpgsql now (their plans kept for the session), and each batch of up to 16
+-- changes runs them on generic plans; a larger one is still planned for its size.
+-- clean_crossings has a standard-SQL body, inlined where it is called.
+-- plan_for_batch decides by the batch's size, for these functions and for the
+-- generated ones (replicator/sqlgen/plans.py), which spelled the same test out.
+
+-- For the top of a function with SET plan_cache_mode = force_custom_plan: a batch of
+-- up to 16 changes runs on generic plans (made once per session), a larger one is
+-- planned for its size (a plan made for one change, which plpgsql keeps after a few
+-- calls, made large batches several times slower). The function's SET restores the
+-- mode when it returns. No SET clause here: the setting is to last until the caller
+-- returns, not this function (its names are qualified instead).
+CREATE OR REPLACE FUNCTION replicator.plan_for_batch(p_changes integer)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    PERFORM pg_catalog.set_config('plan_cache_mode',
+                                  CASE WHEN p_changes <= 16 THEN 'force_generic_plan'
+                                       ELSE 'force_custom_plan' END, true);
+END
+$$;
 
 -- The oldest changes of a direction whose maps may apply: one plan for any number.
 CREATE OR REPLACE FUNCTION replicator.runnable_ids(p_direction text, p_limit integer)
@@ -1246,10 +1264,7 @@ BEGIN
     taken := cardinality(v_ids);
     failed := 0;
     IF taken > 0 THEN
-        -- A large batch planned for its size, a small one on plans made once.
-        PERFORM set_config('plan_cache_mode',
-                           CASE WHEN taken <= 16 THEN 'force_generic_plan'
-                                ELSE 'force_custom_plan' END, true);
+        PERFORM replicator.plan_for_batch(taken);
         v_batch := replicator.outgoing(p_direction, v_ids);
         PERFORM set_config('replicator.clean_crossings', '', true);
         failed := replicator.apply_batch(p_direction, v_batch, p_final);
@@ -1275,10 +1290,7 @@ DECLARE
     v_fresh jsonb;
     v_started timestamptz := clock_timestamp();
 BEGIN
-    -- As in apply_queued.
-    PERFORM set_config('plan_cache_mode',
-                       CASE WHEN jsonb_array_length(p_batch) <= 16 THEN 'force_generic_plan'
-                            ELSE 'force_custom_plan' END, true);
+    PERFORM replicator.plan_for_batch(jsonb_array_length(p_batch));
     SELECT change_ids INTO v_done FROM replicator.applied_batch
      WHERE direction = p_direction FOR UPDATE;
     SELECT coalesce(jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), '[]'), count(*)
@@ -1312,9 +1324,7 @@ SET plan_cache_mode = force_custom_plan
 AS $$
 BEGIN
     ids := ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit)) ORDER BY 1);
-    PERFORM set_config('plan_cache_mode',
-                       CASE WHEN cardinality(ids) <= 16 THEN 'force_generic_plan'
-                            ELSE 'force_custom_plan' END, true);
+    PERFORM replicator.plan_for_batch(cardinality(ids));
     batch := replicator.outgoing(p_direction, ids);
 END
 $$;
@@ -1347,7 +1357,7 @@ VALUES (7, 'queue_key_hash', 'd869bf6b1b889a729ef01d75ec8a3d2dca2af8b27e0c59535e
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (8, 'versions_hot', 'c1c91ac5b50f8625c88582b17c0c5376d484ab19c1213496ae1fd51e940e417e');
 INSERT INTO replicator.schema_migration (version, name, sha256)
-VALUES (9, 'small_batch_plans', '89ec9fb4fec13bb43b81e3e3793fc8a34c7f4a79a2eb464164f9309a061ebb28');
+VALUES (9, 'small_batch_plans', '3bcbcd20eb62a60cb44023228dffdad43cab61e3130d6fdda3eb6e386178dca4');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -14006,9 +14016,7 @@ DECLARE
 BEGIN
     -- The apply functions' statements are large: planning one anew takes longer than
     -- running it on a few changes, so a small batch runs on plans made once.
-    PERFORM set_config('plan_cache_mode',
-                       CASE WHEN jsonb_array_length(p_batch) <= 16 THEN 'force_generic_plan'
-                            ELSE 'force_custom_plan' END, true);
+    PERFORM "replicator"."plan_for_batch"(jsonb_array_length(p_batch));
     -- A row's earlier changes that are waiting here (held for a parent, or in the error
     -- log) are applied with its new ones: each may have written fields the new ones
     -- did not, and coming later on their own they would overtake them.
@@ -14663,7 +14671,7 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', '6bf959097c6e28d22832fbdaa5bb847a826a124fa7163f318f67c7d35c1a3b0d', $sql$$sql$)
+VALUES ('dispatch', 'c5338bcb72865e777eb873aea4bff50204ead5f3b51dc353fccf5f18f62e76e6', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -18872,9 +18880,7 @@ DECLARE
     v_maps text[];  -- the maps the batch holds changes of
 BEGIN
     -- As the apply functions' (replicator.apply_batch): a small batch on plans made once.
-    PERFORM set_config('plan_cache_mode',
-                       CASE WHEN cardinality(p_ids) <= 16 THEN 'force_generic_plan'
-                            ELSE 'force_custom_plan' END, true);
+    PERFORM "replicator"."plan_for_batch"(cardinality(p_ids));
     v_maps := ARRAY(SELECT DISTINCT q.map_name FROM "replicator"."change_queue" AS q
                      WHERE q.direction = p_direction AND q.id = ANY (p_ids));
     IF p_direction = 'to_right' AND 'companies' = ANY (v_maps) THEN
@@ -18919,7 +18925,7 @@ BEGIN
 END
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('absorb', '9e7af22ac13e9502826ef67b12c85ba5d07c63dd0d5f6ec3c942f0deac383f03', $sql$$sql$)
+VALUES ('absorb', '411e8b947e171bd788d2db5104170f38a4b22aa31629bcf5d8fe58fe86647549', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -19044,6 +19050,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('98ff4d435481505b73398276a42b322785abad88688e4de36d386648e08e3f04');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('654f0df12765895e51f253727a75bbe50243953bc5781662432202e365c6c3ca');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 98ff4d435481: control schema to version 9, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '98ff4d435481505b73398276a42b322785abad88688e4de36d386648e08e3f04'));
+VALUES ('deploy', 'deployed bundle 654f0df12765: control schema to version 9, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '654f0df12765895e51f253727a75bbe50243953bc5781662432202e365c6c3ca'));

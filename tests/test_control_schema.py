@@ -43,7 +43,7 @@ RELEASED = {
     6: "f05937b2438d8f4459a6edea6439814d590f46431d6e1ec58d890eb136bb4363",
     7: "d869bf6b1b889a729ef01d75ec8a3d2dca2af8b27e0c59535e50201bba982b7f",
     8: "c1c91ac5b50f8625c88582b17c0c5376d484ab19c1213496ae1fd51e940e417e",
-    9: "3bcbcd20eb62a60cb44023228dffdad43cab61e3130d6fdda3eb6e386178dca4",
+    9: "18121c3ecb1a0d49ce8aaf230e074a9199e9080effcbb91ddb485e4e9d22bd2d",
 }
 
 GROUPS = "INSERT INTO fno.customer_groups VALUES ('usmf', '10', NULL), ('usmf', '20', 'Retail')"

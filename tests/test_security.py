@@ -50,6 +50,7 @@ CONTROL_FUNCTIONS = {
     "log_error",
     "outgoing",
     "peek_batch",
+    "plan_for_batch",
     "record_dependency",
     "refused_null",
     "renamed_keys",

@@ -18,18 +18,16 @@
 -- up to 16 changes runs on generic plans (made once per session), a larger one is
 -- planned for its size (a plan made for one change, which plpgsql keeps after a few
 -- calls, made large batches several times slower). The function's SET restores the
--- mode when it returns. No SET clause here: the setting is to last until the caller
--- returns, not this function (its names are qualified instead).
+-- mode when it returns. No SET clause here, which would restore it when this one
+-- returns: a standard-SQL body binds its names when it is created, under the
+-- deploying session's pinned search_path (as commit_stamp, 0004). Returns the mode.
 CREATE OR REPLACE FUNCTION replicator.plan_for_batch(p_changes integer)
-RETURNS void
-LANGUAGE plpgsql
-AS $$
-BEGIN
-    PERFORM pg_catalog.set_config('plan_cache_mode',
-                                  CASE WHEN p_changes <= 16 THEN 'force_generic_plan'
-                                       ELSE 'force_custom_plan' END, true);
-END
-$$;
+RETURNS text
+LANGUAGE sql
+VOLATILE
+RETURN pg_catalog.set_config('plan_cache_mode',
+                             CASE WHEN p_changes <= 16 THEN 'force_generic_plan'
+                                  ELSE 'force_custom_plan' END, true);
 
 -- The oldest changes of a direction whose maps may apply: one plan for any number.
 CREATE OR REPLACE FUNCTION replicator.runnable_ids(p_direction text, p_limit integer)

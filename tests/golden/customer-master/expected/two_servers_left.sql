@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 654f0df12765895e51f253727a75bbe50243953bc5781662432202e365c6c3ca: control schema to version 9, 57 to create, 0 to replace, 0 to drop
+-- bundle 8e574e72b16fb903d7460e7767a5ba3092334699a6d3d12c6a5445c21ae68fd3: control schema to version 9, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1133,18 +1133,16 @@ ALTER TABLE replicator.versions SET (fillfactor = 70);
 -- up to 16 changes runs on generic plans (made once per session), a larger one is
 -- planned for its size (a plan made for one change, which plpgsql keeps after a few
 -- calls, made large batches several times slower). The function's SET restores the
--- mode when it returns. No SET clause here: the setting is to last until the caller
--- returns, not this function (its names are qualified instead).
+-- mode when it returns. No SET clause here, which would restore it when this one
+-- returns: a standard-SQL body binds its names when it is created, under the
+-- deploying session's pinned search_path (as commit_stamp, 0004). Returns the mode.
 CREATE OR REPLACE FUNCTION replicator.plan_for_batch(p_changes integer)
-RETURNS void
-LANGUAGE plpgsql
-AS $$
-BEGIN
-    PERFORM pg_catalog.set_config('plan_cache_mode',
-                                  CASE WHEN p_changes <= 16 THEN 'force_generic_plan'
-                                       ELSE 'force_custom_plan' END, true);
-END
-$$;
+RETURNS text
+LANGUAGE sql
+VOLATILE
+RETURN pg_catalog.set_config('plan_cache_mode',
+                             CASE WHEN p_changes <= 16 THEN 'force_generic_plan'
+                                  ELSE 'force_custom_plan' END, true);
 
 -- The oldest changes of a direction whose maps may apply: one plan for any number.
 CREATE OR REPLACE FUNCTION replicator.runnable_ids(p_direction text, p_limit integer)
@@ -1357,7 +1355,7 @@ VALUES (7, 'queue_key_hash', 'd869bf6b1b889a729ef01d75ec8a3d2dca2af8b27e0c59535e
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (8, 'versions_hot', 'c1c91ac5b50f8625c88582b17c0c5376d484ab19c1213496ae1fd51e940e417e');
 INSERT INTO replicator.schema_migration (version, name, sha256)
-VALUES (9, 'small_batch_plans', '3bcbcd20eb62a60cb44023228dffdad43cab61e3130d6fdda3eb6e386178dca4');
+VALUES (9, 'small_batch_plans', '18121c3ecb1a0d49ce8aaf230e074a9199e9080effcbb91ddb485e4e9d22bd2d');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -19050,6 +19048,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('654f0df12765895e51f253727a75bbe50243953bc5781662432202e365c6c3ca');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('8e574e72b16fb903d7460e7767a5ba3092334699a6d3d12c6a5445c21ae68fd3');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 654f0df12765: control schema to version 9, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '654f0df12765895e51f253727a75bbe50243953bc5781662432202e365c6c3ca'));
+VALUES ('deploy', 'deployed bundle 8e574e72b16f: control schema to version 9, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '8e574e72b16fb903d7460e7767a5ba3092334699a6d3d12c6a5445c21ae68fd3'));

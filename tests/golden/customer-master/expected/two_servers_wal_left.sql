@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle bcf0eb7f5c154414180c8c0b3ef8992b7cd40bafe9c84ff9fdf41ad721502f8e: control schema to version 9, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle da0a68a4b50846dcd86996d24c64001e0a773c7940eac395f650c07c0f6a0d2a: control schema to version 9, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -1145,18 +1145,16 @@ ALTER TABLE replicator.versions SET (fillfactor = 70);
 -- up to 16 changes runs on generic plans (made once per session), a larger one is
 -- planned for its size (a plan made for one change, which plpgsql keeps after a few
 -- calls, made large batches several times slower). The function's SET restores the
--- mode when it returns. No SET clause here: the setting is to last until the caller
--- returns, not this function (its names are qualified instead).
+-- mode when it returns. No SET clause here, which would restore it when this one
+-- returns: a standard-SQL body binds its names when it is created, under the
+-- deploying session's pinned search_path (as commit_stamp, 0004). Returns the mode.
 CREATE OR REPLACE FUNCTION replicator.plan_for_batch(p_changes integer)
-RETURNS void
-LANGUAGE plpgsql
-AS $$
-BEGIN
-    PERFORM pg_catalog.set_config('plan_cache_mode',
-                                  CASE WHEN p_changes <= 16 THEN 'force_generic_plan'
-                                       ELSE 'force_custom_plan' END, true);
-END
-$$;
+RETURNS text
+LANGUAGE sql
+VOLATILE
+RETURN pg_catalog.set_config('plan_cache_mode',
+                             CASE WHEN p_changes <= 16 THEN 'force_generic_plan'
+                                  ELSE 'force_custom_plan' END, true);
 
 -- The oldest changes of a direction whose maps may apply: one plan for any number.
 CREATE OR REPLACE FUNCTION replicator.runnable_ids(p_direction text, p_limit integer)
@@ -1369,7 +1367,7 @@ VALUES (7, 'queue_key_hash', 'd869bf6b1b889a729ef01d75ec8a3d2dca2af8b27e0c59535e
 INSERT INTO replicator.schema_migration (version, name, sha256)
 VALUES (8, 'versions_hot', 'c1c91ac5b50f8625c88582b17c0c5376d484ab19c1213496ae1fd51e940e417e');
 INSERT INTO replicator.schema_migration (version, name, sha256)
-VALUES (9, 'small_batch_plans', '3bcbcd20eb62a60cb44023228dffdad43cab61e3130d6fdda3eb6e386178dca4');
+VALUES (9, 'small_batch_plans', '18121c3ecb1a0d49ce8aaf230e074a9199e9080effcbb91ddb485e4e9d22bd2d');
 
 -- ==== create drift ====
 -- Drift: what each deployed map relies on in this database's catalog, recorded by
@@ -18961,6 +18959,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('bcf0eb7f5c154414180c8c0b3ef8992b7cd40bafe9c84ff9fdf41ad721502f8e');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('da0a68a4b50846dcd86996d24c64001e0a773c7940eac395f650c07c0f6a0d2a');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle bcf0eb7f5c15: control schema to version 9, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'bcf0eb7f5c154414180c8c0b3ef8992b7cd40bafe9c84ff9fdf41ad721502f8e'));
+VALUES ('deploy', 'deployed bundle da0a68a4b508: control schema to version 9, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'da0a68a4b50846dcd86996d24c64001e0a773c7940eac395f650c07c0f6a0d2a'));

@@ -49,7 +49,7 @@ def test_plan_deploy_status_exit_codes(project: Project) -> None:
     assert planned.stdout.startswith("-- replicator plan for database fno+cds")
     assert (
         cli(project, "deploy").stdout
-        == "database fno+cds: control schema at version 9, 109 created\n"
+        == "database fno+cds: control schema at version 10, 109 created\n"
     )
     assert cli(project, "plan").returncode == 0
     status = cli(project, "status")
@@ -129,7 +129,7 @@ def test_connections_can_come_from_libpq_environment_variables(project: Project)
     }
     deployed = cli(project, "deploy", env=env)
     assert deployed.returncode == 0, deployed.stderr
-    assert deployed.stdout == "database fno+cds: control schema at version 9, 109 created\n"
+    assert deployed.stdout == "database fno+cds: control schema at version 10, 109 created\n"
 
 
 def test_a_missing_config_and_a_missing_variable_are_named(

@@ -44,6 +44,7 @@ RELEASED = {
     7: "d869bf6b1b889a729ef01d75ec8a3d2dca2af8b27e0c59535e50201bba982b7f",
     8: "c1c91ac5b50f8625c88582b17c0c5376d484ab19c1213496ae1fd51e940e417e",
     9: "18121c3ecb1a0d49ce8aaf230e074a9199e9080effcbb91ddb485e4e9d22bd2d",
+    10: "6785e7e95aeb0721416cb709a1141070168caf46ac0881d1d9bec165aa01c359",
 }
 
 GROUPS = "INSERT INTO fno.customer_groups VALUES ('usmf', '10', NULL), ('usmf', '20', 'Retail')"

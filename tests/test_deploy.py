@@ -258,7 +258,7 @@ def test_each_database_gets_a_file_psql_applies_there_and_a_file_for_the_other_s
             f"database {'fno' if side == 'left' else 'cds'}: migrate the control schema"
             " 0001_baseline, 0002_gone_as_of, 0003_absorb_by_ids, 0004_crossing_cost,"
             " 0005_clean_crossings, 0006_wal_stamps, 0007_queue_key_hash,"
-            " 0008_versions_hot, 0009_small_batch_plans; create "
+            " 0008_versions_hot, 0009_small_batch_plans, 0010_queue_insert_unchecked; create "
         )
         files[side] = tmp_path / f"plan-{side}.sql"
         files[side].write_text(plan.stdout)

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 0a2891a785bfa93f50196344e257b132d24d8cf258c1385f2b37e1356b1eb275: control schema to version 10, 109 to create, 0 to replace, 0 to drop
+-- bundle ce51d9b9631dc5b68f39cc799c2c5a7b227dc9e0229fc84dda5411c0b0911e57: control schema to version 10, 109 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -31423,6 +31423,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -31442,12 +31450,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'companies', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -31554,7 +31559,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/capture', 'aa14af9fb39a860f99eb5032b7af38376701caf545466ea30b3fb70dcf056455', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/capture', 'ee31bbbd1c5256be8ddc440408d5c33ddfb6f61e74a51d16b9627ba3c6340f88', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -31660,6 +31665,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -31679,12 +31692,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['company_code']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'companies', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -31791,7 +31801,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/capture', 'fbcee3b2679f5f629c4d8fb656f4cd7cb45c8d1cfe7e555d7d28c1a011a73620', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/companies/to_left/capture', '154efe4fcd4e6b68abda824a119962d46ef17b8d45333ea7efc4d2a122773e9a', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -31897,6 +31907,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -31916,12 +31934,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid', 'contact_person_id']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'contact_persons', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -32028,7 +32043,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', '6090475f072a7d4b53ccc4040b87ff916f2e72c317a595e4c569b33bcee0e932', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', '2ea7535795d856780ae866602c0c12dbd577396fac52b018c04e3d56afb4b823', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -32134,6 +32149,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -32153,12 +32176,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['companyid', 'contactpersonid']::text[]
        AND to_regclass('"cds"."company"') IS NOT NULL) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
@@ -32267,7 +32287,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/capture', '33dfe764e7b0dcc6f92d35edf0cdb6d6d6f18cf0293b5683a793857cfb87b044', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_left/capture', '22bafe1ecd5cced6c343a5558333c36ed1396712b60300717681a25677752e34', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -32373,6 +32393,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -32392,12 +32420,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid', 'customer_group']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'customer_groups', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -32504,7 +32529,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', 'acc36905cb1408fbf52be79be8e7e5926ba7a7ed7f1840d1dde4ad54276987e9', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', 'e68528f481bbebe2ce2af57949107bedf8cab02c2fabf3d4505270945fb50499', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -32610,6 +32635,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -32629,12 +32662,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['companyid', 'group_code']::text[]
        AND to_regclass('"cds"."company"') IS NOT NULL) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
@@ -32743,7 +32773,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', '940a5a6aa6819f5a25dc7fb6121e69bd64509e4385a65b987ed76195d3b87e13', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', '353d89139fea8d77295e84e745dd4fe617daaf9f2fc75bfe177a3efeb6a95de3', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -32849,6 +32879,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -32868,12 +32906,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid', 'payment_method']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'customer_payment_methods', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -32980,7 +33015,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', '28dfa46825f5a3aa0c913808bea83e1f4aa5705239c796fb157ad0ce8bd61f35', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', '08c406eacdcc1a1e2405a82627e10467378597bb70d0d4e29f5325ff6244031d', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -33086,6 +33121,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -33105,12 +33148,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['companyid', 'code']::text[]
        AND to_regclass('"cds"."company"') IS NOT NULL) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
@@ -33219,7 +33259,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/capture', 'e4abef272bf0e7aa9f72c83580aa4cc12dddb533ebd5bf29cb43167a1bfb98e5', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_left/capture', 'e67e021c15c441c232d7dbcf5e881976806328b3a6af03d71b0542bfe025f89c', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -33325,6 +33365,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -33344,12 +33392,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid', 'account_num', 'party_type']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'customers_person', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -33456,7 +33501,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', '3de7f49fac304fdad808b0a943eba7f0c3d34134c1fae89e41ef5fc4aecaba28', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', '6af55c9c5c2d1831a614fa3c716cd4096c93a4f84689455cb8adf2cd12cac35f', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -33562,6 +33607,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -33581,12 +33634,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['companyid', 'customer_number', 'is_sellable']::text[]
        AND to_regclass('"cds"."company"') IS NOT NULL) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
@@ -33695,7 +33745,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', 'cbc46f2a0ce823d2d31d54c6d80e0c6cc141d8956ff0c4dbd351710651522a1f', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', '733dad299566ac32381fb126ebfefc735f9ebeea20df58c3acfadcf7239b8f67', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -33801,6 +33851,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -33820,12 +33878,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['card_number']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'loyalty_cards', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -33932,7 +33987,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/capture', '64a44dda5397e5ba169e4bc6d2183de794375fad607ca87f96ee821c4408980e', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/capture', 'f4a2aa8253010e540927581f9d109a98a2459b2a4f8b57837aabe36c4e81112d', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -34038,6 +34093,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -34057,12 +34120,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['card_number']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'loyalty_cards', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -34169,7 +34229,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/capture', '8a69eadf4b7c8733e0a7c1791023c8138627fc7af860abcdc7c3ac7972d63187', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_left/capture', '5dd37dc4c8e979a0c20f4face8a564433f44438df167174804ac22acb9aa7277', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -34275,6 +34335,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -34294,12 +34362,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['affix', 'affix_type']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'name_affixes', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -34406,7 +34471,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/capture', 'ea5d5b66bd0c59f08b44a3951dee218cb9ae04de6503c8883ca43baa1aad5fc7', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/capture', '7cab5bd8cf3efb31f21c287adcb2d60b6f06424a95637958c5203c9aba6528df', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -34512,6 +34577,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -34531,12 +34604,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['affix', 'affix_type']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'name_affixes', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -34643,7 +34713,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/capture', '276a4a51a69bee434dc7079387e3d2a414d53eb0c3f78d0e274b2af917556ce2', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_left/capture', '710ad20426c7172ae40adefd0d8c42a728c9df8a1e9bc167e417c3f7d6d934ee', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -34749,6 +34819,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -34768,12 +34846,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid', 'payment_day_name']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'payment_days', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -34880,7 +34955,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', '0f8accaf157cac4c8f8ee634e79425fb5f24e44f97228325c306d900b09e3ad8', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', '5b2b4e92d8209e94e8ea71b857867eac6f12c7b06cd0a67dc69fc738b315da3b', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -34986,6 +35061,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -35005,12 +35088,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['companyid', 'name']::text[]
        AND to_regclass('"cds"."company"') IS NOT NULL) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
@@ -35119,7 +35199,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/capture', 'dda9152d1650911f0e801bb972d6c0df47756be381f04f144c6d2e41ab1b52b9', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_left/capture', '5523803760e400bd347001a703fb96c48e71bf6371f8470ee3a6b9196ce34eeb', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -35225,6 +35305,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -35244,12 +35332,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid', 'payment_day_name', 'line_num']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'payment_day_lines', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -35359,7 +35444,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', '865d8c08f4ea21777418cccca03c3bf69cf40c5d64335e0bcd341a979e9ee8dc', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', '118bc2100454b3d8a4c2bc883a4d7f3389174d3f53cf42a40d8ed4f0efdad13c', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -35467,6 +35552,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -35486,12 +35579,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['companyid', 'paymentdayid', 'line_number']::text[]
        AND to_regclass('"cds"."company"') IS NOT NULL
        AND to_regclass('"cds"."payment_day"') IS NOT NULL) THEN
@@ -35605,7 +35695,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/capture', 'b4cf6fe3d15be02e3f4f7ac46528bbd283b2099f5a48e26de1316bc9f68602bf', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_left/capture', '736167a76743f7ed9f9e99e65d77530bd300ef268f705636ce741685eb602122', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -35713,6 +35803,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -35732,12 +35830,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid', 'schedule_name']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'payment_schedules', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -35844,7 +35939,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', '026df67dfb6bd5a8b0491dea657d9b0208eba2002473dcee49ffed04e85b7f3c', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', '38890f4c6b655bd3e1d3250d8fc4a936e03ba0be4ab473ab76f322ee1a57e4ad', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -35950,6 +36045,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -35969,12 +36072,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['companyid', 'name']::text[]
        AND to_regclass('"cds"."company"') IS NOT NULL) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
@@ -36083,7 +36183,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/capture', '2a002880786f94a2afa2cac995f358aae789ca05aee8373da06f3d7bad8a50d3', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_left/capture', '92f8200d05edc9c2e20fe5a1fd4bae966e433268c7c3c9e6a0c5b36779c213af', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -36189,6 +36289,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -36208,12 +36316,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid', 'schedule_name', 'line_num']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'payment_schedule_lines', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -36323,7 +36428,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', 'de3dbb4364486a3c3ea3ff4afb13e3fb0d800bec9146366c329e60b82ea33be3', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', 'b6e61fe9f18733130addc15bf336103bb426db66e5377bb61d6b2343ebdd148b', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -36431,6 +36536,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -36450,12 +36563,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['companyid', 'paymentscheduleid', 'line_number']::text[]
        AND to_regclass('"cds"."company"') IS NOT NULL
        AND to_regclass('"cds"."payment_schedule"') IS NOT NULL) THEN
@@ -36569,7 +36679,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/capture', 'c838e0d6d02cdff165fc35a7d1ba6d923d085aa81ac1fe723cac315a85a5b5fa', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_left/capture', '4cbd6c214aed7324bed464e9e620d7317e2c99c65ea826068473a84f698d94d1', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -36677,6 +36787,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -36696,12 +36814,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid', 'payment_term_id', 'payment_schedule', 'payment_day']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'payment_terms', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -36814,7 +36929,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', '278ca8827ae70ed7ffba00ef10ecb9c2f0c1d99758c4cc9d9aef78b3b66f34a9', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', '2d11f5061e772c6243c3affb53e3e7e6001d6e23ad1a7f670dd053c5db2c36f0', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -36924,6 +37039,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -36943,12 +37066,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['companyid', 'code', 'paymentscheduleid', 'paymentdayid']::text[]
        AND to_regclass('"cds"."company"') IS NOT NULL
        AND to_regclass('"cds"."payment_schedule"') IS NOT NULL
@@ -37067,7 +37187,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', 'a3c205187abf43690d14eb7272d59261bfc5d1be27a33a28d3ab45bdfac39cdf', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', 'a6d08fe737c84c94f7e4d5a83aa51803fb6135c2a20d83aedec59b2fde917fe6', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -37177,6 +37297,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -37196,12 +37324,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid', 'account_num', 'party_type', 'customer_group', 'payment_terms', 'payment_method']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'customers_organization', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -37317,7 +37442,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', '1962f4f5a44061429c8deba99cbc4025573de19bb2505f465d68aba226f37066', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', 'ed856d7477b4055a8a977e396766d3d5efae8fe68f82017b297db4a870857550', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -37429,6 +37554,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -37448,12 +37581,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['companyid', 'accountnumber', 'relationship_type', 'customergroupid', 'paymenttermid', 'customerpaymentmethodid']::text[]
        AND to_regclass('"cds"."company"') IS NOT NULL
        AND to_regclass('"cds"."customer_group"') IS NOT NULL
@@ -37577,7 +37707,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', 'bbafaf449a1790e18b1de2e809a9d36ae895eded928513601581fa18f804be8c', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', 'f1bb9002f5d1c37e413e1bb0ebd5f5814c782da5a58fc0b5eb48c525810223ac', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -40117,6 +40247,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('0a2891a785bfa93f50196344e257b132d24d8cf258c1385f2b37e1356b1eb275');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('ce51d9b9631dc5b68f39cc799c2c5a7b227dc9e0229fc84dda5411c0b0911e57');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 0a2891a785bf: control schema to version 10, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '0a2891a785bfa93f50196344e257b132d24d8cf258c1385f2b37e1356b1eb275'));
+VALUES ('deploy', 'deployed bundle ce51d9b9631d: control schema to version 10, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'ce51d9b9631dc5b68f39cc799c2c5a7b227dc9e0229fc84dda5411c0b0911e57'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 73a18671eeb1ffd7e76d917c2ea6c09cb1f3d3fe929c831f7d7f5aabdc5ef5b8: control schema to version 10, 57 to create, 0 to replace, 0 to drop
+-- bundle 35df7f7aee24b446ffa86cf1fda81eaa0d2db614d08a9535b075d530c9692ea4: control schema to version 10, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -14704,6 +14704,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -14723,12 +14731,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'companies', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -14835,7 +14840,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/capture', 'aa14af9fb39a860f99eb5032b7af38376701caf545466ea30b3fb70dcf056455', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/capture', 'ee31bbbd1c5256be8ddc440408d5c33ddfb6f61e74a51d16b9627ba3c6340f88', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14941,6 +14946,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -14960,12 +14973,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid', 'contact_person_id']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'contact_persons', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -15072,7 +15082,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', '6090475f072a7d4b53ccc4040b87ff916f2e72c317a595e4c569b33bcee0e932', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', '2ea7535795d856780ae866602c0c12dbd577396fac52b018c04e3d56afb4b823', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15178,6 +15188,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -15197,12 +15215,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid', 'customer_group']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'customer_groups', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -15309,7 +15324,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', 'acc36905cb1408fbf52be79be8e7e5926ba7a7ed7f1840d1dde4ad54276987e9', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', 'e68528f481bbebe2ce2af57949107bedf8cab02c2fabf3d4505270945fb50499', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15415,6 +15430,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -15434,12 +15457,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid', 'payment_method']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'customer_payment_methods', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -15546,7 +15566,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', '28dfa46825f5a3aa0c913808bea83e1f4aa5705239c796fb157ad0ce8bd61f35', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', '08c406eacdcc1a1e2405a82627e10467378597bb70d0d4e29f5325ff6244031d', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15652,6 +15672,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -15671,12 +15699,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid', 'account_num', 'party_type']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'customers_person', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -15783,7 +15808,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', '3de7f49fac304fdad808b0a943eba7f0c3d34134c1fae89e41ef5fc4aecaba28', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', '6af55c9c5c2d1831a614fa3c716cd4096c93a4f84689455cb8adf2cd12cac35f', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15889,6 +15914,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -15908,12 +15941,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['card_number']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'loyalty_cards', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -16020,7 +16050,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/capture', '64a44dda5397e5ba169e4bc6d2183de794375fad607ca87f96ee821c4408980e', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/capture', 'f4a2aa8253010e540927581f9d109a98a2459b2a4f8b57837aabe36c4e81112d', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16126,6 +16156,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -16145,12 +16183,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['affix', 'affix_type']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'name_affixes', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -16257,7 +16292,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/capture', 'ea5d5b66bd0c59f08b44a3951dee218cb9ae04de6503c8883ca43baa1aad5fc7', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/capture', '7cab5bd8cf3efb31f21c287adcb2d60b6f06424a95637958c5203c9aba6528df', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16363,6 +16398,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -16382,12 +16425,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid', 'payment_day_name']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'payment_days', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -16494,7 +16534,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', '0f8accaf157cac4c8f8ee634e79425fb5f24e44f97228325c306d900b09e3ad8', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', '5b2b4e92d8209e94e8ea71b857867eac6f12c7b06cd0a67dc69fc738b315da3b', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16600,6 +16640,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -16619,12 +16667,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid', 'payment_day_name', 'line_num']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'payment_day_lines', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -16734,7 +16779,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', '865d8c08f4ea21777418cccca03c3bf69cf40c5d64335e0bcd341a979e9ee8dc', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', '118bc2100454b3d8a4c2bc883a4d7f3389174d3f53cf42a40d8ed4f0efdad13c', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16842,6 +16887,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -16861,12 +16914,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid', 'schedule_name']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'payment_schedules', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -16973,7 +17023,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', '026df67dfb6bd5a8b0491dea657d9b0208eba2002473dcee49ffed04e85b7f3c', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', '38890f4c6b655bd3e1d3250d8fc4a936e03ba0be4ab473ab76f322ee1a57e4ad', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -17079,6 +17129,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -17098,12 +17156,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid', 'schedule_name', 'line_num']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'payment_schedule_lines', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -17213,7 +17268,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', 'de3dbb4364486a3c3ea3ff4afb13e3fb0d800bec9146366c329e60b82ea33be3', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', 'b6e61fe9f18733130addc15bf336103bb426db66e5377bb61d6b2343ebdd148b', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -17321,6 +17376,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -17340,12 +17403,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid', 'payment_term_id', 'payment_schedule', 'payment_day']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'payment_terms', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -17458,7 +17518,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', '278ca8827ae70ed7ffba00ef10ecb9c2f0c1d99758c4cc9d9aef78b3b66f34a9', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', '2d11f5061e772c6243c3affb53e3e7e6001d6e23ad1a7f670dd053c5db2c36f0', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -17568,6 +17628,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -17587,12 +17655,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['dataareaid', 'account_num', 'party_type', 'customer_group', 'payment_terms', 'payment_method']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'customers_organization', 'to_right', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -17708,7 +17773,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', '1962f4f5a44061429c8deba99cbc4025573de19bb2505f465d68aba226f37066', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', 'ed856d7477b4055a8a977e396766d3d5efae8fe68f82017b297db4a870857550', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -19062,6 +19127,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('73a18671eeb1ffd7e76d917c2ea6c09cb1f3d3fe929c831f7d7f5aabdc5ef5b8');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('35df7f7aee24b446ffa86cf1fda81eaa0d2db614d08a9535b075d530c9692ea4');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 73a18671eeb1: control schema to version 10, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '73a18671eeb1ffd7e76d917c2ea6c09cb1f3d3fe929c831f7d7f5aabdc5ef5b8'));
+VALUES ('deploy', 'deployed bundle 35df7f7aee24: control schema to version 10, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '35df7f7aee24b446ffa86cf1fda81eaa0d2db614d08a9535b075d530c9692ea4'));

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 73a18671eeb1ffd7e76d917c2ea6c09cb1f3d3fe929c831f7d7f5aabdc5ef5b8: control schema to version 10, 57 to create, 0 to replace, 0 to drop
+-- bundle 35df7f7aee24b446ffa86cf1fda81eaa0d2db614d08a9535b075d530c9692ea4: control schema to version 10, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -14822,6 +14822,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -14841,12 +14849,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['company_code']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'companies', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -14953,7 +14958,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/capture', 'fbcee3b2679f5f629c4d8fb656f4cd7cb45c8d1cfe7e555d7d28c1a011a73620', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/companies/to_left/capture', '154efe4fcd4e6b68abda824a119962d46ef17b8d45333ea7efc4d2a122773e9a', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15059,6 +15064,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -15078,12 +15091,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['companyid', 'contactpersonid']::text[]
        AND to_regclass('"cds"."company"') IS NOT NULL) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
@@ -15192,7 +15202,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/capture', '33dfe764e7b0dcc6f92d35edf0cdb6d6d6f18cf0293b5683a793857cfb87b044', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_left/capture', '22bafe1ecd5cced6c343a5558333c36ed1396712b60300717681a25677752e34', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15298,6 +15308,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -15317,12 +15335,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['companyid', 'group_code']::text[]
        AND to_regclass('"cds"."company"') IS NOT NULL) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
@@ -15431,7 +15446,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', '940a5a6aa6819f5a25dc7fb6121e69bd64509e4385a65b987ed76195d3b87e13', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', '353d89139fea8d77295e84e745dd4fe617daaf9f2fc75bfe177a3efeb6a95de3', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15537,6 +15552,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -15556,12 +15579,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['companyid', 'code']::text[]
        AND to_regclass('"cds"."company"') IS NOT NULL) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
@@ -15670,7 +15690,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/capture', 'e4abef272bf0e7aa9f72c83580aa4cc12dddb533ebd5bf29cb43167a1bfb98e5', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_left/capture', 'e67e021c15c441c232d7dbcf5e881976806328b3a6af03d71b0542bfe025f89c', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15776,6 +15796,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -15795,12 +15823,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['companyid', 'customer_number', 'is_sellable']::text[]
        AND to_regclass('"cds"."company"') IS NOT NULL) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
@@ -15909,7 +15934,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', 'cbc46f2a0ce823d2d31d54c6d80e0c6cc141d8956ff0c4dbd351710651522a1f', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', '733dad299566ac32381fb126ebfefc735f9ebeea20df58c3acfadcf7239b8f67', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16015,6 +16040,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -16034,12 +16067,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['card_number']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'loyalty_cards', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -16146,7 +16176,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/capture', '8a69eadf4b7c8733e0a7c1791023c8138627fc7af860abcdc7c3ac7972d63187', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_left/capture', '5dd37dc4c8e979a0c20f4face8a564433f44438df167174804ac22acb9aa7277', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16252,6 +16282,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -16271,12 +16309,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['affix', 'affix_type']::text[]) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
             SELECT 'name_affixes', 'to_left', 'I', to_jsonb(ins) FROM inserted AS ins;
@@ -16383,7 +16418,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/capture', '276a4a51a69bee434dc7079387e3d2a414d53eb0c3f78d0e274b2af917556ce2', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_left/capture', '710ad20426c7172ae40adefd0d8c42a728c9df8a1e9bc167e417c3f7d6d934ee', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16489,6 +16524,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -16508,12 +16551,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['companyid', 'name']::text[]
        AND to_regclass('"cds"."company"') IS NOT NULL) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
@@ -16622,7 +16662,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/capture', 'dda9152d1650911f0e801bb972d6c0df47756be381f04f144c6d2e41ab1b52b9', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_left/capture', '5523803760e400bd347001a703fb96c48e71bf6371f8470ee3a6b9196ce34eeb', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16728,6 +16768,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -16747,12 +16795,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['companyid', 'paymentdayid', 'line_number']::text[]
        AND to_regclass('"cds"."company"') IS NOT NULL
        AND to_regclass('"cds"."payment_day"') IS NOT NULL) THEN
@@ -16866,7 +16911,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/capture', 'b4cf6fe3d15be02e3f4f7ac46528bbd283b2099f5a48e26de1316bc9f68602bf', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_left/capture', '736167a76743f7ed9f9e99e65d77530bd300ef268f705636ce741685eb602122', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16974,6 +17019,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -16993,12 +17046,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['companyid', 'name']::text[]
        AND to_regclass('"cds"."company"') IS NOT NULL) THEN
             INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
@@ -17107,7 +17157,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/capture', '2a002880786f94a2afa2cac995f358aae789ca05aee8373da06f3d7bad8a50d3', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_left/capture', '92f8200d05edc9c2e20fe5a1fd4bae966e433268c7c3c9e6a0c5b36779c213af', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -17213,6 +17263,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -17232,12 +17290,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['companyid', 'paymentscheduleid', 'line_number']::text[]
        AND to_regclass('"cds"."company"') IS NOT NULL
        AND to_regclass('"cds"."payment_schedule"') IS NOT NULL) THEN
@@ -17351,7 +17406,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/capture', 'c838e0d6d02cdff165fc35a7d1ba6d923d085aa81ac1fe723cac315a85a5b5fa', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_left/capture', '4cbd6c214aed7324bed464e9e620d7317e2c99c65ea826068473a84f698d94d1', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -17459,6 +17514,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -17478,12 +17541,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['companyid', 'code', 'paymentscheduleid', 'paymentdayid']::text[]
        AND to_regclass('"cds"."company"') IS NOT NULL
        AND to_regclass('"cds"."payment_schedule"') IS NOT NULL
@@ -17602,7 +17662,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', 'a3c205187abf43690d14eb7272d59261bfc5d1be27a33a28d3ab45bdfac39cdf', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', 'a6d08fe737c84c94f7e4d5a83aa51803fb6135c2a20d83aedec59b2fde917fe6', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -17712,6 +17772,14 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
+    -- An INSERT statement that inserted nothing (an upsert that updated) has nothing
+    -- to capture: known before anything else is read.
+    IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
+        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
+        IF v_image IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- replicator stop: what is written while the map direction is stopped is not
     -- captured (a flag, read here, rather than disabled triggers: only the table's
     -- owner may disable them, and that locks the table against its writers).
@@ -17731,12 +17799,9 @@ BEGIN
     IF TG_OP = 'INSERT' AND TG_LEVEL = 'STATEMENT' THEN
         -- A statement's inserts, at once from its transition table: one insert into
         -- the queue per statement, not one per row (most of what a bulk load cost).
-        -- The rows share the table's columns, so the first says whether they fit (as
-        -- below: a column read by name, or a parent table, renamed or dropped).
-        SELECT to_jsonb(ins) INTO v_image FROM inserted AS ins LIMIT 1;
-        IF v_image IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- The rows share the table's columns, so the first (v_image, above) says
+        -- whether they fit (as below: a column read by name, or a parent table,
+        -- renamed or dropped).
         IF NOT (v_image ?& ARRAY['companyid', 'accountnumber', 'relationship_type', 'customergroupid', 'paymenttermid', 'customerpaymentmethodid']::text[]
        AND to_regclass('"cds"."company"') IS NOT NULL
        AND to_regclass('"cds"."customer_group"') IS NOT NULL
@@ -17860,7 +17925,7 @@ BEGIN
 END
 $retire$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', 'bbafaf449a1790e18b1de2e809a9d36ae895eded928513601581fa18f804be8c', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', 'f1bb9002f5d1c37e413e1bb0ebd5f5814c782da5a58fc0b5eb48c525810223ac', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -19196,6 +19261,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('73a18671eeb1ffd7e76d917c2ea6c09cb1f3d3fe929c831f7d7f5aabdc5ef5b8');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('35df7f7aee24b446ffa86cf1fda81eaa0d2db614d08a9535b075d530c9692ea4');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 73a18671eeb1: control schema to version 10, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '73a18671eeb1ffd7e76d917c2ea6c09cb1f3d3fe929c831f7d7f5aabdc5ef5b8'));
+VALUES ('deploy', 'deployed bundle 35df7f7aee24: control schema to version 10, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '35df7f7aee24b446ffa86cf1fda81eaa0d2db614d08a9535b075d530c9692ea4'));

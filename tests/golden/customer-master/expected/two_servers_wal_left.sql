@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle f39d45521930aea47b1cc9f54257fb97708d4b0bad313fe14dc38e16df3656fb: control schema to version 10, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 25d5e1ab65173d87649497c2129811eafdee034a5c0358977989e5e982ecdd0c: control schema to version 10, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -18973,6 +18973,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('f39d45521930aea47b1cc9f54257fb97708d4b0bad313fe14dc38e16df3656fb');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('25d5e1ab65173d87649497c2129811eafdee034a5c0358977989e5e982ecdd0c');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle f39d45521930: control schema to version 10, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'f39d45521930aea47b1cc9f54257fb97708d4b0bad313fe14dc38e16df3656fb'));
+VALUES ('deploy', 'deployed bundle 25d5e1ab6517: control schema to version 10, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '25d5e1ab65173d87649497c2129811eafdee034a5c0358977989e5e982ecdd0c'));

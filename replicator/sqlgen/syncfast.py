@@ -40,6 +40,16 @@ def sync_context(route: ApplyRoute) -> dict[str, Any]:
         "source_key_pairs": sql_join(
             [Sql("{}, {}").format(literal(k), ident("new", k)) for k in keys]
         ),
+        "last_key": sql_join(
+            [Sql("{}, ({}).{}").format(literal(k), ident("l", "source_row"), ident(k)) for k in keys]
+        ),
+        # The key of a row written, as the apply's own_key spells it (of a judged row).
+        "fresh_key": sql_join(
+            [
+                Sql("{}, j.{}").format(literal(column), alias)
+                for (column, _), (alias, _) in zip(route.target_keys, route.key_values(), strict=True)
+            ]
+        ),
         "after_key": sql_join(
             [
                 Sql("CAST(p_after ->> {} AS {})").format(literal(k), type_sql(column_of(source, k)))

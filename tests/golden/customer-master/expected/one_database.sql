@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle ce51d9b9631dc5b68f39cc799c2c5a7b227dc9e0229fc84dda5411c0b0911e57: control schema to version 10, 109 to create, 0 to replace, 0 to drop
+-- bundle f6ee370b4d02efaca8ade041ec20378ed4b26932beb8838b3fd898c8c6e2be7d: control schema to version 10, 109 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -2525,7 +2525,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('company_code', "l"."k_1") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -2552,7 +2552,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('company_code', j."k_1")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -2634,12 +2634,12 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST("s"."dataareaid" AS character varying(4)) AS "k_1",
                        "s"."name" AS "f_1",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
                                CAST("new"."name" AS character varying(60)) AS "name"
                           FROM "fno"."companies" AS "new"
@@ -2650,7 +2650,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('company_code', "l"."k_1") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -2675,13 +2675,15 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('dataareaid', ("l"."source_row")."dataareaid") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'companies',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', NULL,
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('dataareaid', "new"."dataareaid"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('company_code', j."k_1")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -2730,7 +2732,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '588fe4bf2ce3088ed50e732de4dd75198550e29d358c7432b8b9d80dcdddcff8', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '1fb42b46e35fc084b7c54db6b6811a0b8967b1514e1a78d29176b87640f7cd85', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -3463,7 +3465,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -3490,7 +3492,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -3572,12 +3574,12 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST("s"."company_code" AS character varying(4)) AS "k_1",
                        "s"."name" AS "f_1",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('company_code', "new"."company_code") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."company_code" AS character varying(4)) AS "company_code",
                                CAST("new"."name" AS character varying(60)) AS "name"
                           FROM "cds"."company" AS "new"
@@ -3588,7 +3590,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -3613,13 +3615,15 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('company_code', ("l"."source_row")."company_code") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'companies',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', NULL,
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('company_code', "new"."company_code"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('dataareaid', j."k_1")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -3668,7 +3672,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'db29fcd72e37536a94e37777e92fda1a1dced2cf59b6842b4b8e5c9e6e010055', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '58312cc3136316a03eca445a5e212b4e3e4c1c79b5773e59f0108896d6f6ded0', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -4661,7 +4665,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -4688,7 +4692,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('companyid', j."k_1", 'contactpersonid', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -4770,7 +4774,7 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST(NULL AS uuid) AS "k_1",
                        CAST(NULL AS character varying(20)) AS "k_2",
                        CAST(NULL AS character varying(50)) AS "f_1",
@@ -4780,7 +4784,7 @@ BEGIN
                        CAST(NULL AS boolean) AS "f_5",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid", 'contact_person_id', "new"."contact_person_id") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
                                CAST("new"."contact_person_id" AS character varying(20)) AS "contact_person_id",
                                CAST("new"."first_name" AS character varying(50)) AS "first_name",
@@ -4795,7 +4799,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -4820,13 +4824,15 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('dataareaid', ("l"."source_row")."dataareaid", 'contact_person_id', ("l"."source_row")."contact_person_id") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'contact_persons',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'contact_person_id', "new"."contact_person_id"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('companyid', j."k_1", 'contactpersonid', j."k_2")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -4875,7 +4881,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'ec134446ae2ee7839aed3409e4f6de57089f84b54aeebc93041ad4fee2f332d5', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '511658d9202b465fe8b5158239dcd1dced52dbc393cd5cd89b0b37077b1f5ad1', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5830,7 +5836,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -5857,7 +5863,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -5939,7 +5945,7 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST(NULL AS character varying(4)) AS "k_1",
                        CAST(NULL AS character varying(20)) AS "k_2",
                        CAST(NULL AS character varying(50)) AS "f_1",
@@ -5948,7 +5954,7 @@ BEGIN
                        CAST(NULL AS character varying(20)) AS "f_4",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('companyid', "new"."companyid", 'contactpersonid', "new"."contactpersonid") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."companyid" AS uuid) AS "companyid",
                                CAST("new"."contactpersonid" AS character varying(20)) AS "contactpersonid",
                                CAST("new"."firstname" AS character varying(50)) AS "firstname",
@@ -5963,7 +5969,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -5988,13 +5994,15 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('companyid', ("l"."source_row")."companyid", 'contactpersonid', ("l"."source_row")."contactpersonid") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'contact_persons',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('companyid', "new"."companyid", 'contactpersonid', "new"."contactpersonid"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -6043,7 +6051,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'a756819c381914df4a506249cf7d7c97bdd6a0e2a952722ca7519cf66ed48334', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'b7acbe2dfea831cd47bbcda989cb08514a92f9f346dd2c8cfd04ca7eda08e7de', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6831,7 +6839,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -6858,7 +6866,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('companyid', j."k_1", 'group_code', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -6940,13 +6948,13 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST(NULL AS uuid) AS "k_1",
                        CAST(NULL AS character varying(10)) AS "k_2",
                        CAST(NULL AS character varying(60)) AS "f_1",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid", 'customer_group', "new"."customer_group") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
                                CAST("new"."customer_group" AS character varying(10)) AS "customer_group",
                                CAST("new"."description" AS character varying(60)) AS "description"
@@ -6958,7 +6966,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -6983,13 +6991,15 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('dataareaid', ("l"."source_row")."dataareaid", 'customer_group', ("l"."source_row")."customer_group") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_groups',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'customer_group', "new"."customer_group"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('companyid', j."k_1", 'group_code', j."k_2")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -7038,7 +7048,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'ee058abe4836f10d401db322d5286620b8f2b77db8c95a7462259f6f2969dc18', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', 'fa47c46b3c746440d32f7c08fda56469bc4ca1c1cead5c7ae166a68d50c62620', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7826,7 +7836,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -7853,7 +7863,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -7935,13 +7945,13 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST(NULL AS character varying(4)) AS "k_1",
                        CAST(NULL AS character varying(10)) AS "k_2",
                        CAST(NULL AS character varying(60)) AS "f_1",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('companyid', "new"."companyid", 'group_code', "new"."group_code") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."companyid" AS uuid) AS "companyid",
                                CAST("new"."group_code" AS character varying(10)) AS "group_code",
                                CAST("new"."name" AS character varying(60)) AS "name"
@@ -7953,7 +7963,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -7978,13 +7988,15 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('companyid', ("l"."source_row")."companyid", 'group_code', ("l"."source_row")."group_code") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_groups',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('companyid', "new"."companyid", 'group_code', "new"."group_code"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -8033,7 +8045,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '8e3e5534911f77aa231aec7e7aa43cbb0c10c07b356baa59bf53b2c36a8e33ac', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '4e26e3bf7e99688022e8d529b0ce6cdcb800f06eefc4ce3ded54f8d49f68ba48', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8876,7 +8888,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -8903,7 +8915,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('companyid', j."k_1", 'code', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -8985,14 +8997,14 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST(NULL AS uuid) AS "k_1",
                        CAST(NULL AS character varying(10)) AS "k_2",
                        CAST(NULL AS character varying(60)) AS "f_1",
                        CAST(NULL AS "cds"."payment_type") AS "f_2",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_method', "new"."payment_method") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
                                CAST("new"."payment_method" AS character varying(10)) AS "payment_method",
                                CAST("new"."description" AS character varying(60)) AS "description",
@@ -9005,7 +9017,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -9030,13 +9042,15 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('dataareaid', ("l"."source_row")."dataareaid", 'payment_method', ("l"."source_row")."payment_method") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_payment_methods',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_method', "new"."payment_method"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('companyid', j."k_1", 'code', j."k_2")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -9085,7 +9099,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '5fb5e938de7b35dd3a04be3e11c34e81b88a8fea6d25b8732b65b16d53dd32cc', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'f6330925febced35bfc133083e13e51654482bdec96c397493ca6972adff5c01', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9928,7 +9942,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -9955,7 +9969,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -10037,14 +10051,14 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST(NULL AS character varying(4)) AS "k_1",
                        CAST(NULL AS character varying(10)) AS "k_2",
                        CAST(NULL AS character varying(60)) AS "f_1",
                        CAST(NULL AS character varying(12)) AS "f_2",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('companyid', "new"."companyid", 'code', "new"."code") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."companyid" AS uuid) AS "companyid",
                                CAST("new"."code" AS character varying(10)) AS "code",
                                CAST("new"."name" AS character varying(60)) AS "name",
@@ -10057,7 +10071,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -10082,13 +10096,15 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('companyid', ("l"."source_row")."companyid", 'code', ("l"."source_row")."code") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_payment_methods',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('companyid', "new"."companyid", 'code', "new"."code"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -10137,7 +10153,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '1004b8a38a914504d5f62de27384568992dac4b4a4460a20fa18bcde496bbae0', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '298496f5335bbf936b933d9f0030d6855f76ab7cfd52ca28b32691a5fe9b249d', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11108,7 +11124,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -11135,7 +11151,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('companyid', j."k_1", 'customer_number', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -11217,7 +11233,7 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST(NULL AS uuid) AS "k_1",
                        CAST(NULL AS character varying(20)) AS "k_2",
                        CAST(NULL AS character varying(50)) AS "f_1",
@@ -11227,7 +11243,7 @@ BEGIN
                        CAST(NULL AS boolean) AS "f_5",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid", 'account_num', "new"."account_num") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
                                CAST("new"."account_num" AS character varying(20)) AS "account_num",
                                CAST("new"."name" AS character varying(100)) AS "name",
@@ -11240,7 +11256,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -11265,13 +11281,15 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('dataareaid', ("l"."source_row")."dataareaid", 'account_num', ("l"."source_row")."account_num") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_person',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'account_num', "new"."account_num"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('companyid', j."k_1", 'customer_number', j."k_2")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -11320,7 +11338,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '7294bb3ffb162fbf8e0ea8a1643d195e1dbe5f92b04aebaf90a6fde20e819f14', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '8f16fd0bd67f44be8039591cc027e98b4ef1d918e0c71536812fe47e35ed4633', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12225,7 +12243,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -12252,7 +12270,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -12334,7 +12352,7 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST(NULL AS character varying(4)) AS "k_1",
                        CAST(NULL AS character varying(20)) AS "k_2",
                        CAST(NULL AS character varying(100)) AS "f_1",
@@ -12342,7 +12360,7 @@ BEGIN
                        CAST(NULL AS "fno"."party_type") AS "f_3",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('companyid', "new"."companyid", 'customer_number', "new"."customer_number") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."companyid" AS uuid) AS "companyid",
                                CAST("new"."customer_number" AS character varying(20)) AS "customer_number",
                                CAST("new"."firstname" AS character varying(50)) AS "firstname",
@@ -12357,7 +12375,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -12382,13 +12400,15 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('companyid', ("l"."source_row")."companyid", 'customer_number', ("l"."source_row")."customer_number") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_person',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('companyid', "new"."companyid", 'customer_number', "new"."customer_number"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -12437,7 +12457,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '05c280784be7281428f5fa6fc4bbeac620a78f703ab5cad915c4576ade987ebd', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'd469b8d0073c890e80c63a9b4bf60d5ff36f2e9b7518ac32d49430c1d552386c', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13294,7 +13314,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -13321,7 +13341,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('card_number', j."k_1")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -13403,14 +13423,14 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST("s"."card_number" AS character varying(20)) AS "k_1",
                        "s"."tier" AS "f_1",
                        "s"."issued_on" AS "f_2",
                        "s"."blocked" AS "f_3",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('card_number', "new"."card_number") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."card_number" AS character varying(20)) AS "card_number",
                                CAST("new"."tier" AS character varying(10)) AS "tier",
                                CAST("new"."issued_on" AS date) AS "issued_on",
@@ -13423,7 +13443,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -13448,13 +13468,15 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('card_number', ("l"."source_row")."card_number") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'loyalty_cards',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', NULL,
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('card_number', "new"."card_number"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('card_number', j."k_1")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -13503,7 +13525,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'b7e51dcd7c3758a445418ec0a729e9413f6ece23ed88c6c193c3b9ab17122cfa', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '741ad9f822e55bd01cf9b1148180eff723c5ff58c1fd865523c0150af25ad0fb', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -14346,7 +14368,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -14373,7 +14395,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('card_number', j."k_1")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -14455,14 +14477,14 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST("s"."card_number" AS character varying(20)) AS "k_1",
                        COALESCE("s"."tier", CAST('Basic' AS character varying(10))) AS "f_1",
                        "s"."issued_on" AS "f_2",
                        "s"."is_blocked" AS "f_3",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('card_number', "new"."card_number") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."card_number" AS character varying(20)) AS "card_number",
                                CAST("new"."tier" AS character varying(10)) AS "tier",
                                CAST("new"."issued_on" AS date) AS "issued_on",
@@ -14475,7 +14497,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -14500,13 +14522,15 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('card_number', ("l"."source_row")."card_number") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'loyalty_cards',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', NULL,
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('card_number', "new"."card_number"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('card_number', j."k_1")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -14555,7 +14579,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'fac51de50ac6b8dc33ff7f2ece7a4f181e2ea8c1d317ce8d23fbe94f9b85dd14', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'e0c1824286bf94e65ce7333055e948fcd4079d88706570e06ca52aaeed40c9f0', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -15300,7 +15324,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -15327,7 +15351,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -15409,13 +15433,13 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST("s"."affix" AS character varying(20)) AS "k_1",
                        CAST("s"."affix_type" AS character varying(10)) AS "k_2",
                        "s"."description" AS "f_1",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('affix', "new"."affix", 'affix_type', "new"."affix_type") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."affix" AS character varying(20)) AS "affix",
                                CAST("new"."affix_type" AS character varying(10)) AS "affix_type",
                                CAST("new"."description" AS character varying(60)) AS "description"
@@ -15427,7 +15451,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -15452,13 +15476,15 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('affix', ("l"."source_row")."affix", 'affix_type', ("l"."source_row")."affix_type") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'name_affixes',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', NULL,
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('affix', "new"."affix", 'affix_type', "new"."affix_type"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -15507,7 +15533,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', 'da07a0dce2d19fb3db659245c6b91897c78bec9d88873cc289b26704e75b9d47', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'f719bb7b69c036e57d2a646a1afd6027f5f866eac0101398c61b1e1c91d8e158', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -16252,7 +16278,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -16279,7 +16305,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -16361,13 +16387,13 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST("s"."affix" AS character varying(20)) AS "k_1",
                        CAST("s"."affix_type" AS character varying(10)) AS "k_2",
                        "s"."description" AS "f_1",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('affix', "new"."affix", 'affix_type', "new"."affix_type") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."affix" AS character varying(20)) AS "affix",
                                CAST("new"."affix_type" AS character varying(10)) AS "affix_type",
                                CAST("new"."description" AS character varying(60)) AS "description"
@@ -16379,7 +16405,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -16404,13 +16430,15 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('affix', ("l"."source_row")."affix", 'affix_type', ("l"."source_row")."affix_type") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'name_affixes',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', NULL,
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('affix', "new"."affix", 'affix_type', "new"."affix_type"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -16459,7 +16487,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '9b4710e504384cc1bdfea20d6873b35e77ff9d6943d61ff2627f2f00c0951459', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '10f933b77c2904cd9da86fa9ba3276fded73fd13a76067d0fe867a39e3bc7417', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -17233,7 +17261,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -17260,7 +17288,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('companyid', j."k_1", 'name', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -17342,13 +17370,13 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST(NULL AS uuid) AS "k_1",
                        CAST(NULL AS character varying(30)) AS "k_2",
                        CAST(NULL AS character varying(60)) AS "f_1",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
                                CAST("new"."payment_day_name" AS character varying(30)) AS "payment_day_name",
                                CAST("new"."description" AS character varying(60)) AS "description"
@@ -17360,7 +17388,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -17385,13 +17413,15 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('dataareaid', ("l"."source_row")."dataareaid", 'payment_day_name', ("l"."source_row")."payment_day_name") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_days',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('companyid', j."k_1", 'name', j."k_2")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -17440,7 +17470,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'd9cbf8710fa4d8f87e035a91ba01fd477c7167d5c336472d0f7e2f5d2779fff2', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'dff9c4de74f3d31474bc9119b7753b7db782ef095f7759cf9456aa66b97b3f42', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18228,7 +18258,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -18255,7 +18285,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -18337,13 +18367,13 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST(NULL AS character varying(4)) AS "k_1",
                        CAST(NULL AS character varying(30)) AS "k_2",
                        CAST(NULL AS character varying(60)) AS "f_1",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('companyid', "new"."companyid", 'name', "new"."name") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."companyid" AS uuid) AS "companyid",
                                CAST("new"."name" AS character varying(30)) AS "name",
                                CAST("new"."description" AS character varying(60)) AS "description"
@@ -18355,7 +18385,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -18380,13 +18410,15 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('companyid', ("l"."source_row")."companyid", 'name', ("l"."source_row")."name") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_days',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('companyid', "new"."companyid", 'name', "new"."name"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -18435,7 +18467,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'cf506dc8a8e5105a0dfb981d9fa5ba2e8472ea8a7c2ccbdea5cf8efbf3211f86', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'f35fd5451fd9299d4be80211466e0b5cc30708c75df402cf24f3d2e80b89a5f4', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -19292,7 +19324,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -19319,7 +19351,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('companyid', j."k_1", 'paymentdayid', j."k_2", 'line_number', j."k_3")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -19401,7 +19433,7 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST(NULL AS uuid) AS "k_1",
                        CAST(NULL AS uuid) AS "k_2",
                        CAST(NULL AS integer) AS "k_3",
@@ -19409,7 +19441,7 @@ BEGIN
                        CAST(NULL AS integer) AS "f_2",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name", 'line_num', "new"."line_num") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
                                CAST("new"."payment_day_name" AS character varying(30)) AS "payment_day_name",
                                CAST("new"."line_num" AS integer) AS "line_num",
@@ -19423,7 +19455,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -19448,14 +19480,16 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('dataareaid', ("l"."source_row")."dataareaid", 'payment_day_name', ("l"."source_row")."payment_day_name", 'line_num', ("l"."source_row")."line_num") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_day_lines',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END),
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name", 'line_num', "new"."line_num"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('companyid', j."k_1", 'paymentdayid', j."k_2", 'line_number', j."k_3")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -19504,7 +19538,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '50307b26ba488871b3496b0be58bc3b954e5067c64f2e7324d88ee6cdade7963', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'aa07e01bb857fdb0fcce2fb23392c828b46f4f97d73dfb07b4e2ee5d804449d6', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -20361,7 +20395,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -20388,7 +20422,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -20470,7 +20504,7 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST(NULL AS character varying(4)) AS "k_1",
                        CAST(NULL AS character varying(30)) AS "k_2",
                        CAST(NULL AS integer) AS "k_3",
@@ -20478,7 +20512,7 @@ BEGIN
                        CAST(NULL AS integer) AS "f_2",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('companyid', "new"."companyid", 'paymentdayid', "new"."paymentdayid", 'line_number', "new"."line_number") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."companyid" AS uuid) AS "companyid",
                                CAST("new"."paymentdayid" AS uuid) AS "paymentdayid",
                                CAST("new"."line_number" AS integer) AS "line_number",
@@ -20492,7 +20526,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -20517,14 +20551,16 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('companyid', ("l"."source_row")."companyid", 'paymentdayid', ("l"."source_row")."paymentdayid", 'line_number', ("l"."source_row")."line_number") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_day_lines',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
        'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")),
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('companyid', "new"."companyid", 'paymentdayid', "new"."paymentdayid", 'line_number', "new"."line_number"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -20573,7 +20609,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '9a2db725acb968f6f3c0db3c14f9b4b278b25c7ceab037e434bdfd44a6c37e25', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '3c1cbaf8fbba250be8567639b2dcfed9fc331f137f63ae8c60b5e873be4b55bb', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -21416,7 +21452,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -21443,7 +21479,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('companyid', j."k_1", 'name', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -21525,14 +21561,14 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST(NULL AS uuid) AS "k_1",
                        CAST(NULL AS character varying(30)) AS "k_2",
                        CAST(NULL AS character varying(60)) AS "f_1",
                        CAST(NULL AS "cds"."allocation_type") AS "f_2",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
                                CAST("new"."schedule_name" AS character varying(30)) AS "schedule_name",
                                CAST("new"."description" AS character varying(60)) AS "description",
@@ -21545,7 +21581,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -21570,13 +21606,15 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('dataareaid', ("l"."source_row")."dataareaid", 'schedule_name', ("l"."source_row")."schedule_name") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedules',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('companyid', j."k_1", 'name', j."k_2")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -21625,7 +21663,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '8e2749d0ec7feadff0bf390c8d57b606cbc09096f231f2e862a22c41f54eb287', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '3048cb1ab47b1c0dcdfc050c7667fe34216329aa5aacf43ecb6afd715af32a9d', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -22468,7 +22506,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -22495,7 +22533,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -22577,14 +22615,14 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST(NULL AS character varying(4)) AS "k_1",
                        CAST(NULL AS character varying(30)) AS "k_2",
                        CAST(NULL AS character varying(60)) AS "f_1",
                        CAST(NULL AS character varying(10)) AS "f_2",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('companyid', "new"."companyid", 'name', "new"."name") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."companyid" AS uuid) AS "companyid",
                                CAST("new"."name" AS character varying(30)) AS "name",
                                CAST("new"."description" AS character varying(60)) AS "description",
@@ -22597,7 +22635,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -22622,13 +22660,15 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('companyid', ("l"."source_row")."companyid", 'name', ("l"."source_row")."name") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedules',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('companyid', "new"."companyid", 'name', "new"."name"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -22677,7 +22717,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '514c7c86663c8ee0cc1172cbd27d70a7f7ef34dec1c86981bfae900de2975dbb', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'd9b66b72e747a9be00a6acfc56530603940b04e13fe1323417847ac1d0ec340e', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -23589,7 +23629,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -23616,7 +23656,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('companyid', j."k_1", 'paymentscheduleid', j."k_2", 'line_number', j."k_3")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -23698,7 +23738,7 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST(NULL AS uuid) AS "k_1",
                        CAST(NULL AS uuid) AS "k_2",
                        CAST(NULL AS integer) AS "k_3",
@@ -23707,7 +23747,7 @@ BEGIN
                        CAST(NULL AS integer) AS "f_3",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name", 'line_num', "new"."line_num") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
                                CAST("new"."schedule_name" AS character varying(30)) AS "schedule_name",
                                CAST("new"."line_num" AS integer) AS "line_num",
@@ -23722,7 +23762,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -23747,14 +23787,16 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('dataareaid', ("l"."source_row")."dataareaid", 'schedule_name', ("l"."source_row")."schedule_name", 'line_num', ("l"."source_row")."line_num") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedule_lines',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END),
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name", 'line_num', "new"."line_num"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('companyid', j."k_1", 'paymentscheduleid', j."k_2", 'line_number', j."k_3")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -23803,7 +23845,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '87412285ed2d0e42badae8cba05c3bb76cb5d514e2766f0b874e10947d1ec968', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', 'fb0c480505cede46ac3bc9b3a509eb9a329b70229f24b51cf39e151c52a08b30', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -24715,7 +24757,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -24742,7 +24784,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -24824,7 +24866,7 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST(NULL AS character varying(4)) AS "k_1",
                        CAST(NULL AS character varying(30)) AS "k_2",
                        CAST(NULL AS integer) AS "k_3",
@@ -24833,7 +24875,7 @@ BEGIN
                        CAST(NULL AS integer) AS "f_3",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('companyid', "new"."companyid", 'paymentscheduleid', "new"."paymentscheduleid", 'line_number', "new"."line_number") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."companyid" AS uuid) AS "companyid",
                                CAST("new"."paymentscheduleid" AS uuid) AS "paymentscheduleid",
                                CAST("new"."line_number" AS integer) AS "line_number",
@@ -24848,7 +24890,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -24873,14 +24915,16 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('companyid', ("l"."source_row")."companyid", 'paymentscheduleid', ("l"."source_row")."paymentscheduleid", 'line_number', ("l"."source_row")."line_number") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedule_lines',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
        'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid")),
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('companyid', "new"."companyid", 'paymentscheduleid', "new"."paymentscheduleid", 'line_number', "new"."line_number"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -24929,7 +24973,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'ab41030dd3a42ba48c012331bfcf377b7a5ddbf815d800ce9ee9555f5cee20d4', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '8ec1cedeef730c685271ff2c1e494041d4ef893a6f08e81e46c7460c0b150ef5', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -25886,7 +25930,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -25913,7 +25957,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('companyid', j."k_1", 'code', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -25995,7 +26039,7 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST(NULL AS uuid) AS "k_1",
                        CAST(NULL AS character varying(10)) AS "k_2",
                        CAST(NULL AS character varying(60)) AS "f_1",
@@ -26004,7 +26048,7 @@ BEGIN
                        CAST(NULL AS uuid) AS "f_4",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_term_id', "new"."payment_term_id") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
                                CAST("new"."payment_term_id" AS character varying(10)) AS "payment_term_id",
                                CAST("new"."description" AS character varying(60)) AS "description",
@@ -26019,7 +26063,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -26044,15 +26088,17 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('dataareaid', ("l"."source_row")."dataareaid", 'payment_term_id', ("l"."source_row")."payment_term_id") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_terms',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."payment_schedule") END,
        'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END),
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_term_id', "new"."payment_term_id"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('companyid', j."k_1", 'code', j."k_2")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -26101,7 +26147,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '91a39222c9012f5659f9d7647430dd25e7fa6e35b087b1beb0ca50c7caea2b8e', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '34e801105f5d0bcc03ec65d767ecb54a85847d6e20aa76dc54d9f78bbbc07180', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -27058,7 +27104,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -27085,7 +27131,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -27167,7 +27213,7 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST(NULL AS character varying(4)) AS "k_1",
                        CAST(NULL AS character varying(10)) AS "k_2",
                        CAST(NULL AS character varying(60)) AS "f_1",
@@ -27176,7 +27222,7 @@ BEGIN
                        CAST(NULL AS character varying(30)) AS "f_4",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('companyid', "new"."companyid", 'code', "new"."code") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."companyid" AS uuid) AS "companyid",
                                CAST("new"."code" AS character varying(10)) AS "code",
                                CAST("new"."name" AS character varying(60)) AS "name",
@@ -27191,7 +27237,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -27216,15 +27262,17 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('companyid', ("l"."source_row")."companyid", 'code', ("l"."source_row")."code") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_terms',
                        'op', 'I', 'image', to_jsonb(j.source_row), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
        'payment_schedule', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid"),
        'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")),
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('companyid', "new"."companyid", 'code', "new"."code"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -27273,7 +27321,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '5df4d6def83a524880feb75b382c81b891f4f3435dd47497669d88e190b6148c', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'fd892af92666ad0438d8ec13a1b68524586a1afd47dd6f35ae7bb2658991e679', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -28453,7 +28501,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -28480,7 +28528,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('companyid', j."k_1", 'accountnumber', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -28562,7 +28610,7 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST(NULL AS uuid) AS "k_1",
                        CAST(NULL AS character varying(20)) AS "k_2",
                        CAST(NULL AS character varying(100)) AS "f_1",
@@ -28575,7 +28623,7 @@ BEGIN
                        CAST(NULL AS character varying(20)) AS "f_8",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('dataareaid', "new"."dataareaid", 'account_num', "new"."account_num") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."dataareaid" AS character varying(4)) AS "dataareaid",
                                CAST("new"."account_num" AS character varying(20)) AS "account_num",
                                CAST("new"."name" AS character varying(100)) AS "name",
@@ -28593,7 +28641,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -28618,7 +28666,9 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('dataareaid', ("l"."source_row")."dataareaid", 'account_num', ("l"."source_row")."account_num") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_organization',
@@ -28626,8 +28676,8 @@ BEGIN
        'customergroupid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'customer_group', "new"."customer_group") END,
        'paymenttermid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_term_id', "new"."payment_terms") END,
        'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END),
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'account_num', "new"."account_num"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('companyid', j."k_1", 'accountnumber', j."k_2")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -28676,7 +28726,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '64e684d04407833627a4d95d39c541b907a01eb79efbb1c103d89fb8ea71fcf3', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '4b3f1fed20050a8fd00f7c6da664d3f105e42324a47599738013434a66a121fe', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -29856,7 +29906,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -29883,7 +29933,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -29965,7 +30015,7 @@ BEGIN
     LOOP
         BEGIN
             WITH incoming AS MATERIALIZED (
-                SELECT s.source_row, s.source_key, row_number() OVER () AS ordinal, true AS insert_only,
+                SELECT s.source_row, row_number() OVER () AS ordinal, true AS insert_only,
                        CAST(NULL AS character varying(4)) AS "k_1",
                        CAST(NULL AS character varying(20)) AS "k_2",
                        CAST(NULL AS character varying(100)) AS "f_1",
@@ -29978,7 +30028,7 @@ BEGIN
                        CAST(NULL AS "fno"."party_type") AS "f_8",
                        NULL AS nothing
                   -- The columns as a captured image declares them (a user type as text).
-                  FROM (SELECT "new" AS source_row, jsonb_build_object('companyid', "new"."companyid", 'accountnumber', "new"."accountnumber") AS source_key,
+                  FROM (SELECT "new" AS source_row,
                                CAST("new"."companyid" AS uuid) AS "companyid",
                                CAST("new"."accountnumber" AS character varying(20)) AS "accountnumber",
                                CAST("new"."name" AS character varying(100)) AS "name",
@@ -29996,7 +30046,7 @@ BEGIN
         ), judged AS (
                 -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
                 -- here), so the apply function could only insert the row as it comes.
-                SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+                SELECT l.*,
                        l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
                   FROM incoming AS l
                   -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -30021,7 +30071,9 @@ BEGIN
                             WHERE j.fresh
                             ORDER BY j.ordinal)) AS written
             )
-            SELECT count(*), (array_agg(j.source_key ORDER BY j.ordinal DESC))[1],
+            -- Keys as jsonb only where they are wanted: the chunk's last, the rows left.
+            SELECT count(*), (SELECT jsonb_build_object('companyid', ("l"."source_row")."companyid", 'accountnumber', ("l"."source_row")."accountnumber") FROM incoming AS l
+                               ORDER BY l.ordinal DESC LIMIT 1),
                    count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                    jsonb_agg(jsonb_build_object(
                        'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_organization',
@@ -30029,8 +30081,8 @@ BEGIN
        'customer_group', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'group_code', "p1"."group_code") FROM "cds"."customer_group" AS "p1" WHERE "p1"."customergroupid" = "new"."customergroupid" AND "p1"."companyid" = "new"."companyid"),
        'payment_terms', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."payment_term" AS "p1" WHERE "p1"."paymenttermid" = "new"."paymenttermid" AND "p1"."companyid" = "new"."companyid"),
        'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "new"."customerpaymentmethodid" AND "p1"."companyid" = "new"."companyid")),
-                       'key', j.source_key, 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-                   array_agg(j.own_key) FILTER (WHERE j.fresh)
+                       'key', jsonb_build_object('companyid', "new"."companyid", 'accountnumber', "new"."accountnumber"), 'force', true) ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
+                   array_agg(jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2")) FILTER (WHERE j.fresh)
               INTO v_read, v_last, v_wanted, v_written, v_rest, v_inserted
               FROM judged AS j
               LEFT JOIN LATERAL (SELECT (j.source_row).* WHERE NOT j.fresh) AS "new" ON true;
@@ -30079,7 +30131,7 @@ BEGIN
 END
 $direct$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '52ba2fce7692570ae0770100861bf92ab69e6239b99543f329428a01810c3217', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '4ab1c1d97febe848c2175534411583a30b919d8a08bff10891e2e72a41f53e2e', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -40247,6 +40299,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('ce51d9b9631dc5b68f39cc799c2c5a7b227dc9e0229fc84dda5411c0b0911e57');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('f6ee370b4d02efaca8ade041ec20378ed4b26932beb8838b3fd898c8c6e2be7d');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle ce51d9b9631d: control schema to version 10, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'ce51d9b9631dc5b68f39cc799c2c5a7b227dc9e0229fc84dda5411c0b0911e57'));
+VALUES ('deploy', 'deployed bundle f6ee370b4d02: control schema to version 10, 109 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'f6ee370b4d02efaca8ade041ec20378ed4b26932beb8838b3fd898c8c6e2be7d'));

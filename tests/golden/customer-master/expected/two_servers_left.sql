@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 35df7f7aee24b446ffa86cf1fda81eaa0d2db614d08a9535b075d530c9692ea4: control schema to version 10, 57 to create, 0 to replace, 0 to drop
+-- bundle 11a7d43f83394bdb19db5b2af4271ed67644bd7b7eb1bcd4f156661ec4b5c6ee: control schema to version 10, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -2473,7 +2473,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -2500,7 +2500,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -2543,7 +2543,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'bd565e911ab4757d004075c07dd1a80474d2a02a42568b1cc662da8a5683004f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'bd97276c7f426a00b8a52b5bb94d3162f436e0fb08619a7cd7b949fd2ec3219d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -3483,7 +3483,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -3510,7 +3510,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -3553,7 +3553,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '341f74cbca42c2594f37db688302a46a2c965917d3dc15be95e5e315d0f3c2de', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '6ef7ad7d1b638aa6f4abe36fc84b5130d5a459c2cfbfb61e56ea49db54238914', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4340,7 +4340,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -4367,7 +4367,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -4410,7 +4410,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '4e8c14f16355aa6e83dcb4f02b1ae08b770bc029bacdcd03b31bdee07926c702', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '1e6fd782b2ac62e90e94c0586dcdc80ce48d33f3241cb936612858aa4329b65f', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5252,7 +5252,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -5279,7 +5279,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -5322,7 +5322,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'd7977d1192abcd7ec73f573afd3e1f05559f50ffcb1cf0e5acba286aeb1167f7', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'f1d64135cd716d688b1117982e0595ecb693655aa756c895ce26638c2d0f61c0', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6226,7 +6226,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -6253,7 +6253,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -6296,7 +6296,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'bcf91f708325fe7d88baf7b851cc7aa5d65c7c89c0b8c2fb4efdba79c71a100d', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '1a3a848f54225b406fbe31b26567c0fd0fc1f38982c909a488f2d2a9e4ff8fa4', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7152,7 +7152,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -7179,7 +7179,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('card_number', j."k_1")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -7222,7 +7222,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '760acb254fe88c33f5692799377251eb6522aabc16e542e1e599f2d683a3fb66', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '94cbbac6e2c8786fa9ee6f41aa6e627895f4e632594a1c0ca37976f1cb58051e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -7966,7 +7966,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -7993,7 +7993,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -8036,7 +8036,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'e7ba06e77c0b56745a85d9597fb350b162734257595f7eb41540ac49143f233a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'e11ada08409129c9b9699f64ab5171d3995875ceb6186bb76686501886dd6701', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -8809,7 +8809,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -8836,7 +8836,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -8879,7 +8879,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '419764170d8c1a1c5943082305956c94f90dc0af6520cc335b1f7a9d2910ac11', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'cab59bd809f9598fd375e4c53cecd6b684070bfbedbab3b3964d82f5a8d0c310', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9735,7 +9735,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -9762,7 +9762,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -9805,7 +9805,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '5624a1e95f541437a1ade54c049cfbc4c89e9cea3810c5ed2b50109d12a51946', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '94490d89f75a150e0920ed8aff804b21fca759e547517c6a5646f2e54ce791e1', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10647,7 +10647,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -10674,7 +10674,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -10717,7 +10717,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '8783d93c3d55148bb312fff2cd508917702f91d550792177c5d2be6967877992', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'b5e87a0a086901c146a1e960a4c2d61de1d4ce3720124f1663ba6f0d24b28025', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11628,7 +11628,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -11655,7 +11655,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -11698,7 +11698,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '6a5813bb947875ad62c5c5f4e4f2091642055efa98bb60a98b571b0c590ab2c0', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'fc599373565f9257798e145e5ac8998a472c7f43bb1493408f851df7d5d4a5e0', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12654,7 +12654,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -12681,7 +12681,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -12724,7 +12724,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '052dae1b24c85c5ab93347cd95692a3341d4eecd7ede562014b821e4d7e4ddec', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '4d7c96642ed072c2f1b7df07be31cc520f3cc01cacac2d0817cb0d8167cb25b6', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13903,7 +13903,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -13930,7 +13930,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -13973,7 +13973,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'ac8af3bee440b5916f98e5b0730150f48860925f1a4cdce9eafa58cf5d1a1122', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '707a1be30f0f39e110399ac56fcecc4ef52d0df0876edf96e4081a8bee7b2734', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -19127,6 +19127,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('35df7f7aee24b446ffa86cf1fda81eaa0d2db614d08a9535b075d530c9692ea4');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('11a7d43f83394bdb19db5b2af4271ed67644bd7b7eb1bcd4f156661ec4b5c6ee');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 35df7f7aee24: control schema to version 10, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '35df7f7aee24b446ffa86cf1fda81eaa0d2db614d08a9535b075d530c9692ea4'));
+VALUES ('deploy', 'deployed bundle 11a7d43f8339: control schema to version 10, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '11a7d43f83394bdb19db5b2af4271ed67644bd7b7eb1bcd4f156661ec4b5c6ee'));

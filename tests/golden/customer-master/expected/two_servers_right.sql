@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 35df7f7aee24b446ffa86cf1fda81eaa0d2db614d08a9535b075d530c9692ea4: control schema to version 10, 57 to create, 0 to replace, 0 to drop
+-- bundle 11a7d43f83394bdb19db5b2af4271ed67644bd7b7eb1bcd4f156661ec4b5c6ee: control schema to version 10, 57 to create, 0 to replace, 0 to drop
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -2473,7 +2473,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('company_code', "l"."k_1") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -2500,7 +2500,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('company_code', j."k_1")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -2543,7 +2543,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '617bc6049d054265371935a0c929b32bc2c03123311d7655084b535bf4f95317', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', '1340a057b403fffd826d2ef439313332e32949bdd7d911f397c79aabc0179f9f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_right"(json);
@@ -3535,7 +3535,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -3562,7 +3562,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('companyid', j."k_1", 'contactpersonid', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -3605,7 +3605,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'ca8d5f88a0809477305e34e00ba5556ff77b94a4dd8a377ee44397ded177b138', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '0b0901316522d6b6195d393b77ae0e946412ec5a94cc4a99314a33591ea4708b', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4392,7 +4392,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -4419,7 +4419,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('companyid', j."k_1", 'group_code', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -4462,7 +4462,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '6c2843a0fc1201c4987cd0f71cbfa7bba2fbede7020172632dc4327362dab5fc', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '4388ee025950a0b21e3be5b4e59d2ae4ea748cdcb6b3982b49e53350c0e44ae5', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5304,7 +5304,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -5331,7 +5331,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('companyid', j."k_1", 'code', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -5374,7 +5374,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'a3afe814c6144c6178cf6b3b6bc72deaa81cb0748ead87850f05b16387b16ed4', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '6f939938c931129cd4d4d8469a49e7a10f7db64736ddb5ba52a138192b1552dd', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6344,7 +6344,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -6371,7 +6371,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('companyid', j."k_1", 'customer_number', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -6414,7 +6414,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', 'd53c9455bc16fa9ac196cfb1471b363f8b8620e9d05839435554c71eeb907179', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '016e850d329af92b12fdb55fe7efcd4f705495075de0791d272f3e5d54d8fbbb', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7270,7 +7270,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -7297,7 +7297,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('card_number', j."k_1")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -7340,7 +7340,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'fad718d5c2b9eac0ccb30db81a45a894b65f42e9d7d5aa74d9ae8a03656f8d0d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '864df96cc71bfd3e14a700f77cc232232c410daadc9ac1508a71ba169f8fcb97', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_right"(json);
@@ -8084,7 +8084,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -8111,7 +8111,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -8154,7 +8154,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '42146d2fb4d8676f5ca565052578378c852963129728e2fbf062226b50fd8e36', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'ed9eb78d4f420a33c5c557405eaca5461b9f29eaf0a8f973e560729d67871e82', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_right"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_right"(json);
@@ -8927,7 +8927,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -8954,7 +8954,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('companyid', j."k_1", 'name', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -8997,7 +8997,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '508d41cccb05fd58064f86e0733d0cbba231c7ea620e0d8565271d83ae0b5600', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '40b825af7018961eed311d4ab4457cd718348296376777b57629db003bfc1107', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9853,7 +9853,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -9880,7 +9880,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('companyid', j."k_1", 'paymentdayid', j."k_2", 'line_number', j."k_3")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -9923,7 +9923,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'ada9bfe7c639cab57df5c190addc7c0dc4e4f587528c97ff3df365f079576ebb', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'e66e0915568b4920b12fe49b4f0143ce8f7eafe69d0a95ffd5f715af611b96d3', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10765,7 +10765,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -10792,7 +10792,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('companyid', j."k_1", 'name', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -10835,7 +10835,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '0e778fa7c2c69ca65223c6a809a2682a3e422feb41c126e7aa9fdf684ba9abfc', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'fdbc8f34886ecbe2056fc5a621805ec17ced73ae874ec289a02629fbf0f56f7a', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11746,7 +11746,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -11773,7 +11773,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('companyid', j."k_1", 'paymentscheduleid', j."k_2", 'line_number', j."k_3")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -11816,7 +11816,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '2c0d5108f52690a7feefa42eb11cc3ba735a81b70006f6c343ab7999eb852783', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '5795097ca4a54b4d34f70545c66e156743df2e6ffa567f57ff30a41633540dbb', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12772,7 +12772,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -12799,7 +12799,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('companyid', j."k_1", 'code', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -12842,7 +12842,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'e8072dc66cc01d1581b2277bcba73fc3b053bee507d758e7b3c5a2a9dd22d4c4', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'd0c45b00d1b0da9c644db0be8e9b830983e368c0acaf84fd3905b059f29ad295', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -14021,7 +14021,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -14048,7 +14048,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('companyid', j."k_1", 'accountnumber', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -14091,7 +14091,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '7d4204effa91d9da4c6a1ee26c748b36f051120dfd4dd8169dd43c2a20452ad5', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', 'e0b0c3b19f03e0ca986f1a9899969e95cbc198acc1cbf8bdf2d099e7192d0926', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -19261,6 +19261,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('35df7f7aee24b446ffa86cf1fda81eaa0d2db614d08a9535b075d530c9692ea4');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('11a7d43f83394bdb19db5b2af4271ed67644bd7b7eb1bcd4f156661ec4b5c6ee');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 35df7f7aee24: control schema to version 10, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '35df7f7aee24b446ffa86cf1fda81eaa0d2db614d08a9535b075d530c9692ea4'));
+VALUES ('deploy', 'deployed bundle 11a7d43f8339: control schema to version 10, 57 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '11a7d43f83394bdb19db5b2af4271ed67644bd7b7eb1bcd4f156661ec4b5c6ee'));

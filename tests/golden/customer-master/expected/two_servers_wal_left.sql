@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 25d5e1ab65173d87649497c2129811eafdee034a5c0358977989e5e982ecdd0c: control schema to version 10, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 2bdee534800cbc181e7d1f7e32f14c5c6a11f9d9aa32ef8833bca51526d6f4c9: control schema to version 10, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno
 --   migrate control/0001_baseline
 --   migrate control/0002_gone_as_of
 --   migrate control/0003_absorb_by_ids
@@ -2493,7 +2493,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -2520,7 +2520,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -2563,7 +2563,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '4204c16b9a7bc01a465279c64ff82a11f89006064c70b0cfd4cbb7fa99f75af2', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '19a7f2a413cd9e06be7b9e592bbcc3af3c137b752d646d78b6bf2d5011911f4b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."companies_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_companies_to_left"(json);
@@ -3511,7 +3511,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -3538,7 +3538,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -3581,7 +3581,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '1fae64663da0c22d6cec4dba3bf62eed674610caad4bb63fea321f0d9f8b3df0', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '07222faad0505fbb6527c6d55c8d62d225b43d2c5d2f10763dfaa4c95fbfdb40', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4376,7 +4376,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -4403,7 +4403,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -4446,7 +4446,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'c14bd113bb9229ea071e3128946a66e114da9a194e32577bd1ae6080bdace670', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '9c990feda6ac701fe8f7b1ba2dd60717caa08719d38b115f7e4af546d5fa7a5f', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5296,7 +5296,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -5323,7 +5323,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -5366,7 +5366,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '1591b2161845b5a2548ed8a891d68c99927560ef2effc90ef4fefdf060984992', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '23c2bd790b7cc7650b4fe1aa6a11cd4b019d0e604eb2f8ab47615c27956000f4', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6278,7 +6278,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -6305,7 +6305,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -6348,7 +6348,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '2d1d120107d35e6849fb969374cdf8c7a13ee9f1ccf128be9e5fc158115a619f', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '2c640ffa653635e9524aebe9c34a3efa2a43ba3aac8325bf93a53e89b0c149e4', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7212,7 +7212,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -7239,7 +7239,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('card_number', j."k_1")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -7282,7 +7282,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'ae71ee26be74e4eb14b2942d3c3fc48f7e0078dca2aa8fa834b3f7e75ced669c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '601f3dc9171ef17bc60472bffe9e3c58d886162bd7ca8df8f3c8d0116e15cccc', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."loyalty_cards_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_loyalty_cards_to_left"(json);
@@ -8034,7 +8034,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -8061,7 +8061,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -8104,7 +8104,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '7f067e155c902c746b3cffca74ef7e08e1fd57ff1c070d812adcb553c1bee46a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '2b9c095e6d63e08f89f2a85ea02fbc988df7c7fc42a11e93c67816fddf028f21', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator_write"."name_affixes_to_left"(text[], tid[], xid[], anyarray, boolean);
 DROP FUNCTION IF EXISTS "replicator"."sync_name_affixes_to_left"(json);
@@ -8885,7 +8885,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -8912,7 +8912,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -8955,7 +8955,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '978e9547dbfadeeb918cbdd6c3dcba0bac03ebadcd414054b789d537ea6b7944', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '8bf0f3c8e69ffd0e086a0e2ab765eaafc4e7c0a13891a0a7fd0311cad82c4bbf', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9819,7 +9819,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -9846,7 +9846,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -9889,7 +9889,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '2710b047dc649ad842024f5fd19cc1779dc0826c0b4e8a6553209437cd5b292a', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '820bcce51a2896f76eaaf58b32d76c559acd52b422f8b50e0de1ef1cf344b090', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10739,7 +10739,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -10766,7 +10766,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -10809,7 +10809,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '0f9b2383a06731d86d8297abd5c8f28c19efd75a8ddf276939c080cf4490a986', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '4ad58565034a1e046c25ef11ea9c22ff581cac2e38957460983d8a5914ab9bbe', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11728,7 +11728,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -11755,7 +11755,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -11798,7 +11798,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'de63d4f46aff1375be56d0943b5e3384f76f105bc13522ceb41bde52d4a5e111', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '238a5d167eb64f51a64b20cab5912462037f4813125734623e646d9269346edd', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12762,7 +12762,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -12789,7 +12789,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -12832,7 +12832,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'cec1a6b8d8154c282d05dcb42ed34694e3f1c93fdc5601f72efe2528b2cc4e78', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '97dbe1c2867fbe546c9afd97d874f957a37fd72d5382154fb19b0f0af7b32600', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -14019,7 +14019,7 @@ BEGIN
         ), judged AS (
             -- Fresh: a key this side holds nowhere (no row, no clock, nothing of it queued
             -- here), so the apply function could only insert the row as it comes.
-            SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+            SELECT l.*,
                    l.insert_only AND v_fast AND t.held IS NULL AND v.held IS NULL AND q.held IS NULL AS fresh
               FROM incoming AS l
               -- LIMIT: one index probe per row, whatever the planner made of the sizes.
@@ -14046,7 +14046,7 @@ BEGIN
         )
         SELECT count(*) FILTER (WHERE j.fresh), (SELECT written FROM written),
                jsonb_agg(j.ordinal ORDER BY j.ordinal) FILTER (WHERE NOT j.fresh),
-               array_agg(j.own_key) FILTER (WHERE j.fresh)
+               array_agg(jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2")) FILTER (WHERE j.fresh)
           INTO v_wanted, v_written, v_rest, v_inserted
           FROM judged AS j;
         IF v_written < v_wanted THEN
@@ -14089,7 +14089,7 @@ BEGIN
 END
 $sync$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '8bebe22820c9282e5598f0cf373e916af09e64a8b93f3fac3093dd2cdbe67de4', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '44bc36b538843d0ff28fe4a73842e3acc5fdd4e9b7b34c8929876654a71a5a35', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -18973,6 +18973,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('25d5e1ab65173d87649497c2129811eafdee034a5c0358977989e5e982ecdd0c');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('2bdee534800cbc181e7d1f7e32f14c5c6a11f9d9aa32ef8833bca51526d6f4c9');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 25d5e1ab6517: control schema to version 10, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '25d5e1ab65173d87649497c2129811eafdee034a5c0358977989e5e982ecdd0c'));
+VALUES ('deploy', 'deployed bundle 2bdee534800c: control schema to version 10, 58 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '2bdee534800cbc181e7d1f7e32f14c5c6a11f9d9aa32ef8833bca51526d6f4c9'));

@@ -123,6 +123,25 @@ def test_an_update_of_unmapped_columns_queues_nothing(project: Project) -> None:
     assert project.drain().applied == 0
 
 
+def test_an_upsert_crosses_as_the_insert_or_the_update_it_made(project: Project) -> None:
+    upsert = (
+        "INSERT INTO fno.customers (dataareaid, account_num, name) VALUES ('usmf', 'UP-1', %s)"
+        " ON CONFLICT (dataareaid, account_num) DO UPDATE SET name = excluded.name"
+    )
+    with project.left() as erp:
+        erp.execute(upsert, ("First",))
+    assert project.drain().applied == 1
+    # It updates now, and also fires the insert's statement trigger, which finds nothing.
+    with project.left() as erp:
+        erp.execute(upsert, ("Second",))
+    assert project.drain().applied == 1
+    assert rows(project.right_url, "SELECT accountnumber, name FROM cds.account") == [
+        ("UP-1", "Second")
+    ]
+    assert writes(project.right_url, "cds.account") == [("INSERT", True), ("UPDATE", True)]
+    assert project.drain().applied == 0
+
+
 def test_a_customer_whose_type_changes_moves_from_account_to_contact(project: Project) -> None:
     with project.left() as erp:
         erp.execute(
